@@ -1,0 +1,98 @@
+"""The HTTP surface: intake, ledger and trace, exceptions, health and metrics. OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
+from syncwright.exceptions.service import ResumeSender
+from syncwright.intake import build_hooks_router
+from syncwright.runtime import Runtime
+from syncwright.telemetry.metrics import register_state_collector, render_metrics
+from syncwright.trace import build_trace
+
+
+class ResolveRequest(BaseModel):
+    note: str = ""
+
+
+def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
+    app = FastAPI(
+        title="syncwright",
+        version=runtime.settings.engine.application_version,
+        description="Keeps CRM, support desk, billing and ERP in step.",
+    )
+    service = ExceptionService(runtime.exceptions, runtime.inbox, resume)
+    app.include_router(
+        build_hooks_router(
+            connectors=runtime.connectors,
+            inbox=runtime.inbox,
+            max_body_bytes=runtime.settings.server.max_body_bytes,
+        )
+    )
+    register_state_collector(runtime)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> dict[str, Any]:
+        try:
+            revision = runtime.db.current_revision()
+        except Exception as exc:
+            raise HTTPException(503, f"database unavailable: {type(exc).__name__}") from exc
+        if revision is None:
+            raise HTTPException(503, "database not migrated: run `syncwright db upgrade`")
+        return {"status": "ready", "schema_revision": revision}
+
+    @app.get("/metrics", tags=["ops"])
+    def metrics() -> Response:
+        return Response(render_metrics(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/api/v1/ledger", tags=["ledger"])
+    def ledger(correlation_id: str = Query(...)) -> list[dict[str, Any]]:
+        return [e.as_json() for e in runtime.ledger.for_correlation(correlation_id)]
+
+    @app.get("/api/v1/trace/{correlation_id}", tags=["ledger"])
+    def trace(correlation_id: str) -> dict[str, Any]:
+        found = build_trace(runtime, correlation_id)
+        if not found["ledger"] and not found["deliveries"]:
+            raise HTTPException(404, f"nothing recorded under correlation id {correlation_id!r}")
+        return found
+
+    @app.get("/api/v1/exceptions", tags=["exceptions"])
+    def list_exceptions(status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        return [r.as_json() for r in runtime.exceptions.list(status=status, limit=limit)]
+
+    @app.get("/api/v1/exceptions/{record_id}", tags=["exceptions"])
+    def show_exception(record_id: str) -> dict[str, Any]:
+        record = runtime.exceptions.get(record_id)
+        if record is None:
+            raise HTTPException(404, f"no exception with id {record_id!r}")
+        return record.as_json()
+
+    @app.post("/api/v1/exceptions/{record_id}/retry", tags=["exceptions"])
+    async def retry_exception(record_id: str) -> dict[str, Any]:
+        return await _act(lambda: service.retry(record_id))
+
+    @app.post("/api/v1/exceptions/{record_id}/resolve", tags=["exceptions"])
+    async def resolve_exception(record_id: str, body: ResolveRequest) -> dict[str, Any]:
+        return await _act(lambda: service.resolve(record_id, body.note))
+
+    async def _act(action: Any) -> dict[str, Any]:
+        try:
+            record = await run_in_threadpool(action)
+        except UnknownException as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except ExceptionAlreadyResolved as exc:
+            raise HTTPException(409, str(exc)) from exc
+        result: dict[str, Any] = record.as_json()
+        return result
+
+    return app

@@ -1,0 +1,74 @@
+"""``syncwright serve`` (API + intake) and ``syncwright worker`` (engine + dispatcher)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from syncwright.api import create_api
+from syncwright.cli._common import ConfigOption, console, load_or_exit
+from syncwright.engine import EngineClient
+from syncwright.intake.dispatcher import Dispatcher
+from syncwright.runtime import Runtime
+
+
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (default from config).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from config).")] = None,
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker", help="Also run the engine in this process.")
+    ] = False,
+) -> None:
+    """Serve the HTTP API, webhook intake and console."""
+    settings = load_or_exit(config, as_json=False)
+    runtime = Runtime(settings)
+    dispatcher: Dispatcher | None = None
+    client: EngineClient | None = None
+    if with_worker:
+        engine = runtime.start_engine()
+        dispatcher = Dispatcher(runtime)
+        dispatcher.start()
+        app = create_api(runtime, engine)
+    else:
+        client = EngineClient(runtime.db)
+        app = create_api(runtime, client)
+    try:
+        uvicorn.run(
+            app,
+            host=host or settings.server.host,
+            port=port or settings.server.port,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if dispatcher is not None:
+            dispatcher.stop()
+        if client is not None:
+            client.close()
+        runtime.close()
+
+
+def worker(config: ConfigOption = None) -> None:
+    """Run workflows: recover this executor's unfinished runs, then dispatch and execute."""
+    settings = load_or_exit(config, as_json=False)
+    runtime = Runtime(settings)
+    runtime.start_engine()
+    dispatcher = Dispatcher(runtime)
+    dispatcher.start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print(
+        f"worker {settings.engine.executor_id or 'local'} running "
+        f"(database {runtime.db.engine.url.render_as_string(hide_password=True)})"
+    )
+    try:
+        stop.wait()
+    finally:
+        dispatcher.stop()
+        runtime.close()

@@ -1,0 +1,1 @@
+"""Connectors: one folder per vendor (``client.py``, ``inbound.py``, ``outbound.py``, README)."""

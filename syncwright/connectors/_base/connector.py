@@ -1,0 +1,81 @@
+"""The connector protocol (singer-sdk style: class attributes declare what a connector is)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+
+class WebhookVerifier(Protocol):
+    """Checks a vendor's webhook signature scheme; raises ``AuthError`` when it does not verify."""
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class WebhookIdentity:
+    """What dedupes a delivery: the vendor's own event id, and its type for routing."""
+
+    vendor_event_id: str
+    event_type: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One accepted inbox row, handed to the connector that normalizes it."""
+
+    inbox_id: int
+    connection: str
+    vendor_event_id: str
+    event_type: str
+    body: str
+    correlation_id: str
+    received_at: datetime
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Connector:
+    """Base of every connector. Subclasses set the class attributes and override what they use.
+
+    ``vendor`` names the vendor in ``syncwright.yaml``; ``event_id_field`` and
+    ``event_type_field`` say where the vendor puts the event id and type in a webhook payload.
+    """
+
+    vendor: ClassVar[str]
+    event_id_field: ClassVar[str] = "id"
+    event_type_field: ClassVar[str] = "type"
+
+    def __init__(self, name: str, settings: Any) -> None:
+        self.name = name
+        self.settings = settings
+        # The runtime's shared stores (cross-reference, ledger), bound once the process is wired.
+        self.services: Any = None
+
+    def bind(self, services: Any) -> None:
+        self.services = services
+
+    def webhook_verifier(self) -> WebhookVerifier | None:
+        """The verifier for ``POST /hooks/{connection}``; None means webhooks are refused."""
+        return None
+
+    def identify(self, payload: Any, body: bytes) -> WebhookIdentity:
+        """Find the vendor event id and type; a payload without an id is keyed by its digest,
+        so that even an odd delivery is kept (and deduped) rather than refused."""
+        event_id = payload.get(self.event_id_field) if isinstance(payload, dict) else None
+        event_type = payload.get(self.event_type_field) if isinstance(payload, dict) else None
+        if not isinstance(event_id, str | int) or event_id == "":
+            event_id = "sha256:" + hashlib.sha256(body).hexdigest()
+        return WebhookIdentity(str(event_id), str(event_type or "unknown"))
+
+    def normalize(self, delivery: Delivery) -> list[Any]:
+        """Turn a delivery into canonical change events (``syncwright.model`` envelopes)."""
+        raise NotImplementedError(f"connector {self.vendor!r} does not normalize inbound events")
+
+    def close(self) -> None:
+        """Release clients (HTTP pools); called when the runtime stops."""

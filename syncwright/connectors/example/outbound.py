@@ -1,0 +1,63 @@
+"""Actions on the example ERP, written as engine steps: ``(StepContext, *args) -> JSON``.
+
+Each returns a ``ledger`` block so the step's ledger row carries the native ids it touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncwright.engine import StepContext
+from syncwright.ledger import request_digest
+
+
+def _erp_body(account: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": account.get("name"),
+        "email": account.get("billing_email"),
+        "currency": account.get("currency"),
+        "subsidiary": account.get("subsidiary"),
+    }
+
+
+def _result(
+    ctx: StepContext, connection: str, account: dict[str, Any], record: dict[str, Any]
+) -> dict[str, Any]:
+    ctx.services.xref.link("account", account["global_id"], connection, str(record["id"]))
+    return {
+        "native_id": record["id"],
+        "version": record["version"],
+        "ledger": {
+            "connection": connection,
+            "entity_type": "account",
+            "global_id": account["global_id"],
+            "native_ids": {connection: record["id"]},
+            "request_digest": request_digest(_erp_body(account)),
+            "mapping_version": "example-erp/1",
+        },
+    }
+
+
+def upsert_account(ctx: StepContext, connection: str, account: dict[str, Any]) -> dict[str, Any]:
+    client = ctx.services.connection(connection).client
+    record = client.upsert_customer(
+        account["global_id"],
+        _erp_body(account),
+        idempotency_key=ctx.idempotency_key,
+        timeout=ctx.timeout_seconds,
+    )
+    return _result(ctx, connection, account, record)
+
+
+def probe_account(
+    ctx: StepContext, connection: str, account: dict[str, Any]
+) -> dict[str, Any] | None:
+    """After an uncertain write: did the ERP apply *this* version? (name and fields match)."""
+    client = ctx.services.connection(connection).client
+    record = client.get_customer(account["global_id"], timeout=ctx.timeout_seconds)
+    if record is None:
+        return None
+    wanted = _erp_body(account)
+    if any(record.get(k) != v for k, v in wanted.items()):
+        return None
+    return _result(ctx, connection, account, record)

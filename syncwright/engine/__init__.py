@@ -1,0 +1,29 @@
+"""The seam over the durable-execution engine (DBOS Transact). No other package imports dbos."""
+
+from syncwright.engine.context import StepContext
+from syncwright.engine.engine import Engine, EngineClient
+from syncwright.engine.ids import workflow_id_for
+from syncwright.engine.policy import RetryPolicy, StepPolicy
+from syncwright.engine.workflow import (
+    StepHooks,
+    WorkflowAborted,
+    WorkflowDefinition,
+    WorkflowRun,
+    registered_workflows,
+    workflow,
+)
+
+__all__ = [
+    "Engine",
+    "EngineClient",
+    "RetryPolicy",
+    "StepContext",
+    "StepHooks",
+    "StepPolicy",
+    "WorkflowAborted",
+    "WorkflowDefinition",
+    "WorkflowRun",
+    "registered_workflows",
+    "workflow",
+    "workflow_id_for",
+]

@@ -1,0 +1,152 @@
+"""The only module that touches DBOS Transact. Everything durable goes through these functions,
+so another engine could replace DBOS by reimplementing this file."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from dbos import (
+    DBOS,
+    DBOSClient,
+    DBOSConfig,
+    DBOSPortableJSONSerializer,
+    EnqueueOptions,
+    SetEnqueueOptions,
+    SetWorkflowID,
+)
+
+from syncwright.store import Database
+
+ENTITY_QUEUE = "syncwright.entities"
+RESUME_TOPIC = "syncwright.resume"
+APP_NAME = "syncwright"
+
+
+def _system_url(db: Database) -> str:
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+def launch(
+    db: Database,
+    *,
+    application_version: str,
+    executor_id: str,
+    workflows: dict[str, Callable[[dict[str, Any]], dict[str, Any]]],
+    worker_concurrency: int,
+    partition_concurrency: int,
+    polling_interval_seconds: float,
+    listen_queues: bool,
+) -> None:
+    config: DBOSConfig = {
+        "name": APP_NAME,
+        "system_database_url": _system_url(db),
+        # Our engine carries WAL + busy_timeout on SQLite (DBOS sets neither itself).
+        "system_database_engine": db.engine,
+        "application_version": application_version,
+        "executor_id": executor_id,
+        # JSON, never pickle: durable state stays readable and safe to load.
+        "serializer": DBOSPortableJSONSerializer(),
+        "log_level": "WARNING",
+        "notification_listener_polling_interval_sec": 0.05,
+    }
+    DBOS(config=config)
+    for name, body in workflows.items():
+        DBOS.workflow(name=name)(body)
+    if not listen_queues:
+        DBOS.listen_queues([])
+    DBOS.launch()
+    DBOS.register_queue(
+        ENTITY_QUEUE,
+        worker_concurrency=worker_concurrency,
+        partition_concurrency=partition_concurrency,
+        polling_interval_sec=polling_interval_seconds,
+        on_conflict="always_update",
+    )
+    logging.getLogger("dbos").setLevel(logging.WARNING)
+
+
+def shutdown() -> None:
+    DBOS.destroy(workflow_completion_timeout_sec=0)
+
+
+def enqueue(workflow: str, workflow_id: str, partition_key: str, payload: dict[str, Any]) -> str:
+    queue = DBOS.retrieve_queue(ENTITY_QUEUE)
+    if queue is None:  # pragma: no cover - launch() registers it
+        raise RuntimeError("engine not launched")
+    with SetEnqueueOptions(queue_partition_key=partition_key), SetWorkflowID(workflow_id):
+        handle = DBOS.enqueue_workflow_with_options(
+            EnqueueOptions(
+                workflow_name=workflow,
+                queue_name=ENTITY_QUEUE,
+                workflow_id=workflow_id,
+                queue_partition_key=partition_key,
+            ),
+            payload,
+        )
+    return str(handle.workflow_id)
+
+
+def run_step(name: str, func: Callable[..., Any], *args: Any) -> Any:
+    return DBOS.run_step({"name": name, "retries_allowed": False}, func, *args)
+
+
+def sleep(seconds: float) -> None:
+    DBOS.sleep(seconds)
+
+
+def recv(topic: str, timeout_seconds: float) -> Any:
+    return DBOS.recv(topic, timeout_seconds=timeout_seconds)
+
+
+def current_workflow_id() -> str:
+    workflow_id = DBOS.workflow_id
+    if workflow_id is None:
+        raise RuntimeError("not inside a workflow")
+    return str(workflow_id)
+
+
+def send(workflow_id: str, message: Any, topic: str) -> None:
+    DBOS.send(workflow_id, message, topic=topic)
+
+
+def status(workflow_id: str) -> str | None:
+    found = DBOS.get_workflow_status(workflow_id)
+    return None if found is None else str(found.status)
+
+
+def result(workflow_id: str, timeout_seconds: float | None = None) -> Any:
+    handle = DBOS.retrieve_workflow(workflow_id)
+    return handle.get_result()
+
+
+def list_statuses(limit: int = 10_000) -> dict[str, str]:
+    return {str(w.workflow_id): str(w.status) for w in DBOS.list_workflows(limit=limit)}
+
+
+class Client:
+    """Talks to the workflows of running workers from another process (CLI, API)."""
+
+    def __init__(self, db: Database) -> None:
+        self._client = DBOSClient(
+            system_database_url=_system_url(db),
+            system_database_engine=db.engine,
+            serializer=DBOSPortableJSONSerializer(),
+        )
+
+    def send(self, workflow_id: str, message: Any, topic: str) -> None:
+        self._client.send(workflow_id, message, topic)
+
+    def status(self, workflow_id: str) -> str | None:
+        found = self._client.retrieve_workflow(workflow_id).get_status()
+        return None if found is None else str(found.status)
+
+    def result(self, workflow_id: str) -> Any:
+        return self._client.retrieve_workflow(workflow_id).get_result()
+
+    def list_statuses(self, limit: int = 10_000) -> dict[str, str]:
+        return {str(w.workflow_id): str(w.status) for w in self._client.list_workflows(limit=limit)}
+
+    def destroy(self) -> None:
+        self._client.destroy()

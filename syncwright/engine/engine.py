@@ -1,0 +1,130 @@
+"""Engine lifecycle: launch DBOS with our workflows, enqueue by entity key, talk to runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from syncwright.engine import _dbos
+from syncwright.engine.workflow import (
+    StepHooks,
+    WorkflowAborted,
+    WorkflowDefinition,
+    WorkflowRun,
+    registered_workflows,
+)
+from syncwright.store import Database
+
+
+class Engine:
+    """One per process. ``services`` is whatever the step functions need (connectors, stores)."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        application_version: str,
+        executor_id: str = "local",
+        services: Any = None,
+        hooks: StepHooks | None = None,
+        worker_concurrency: int = 16,
+        partition_concurrency: int = 1,
+        polling_interval_seconds: float = 0.05,
+        run_workflows: bool = True,
+    ) -> None:
+        self.db = db
+        self.application_version = application_version
+        self.executor_id = executor_id
+        self.services = services
+        self.hooks = hooks or StepHooks()
+        self._worker_concurrency = worker_concurrency
+        self._partition_concurrency = partition_concurrency
+        self._polling = polling_interval_seconds
+        self._run_workflows = run_workflows
+        self._launched = False
+
+    def launch(self) -> Engine:
+        entries = {name: self._entry(d) for name, d in registered_workflows().items()}
+        _dbos.launch(
+            self.db,
+            application_version=self.application_version,
+            executor_id=self.executor_id,
+            workflows=entries,
+            worker_concurrency=self._worker_concurrency,
+            partition_concurrency=self._partition_concurrency,
+            polling_interval_seconds=self._polling,
+            listen_queues=self._run_workflows,
+        )
+        self._launched = True
+        return self
+
+    def shutdown(self) -> None:
+        if self._launched:
+            _dbos.shutdown()
+            self._launched = False
+
+    def enqueue(
+        self,
+        workflow: str,
+        *,
+        workflow_id: str,
+        entity_key: str,
+        correlation_id: str,
+        event: dict[str, Any],
+    ) -> str:
+        """Start ``workflow`` for ``event`` in the entity's partition (in order per entity).
+
+        Enqueueing the same ``workflow_id`` again returns the existing run: dispatch is idempotent.
+        """
+        payload = {"correlation_id": correlation_id, "entity_key": entity_key, "event": event}
+        return _dbos.enqueue(workflow, workflow_id, entity_key, payload)
+
+    def status(self, workflow_id: str) -> str | None:
+        return _dbos.status(workflow_id)
+
+    def result(self, workflow_id: str) -> Any:
+        return _dbos.result(workflow_id)
+
+    def statuses(self) -> dict[str, str]:
+        return _dbos.list_statuses()
+
+    def send_resume(self, workflow_id: str, action: str) -> None:
+        _dbos.send(workflow_id, {"action": action}, _dbos.RESUME_TOPIC)
+
+    def _entry(self, definition: WorkflowDefinition) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        def entry(payload: dict[str, Any]) -> dict[str, Any]:
+            run = WorkflowRun(
+                workflow_id=_dbos.current_workflow_id(),
+                workflow=definition.name,
+                correlation_id=str(payload["correlation_id"]),
+                entity_key=str(payload["entity_key"]),
+                services=self.services,
+                hooks=self.hooks,
+            )
+            try:
+                outcome = definition.body(run, payload["event"]) or {}
+            except WorkflowAborted as exc:
+                return {"status": "aborted", "reason": str(exc)}
+            return {"status": "completed", **outcome}
+
+        entry.__name__ = entry.__qualname__ = f"workflow_{definition.name.replace('.', '_')}"
+        return entry
+
+
+class EngineClient:
+    """For processes that do not run workflows (CLI, API): resume parked runs, read status."""
+
+    def __init__(self, db: Database) -> None:
+        self._client = _dbos.Client(db)
+
+    def send_resume(self, workflow_id: str, action: str) -> None:
+        self._client.send(workflow_id, {"action": action}, _dbos.RESUME_TOPIC)
+
+    def status(self, workflow_id: str) -> str | None:
+        return self._client.status(workflow_id)
+
+    def statuses(self) -> dict[str, str]:
+        return self._client.list_statuses()
+
+    def close(self) -> None:
+        self._client.destroy()

@@ -1,0 +1,152 @@
+"""Inbox -> normalize -> route -> workflows.
+
+The dispatcher takes pending deliveries in arrival order, asks the owning connector for
+canonical change events, and enqueues every workflow that handles each event in the entity's
+queue partition. Workflow ids are derived from the inbox row, so dispatching the same row twice
+(after a crash between enqueue and the status update) starts nothing new.
+
+A delivery that cannot be normalized is a *poisoned message*: it is parked with an exception
+record, never dropped, and ``syncwright exceptions retry`` sends it through again after a fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from syncwright.connectors._base import Delivery
+from syncwright.engine import registered_workflows, workflow_id_for
+from syncwright.errors import BusinessRuleError, SyncwrightError
+from syncwright.intake.inbox import InboxRow
+
+if TYPE_CHECKING:
+    from syncwright.runtime import Runtime
+
+log = logging.getLogger("syncwright.dispatch")
+
+
+@dataclass(frozen=True)
+class DispatchReport:
+    dispatched: int
+    workflows_started: int
+    parked: int
+
+
+def _event_json(event: Any) -> dict[str, Any]:
+    if hasattr(event, "model_dump"):
+        dumped: dict[str, Any] = event.model_dump(mode="json", by_alias=True)
+        return dumped
+    return dict(event)
+
+
+class Dispatcher:
+    def __init__(self, runtime: Runtime, *, batch_size: int = 200) -> None:
+        self._runtime = runtime
+        self._batch_size = batch_size
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def routes(self, event_type: str) -> list[str]:
+        """Names of enabled workflows that handle ``event_type``."""
+        configured = self._runtime.settings.workflows
+        return [
+            name
+            for name, definition in registered_workflows().items()
+            if event_type in definition.handles
+            and (name not in configured or configured[name].enabled)
+        ]
+
+    def dispatch_pending(self) -> DispatchReport:
+        rows = self._runtime.inbox.pending(self._batch_size)
+        started = parked = 0
+        for row in rows:
+            try:
+                started += self._dispatch(row)
+            except (SyncwrightError, ValidationError, ValueError, KeyError, TypeError) as exc:
+                self._park(row, exc)
+                parked += 1
+        return DispatchReport(len(rows) - parked, started, parked)
+
+    def _dispatch(self, row: InboxRow) -> int:
+        runtime = self._runtime
+        engine = runtime.engine
+        if engine is None:
+            raise RuntimeError("dispatcher needs a launched engine")
+        connector = runtime.connectors.get(row.connection)
+        if connector is None:
+            raise BusinessRuleError(
+                f"delivery {row.id} is for connection {row.connection!r}, which is not configured",
+                code="dispatch.unknown_connection",
+                remediation=f"Add connection {row.connection!r} back to syncwright.yaml "
+                "(or resolve this exception to discard the delivery).",
+            )
+        delivery = Delivery(
+            inbox_id=row.id,
+            connection=row.connection,
+            vendor_event_id=row.vendor_event_id,
+            event_type=row.event_type,
+            body=row.body,
+            correlation_id=row.correlation_id,
+            received_at=row.received_at,
+        )
+        started = 0
+        for index, event in enumerate(connector.normalize(delivery)):
+            data = _event_json(event)
+            for workflow in self.routes(str(data["type"])):
+                engine.enqueue(
+                    workflow,
+                    workflow_id=workflow_id_for(row.id, index, workflow),
+                    entity_key=str(data.get("entitykey") or data.get("subject") or row.id),
+                    correlation_id=str(data.get("correlationid") or row.correlation_id),
+                    event=data,
+                )
+                started += 1
+        runtime.inbox.mark_dispatched(row.id)
+        return started
+
+    def _park(self, row: InboxRow, exc: Exception) -> None:
+        if isinstance(exc, BusinessRuleError):
+            code, message, remediation = exc.code, exc.message, exc.remediation
+        else:
+            code = "dispatch.normalize_failed"
+            message = f"{type(exc).__name__}: {exc}"
+            remediation = (
+                f"The {row.connection} payload of type {row.event_type!r} could not be mapped. "
+                "Fix the mapping or the source record, then retry this exception."
+            )
+        log.warning("parking inbox row %s: %s", row.id, code)
+        self._runtime.inbox.park(row.id, message)
+        self._runtime.exceptions.open(
+            source="inbox",
+            correlation_id=row.correlation_id,
+            code=code,
+            message=message,
+            remediation=remediation,
+            inbox_id=row.id,
+            connection=row.connection,
+            details={"vendor_event_id": row.vendor_event_id, "event_type": row.event_type},
+        )
+
+    # -- background loop (worker process) -------------------------------------------------
+    def start(self, interval_seconds: float = 0.05) -> None:
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    report = self.dispatch_pending()
+                except Exception:  # keep the loop alive; the rows stay pending
+                    log.exception("dispatch pass failed")
+                    report = DispatchReport(0, 0, 0)
+                if report.dispatched == 0 and report.parked == 0:
+                    self._stop.wait(interval_seconds)
+
+        self._thread = threading.Thread(target=loop, name="dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)

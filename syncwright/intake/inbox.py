@@ -1,0 +1,170 @@
+"""The inbox: every accepted delivery, written in one commit before we answer 2xx.
+
+It is an idempotent receiver: ``(connection, vendor_event_id)`` is unique, so a duplicate
+delivery is acknowledged and not stored twice. Rows are never deleted by processing; they move
+``pending`` -> ``dispatched`` (or ``parked`` when they cannot be processed, or ``resolved`` by an
+operator), so nothing accepted is ever lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from syncwright._time import as_utc, utcnow
+from syncwright.ids import new_correlation_id
+from syncwright.store import Database
+from syncwright.store._upsert import insert_ignore_duplicate
+from syncwright.store.tables import inbox, security_events
+
+# Headers that may carry credentials (Chargebee basic auth, bearer tokens) are never stored.
+_UNSTORED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    inbox_id: int | None
+    duplicate: bool
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    connection: str
+    vendor_event_id: str
+    event_type: str
+    received_at: datetime
+    body: str
+    origin: str
+    status: str
+    correlation_id: str
+    attempts: int
+    last_error: str | None
+
+
+def storable_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items() if k.lower() not in _UNSTORED_HEADERS}
+
+
+def _row(mapping: Mapping[str, Any]) -> InboxRow:
+    return InboxRow(
+        id=int(mapping["id"]),
+        connection=mapping["connection"],
+        vendor_event_id=mapping["vendor_event_id"],
+        event_type=mapping["event_type"],
+        received_at=as_utc(mapping["received_at"]),
+        body=mapping["body"],
+        origin=mapping["origin"],
+        status=mapping["status"],
+        correlation_id=mapping["correlation_id"],
+        attempts=int(mapping["attempts"]),
+        last_error=mapping["last_error"],
+    )
+
+
+class Inbox:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def accept(
+        self,
+        *,
+        connection: str,
+        vendor_event_id: str,
+        event_type: str,
+        body: str,
+        headers: Mapping[str, str] | None = None,
+        origin: str = "webhook",
+        correlation_id: str | None = None,
+    ) -> AcceptResult:
+        """Store a delivery once. A duplicate returns ``duplicate=True`` and stores nothing."""
+        correlation_id = correlation_id or new_correlation_id()
+        with self._db.engine.begin() as conn:
+            inbox_id = insert_ignore_duplicate(
+                conn,
+                inbox,
+                {
+                    "connection": connection,
+                    "vendor_event_id": vendor_event_id,
+                    "event_type": event_type,
+                    "received_at": utcnow(),
+                    "headers": storable_headers(headers or {}),
+                    "body": body,
+                    "origin": origin,
+                    "status": "pending",
+                    "correlation_id": correlation_id,
+                    "attempts": 0,
+                },
+                returning=inbox.c.id,
+            )
+        if inbox_id is None:
+            return AcceptResult(inbox_id=None, duplicate=True, correlation_id=None)
+        return AcceptResult(inbox_id=int(inbox_id), duplicate=False, correlation_id=correlation_id)
+
+    def get(self, inbox_id: int) -> InboxRow | None:
+        with self._db.engine.connect() as conn:
+            found = conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().first()
+        return _row(found) if found else None
+
+    def pending(self, limit: int = 100) -> list[InboxRow]:
+        """Oldest first: dispatch order is arrival order, which per-entity ordering relies on."""
+        query = sa.select(inbox).where(inbox.c.status == "pending").order_by(inbox.c.id)
+        with self._db.engine.connect() as conn:
+            return [_row(m) for m in conn.execute(query.limit(limit)).mappings()]
+
+    def mark_dispatched(self, inbox_id: int) -> None:
+        self._set_status(inbox_id, "dispatched", dispatched_at=utcnow())
+
+    def park(self, inbox_id: int, error: str) -> None:
+        with self._db.engine.begin() as conn:
+            conn.execute(
+                sa.update(inbox)
+                .where(inbox.c.id == inbox_id)
+                .values(status="parked", last_error=error, attempts=inbox.c.attempts + 1)
+            )
+
+    def requeue(self, inbox_id: int) -> None:
+        """Send a parked delivery through normalize and routing again (after a fix)."""
+        self._set_status(inbox_id, "pending")
+
+    def resolve(self, inbox_id: int) -> None:
+        self._set_status(inbox_id, "resolved")
+
+    def _set_status(self, inbox_id: int, status: str, **values: Any) -> None:
+        with self._db.engine.begin() as conn:
+            conn.execute(
+                sa.update(inbox).where(inbox.c.id == inbox_id).values(status=status, **values)
+            )
+
+    def count(self, status: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(inbox)
+        if status is not None:
+            query = query.where(inbox.c.status == status)
+        with self._db.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def record_security_event(
+        self, *, connection: str, kind: str, code: str, remote_addr: str | None, detail: str
+    ) -> None:
+        """A rejected signature is evidence, not noise: keep who, when and why (never the body)."""
+        with self._db.engine.begin() as conn:
+            conn.execute(
+                sa.insert(security_events).values(
+                    at=utcnow(),
+                    connection=connection,
+                    kind=kind,
+                    code=code,
+                    remote_addr=remote_addr,
+                    detail=detail,
+                )
+            )
+
+    def security_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        query = sa.select(security_events).order_by(security_events.c.id.desc()).limit(limit)
+        with self._db.engine.connect() as conn:
+            return [dict(m) for m in conn.execute(query).mappings()]

@@ -1,0 +1,104 @@
+"""``POST /hooks/{connection}``: size limit, signature check, one durable write, then 2xx.
+
+Status codes are part of the contract vendors retry on:
+- 200 accepted (or a duplicate, acknowledged so the vendor stops retrying),
+- 400 body is not JSON, 401 signature missing or wrong (recorded as a security event),
+- 404 unknown connection, 413 body too large, 503 the inbox could not be written (retry later).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from syncwright.connectors._base import Connector
+from syncwright.errors import AuthError
+from syncwright.intake.inbox import Inbox
+
+log = logging.getLogger("syncwright.intake")
+
+
+def _problem(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+
+
+def build_hooks_router(
+    *, connectors: Mapping[str, Connector], inbox: Inbox, max_body_bytes: int
+) -> APIRouter:
+    router = APIRouter(tags=["intake"])
+
+    @router.post("/hooks/{connection}", summary="Receive a vendor webhook")
+    async def receive_webhook(connection: str, request: Request) -> Any:
+        connector = connectors.get(connection)
+        if connector is None:
+            return _problem(
+                404,
+                "intake.unknown_connection",
+                f"no connection named {connection!r}; add it under `connections:` "
+                "in syncwright.yaml or fix the webhook URL",
+            )
+        verifier = connector.webhook_verifier()
+        if verifier is None:
+            return _problem(
+                404,
+                "intake.webhooks_disabled",
+                f"connection {connection!r} does not receive webhooks; configure its webhook "
+                "secrets under connections.{connection}.webhook",
+            )
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
+            return _problem(413, "intake.too_large", f"body exceeds {max_body_bytes} bytes")
+        body = await request.body()
+        if len(body) > max_body_bytes:
+            return _problem(413, "intake.too_large", f"body exceeds {max_body_bytes} bytes")
+
+        headers = dict(request.headers)
+        try:
+            verifier.verify(body, headers)
+        except AuthError as exc:
+            remote = request.client.host if request.client else None
+            await run_in_threadpool(
+                inbox.record_security_event,
+                connection=connection,
+                kind="webhook_signature_rejected",
+                code=exc.code,
+                remote_addr=remote,
+                detail=exc.message,
+            )
+            log.warning("rejected webhook on %s: %s", connection, exc.code)
+            return _problem(401, exc.code, exc.message)
+
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _problem(400, "intake.malformed_json", f"body is not valid JSON: {exc}")
+
+        identity = connector.identify(payload, body)
+        try:
+            result = await run_in_threadpool(
+                inbox.accept,
+                connection=connection,
+                vendor_event_id=identity.vendor_event_id,
+                event_type=identity.event_type,
+                body=body.decode("utf-8"),
+                headers=headers,
+            )
+        except Exception:  # the vendor must retry: we hold nothing yet
+            log.exception("inbox write failed for %s", connection)
+            return _problem(503, "intake.unavailable", "could not store the delivery; retry")
+        if result.duplicate:
+            return {"status": "duplicate", "vendor_event_id": identity.vendor_event_id}
+        return {
+            "status": "accepted",
+            "inbox_id": result.inbox_id,
+            "correlation_id": result.correlation_id,
+            "vendor_event_id": identity.vendor_event_id,
+        }
+
+    return router

@@ -1,0 +1,91 @@
+"""Wires one process together from ``Settings``: database, stores, connectors, engine.
+
+Step functions receive this object as ``StepContext.services``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from syncwright.config import Settings
+from syncwright.connectors._base import Connector, connector_class
+from syncwright.engine import Engine
+from syncwright.exceptions import ExceptionQueue
+from syncwright.intake import Inbox
+from syncwright.ledger import AuditTrail, Ledger
+from syncwright.runtime_hooks import LedgerHooks
+from syncwright.store import Database
+from syncwright.xref import CrossReference
+
+log = logging.getLogger("syncwright.runtime")
+
+# Importing a workflow module registers its workflows with the engine.
+WORKFLOW_MODULES = ("syncwright.workflows.example_account_sync",)
+
+
+def load_workflow_modules() -> None:
+    for module in WORKFLOW_MODULES:
+        importlib.import_module(module)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, upgrade: bool = True) -> None:
+        self.settings = settings
+        self.db = Database(settings.database.url, pool_size=max(settings.database.pool_size, 10))
+        if upgrade:
+            self.db.upgrade()
+        self.inbox = Inbox(self.db)
+        self.ledger = Ledger(self.db)
+        self.audit = AuditTrail(self.db)
+        self.xref = CrossReference(self.db)
+        self.exceptions = ExceptionQueue(self.db)
+        self.connectors: dict[str, Connector] = {
+            name: connector_class(conn.vendor)(name, conn)
+            for name, conn in settings.connections.items()
+            if conn.enabled
+        }
+        for connector in self.connectors.values():
+            connector.bind(self)
+        self.engine: Engine | None = None
+
+    def connection(self, name: str) -> Connector:
+        return self.connectors[name]
+
+    def connections_with_role(self, role: str) -> list[Connector]:
+        """Connections whose ``options.role`` names them as a target (e.g. ``erp``)."""
+        return [
+            c
+            for name, c in self.connectors.items()
+            if self.settings.connections[name].options.get("role") == role
+        ]
+
+    def start_engine(self, *, run_workflows: bool = True) -> Engine:
+        load_workflow_modules()
+        engine_settings = self.settings.engine
+        self.engine = Engine(
+            self.db,
+            application_version=engine_settings.application_version,
+            executor_id=engine_settings.executor_id or "local",
+            services=self,
+            hooks=LedgerHooks(self.ledger, self.exceptions),
+            worker_concurrency=engine_settings.workers,
+            partition_concurrency=engine_settings.partition_concurrency,
+            run_workflows=run_workflows,
+        ).launch()
+        return self.engine
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.shutdown()
+            self.engine = None
+        for connector in self.connectors.values():
+            connector.close()
+        self.db.dispose()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

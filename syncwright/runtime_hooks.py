@@ -1,0 +1,79 @@
+"""Engine hooks backed by our tables: each step attempt is ledgered; parked steps open
+exception records with remediation, and close them when a retry succeeds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncwright.engine import StepContext, StepHooks
+from syncwright.errors import BusinessRuleError, SyncwrightError
+from syncwright.exceptions import ExceptionQueue
+from syncwright.ledger import Ledger, LedgerEntry
+
+
+class LedgerHooks(StepHooks):
+    def __init__(self, ledger: Ledger, exceptions: ExceptionQueue) -> None:
+        self._ledger = ledger
+        self._exceptions = exceptions
+
+    def attempt_finished(
+        self,
+        ctx: StepContext,
+        outcome: str,
+        error: SyncwrightError | None,
+        duration_ms: float,
+        result: Any = None,
+    ) -> None:
+        touched = result.get("ledger", {}) if isinstance(result, dict) else {}
+        self._ledger.append(
+            LedgerEntry(
+                correlation_id=ctx.correlation_id,
+                workflow_id=ctx.workflow_id,
+                workflow=ctx.workflow,
+                step=ctx.step,
+                attempt=ctx.attempt,
+                outcome=outcome,
+                error_code=error.code if error else None,
+                message=error.message if error else None,
+                duration_ms=duration_ms,
+                connection=touched.get("connection"),
+                entity_type=touched.get("entity_type"),
+                global_id=touched.get("global_id"),
+                native_ids=touched.get("native_ids") or {},
+                request_digest=touched.get("request_digest"),
+                mapping_version=touched.get("mapping_version"),
+            )
+        )
+
+    def parked(self, ctx: StepContext, error: SyncwrightError) -> str:
+        remediation = error.remediation if isinstance(error, BusinessRuleError) else ""
+        record_id = self._exceptions.open(
+            source="workflow",
+            correlation_id=ctx.correlation_id,
+            code=error.code,
+            message=error.message,
+            remediation=remediation,
+            workflow_id=ctx.workflow_id,
+            workflow=ctx.workflow,
+            step=ctx.step,
+        )
+        self._ledger.append(
+            LedgerEntry(
+                correlation_id=ctx.correlation_id,
+                workflow_id=ctx.workflow_id,
+                workflow=ctx.workflow,
+                step=ctx.step,
+                attempt=ctx.attempt,
+                outcome="parked",
+                error_code=error.code,
+                message=f"exception {record_id}: {remediation}",
+            )
+        )
+        return record_id
+
+    def unparked(self, ctx: StepContext, action: str) -> None:
+        resolution = "retried successfully" if action == "retry" else "aborted by operator"
+        self._exceptions.resolve_for_workflow_step(ctx.workflow_id, ctx.step, resolution)
+
+    def compensated(self, ctx: StepContext, outcome: str, error: SyncwrightError | None) -> None:
+        self.attempt_finished(ctx, outcome, error, 0.0)

@@ -1,0 +1,159 @@
+"""syncwright's own tables. DBOS keeps its workflow tables beside these; ours are prefixed ``sw_``.
+
+Change a table only together with a new alembic migration in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for long-lived tables.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Timestamp = sa.DateTime(timezone=True)
+
+inbox = sa.Table(
+    "sw_inbox",
+    metadata,
+    # The sequence gives workflow ids that sort in arrival order (per-entity order on SQLite).
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("connection", sa.String(100), nullable=False),
+    sa.Column("vendor_event_id", sa.String(255), nullable=False),
+    sa.Column("event_type", sa.String(255), nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Column("headers", sa.JSON, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("origin", sa.String(20), nullable=False),  # webhook | poll
+    sa.Column("status", sa.String(20), nullable=False),  # pending | dispatched | parked | resolved
+    sa.Column("correlation_id", sa.String(64), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("dispatched_at", Timestamp),
+    sa.UniqueConstraint("connection", "vendor_event_id", name="uq_sw_inbox_vendor_event"),
+)
+sa.Index("ix_sw_inbox_status_id", inbox.c.status, inbox.c.id)
+
+security_events = sa.Table(
+    "sw_security_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("connection", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("code", sa.String(100), nullable=False),
+    sa.Column("remote_addr", sa.String(100)),
+    sa.Column("detail", sa.Text),
+)
+
+ledger = sa.Table(
+    "sw_ledger",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("correlation_id", sa.String(64), nullable=False),
+    sa.Column("workflow_id", sa.String(200)),
+    sa.Column("workflow", sa.String(100)),
+    sa.Column("step", sa.String(100), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("connection", sa.String(100)),
+    sa.Column("entity_type", sa.String(50)),
+    sa.Column("global_id", sa.String(64)),
+    sa.Column("native_ids", sa.JSON),
+    sa.Column("request_digest", sa.String(64)),
+    # ok | transient | business | uncertain | probe | compensated | failed | parked | info
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("error_code", sa.String(100)),
+    sa.Column("message", sa.Text),
+    sa.Column("mapping_version", sa.String(50)),
+    sa.Column("duration_ms", sa.Float),
+)
+sa.Index("ix_sw_ledger_correlation", ledger.c.correlation_id, ledger.c.id)
+sa.Index("ix_sw_ledger_workflow", ledger.c.workflow_id)
+
+audit = sa.Table(
+    "sw_audit",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("correlation_id", sa.String(64), nullable=False),
+    sa.Column("workflow_id", sa.String(200)),
+    sa.Column("connection", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("native_id", sa.String(200)),
+    sa.Column("amount_minor", sa.BigInteger),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("payload_digest", sa.String(64), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+)
+
+xref = sa.Table(
+    "sw_xref",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("entity_type", sa.String(50), nullable=False),
+    sa.Column("global_id", sa.String(64), nullable=False),
+    sa.Column("system", sa.String(100), nullable=False),
+    sa.Column("native_id", sa.String(200), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("system", "entity_type", "native_id", name="uq_sw_xref_native"),
+    sa.UniqueConstraint("system", "entity_type", "global_id", name="uq_sw_xref_global"),
+)
+sa.Index("ix_sw_xref_global", xref.c.entity_type, xref.c.global_id)
+
+exceptions = sa.Table(
+    "sw_exceptions",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # open | retrying | resolved
+    sa.Column("source", sa.String(20), nullable=False),  # workflow | inbox
+    sa.Column("workflow_id", sa.String(200)),
+    sa.Column("workflow", sa.String(100)),
+    sa.Column("inbox_id", sa.BigInteger),
+    sa.Column("correlation_id", sa.String(64), nullable=False),
+    sa.Column("connection", sa.String(100)),
+    sa.Column("step", sa.String(100)),
+    sa.Column("code", sa.String(100), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("remediation", sa.Text, nullable=False),
+    sa.Column("details", sa.JSON),
+    sa.Column("resolution", sa.Text),
+    sa.Column("retries", sa.Integer, nullable=False, server_default="0"),
+)
+sa.Index("ix_sw_exceptions_status", exceptions.c.status, exceptions.c.created_at)
+
+cursors = sa.Table(
+    "sw_cursors",
+    metadata,
+    sa.Column("connection", sa.String(100), primary_key=True),
+    sa.Column("stream", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+canonical_state = sa.Table(
+    "sw_canonical_state",
+    metadata,
+    sa.Column("entity_type", sa.String(50), primary_key=True),
+    sa.Column("global_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("source_connection", sa.String(100), nullable=False),
+    sa.Column("source_time", Timestamp),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+reconciliation_runs = sa.Table(
+    "sw_reconciliation_runs",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("rule", sa.String(100), nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("drift_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("report", sa.JSON),
+)

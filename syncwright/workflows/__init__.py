@@ -1,0 +1,1 @@
+"""Business workflows, one module each. They speak canonical models and connector actions only."""
