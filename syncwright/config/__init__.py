@@ -1,0 +1,62 @@
+"""Typed settings from ``syncwright.yaml``; secrets come from the environment or files.
+
+>>> settings = load_settings(Path("syncwright.yaml"))   # doctest: +SKIP
+>>> settings.connections["stripe"].credentials["api_key"]  # doctest: +SKIP
+Secret('**********')
+
+Reference of every key: ``docs/config.md``.
+"""
+
+from ._diff import diff_settings
+from ._load import DEFAULT_CONFIG_PATH, format_loc, load_settings, parse_settings
+from ._models import (
+    DOMAINS,
+    VENDORS,
+    ConnectionSettings,
+    DatabaseSettings,
+    Domain,
+    EngineSettings,
+    LimitSettings,
+    MappingRef,
+    OwnershipRule,
+    ReconciliationRule,
+    RetryPolicy,
+    ServerSettings,
+    Settings,
+    TelemetrySettings,
+    Vendor,
+    WebhookSettings,
+    WorkflowSettings,
+)
+from ._schema import settings_json_schema
+from ._secret import MASK, Secret, SecretReferenceError, resolve_secret
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "DOMAINS",
+    "MASK",
+    "VENDORS",
+    "ConnectionSettings",
+    "DatabaseSettings",
+    "Domain",
+    "EngineSettings",
+    "LimitSettings",
+    "MappingRef",
+    "OwnershipRule",
+    "ReconciliationRule",
+    "RetryPolicy",
+    "Secret",
+    "SecretReferenceError",
+    "ServerSettings",
+    "Settings",
+    "TelemetrySettings",
+    "Vendor",
+    "WebhookSettings",
+    "WorkflowSettings",
+    "diff_settings",
+    "format_loc",
+    "load_settings",
+    "parse_settings",
+    "resolve_secret",
+    "settings_json_schema",
+]

@@ -1,0 +1,551 @@
+"""The typed shape of ``syncwright.yaml``.
+
+Every model forbids unknown keys (a typo is an error, not a silently ignored setting), is frozen,
+and is strict about scalar types (YAML already has types: ``port: "8787"`` or ``workers: true`` is
+a mistake worth reporting). Defaults here are the documented defaults (``docs/config.md``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal, get_args
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from ._secret import Secret
+
+__all__ = [
+    "DOMAINS",
+    "VENDORS",
+    "ConnectionSettings",
+    "DatabaseSettings",
+    "Domain",
+    "EngineSettings",
+    "LimitSettings",
+    "MappingRef",
+    "OwnershipRule",
+    "ReconciliationRule",
+    "RetryPolicy",
+    "ServerSettings",
+    "Settings",
+    "TelemetrySettings",
+    "Vendor",
+    "WebhookSettings",
+    "WorkflowSettings",
+    "reference_problems",
+]
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("syncwright")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+PACKAGE_VERSION: Final = _package_version()
+
+Vendor = Literal[
+    "stripe",
+    "netsuite",
+    "salesforce",
+    "zendesk",
+    "hubspot",
+    "chargebee",
+    "zuora",
+    "freshdesk",
+    "dynamics365",
+    "sap",
+    "oracle_erp",
+    "acumatica",
+    "example",
+]
+VENDORS: Final[tuple[str, ...]] = get_args(Vendor)
+
+Domain = Literal[
+    "account",
+    "contact",
+    "product",
+    "price",
+    "subscription",
+    "contract",
+    "order",
+    "invoice",
+    "payment",
+    "credit_note",
+    "entitlement",
+    "case",
+]
+DOMAINS: Final[tuple[str, ...]] = get_args(Domain)
+
+# Connection names appear in URLs (POST /hooks/{connection}), so they are slugs.
+_CONNECTION_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+_WORKFLOW_NAME = r"^[a-z][a-z0-9_]{0,63}$"
+_EXECUTOR_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+#: What each name pattern means, in words (used in error messages).
+NAME_RULES: Final = {
+    _CONNECTION_NAME: "letters, digits, '_' and '-', starting with a letter or digit, "
+    "at most 63 characters",
+    _NAME: "letters, digits, '_', '.' and '-', starting with a letter or digit",
+    _WORKFLOW_NAME: "lowercase letters, digits and '_', starting with a letter",
+    _EXECUTOR_ID: "letters, digits, '_', '.' and '-', starting with a letter or digit, "
+    "at most 64 characters",
+}
+ConnectionName = Annotated[str, StringConstraints(pattern=_CONNECTION_NAME, strict=True)]
+# Names of mappings and reconciliation rules.
+Name = Annotated[str, StringConstraints(pattern=_NAME)]
+WorkflowName = Annotated[str, StringConstraints(pattern=_WORKFLOW_NAME, strict=True)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        hide_input_in_errors=True,  # a raw ValidationError must never echo a literal secret
+        use_attribute_docstrings=True,
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, data: Any) -> Any:
+        # `connections:` with nothing after it is YAML null; people mean "none yet".
+        if isinstance(data, Mapping) and any(value is None for value in data.values()):
+            return {k: v for k, v in data.items() if v is not None or k not in cls.model_fields}
+        return data
+
+
+# --- value checks ----------------------------------------------------------------------------
+
+
+def _check_http_url(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL, e.g. https://api.stripe.com")
+    if parts.username or parts.password:
+        raise ValueError(
+            "must not contain credentials; remove user:password@ and put them under credentials:"
+        )
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query string or fragment; give the API root only")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ValueError("has an invalid port number") from None
+    return value.rstrip("/")
+
+
+HttpUrlStr = Annotated[
+    str,
+    AfterValidator(_check_http_url),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://"}),
+]
+
+
+def _check_database_url(value: str) -> str:
+    value = value.strip()
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value):
+        raise ValueError(
+            "must be a database URL, e.g. sqlite:///syncwright.db or "
+            "postgresql+psycopg://syncwright@db.internal/syncwright"
+        )
+    if not value.startswith("sqlite") and urlsplit(value).password:
+        raise ValueError(
+            "contains a password; remove it from the URL and set database.password: "
+            "${DATABASE_PASSWORD} (or file:/path) instead"
+        )
+    return value
+
+
+_SCHEDULE_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNIT = r"(s|secs?|seconds?|m|mins?|minutes?|h|hours?|d|days?)"
+_DURATION = re.compile(rf"^(?:every\s+)?((?:\d+\s*{_UNIT}\s*)+)$", re.IGNORECASE)
+_MACROS: Final = frozenset(
+    {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+)
+# minute, hour, day of month, month, day of week
+_CRON_RANGES: Final = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?-]+$")
+_SCHEDULE_HELP = (
+    "must be an interval in seconds (e.g. 900), a duration such as 15m, 1h or 1d, "
+    "or a 5-field cron expression such as '*/15 * * * *'"
+)
+
+
+def _parse_schedule(value: Any) -> int | str:
+    """Intervals become whole seconds (int); cron expressions stay strings."""
+    if isinstance(value, bool):
+        raise ValueError(_SCHEDULE_HELP)
+    if isinstance(value, int):
+        if value < 1:
+            raise ValueError("interval must be at least 1 second")
+        return value
+    if not isinstance(value, str):
+        raise ValueError(_SCHEDULE_HELP)
+    text = " ".join(value.split())
+    if text.isdigit():
+        return _parse_schedule(int(text))
+    if text.lower() in _MACROS:
+        return text.lower()
+    duration = _DURATION.match(text)
+    if duration:
+        seconds = sum(
+            int(n) * _SCHEDULE_UNITS[u[0].lower()]
+            for n, u in re.findall(rf"(\d+)\s*{_UNIT}", duration.group(1), re.IGNORECASE)
+        )
+        return _parse_schedule(seconds)
+    fields = text.split(" ")
+    if len(fields) == 5 and all(_CRON_FIELD.match(f) for f in fields):
+        for field, (low, high) in zip(fields, _CRON_RANGES, strict=True):
+            for number in re.findall(r"\d+", field):
+                if not low <= int(number) <= high and "/" not in field:
+                    raise ValueError(f"cron field {field!r} is outside {low}-{high}")
+        return text
+    raise ValueError(_SCHEDULE_HELP)
+
+
+Schedule = Annotated[
+    int | str,
+    PlainValidator(_parse_schedule),
+    WithJsonSchema(
+        {
+            "description": (
+                "Interval in seconds, a duration (15m, 1h, 1d) or a 5-field cron expression"
+            ),
+            "oneOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "examples": ["15m", "1h", "*/15 * * * *", "@daily"]},
+            ],
+        }
+    ),
+]
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+# --- sections --------------------------------------------------------------------------------
+
+
+class DatabaseSettings(_Model):
+    """Where syncwright keeps its state: the engine's tables and ours."""
+
+    url: Annotated[str, AfterValidator(_check_database_url)] = "sqlite:///syncwright.db"
+    """SQLAlchemy URL: sqlite:///path (embedded default) or postgresql+psycopg://user@host/db.
+    Never put the password here; use `password`."""
+    password: Secret | None = None
+    """The database password, as ${ENV} or file:PATH; inserted into `url` at connect time."""
+    pool_size: int = Field(default=5, ge=1, le=1000)
+    """Connections per process in the pool (PostgreSQL)."""
+
+    def url_with_password(self) -> str:
+        """The URL to connect with, the password inserted. Never log the result."""
+        if self.password is None:
+            return self.url
+        parts = urlsplit(self.url)
+        host = parts.netloc.rpartition("@")[2]
+        user = quote(parts.username or "", safe="")
+        secret = quote(self.password.reveal(), safe="")
+        return urlunsplit(parts._replace(netloc=f"{user}:{secret}@{host}"))
+
+
+class ServerSettings(_Model):
+    """The HTTP server: API, webhook intake and console."""
+
+    host: str = Field(default="127.0.0.1", min_length=1)
+    """Interface to bind. The default only accepts local connections."""
+    port: int = Field(default=8787, ge=1, le=65535)
+    """TCP port."""
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Largest request body accepted (webhook deliveries included); larger ones get 413."""
+
+
+class EngineSettings(_Model):
+    """The durable workflow engine."""
+
+    application_version: str = Field(default=PACKAGE_VERSION, min_length=1)
+    """Version recorded on each workflow; executors recover only workflows of their own version."""
+    executor_id: str | None = Field(default=None, pattern=_EXECUTOR_ID)
+    """Stable id of this executor; unset lets the engine choose one. Keep it stable across
+    restarts of the same process so it recovers its own pending workflows."""
+    workers: int = Field(default=4, ge=1, le=1024)
+    """How many workflows this process runs concurrently."""
+    partition_concurrency: int = Field(default=1, ge=1, le=1024)
+    """Concurrent workflows per partition key (one entity); 1 keeps each entity's events in
+    order."""
+
+
+class RetryPolicy(_Model):
+    """Exponential backoff for transient failures; a vendor's Retry-After wins when sent."""
+
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    """Attempts in total, the first included."""
+    base_delay_seconds: float = Field(default=0.5, ge=0)
+    """Delay before the second attempt; doubles each time."""
+    max_delay_seconds: float = Field(default=60.0, ge=0)
+    """Upper bound of one delay."""
+
+    @model_validator(mode="after")
+    def _delays_ordered(self) -> RetryPolicy:
+        if self.max_delay_seconds < self.base_delay_seconds:
+            raise ValueError(
+                f"max_delay_seconds ({self.max_delay_seconds:g}) must be at least "
+                f"base_delay_seconds ({self.base_delay_seconds:g})"
+            )
+        return self
+
+
+class LimitSettings(_Model):
+    """How hard syncwright may call one connection."""
+
+    requests_per_second: float | None = Field(default=None, gt=0)
+    """Client-side rate limit; unset uses the connector's default for the vendor."""
+    concurrency: int | None = Field(default=None, ge=1, le=1024)
+    """Requests in flight at once; unset uses the connector's default."""
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    """Timeout of one HTTP request."""
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    """Retry policy for transient failures (timeouts, 5xx, 429)."""
+
+
+class WebhookSettings(_Model):
+    """Verification of inbound webhooks for one connection."""
+
+    secrets: list[Secret] = Field(default_factory=list)
+    """Signing secrets; a delivery is accepted if any verifies, so a new secret can be added
+    before the old one is removed (rotation)."""
+    tolerance_seconds: int = Field(default=300, ge=1, le=86400)
+    """Largest accepted age of a signed timestamp (replay protection)."""
+
+
+class ConnectionSettings(_Model):
+    """One connected system (an account at a vendor)."""
+
+    vendor: Vendor
+    """Which connector speaks to it."""
+    base_url: HttpUrlStr | None = None
+    """API root (http or https); unset uses the vendor's production URL. Point it at an
+    emulator from `syncwright sandbox up` to work offline."""
+    credentials: dict[str, Secret] = Field(default_factory=dict)
+    """Named credentials (api_key, client_id, client_secret, ...); each a secret reference."""
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    """Inbound webhook verification."""
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    """Rate, concurrency, timeout and retry limits."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Vendor-specific options, passed to the connector as is. Not for secrets."""
+    enabled: bool = True
+    """A disabled connection is neither polled nor written to; its webhooks are refused."""
+
+
+class OwnershipRule(_Model):
+    """Which connection is the system of record for a domain, with per-field exceptions."""
+
+    system: ConnectionName
+    """Connection that owns the domain."""
+    fields: dict[str, ConnectionName] = Field(default_factory=dict)
+    """Field name -> connection that owns that field instead."""
+
+
+class MappingRef(_Model):
+    """A versioned declarative mapping file."""
+
+    name: Name
+    """Mapping name."""
+    connection: ConnectionName
+    """Connection the mapping translates for."""
+    version: int = Field(ge=1)
+    """Version recorded in the ledger with each step it shaped."""
+    path: Annotated[Path, Field(strict=False)]
+    """Mapping file; relative paths are relative to the config file."""
+
+    @field_validator("path", mode="after")
+    @classmethod
+    def _relative_to_config(cls, value: Path, info: ValidationInfo) -> Path:
+        base = info.context.get("base_dir") if isinstance(info.context, Mapping) else None
+        if isinstance(base, Path) and not value.expanduser().is_absolute():
+            return base / value
+        return value.expanduser()
+
+
+class WorkflowSettings(_Model):
+    """Per-workflow settings."""
+
+    enabled: bool = True
+    """A disabled workflow is not started by new events."""
+    queue_concurrency: int | None = Field(default=None, ge=1, le=1024)
+    """Concurrent runs of this workflow per process; unset shares `engine.workers`."""
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    """Wall-clock limit of one run; unset means none (a parked run can wait for a fix)."""
+
+
+class ReconciliationRule(_Model):
+    """A scheduled comparison of two systems."""
+
+    name: Name
+    """Rule name (unique)."""
+    schedule: Schedule
+    """Interval in seconds, a duration (15m, 1h, 1d) or a 5-field cron expression."""
+    compare: list[ConnectionName] = Field(min_length=2, max_length=2)
+    """The two connections to compare."""
+    heal: bool = False
+    """Start the fixing workflow for each drift found (otherwise only report)."""
+
+    @field_validator("compare", mode="after")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if value[0] == value[1]:
+            raise ValueError("must name two different connections")
+        return value
+
+
+class TelemetrySettings(_Model):
+    """Logs and metrics."""
+
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(_lower)
+    ] = "info"
+    """Lowest level logged."""
+    metrics_enabled: bool = True
+    """Serve Prometheus metrics at /metrics."""
+
+
+class Settings(_Model):
+    """The whole of ``syncwright.yaml``."""
+
+    model_config = ConfigDict(title="syncwright.yaml")
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    """State database."""
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    """HTTP server."""
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    """Workflow engine."""
+    connections: dict[ConnectionName, ConnectionSettings] = Field(default_factory=dict)
+    """Connected systems by name; the name is used in /hooks/{name} and everywhere else."""
+    ownership: dict[Domain, OwnershipRule] = Field(default_factory=dict)
+    """System of record per domain (and per field)."""
+    mappings: list[MappingRef] = Field(default_factory=list)
+    """Versioned mapping files."""
+    workflows: dict[WorkflowName, WorkflowSettings] = Field(default_factory=dict)
+    """Per-workflow settings by workflow name."""
+    reconciliation: list[ReconciliationRule] = Field(default_factory=list)
+    """Reconciliation rules."""
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    """Logs and metrics."""
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> Settings:
+        # load_settings() runs this check itself on the raw document, so that reference problems
+        # are reported together with every other problem; it then turns this one off.
+        if isinstance(info.context, Mapping) and info.context.get("check_references") is False:
+            return self
+        problems = reference_problems(self.model_dump(mode="json"))
+        if problems:
+            raise ValueError("; ".join(f"{_dotted(loc)}: {msg}" for loc, msg in problems))
+        return self
+
+
+Loc = tuple[str | int, ...]
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def reference_problems(data: Any) -> list[tuple[Loc, str]]:
+    """Cross-references and uniqueness, checked on a plain (possibly invalid) document.
+
+    Tolerates any shape: what is not a mapping or list where expected is left to the type
+    checks, so each problem is reported once.
+    """
+    if not isinstance(data, Mapping):
+        return []
+    problems: list[tuple[Loc, str]] = []
+    connections = data.get("connections")
+    names = sorted(str(k) for k in connections) if isinstance(connections, Mapping) else []
+    known = ", ".join(names) if names else "none are defined"
+
+    def check(loc: Loc, name: Any) -> None:
+        if isinstance(name, str) and name not in names:
+            problems.append(
+                (
+                    loc,
+                    f"unknown connection {name!r}; define it under connections: or use one of "
+                    f"the defined ones ({known})",
+                )
+            )
+
+    ownership = data.get("ownership")
+    if isinstance(ownership, Mapping):
+        for domain, rule in ownership.items():
+            if not isinstance(rule, Mapping):
+                continue
+            check(("ownership", str(domain), "system"), rule.get("system"))
+            fields = rule.get("fields")
+            if isinstance(fields, Mapping):
+                for field, owner in fields.items():
+                    check(("ownership", str(domain), "fields", str(field)), owner)
+
+    mappings = data.get("mappings")
+    if isinstance(mappings, list):
+        seen: dict[tuple[Any, Any], int] = {}
+        for index, item in enumerate(mappings):
+            if not isinstance(item, Mapping):
+                continue
+            check(("mappings", index, "connection"), item.get("connection"))
+            key = (item.get("name"), item.get("version"))
+            if isinstance(key[0], str) and key in seen:
+                problems.append(
+                    (
+                        ("mappings", index, "version"),
+                        f"mapping {key[0]!r} version {key[1]} is already listed at "
+                        f"mappings[{seen[key]}]; bump the version or remove one",
+                    )
+                )
+            seen.setdefault(key, index)
+
+    rules = data.get("reconciliation")
+    if isinstance(rules, list):
+        rule_names: dict[str, int] = {}
+        for index, item in enumerate(rules):
+            if not isinstance(item, Mapping):
+                continue
+            compare = item.get("compare")
+            if isinstance(compare, list):
+                for position, name in enumerate(compare):
+                    check(("reconciliation", index, "compare", position), name)
+            name = item.get("name")
+            if isinstance(name, str):
+                if name in rule_names:
+                    problems.append(
+                        (
+                            ("reconciliation", index, "name"),
+                            f"rule name {name!r} is already used at "
+                            f"reconciliation[{rule_names[name]}]; names must be unique",
+                        )
+                    )
+                rule_names.setdefault(name, index)
+    return problems

@@ -1,0 +1,47 @@
+"""JSON Schema of ``syncwright.yaml``, for editors (YAML language servers) and tooling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._models import Settings
+
+__all__ = ["settings_json_schema"]
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def settings_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the config file as written.
+
+    Secret fields are documented as the references a user writes (``${ENV_NAME}``,
+    ``file:PATH``, ``{env: NAME}``, ``{file: PATH}``), never as values. Unknown keys are not
+    allowed (``additionalProperties: false``), as in validation.
+    """
+    schema = _names_as_property_names(Settings.model_json_schema(mode="validation"))
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        **schema,
+        "description": (
+            "syncwright configuration. Secrets are references: ${ENV_NAME} or file:PATH. "
+            "See docs/config.md."
+        ),
+    }
+
+
+def _names_as_property_names(node: Any) -> Any:
+    """``dict[Name, X]`` comes out as ``patternProperties``, which lets a key that does not match
+    through unchecked. ``propertyNames`` + ``additionalProperties`` says what validation does:
+    every key must match and every value must be an X."""
+    if isinstance(node, list):
+        return [_names_as_property_names(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _names_as_property_names(value) for key, value in node.items()}
+    patterns = out.get("patternProperties")
+    if isinstance(patterns, dict) and len(patterns) == 1 and "additionalProperties" not in out:
+        ((pattern, value),) = patterns.items()
+        del out["patternProperties"]
+        out["propertyNames"] = {"pattern": pattern}
+        out["additionalProperties"] = value
+    return out
