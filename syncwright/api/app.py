@@ -13,7 +13,7 @@ from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, Un
 from syncwright.exceptions.service import ResumeSender
 from syncwright.intake import build_hooks_router
 from syncwright.runtime import Runtime
-from syncwright.telemetry.metrics import register_state_collector, render_metrics
+from syncwright.telemetry import Metrics
 from syncwright.trace import build_trace
 
 
@@ -28,14 +28,15 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         description="Keeps CRM, support desk, billing and ERP in step.",
     )
     service = ExceptionService(runtime.exceptions, runtime.inbox, resume)
+    metrics = Metrics(runtime)
     app.include_router(
         build_hooks_router(
             connectors=runtime.connectors,
             inbox=runtime.inbox,
             max_body_bytes=runtime.settings.server.max_body_bytes,
+            on_result=lambda connection, result: metrics.webhooks.labels(connection, result).inc(),
         )
     )
-    register_state_collector(runtime)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -52,8 +53,8 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         return {"status": "ready", "schema_revision": revision}
 
     @app.get("/metrics", tags=["ops"])
-    def metrics() -> Response:
-        return Response(render_metrics(), media_type="text/plain; version=0.0.4")
+    def prometheus_metrics() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/api/v1/ledger", tags=["ledger"])
     def ledger(correlation_id: str = Query(...)) -> list[dict[str, Any]]:

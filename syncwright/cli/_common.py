@@ -25,7 +25,8 @@ ConfigOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 console = Console(soft_wrap=True, highlight=False)
-err_console = Console(stderr=True, soft_wrap=True, highlight=False)
+# Messages carry user text ("[stripe, netsuite]"); markup off keeps rich from eating brackets.
+err_console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
 
 
 def emit_json(payload: Any) -> None:
@@ -36,7 +37,7 @@ def fail(message: str, *, as_json: bool, code: int = 1, **extra: Any) -> NoRetur
     if as_json:
         emit_json({"ok": False, "error": message, **extra})
     else:
-        err_console.print(f"[red]error:[/red] {message}")
+        err_console.print(f"error: {message}", style="red")
     raise typer.Exit(code)
 
 
@@ -51,7 +52,7 @@ def load_or_exit(path: Path | None, *, as_json: bool) -> Settings:
         if as_json:
             emit_json({"ok": False, "config": str(chosen), "problems": exc.problems})
         else:
-            err_console.print(f"[red]{chosen}: configuration is invalid[/red]")
+            err_console.print(f"{chosen}: configuration is invalid", style="red")
             for problem in exc.problems or [exc.message]:
                 err_console.print(f"  - {problem}")
         raise typer.Exit(1) from exc

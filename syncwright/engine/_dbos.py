@@ -68,7 +68,8 @@ def launch(
 
 
 def shutdown() -> None:
-    DBOS.destroy(workflow_completion_timeout_sec=0)
+    # Clearing the registry lets a later launch in this process register its workflows afresh.
+    DBOS.destroy(workflow_completion_timeout_sec=0, destroy_registry=True)
 
 
 def enqueue(workflow: str, workflow_id: str, partition_key: str, payload: dict[str, Any]) -> str:
@@ -76,7 +77,7 @@ def enqueue(workflow: str, workflow_id: str, partition_key: str, payload: dict[s
     if queue is None:  # pragma: no cover - launch() registers it
         raise RuntimeError("engine not launched")
     with SetEnqueueOptions(queue_partition_key=partition_key), SetWorkflowID(workflow_id):
-        handle = DBOS.enqueue_workflow_with_options(
+        handle: Any = DBOS.enqueue_workflow_with_options(
             EnqueueOptions(
                 workflow_name=workflow,
                 queue_name=ENTITY_QUEUE,
@@ -116,8 +117,8 @@ def status(workflow_id: str) -> str | None:
     return None if found is None else str(found.status)
 
 
-def result(workflow_id: str, timeout_seconds: float | None = None) -> Any:
-    handle = DBOS.retrieve_workflow(workflow_id)
+def result(workflow_id: str) -> Any:
+    handle: Any = DBOS.retrieve_workflow(workflow_id)
     return handle.get_result()
 
 

@@ -4,12 +4,12 @@ waiting in its failed step for ``retry`` or ``resolve``, or a parked inbox deliv
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import RowMapping
 
 from syncwright._time import as_utc, utcnow
 from syncwright.ids import new_id
@@ -44,7 +44,7 @@ class ExceptionRecord:
         return data
 
 
-def _record(m: Mapping[str, Any]) -> ExceptionRecord:
+def _record(m: RowMapping) -> ExceptionRecord:
     values = dict(m)
     values["created_at"] = as_utc(values["created_at"])
     values["updated_at"] = as_utc(values["updated_at"])

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import RowMapping
 
 from syncwright._time import as_utc, utcnow
 from syncwright.ids import new_correlation_id
@@ -51,7 +52,7 @@ def storable_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items() if k.lower() not in _UNSTORED_HEADERS}
 
 
-def _row(mapping: Mapping[str, Any]) -> InboxRow:
+def _row(mapping: RowMapping) -> InboxRow:
     return InboxRow(
         id=int(mapping["id"]),
         connection=mapping["connection"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,13 +28,29 @@ def _problem(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
 
 
+def _ignore(connection: str, result: str) -> None:
+    return None
+
+
 def build_hooks_router(
-    *, connectors: Mapping[str, Connector], inbox: Inbox, max_body_bytes: int
+    *,
+    connectors: Mapping[str, Connector],
+    inbox: Inbox,
+    max_body_bytes: int,
+    on_result: Callable[[str, str], None] = _ignore,
 ) -> APIRouter:
+    """``on_result(connection, result)`` is told the outcome of every delivery (for metrics)."""
     router = APIRouter(tags=["intake"])
 
     @router.post("/hooks/{connection}", summary="Receive a vendor webhook")
     async def receive_webhook(connection: str, request: Request) -> Any:
+        response = await _receive(connection, request)
+        status = response.get("status", "") if isinstance(response, dict) else ""
+        code = getattr(response, "status_code", 200)
+        on_result(connection if connection in connectors else "unknown", status or str(code))
+        return response
+
+    async def _receive(connection: str, request: Request) -> Any:
         connector = connectors.get(connection)
         if connector is None:
             return _problem(

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import RowMapping
 
 from syncwright._time import as_utc, utcnow
 from syncwright.store import Database
@@ -82,7 +83,7 @@ class Ledger:
             return [_entry(m) for m in conn.execute(query).mappings()]
 
 
-def _entry(m: Mapping[str, Any]) -> LedgerEntry:
+def _entry(m: RowMapping) -> LedgerEntry:
     values = dict(m)
     values["at"] = as_utc(values["at"])
     values["native_ids"] = values.get("native_ids") or {}

@@ -49,8 +49,6 @@ class ServerThread:
             lifespan="on",
         )
         self._server = uvicorn.Server(config)
-        # uvicorn installs signal handlers only in the main thread; a thread must not.
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._server.run, name=f"uvicorn:{self.port}")
         self._thread.daemon = True
 

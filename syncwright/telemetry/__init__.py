@@ -1,5 +1,5 @@
 """Prometheus metrics (technical and business) and logging setup."""
 
-from syncwright.telemetry.metrics import REGISTRY, render_metrics
+from syncwright.telemetry.metrics import Metrics
 
-__all__ = ["REGISTRY", "render_metrics"]
+__all__ = ["Metrics"]

@@ -1,5 +1,6 @@
-"""Metrics are read from the database at scrape time, so every process (API, workers) reports
-the same truth about durable state; per-process counters cover the hot intake path."""
+"""Prometheus metrics. Durable state (inbox, exceptions) is read from the database at scrape
+time, so every process -- API or worker -- reports the same truth; the intake counter covers
+the hot path of this process."""
 
 from __future__ import annotations
 
@@ -16,17 +17,8 @@ if TYPE_CHECKING:
 
     from syncwright.runtime import Runtime
 
-REGISTRY = CollectorRegistry(auto_describe=True)
 
-WEBHOOKS = Counter(
-    "syncwright_webhooks_total",
-    "Webhook deliveries by connection and result",
-    ["connection", "result"],
-    registry=REGISTRY,
-)
-
-
-class StateCollector(Collector):
+class _StateCollector(Collector):
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
 
@@ -44,9 +36,18 @@ class StateCollector(Collector):
         )
 
 
-def register_state_collector(runtime: Runtime) -> None:
-    REGISTRY.register(StateCollector(runtime))
+class Metrics:
+    """One registry per API app, so several apps in one process (tests, demo) never collide."""
 
+    def __init__(self, runtime: Runtime) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.webhooks = Counter(
+            "syncwright_webhooks_total",
+            "Webhook deliveries by connection and result",
+            ["connection", "result"],
+            registry=self.registry,
+        )
+        self.registry.register(_StateCollector(runtime))
 
-def render_metrics() -> bytes:
-    return generate_latest(REGISTRY)
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

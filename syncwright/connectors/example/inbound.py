@@ -18,17 +18,17 @@ def normalize(delivery: Delivery, xref: CrossReference) -> list[Any]:
     if event_type != "customer.updated":
         return []  # the shop sends more than we sync; other types are acknowledged and ignored
     customer = (payload.get("data") or {}).get("customer")
-    if not isinstance(customer, dict) or not customer.get("id"):
+    if not isinstance(customer, dict) or not customer.get("id") or not customer.get("name"):
         raise BusinessRuleError(
-            f"customer.updated {delivery.vendor_event_id} has no data.customer.id",
+            f"customer.updated {delivery.vendor_event_id} lacks data.customer.id or .name",
             code="example.payload_invalid",
-            remediation="The shop sent an event without a customer id; fix the shop's webhook "
-            "configuration and resend the event.",
+            remediation="The shop sent a customer without an id or a name; fill them in at the "
+            "shop and resend the event, or resolve this exception to discard it.",
         )
     global_id = xref.resolve("account", delivery.connection, str(customer["id"]))
     account = {
         "global_id": global_id,
-        "name": customer.get("name") or "",
+        "name": customer["name"],
         "billing_email": customer.get("email"),
         "currency": customer.get("currency"),
         "subsidiary": customer.get("subsidiary"),

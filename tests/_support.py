@@ -1,0 +1,158 @@
+"""Shared test helpers: configs on disk, signed example-shop events, a full in-process stack."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from syncwright.api import create_api
+from syncwright.config import Settings, load_settings
+from syncwright.connectors.example.signature import HEADER, sign
+from syncwright.engine import Engine
+from syncwright.intake.dispatcher import Dispatcher
+from syncwright.runtime import Runtime
+from syncwright.sandbox import FaultInjector, ServerThread
+from syncwright.sandbox.example import ExampleErpState, create_app
+
+SHOP_SECRET = "whsec_test_shop_secret_value"
+ERP_TOKEN = "erp-test-token-value"
+
+
+def write_config(
+    directory: Path,
+    *,
+    db_url: str,
+    erp_url: str,
+    timeout_seconds: float = 2.0,
+    executor_id: str = "local",
+    extra: str = "",
+) -> Path:
+    secrets = directory / "secrets"
+    secrets.mkdir(parents=True, exist_ok=True)
+    (secrets / "shop").write_text(SHOP_SECRET)
+    (secrets / "erp").write_text(ERP_TOKEN)
+    path = directory / "syncwright.yaml"
+    path.write_text(
+        f"""\
+database:
+  url: {db_url}
+engine:
+  executor_id: {executor_id}
+connections:
+  shop:
+    vendor: example
+    webhook:
+      secrets: ["file:secrets/shop"]
+  erp:
+    vendor: example
+    base_url: {erp_url}
+    credentials:
+      token: "file:secrets/erp"
+    limits:
+      timeout_seconds: {timeout_seconds}
+    options:
+      role: erp
+{extra}"""
+    )
+    return path
+
+
+def customer_event(
+    event_id: str,
+    customer_id: str,
+    *,
+    name: str | None = None,
+    subsidiary: str = "US",
+    currency: str = "USD",
+) -> bytes:
+    return json.dumps(
+        {
+            "id": event_id,
+            "type": "customer.updated",
+            "data": {
+                "customer": {
+                    "id": customer_id,
+                    "name": name or f"Customer {customer_id}",
+                    "email": f"{customer_id}@example.com",
+                    "currency": currency,
+                    "subsidiary": subsidiary,
+                }
+            },
+        }
+    ).encode()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+@dataclass
+class Erp:
+    state: ExampleErpState
+    faults: FaultInjector
+    server: ServerThread
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def start_erp(faults: FaultInjector | None = None) -> Erp:
+    state = ExampleErpState(token=ERP_TOKEN)
+    injector = faults or FaultInjector()
+    server = ServerThread(create_app(state, faults=injector)).start()
+    return Erp(state, injector, server)
+
+
+@dataclass
+class Stack:
+    """Runtime + engine + dispatcher + API on one SQLite/PostgreSQL database, in this process."""
+
+    settings: Settings
+    runtime: Runtime
+    engine: Engine
+    dispatcher: Dispatcher
+    api: ServerThread
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+
+    def post(self, body: bytes, *, secret: str = SHOP_SECRET, connection: str = "shop") -> httpx.Response:
+        headers = {"content-type": "application/json", HEADER: sign(body, secret)}
+        return self.http.post(f"{self.api.url}/hooks/{connection}", content=body, headers=headers)
+
+    def statuses(self) -> dict[str, str]:
+        return self.engine.statuses()
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.statuses().values() if s == status)
+
+    def close(self) -> None:
+        self.http.close()
+        self.dispatcher.stop()
+        self.api.stop()
+        self.runtime.close()
+
+
+def start_stack(config_path: Path, *, dispatch: bool = True) -> Stack:
+    settings = load_settings(config_path)
+    runtime = Runtime(settings)
+    engine = runtime.start_engine()
+    dispatcher = Dispatcher(runtime)
+    if dispatch:
+        dispatcher.start()
+    api = ServerThread(create_api(runtime, engine)).start()
+    return Stack(settings, runtime, engine, dispatcher, api)
+
+
+def stats(erp: Erp) -> dict[str, Any]:
+    result: dict[str, Any] = httpx.get(f"{erp.url}/_sandbox/stats", timeout=10).json()
+    return result
