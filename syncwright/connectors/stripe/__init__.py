@@ -1,0 +1,1 @@
+"""Stripe connector: signature scheme, payload models (the lead extends this package)."""
