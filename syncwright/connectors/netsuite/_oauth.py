@@ -1,0 +1,96 @@
+"""NetSuite token-based authentication (TBA): OAuth 1.0a signed with HMAC-SHA256.
+
+Both our client and the sandbox emulator import :class:`TbaCredentials` from here, so the two
+sides can never disagree about what a credential set is.
+
+Oracle: "The Authorization Headers" (realm = account id, HMAC-SHA256 only since 2023.1)
+https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1534941295.html
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+
+import httpx
+from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
+from oauthlib.oauth1 import Client as OAuth1Client
+
+__all__ = ["TbaAuth", "TbaCredentials"]
+
+_ENV_NAMES = {
+    "consumer_key": "NETSUITE_CONSUMER_KEY",
+    "consumer_secret": "NETSUITE_CONSUMER_SECRET",
+    "token_id": "NETSUITE_TOKEN_ID",
+    "token_secret": "NETSUITE_TOKEN_SECRET",
+}
+
+
+@dataclass(frozen=True)
+class TbaCredentials:
+    """The four TBA values from an integration record and an access token.
+
+    The secrets are excluded from ``repr`` (and so from ``str``, logs and tracebacks that print
+    the object); only the key and token *ids* are ever shown.
+    """
+
+    consumer_key: str
+    consumer_secret: str = field(repr=False)
+    token_id: str
+    token_secret: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        missing = [name for name in _ENV_NAMES if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"TBA credentials incomplete: {', '.join(missing)} empty")
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, prefix: str = ""
+    ) -> TbaCredentials:
+        """Read ``{prefix}NETSUITE_CONSUMER_KEY`` and its three siblings from the environment."""
+        env = os.environ if environ is None else environ
+        names = {attr: prefix + name for attr, name in _ENV_NAMES.items()}
+        missing = [name for name in names.values() if not env.get(name)]
+        if missing:
+            raise ValueError(f"missing environment variables: {', '.join(missing)}")
+        return cls(**{attr: env[name] for attr, name in names.items()})
+
+    def redacted(self) -> dict[str, str]:
+        """Ids only, safe to print or log."""
+        return {"consumer_key": self.consumer_key, "token_id": self.token_id}
+
+
+class TbaAuth(httpx.Auth):
+    """Signs every httpx request with a fresh nonce and timestamp (OAuth 1.0a, HMAC-SHA256).
+
+    Only the method and the URL (with its query) are signed: NetSuite sends JSON bodies, which
+    OAuth 1.0a leaves out of the signature base string.
+    """
+
+    def __init__(self, credentials: TbaCredentials, *, realm: str) -> None:
+        self._credentials = credentials
+        self._realm = realm
+
+    def __repr__(self) -> str:
+        return f"TbaAuth(realm={self._realm!r}, {self._credentials!r})"
+
+    def authorization(self, method: str, url: str) -> str:
+        """The ``Authorization`` header value for one request."""
+        creds = self._credentials
+        signer = OAuth1Client(
+            creds.consumer_key,
+            client_secret=creds.consumer_secret,
+            resource_owner_key=creds.token_id,
+            resource_owner_secret=creds.token_secret,
+            signature_method=SIGNATURE_HMAC_SHA256,
+            realm=self._realm,
+        )
+        _, headers, _ = signer.sign(url, http_method=method)
+        value: str = headers["Authorization"]
+        return value
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self.authorization(request.method, str(request.url))
+        yield request
