@@ -1,0 +1,50 @@
+"""``python -m syncwright.sandbox.salesforce`` serves the emulator over HTTPS."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from syncwright.sandbox._server import free_port
+
+
+def test_module_serves_https(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "syncwright.sandbox.salesforce",
+            "--port",
+            str(port),
+            "--cert-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        session = requests.Session()
+        session.trust_env = False
+        deadline = time.monotonic() + 20
+        response = None
+        while time.monotonic() < deadline:
+            if (tmp_path / "cert.pem").exists():
+                session.verify = str(tmp_path / "cert.pem")
+                try:
+                    response = session.get(f"https://127.0.0.1:{port}/services/data", timeout=2)
+                    break
+                except requests.exceptions.ConnectionError:
+                    pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            time.sleep(0.1)
+        assert response is not None and response.status_code == 200
+        assert response.json()[-1]["version"] == "59.0"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
