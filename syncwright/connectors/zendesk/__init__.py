@@ -1,0 +1,1 @@
+"""Zendesk Support connector: organizations, users and tickets, and signed event webhooks."""
