@@ -55,16 +55,31 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         self._run(
-            str(self._bin / "initdb"), "-D", str(self._data), "-A", "trust", "-U", "postgres",
-            "-E", "UTF8", "--no-sync",
+            str(self._bin / "initdb"),
+            "-D",
+            str(self._data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
         )
         options = (
             f"-p {self.port} -k {self._root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         )
         self._run(
-            str(self._bin / "pg_ctl"), "-D", str(self._data), "-o", options, "-w",
-            "-l", str(self._root / "server.log"), "start",
+            str(self._bin / "pg_ctl"),
+            "-D",
+            str(self._data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(self._root / "server.log"),
+            "start",
         )
         return self
 

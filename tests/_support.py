@@ -88,7 +88,9 @@ def customer_event(
     ).encode()
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
+def wait_until(
+    predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition"
+) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -125,7 +127,9 @@ class Stack:
     api: ServerThread
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
 
-    def post(self, body: bytes, *, secret: str = SHOP_SECRET, connection: str = "shop") -> httpx.Response:
+    def post(
+        self, body: bytes, *, secret: str = SHOP_SECRET, connection: str = "shop"
+    ) -> httpx.Response:
         headers = {"content-type": "application/json", HEADER: sign(body, secret)}
         return self.http.post(f"{self.api.url}/hooks/{connection}", content=body, headers=headers)
 

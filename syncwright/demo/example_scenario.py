@@ -31,7 +31,6 @@ from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox.example import ExampleErpState, create_app
 from syncwright.trace import build_trace
 
-
 CONFIG_TEMPLATE = """\
 # Written by `syncwright demo`. Secrets are file references (mode 0600), never values.
 database:

@@ -47,6 +47,8 @@ class ServerThread:
             ssl_certfile=certfile,
             ssl_keyfile=keyfile,
             lifespan="on",
+            # Idle keep-alive (and TLS) connections must not hold a test's teardown for long.
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"uvicorn:{self.port}")

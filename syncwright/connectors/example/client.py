@@ -66,6 +66,21 @@ class ExampleErpClient:
             return None
         return self._result(response)
 
+    def delete_customer(self, external_id: str, *, timeout: float) -> bool:
+        """Delete (a compensation); False when it was already gone."""
+        try:
+            response = self._http.delete(f"/api/customers/{external_id}", timeout=timeout)
+        except httpx.TransportError as exc:
+            raise TransientError(
+                f"ERP unreachable: {type(exc).__name__}", code="example.network"
+            ) from exc
+        if response.status_code == 404:
+            return False
+        if response.status_code == 204:
+            return True
+        self._result(response)
+        return True
+
     def _result(self, response: httpx.Response) -> dict[str, Any]:
         if response.status_code in (200, 201):
             body: dict[str, Any] = response.json()

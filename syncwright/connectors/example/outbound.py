@@ -61,3 +61,11 @@ def probe_account(
     if any(record.get(k) != v for k, v in wanted.items()):
         return None
     return _result(ctx, connection, account, record)
+
+
+def delete_account(
+    ctx: StepContext, written: dict[str, Any], connection: str, account: dict[str, Any]
+) -> None:
+    """Compensation for :func:`upsert_account`: remove the customer it created."""
+    client = ctx.services.connection(connection).client
+    client.delete_customer(account["global_id"], timeout=ctx.timeout_seconds)

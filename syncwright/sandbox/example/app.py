@@ -22,6 +22,8 @@ class ExampleErpState:
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
     applied_by_key: dict[str, int] = field(default_factory=dict)
+    replays: int = 0
+    deleted: list[str] = field(default_factory=list)
     write_log: list[dict[str, Any]] = field(default_factory=list)
     requests_per_second: float | None = None
     in_flight: int = 0
@@ -152,6 +154,16 @@ def create_app(
             return _error(404, "NOT_FOUND", f"no customer with external id {external_id}")
         return JSONResponse(status_code=200, content=record)
 
+    @app.delete("/api/customers/{external_id}")
+    async def delete_customer(external_id: str, request: Request) -> Response:
+        if not authorised(request):
+            return _error(401, "UNAUTHORIZED", "bearer token missing or wrong")
+        with state.lock:
+            if state.customers.pop(external_id, None) is None:
+                return _error(404, "NOT_FOUND", f"no customer with external id {external_id}")
+            state.deleted.append(external_id)
+        return Response(status_code=204)
+
     # -- sandbox controls (tests, demo) ---------------------------------------------------
     @app.get("/_sandbox/stats")
     async def stats() -> dict[str, Any]:
@@ -161,6 +173,8 @@ def create_app(
                 "applied_by_key": dict(state.applied_by_key),
                 "write_log": list(state.write_log),
                 "max_in_flight": state.max_in_flight,
+                "replays": state.replays,
+                "deleted": list(state.deleted),
                 "faults_injected": dict(faults.injected),
             }
 

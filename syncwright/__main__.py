@@ -1,0 +1,5 @@
+"""``python -m syncwright`` is the ``syncwright`` command."""
+
+from syncwright.cli import main
+
+main()
