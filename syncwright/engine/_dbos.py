@@ -4,6 +4,7 @@ so another engine could replace DBOS by reimplementing this file."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,22 @@ from syncwright.store import Database
 
 ENTITY_QUEUE = "syncwright.entities"
 RESUME_TOPIC = "syncwright.resume"
+WAKE_TOPIC = "syncwright.wake"
 APP_NAME = "syncwright"
+# Sent to a waiting run on shutdown; a replayed one (after restart) is simply ignored.
+_STOP_SIGNAL = {"syncwright": "engine-stopping"}
+
+_stopping = threading.Event()
+_waiting: dict[str, set[str]] = {}  # workflow id -> topics it waits on in this process
+_waiting_lock = threading.Lock()
+
+
+class EngineStopping(BaseException):
+    """Unwinds a waiting run when this process stops.
+
+    A BaseException on purpose: DBOS records an ``Exception`` as the workflow's failure, but
+    lets this pass, so the run stays PENDING and is recovered when the executor restarts.
+    """
 
 
 def _system_url(db: Database) -> str:
@@ -51,6 +67,7 @@ def launch(
         "log_level": "WARNING",
         "notification_listener_polling_interval_sec": 0.05,
     }
+    _stopping.clear()
     DBOS(config=config)
     for name, body in workflows.items():
         DBOS.workflow(name=name)(body)
@@ -68,6 +85,14 @@ def launch(
 
 
 def shutdown() -> None:
+    """Stop: wake every run waiting in this process (they unwind, still PENDING), then stop
+    DBOS. Without the wake-up, a parked run would hold the process open for up to an hour."""
+    _stopping.set()
+    with _waiting_lock:
+        waiting = {wid: set(topics) for wid, topics in _waiting.items()}
+    for workflow_id, topics in waiting.items():
+        for topic in topics:
+            DBOS.send(workflow_id, _STOP_SIGNAL, topic=topic)
     # Clearing the registry lets a later launch in this process register its workflows afresh.
     DBOS.destroy(workflow_completion_timeout_sec=0, destroy_registry=True)
 
@@ -93,12 +118,33 @@ def run_step(name: str, func: Callable[..., Any], *args: Any) -> Any:
     return DBOS.run_step({"name": name, "retries_allowed": False}, func, *args)
 
 
+def _wait(topic: str, timeout_seconds: float) -> Any:
+    """A durable wait for a message that this process's shutdown can interrupt."""
+    workflow_id = current_workflow_id()
+    with _waiting_lock:
+        _waiting.setdefault(workflow_id, set()).add(topic)
+    try:
+        if _stopping.is_set():
+            raise EngineStopping(workflow_id)
+        message = DBOS.recv(topic, timeout_seconds=timeout_seconds)
+        if message == _STOP_SIGNAL and _stopping.is_set():
+            raise EngineStopping(workflow_id)
+        return None if message == _STOP_SIGNAL else message
+    finally:
+        with _waiting_lock:
+            topics = _waiting.get(workflow_id, set())
+            topics.discard(topic)
+            if not topics:
+                _waiting.pop(workflow_id, None)
+
+
 def sleep(seconds: float) -> None:
-    DBOS.sleep(seconds)
+    """Durable backoff sleep (a message wait that nobody answers)."""
+    _wait(WAKE_TOPIC, seconds)
 
 
 def recv(topic: str, timeout_seconds: float) -> Any:
-    return DBOS.recv(topic, timeout_seconds=timeout_seconds)
+    return _wait(topic, timeout_seconds)
 
 
 def current_workflow_id() -> str:

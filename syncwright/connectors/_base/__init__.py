@@ -4,14 +4,21 @@ change events, and actions on the vendor's API. Copy ``connectors/example`` to s
 from syncwright.connectors._base.connector import (
     Connector,
     Delivery,
+    PollBatch,
+    PolledEvent,
     WebhookIdentity,
     WebhookVerifier,
 )
+from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 from syncwright.connectors._base.registry import connector_class, register_connector
 
 __all__ = [
+    "ConcurrencyLimiter",
     "Connector",
     "Delivery",
+    "PollBatch",
+    "PolledEvent",
+    "RateLimiter",
     "WebhookIdentity",
     "WebhookVerifier",
     "connector_class",

@@ -40,6 +40,24 @@ class Delivery:
         return json.loads(self.body)
 
 
+@dataclass(frozen=True)
+class PolledEvent:
+    """One vendor event read by polling; it lands in the inbox exactly like a webhook."""
+
+    vendor_event_id: str
+    event_type: str
+    body: str
+
+
+@dataclass(frozen=True)
+class PollBatch:
+    """What one poll returned, and the cursor to resume from (None: keep the old one)."""
+
+    events: list[PolledEvent]
+    cursor: str | None
+    has_more: bool = False
+
+
 class Connector:
     """Base of every connector. Subclasses set the class attributes and override what they use.
 
@@ -50,6 +68,8 @@ class Connector:
     vendor: ClassVar[str]
     event_id_field: ClassVar[str] = "id"
     event_type_field: ClassVar[str] = "type"
+    # Streams this connector can poll (e.g. Stripe's ``events``); empty means webhooks only.
+    poll_streams: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, name: str, settings: Any) -> None:
         self.name = name
@@ -76,6 +96,10 @@ class Connector:
     def normalize(self, delivery: Delivery) -> list[Any]:
         """Turn a delivery into canonical change events (``syncwright.model`` envelopes)."""
         raise NotImplementedError(f"connector {self.vendor!r} does not normalize inbound events")
+
+    def poll(self, stream: str, cursor: str | None) -> PollBatch:
+        """Read events after ``cursor`` from ``stream`` (oldest first)."""
+        raise NotImplementedError(f"connector {self.vendor!r} cannot poll {stream!r}")
 
     def close(self) -> None:
         """Release clients (HTTP pools); called when the runtime stops."""
