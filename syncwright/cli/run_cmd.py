@@ -13,6 +13,7 @@ from syncwright.api import create_api
 from syncwright.cli._common import ConfigOption, console, load_or_exit
 from syncwright.engine import EngineClient
 from syncwright.intake.dispatcher import Dispatcher
+from syncwright.intake.poller import Poller
 from syncwright.runtime import Runtime
 
 
@@ -60,6 +61,8 @@ def worker(config: ConfigOption = None) -> None:
     runtime.start_engine()
     dispatcher = Dispatcher(runtime)
     dispatcher.start()
+    poller = Poller(runtime)
+    poller.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -70,5 +73,6 @@ def worker(config: ConfigOption = None) -> None:
     try:
         stop.wait()
     finally:
+        poller.stop()
         dispatcher.stop()
         runtime.close()
