@@ -103,6 +103,7 @@ def create_app(
                     return _error(
                         409, "IDEMPOTENCY_CONFLICT", "key reused with a different request body"
                     )
+                state.replays += 1
                 return JSONResponse(
                     status_code=replay[1],
                     content=replay[2],

@@ -1,0 +1,87 @@
+"""A worker killed with SIGKILL in the middle of a step resumes after restart, and no step's
+side effect is applied twice (idempotency keys derived from workflow id and step)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from syncwright.config import load_settings
+from syncwright.engine import EngineClient
+from syncwright.runtime import Runtime
+from syncwright.sandbox import FaultPlan
+from tests._support import Erp, customer_event, wait_until, write_config
+
+CUSTOMERS = 20
+
+
+def _start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "syncwright", "worker", "--config", str(config)],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def test_sigkill_mid_step_resumes_without_double_effects(
+    tmp_path: Path, sqlite_url: str, erp: Erp
+) -> None:
+    # Every ERP write is applied at once but answered a second later, so the kill lands
+    # between a side effect and the checkpoint of the step that caused it.
+    erp.faults.configure(
+        FaultPlan(lost_response_rate=1.0, stall_seconds=1.0, only_methods=frozenset({"PUT"}))
+    )
+    config = write_config(tmp_path, db_url=sqlite_url, erp_url=erp.url, timeout_seconds=5)
+    with Runtime(load_settings(config)) as runtime:
+        for n in range(CUSTOMERS):
+            runtime.inbox.accept(
+                connection="shop",
+                vendor_event_id=f"evt_{n}",
+                event_type="customer.updated",
+                body=customer_event(f"evt_{n}", f"cust_{n}").decode(),
+            )
+
+    log = tmp_path / "worker.log"
+    worker = _start_worker(config, log)
+    try:
+        wait_until(
+            lambda: len(erp.state.applied_by_key) >= 3 and erp.state.in_flight > 0,
+            60,
+            "the first writes with more in flight",
+        )
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert len(erp.state.customers) < CUSTOMERS, "killed too late to prove anything"
+    erp.faults.configure(FaultPlan())
+
+    worker = _start_worker(config, log)
+    try:
+        wait_until(lambda: len(erp.state.customers) == CUSTOMERS, 120, "recovery to finish")
+        with Runtime(load_settings(config), upgrade=False) as runtime:
+            client = EngineClient(runtime.db)
+            try:
+                wait_until(
+                    lambda: list(client.statuses().values()).count("SUCCESS") == CUSTOMERS,
+                    60,
+                    "every workflow to succeed",
+                )
+            finally:
+                client.close()
+        # Graceful stop: SIGTERM ends the worker promptly and cleanly.
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0, log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+    assert sorted(erp.state.applied_by_key.values()) == [1] * CUSTOMERS
+    # The interrupted step ran again after the restart and was answered from the ERP's
+    # idempotency store instead of being applied a second time.
+    assert erp.state.replays >= 1
