@@ -33,7 +33,9 @@ def load_workflow_modules() -> None:
 class Runtime:
     def __init__(self, settings: Settings, *, upgrade: bool = True) -> None:
         self.settings = settings
-        self.db = Database(settings.database.url, pool_size=max(settings.database.pool_size, 10))
+        self.db = Database(
+            settings.database.url_with_password(), pool_size=max(settings.database.pool_size, 10)
+        )
         if upgrade:
             self.db.upgrade()
         self.inbox = Inbox(self.db)

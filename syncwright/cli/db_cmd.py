@@ -14,7 +14,7 @@ app = typer.Typer(help="Database schema commands.", no_args_is_help=True, add_co
 def upgrade(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Bring the database to the newest schema (safe to run again)."""
     settings = load_or_exit(config, as_json=as_json)
-    db = Database(settings.database.url)
+    db = Database(settings.database.url_with_password())
     try:
         db.upgrade()
         revision = db.current_revision()

@@ -167,6 +167,11 @@ def _check_database_url(value: str) -> str:
             "must be a database URL, e.g. sqlite:///syncwright.db or "
             "postgresql+psycopg://syncwright@db.internal/syncwright"
         )
+    if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+        raise ValueError(
+            "names a database syncwright does not support; use sqlite:///PATH (embedded) or "
+            "postgresql://USER@HOST/DB"
+        )
     if not value.startswith("sqlite") and urlsplit(value).password:
         raise ValueError(
             "contains a password; remove it from the URL and set database.password: "

@@ -21,7 +21,7 @@ import concurrent.futures
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from syncwright.engine import _dbos
@@ -153,7 +153,9 @@ class WorkflowRun:
                 return outcome["value"]
             error = error_from_dict(outcome["error"])
             if isinstance(error, UncertainOutcomeError) and probe is not None:
-                probed = _dbos.run_step(f"{name}#{attempt}.probe", _probe, ctx, probe, args)
+                probed = _dbos.run_step(
+                    f"{name}#{attempt}.probe", _probe, self.hooks, ctx, probe, args
+                )
                 if probed["found"]:
                     self._succeeded(ctx, func, args, probed["value"], compensation, parked)
                     return probed["value"]
@@ -260,12 +262,21 @@ def _attempt(
     return {"ok": True, "value": value}
 
 
-def _probe(ctx: StepContext, probe: ProbeFunction, args: tuple[Any, ...]) -> dict[str, Any]:
+def _probe(
+    hooks: StepHooks, ctx: StepContext, probe: ProbeFunction, args: tuple[Any, ...]
+) -> dict[str, Any]:
+    """Read the target after an uncertain write. Ledgered as ``probe`` (found: the write had
+    landed, its result is used) or ``probe_miss`` (not found: the step is tried again)."""
+    started = time.perf_counter()
+    probe_ctx = replace(ctx, step=f"{ctx.step}.probe")
     try:
         value = probe(ctx, *args)
-    except SyncwrightError:
+    except SyncwrightError as exc:
+        hooks.attempt_finished(probe_ctx, "probe_miss", exc, _ms(started))
         return {"found": False, "value": None}
-    return {"found": value is not None, "value": value}
+    found = value is not None
+    hooks.attempt_finished(probe_ctx, "probe" if found else "probe_miss", None, _ms(started), value)
+    return {"found": found, "value": value}
 
 
 def _compensate(

@@ -38,13 +38,19 @@ def _result(
     }
 
 
+def _timeout(ctx: StepContext, connection: str) -> float:
+    """The tighter of the step's own timeout and the connection's request timeout."""
+    configured = float(ctx.services.connection(connection).settings.limits.timeout_seconds)
+    return min(ctx.timeout_seconds, configured)
+
+
 def upsert_account(ctx: StepContext, connection: str, account: dict[str, Any]) -> dict[str, Any]:
     client = ctx.services.connection(connection).client
     record = client.upsert_customer(
         account["global_id"],
         _erp_body(account),
         idempotency_key=ctx.idempotency_key,
-        timeout=ctx.timeout_seconds,
+        timeout=_timeout(ctx, connection),
     )
     return _result(ctx, connection, account, record)
 
@@ -54,7 +60,7 @@ def probe_account(
 ) -> dict[str, Any] | None:
     """After an uncertain write: did the ERP apply *this* version? (name and fields match)."""
     client = ctx.services.connection(connection).client
-    record = client.get_customer(account["global_id"], timeout=ctx.timeout_seconds)
+    record = client.get_customer(account["global_id"], timeout=_timeout(ctx, connection))
     if record is None:
         return None
     wanted = _erp_body(account)
@@ -68,4 +74,4 @@ def delete_account(
 ) -> None:
     """Compensation for :func:`upsert_account`: remove the customer it created."""
     client = ctx.services.connection(connection).client
-    client.delete_customer(account["global_id"], timeout=ctx.timeout_seconds)
+    client.delete_customer(account["global_id"], timeout=_timeout(ctx, connection))

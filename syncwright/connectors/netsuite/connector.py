@@ -1,0 +1,169 @@
+"""The NetSuite connector: an ERP target (outbound only; NetSuite sends no webhooks we accept).
+
+Every request of this process to the account goes through one :class:`ConcurrencyLimiter` slot
+(and one :class:`RateLimiter` token), because NetSuite governs *requests in flight per account*
+and refuses the one over the limit with 429 at once. Oracle: "Web Services and RESTlet
+Concurrency Governance"
+https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_1559222360.html
+"""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from syncwright.connectors._base import (
+    ConcurrencyLimiter,
+    Connector,
+    RateLimiter,
+    WebhookVerifier,
+    register_connector,
+)
+from syncwright.connectors.netsuite._oauth import TbaCredentials
+from syncwright.connectors.netsuite.client import NetSuiteClient
+from syncwright.connectors.netsuite.mapping import NetSuiteOptions
+from syncwright.errors import BusinessRuleError, ConfigError
+
+__all__ = ["DEFAULT_CONCURRENCY", "GovernedHttpClient", "NetSuiteConnector", "account_from_host"]
+
+# The shared service tier's account limit; a connection on a larger tier (or with SuiteCloud
+# Plus licences) raises ``limits.concurrency``, divided among the workers that share the account.
+DEFAULT_CONCURRENCY = 5
+_CREDENTIALS = ("consumer_key", "consumer_secret", "token_id", "token_secret")
+
+
+class GovernedHttpClient(httpx.Client):
+    """An httpx client whose every request waits for a rate token, then holds a concurrency slot
+    from before it is signed until its response has been read."""
+
+    def __init__(
+        self, limiter: ConcurrencyLimiter, rate_limiter: RateLimiter, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.limiter = limiter
+        self.rate_limiter = rate_limiter
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        # The token first, so that no slot is held while waiting for one; signing (in the auth
+        # flow) happens inside the slot, so a long wait never stales the OAuth timestamp.
+        self.rate_limiter.acquire()
+        with self.limiter.slot():
+            return super().send(request, **kwargs)
+
+
+def account_from_host(base_url: str) -> str | None:
+    """``https://1234567-sb1.suitetalk.api.netsuite.com`` -> ``1234567_SB1`` (Oracle: account-
+    specific domains write the account id lower case with ``-`` for ``_``)."""
+    host = urlsplit(base_url).hostname or ""
+    if not host.endswith(".suitetalk.api.netsuite.com"):
+        return None
+    return host.split(".", 1)[0].replace("-", "_").upper()
+
+
+@register_connector
+class NetSuiteConnector(Connector):
+    vendor = "netsuite"
+
+    def __init__(self, name: str, settings: Any) -> None:
+        super().__init__(name, settings)
+        # Option errors stop the process at start-up, not at the first order.
+        self.options = NetSuiteOptions.parse(name, settings.options)
+        limits = settings.limits
+        self.limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
+        self.rate_limiter = RateLimiter(limits.requests_per_second)
+        self._client: NetSuiteClient | None = None
+        self._http: GovernedHttpClient | None = None
+        self._lock = threading.Lock()
+        self._tax_rates: dict[str, Decimal] = {}
+
+    def webhook_verifier(self) -> WebhookVerifier | None:
+        return None
+
+    @property
+    def account(self) -> str:
+        account = self.options.account
+        if account is None and self.settings.base_url:
+            account = account_from_host(str(self.settings.base_url))
+        if not account:
+            raise ConfigError(
+                f"connection {self.name!r}: the NetSuite account id is not set",
+                code="config.netsuite_account",
+                problems=[
+                    f"connections.{self.name}.options.account: set the account id (the realm "
+                    "of token-based authentication, e.g. 1234567 or 1234567_SB1)"
+                ],
+            )
+        return account
+
+    @property
+    def base_url(self) -> str:
+        if self.settings.base_url:
+            return str(self.settings.base_url)
+        slug = self.account.lower().replace("_", "-")
+        return f"https://{slug}.suitetalk.api.netsuite.com"
+
+    def _credentials(self) -> TbaCredentials:
+        given = self.settings.credentials
+        missing = [key for key in _CREDENTIALS if key not in given or not given[key].reveal()]
+        if missing:
+            raise ConfigError(
+                f"connection {self.name!r}: NetSuite token-based authentication is incomplete",
+                code="config.netsuite_credentials",
+                problems=[f"connections.{self.name}.credentials.{key}: not set" for key in missing],
+            )
+        return TbaCredentials(**{key: given[key].reveal() for key in _CREDENTIALS})
+
+    @property
+    def client(self) -> NetSuiteClient:
+        """The one client of this connection (thread-safe; steps run on many threads)."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    timeout = self.settings.limits.timeout_seconds
+                    credentials = self._credentials()
+                    self._http = GovernedHttpClient(
+                        self.limiter, self.rate_limiter, timeout=timeout
+                    )
+                    self._client = NetSuiteClient(
+                        self.base_url, self.account, credentials, timeout=timeout, http=self._http
+                    )
+        return self._client
+
+    def tax_rate(self, tax_code: str) -> Decimal:
+        """The rate (percent) of a tax code, read once per process; tax codes rarely change."""
+        if tax_code not in self._tax_rates:
+            # Oracle REST API browser: salesTaxItem.rate
+            record = self.client.get("salesTaxItem", tax_code)
+            rate = record.get("rate")
+            if rate is None:
+                raise BusinessRuleError(
+                    f"NetSuite tax code {tax_code} has no rate",
+                    code="netsuite.tax_code_rate",
+                    remediation=(
+                        f"Tax code {tax_code} is a group or has no rate: map a plain tax code "
+                        f"under connections.{self.name}.options.tax_codes, then retry."
+                    ),
+                )
+            self._tax_rates[tax_code] = Decimal(str(rate).rstrip("%"))
+        return self._tax_rates[tax_code]
+
+    def stats(self) -> dict[str, Any]:
+        """The limiter's view: for ``/metrics`` and benchmarks."""
+        return {
+            "concurrency_limit": self.limiter.limit,
+            "in_flight": self.limiter.in_flight,
+            "max_in_flight": self.limiter.max_in_flight,
+            "utilisation": round(self.limiter.utilisation(), 6),
+            "requests_per_second": self.rate_limiter.per_second,
+        }
+
+    def close(self) -> None:
+        with self._lock:
+            if self._http is not None:
+                self._http.close()
+            self._client = None
+            self._http = None

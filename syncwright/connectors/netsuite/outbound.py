@@ -1,0 +1,925 @@
+"""Actions on NetSuite, written as engine steps: ``(StepContext, connection, *args) -> JSON``.
+
+Every write is idempotent by external id (our global id): records without sublists are upserted
+with ``PUT {type}/eid:{global id}``; transactions are read by external id first and then either
+upserted (new) or patched with their sublists *replaced* (existing), so a retry never appends
+lines twice. Each step returns a ``ledger`` block, links the NetSuite internal id in the
+cross-reference store and, for invoices, payments and credit memos, appends an audit-trail row
+with the amount and currency. Each write step has a probe (``probe_*``: read by external id after
+an uncertain outcome, and say whether *this* version landed) and, where a write can be undone, a
+compensation (``void_*``).
+
+Oracle: "Using the Upsert Operation" (section_156335203191), "Using External IDs"
+(section_156334828635), "Working with Sublists" (book_1559132836); SuiteQL
+(section_157909186990) for sales order lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from syncwright.connectors.netsuite.client import NetSuiteClient
+from syncwright.connectors.netsuite.connector import NetSuiteConnector
+from syncwright.connectors.netsuite.mapping import (
+    DUNNING_STATUS_FIELD,
+    MAPPING_VERSION,
+    NetSuiteRecord,
+    credit_memo_record,
+    customer_payment_record,
+    customer_record,
+    dunning_fields,
+    expected_tax_minor,
+    invoice_payment_external_id,
+    invoice_record,
+    parse_canonical,
+    sales_order_close_body,
+    sales_order_record,
+    taxable_amounts_minor,
+)
+from syncwright.engine import StepContext
+from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.ledger import request_digest
+from syncwright.model import (
+    Account,
+    BillingLine,
+    CreditNote,
+    Invoice,
+    Money,
+    Payment,
+    PaymentApplication,
+    PaymentStatus,
+    Subscription,
+)
+
+__all__ = [
+    "apply_payment",
+    "close_sales_order",
+    "mark_dunning",
+    "probe_apply_payment",
+    "probe_close_sales_order",
+    "probe_credit_memo",
+    "probe_customer",
+    "probe_invoice",
+    "probe_mark_dunning",
+    "probe_sales_order",
+    "upsert_credit_memo",
+    "upsert_customer",
+    "upsert_invoice",
+    "upsert_sales_order",
+    "void_credit_memo",
+    "void_invoice",
+    "void_payment",
+    "void_sales_order",
+]
+
+JSON = dict[str, Any]
+Ref = Mapping[str, Any] | str | None
+
+# Cross-reference entity types (syncwright's vocabulary, not NetSuite record types).
+ACCOUNT = "account"
+SUBSCRIPTION = "subscription"
+INVOICE = "invoice"
+PAYMENT = "payment"
+CREDIT_NOTE = "credit_note"
+_RETRY = "then retry the exception"
+
+
+# -- plumbing --------------------------------------------------------------------------------
+
+
+def _connector(ctx: StepContext, connection: str) -> NetSuiteConnector:
+    connector = ctx.services.connection(connection)
+    if not isinstance(connector, NetSuiteConnector):
+        raise ConfigError(
+            f"connection {connection!r} is not a NetSuite connection",
+            code="config.wrong_vendor",
+            problems=[f"connections.{connection}.vendor: must be netsuite for this step"],
+        )
+    return connector
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A NetSuite number (JSON float or string) as an exact decimal of its text."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _ref_id(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return None if value is None else str(value)
+
+
+def _same_total(record: Mapping[str, Any], field: str, expected: Money) -> bool:
+    return _decimal(record.get(field)) == expected.to_decimal()
+
+
+def _money(record: Mapping[str, Any], field: str, currency: str) -> Money | None:
+    value = _decimal(record.get(field))
+    if value is None:
+        return None
+    return Money.from_decimal_string(format(value.normalize(), "f"), currency)
+
+
+def _ledger(connection: str, entity_type: str, global_id: str, native_id: str, body: Any) -> JSON:
+    return {
+        "connection": connection,
+        "entity_type": entity_type,
+        "global_id": global_id,
+        "native_ids": {connection: native_id},
+        "request_digest": request_digest(body),
+        "mapping_version": MAPPING_VERSION,
+    }
+
+
+def _result(
+    connection: str, entity_type: str, record: NetSuiteRecord, native_id: str, **extra: Any
+) -> JSON:
+    return {
+        "native_id": native_id,
+        "record_type": record.record_type,
+        "external_id": record.external_id,
+        **extra,
+        "ledger": _ledger(connection, entity_type, record.external_id, native_id, record.body),
+    }
+
+
+def _link(
+    ctx: StepContext, entity_type: str, global_id: str, connection: str, native_id: str
+) -> None:
+    ctx.services.xref.link(entity_type, global_id, connection, native_id)
+
+
+def _audit(
+    ctx: StepContext, connection: str, action: str, native_id: str, total: Money, body: Any
+) -> None:
+    ctx.services.audit.append(
+        correlation_id=ctx.correlation_id,
+        workflow_id=ctx.workflow_id,
+        connection=connection,
+        action=action,
+        native_id=native_id,
+        amount_minor=total.amount_minor,
+        currency=total.currency,
+        payload_digest=request_digest(body),
+    )
+
+
+def _write(
+    client: NetSuiteClient,
+    record: NetSuiteRecord,
+    *,
+    replace: Sequence[str],
+    existing: Mapping[str, Any] | None = None,
+    looked_up: bool = False,
+) -> str:
+    """Create or update ``record`` by external id, replacing the sublists in ``replace``.
+
+    NetSuite merges sublist lines on update unless told to replace them, so an existing
+    transaction is patched with ``?replace=``; a new one is upserted (PUT eid:), which is safe
+    to repeat.
+    """
+    if not looked_up:
+        existing = client.get_by_external_id(record.record_type, record.external_id)
+    if existing is None:
+        return client.upsert_by_external_id(record.record_type, record.external_id, record.body)
+    native_id = str(existing["id"])
+    client.update(record.record_type, native_id, record.body, replace=replace)
+    return native_id
+
+
+def _native_id(
+    ctx: StepContext,
+    connector: NetSuiteConnector,
+    entity_type: str,
+    record_type: str,
+    global_id: str,
+) -> str | None:
+    """NetSuite internal id of a global id: the cross-reference, else a read by external id
+    (then linked, so the next lookup is local)."""
+    connection = connector.name
+    known = ctx.services.xref.native_id_for(entity_type, global_id, connection)
+    if known is not None:
+        return str(known)
+    found = connector.client.get_by_external_id(record_type, global_id)
+    if found is None:
+        return None
+    native_id = str(found["id"])
+    _link(ctx, entity_type, global_id, connection, native_id)
+    return native_id
+
+
+def _explicit_ref(ref: Ref) -> tuple[str | None, str | None]:
+    """(internal id, external id) named by a step argument: a previous step's result
+    (``native_id``), ``{"id": ...}``, ``{"externalId": ...}``, or a global id string."""
+    if ref is None:
+        return None, None
+    if isinstance(ref, str):
+        return None, ref
+    for key in ("native_id", "id"):
+        if ref.get(key) is not None:
+            return str(ref[key]), None
+    external = ref.get("externalId", ref.get("external_id"))
+    return None, str(external) if external is not None else None
+
+
+def _customer_id(ctx: StepContext, connector: NetSuiteConnector, ref: Ref, account_id: str) -> str:
+    native_id, global_id = _explicit_ref(ref)
+    if native_id is not None:
+        return native_id
+    global_id = global_id or account_id
+    found = _native_id(ctx, connector, ACCOUNT, "customer", global_id)
+    if found is None:
+        raise BusinessRuleError(
+            f"account {global_id} has no customer in NetSuite ({connector.name})",
+            code="netsuite.customer_not_synced",
+            remediation=(
+                f"Sync account {global_id} to NetSuite first (upsert_customer), or link the "
+                f"existing NetSuite customer to it (set its External ID to {global_id}), {_RETRY}."
+            ),
+        )
+    return found
+
+
+def _invoice_id(ctx: StepContext, connector: NetSuiteConnector, invoice_id: str) -> str:
+    found = _native_id(ctx, connector, INVOICE, "invoice", invoice_id)
+    if found is None:
+        raise BusinessRuleError(
+            f"invoice {invoice_id} is not in NetSuite ({connector.name})",
+            code="netsuite.invoice_not_synced",
+            remediation=(
+                f"Sync invoice {invoice_id} to NetSuite first (upsert_invoice); payments and "
+                f"credits apply only to invoices NetSuite has, {_RETRY}."
+            ),
+        )
+    return found
+
+
+def _sales_order_id(
+    ctx: StepContext, connector: NetSuiteConnector, ref: Ref, subscription_id: str | None
+) -> str | None:
+    native_id, global_id = _explicit_ref(ref)
+    if native_id is not None:
+        return native_id
+    global_id = global_id or subscription_id
+    if global_id is None:
+        return None
+    return _native_id(ctx, connector, SUBSCRIPTION, "salesOrder", global_id)
+
+
+def _item_aliases(ctx: StepContext, keys: Iterable[tuple[str, str | None]]) -> dict[str, list[str]]:
+    """Native ids in other systems (a Stripe ``price_...``) of canonical prices and products,
+    so ``options.items`` may be keyed by either."""
+    aliases: dict[str, list[str]] = {}
+    for entity_type, global_id in keys:
+        if global_id and global_id not in aliases:
+            aliases[global_id] = sorted(
+                set(ctx.services.xref.links(entity_type, global_id).values())
+            )
+    return aliases
+
+
+def _line_aliases(ctx: StepContext, lines: Iterable[BillingLine]) -> dict[str, list[str]]:
+    keys: list[tuple[str, str | None]] = []
+    for line in lines:
+        keys += [("price", line.price_id), ("product", line.product_id)]
+    return _item_aliases(ctx, keys)
+
+
+def _tax_code(
+    connector: NetSuiteConnector,
+    customer_id: str,
+    *,
+    tax_total: Money,
+    tax_inclusive: bool,
+    lines: Sequence[BillingLine],
+    discount: Money,
+    what: str,
+) -> str | None:
+    """The tax code for a document's lines, checked *before* writing: the tax NetSuite will
+    compute with it must equal the tax billing charged, or the ERP would book another total."""
+    options = connector.options
+    if tax_total.is_zero:
+        return options.tax_codes.get("exempt")
+    where = f"connections.{connector.name}.options.tax_codes"
+    if tax_inclusive:
+        raise BusinessRuleError(
+            f"{what} has tax-inclusive amounts; NetSuite lines are net of tax",
+            code="netsuite.tax_inclusive",
+            remediation=(
+                "Mapping netsuite/1 books tax-exclusive documents only: book this one by hand in "
+                "NetSuite, then resolve the exception."
+            ),
+        )
+    customer = connector.client.get("customer", customer_id)
+    subsidiary = _ref_id(customer.get("subsidiary")) or ""
+    code = options.tax_code_id(subsidiary)
+    if code is None:
+        raise BusinessRuleError(
+            f"{what} carries tax {tax_total} but no tax code is mapped for subsidiary {subsidiary}",
+            code="netsuite.unmapped_tax_code",
+            remediation=(
+                f"map subsidiary {subsidiary} (or 'default') to a NetSuite tax code under "
+                f"{where}, {_RETRY}"
+            ),
+        )
+    rate = connector.tax_rate(code)
+    expected = expected_tax_minor(taxable_amounts_minor(lines, discount), rate)
+    if expected != tax_total.amount_minor:
+        computed = Money.of(expected, tax_total.currency)
+        raise BusinessRuleError(
+            f"{what}: tax code {code} ({rate}%) gives {computed} but billing charged {tax_total}",
+            code="netsuite.tax_mismatch",
+            remediation=(
+                f"Map subsidiary {subsidiary} to the tax code with the rate billing used under "
+                f"{where} (or fix the tax rate in billing), {_RETRY}."
+            ),
+        )
+    return code
+
+
+def _check_total(record: Mapping[str, Any], expected: Money, what: str, native_id: str) -> None:
+    if not _same_total(record, "total", expected):
+        raise BusinessRuleError(
+            f"NetSuite booked {what} (internal id {native_id}) with total {record.get('total')} "
+            f"but the canonical total is {expected}",
+            code="netsuite.total_mismatch",
+            remediation=(
+                f"NetSuite added or changed amounts (tax defaults, item pricing): correct {what} "
+                f"in NetSuite or the tax/item mapping, {_RETRY}."
+            ),
+        )
+
+
+# -- customer --------------------------------------------------------------------------------
+
+
+def upsert_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
+    """Account -> NetSuite customer, upserted by external id = account global id."""
+    connector = _connector(ctx, connection)
+    parsed = parse_canonical(Account, account, "account")
+    record = customer_record(parsed, connector.options)
+    native_id = connector.client.upsert_by_external_id(
+        record.record_type, record.external_id, record.body
+    )
+    _link(ctx, ACCOUNT, parsed.global_id, connection, native_id)
+    return _result(connection, ACCOUNT, record, native_id)
+
+
+def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | None:
+    """Did this version of the customer land? (name and subsidiary match)"""
+    connector = _connector(ctx, connection)
+    parsed = parse_canonical(Account, account, "account")
+    record = customer_record(parsed, connector.options)
+    found = connector.client.get_by_external_id("customer", record.external_id)
+    if found is None:
+        return None
+    if found.get("companyName") != record.body["companyName"] or _ref_id(
+        found.get("subsidiary")
+    ) != _ref_id(record.body["subsidiary"]):
+        return None
+    native_id = str(found["id"])
+    _link(ctx, ACCOUNT, parsed.global_id, connection, native_id)
+    return _result(connection, ACCOUNT, record, native_id)
+
+
+# -- sales order -----------------------------------------------------------------------------
+
+
+def _sales_order(
+    ctx: StepContext, connector: NetSuiteConnector, subscription: JSON, customer_ref: Ref
+) -> tuple[Subscription, NetSuiteRecord]:
+    parsed = parse_canonical(Subscription, subscription, "subscription")
+    customer_id = _customer_id(ctx, connector, customer_ref, parsed.account_id)
+    keys: list[tuple[str, str | None]] = []
+    for item in parsed.items:
+        keys += [("price", item.price_id), ("product", item.product_id)]
+    record = sales_order_record(
+        parsed, connector.options, customer_id=customer_id, item_aliases=_item_aliases(ctx, keys)
+    )
+    return parsed, record
+
+
+def _sales_order_result(
+    connection: str, parsed: Subscription, record: NetSuiteRecord, native_id: str
+) -> JSON:
+    total = parsed.recurring_amount
+    return _result(
+        connection,
+        SUBSCRIPTION,
+        record,
+        native_id,
+        total=total.model_dump(mode="json"),
+        lines=len(parsed.items),
+    )
+
+
+def upsert_sales_order(
+    ctx: StepContext, connection: str, subscription: JSON, customer_ref: Ref = None
+) -> JSON:
+    """Subscription -> NetSuite sales order (external id = subscription global id).
+
+    ``customer_ref``: the ``upsert_customer`` result, ``{"id": ...}``, ``{"externalId": ...}``
+    or an account global id; None looks up the subscription's account.
+    """
+    connector = _connector(ctx, connection)
+    parsed, record = _sales_order(ctx, connector, subscription, customer_ref)
+    native_id = _write(connector.client, record, replace=("item",))
+    _link(ctx, SUBSCRIPTION, parsed.global_id, connection, native_id)
+    return _sales_order_result(connection, parsed, record, native_id)
+
+
+def probe_sales_order(
+    ctx: StepContext, connection: str, subscription: JSON, customer_ref: Ref = None
+) -> JSON | None:
+    connector = _connector(ctx, connection)
+    parsed, record = _sales_order(ctx, connector, subscription, customer_ref)
+    found = connector.client.get_by_external_id("salesOrder", record.external_id)
+    if found is None or not _same_total(found, "subtotal", parsed.recurring_amount):
+        return None
+    if _ref_id(found.get("currency")) != _ref_id(record.body["currency"]):
+        return None
+    native_id = str(found["id"])
+    _link(ctx, SUBSCRIPTION, parsed.global_id, connection, native_id)
+    return _sales_order_result(connection, parsed, record, native_id)
+
+
+def _order_lines(client: NetSuiteClient, order_id: str) -> list[tuple[int, bool]]:
+    """(line, closed) of a sales order, by SuiteQL (the record GET collapses sublists)."""
+    if not order_id.isdigit():  # it goes into a query: internal ids are digits
+        raise BusinessRuleError(
+            f"unexpected NetSuite internal id {order_id!r}",
+            code="netsuite.bad_internal_id",
+            remediation="Check the sales order link in the trace, then retry the exception.",
+        )
+    rows = client.suiteql(
+        f"SELECT id, isclosed FROM transactionline WHERE transaction = {order_id} ORDER BY id"  # noqa: S608
+    )
+    lines = []
+    for row in rows:
+        line = str(row.get("id", ""))
+        if line.isdigit() and int(line) > 0:  # 0 is the main line in NetSuite
+            lines.append((int(line), row.get("isclosed") == "T"))
+    return lines
+
+
+def _end_date(parsed: Subscription, effective_date: str | None) -> dt.date | None:
+    end: dt.date | None
+    if effective_date:
+        end = dt.date.fromisoformat(effective_date)
+    elif parsed.cancel_at_period_end and parsed.term_end is not None:
+        end = parsed.term_end
+    elif parsed.cancelled_at is not None:
+        end = parsed.cancelled_at.astimezone(dt.UTC).date()
+    else:
+        end = parsed.term_end
+    return max(end, parsed.term_start) if end is not None else None
+
+
+def _open_order(
+    ctx: StepContext, connector: NetSuiteConnector, parsed: Subscription
+) -> tuple[str, dict[str, Any]]:
+    found = connector.client.get_by_external_id("salesOrder", parsed.global_id)
+    if found is None:
+        raise BusinessRuleError(
+            f"subscription {parsed.global_id} has no sales order in NetSuite ({connector.name})",
+            code="netsuite.sales_order_not_found",
+            remediation=(
+                "Nothing to close: if the subscription should have reached NetSuite, replay its "
+                "activation first and retry; if it never did, resolve this exception."
+            ),
+        )
+    return str(found["id"]), found
+
+
+def close_sales_order(
+    ctx: StepContext, connection: str, subscription: JSON, effective_date: str | None = None
+) -> JSON:
+    """Cancellation: close every line of the subscription's sales order (no more billing or
+    fulfilment from it) and set its end date (``effective_date``, else the end of term when
+    cancelling at period end, else the cancellation date)."""
+    connector = _connector(ctx, connection)
+    parsed = parse_canonical(Subscription, subscription, "subscription")
+    native_id, _ = _open_order(ctx, connector, parsed)
+    lines = _order_lines(connector.client, native_id)
+    end = _end_date(parsed, effective_date)
+    body = sales_order_close_body(end, [line for line, _closed in lines])
+    connector.client.update("salesOrder", native_id, body)
+    _link(ctx, SUBSCRIPTION, parsed.global_id, connection, native_id)
+    record = NetSuiteRecord("salesOrder", parsed.global_id, body)
+    return _result(
+        connection,
+        SUBSCRIPTION,
+        record,
+        native_id,
+        closed_lines=len(lines),
+        end_date=end.isoformat() if end else None,
+    )
+
+
+def probe_close_sales_order(
+    ctx: StepContext, connection: str, subscription: JSON, effective_date: str | None = None
+) -> JSON | None:
+    connector = _connector(ctx, connection)
+    parsed = parse_canonical(Subscription, subscription, "subscription")
+    found = connector.client.get_by_external_id("salesOrder", parsed.global_id)
+    if found is None:
+        return None
+    native_id = str(found["id"])
+    lines = _order_lines(connector.client, native_id)
+    if not all(closed for _line, closed in lines):
+        return None
+    end = _end_date(parsed, effective_date)
+    body = sales_order_close_body(end, [line for line, _closed in lines])
+    record = NetSuiteRecord("salesOrder", parsed.global_id, body)
+    return _result(
+        connection,
+        SUBSCRIPTION,
+        record,
+        native_id,
+        closed_lines=len(lines),
+        end_date=end.isoformat() if end else None,
+    )
+
+
+def void_sales_order(
+    ctx: StepContext,
+    result: JSON,
+    connection: str,
+    subscription: JSON,
+    customer_ref: Ref = None,
+) -> None:
+    """Compensation for :func:`upsert_sales_order`: delete the order, or -- once invoices hang
+    off it and NetSuite refuses the delete -- close all of its lines."""
+    connector = _connector(ctx, connection)
+    native_id = str(result["native_id"])
+    try:
+        connector.client.delete("salesOrder", native_id)
+    except BusinessRuleError as exc:
+        if exc.code == "netsuite.NONEXISTENT_ID":
+            return
+        if exc.code != "netsuite.USER_ERROR":
+            raise
+        lines = _order_lines(connector.client, native_id)
+        connector.client.update(
+            "salesOrder", native_id, sales_order_close_body(None, [n for n, _ in lines])
+        )
+
+
+# -- invoice ---------------------------------------------------------------------------------
+
+
+def _invoice(
+    ctx: StepContext,
+    connector: NetSuiteConnector,
+    invoice: JSON,
+    customer_ref: Ref,
+    sales_order_ref: Ref,
+) -> tuple[Invoice, NetSuiteRecord]:
+    parsed = parse_canonical(Invoice, invoice, "invoice")
+    what = f"invoice {parsed.global_id}"
+    customer_id = _customer_id(ctx, connector, customer_ref, parsed.account_id)
+    order_id = _sales_order_id(ctx, connector, sales_order_ref, parsed.subscription_id)
+    tax_code = _tax_code(
+        connector,
+        customer_id,
+        tax_total=parsed.tax_total,
+        tax_inclusive=parsed.tax_inclusive,
+        lines=parsed.lines,
+        discount=parsed.discount_total,
+        what=what,
+    )
+    record = invoice_record(
+        parsed,
+        connector.options,
+        customer_id=customer_id,
+        sales_order_id=order_id,
+        item_aliases=_line_aliases(ctx, parsed.lines),
+        tax_code=tax_code,
+    )
+    return parsed, record
+
+
+def _invoice_result(
+    connection: str, parsed: Invoice, record: NetSuiteRecord, found: Mapping[str, Any]
+) -> JSON:
+    native_id = str(found["id"])
+    remaining = _money(found, "amountRemaining", parsed.currency)
+    return _result(
+        connection,
+        INVOICE,
+        record,
+        native_id,
+        total=parsed.total.model_dump(mode="json"),
+        status=_ref_id(found.get("status")),
+        amount_remaining=remaining.model_dump(mode="json") if remaining else None,
+        created_from=_ref_id(record.body.get("createdFrom")),
+    )
+
+
+def upsert_invoice(
+    ctx: StepContext,
+    connection: str,
+    invoice: JSON,
+    customer_ref: Ref = None,
+    sales_order_ref: Ref = None,
+) -> JSON:
+    """Invoice -> NetSuite invoice (external id = invoice global id), created from the
+    subscription's sales order when NetSuite has it; its total is checked against ours."""
+    connector = _connector(ctx, connection)
+    parsed, record = _invoice(ctx, connector, invoice, customer_ref, sales_order_ref)
+    native_id = _write(connector.client, record, replace=("item",))
+    found = connector.client.get("invoice", native_id)
+    _link(ctx, INVOICE, parsed.global_id, connection, native_id)
+    _check_total(found, parsed.total, f"invoice {parsed.global_id}", native_id)
+    _audit(ctx, connection, "netsuite.invoice.upsert", native_id, parsed.total, record.body)
+    return _invoice_result(connection, parsed, record, found)
+
+
+def probe_invoice(
+    ctx: StepContext,
+    connection: str,
+    invoice: JSON,
+    customer_ref: Ref = None,
+    sales_order_ref: Ref = None,
+) -> JSON | None:
+    connector = _connector(ctx, connection)
+    parsed, record = _invoice(ctx, connector, invoice, customer_ref, sales_order_ref)
+    found = connector.client.get_by_external_id("invoice", parsed.global_id)
+    if found is None or not _same_total(found, "total", parsed.total):
+        return None
+    native_id = str(found["id"])
+    _link(ctx, INVOICE, parsed.global_id, connection, native_id)
+    _audit(ctx, connection, "netsuite.invoice.upsert", native_id, parsed.total, record.body)
+    return _invoice_result(connection, parsed, record, found)
+
+
+def void_invoice(ctx: StepContext, result: JSON, connection: str, *args: Any) -> None:
+    """Compensation for :func:`upsert_invoice`: delete the invoice (NetSuite refuses while a
+    payment or credit is applied to it; the compensation then fails and is reported)."""
+    connector = _connector(ctx, connection)
+    _delete_financial(ctx, connector, "invoice", result)
+
+
+def _delete_financial(
+    ctx: StepContext, connector: NetSuiteConnector, record_type: str, result: JSON
+) -> None:
+    native_id = str(result["native_id"])
+    try:
+        connector.client.delete(record_type, native_id)
+    except BusinessRuleError as exc:
+        if exc.code == "netsuite.NONEXISTENT_ID":
+            return
+        raise
+    total = result.get("total") or result.get("amount")
+    if isinstance(total, Mapping):
+        money = Money.model_validate(total)
+        _audit(ctx, connector.name, f"netsuite.{record_type}.delete", native_id, money, result)
+
+
+# -- payments --------------------------------------------------------------------------------
+
+
+def _payment(
+    ctx: StepContext, connector: NetSuiteConnector, document: JSON, payment_id: str | None
+) -> tuple[Payment, NetSuiteRecord]:
+    if "subtotal" in document:  # a paid invoice, settled by one payment we name after it
+        invoice = parse_canonical(Invoice, document, "invoice")
+        if not invoice.amount_paid.is_positive:
+            raise BusinessRuleError(
+                f"invoice {invoice.global_id} has no amount paid",
+                code="netsuite.invoice_unpaid",
+                remediation=(
+                    "apply_payment was given an invoice that billing has not marked paid; "
+                    "check the event, then resolve or retry the exception."
+                ),
+            )
+        payment = Payment(
+            global_id=payment_id or invoice_payment_external_id(invoice.global_id),
+            account_id=invoice.account_id,
+            amount=invoice.amount_paid,
+            status=PaymentStatus.SUCCEEDED,
+            received_at=invoice.paid_at,
+            applied_to=(
+                PaymentApplication(invoice_id=invoice.global_id, amount=invoice.amount_paid),
+            ),
+        )
+    else:
+        payment = parse_canonical(Payment, document, "payment")
+    if payment.status is not PaymentStatus.SUCCEEDED:
+        raise BusinessRuleError(
+            f"payment {payment.global_id} is {payment.status.value}, not succeeded",
+            code="netsuite.payment_not_succeeded",
+            remediation=(
+                "Only succeeded payments are booked in NetSuite (failed ones go to mark_dunning); "
+                "check the workflow that sent it, then resolve the exception."
+            ),
+        )
+    customer_id = _customer_id(ctx, connector, None, payment.account_id)
+    invoice_ids = {
+        a.invoice_id: _invoice_id(ctx, connector, a.invoice_id) for a in payment.applied_to
+    }
+    record = customer_payment_record(
+        payment, connector.options, customer_id=customer_id, invoice_ids=invoice_ids
+    )
+    return payment, record
+
+
+def _payment_result(
+    connector: NetSuiteConnector, payment: Payment, record: NetSuiteRecord, native_id: str
+) -> JSON:
+    invoices: dict[str, Any] = {}
+    # What NetSuite now says about each invoice the payment settles (for reconciliation).
+    for application, line in zip(payment.applied_to, record.body["apply"]["items"], strict=True):
+        invoice_native = _ref_id(line["doc"]) or ""
+        found = connector.client.get("invoice", invoice_native)
+        remaining = _money(found, "amountRemaining", payment.amount.currency)
+        invoices[application.invoice_id] = {
+            "native_id": invoice_native,
+            "status": _ref_id(found.get("status")),
+            "amount_remaining": remaining.model_dump(mode="json") if remaining else None,
+        }
+    return _result(
+        connector.name,
+        PAYMENT,
+        record,
+        native_id,
+        amount=payment.amount.model_dump(mode="json"),
+        invoices=invoices,
+    )
+
+
+def apply_payment(
+    ctx: StepContext, connection: str, document: JSON, payment_id: str | None = None
+) -> JSON:
+    """A succeeded payment -> NetSuite customer payment applied to its invoices.
+
+    ``document`` is a canonical Payment, or a paid Invoice (then one payment for its
+    ``amount_paid`` is booked, external id ``payment_id`` or ``<invoice id>.payment``).
+    """
+    connector = _connector(ctx, connection)
+    payment, record = _payment(ctx, connector, document, payment_id)
+    native_id = _write(connector.client, record, replace=("apply",))
+    _link(ctx, PAYMENT, payment.global_id, connection, native_id)
+    _audit(
+        ctx, connection, "netsuite.customerPayment.upsert", native_id, payment.amount, record.body
+    )
+    return _payment_result(connector, payment, record, native_id)
+
+
+def probe_apply_payment(
+    ctx: StepContext, connection: str, document: JSON, payment_id: str | None = None
+) -> JSON | None:
+    connector = _connector(ctx, connection)
+    payment, record = _payment(ctx, connector, document, payment_id)
+    found = connector.client.get_by_external_id("customerPayment", record.external_id)
+    if found is None or not _same_total(found, "payment", payment.amount):
+        return None
+    native_id = str(found["id"])
+    _link(ctx, PAYMENT, payment.global_id, connection, native_id)
+    _audit(
+        ctx, connection, "netsuite.customerPayment.upsert", native_id, payment.amount, record.body
+    )
+    return _payment_result(connector, payment, record, native_id)
+
+
+def void_payment(ctx: StepContext, result: JSON, connection: str, *args: Any) -> None:
+    """Compensation for :func:`apply_payment`: delete the customer payment, which gives the
+    invoices back their open balance."""
+    _delete_financial(ctx, _connector(ctx, connection), "customerPayment", result)
+
+
+def mark_dunning(
+    ctx: StepContext,
+    connection: str,
+    invoice: JSON,
+    attempt_count: int,
+    reason: str | None = None,
+) -> JSON:
+    """A failed collection attempt: record the dunning state on the NetSuite invoice
+    (``custbody_dunning_status`` text and ``custbody_dunning_attempts``), for collections."""
+    connector = _connector(ctx, connection)
+    parsed = parse_canonical(Invoice, invoice, "invoice")
+    native_id = _invoice_id(ctx, connector, parsed.global_id)
+    body = dunning_fields(attempt_count, reason)
+    connector.client.update("invoice", native_id, body)
+    record = NetSuiteRecord("invoice", parsed.global_id, body)
+    return _result(connection, INVOICE, record, native_id, attempt_count=attempt_count)
+
+
+def probe_mark_dunning(
+    ctx: StepContext,
+    connection: str,
+    invoice: JSON,
+    attempt_count: int,
+    reason: str | None = None,
+) -> JSON | None:
+    connector = _connector(ctx, connection)
+    parsed = parse_canonical(Invoice, invoice, "invoice")
+    found = connector.client.get_by_external_id("invoice", parsed.global_id)
+    body = dunning_fields(attempt_count, reason)
+    if found is None or found.get(DUNNING_STATUS_FIELD) != body[DUNNING_STATUS_FIELD]:
+        return None
+    record = NetSuiteRecord("invoice", parsed.global_id, body)
+    return _result(connection, INVOICE, record, str(found["id"]), attempt_count=attempt_count)
+
+
+# -- credit memo -----------------------------------------------------------------------------
+
+
+def _credit_memo(
+    ctx: StepContext, connector: NetSuiteConnector, credit_note: JSON, customer_ref: Ref
+) -> tuple[CreditNote, NetSuiteRecord, dict[str, Any] | None]:
+    parsed = parse_canonical(CreditNote, credit_note, "credit note")
+    what = f"credit note {parsed.global_id}"
+    client = connector.client
+    customer_id = _customer_id(ctx, connector, customer_ref, parsed.account_id)
+    existing = client.get_by_external_id("creditMemo", parsed.global_id)
+    invoice_native: str | None = None
+    open_amount: Money | None = None
+    if parsed.invoice_id is not None:
+        invoice_native = _invoice_id(ctx, connector, parsed.invoice_id)
+        invoice = client.get("invoice", invoice_native)
+        open_amount = _money(invoice, "amountRemaining", parsed.currency)
+        if open_amount is not None and existing is not None:
+            # On an update, what this memo applied already counts as open again.
+            already = _money(existing, "applied", parsed.currency)
+            if already is not None:
+                open_amount = open_amount + already
+    tax_code = _tax_code(
+        connector,
+        customer_id,
+        tax_total=parsed.tax_total,
+        tax_inclusive=parsed.tax_inclusive,
+        lines=parsed.lines,
+        discount=parsed.discount_total,
+        what=what,
+    )
+    record = credit_memo_record(
+        parsed,
+        connector.options,
+        customer_id=customer_id,
+        invoice_id=invoice_native,
+        apply_amount=open_amount,
+        item_aliases=_line_aliases(ctx, parsed.lines),
+        tax_code=tax_code,
+    )
+    return parsed, record, existing
+
+
+def _credit_memo_result(
+    connection: str, parsed: CreditNote, record: NetSuiteRecord, found: Mapping[str, Any]
+) -> JSON:
+    applied = _money(found, "applied", parsed.currency)
+    return _result(
+        connection,
+        CREDIT_NOTE,
+        record,
+        str(found["id"]),
+        total=parsed.total.model_dump(mode="json"),
+        applied=applied.model_dump(mode="json") if applied else None,
+        applied_to=_ref_id(record.body.get("createdFrom")),
+    )
+
+
+def upsert_credit_memo(
+    ctx: StepContext, connection: str, credit_note: JSON, customer_ref: Ref = None
+) -> JSON:
+    """CreditNote -> NetSuite credit memo (external id = credit note global id), created from
+    its invoice and applied to what is still open on it (the rest stays customer credit)."""
+    connector = _connector(ctx, connection)
+    parsed, record, existing = _credit_memo(ctx, connector, credit_note, customer_ref)
+    native_id = _write(
+        connector.client, record, replace=("item", "apply"), existing=existing, looked_up=True
+    )
+    found = connector.client.get("creditMemo", native_id)
+    _link(ctx, CREDIT_NOTE, parsed.global_id, connection, native_id)
+    _check_total(found, parsed.total, f"credit note {parsed.global_id}", native_id)
+    _audit(ctx, connection, "netsuite.creditMemo.upsert", native_id, parsed.total, record.body)
+    return _credit_memo_result(connection, parsed, record, found)
+
+
+def probe_credit_memo(
+    ctx: StepContext, connection: str, credit_note: JSON, customer_ref: Ref = None
+) -> JSON | None:
+    connector = _connector(ctx, connection)
+    parsed, record, existing = _credit_memo(ctx, connector, credit_note, customer_ref)
+    if existing is None or not _same_total(existing, "total", parsed.total):
+        return None
+    native_id = str(existing["id"])
+    _link(ctx, CREDIT_NOTE, parsed.global_id, connection, native_id)
+    _audit(ctx, connection, "netsuite.creditMemo.upsert", native_id, parsed.total, record.body)
+    return _credit_memo_result(connection, parsed, record, existing)
+
+
+def void_credit_memo(ctx: StepContext, result: JSON, connection: str, *args: Any) -> None:
+    """Compensation for :func:`upsert_credit_memo`: delete the credit memo (its applications
+    go with it, so the invoice is open again)."""
+    _delete_financial(ctx, _connector(ctx, connection), "creditMemo", result)

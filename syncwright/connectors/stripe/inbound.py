@@ -1,0 +1,905 @@
+"""Stripe events -> canonical change events (a message translator).
+
+Pure functions: a Stripe event (a webhook body or a polled event; both are the same JSON) goes
+in, canonical :class:`~syncwright.model.events.ChangeEvent` envelopes come out. The only state
+touched is the cross-reference store, which turns Stripe ids into global ids (minting them on
+first sight). No HTTP: where an event lacks data (an invoice with more than ten lines), the
+connector enriches the payload before it calls :func:`normalize` (content enricher).
+
+Every event derived from one Stripe customer carries ``entitykey = "account:<global id>"`` so
+the runtime applies a customer's events in order (one queue partition) and different customers
+in parallel. Event ids are deterministic (``<connection>:<stripe event id>:<n>``): normalizing
+the same delivery again yields the same events.
+
+Shapes: https://docs.stripe.com/api/events/types and the object pages linked from
+``payloads.py``. The mapping table and its decisions are in this folder's ``README.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from syncwright.connectors._base import Delivery
+from syncwright.connectors.stripe import payloads as sp
+from syncwright.errors import BusinessRuleError
+from syncwright.model import (
+    Account,
+    BillingFrequency,
+    BillingTiming,
+    CanonicalModel,
+    CreditNote,
+    CreditNoteReason,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from syncwright.model.event_data import (
+    AccountUpsertedV1,
+    CreditNoteIssuedV1,
+    EventData,
+    InvoiceFinalizedV1,
+    InvoicePaidV1,
+    InvoicePaymentFailedV1,
+    PaymentReceivedV1,
+    SubscriptionActivatedV1,
+    SubscriptionCancelledV1,
+    SubscriptionCreatedV1,
+    SubscriptionRenewedV1,
+    SubscriptionUpdatedV1,
+)
+from syncwright.model.events import ChangeEvent, make_event
+from syncwright.model.money import CURRENCY_EXPONENTS
+from syncwright.xref import CrossReference
+
+__all__ = ["MAPPED_EVENT_TYPES", "MAPPING_VERSION", "normalize"]
+
+MAPPING_VERSION = "stripe/1"
+
+M = TypeVar("M", bound=CanonicalModel)
+S = TypeVar("S", bound=sp.StripeObject)
+
+# Stripe keeps two decimals for ISK although ISO 4217 gives it none ("ISK will remain a
+# two-decimal currency in the Stripe API": https://docs.stripe.com/currencies#special-cases).
+# Every other currency syncwright knows has the same exponent at Stripe as in ISO 4217.
+_STRIPE_EXPONENTS = {"ISK": 2}
+
+_SUBSCRIPTION_STATUS = {
+    "incomplete": SubscriptionStatus.PENDING,
+    # The first payment never succeeded and Stripe ended it: a cancellation, not a term that ran
+    # out (which is what EXPIRED means canonically).
+    "incomplete_expired": SubscriptionStatus.CANCELLED,
+    "trialing": SubscriptionStatus.TRIALING,
+    "active": SubscriptionStatus.ACTIVE,
+    "past_due": SubscriptionStatus.PAST_DUE,
+    # Retries exhausted, invoices left open, subscription not cancelled: still owed money.
+    "unpaid": SubscriptionStatus.PAST_DUE,
+    "canceled": SubscriptionStatus.CANCELLED,
+    "paused": SubscriptionStatus.PAUSED,
+}
+
+_INVOICE_STATUS = {
+    "draft": InvoiceStatus.DRAFT,
+    "open": InvoiceStatus.OPEN,
+    "paid": InvoiceStatus.PAID,
+    "void": InvoiceStatus.VOID,
+    "uncollectible": InvoiceStatus.UNCOLLECTIBLE,
+}
+
+_CREDIT_NOTE_REASON = {
+    "duplicate": CreditNoteReason.DUPLICATE,
+    "fraudulent": CreditNoteReason.FRAUDULENT,
+    "order_change": CreditNoteReason.ORDER_CHANGE,
+    "product_unsatisfactory": CreditNoteReason.PRODUCT_UNSATISFACTORY,
+}
+
+_FREQUENCY_BY_MONTHS = {
+    1: BillingFrequency.MONTHLY,
+    3: BillingFrequency.QUARTERLY,
+    6: BillingFrequency.SEMIANNUAL,
+    12: BillingFrequency.ANNUAL,
+}
+
+# When previous_attributes cannot be rebuilt into a whole previous object, these say which
+# canonical fields a changed Stripe attribute touches.
+_ACCOUNT_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "email": ("billing_email",),
+    "currency": ("currency",),
+    "address": ("bill_to",),
+    "metadata": ("subsidiary",),
+    "tax_ids": ("tax_ids",),
+}
+_SUBSCRIPTION_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "items": ("items",),
+    "currency": ("currency",),
+    "cancel_at_period_end": ("cancel_at_period_end", "auto_renew"),
+    "cancel_at": ("auto_renew",),
+    "canceled_at": ("cancelled_at",),
+    "trial_end": ("trial_end",),
+    "billing_cycle_anchor": ("invoice_schedule",),
+    "days_until_due": ("invoice_schedule",),
+}
+
+_DECIMAL_INTEGER = re.compile(r"^-?\d+(\.0+)?$")
+
+
+# -- small conversions ---------------------------------------------------------------------
+
+
+def _ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _day(value: int) -> date:
+    return _ts(value).date()
+
+
+def _text(value: str | None) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _currency(code: str, where: str) -> str:
+    upper = code.upper()
+    if upper not in CURRENCY_EXPONENTS:
+        raise BusinessRuleError(
+            f"{where} is in currency {code!r}, which syncwright does not carry",
+            code="stripe.currency_unsupported",
+            remediation="Add the currency's ISO 4217 exponent to "
+            "syncwright.model.CURRENCY_EXPONENTS (a deploy), then retry this exception.",
+        )
+    return upper
+
+
+def _money(amount: int, currency: str, where: str) -> Money:
+    """Stripe's integer amount (its minor units) as canonical Money (ISO 4217 minor units)."""
+    code = _currency(currency, where)
+    iso = CURRENCY_EXPONENTS[code]
+    shift = _STRIPE_EXPONENTS.get(code, iso) - iso
+    if shift:
+        factor = 10**shift
+        if amount % factor:
+            raise BusinessRuleError(
+                f"{where}: {amount} is not a whole amount of {code} in Stripe's two-decimal form",
+                code="stripe.amount_fraction",
+                remediation=f"{code} has no minor unit; correct the amount in Stripe to a whole "
+                "number of units (a multiple of 100 in the API), then retry this exception.",
+            )
+        amount //= factor
+    return Money.of(amount, code)
+
+
+def _decimal_minor(value: str | None) -> int | None:
+    """``unit_amount_decimal`` as an int when it is a whole number of minor units."""
+    if value is None or not _DECIMAL_INTEGER.match(value.strip()):
+        return None
+    return int(Decimal(value.strip()))
+
+
+def _ref(value: object, what: str) -> str:
+    found = sp.expandable_id(value)
+    if not found:
+        raise BusinessRuleError(
+            f"{what} is missing from the Stripe payload",
+            code="stripe.payload_invalid",
+            remediation="Stripe sent an object without a reference syncwright needs; resend the "
+            "event from the Stripe dashboard, or resolve this exception to discard it.",
+        )
+    return found
+
+
+def _amount_sum(entries: object, key: str = "amount") -> int:
+    if not isinstance(entries, list):
+        return 0
+    return sum(e[key] for e in entries if isinstance(e, dict) and isinstance(e.get(key), int))
+
+
+def _taxes(extra: Mapping[str, Any], where: str) -> tuple[int, bool]:
+    """(tax total, inclusive?) from ``total_taxes`` (Basil) or the older ``*tax_amounts``."""
+    entries = extra.get("total_taxes") or extra.get("total_tax_amounts") or extra.get("tax_amounts")
+    if not isinstance(entries, list) or not entries:
+        return 0, False
+    flags = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        if "tax_behavior" in entry:
+            flags.append(entry.get("tax_behavior") == "inclusive")
+        else:
+            flags.append(bool(entry.get("inclusive")))
+    if any(flags) and not all(flags):
+        raise BusinessRuleError(
+            f"{where} mixes tax-inclusive and tax-exclusive taxes",
+            code="stripe.mixed_tax_behavior",
+            remediation="The canonical model holds one tax behaviour per document; use one tax "
+            "behaviour on the prices of this document in Stripe, or post it by hand and "
+            "resolve this exception.",
+        )
+    return _amount_sum(entries), bool(flags) and all(flags)
+
+
+def _int_extra(extra: Mapping[str, Any], key: str) -> int | None:
+    value = extra.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _build(model: type[M], where: str, **fields: Any) -> M:
+    """Validate a canonical record; a validator Stripe's data cannot satisfy parks the delivery."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or model.__name__}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise BusinessRuleError(
+            f"{where} does not make a valid canonical {model.__name__}: {problems}",
+            code="stripe.mapping_invalid",
+            remediation=f"Correct {where} in Stripe so that it satisfies the rule named in the "
+            "message (Stripe then sends an update that syncs it), or resolve this exception to "
+            "discard this event.",
+        ) from exc
+
+
+# -- the mapping context -------------------------------------------------------------------
+
+
+@dataclass
+class _Mapper:
+    delivery: Delivery
+    xref: CrossReference
+    event: sp.Event
+    default_subsidiary: str | None
+    events: list[ChangeEvent[Any]] = field(default_factory=list)
+
+    def gid(self, entity_type: str, native_id: str) -> str:
+        return self.xref.resolve(entity_type, self.delivery.connection, native_id)
+
+    def account_id(self, customer: object) -> str:
+        return self.gid("account", _ref(customer, "the customer"))
+
+    def emit(self, event_type: str, data: EventData, *, subject: str, account_id: str) -> None:
+        connection = self.delivery.connection
+        self.events.append(
+            make_event(
+                event_type,
+                data,
+                source=f"syncwright/{connection}",
+                correlation_id=self.delivery.correlation_id,
+                entity_key=f"account:{account_id}",
+                subject=subject,
+                # Deterministic, so re-normalizing one delivery yields the same events.
+                event_id=f"{connection}:{self.event.id}:{len(self.events)}",
+                time=_ts(self.event.created),
+            )
+        )
+
+    def previous(self, current: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The object as it was before an ``*.updated`` event, from ``previous_attributes``."""
+        changes = self.event.data.previous_attributes
+        if not changes:
+            return None
+        return _merge(current, changes)
+
+
+def _merge(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    # Stripe sends the old value of each changed top-level attribute; for hashes it may send only
+    # the changed keys (metadata: an added key's old value is null), so hashes merge key by key
+    # and lists (``items``) are replaced whole.
+    merged = dict(current)
+    for key, old in changes.items():
+        now = merged.get(key)
+        if (
+            isinstance(old, dict)
+            and isinstance(now, dict)
+            and old.get("object") != "list"
+            and now.get("object") != "list"
+        ):
+            inner = _merge(now, old)
+            if key == "metadata":
+                inner = {k: v for k, v in inner.items() if v is not None}
+            merged[key] = inner
+        else:
+            merged[key] = old
+    return merged
+
+
+def _changed(current: CanonicalModel, previous: CanonicalModel | None) -> tuple[str, ...]:
+    if previous is None:
+        return ()
+    now, before = current.model_dump(), previous.model_dump()
+    return tuple(k for k in now if k != "global_id" and now[k] != before.get(k))
+
+
+def _changed_by_key(changes: Mapping[str, Any], table: Mapping[str, tuple[str, ...]]) -> list[str]:
+    names: list[str] = []
+    for key in changes:
+        for name in table.get(key, ()):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _rebuild(
+    m: _Mapper, model: type[S], raw: Mapping[str, Any], build: Callable[[S], M]
+) -> tuple[S, M] | None:
+    """The previous Stripe object and its canonical form, or None when they cannot be built."""
+    try:
+        parsed = sp.parse_stripe_object(raw)
+    except (ValidationError, sp.UnsupportedStripeObjectError):
+        return None
+    if not isinstance(parsed, model):
+        return None
+    try:
+        return parsed, build(parsed)
+    except BusinessRuleError:
+        return None
+
+
+# -- canonical records ---------------------------------------------------------------------
+
+
+def _address(address: sp.Address | None, where: str) -> dict[str, Any] | None:
+    if address is None or not (_text(address.line1) or _text(address.city)):
+        # A country alone (kept for tax) or nothing at all: no postal address to bill to.
+        return None
+    if not (_text(address.line1) and _text(address.city) and _text(address.country)):
+        raise BusinessRuleError(
+            f"{where} has an incomplete address (line1, city and country are all needed)",
+            code="stripe.address_incomplete",
+            remediation=f"Complete the address of {where} in Stripe (line1, city, country); "
+            "Stripe then sends customer.updated, which syncs it. Resolve this exception after.",
+        )
+    return {
+        "line1": address.line1,
+        "line2": _text(address.line2),
+        "city": address.city,
+        "region": _text(address.state),
+        "postal_code": _text(address.postal_code),
+        "country": (address.country or "").upper(),
+    }
+
+
+def _tax_ids(customer: sp.Customer) -> list[dict[str, Any]]:
+    # ``tax_ids`` is present only when the customer was retrieved with expand[]=tax_ids.
+    listing = (customer.model_extra or {}).get("tax_ids")
+    data = listing.get("data") if isinstance(listing, dict) else None
+    found: list[dict[str, Any]] = []
+    for item in data if isinstance(data, list) else []:
+        if isinstance(item, dict) and item.get("type") and item.get("value"):
+            country = item.get("country")
+            found.append(
+                {
+                    "kind": item["type"],
+                    "value": item["value"],
+                    "country": country.upper() if isinstance(country, str) and country else None,
+                }
+            )
+    return found
+
+
+def _account(m: _Mapper, customer: sp.Customer) -> Account:
+    where = f"Stripe customer {customer.id}"
+    # Stripe needs neither a name nor an email; canonical accounts need a name. The email is
+    # what Stripe's own dashboard shows for a nameless customer, so it stands in.
+    name = _text(customer.name) or _text(customer.email)
+    if name is None:
+        raise BusinessRuleError(
+            f"{where} has neither a name nor an email",
+            code="stripe.customer_unnamed",
+            remediation=f"Give {where} a name in Stripe (Stripe then sends customer.updated, "
+            "which syncs it), then resolve this exception.",
+        )
+    return _build(
+        Account,
+        where,
+        global_id=m.gid("account", customer.id),
+        name=name,
+        billing_email=_text(customer.email),
+        currency=_currency(customer.currency, where) if customer.currency else None,
+        bill_to=_address(customer.address, where),
+        tax_ids=_tax_ids(customer),
+        subsidiary=_text(customer.metadata.get("subsidiary")) or m.default_subsidiary,
+    )
+
+
+def _unit_amount(price: sp.Price, where: str) -> int:
+    if price.unit_amount is not None:
+        return price.unit_amount
+    whole = _decimal_minor(price.unit_amount_decimal)
+    if whole is None:
+        raise BusinessRuleError(
+            f"{where} uses price {price.id}, which has no single unit amount "
+            f"(billing_scheme {price.billing_scheme})",
+            code="stripe.price_not_per_unit",
+            remediation="Tiered, custom and fractional-cent prices are not synced by mapping "
+            "stripe/1; use a per-unit price in Stripe, or post this subscription by hand and "
+            "resolve this exception.",
+        )
+    return whole
+
+
+def _frequency(price: sp.Price, where: str) -> BillingFrequency:
+    recurring = price.recurring
+    months = None
+    if recurring is not None:
+        if recurring.interval == "month":
+            months = recurring.interval_count
+        elif recurring.interval == "year":
+            months = 12 * recurring.interval_count
+    frequency = _FREQUENCY_BY_MONTHS.get(months) if months else None
+    if frequency is None:
+        interval = (
+            f"every {recurring.interval_count} {recurring.interval}" if recurring else "one-time"
+        )
+        raise BusinessRuleError(
+            f"{where} bills {interval} (price {price.id}); canonical subscriptions bill monthly, "
+            "quarterly, semiannually or annually",
+            code="stripe.interval_unsupported",
+            remediation="Move the subscription to a price with a monthly, 3-, 6- or 12-monthly "
+            "or yearly interval in Stripe, or resolve this exception to leave it unsynced.",
+        )
+    return frequency
+
+
+def _period(sub: sp.Subscription) -> tuple[int, int]:
+    # Since API version Basil the current period lives on the items (they share it).
+    items = sub.items.data
+    return (
+        min(i.current_period_start for i in items),
+        max(i.current_period_end for i in items),
+    )
+
+
+def _subscription(m: _Mapper, sub: sp.Subscription) -> Subscription:
+    where = f"Stripe subscription {sub.id}"
+    items = sub.items.data
+    if not items or sub.items.has_more:
+        raise BusinessRuleError(
+            f"{where} carries {'no' if not items else 'a truncated list of'} items",
+            code="stripe.items_incomplete",
+            remediation="Stripe sent the subscription without its full item list; resend the "
+            "event from the Stripe dashboard, or resolve this exception.",
+        )
+    frequency = _frequency(items[0].price, where)
+    status = _SUBSCRIPTION_STATUS[sub.status]
+    ended = status is SubscriptionStatus.CANCELLED
+    start, end = _period(sub)
+    stops = sub.cancel_at_period_end or (sub.cancel_at is not None and sub.cancel_at <= end)
+    metered = all(i.price.recurring and i.price.recurring.usage_type == "metered" for i in items)
+    canonical_items = [
+        {
+            "global_id": m.gid("subscription_item", item.id),
+            "price_id": m.gid("price", item.price.id),
+            "product_id": m.gid("product", _ref(item.price.product, f"{where} price product")),
+            # Metered items have no quantity: usage is billed in arrears.
+            "quantity": item.quantity if item.quantity is not None else 0,
+            "unit_amount": _money(
+                _unit_amount(item.price, where), item.price.currency, f"{where} price"
+            ),
+        }
+        for item in items
+    ]
+    return _build(
+        Subscription,
+        where,
+        global_id=m.gid("subscription", sub.id),
+        account_id=m.account_id(sub.customer),
+        # The plan is the product of the first item (Stripe has no plan above the items).
+        plan_id=canonical_items[0]["product_id"],
+        status=status,
+        currency=_currency(sub.currency, where),
+        term_start=_day(start),
+        term_end=_day(end),
+        billing_frequency=frequency,
+        items=canonical_items,
+        trial_end=_day(sub.trial_end) if sub.trial_end else None,
+        auto_renew=not ended and not stops,
+        cancel_at_period_end=sub.cancel_at_period_end,
+        cancelled_at=_ts(sub.canceled_at) if sub.canceled_at else None,
+        invoice_schedule={
+            "frequency": frequency,
+            "timing": BillingTiming.IN_ARREARS if metered else BillingTiming.IN_ADVANCE,
+            "anchor_date": _day(sub.billing_cycle_anchor),
+            "next_invoice_date": None if ended or stops else _day(end),
+            "net_days": sub.days_until_due or 0,
+        },
+    )
+
+
+def _invoice_line(m: _Mapper, line: sp.InvoiceLineItem, where: str) -> dict[str, Any]:
+    price_id = product_id = item_id = None
+    details = line.pricing.price_details if line.pricing else None
+    if details is not None:
+        price_id = m.gid("price", _ref(details.price, f"{where} line price"))
+        product_id = m.gid("product", _ref(details.product, f"{where} line product"))
+    parent = line.parent.subscription_item_details if line.parent else None
+    if parent is not None and parent.subscription_item:
+        item_id = m.gid("subscription_item", parent.subscription_item)
+    unit = _decimal_minor(line.pricing.unit_amount_decimal) if line.pricing else None
+    return {
+        "global_id": m.gid("invoice_line", line.id),
+        "description": _text(line.description) or "Invoice line",
+        "product_id": product_id,
+        "price_id": price_id,
+        "subscription_item_id": item_id,
+        "quantity": line.quantity if line.quantity is not None else 1,
+        "unit_amount": _money(unit, line.currency, where) if unit is not None else None,
+        "amount": _money(line.amount, line.currency, where),
+        "period_start": _day(line.period.start),
+        "period_end": _day(line.period.end),
+    }
+
+
+def _lines_complete(listing: sp.ListObject[Any], where: str) -> None:
+    if listing.has_more:
+        raise BusinessRuleError(
+            f"{where} carries only the first {len(listing.data)} of its lines",
+            code="stripe.lines_truncated",
+            remediation="The connector fetches the remaining lines before mapping; this happens "
+            "when that fetch was skipped. Retry this exception.",
+        )
+
+
+def _invoice(m: _Mapper, inv: sp.Invoice) -> Invoice:
+    where = f"Stripe invoice {inv.id}"
+    _lines_complete(inv.lines, where)
+    extra = inv.model_extra or {}
+    currency = inv.currency
+    tax_total, inclusive = _taxes(extra, where)
+    status = _INVOICE_STATUS[inv.status or "draft"]
+    finalized = inv.status_transitions.finalized_at
+    issued = _int_extra(extra, "effective_at") or finalized
+    if issued is None and status is not InvoiceStatus.DRAFT:
+        issued = inv.created
+    subscription = inv.subscription_id
+    paid_at = inv.status_transitions.paid_at
+    return _build(
+        Invoice,
+        where,
+        global_id=m.gid("invoice", inv.id),
+        account_id=m.account_id(inv.customer),
+        subscription_id=m.gid("subscription", subscription) if subscription else None,
+        number=inv.number,
+        status=status,
+        currency=_currency(currency, where),
+        lines=[_invoice_line(m, line, where) for line in inv.lines.data],
+        subtotal=_money(inv.subtotal, currency, where),
+        discount_total=_money(_amount_sum(extra.get("total_discount_amounts")), currency, where),
+        tax_total=_money(tax_total, currency, where),
+        total=_money(inv.total, currency, where),
+        tax_inclusive=inclusive,
+        amount_paid=_money(inv.amount_paid, currency, where),
+        issue_date=_day(issued) if issued is not None else None,
+        due_date=_day(inv.due_date) if inv.due_date else None,
+        paid_at=_ts(paid_at) if paid_at else None,
+    )
+
+
+def _payment_reference(inv: sp.Invoice) -> str | None:
+    """The PaymentIntent that paid the invoice, when the payload says (``payments`` expanded,
+    or the pre-Basil ``payment_intent`` field)."""
+    extra = inv.model_extra or {}
+    payments = extra.get("payments")
+    data = payments.get("data") if isinstance(payments, dict) else None
+    for entry in data if isinstance(data, list) else []:
+        payment = entry.get("payment") if isinstance(entry, dict) else None
+        if isinstance(payment, dict) and entry.get("status") in (None, "paid"):
+            found = sp.expandable_id(payment.get("payment_intent") or payment.get("charge"))
+            if found:
+                return found
+    return sp.expandable_id(extra.get("payment_intent") or extra.get("charge"))
+
+
+def _payment(m: _Mapper, inv: sp.Invoice, invoice: Invoice, paid_at: datetime) -> Payment:
+    where = f"payment of Stripe invoice {inv.id}"
+    amount = invoice.amount_paid
+    return _build(
+        Payment,
+        where,
+        # Keyed by the invoice it settled: the invoice.paid payload names no payment object
+        # unless ``payments`` was expanded, and one key for all deliveries keeps the id stable.
+        global_id=m.gid("payment", inv.id),
+        account_id=invoice.account_id,
+        amount=amount,
+        status=PaymentStatus.SUCCEEDED,
+        method=PaymentMethod.OTHER,
+        received_at=paid_at,
+        reference=_payment_reference(inv) or inv.number,
+        applied_to=[{"invoice_id": invoice.global_id, "amount": amount}],
+    )
+
+
+def _credit_note(m: _Mapper, cn: sp.CreditNote) -> CreditNote:
+    where = f"Stripe credit note {cn.id}"
+    _lines_complete(cn.lines, where)
+    extra = cn.model_extra or {}
+    currency = cn.currency
+    tax_total, inclusive = _taxes(extra, where)
+    lines = [
+        {
+            "global_id": m.gid("credit_note_line", line.id),
+            "description": _text(line.description) or "Credit",
+            "quantity": line.quantity if line.quantity is not None else 1,
+            "unit_amount": (
+                _money(line.unit_amount, currency, where) if line.unit_amount is not None else None
+            ),
+            "amount": _money(line.amount, currency, where),
+        }
+        for line in cn.lines.data
+    ]
+    return _build(
+        CreditNote,
+        where,
+        global_id=m.gid("credit_note", cn.id),
+        account_id=m.account_id(cn.customer),
+        invoice_id=m.gid("invoice", _ref(cn.invoice, f"{where} invoice")),
+        number=cn.number,
+        status=CreditNoteStatus(cn.status),
+        reason=_CREDIT_NOTE_REASON.get(cn.reason or "", CreditNoteReason.OTHER),
+        currency=_currency(currency, where),
+        lines=lines,
+        subtotal=_money(cn.subtotal, currency, where),
+        discount_total=_money(_int_extra(extra, "discount_amount") or 0, currency, where),
+        tax_total=_money(tax_total, currency, where),
+        total=_money(cn.total, currency, where),
+        tax_inclusive=inclusive,
+        issue_date=_day(cn.effective_at or cn.created),
+    )
+
+
+# -- event handlers ------------------------------------------------------------------------
+
+
+def _on_customer(m: _Mapper, customer: sp.Customer) -> None:
+    account = _account(m, customer)
+    changed: tuple[str, ...] = ()
+    previous_raw = m.previous(m.event.data.object)
+    if previous_raw is not None:
+        rebuilt = _rebuild(m, sp.Customer, previous_raw, lambda c: _account(m, c))
+        changes = m.event.data.previous_attributes or {}
+        changed = (
+            _changed(account, rebuilt[1])
+            if rebuilt
+            else tuple(_changed_by_key(changes, _ACCOUNT_FIELDS))
+        )
+    # Always emitted, even when no canonical field changed: an upsert is idempotent downstream,
+    # and it bootstraps an account syncwright has not seen before.
+    m.emit(
+        "syncwright.account.upserted.v1",
+        AccountUpsertedV1(account=account, changed_fields=changed),
+        subject=account.global_id,
+        account_id=account.global_id,
+    )
+
+
+def _on_subscription_created(m: _Mapper, sub: sp.Subscription) -> None:
+    current = _subscription(m, sub)
+    m.emit(
+        "syncwright.subscription.created.v1",
+        SubscriptionCreatedV1(subscription=current),
+        subject=current.global_id,
+        account_id=current.account_id,
+    )
+    # Trialing is not activation: activation (the paid service) follows when the trial converts
+    # (customer.subscription.updated trialing -> active).
+    if sub.status == "active":
+        m.emit(
+            "syncwright.subscription.activated.v1",
+            SubscriptionActivatedV1(subscription=current, activated_at=_ts(sub.start_date)),
+            subject=current.global_id,
+            account_id=current.account_id,
+        )
+
+
+def _on_subscription_updated(m: _Mapper, sub: sp.Subscription) -> None:
+    current = _subscription(m, sub)
+    changes = m.event.data.previous_attributes or {}
+    previous_raw = m.previous(m.event.data.object)
+    rebuilt = (
+        _rebuild(m, sp.Subscription, previous_raw, lambda s: _subscription(m, s))
+        if previous_raw is not None
+        else None
+    )
+    if rebuilt is not None:
+        changed = list(_changed(current, rebuilt[1]))
+    else:
+        changed = _changed_by_key(changes, _SUBSCRIPTION_FIELDS)
+    previous_status = changes.get("status", sub.status)
+    explained: set[str] = set()
+    keys = {"subject": current.global_id, "account_id": current.account_id}
+
+    if previous_status != "active" and sub.status == "active":
+        # incomplete (first payment), trialing (trial converted), past_due/unpaid (recovered),
+        # paused (resumed) -> active. The new term and schedule come with the activation.
+        m.emit(
+            "syncwright.subscription.activated.v1",
+            SubscriptionActivatedV1(subscription=current, activated_at=_ts(m.event.created)),
+            **keys,
+        )
+        explained |= {"status", "term_start", "term_end", "trial_end", "invoice_schedule"}
+    elif sub.status == "active" and rebuilt is not None:
+        before_start, before_end = _period(rebuilt[0])
+        start, _ = _period(sub)
+        # A renewal continues where the last period ended; a period that restarts mid-term
+        # (an interval change resets the anchor) is an amendment instead.
+        if start > before_start and start >= before_end:
+            m.emit(
+                "syncwright.subscription.renewed.v1",
+                SubscriptionRenewedV1(subscription=current, previous_term_end=_day(before_end)),
+                **keys,
+            )
+            explained |= {"term_start", "term_end", "invoice_schedule"}
+
+    rest = tuple(name for name in changed if name not in explained)
+    # Changes to attributes the canonical model does not hold (latest_invoice, metadata,
+    # default_payment_method, ...) start no amendment.
+    if rest:
+        m.emit(
+            "syncwright.subscription.updated.v1",
+            SubscriptionUpdatedV1(subscription=current, changed_fields=rest),
+            **keys,
+        )
+
+
+def _on_subscription_deleted(m: _Mapper, sub: sp.Subscription) -> None:
+    current = _subscription(m, sub)
+    cancelled = sub.canceled_at or sub.ended_at or m.event.created
+    ended = sub.ended_at or cancelled
+    details = sub.cancellation_details
+    reason = (details.reason or details.feedback) if details is not None else None
+    m.emit(
+        "syncwright.subscription.cancelled.v1",
+        SubscriptionCancelledV1(
+            subscription=current,
+            cancelled_at=_ts(cancelled),
+            effective_date=_day(ended),
+            reason=reason,
+        ),
+        subject=current.global_id,
+        account_id=current.account_id,
+    )
+
+
+def _on_invoice_finalized(m: _Mapper, inv: sp.Invoice) -> None:
+    invoice = _invoice(m, inv)
+    m.emit(
+        "syncwright.invoice.finalized.v1",
+        InvoiceFinalizedV1(invoice=invoice),
+        subject=invoice.global_id,
+        account_id=invoice.account_id,
+    )
+
+
+def _on_invoice_paid(m: _Mapper, inv: sp.Invoice) -> None:
+    invoice = _invoice(m, inv)
+    paid_at = invoice.paid_at or _ts(m.event.created)
+    payment = _payment(m, inv, invoice, paid_at) if invoice.amount_paid.is_positive else None
+    m.emit(
+        "syncwright.invoice.paid.v1",
+        InvoicePaidV1(
+            invoice=invoice,
+            paid_at=paid_at,
+            payment_id=payment.global_id if payment is not None else None,
+        ),
+        subject=invoice.global_id,
+        account_id=invoice.account_id,
+    )
+    if payment is not None:
+        m.emit(
+            "syncwright.payment.received.v1",
+            PaymentReceivedV1(payment=payment),
+            subject=payment.global_id,
+            account_id=invoice.account_id,
+        )
+
+
+def _on_invoice_payment_failed(m: _Mapper, inv: sp.Invoice) -> None:
+    invoice = _invoice(m, inv)
+    m.emit(
+        "syncwright.invoice.payment_failed.v1",
+        InvoicePaymentFailedV1(
+            invoice=invoice,
+            # The event is itself a failed attempt, so at least one was made.
+            attempt_count=max(inv.attempt_count, 1),
+            next_attempt_at=_ts(inv.next_payment_attempt) if inv.next_payment_attempt else None,
+        ),
+        subject=invoice.global_id,
+        account_id=invoice.account_id,
+    )
+
+
+def _on_credit_note_created(m: _Mapper, cn: sp.CreditNote) -> None:
+    credit_note = _credit_note(m, cn)
+    m.emit(
+        "syncwright.credit_note.issued.v1",
+        CreditNoteIssuedV1(credit_note=credit_note),
+        subject=credit_note.global_id,
+        account_id=credit_note.account_id,
+    )
+
+
+@dataclass(frozen=True)
+class _Route:
+    model: type[sp.StripeObject]
+    handler: Callable[[_Mapper, Any], None]
+
+
+_ROUTES: Mapping[str, _Route] = {
+    "customer.created": _Route(sp.Customer, _on_customer),
+    "customer.updated": _Route(sp.Customer, _on_customer),
+    "customer.subscription.created": _Route(sp.Subscription, _on_subscription_created),
+    "customer.subscription.updated": _Route(sp.Subscription, _on_subscription_updated),
+    "customer.subscription.deleted": _Route(sp.Subscription, _on_subscription_deleted),
+    "invoice.finalized": _Route(sp.Invoice, _on_invoice_finalized),
+    "invoice.paid": _Route(sp.Invoice, _on_invoice_paid),
+    "invoice.payment_failed": _Route(sp.Invoice, _on_invoice_payment_failed),
+    "credit_note.created": _Route(sp.CreditNote, _on_credit_note_created),
+}
+
+#: The Stripe event types mapping ``stripe/1`` turns into canonical events; others are ignored.
+MAPPED_EVENT_TYPES: tuple[str, ...] = tuple(_ROUTES)
+
+
+def _invalid(delivery: Delivery, why: str) -> BusinessRuleError:
+    return BusinessRuleError(
+        f"Stripe delivery {delivery.vendor_event_id} is not a usable event: {why}",
+        code="stripe.payload_invalid",
+        remediation="Stripe sent a payload of an unexpected shape (an API version other than "
+        "the pinned one?); check the webhook endpoint's API version in Stripe, resend the event, "
+        "or resolve this exception to discard it.",
+    )
+
+
+def _parse(data: Mapping[str, Any], model: type[S], delivery: Delivery) -> S:
+    try:
+        parsed = sp.parse_stripe_object(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise _invalid(delivery, f"{data.get('object')} fields: {problems}") from exc
+    except sp.UnsupportedStripeObjectError as exc:
+        raise _invalid(delivery, str(exc)) from exc
+    if not isinstance(parsed, model):
+        raise _invalid(delivery, f"expected a {model.__name__}, got {type(parsed).__name__}")
+    return parsed
+
+
+def normalize(
+    delivery: Delivery, xref: CrossReference, *, default_subsidiary: str | None = None
+) -> list[ChangeEvent[Any]]:
+    """The canonical change events for one Stripe event; ``[]`` for types we do not map.
+
+    Raises :class:`~syncwright.errors.BusinessRuleError` (the dispatcher parks the delivery with
+    its remediation) when the payload is malformed or Stripe's data cannot satisfy the
+    canonical model.
+    """
+    try:
+        payload = delivery.json()
+    except ValueError as exc:
+        raise _invalid(delivery, "the body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise _invalid(delivery, "the body is not a JSON object")
+    event_type = payload.get("type")
+    route = _ROUTES.get(event_type) if isinstance(event_type, str) else None
+    if route is None:
+        return []  # Stripe sends far more than we sync: acknowledged and ignored.
+    event = _parse(payload, sp.Event, delivery)
+    obj = _parse(event.data.object, route.model, delivery)
+    mapper = _Mapper(delivery, xref, event, default_subsidiary)
+    route.handler(mapper, obj)
+    return mapper.events

@@ -1,0 +1,34 @@
+"""The README's main job and the curated public API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import syncwright
+from syncwright.demo import run_example_demo
+
+
+def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
+    result = run_example_demo(tmp_path / "demo", customers=12)
+    assert result.workflows == {"SUCCESS": 12}
+    assert result.erp_customers == 12
+    assert result.max_applied_per_key == 1
+    assert result.exceptions_opened == 2
+    assert result.config_path.exists()
+    # The written config holds file references, never a secret value.
+    text = result.config_path.read_text()
+    assert "file:secrets/" in text and "whsec_" not in text
+
+
+def test_public_api_is_curated() -> None:
+    assert sorted(syncwright.__all__) == [
+        "AuthError",
+        "BusinessRuleError",
+        "ConfigError",
+        "SyncwrightError",
+        "TransientError",
+        "UncertainOutcomeError",
+        "__version__",
+    ]
+    for name in syncwright.__all__:
+        assert hasattr(syncwright, name)
