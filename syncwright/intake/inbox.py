@@ -19,7 +19,7 @@ from sqlalchemy import RowMapping
 from syncwright._time import as_utc, utcnow
 from syncwright.ids import new_correlation_id
 from syncwright.store import Database
-from syncwright.store._upsert import insert_ignore_duplicate
+from syncwright.store._upsert import insert_ignore_duplicate, insert_many_ignore_duplicates
 from syncwright.store.tables import inbox, security_events
 
 # Headers that may carry credentials (Chargebee basic auth, bearer tokens) are never stored.
@@ -106,6 +106,40 @@ class Inbox:
         if inbox_id is None:
             return AcceptResult(inbox_id=None, duplicate=True, correlation_id=None)
         return AcceptResult(inbox_id=int(inbox_id), duplicate=False, correlation_id=correlation_id)
+
+    def accept_many(self, deliveries: list[dict[str, Any]]) -> list[AcceptResult]:
+        """Store several deliveries in one multi-row INSERT and one commit (group commit); same
+        rules as :meth:`accept`. Each dict holds that method's keyword arguments."""
+        now = utcnow()
+        rows = [
+            {
+                "connection": d["connection"],
+                "vendor_event_id": d["vendor_event_id"],
+                "event_type": d["event_type"],
+                "received_at": now,
+                "headers": storable_headers(d.get("headers") or {}),
+                "body": d["body"],
+                "origin": d.get("origin", "webhook"),
+                "status": "pending",
+                "correlation_id": d.get("correlation_id") or new_correlation_id(),
+                "attempts": 0,
+            }
+            for d in deliveries
+        ]
+        with self._db.engine.begin() as conn:
+            inserted = insert_many_ignore_duplicates(
+                conn, inbox, rows, key=("connection", "vendor_event_id"), returning=inbox.c.id
+            )
+        results: list[AcceptResult] = []
+        for row in rows:
+            # Only the first of several identical deliveries in one batch took the row.
+            inbox_id = inserted.pop((row["connection"], row["vendor_event_id"]), None)
+            results.append(
+                AcceptResult(None, True, None)
+                if inbox_id is None
+                else AcceptResult(int(inbox_id), False, row["correlation_id"])
+            )
+        return results
 
     def get(self, inbox_id: int) -> InboxRow | None:
         with self._db.engine.connect() as conn:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from syncwright.connectors._base import Connector
 from syncwright.errors import AuthError
+from syncwright.intake.group_commit import GroupCommitWriter
 from syncwright.intake.inbox import Inbox
 
 log = logging.getLogger("syncwright.intake")
@@ -41,6 +42,8 @@ def build_hooks_router(
 ) -> APIRouter:
     """``on_result(connection, result)`` is told the outcome of every delivery (for metrics)."""
     router = APIRouter(tags=["intake"])
+    writer = GroupCommitWriter(inbox)
+    router.add_event_handler("shutdown", writer.close)
 
     @router.post("/hooks/{connection}", summary="Receive a vendor webhook")
     async def receive_webhook(connection: str, request: Request) -> Any:
@@ -97,8 +100,7 @@ def build_hooks_router(
 
         identity = connector.identify(payload, body)
         try:
-            result = await run_in_threadpool(
-                inbox.accept,
+            result = await writer.accept(
                 connection=connection,
                 vendor_event_id=identity.vendor_event_id,
                 event_type=identity.event_type,

@@ -76,3 +76,21 @@ def test_credential_headers_are_not_stored(db_url: str) -> None:
         stored = conn.execute(sa.select(inbox_table.c.headers)).scalar_one()
     assert stored == {"stripe-signature": "t=1,v1=ab"}
     db.dispose()
+
+
+def test_group_commit_batch_dedupes_within_and_across_batches(db_url: str) -> None:
+    db, inbox = _inbox(db_url)
+    inbox.accept(connection="shop", vendor_event_id="old", event_type="t", body="{}")
+
+    def delivery(event_id: str) -> dict[str, str]:
+        return {"connection": "shop", "vendor_event_id": event_id, "event_type": "t", "body": "{}"}
+
+    results = inbox.accept_many(
+        [delivery("a"), delivery("old"), delivery("b"), delivery("a"), delivery("c")]
+    )
+    assert [r.duplicate for r in results] == [False, True, False, True, False]
+    fresh = [r.inbox_id for r in results if not r.duplicate]
+    assert [row.id for row in inbox.pending()][1:] == fresh  # arrival order kept
+    assert all(r.correlation_id for r in results if not r.duplicate)
+    assert inbox.count() == 4
+    db.dispose()

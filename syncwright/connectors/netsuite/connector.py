@@ -10,6 +10,7 @@ https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_1559222360
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,21 +39,43 @@ _CREDENTIALS = ("consumer_key", "consumer_secret", "token_id", "token_secret")
 
 class GovernedHttpClient(httpx.Client):
     """An httpx client whose every request waits for a rate token, then holds a concurrency slot
-    from before it is signed until its response has been read."""
+    from before it is signed until its response has been read.
+
+    A request we stopped waiting for (read or write timeout) is still running at NetSuite and
+    still counts against the account: its slot is kept for ``timeout_hold_seconds`` more before
+    it is given back, so a burst right after a timeout does not breach the limit.
+    """
 
     def __init__(
-        self, limiter: ConcurrencyLimiter, rate_limiter: RateLimiter, **kwargs: Any
+        self,
+        limiter: ConcurrencyLimiter,
+        rate_limiter: RateLimiter,
+        *,
+        timeout_hold_seconds: float = 0.0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.limiter = limiter
         self.rate_limiter = rate_limiter
+        self.timeout_hold_seconds = timeout_hold_seconds
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         # The token first, so that no slot is held while waiting for one; signing (in the auth
         # flow) happens inside the slot, so a long wait never stales the OAuth timestamp.
         self.rate_limiter.acquire()
-        with self.limiter.slot():
+        slot = ExitStack()
+        slot.enter_context(self.limiter.slot())
+        try:
             return super().send(request, **kwargs)
+        except (httpx.ReadTimeout, httpx.WriteTimeout):
+            if self.timeout_hold_seconds > 0:
+                release = threading.Timer(self.timeout_hold_seconds, slot.close)
+                release.daemon = True
+                release.start()
+                slot = ExitStack()  # the timer owns the slot now
+            raise
+        finally:
+            slot.close()
 
 
 def account_from_host(base_url: str) -> str | None:
@@ -126,7 +149,10 @@ class NetSuiteConnector(Connector):
                     timeout = self.settings.limits.timeout_seconds
                     credentials = self._credentials()
                     self._http = GovernedHttpClient(
-                        self.limiter, self.rate_limiter, timeout=timeout
+                        self.limiter,
+                        self.rate_limiter,
+                        timeout_hold_seconds=timeout,
+                        timeout=timeout,
                     )
                     self._client = NetSuiteClient(
                         self.base_url, self.account, credentials, timeout=timeout, http=self._http

@@ -7,9 +7,10 @@ caller, so they never touch the network. What they cannot map they refuse with a
 
 Amounts come only from ``Money`` (integer minor units): ``Money.to_decimal_string()`` gives the
 exact decimal, which is sent as a JSON number whose text is that decimal (NetSuite's samples send
-numbers). Field names follow the REST record browser (``customer``, ``salesOrder``, ``invoice``,
-``customerPayment``, ``creditMemo``):
-https://system.netsuite.com/help/helpcenter/en_US/APIs/REST_API_Browser/record/v1/2024.2/index.html
+numbers). Field names follow Oracle's REST API Browser for ``customer``, ``salesOrder``,
+``invoice``, ``customerPayment`` and ``creditMemo`` (e.g. "Credit Memo",
+https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/article_164460021767.html) and the
+SuiteTalk REST tutorial bodies the emulator is proven against.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import sqlalchemy as sa
+
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.connector import NetSuiteConnector
 from syncwright.connectors.netsuite.mapping import (
@@ -53,6 +55,7 @@ from syncwright.model import (
     PaymentStatus,
     Subscription,
 )
+from syncwright.store.tables import audit as audit_table
 
 __all__ = [
     "apply_payment",
@@ -125,7 +128,10 @@ def _money(record: Mapping[str, Any], field: str, currency: str) -> Money | None
     value = _decimal(record.get(field))
     if value is None:
         return None
-    return Money.from_decimal_string(format(value.normalize(), "f"), currency)
+    try:
+        return Money.from_decimal_string(format(value.normalize(), "f"), currency)
+    except ValueError:  # more decimals than the currency has: not a figure we can carry
+        return None
 
 
 def _ledger(connection: str, entity_type: str, global_id: str, native_id: str, body: Any) -> JSON:
@@ -160,6 +166,10 @@ def _link(
 def _audit(
     ctx: StepContext, connection: str, action: str, native_id: str, total: Money, body: Any
 ) -> None:
+    """Append the audit row of a financially relevant write -- once per workflow run: a probe
+    that finds a write the step already audited (the step outlived its timeout) adds nothing."""
+    if _audited(ctx, connection, action, native_id, total):
+        return
     ctx.services.audit.append(
         correlation_id=ctx.correlation_id,
         workflow_id=ctx.workflow_id,
@@ -170,6 +180,26 @@ def _audit(
         currency=total.currency,
         payload_digest=request_digest(body),
     )
+
+
+def _audited(ctx: StepContext, connection: str, action: str, native_id: str, total: Money) -> bool:
+    db = getattr(ctx.services, "db", None)
+    if db is None:
+        return False
+    query = (
+        sa.select(audit_table.c.id)
+        .where(
+            audit_table.c.workflow_id == ctx.workflow_id,
+            audit_table.c.connection == connection,
+            audit_table.c.action == action,
+            audit_table.c.native_id == native_id,
+            audit_table.c.amount_minor == total.amount_minor,
+            audit_table.c.currency == total.currency,
+        )
+        .limit(1)
+    )
+    with db.engine.connect() as conn:
+        return conn.execute(query).first() is not None
 
 
 def _write(
@@ -202,18 +232,17 @@ def _native_id(
     record_type: str,
     global_id: str,
 ) -> str | None:
-    """NetSuite internal id of a global id: the cross-reference, else a read by external id
-    (then linked, so the next lookup is local)."""
+    """NetSuite internal id of a global id: read by external id first (authoritative: a record
+    deleted and created again has a new internal id), else the cross-reference (a pre-existing
+    NetSuite record linked by match-and-link carries no external id of ours)."""
     connection = connector.name
-    known = ctx.services.xref.native_id_for(entity_type, global_id, connection)
-    if known is not None:
-        return str(known)
     found = connector.client.get_by_external_id(record_type, global_id)
-    if found is None:
-        return None
-    native_id = str(found["id"])
-    _link(ctx, entity_type, global_id, connection, native_id)
-    return native_id
+    if found is not None:
+        native_id = str(found["id"])
+        _link(ctx, entity_type, global_id, connection, native_id)
+        return native_id
+    known = ctx.services.xref.native_id_for(entity_type, global_id, connection)
+    return str(known) if known is not None else None
 
 
 def _explicit_ref(ref: Ref) -> tuple[str | None, str | None]:
@@ -638,8 +667,9 @@ def upsert_invoice(
     native_id = _write(connector.client, record, replace=("item",))
     found = connector.client.get("invoice", native_id)
     _link(ctx, INVOICE, parsed.global_id, connection, native_id)
-    _check_total(found, parsed.total, f"invoice {parsed.global_id}", native_id)
+    # Audited before the check: the write happened even if NetSuite booked another total.
     _audit(ctx, connection, "netsuite.invoice.upsert", native_id, parsed.total, record.body)
+    _check_total(found, parsed.total, f"invoice {parsed.global_id}", native_id)
     return _invoice_result(connection, parsed, record, found)
 
 
@@ -901,8 +931,8 @@ def upsert_credit_memo(
     )
     found = connector.client.get("creditMemo", native_id)
     _link(ctx, CREDIT_NOTE, parsed.global_id, connection, native_id)
-    _check_total(found, parsed.total, f"credit note {parsed.global_id}", native_id)
     _audit(ctx, connection, "netsuite.creditMemo.upsert", native_id, parsed.total, record.body)
+    _check_total(found, parsed.total, f"credit note {parsed.global_id}", native_id)
     return _credit_memo_result(connection, parsed, record, found)
 
 

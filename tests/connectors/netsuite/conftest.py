@@ -114,6 +114,7 @@ connections:
         price_pro: "100"
         price_seat: 102
         prod_onboarding: 101
+        price_1StripeSeat: 102
       tax_codes:
         Syncwright UK Ltd: 5
         Syncwright GmbH: 7

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from syncwright.config import load_settings
-from syncwright.connectors import connector_class
+from syncwright.connectors._base import connector_class
 from syncwright.connectors.netsuite.connector import NetSuiteConnector, account_from_host
 from syncwright.connectors.netsuite.mapping import MAPPING_VERSION
 from syncwright.connectors.netsuite.outbound import probe_customer, upsert_customer
@@ -16,6 +16,7 @@ from syncwright.errors import BusinessRuleError, ConfigError, UncertainOutcomeEr
 from syncwright.ledger import request_digest
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultPlan
+from tests._support import wait_until
 
 if TYPE_CHECKING:
     from tests.connectors.netsuite.conftest import Emulator, NsWorld
@@ -105,6 +106,10 @@ def test_lost_response_then_probe_finds_the_record(emulator: Emulator, tmp_path:
         with pytest.raises(UncertainOutcomeError):
             upsert_customer(world.ctx("erp.upsert_customer"), "netsuite", account)
         assert emulator.sandbox.faults.injected["lost_response"] == 1
+        # NetSuite still counts the request we gave up on: so does our limiter, for a while.
+        limiter = world.connector.limiter
+        assert limiter.in_flight == 1
+        wait_until(lambda: limiter.in_flight == 0, timeout=5, what="slot given back")
         emulator.sandbox.configure_faults(FaultPlan())
 
         # The write landed although its answer was lost: the probe finds this very version.
@@ -119,9 +124,17 @@ def test_lost_response_then_probe_finds_the_record(emulator: Emulator, tmp_path:
         # And nothing was created twice when the step runs again.
         again = upsert_customer(world.ctx("erp.upsert_customer"), "netsuite", account)
         assert again["native_id"] == record["id"]
-        assert len(emulator.sandbox.state.ids("customer", lambda r: r.get("externalId") == "acct_lost")) == 1
+        assert (
+            len(
+                emulator.sandbox.state.ids("customer", lambda r: r.get("externalId") == "acct_lost")
+            )
+            == 1
+        )
     finally:
         world.runtime.close()
+        # Let the held answer go out, so the next test starts with no request in flight.
+        governor = emulator.sandbox.governor
+        wait_until(lambda: governor.in_flight == 0, timeout=10, what="emulator idle")
 
 
 def test_probe_of_a_missing_record_is_none(ns_world: NsWorld) -> None:

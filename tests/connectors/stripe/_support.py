@@ -4,7 +4,8 @@ normalizing what the inbox holds."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from syncwright.runtime import Runtime
 
 API_KEY = "sk_test_syncwright_connector_4242"
 CONNECTION = "stripe"
+
+RuntimeFactory = Callable[..., Runtime]
 
 
 def write_stripe_config(
@@ -107,15 +110,17 @@ def normalize_pending(runtime: Runtime) -> list[tuple[Delivery, list[Any]]]:
 
 def delivery_of(body: dict[str, Any] | str, *, correlation_id: str = "corr-1") -> Delivery:
     """A Delivery for a hand-made Stripe event (fixtures), as if it came out of the inbox."""
-    from datetime import UTC, datetime
-
     text = body if isinstance(body, str) else json.dumps(body)
-    parsed = json.loads(text) if isinstance(text, str) else {}
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    meta = parsed if isinstance(parsed, dict) else {}
     return Delivery(
         inbox_id=1,
         connection=CONNECTION,
-        vendor_event_id=str(parsed.get("id", "evt_x")) if isinstance(parsed, dict) else "evt_x",
-        event_type=str(parsed.get("type", "unknown")) if isinstance(parsed, dict) else "unknown",
+        vendor_event_id=str(meta.get("id", "evt_x")),
+        event_type=str(meta.get("type", "unknown")),
         body=text,
         correlation_id=correlation_id,
         received_at=datetime.now(UTC),

@@ -3,7 +3,7 @@ SDK pointed at it, and a real Runtime (SQLite) whose Stripe connection talks to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,12 @@ from syncwright.connectors.stripe.connector import StripeConnector
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultInjector, ServerThread
 from syncwright.sandbox.stripe import StripeState, create_app
-from tests.connectors.stripe._support import API_KEY, CONNECTION, write_stripe_config
+from tests.connectors.stripe._support import (
+    API_KEY,
+    CONNECTION,
+    RuntimeFactory,
+    write_stripe_config,
+)
 
 
 @pytest.fixture
@@ -45,9 +50,6 @@ def sdk(stripe_server: ServerThread) -> stripe.StripeClient:
     return stripe.StripeClient(
         API_KEY, base_addresses={"api": stripe_server.url}, max_network_retries=0
     )
-
-
-RuntimeFactory = Callable[..., Runtime]
 
 
 @pytest.fixture

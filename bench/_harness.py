@@ -1,0 +1,177 @@
+"""Shared bench plumbing: wrk, a served syncwright process, and signed example deliveries."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from syncwright.connectors.example.signature import sign
+from syncwright.sandbox._server import free_port
+
+# n8n on the same job and machine class (shared/bench-peer/README.md, November 2026):
+# completed requests/s with default settings, and with its fastest (legacy) expression engine.
+N8N_DEFAULT_RPS = (10.0, 15.0)
+N8N_FASTEST_RPS = (34.0, 41.0)
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk from Debian's packages ...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk is required: apt-get install wrk")
+    return found
+
+
+def write_signed_requests(path: Path, secret: str, count: int, prefix: str) -> None:
+    """One request a line: signature TAB body. Signed now; valid for the 300 s tolerance."""
+    now = int(time.time())
+    with path.open("w") as out:
+        for n in range(count):
+            body = json.dumps(
+                {
+                    "id": f"{prefix}_{n}",
+                    "type": "customer.updated",
+                    "data": {
+                        "customer": {
+                            "id": f"cust_{n % 5000}",
+                            "name": f"Customer {n % 5000}",
+                            "email": f"c{n % 5000}@example.com",
+                            "currency": "USD",
+                            "subsidiary": "US",
+                        }
+                    },
+                },
+                separators=(",", ":"),
+            ).encode()
+            out.write(f"{sign(body, secret, now)}\t{body.decode()}\n")
+
+
+LUA = r"""
+local lines = {}
+local i = 0
+function init(args)
+  for line in io.lines(args[1]) do
+    local tab = string.find(line, "\t", 1, true)
+    lines[#lines + 1] = {string.sub(line, 1, tab - 1), string.sub(line, tab + 1)}
+  end
+end
+function request()
+  i = i + 1
+  local item = lines[((i - 1) % #lines) + 1]
+  local headers = {}
+  headers["Content-Type"] = "application/json"
+  headers["X-Example-Signature"] = item[1]
+  return wrk.format("POST", nil, headers, item[2])
+end
+"""
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    errors: int
+
+
+def _ms(value: str) -> float:
+    """wrk prints durations as 812.00us, 7.19ms, 1.02s or 2.00m."""
+    found = re.match(r"([\d.]+)(us|ms|s|m)$", value.strip())
+    if found is None:
+        return float("nan")  # wrk prints e.g. "-nan" when a bucket is empty
+    number, unit = found.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def run_wrk(
+    wrk: str, url: str, requests_file: Path, *, connections: int, seconds: int, workdir: Path
+) -> WrkResult:
+    script = workdir / "signed.lua"
+    script.write_text(LUA)
+    done = subprocess.run(
+        [
+            wrk,
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+            "--",
+            str(requests_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = done.stdout
+    total = re.search(r"(\d+) requests in ([\d.]+)(s|m)", out)
+    assert total, out
+    seconds_taken = float(total.group(2)) * (60 if total.group(3) == "m" else 1)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return WrkResult(
+        requests=int(total.group(1)),
+        seconds=seconds_taken,
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        p99_ms=_ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        errors=sum(int(g) for g in errors.groups()) if errors else 0,
+    )
+
+
+class Served:
+    """``syncwright serve`` in its own process, on a free loopback port."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self.port = free_port()
+        self._proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "syncwright",
+                "serve",
+                "--config",
+                str(config),
+                "--port",
+                str(self.port),
+            ],
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                raise SystemExit(f"syncwright serve did not start; see {log}")
+            time.sleep(0.2)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self._proc.terminate()
+        self._proc.wait(30)
