@@ -22,7 +22,7 @@ from syncwright.xref import CrossReference
 log = logging.getLogger("syncwright.runtime")
 
 # Importing a workflow module registers its workflows with the engine.
-WORKFLOW_MODULES = ("syncwright.workflows.example_account_sync",)
+WORKFLOW_MODULES = ("syncwright.workflows.account_sync",)
 
 
 def load_workflow_modules() -> None:

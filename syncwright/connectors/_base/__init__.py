@@ -2,6 +2,7 @@
 change events, and actions on the vendor's API. Copy ``connectors/example`` to start a new one."""
 
 from syncwright.connectors._base.connector import (
+    Action,
     Connector,
     Delivery,
     PollBatch,
@@ -13,6 +14,7 @@ from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 from syncwright.connectors._base.registry import connector_class, register_connector
 
 __all__ = [
+    "Action",
     "ConcurrencyLimiter",
     "Connector",
     "Delivery",

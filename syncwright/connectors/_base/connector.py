@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
+
+from syncwright.errors import ConfigError
 
 
 class WebhookVerifier(Protocol):
@@ -41,6 +43,21 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Action:
+    """A named capability of a connector, in the engine's step vocabulary.
+
+    ``run(ctx, connection, *args)`` performs it; ``probe`` reads the target after an uncertain
+    write; ``compensate(ctx, result, connection, *args)`` undoes it in a saga. Workflows look
+    actions up by name (``upsert_account``, ``upsert_sales_order``, ...), so they never import
+    a vendor's code.
+    """
+
+    run: Callable[..., Any]
+    probe: Callable[..., Any] | None = None
+    compensate: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
 class PolledEvent:
     """One vendor event read by polling; it lands in the inbox exactly like a webhook."""
 
@@ -70,6 +87,8 @@ class Connector:
     event_type_field: ClassVar[str] = "type"
     # Streams this connector can poll (e.g. Stripe's ``events``); empty means webhooks only.
     poll_streams: ClassVar[tuple[str, ...]] = ()
+    # Outbound capabilities by canonical name; see :class:`Action`.
+    actions: ClassVar[Mapping[str, Action]] = {}
 
     def __init__(self, name: str, settings: Any) -> None:
         self.name = name
@@ -79,6 +98,21 @@ class Connector:
 
     def bind(self, services: Any) -> None:
         self.services = services
+
+    def action(self, name: str) -> Action:
+        found = self.actions.get(name)
+        if found is None:
+            raise ConfigError(
+                f"connection {self.name!r} ({self.vendor}) cannot {name}",
+                code="config.unsupported_action",
+                problems=[
+                    f"connections.{self.name}: vendor {self.vendor!r} has no {name!r} action"
+                ],
+            )
+        return found
+
+    def can(self, name: str) -> bool:
+        return name in self.actions
 
     def webhook_verifier(self) -> WebhookVerifier | None:
         """The verifier for ``POST /hooks/{connection}``; None means webhooks are refused."""

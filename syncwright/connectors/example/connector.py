@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncwright.connectors._base import Connector, Delivery, WebhookVerifier, register_connector
+from syncwright.connectors._base import (
+    Action,
+    Connector,
+    Delivery,
+    WebhookVerifier,
+    register_connector,
+)
 from syncwright.connectors.example.client import ExampleErpClient
 from syncwright.connectors.example.inbound import normalize
+from syncwright.connectors.example.outbound import delete_account, probe_account, upsert_account
 from syncwright.connectors.example.signature import ExampleSignatureVerifier
 
 
@@ -15,6 +22,9 @@ class ExampleConnector(Connector):
     vendor = "example"
     event_id_field = "id"
     event_type_field = "type"
+    actions = {
+        "upsert_account": Action(upsert_account, probe=probe_account, compensate=delete_account),
+    }
 
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)

@@ -112,9 +112,12 @@ class StripeConnector(Connector):
             return delivery  # normalize() reports it
         if not isinstance(payload, dict) or payload.get("type") not in MAPPED_EVENT_TYPES:
             return delivery
-        obj = (payload.get("data") or {}).get("object")
-        lines = obj.get("lines") if isinstance(obj, dict) else None
-        if not (isinstance(lines, dict) and lines.get("has_more") and isinstance(obj, dict)):
+        data = payload.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(obj, dict):
+            return delivery
+        lines = obj.get("lines")
+        if not (isinstance(lines, dict) and lines.get("has_more")):
             return delivery
         kind, object_id = obj.get("object"), str(obj.get("id"))
         if kind == "invoice":

@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from syncwright.connectors._base import Delivery, PolledEvent
-from syncwright.connectors.stripe.connector import StripeConnector
+from syncwright.connectors._base import Connector, Delivery, PolledEvent
 from syncwright.runtime import Runtime
 
 API_KEY = "sk_test_syncwright_connector_4242"
@@ -60,7 +59,7 @@ connections:
 
 
 def poll_everything(
-    connector: StripeConnector, cursor: str | None = None
+    connector: Connector, cursor: str | None = None
 ) -> tuple[list[PolledEvent], str | None]:
     """Poll ``events`` from ``cursor`` until Stripe has no more; every event and the last cursor."""
     found: list[PolledEvent] = []

@@ -19,8 +19,10 @@ from syncwright.sandbox.stripe import DEFAULT_API_VERSION
 from tests.connectors.stripe._support import API_KEY
 
 
-def _client(server: ServerThread, **kwargs: object) -> StripeClient:
-    return StripeClient(server.url, str(kwargs.pop("api_key", API_KEY)), timeout=5, **kwargs)  # type: ignore[arg-type]
+def _client(
+    server: ServerThread, *, api_key: str = API_KEY, limiter: ConcurrencyLimiter | None = None
+) -> StripeClient:
+    return StripeClient(server.url, api_key, timeout=5, limiter=limiter)
 
 
 def test_reads_against_the_emulator(sdk: stripe.StripeClient, stripe_server: ServerThread) -> None:
@@ -41,7 +43,7 @@ def test_reads_against_the_emulator(sdk: stripe.StripeClient, stripe_server: Ser
         }
     )
     sub = sdk.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
-    note = sdk.v1.credit_notes.create({"invoice": sub.latest_invoice, "amount": 100})
+    note = sdk.v1.credit_notes.create({"invoice": str(sub.latest_invoice), "amount": 100})
     with _client(stripe_server) as client:
         assert API_KEY not in repr(client)
         assert client.get_customer(customer.id)["name"] == "Reader"

@@ -9,6 +9,7 @@ import time
 import pytest
 import stripe
 
+from syncwright.connectors._base import PolledEvent
 from syncwright.connectors.stripe.connector import StripeConnector
 from syncwright.errors import ConfigError
 from syncwright.intake.cursors import CursorStore
@@ -17,8 +18,8 @@ from syncwright.sandbox.stripe import StripeState
 from tests.connectors.stripe._support import CONNECTION, RuntimeFactory, poll_everything
 
 
-def _names(events: list[object]) -> list[str]:
-    return [json.loads(e.body)["data"]["object"]["name"] for e in events]  # type: ignore[attr-defined]
+def _names(events: list[PolledEvent]) -> list[str]:
+    return [json.loads(e.body)["data"]["object"]["name"] for e in events]
 
 
 def test_pages_oldest_first_and_resume_after_the_cursor(

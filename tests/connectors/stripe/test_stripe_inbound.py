@@ -323,3 +323,11 @@ def test_invoice_with_more_lines_than_the_event_carries(
     assert len(invoice_model.lines) == 12
     assert invoice_model.total == Money.of(sum(100 + n for n in range(12)), "USD")
     assert CONNECTION in events[0].id
+
+
+def test_odd_shapes_park_instead_of_crashing(connector: StripeConnector) -> None:
+    for data in ([1], "x", {"object": [1]}, {"object": {"object": "invoice", "lines": 3}}):
+        event = {"id": "evt_odd", "object": "event", "created": T0, "type": "invoice.paid"}
+        with pytest.raises(BusinessRuleError) as info:
+            _run(connector, {**event, "data": data})
+        assert info.value.code == "stripe.payload_invalid"

@@ -1,10 +1,13 @@
-"""Account changes from the example shop -> every connection with ``options.role: erp``."""
+"""Account changes -> every connection with ``options.role: erp`` that can upsert accounts.
+
+The workflow speaks canonical data and action names only; each target's connector supplies
+the vendor calls (``Connector.actions``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from syncwright.connectors.example.outbound import probe_account, upsert_account
 from syncwright.engine import RetryPolicy, StepPolicy, WorkflowRun, workflow
 
 ERP_WRITE = StepPolicy(
@@ -13,18 +16,21 @@ ERP_WRITE = StepPolicy(
 )
 
 
-@workflow("example.account_sync", handles=("syncwright.account.upserted.v1",))
+@workflow("account.sync_to_erp", handles=("syncwright.account.upserted.v1",))
 def account_sync(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     account = event["data"]["account"]
     written: dict[str, Any] = {}
     for target in run.services.connections_with_role("erp"):
+        if not target.can("upsert_account"):
+            continue
+        action = target.action("upsert_account")
         result = run.step(
             f"{target.name}.upsert_account",
-            upsert_account,
+            action.run,
             target.name,
             account,
             policy=ERP_WRITE,
-            probe=probe_account,
+            probe=action.probe,
         )
         written[target.name] = result["native_id"]
     return {"native_ids": written}
