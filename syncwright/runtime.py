@@ -22,7 +22,10 @@ from syncwright.xref import CrossReference
 log = logging.getLogger("syncwright.runtime")
 
 # Importing a workflow module registers its workflows with the engine.
-WORKFLOW_MODULES = ("syncwright.workflows.account_sync",)
+WORKFLOW_MODULES = (
+    "syncwright.workflows.account_sync",
+    "syncwright.workflows.billing_to_erp",
+)
 
 
 def load_workflow_modules() -> None:

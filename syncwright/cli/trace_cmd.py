@@ -13,7 +13,13 @@ from syncwright.trace import build_trace
 
 
 def trace(
-    correlation_id: Annotated[str, typer.Argument(help="The correlation id (cor_...).")],
+    correlation_id: Annotated[
+        str,
+        typer.Argument(
+            help="A correlation id (cor_...), an entity key (account:<id>), or any global or "
+            "native id (cus_..., a NetSuite internal id)."
+        ),
+    ],
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:

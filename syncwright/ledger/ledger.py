@@ -35,6 +35,7 @@ class LedgerEntry:
     attempt: int = 1
     workflow_id: str | None = None
     workflow: str | None = None
+    entity_key: str | None = None
     connection: str | None = None
     entity_type: str | None = None
     global_id: str | None = None
@@ -68,6 +69,9 @@ class Ledger:
 
     def for_correlation(self, correlation_id: str) -> list[LedgerEntry]:
         return self._select(ledger.c.correlation_id == correlation_id)
+
+    def for_entity(self, entity_key: str) -> list[LedgerEntry]:
+        return self._select(ledger.c.entity_key == entity_key)
 
     def for_workflow(self, workflow_id: str) -> list[LedgerEntry]:
         return self._select(ledger.c.workflow_id == workflow_id)

@@ -54,6 +54,8 @@ ledger = sa.Table(
     sa.Column("correlation_id", sa.String(64), nullable=False),
     sa.Column("workflow_id", sa.String(200)),
     sa.Column("workflow", sa.String(100)),
+    # The business entity the run belongs to (e.g. account:<id>): a customer's whole story.
+    sa.Column("entity_key", sa.String(120)),
     sa.Column("step", sa.String(100), nullable=False),
     sa.Column("attempt", sa.Integer, nullable=False),
     sa.Column("connection", sa.String(100)),
@@ -70,6 +72,7 @@ ledger = sa.Table(
 )
 sa.Index("ix_sw_ledger_correlation", ledger.c.correlation_id, ledger.c.id)
 sa.Index("ix_sw_ledger_workflow", ledger.c.workflow_id)
+sa.Index("ix_sw_ledger_entity", ledger.c.entity_key, ledger.c.id)
 
 audit = sa.Table(
     "sw_audit",

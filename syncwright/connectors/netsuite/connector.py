@@ -18,12 +18,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from syncwright.connectors._base import (
+    Action,
     ConcurrencyLimiter,
     Connector,
     RateLimiter,
     WebhookVerifier,
     register_connector,
 )
+from syncwright.connectors.netsuite import outbound
 from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import NetSuiteOptions
@@ -90,6 +92,32 @@ def account_from_host(base_url: str) -> str | None:
 @register_connector
 class NetSuiteConnector(Connector):
     vendor = "netsuite"
+    # Canonical action names (what workflows ask for) -> steps of ``outbound``.
+    actions = {
+        "upsert_account": Action(outbound.upsert_customer, probe=outbound.probe_customer),
+        "upsert_sales_order": Action(
+            outbound.upsert_sales_order,
+            probe=outbound.probe_sales_order,
+            compensate=outbound.void_sales_order,
+        ),
+        "close_sales_order": Action(
+            outbound.close_sales_order, probe=outbound.probe_close_sales_order
+        ),
+        "upsert_invoice": Action(
+            outbound.upsert_invoice, probe=outbound.probe_invoice, compensate=outbound.void_invoice
+        ),
+        "apply_payment": Action(
+            outbound.apply_payment,
+            probe=outbound.probe_apply_payment,
+            compensate=outbound.void_payment,
+        ),
+        "mark_dunning": Action(outbound.mark_dunning, probe=outbound.probe_mark_dunning),
+        "upsert_credit_memo": Action(
+            outbound.upsert_credit_memo,
+            probe=outbound.probe_credit_memo,
+            compensate=outbound.void_credit_memo,
+        ),
+    }
 
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)

@@ -19,12 +19,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
 from syncwright.connectors.netsuite.client import NetSuiteClient
-from syncwright.connectors.netsuite.connector import NetSuiteConnector
 from syncwright.connectors.netsuite.mapping import (
     DUNNING_STATUS_FIELD,
     MAPPING_VERSION,
@@ -56,6 +55,9 @@ from syncwright.model import (
     Subscription,
 )
 from syncwright.store.tables import audit as audit_table
+
+if TYPE_CHECKING:  # the connector imports this module to declare its actions
+    from syncwright.connectors.netsuite.connector import NetSuiteConnector
 
 __all__ = [
     "apply_payment",
@@ -95,13 +97,13 @@ _RETRY = "then retry the exception"
 
 def _connector(ctx: StepContext, connection: str) -> NetSuiteConnector:
     connector = ctx.services.connection(connection)
-    if not isinstance(connector, NetSuiteConnector):
+    if getattr(connector, "vendor", None) != "netsuite":
         raise ConfigError(
             f"connection {connection!r} is not a NetSuite connection",
             code="config.wrong_vendor",
             problems=[f"connections.{connection}.vendor: must be netsuite for this step"],
         )
-    return connector
+    return cast("NetSuiteConnector", connector)
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from syncwright.connectors._base import (
+    Action,
     ConcurrencyLimiter,
     Connector,
     Delivery,
@@ -27,6 +28,7 @@ from syncwright.connectors._base import (
 )
 from syncwright.connectors.stripe.client import DEFAULT_BASE_URL, MAX_LIST_LIMIT, StripeClient
 from syncwright.connectors.stripe.inbound import MAPPED_EVENT_TYPES, normalize
+from syncwright.connectors.stripe.outbound import read_account
 from syncwright.connectors.stripe.signature import (
     DEFAULT_TOLERANCE_SECONDS,
     SIGNATURE_HEADER,
@@ -83,6 +85,7 @@ class StripeConnector(Connector):
     event_id_field = "id"
     event_type_field = "type"
     poll_streams = ("events",)
+    actions = {"read_account": Action(read_account)}
 
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)

@@ -879,6 +879,40 @@ def _parse(data: Mapping[str, Any], model: type[S], delivery: Delivery) -> S:
     return parsed
 
 
+def account_from_customer(
+    customer: Mapping[str, Any],
+    xref: CrossReference,
+    *,
+    connection: str,
+    default_subsidiary: str | None = None,
+) -> Account:
+    """The canonical account for a Stripe customer object read through the API (enrichment)."""
+    parsed = sp.Customer.model_validate(customer)
+    mapper = _Mapper(
+        Delivery(
+            inbox_id=0,
+            connection=connection,
+            vendor_event_id=f"read:{parsed.id}",
+            event_type="customer.read",
+            body="{}",
+            correlation_id="read",
+            received_at=datetime.now(UTC),
+        ),
+        xref,
+        sp.Event.model_validate(
+            {
+                "id": f"read:{parsed.id}",
+                "object": "event",
+                "type": "customer.read",
+                "created": 0,
+                "data": {"object": dict(customer)},
+            }
+        ),
+        default_subsidiary,
+    )
+    return _account(mapper, parsed)
+
+
 def normalize(
     delivery: Delivery, xref: CrossReference, *, default_subsidiary: str | None = None
 ) -> list[ChangeEvent[Any]]:

@@ -31,6 +31,26 @@ def test_registered_from_config(ns_world: NsWorld) -> None:
     assert connector.client is connector.client  # one client per connection
 
 
+def test_actions_by_canonical_name(ns_world: NsWorld) -> None:
+    connector = ns_world.connector
+    assert sorted(connector.actions) == [
+        "apply_payment",
+        "close_sales_order",
+        "mark_dunning",
+        "upsert_account",
+        "upsert_credit_memo",
+        "upsert_invoice",
+        "upsert_sales_order",
+    ]
+    action = connector.action("upsert_account")
+    assert (action.run, action.probe) == (upsert_customer, probe_customer)
+    assert connector.action("upsert_sales_order").compensate is not None
+    result = action.run(ns_world.ctx("netsuite.upsert_account"), "netsuite", ns_world.account("a0"))
+    assert ns_world.state.get("customer", result["native_id"])["externalId"] == "a0"
+    with pytest.raises(ConfigError):
+        connector.action("set_entitlement")
+
+
 def test_customer_upsert_twice_is_one_record(ns_world: NsWorld) -> None:
     state = ns_world.state
     before = len(state.ids("customer"))

@@ -1,0 +1,162 @@
+"""Subscription billing -> ERP: customers, contracts (sales orders) and receivables.
+
+Events of one billing customer share the entity key ``account:<id>``, so they run one after
+another, in arrival order: the ERP customer exists before its sales order, the sales order
+before its invoices. Each workflow writes to every connection with ``options.role: erp`` that
+has the action it needs; every write is idempotent by external id and probed when uncertain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncwright.connectors._base import Connector
+from syncwright.engine import RetryPolicy, StepContext, StepPolicy, WorkflowRun, workflow
+
+ERP_WRITE = StepPolicy(
+    timeout_seconds=30.0,
+    retry=RetryPolicy(max_attempts=8, base_delay_seconds=0.5, max_delay_seconds=30.0),
+)
+BILLING_READ = StepPolicy(
+    timeout_seconds=15.0,
+    retry=RetryPolicy(max_attempts=6, base_delay_seconds=0.5, max_delay_seconds=15.0),
+)
+
+
+def _source(event: dict[str, Any]) -> str:
+    """The connection an event came from (``source`` is ``syncwright/<connection>``)."""
+    return str(event["source"]).split("/", 1)[-1]
+
+
+def _targets(run: WorkflowRun, action: str) -> list[Connector]:
+    targets: list[Connector] = run.services.connections_with_role("erp")
+    return [t for t in targets if t.can(action)]
+
+
+def _write(run: WorkflowRun, target: Connector, action: str, *args: Any) -> Any:
+    step = target.action(action)
+    return run.step(
+        f"{target.name}.{action}",
+        step.run,
+        target.name,
+        *args,
+        policy=ERP_WRITE,
+        probe=step.probe,
+        compensation=step.compensate,
+    )
+
+
+def _erp_customer_known(ctx: StepContext, target: str, account_id: str) -> bool:
+    return ctx.services.xref.native_id_for("account", account_id, target) is not None
+
+
+def _ensure_customer(
+    run: WorkflowRun, target: Connector, account_id: str, source: str, *, refresh: bool
+) -> None:
+    """Content enricher: read the account from the billing system and upsert it in the ERP,
+    unless the ERP already has it (``refresh`` re-sends it anyway, e.g. at activation)."""
+    if not refresh and run.step(
+        f"{target.name}.customer_known", _erp_customer_known, target.name, account_id
+    ):
+        return
+    billing = run.services.connection(source)
+    if not billing.can("read_account"):
+        return  # the ERP step will report the missing customer with remediation
+    account = run.step(
+        f"{source}.read_account",
+        billing.action("read_account").run,
+        source,
+        account_id,
+        policy=BILLING_READ,
+    )
+    _write(run, target, "upsert_account", account)
+
+
+@workflow("subscription.activate_in_erp", handles=("syncwright.subscription.activated.v1",))
+def activate(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
+    """Active subscription -> ERP customer (legal entity, subsidiary, currency, tax) -> ERP
+    sales order for the contract terms; the document ids land in the ledger and xref."""
+    subscription = event["data"]["subscription"]
+    orders: dict[str, Any] = {}
+    for target in _targets(run, "upsert_sales_order"):
+        _ensure_customer(run, target, subscription["account_id"], _source(event), refresh=True)
+        orders[target.name] = _write(run, target, "upsert_sales_order", subscription)["native_id"]
+    return {"sales_orders": orders}
+
+
+@workflow(
+    "subscription.amend_in_erp",
+    handles=("syncwright.subscription.updated.v1", "syncwright.subscription.renewed.v1"),
+)
+def amend(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
+    """Mid-term change or renewal -> the sales order follows the subscription's terms."""
+    subscription = event["data"]["subscription"]
+    if subscription["status"] not in ("active", "past_due"):
+        return {"skipped": f"subscription is {subscription['status']}"}
+    orders: dict[str, Any] = {}
+    for target in _targets(run, "upsert_sales_order"):
+        _ensure_customer(run, target, subscription["account_id"], _source(event), refresh=False)
+        orders[target.name] = _write(run, target, "upsert_sales_order", subscription)["native_id"]
+    return {"sales_orders": orders}
+
+
+@workflow("subscription.cancel_in_erp", handles=("syncwright.subscription.cancelled.v1",))
+def cancel(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
+    data = event["data"]
+    closed: dict[str, Any] = {}
+    for target in _targets(run, "close_sales_order"):
+        result = _write(
+            run, target, "close_sales_order", data["subscription"], data["effective_date"]
+        )
+        closed[target.name] = result["native_id"]
+    return {"closed": closed}
+
+
+@workflow("invoice.finalize_in_erp", handles=("syncwright.invoice.finalized.v1",))
+def finalize_invoice(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
+    invoice = event["data"]["invoice"]
+    written: dict[str, Any] = {}
+    for target in _targets(run, "upsert_invoice"):
+        _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
+        written[target.name] = _write(run, target, "upsert_invoice", invoice)["native_id"]
+    return {"invoices": written}
+
+
+@workflow("invoice.paid_in_erp", handles=("syncwright.invoice.paid.v1",))
+def invoice_paid(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
+    """Paid invoice -> the ERP invoice (if the finalized event was missed) and a customer
+    payment applied to it. ``payment.received.v1`` from the same delivery is not also booked."""
+    data = event["data"]
+    invoice = data["invoice"]
+    payments: dict[str, Any] = {}
+    for target in _targets(run, "apply_payment"):
+        _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
+        _write(run, target, "upsert_invoice", invoice)
+        result = _write(run, target, "apply_payment", invoice, data.get("payment_id"))
+        payments[target.name] = result["native_id"]
+    return {"payments": payments}
+
+
+@workflow("invoice.dunning_in_erp", handles=("syncwright.invoice.payment_failed.v1",))
+def payment_failed(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
+    """Failed collection -> the ERP invoice carries the dunning status for collections."""
+    data = event["data"]
+    invoice = data["invoice"]
+    marked: dict[str, Any] = {}
+    for target in _targets(run, "mark_dunning"):
+        _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
+        _write(run, target, "upsert_invoice", invoice)
+        result = _write(
+            run, target, "mark_dunning", invoice, data["attempt_count"], data.get("failure_reason")
+        )
+        marked[target.name] = result["native_id"]
+    return {"dunning": marked}
+
+
+@workflow("credit_note.issue_in_erp", handles=("syncwright.credit_note.issued.v1",))
+def credit_note(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
+    note = event["data"]["credit_note"]
+    memos: dict[str, Any] = {}
+    for target in _targets(run, "upsert_credit_memo"):
+        memos[target.name] = _write(run, target, "upsert_credit_memo", note)["native_id"]
+    return {"credit_memos": memos}
