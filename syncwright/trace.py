@@ -74,9 +74,16 @@ def build_trace(runtime: Runtime, key: str) -> dict[str, Any]:
             for m in conn.execute(query).mappings()
         ]
     systems: dict[str, set[str]] = {}
+    linked: set[tuple[str, str]] = set()
     for entry in entries:
         for system, native in entry.native_ids.items():
             systems.setdefault(system, set()).add(str(native))
+        if entry.entity_type and entry.global_id:
+            linked.add((entry.entity_type, entry.global_id))
+    # The cross-reference adds every other system's id of the same entities (the source's too).
+    for entity_type, global_id in sorted(linked):
+        for system, native in runtime.xref.links(entity_type, global_id).items():
+            systems.setdefault(system, set()).add(native)
     exceptions = [
         record.as_json()
         for correlation_id in correlation_ids

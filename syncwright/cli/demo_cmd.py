@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
+import dataclasses
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from syncwright.cli._common import JsonOption, console, emit_json
 from syncwright.demo import run_example_demo
+from syncwright.demo.billing_demo import run_billing_demo
+
+
+class DemoScenario(StrEnum):
+    billing = "billing"
+    example = "example"
 
 
 def demo(
+    scenario: Annotated[
+        DemoScenario,
+        typer.Option(
+            help="billing: Stripe -> NetSuite (default); example: the template connector."
+        ),
+    ] = DemoScenario.billing,
     workdir: Annotated[
-        Path, typer.Option(help="Where the demo keeps its config and SQLite file.")
+        Path, typer.Option(help="Where the demo keeps its config, secrets and SQLite file.")
     ] = Path(".syncwright/demo"),
     customers: Annotated[int, typer.Option(min=10, max=5000)] = 30,
     keep_running: Annotated[
-        bool, typer.Option("--keep-running", help="Keep the API up after the scenario.")
+        bool, typer.Option("--keep-running", help="example scenario: keep the API up after it.")
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Start the emulators, engine and API; drive a realistic scenario; say where to look."""
-    result = run_example_demo(
-        workdir, customers=customers, console=console, keep_running=keep_running
-    )
+    result: Any
+    if scenario is DemoScenario.billing:
+        result = run_billing_demo(workdir, customers=customers, console=console)
+        ok = not result.comparison.problems and result.netsuite_breaches == 0
+    else:
+        result = run_example_demo(
+            workdir, customers=customers, console=console, keep_running=keep_running
+        )
+        ok = result.max_applied_per_key == 1
     if as_json:
-        emit_json({**result.__dict__, "config_path": str(result.config_path)})
+        emit_json(dataclasses.asdict(result))
+    if not ok:
+        raise typer.Exit(1)

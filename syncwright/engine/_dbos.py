@@ -30,6 +30,8 @@ _STOP_SIGNAL = {"syncwright": "engine-stopping"}
 _stopping = threading.Event()
 _waiting: dict[str, set[str]] = {}  # workflow id -> topics it waits on in this process
 _waiting_lock = threading.Lock()
+_active = 0  # workflow bodies executing in this process
+_active_changed = threading.Condition(_waiting_lock)
 
 
 class EngineStopping(BaseException):
@@ -84,15 +86,33 @@ def launch(
     logging.getLogger("dbos").setLevel(logging.WARNING)
 
 
-def shutdown() -> None:
-    """Stop: wake every run waiting in this process (they unwind, still PENDING), then stop
-    DBOS. Without the wake-up, a parked run would hold the process open for up to an hour."""
+def run_body(body: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a workflow body, counted so shutdown can let in-flight steps finish first."""
+    global _active
+    if _stopping.is_set():  # dequeued while stopping: leave it PENDING for the next start
+        raise EngineStopping(current_workflow_id())
+    with _active_changed:
+        _active += 1
+    try:
+        return body()
+    finally:
+        with _active_changed:
+            _active -= 1
+            _active_changed.notify_all()
+
+
+def shutdown(grace_seconds: float = 30.0) -> None:
+    """Stop: no new runs start; runs waiting in this process (parked, backing off) are woken
+    and unwind, still PENDING; runs inside a step get ``grace_seconds`` to finish it. What is
+    still running after that is recovered from its last checkpoint on the next start."""
     _stopping.set()
     with _waiting_lock:
         waiting = {wid: set(topics) for wid, topics in _waiting.items()}
     for workflow_id, topics in waiting.items():
         for topic in topics:
             DBOS.send(workflow_id, _STOP_SIGNAL, topic=topic)
+    with _active_changed:
+        _active_changed.wait_for(lambda: _active == 0, timeout=grace_seconds)
     # Clearing the registry lets a later launch in this process register its workflows afresh.
     DBOS.destroy(workflow_completion_timeout_sec=0, destroy_registry=True)
 
@@ -170,6 +190,12 @@ def result(workflow_id: str) -> Any:
 
 def list_statuses(limit: int = 10_000) -> dict[str, str]:
     return {str(w.workflow_id): str(w.status) for w in DBOS.list_workflows(limit=limit)}
+
+
+def unfinished(limit: int = 100_000) -> dict[str, tuple[str, str | None]]:
+    """Workflow id -> (status, entity key) for every run not yet finished."""
+    found = DBOS.list_workflows(status=["PENDING", "ENQUEUED"], limit=limit)
+    return {str(w.workflow_id): (str(w.status), w.queue_partition_key) for w in found}
 
 
 class Client:

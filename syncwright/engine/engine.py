@@ -88,6 +88,10 @@ class Engine:
     def statuses(self) -> dict[str, str]:
         return _dbos.list_statuses()
 
+    def unfinished(self) -> dict[str, tuple[str, str | None]]:
+        """Workflow id -> (status, entity key) of runs still pending or queued."""
+        return _dbos.unfinished()
+
     def send_resume(self, workflow_id: str, action: str) -> None:
         _dbos.send(workflow_id, {"action": action}, _dbos.RESUME_TOPIC)
 
@@ -101,11 +105,15 @@ class Engine:
                 services=self.services,
                 hooks=self.hooks,
             )
-            try:
-                outcome = definition.body(run, payload["event"]) or {}
-            except WorkflowAborted as exc:
-                return {"status": "aborted", "reason": str(exc)}
-            return {"status": "completed", **outcome}
+
+            def body() -> dict[str, Any]:
+                try:
+                    outcome = definition.body(run, payload["event"]) or {}
+                except WorkflowAborted as exc:
+                    return {"status": "aborted", "reason": str(exc)}
+                return {"status": "completed", **outcome}
+
+            return _dbos.run_body(body)
 
         entry.__name__ = entry.__qualname__ = f"workflow_{definition.name.replace('.', '_')}"
         return entry
