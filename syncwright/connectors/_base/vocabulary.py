@@ -1,0 +1,30 @@
+"""The canonical action names workflows ask connectors for. A connector implements the ones
+its vendor can do; workflows never name a vendor. New names are added here first."""
+
+from __future__ import annotations
+
+ACTIONS: frozenset[str] = frozenset(
+    {
+        # accounts and contracts
+        "read_account",
+        "read_deal",
+        "upsert_account",
+        "update_account_billing",
+        "upsert_sales_order",
+        "close_sales_order",
+        # billing
+        "create_customer",
+        "create_subscription",
+        "upsert_invoice",
+        "apply_payment",
+        "mark_dunning",
+        "upsert_credit_memo",
+        # support
+        "upsert_entitlement",
+        # synchronous validation against master data
+        "check_credit",
+        "check_customer",
+        "check_products",
+        "check_tax",
+    }
+)
