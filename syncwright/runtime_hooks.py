@@ -77,5 +77,22 @@ class LedgerHooks(StepHooks):
         resolution = "retried successfully" if action == "retry" else "aborted by operator"
         self._exceptions.resolve_for_workflow_step(ctx.workflow_id, ctx.step, resolution)
 
+    def rolled_back(self, ctx: StepContext, error: SyncwrightError, undone: list[str]) -> None:
+        """Visible to operations, though nothing is left to do: the run undid its own work."""
+        record_id = self._exceptions.open(
+            source="workflow",
+            correlation_id=ctx.correlation_id,
+            code=error.code,
+            message=error.message,
+            remediation=error.remediation if isinstance(error, BusinessRuleError) else "",
+            workflow_id=ctx.workflow_id,
+            workflow=ctx.workflow,
+            step=ctx.step,
+            details={"rolled_back": undone},
+        )
+        self._exceptions.mark_resolved(
+            record_id, f"rolled back automatically: {', '.join(undone) or 'nothing to undo'}"
+        )
+
     def compensated(self, ctx: StepContext, outcome: str, error: SyncwrightError | None) -> None:
         self.attempt_finished(ctx, outcome, error, 0.0)

@@ -5,6 +5,7 @@ from syncwright.engine.engine import Engine, EngineClient
 from syncwright.engine.ids import workflow_id_for
 from syncwright.engine.policy import RetryPolicy, StepPolicy
 from syncwright.engine.workflow import (
+    Branch,
     StepHooks,
     WorkflowAborted,
     WorkflowDefinition,
@@ -14,6 +15,7 @@ from syncwright.engine.workflow import (
 )
 
 __all__ = [
+    "Branch",
     "Engine",
     "EngineClient",
     "RetryPolicy",

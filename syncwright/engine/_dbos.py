@@ -27,6 +27,7 @@ APP_NAME = "syncwright"
 # Sent to a waiting run on shutdown; a replayed one (after restart) is simply ignored.
 _STOP_SIGNAL = {"syncwright": "engine-stopping"}
 
+_functions: dict[str, Callable[..., Any]] = {}  # registered workflow name -> DBOS function
 _stopping = threading.Event()
 _waiting: dict[str, set[str]] = {}  # workflow id -> topics it waits on in this process
 _waiting_lock = threading.Lock()
@@ -71,8 +72,9 @@ def launch(
     }
     _stopping.clear()
     DBOS(config=config)
+    _functions.clear()
     for name, body in workflows.items():
-        DBOS.workflow(name=name)(body)
+        _functions[name] = DBOS.workflow(name=name)(body)
     if not listen_queues:
         DBOS.listen_queues([])
     DBOS.launch()
@@ -132,6 +134,16 @@ def enqueue(workflow: str, workflow_id: str, partition_key: str, payload: dict[s
             payload,
         )
     return str(handle.workflow_id)
+
+
+def start_child(workflow: str, payload: dict[str, Any]) -> Any:
+    """Start a child workflow now (not queued: its parent holds the entity's queue slot).
+    Inside a workflow the start is checkpointed, so a replay gets the same child back."""
+    return DBOS.start_workflow(_functions[workflow], payload)
+
+
+def child_result(handle: Any) -> Any:
+    return handle.get_result()
 
 
 def run_step(name: str, func: Callable[..., Any], *args: Any) -> Any:

@@ -6,7 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from syncwright.engine import _dbos
+from syncwright.engine.policy import RetryPolicy, StepPolicy
 from syncwright.engine.workflow import (
+    BRANCH_WORKFLOW,
+    OnFailure,
     StepHooks,
     WorkflowAborted,
     WorkflowDefinition,
@@ -45,6 +48,11 @@ class Engine:
 
     def launch(self) -> Engine:
         entries = {name: self._entry(d) for name, d in registered_workflows().items()}
+
+        def branch(payload: dict[str, Any]) -> dict[str, Any]:
+            return self._branch_entry(payload)
+
+        entries[BRANCH_WORKFLOW] = branch
         _dbos.launch(
             self.db,
             application_version=self.application_version,
@@ -94,6 +102,40 @@ class Engine:
 
     def send_resume(self, workflow_id: str, action: str) -> None:
         _dbos.send(workflow_id, {"action": action}, _dbos.RESUME_TOPIC)
+
+    def _branch_entry(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A child workflow running one action of :meth:`WorkflowRun.parallel`."""
+        run = WorkflowRun(
+            workflow_id=_dbos.current_workflow_id(),
+            workflow=str(payload["workflow"]),
+            correlation_id=str(payload["correlation_id"]),
+            entity_key=str(payload["entity_key"]),
+            services=self.services,
+            hooks=self.hooks,
+        )
+        retry = RetryPolicy(**payload["policy"]["retry"])
+        policy = StepPolicy(timeout_seconds=payload["policy"]["timeout_seconds"], retry=retry)
+
+        def body() -> dict[str, Any]:
+            action = self.services.connection(payload["connection"]).action(payload["action"])
+            on_failure: OnFailure = (
+                "compensate" if payload["on_failure"] == "compensate" else "park"
+            )
+            try:
+                value = run.step(
+                    str(payload["step"]),
+                    action.run,
+                    payload["connection"],
+                    *payload["args"],
+                    policy=policy,
+                    probe=action.probe,
+                    on_failure=on_failure,
+                )
+            except WorkflowAborted as exc:
+                return {"status": "aborted", "reason": str(exc)}
+            return {"status": "completed", "value": value}
+
+        return _dbos.run_body(body)
 
     def _entry(self, definition: WorkflowDefinition) -> Callable[[dict[str, Any]], dict[str, Any]]:
         def entry(payload: dict[str, Any]) -> dict[str, Any]:

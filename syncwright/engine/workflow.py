@@ -21,8 +21,8 @@ import concurrent.futures
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
 
 from syncwright.engine import _dbos
 from syncwright.engine.context import StepContext
@@ -44,7 +44,24 @@ PARK_WAIT_SECONDS = 3600.0
 
 
 class WorkflowAborted(Exception):
-    """Raised inside a run when an operator aborts a parked step."""
+    """Raised inside a run when it ends early: an operator aborted a parked step, or a step
+    whose failure policy is ``compensate`` failed and the compensations ran."""
+
+
+OnFailure = Literal["park", "compensate"]
+BRANCH_WORKFLOW = "syncwright.branch"
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One independent action for :meth:`WorkflowRun.parallel`: ``action`` of ``connection``
+    with JSON-serializable ``args``; it runs as a child workflow with its own retries."""
+
+    step: str
+    connection: str
+    action: str
+    args: tuple[Any, ...] = ()
+    policy: StepPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,9 @@ class StepHooks:
     def compensated(self, ctx: StepContext, outcome: str, error: SyncwrightError | None) -> None:
         """A compensation ran (or failed)."""
 
+    def rolled_back(self, ctx: StepContext, error: SyncwrightError, undone: list[str]) -> None:
+        """A step failed under the ``compensate`` policy and ``undone`` steps were compensated."""
+
 
 @dataclass
 class _Compensation:
@@ -135,8 +155,12 @@ class WorkflowRun:
         policy: StepPolicy | None = None,
         probe: ProbeFunction | None = None,
         compensation: StepFunction | None = None,
+        on_failure: OnFailure = "park",
     ) -> Any:
         """Run ``func(StepContext, *args)`` durably; see the module doc for failure handling.
+
+        ``on_failure="compensate"`` is for steps after downstream writes: instead of parking,
+        a failure runs the compensations of the completed steps and ends the run.
 
         ``probe(StepContext, *args)`` returns the write's result if it already landed, else None.
         ``compensation(StepContext, result, *args)`` undoes the step if the workflow aborts later.
@@ -173,6 +197,8 @@ class WorkflowRun:
                         "then retry this exception."
                     ),
                 )
+            if on_failure == "compensate":
+                self._roll_back(ctx, error)
             action = self._park(ctx, error)
             parked = True
             if action == "abort":
@@ -180,6 +206,56 @@ class WorkflowRun:
                 self.compensate()
                 raise WorkflowAborted(f"{name}: aborted by operator")
             attempt = 0  # "retry": the failed step runs again with a fresh retry budget
+
+    def parallel(self, branches: list[Branch], *, on_failure: OnFailure = "park") -> list[Any]:
+        """Run independent actions at the same time, each as a child workflow (its own retries,
+        probes and parking); return their results in order. Completed branches register their
+        action's compensation. Under ``compensate``, a failed branch rolls the run back."""
+        handles = [
+            _dbos.start_child(
+                BRANCH_WORKFLOW,
+                {
+                    "step": branch.step,
+                    "connection": branch.connection,
+                    "action": branch.action,
+                    "args": list(branch.args),
+                    "policy": asdict(branch.policy or StepPolicy()),
+                    "on_failure": on_failure,
+                    "workflow": self.workflow,
+                    "correlation_id": self.correlation_id,
+                    "entity_key": self.entity_key,
+                },
+            )
+            for branch in branches
+        ]
+        outcomes = [_dbos.child_result(handle) for handle in handles]
+        results: list[Any] = []
+        failure: dict[str, Any] | None = None
+        for branch, outcome in zip(branches, outcomes, strict=True):
+            if outcome.get("status") != "completed":
+                failure = failure or {"step": branch.step, **outcome}
+                continue
+            action = self.services.connection(branch.connection).action(branch.action)
+            if action.compensate is not None:
+                self._compensations.append(
+                    _Compensation(
+                        branch.step,
+                        action.compensate,
+                        (outcome["value"], branch.connection, *branch.args),
+                    )
+                )
+            results.append(outcome["value"])
+        if failure is not None:
+            # The branch already ledgered and reported its failure; undo what the run did.
+            self.compensate()
+            raise WorkflowAborted(f"branch {failure['step']} failed: {failure.get('reason')}")
+        return results
+
+    def _roll_back(self, ctx: StepContext, error: SyncwrightError) -> None:
+        undone = [c.step for c in reversed(self._compensations)]
+        self.compensate()
+        _dbos.run_step(f"{ctx.step}.rolled_back", self.hooks.rolled_back, ctx, error, undone)
+        raise WorkflowAborted(f"{ctx.step} failed ({error.code}); rolled back {undone}")
 
     def compensate(self) -> None:
         """Undo completed steps in reverse order (saga). Each compensation is itself a step."""
