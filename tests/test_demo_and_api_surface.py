@@ -6,6 +6,7 @@ from pathlib import Path
 
 import syncwright
 from syncwright.demo import run_example_demo
+from syncwright.demo.billing_demo import run_billing_demo
 
 
 def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
@@ -18,6 +19,15 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     # The written config holds file references, never a secret value.
     text = result.config_path.read_text()
     assert "file:secrets/" in text and "whsec_" not in text
+
+
+def test_billing_demo_ends_with_netsuite_matching_stripe(tmp_path: Path) -> None:
+    result = run_billing_demo(tmp_path / "billing", customers=12)
+    assert result.parked == 2  # the unmapped legal entity, fixed and retried by the demo
+    assert result.comparison.problems == []
+    assert result.comparison.duplicates == 0
+    assert result.comparison.counts["customers"] == (12, 12)
+    assert result.netsuite_breaches == 0 and result.netsuite_max_in_flight <= 5
 
 
 def test_public_api_is_curated() -> None:
