@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from syncwright.api.validation import ValidationService, build_validation_router
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
 from syncwright.exceptions.service import ResumeSender
 from syncwright.intake import build_hooks_router
@@ -37,6 +38,8 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
             on_result=lambda connection, result: metrics.webhooks.labels(connection, result).inc(),
         )
     )
+
+    app.include_router(build_validation_router(ValidationService(runtime)))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -25,7 +25,7 @@ from syncwright.connectors._base import (
     WebhookVerifier,
     register_connector,
 )
-from syncwright.connectors.netsuite import outbound
+from syncwright.connectors.netsuite import checks, outbound
 from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import NetSuiteOptions
@@ -117,6 +117,11 @@ class NetSuiteConnector(Connector):
             probe=outbound.probe_credit_memo,
             compensate=outbound.void_credit_memo,
         ),
+        # Read-only checks for synchronous validation (``syncwright.validation``).
+        "check_credit": Action(checks.check_credit),
+        "check_customer": Action(checks.check_customer),
+        "check_products": Action(checks.check_products),
+        "check_tax": Action(checks.check_tax),
     }
 
     def __init__(self, name: str, settings: Any) -> None:

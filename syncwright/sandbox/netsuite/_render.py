@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from syncwright.sandbox.netsuite._rules import CREDIT_MEMO_STATUS, INVOICE_STATUS, Lookup
-from syncwright.sandbox.netsuite._schema import FieldSpec, RecordType, SublistSpec
+from syncwright.sandbox.netsuite._schema import SELECT_OPTIONS, FieldSpec, RecordType, SublistSpec
 
 RECORD_ROOT = "/services/rest/record/v1"
 
@@ -66,6 +66,8 @@ class Renderer:
     def _field(self, spec: FieldSpec | None, value: Any) -> Any:
         if spec is not None and spec.kind == "ref" and value is not None:
             return self.ref(spec, value)
+        if spec is not None and spec.kind == "select" and value is not None:
+            return {"id": value, "refName": SELECT_OPTIONS[spec.name].get(value, value)}
         return json_value(value)
 
     def record(self, rt: RecordType, rec: dict[str, Any], *, expand: bool) -> dict[str, Any]:

@@ -182,6 +182,9 @@ class Rules:
                         path="entityId",
                     )
         rec.setdefault("isInactive", False)
+        if rec.get("creditLimit") is not None and rec["creditLimit"] < 0:
+            raise invalid_field_value("creditLimit", rec["creditLimit"], path="creditLimit")
+        rec["balance"] = customer_balance(self.db, rid)
 
     # transactions -----------------------------------------------------------------------
 
@@ -419,6 +422,27 @@ def set_invoice_balance(invoice: Record, paid: Decimal) -> None:
     invoice["status"] = "B" if invoice["amountRemaining"] == 0 else "A"
 
 
+def customer_balance(db: Lookup, customer_id: str) -> Decimal:
+    """The customer's open receivables, as NetSuite's read-only ``balance``: what its invoices
+    still owe, less the payments and credit memos not yet applied to an invoice."""
+    total = ZERO
+    for invoice in db.raw_all("invoice"):
+        if invoice.get("entity") == customer_id:
+            total += invoice.get("amountRemaining") or ZERO
+    for rtype, field in (("customerPayment", "customer"), ("creditMemo", "entity")):
+        for doc in db.raw_all(rtype):
+            if doc.get(field) == customer_id:
+                total -= doc.get("unapplied") or ZERO
+    return money(total)
+
+
+def customers_of(record: Record | None) -> set[str]:
+    """The customer a transaction belongs to (its ``entity`` or, on payments, ``customer``)."""
+    if record is None:
+        return set()
+    return {record[key] for key in ("entity", "customer") if record.get(key)}
+
+
 def applied_invoices(record: Record | None) -> set[str]:
     if record is None:
         return set()
@@ -460,6 +484,8 @@ __all__ = [
     "Rules",
     "applied_invoices",
     "applied_to",
+    "customer_balance",
+    "customers_of",
     "dependents",
     "in_use_error",
     "merge_lines",

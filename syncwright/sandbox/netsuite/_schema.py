@@ -18,10 +18,17 @@ from typing import Any, Literal
 
 from syncwright.sandbox.netsuite._errors import NetSuiteApiError, invalid_field_value
 
-Kind = Literal["text", "int", "number", "money", "bool", "date", "ref"]
+Kind = Literal["text", "int", "number", "money", "bool", "date", "ref", "select"]
 
 ITEM_TYPES = ("serviceSaleItem", "nonInventorySaleItem")
 CENT = Decimal("0.01")
+# List fields of fixed values ("select" fields): stored as the id, answered as
+# ``{"id": "ON", "refName": "On"}``, written as the id or ``{"id": ...}``. Customer
+# ``creditHoldOverride``: AUTO holds the customer once its balance exceeds its credit limit,
+# ON always holds it, OFF never does (Oracle: "Setting Credit Limits and Holds").
+SELECT_OPTIONS: dict[str, dict[str, str]] = {
+    "creditHoldOverride": {"AUTO": "Auto", "ON": "On", "OFF": "Off"},
+}
 
 
 @dataclass(frozen=True)
@@ -194,6 +201,8 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _f("defaultAddress"),
                 _f("comments"),
                 _f("isInactive", "bool"),
+                _f("creditLimit", "money", label="Credit Limit"),
+                _f("creditHoldOverride", "select", label="Hold"),
                 _f("balance", "money", ro=True),
                 *_COMMON,
             ),
@@ -340,6 +349,11 @@ def read_value(spec: FieldSpec, raw: Any, path: str) -> Any:
             return int(number)
         if spec.kind == "bool":
             return to_bool(raw)
+        if spec.kind == "select":
+            chosen = ref_id(raw)
+            if chosen not in SELECT_OPTIONS.get(spec.name, {}):
+                raise ValueError("not one of the list's values")
+            return chosen
         if spec.kind == "date":
             return to_date(raw)
     except (ValueError, TypeError):

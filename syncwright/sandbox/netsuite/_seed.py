@@ -125,5 +125,5 @@ def seed_records() -> dict[str, list[dict[str, Any]]]:
         "nonInventorySaleItem": stamp(
             NON_INVENTORY_ITEMS, isInactive=False, itemType="NonInvtPart"
         ),
-        "customer": stamp(CUSTOMERS, isInactive=False),
+        "customer": stamp(CUSTOMERS, isInactive=False, balance=Decimal("0.00")),
     }

@@ -23,6 +23,8 @@ from syncwright.sandbox.netsuite._rules import (
     Rules,
     applied_invoices,
     applied_to,
+    customer_balance,
+    customers_of,
     dependents,
     in_use_error,
     merge_lines,
@@ -184,6 +186,7 @@ class NetSuiteState:
                 raise in_use_error()
             previous = self._records[rt.name].pop(rid)
             self._refresh_invoices(applied_invoices(previous))
+            self._refresh_balances(customers_of(previous) if rt.family == "transaction" else set())
 
     # -- internals ------------------------------------------------------------------------
 
@@ -216,12 +219,21 @@ class NetSuiteState:
         record["lastModifiedDate"] = now
         self._records.setdefault(rt.name, {})[rid] = record
         self._refresh_invoices(applied_invoices(previous) | applied_invoices(record))
+        if rt.family == "transaction":
+            self._refresh_balances(customers_of(previous) | customers_of(record))
 
     def _refresh_invoices(self, invoice_ids: set[str]) -> None:
         for invoice_id in invoice_ids:
             invoice = self.raw("invoice", invoice_id)
             if invoice is not None:
                 set_invoice_balance(invoice, applied_to(self, invoice_id))
+
+    def _refresh_balances(self, customer_ids: set[str]) -> None:
+        """Customer ``balance`` follows every invoice, payment and credit memo written."""
+        for customer_id in customer_ids:
+            customer = self.raw("customer", customer_id)
+            if customer is not None:
+                customer["balance"] = customer_balance(self, customer_id)
 
 
 def _id_order(rid: str) -> tuple[int, str]:

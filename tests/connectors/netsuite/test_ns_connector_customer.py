@@ -35,6 +35,10 @@ def test_actions_by_canonical_name(ns_world: NsWorld) -> None:
     connector = ns_world.connector
     assert sorted(connector.actions) == [
         "apply_payment",
+        "check_credit",
+        "check_customer",
+        "check_products",
+        "check_tax",
         "close_sales_order",
         "mark_dunning",
         "upsert_account",

@@ -1,0 +1,426 @@
+"""The Salesforce connector: Change Data Capture in, billing facts out.
+
+Config (``connections.<name>`` in ``syncwright.yaml``; every key is in this folder's README):
+``base_url`` (login / My Domain URL), ``credentials.client_id``, ``client_secret``, ``username``,
+``password`` (``security_token``), ``limits``, and ``options``: ``client_name``, ``ca_file``,
+``api_version``, ``default_currency``, ``default_subsidiary``, ``legal_entity_field``,
+``won_stages``, ``poll_streams``, ``poll_page_size``, ``cdc_start_replay_id``,
+``poll_lookback_seconds``, ``soql_overlap_seconds``, ``billing_fields``,
+``subscription_status_values``, ``describe_cache_seconds``.
+
+Two poll streams:
+
+- ``cdc`` (default): the emulator's CDC replay endpoint (``/_sandbox/cdc/events?replay_id=N``),
+  cursor = the last replay id. Real Salesforce delivers change events over the Pub/Sub API
+  (gRPC) or CometD, which this connector does not speak yet; ``cdc`` is the emulator's stand-in
+  for that subscription, with the same events and replay semantics.
+- ``soql``: works against real Salesforce and the emulator alike. It polls won opportunities by
+  ``SystemModstamp`` and hands each one on as a synthetic change-event-shaped delivery, so the
+  same normalizer maps it. Accounts are not polled this way.
+
+Webhooks: the emulator pushes change events to HTTP subscribers unsigned, and Salesforce has no
+signed CDC webhook, so :meth:`SalesforceConnector.webhook_verifier` returns None (``POST
+/hooks/<connection>`` answers 404) and intake relies on polling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from syncwright.connectors._base import (
+    Action,
+    ConcurrencyLimiter,
+    Connector,
+    Delivery,
+    PollBatch,
+    PolledEvent,
+    RateLimiter,
+    WebhookIdentity,
+    WebhookVerifier,
+    register_connector,
+)
+from syncwright.connectors.salesforce.client import (
+    DEFAULT_API_VERSION,
+    DEFAULT_CLIENT_NAME,
+    DEFAULT_DESCRIBE_TTL_SECONDS,
+    DEFAULT_LOGIN_URL,
+    SalesforceClient,
+    SalesforceCredentials,
+)
+from syncwright.connectors.salesforce.inbound import (
+    DEFAULT_LEGAL_ENTITY_FIELD,
+    DEFAULT_WON_STAGES,
+    MAPPED_ENTITIES,
+    InboundOptions,
+    SalesforceReader,
+    change_header,
+    normalize,
+)
+from syncwright.connectors.salesforce.outbound import (
+    BILLING_FIELDS,
+    SUBSCRIPTION_STATUS_VALUES,
+    probe_account_billing,
+    read_account,
+    read_deal,
+    update_account_billing,
+)
+from syncwright.errors import ConfigError
+
+__all__ = ["STREAMS", "SalesforceConnector"]
+
+log = logging.getLogger(__name__)
+
+STREAMS = ("cdc", "soql")
+REPLAY_ALL = -2  # Salesforce replay semantics: -2 = every retained event, -1 = only new ones
+REPLAY_NEW = -1
+DEFAULT_PAGE_SIZE = 500
+DEFAULT_POLL_LOOKBACK_SECONDS = 86_400
+# SystemModstamp is taken when a transaction starts, so a long transaction can commit a stamp
+# older than rows another poll already saw; re-reading a short window catches it (the inbox
+# drops what it already holds).
+DEFAULT_SOQL_OVERLAP_SECONDS = 60
+# Salesforce limits concurrent long-running requests (25 per org) and counts requests per day;
+# it has no per-second limit.
+# https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm
+DEFAULT_CONCURRENCY = 25
+
+_CLIENT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_SF_DATETIME = "%Y-%m-%dT%H:%M:%S.%f%z"
+
+
+@register_connector
+class SalesforceConnector(Connector):
+    vendor = "salesforce"
+    poll_streams = ("cdc",)
+    actions = {
+        "read_account": Action(read_account),
+        "read_deal": Action(read_deal),
+        "update_account_billing": Action(update_account_billing, probe=probe_account_billing),
+    }
+
+    def __init__(self, name: str, settings: Any) -> None:
+        super().__init__(name, settings)
+        self._client: SalesforceClient | None = None
+        self._reader: SalesforceReader | None = None
+        options: Mapping[str, Any] = settings.options
+        self.inbound_options = InboundOptions(
+            client_name=self._opt_str("client_name") or DEFAULT_CLIENT_NAME,
+            default_currency=_upper(self._opt_str("default_currency")),
+            default_subsidiary=self._opt_str("default_subsidiary"),
+            legal_entity_field=self._opt_api_name("legal_entity_field")
+            or DEFAULT_LEGAL_ENTITY_FIELD,
+            won_stages=tuple(self._opt_list("won_stages") or DEFAULT_WON_STAGES),
+        )
+        if not _CLIENT_NAME.match(self.inbound_options.client_name):
+            raise self._bad("client_name", "letters, digits, '_', '.', '-' (1-64)")
+        streams = tuple(self._opt_list("poll_streams") or self.poll_streams)
+        unknown = [s for s in streams if s not in STREAMS]
+        if unknown:
+            raise self._bad("poll_streams", f"streams are {', '.join(STREAMS)}; got {unknown}")
+        if streams != type(self).poll_streams:
+            # poll_streams is what the vendor *can* poll; a connection may choose which of them
+            # it runs (``soql`` against real Salesforce), so the instance shadows the class value.
+            vars(self)["poll_streams"] = streams
+        self.billing_fields: dict[str, str] = {
+            **BILLING_FIELDS,
+            **self._opt_names("billing_fields", allowed=BILLING_FIELDS),
+        }
+        self.subscription_status_values: dict[str, str] = {
+            **SUBSCRIPTION_STATUS_VALUES,
+            **self._opt_map("subscription_status_values"),
+        }
+        self._page_size = self._opt_int("poll_page_size", DEFAULT_PAGE_SIZE, low=1, high=10_000)
+        self._cdc_start = self._opt_int("cdc_start_replay_id", REPLAY_ALL, low=REPLAY_ALL)
+        self._lookback = self._opt_int("poll_lookback_seconds", DEFAULT_POLL_LOOKBACK_SECONDS)
+        self._overlap = self._opt_int("soql_overlap_seconds", DEFAULT_SOQL_OVERLAP_SECONDS, low=0)
+        self._describe_ttl = self._opt_int(
+            "describe_cache_seconds", int(DEFAULT_DESCRIBE_TTL_SECONDS), low=0
+        )
+        if options.get("api_version") is not None and not re.match(
+            r"^\d+\.\d$", str(options["api_version"])
+        ):
+            raise self._bad("api_version", "a version like 59.0")
+
+    # -- inbound: webhooks --------------------------------------------------------------------
+
+    def webhook_verifier(self) -> WebhookVerifier | None:
+        # The emulator pushes CDC to HTTP subscribers without any signature, and Salesforce
+        # itself offers no signed CDC webhook (Pub/Sub API / CometD are pull subscriptions), so
+        # there is nothing to verify a push with: webhooks are refused, polling is the intake.
+        return None
+
+    def identify(self, payload: Any, body: bytes) -> WebhookIdentity:
+        """A CDC event's id is its replay id; its type ``<entity>.<changeType>``."""
+        parts = change_header(payload)
+        event = payload.get("event") if isinstance(payload, dict) else None
+        replay = event.get("replayId") if isinstance(event, dict) else None
+        if parts is None or not isinstance(replay, int) or isinstance(replay, bool):
+            return super().identify(payload, body)
+        header = parts[1]
+        return WebhookIdentity(str(replay), _event_type(header))
+
+    def normalize(self, delivery: Delivery) -> list[Any]:
+        return normalize(delivery, self.services.xref, self.reader)
+
+    # -- inbound: polling ---------------------------------------------------------------------
+
+    def poll(self, stream: str, cursor: str | None) -> PollBatch:
+        if stream == "cdc":
+            return self._poll_cdc(cursor)
+        if stream == "soql":
+            return self._poll_soql(cursor)
+        raise ConfigError(
+            f"connection {self.name!r} (salesforce) has no poll stream {stream!r}",
+            code="salesforce.unknown_stream",
+            problems=[f"salesforce streams: {', '.join(STREAMS)}"],
+        )
+
+    def _poll_cdc(self, cursor: str | None) -> PollBatch:
+        """Change events after the replay id ``cursor``, oldest first (the emulator's replay
+        endpoint). Without a cursor, ``options.cdc_start_replay_id`` (-2: every retained event,
+        -1: only new ones). Events of objects the mapping ignores move the cursor but are not
+        stored."""
+        if cursor is None:
+            start = self._cdc_start
+        else:
+            try:
+                start = int(cursor)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"connection {self.name!r}: cdc cursor {cursor!r} is not a replay id",
+                    code="salesforce.bad_cursor",
+                    problems=[f"sw_cursors {self.name}/cdc: reset it to a replay id or delete it"],
+                ) from exc
+        page = self.client.cdc_events(start, limit=self._page_size)
+        events = [e for e in page.get("events") or [] if isinstance(e, dict)]
+        polled: list[PolledEvent] = []
+        last: int | None = None
+        for event in events:
+            replay = (event.get("event") or {}).get("replayId")
+            parts = change_header(event)
+            if not isinstance(replay, int) or parts is None:
+                continue
+            last = replay
+            if parts[1].get("entityName") in MAPPED_ENTITIES:
+                polled.append(PolledEvent(str(replay), _event_type(parts[1]), json.dumps(event)))
+        new_cursor: str | None = str(last) if last is not None else None
+        if new_cursor is None and cursor is None and start == REPLAY_NEW:
+            # "Only new events": remember where "now" was, or the next poll skips again.
+            latest = page.get("latestReplayId")
+            new_cursor = str(latest) if isinstance(latest, int) else None
+        return PollBatch(polled, new_cursor, has_more=len(events) >= self._page_size)
+
+    def _poll_soql(self, cursor: str | None) -> PollBatch:
+        """Won opportunities modified at or after the cursor (a ``SystemModstamp``).
+
+        Salesforce keeps ``SystemModstamp`` to the second, so several rows share one: the query
+        uses ``>=`` and reaches back ``soql_overlap_seconds``; rows at or before the cursor are
+        handed out again (the inbox drops them: the vendor event id is per opportunity) but do
+        not count towards the page, and a page never ends inside one second, so the cursor
+        always moves past what was read.
+        https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_dateformats.htm
+        """
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        watermark = _parse_stamp(cursor) if cursor else now - dt.timedelta(seconds=self._lookback)
+        if watermark is None:
+            raise ConfigError(
+                f"connection {self.name!r}: soql cursor {cursor!r} is not a date-time",
+                code="salesforce.bad_cursor",
+                problems=[f"sw_cursors {self.name}/soql: reset it or delete it"],
+            )
+        since = watermark - dt.timedelta(seconds=self._overlap if cursor else 0)
+        # Only our own formatted date-time goes into the query text.
+        soql = (
+            "SELECT Id, StageName, IsWon, SystemModstamp FROM Opportunity "  # noqa: S608
+            f"WHERE IsWon = true AND SystemModstamp >= {since.strftime('%Y-%m-%dT%H:%M:%SZ')} "
+            "ORDER BY SystemModstamp ASC, Id ASC"
+        )
+        polled: list[PolledEvent] = []
+        counted = 0
+        last_stamp: dt.datetime | None = None
+        last_text: str | None = None
+        has_more = False
+        for row in self.client.query(soql):
+            stamp = _parse_stamp(str(row.get("SystemModstamp") or ""))
+            if stamp is None or not row.get("Id"):
+                continue
+            if counted >= self._page_size and stamp != last_stamp:
+                has_more = True
+                break
+            polled.append(_synthetic_won(row, stamp))
+            if cursor is None or stamp > watermark:
+                counted += 1
+            last_stamp, last_text = stamp, str(row["SystemModstamp"])
+        moved = last_stamp is not None and (cursor is None or last_stamp > watermark)
+        new_cursor = last_text if moved else None
+        return PollBatch(polled, new_cursor, has_more=has_more)
+
+    # -- client and options -------------------------------------------------------------------
+
+    @property
+    def client(self) -> SalesforceClient:
+        if self._client is None:
+            creds = self.settings.credentials
+            missing = [k for k in ("client_id", "client_secret") if not _secret(creds, k)]
+            username, password = _secret(creds, "username"), _secret(creds, "password")
+            if bool(username) != bool(password):
+                missing.append("password" if username else "username")
+            if missing:
+                raise ConfigError(
+                    f"connection {self.name!r} (salesforce) lacks credentials: "
+                    + ", ".join(missing),
+                    code="salesforce.no_credentials",
+                    problems=[
+                        f"connections.{self.name}.credentials.{key}: set it to "
+                        "${ENV_VAR} or file:/path"
+                        for key in missing
+                    ],
+                )
+            limits = self.settings.limits
+            self._client = SalesforceClient(
+                str(self.settings.base_url or DEFAULT_LOGIN_URL),
+                SalesforceCredentials(
+                    client_id=_secret(creds, "client_id") or "",
+                    client_secret=_secret(creds, "client_secret") or "",
+                    username=username,
+                    password=password,
+                    security_token=_secret(creds, "security_token") or "",
+                ),
+                api_version=str(self.settings.options.get("api_version") or DEFAULT_API_VERSION),
+                client_name=self.inbound_options.client_name,
+                timeout=limits.timeout_seconds,
+                ca_file=self._opt_str("ca_file"),
+                limiter=ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY),
+                rate=RateLimiter(limits.requests_per_second),
+                describe_ttl_seconds=float(self._describe_ttl),
+            )
+        return self._client
+
+    @property
+    def reader(self) -> SalesforceReader:
+        if self._reader is None:
+            self._reader = SalesforceReader(self.client, self.inbound_options)
+        return self._reader
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+            self._reader = None
+
+    def _bad(self, key: str, wanted: str) -> ConfigError:
+        value = self.settings.options.get(key)
+        return ConfigError(
+            f"connection {self.name!r}: options.{key} must be {wanted}",
+            code="salesforce.bad_option",
+            problems=[f"connections.{self.name}.options.{key}: {wanted}; got {value!r}"],
+        )
+
+    def _opt_str(self, key: str) -> str | None:
+        value = self.settings.options.get(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise self._bad(key, "a string")
+        return value
+
+    def _opt_api_name(self, key: str) -> str | None:
+        value = self._opt_str(key)
+        if value is not None and not _API_NAME.match(value):
+            raise self._bad(key, "a Salesforce field API name such as Legal_Entity__c")
+        return value
+
+    def _opt_list(self, key: str) -> list[str] | None:
+        value = self.settings.options.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise self._bad(key, "a non-empty list of strings")
+        return value
+
+    def _opt_map(self, key: str) -> dict[str, str]:
+        value = self.settings.options.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise self._bad(key, "a mapping of strings to strings")
+        return dict(value)
+
+    def _opt_names(self, key: str, *, allowed: Mapping[str, str]) -> dict[str, str]:
+        found = self._opt_map(key)
+        for name, api_name in found.items():
+            if name not in allowed:
+                raise self._bad(key, f"keys among {', '.join(sorted(allowed))}")
+            if not _API_NAME.match(api_name):
+                raise self._bad(key, "Salesforce field API names as values")
+        return found
+
+    def _opt_int(self, key: str, default: int, *, low: int = 1, high: int | None = None) -> int:
+        value = self.settings.options.get(key, default)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < low
+            or (high is not None and value > high)
+        ):
+            bounds = f"an integer >= {low}" + (f" and <= {high}" if high is not None else "")
+            raise self._bad(key, bounds)
+        return value
+
+
+def _secret(credentials: Mapping[str, Any], key: str) -> str | None:
+    value = credentials.get(key)
+    if value is None:
+        return None
+    text = str(value.reveal())
+    return text if text.strip() else None
+
+
+def _upper(value: str | None) -> str | None:
+    return value.upper() if value else None
+
+
+def _event_type(header: Mapping[str, Any]) -> str:
+    return f"{header.get('entityName') or 'unknown'}.{header.get('changeType') or 'unknown'}"
+
+
+def _parse_stamp(text: str) -> dt.datetime | None:
+    """A Salesforce date-time (``2026-01-31T09:30:00.000+0000``) as an aware datetime."""
+    try:
+        return dt.datetime.strptime(text, _SF_DATETIME).astimezone(dt.UTC)
+    except ValueError:
+        return None
+
+
+def _synthetic_won(row: Mapping[str, Any], stamp: dt.datetime) -> PolledEvent:
+    """A won opportunity found by SOQL, shaped like the CDC UPDATE that won it, so the one
+    normalizer maps both. Its id is per opportunity: a deal is handed on once however often
+    the stream re-reads it (re-opening and winning again is not seen by this stream)."""
+    opp_id = str(row["Id"])
+    body = {
+        "schema": "syncwright/soql",
+        "payload": {
+            "ChangeEventHeader": {
+                "entityName": "Opportunity",
+                "recordIds": [opp_id],
+                "changeType": "UPDATE",
+                "changeOrigin": "syncwright/soql-poll",
+                "changedFields": ["StageName"],
+                "commitTimestamp": int(stamp.timestamp() * 1000),
+            },
+            "StageName": row.get("StageName"),
+            "IsWon": True,
+        },
+        "event": {"replayId": None},
+    }
+    return PolledEvent(
+        f"soql:Opportunity:{opp_id}:closed_won", "Opportunity.UPDATE", json.dumps(body)
+    )

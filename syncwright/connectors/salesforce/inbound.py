@@ -1,0 +1,644 @@
+"""Salesforce Change Data Capture events -> canonical change events (a message translator).
+
+A delivery is one CDC change event in Salesforce's shape
+(https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_message_structure.htm)::
+
+    {"schema": "...", "payload": {"ChangeEventHeader": {"entityName", "recordIds",
+     "changeType", "changeOrigin", "changedFields", "commitTimestamp", ...}, ...fields},
+     "event": {"replayId": 42}}
+
+An UPDATE event carries only the fields that changed, so the canonical record is always read
+fresh from Salesforce through the client (a *content enricher*): the event says *that* something
+changed, the read says *what it is now*. The mapping itself (:func:`account_from_record`,
+:func:`deal_from_records`) is pure and shared with the outbound read actions.
+
+Two guards keep syncwright from syncing its own writes back (no loops):
+
+1. **Echo suppression.** Our client sends ``Sforce-Call-Options: client=<client name>`` with every
+   request and Salesforce copies it into the event's ``changeOrigin``
+   (``com/salesforce/api/rest/59.0;client=syncwright``). An event whose origin names our client is
+   our own write coming back: it normalizes to ``[]``.
+2. **Ownership.** An Account UPDATE starts a sync only when a field the CRM owns changed (name,
+   billing address, website, parent, currency, legal entity). The fields syncwright writes into
+   Salesforce (``ERP_Id__c``, ``Subscription_Status__c``, ``ACV__c``, invoice fields) are owned
+   by the billing and ERP side, so a change of only those starts nothing, even when the header
+   is missing (a change made through another tool, a data loader, a flow).
+
+Event ids are deterministic (``<connection>:<replay id>:<n>``; for deliveries synthesized by the
+``soql`` poll stream, the vendor event id stands in for the replay id): normalizing one delivery
+again yields the same events. Every event carries ``entitykey = "account:<global id>"``, so one
+customer's events apply in order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import ValidationError
+
+from syncwright.connectors._base import Delivery
+from syncwright.connectors.salesforce.client import valid_id
+from syncwright.errors import BusinessRuleError
+from syncwright.model import Account, CanonicalModel, Deal, DealStage, Money
+from syncwright.model.event_data import AccountUpsertedV1, DealClosedWonV1, EventData
+from syncwright.model.events import ChangeEvent, make_event
+from syncwright.xref import CrossReference
+
+if TYPE_CHECKING:
+    from syncwright.connectors.salesforce.client import SalesforceClient
+
+__all__ = [
+    "ACCOUNT_OWNED_FIELDS",
+    "DEFAULT_WON_STAGES",
+    "MAPPED_ENTITIES",
+    "MAPPING_VERSION",
+    "InboundOptions",
+    "SalesforceReader",
+    "account_from_record",
+    "deal_from_records",
+    "is_echo",
+    "normalize",
+]
+
+log = logging.getLogger(__name__)
+
+MAPPING_VERSION = "salesforce/1"
+DEFAULT_WON_STAGES: tuple[str, ...] = ("Closed Won",)
+DEFAULT_LEGAL_ENTITY_FIELD = "Legal_Entity__c"
+# Change events of other objects are acknowledged and ignored (the poller does not even store
+# them).
+MAPPED_ENTITIES = frozenset({"Account", "Opportunity"})
+
+# Account fields the CRM owns -> the canonical field each one feeds. Compound fields arrive in
+# ``changedFields`` as ``BillingAddress.City``; their root is what is looked up. The legal
+# entity field is added per connection (its API name is an option).
+ACCOUNT_OWNED_FIELDS: Mapping[str, str] = {
+    "Name": "name",
+    "BillingAddress": "bill_to",
+    "BillingStreet": "bill_to",
+    "BillingCity": "bill_to",
+    "BillingState": "bill_to",
+    "BillingStateCode": "bill_to",
+    "BillingPostalCode": "bill_to",
+    "BillingCountry": "bill_to",
+    "BillingCountryCode": "bill_to",
+    "Website": "website",
+    "ParentId": "parent_account_id",
+    "CurrencyIsoCode": "currency",
+}
+
+_ACCOUNT_READ_FIELDS = (
+    "Id",
+    "Name",
+    "Website",
+    "ParentId",
+    "BillingStreet",
+    "BillingCity",
+    "BillingState",
+    "BillingStateCode",
+    "BillingPostalCode",
+    "BillingCountry",
+    "BillingCountryCode",
+    "CurrencyIsoCode",
+)
+_OPPORTUNITY_READ_FIELDS = (
+    "Id",
+    "Name",
+    "AccountId",
+    "ContactId",
+    "StageName",
+    "IsWon",
+    "IsClosed",
+    "CloseDate",
+    "Amount",
+    "CurrencyIsoCode",
+)
+_LINE_READ_FIELDS = (
+    "Id",
+    "Name",
+    "Description",
+    "Product2Id",
+    "PricebookEntryId",
+    "Quantity",
+    "UnitPrice",
+    "TotalPrice",
+    "Discount",
+    "ServiceDate",
+    "CurrencyIsoCode",
+)
+
+M = TypeVar("M", bound=CanonicalModel)
+
+
+@dataclass(frozen=True)
+class InboundOptions:
+    """The connection options the mapping reads (see the README for each)."""
+
+    client_name: str = "syncwright"
+    default_currency: str | None = None
+    default_subsidiary: str | None = None
+    legal_entity_field: str = DEFAULT_LEGAL_ENTITY_FIELD
+    won_stages: tuple[str, ...] = DEFAULT_WON_STAGES
+
+    def owned_fields(self) -> dict[str, str]:
+        return {**ACCOUNT_OWNED_FIELDS, self.legal_entity_field: "subsidiary"}
+
+
+# -- reading Salesforce (the content enricher) -----------------------------------------------
+
+
+@dataclass
+class SalesforceReader:
+    """Reads the current Account or Opportunity (with its line items) through the client,
+    asking only for fields the org has (describe), so an org without multi-currency or state
+    and country picklists works as well."""
+
+    client: SalesforceClient
+    options: InboundOptions = field(default_factory=InboundOptions)
+
+    def _fields(self, sobject: str, wanted: Iterable[str]) -> list[str]:
+        known = self.client.field_names(sobject)
+        return [f for f in wanted if f in known]
+
+    def account(self, account_id: str) -> dict[str, Any]:
+        fields = self._fields("Account", (*_ACCOUNT_READ_FIELDS, self.options.legal_entity_field))
+        return self.client.get("Account", _checked_id(account_id, "Account"), fields)
+
+    def opportunity(self, opportunity_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        record = self.client.get(
+            "Opportunity",
+            _checked_id(opportunity_id, "Opportunity"),
+            self._fields("Opportunity", _OPPORTUNITY_READ_FIELDS),
+        )
+        # The id is checked above, so it is safe inside the SOQL literal.
+        # https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select.htm
+        soql = (
+            f"SELECT {', '.join(self._fields('OpportunityLineItem', _LINE_READ_FIELDS))} "  # noqa: S608
+            f"FROM OpportunityLineItem WHERE OpportunityId = '{opportunity_id}' "
+            "ORDER BY CreatedDate, Id"
+        )
+        return record, list(self.client.query(soql))
+
+
+def _checked_id(record_id: str, sobject: str) -> str:
+    if not valid_id(record_id):
+        raise BusinessRuleError(
+            f"{record_id!r} is not a Salesforce {sobject} id",
+            code="salesforce.malformed_id",
+            remediation="The change event or cross-reference names a value that is not a "
+            "Salesforce id; check the delivery (syncwright trace), then resolve this exception.",
+        )
+    return record_id
+
+
+# -- pure mapping -----------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _decimal(value: Any, where: str) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise _mapping_error(where, f"expected a number, got {value!r}")
+    try:
+        # JSON numbers arrive as floats; str() of a float is its shortest exact repr.
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise _mapping_error(where, f"expected a number, got {value!r}") from exc
+
+
+def _money(value: Any, currency: str, where: str) -> Money:
+    amount = _decimal(value, where)
+    try:
+        return Money.from_decimal_string(format(amount, "f"), currency)
+    except ValueError as exc:
+        raise BusinessRuleError(
+            f"{where}: {amount} {currency} has more decimals than {currency} has minor units",
+            code="salesforce.amount_fraction",
+            remediation=f"Round the amount in Salesforce to whole {currency} minor units "
+            "(check the field's decimal places), then retry this exception.",
+        ) from exc
+
+
+def _mapping_error(where: str, problem: str) -> BusinessRuleError:
+    return BusinessRuleError(
+        f"{where}: {problem}",
+        code="salesforce.mapping_invalid",
+        remediation="Correct the record in Salesforce so that it can be mapped (the message "
+        "names the field), then retry this exception.",
+    )
+
+
+def _build(model: type[M], where: str, **values: Any) -> M:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise _mapping_error(
+            where, f"does not fit the canonical {model.__name__} ({problems})"
+        ) from exc
+
+
+def _currency(record: Mapping[str, Any], options: InboundOptions, where: str) -> str:
+    currency = _text(record.get("CurrencyIsoCode")) or options.default_currency
+    if currency is None:
+        raise BusinessRuleError(
+            f"{where} has no CurrencyIsoCode and the connection has no options.default_currency",
+            code="salesforce.currency_unknown",
+            remediation="Set options.default_currency (the org's corporate currency, e.g. USD) "
+            "on the Salesforce connection, then retry this exception.",
+        )
+    return currency.upper()
+
+
+def _country(record: Mapping[str, Any], where: str) -> str | None:
+    code = _text(record.get("BillingCountryCode"))
+    if code:
+        return code.upper()
+    country = _text(record.get("BillingCountry"))
+    if country is None:
+        return None
+    if len(country) == 2 and country.isalpha():
+        return country.upper()
+    raise BusinessRuleError(
+        f"{where} has billing country {country!r}, not an ISO 3166 code",
+        code="salesforce.country_unmapped",
+        remediation="Enter the billing country as a two-letter ISO code (e.g. DE), or enable "
+        "state and country/territory picklists in Salesforce so that BillingCountryCode is set; "
+        "then retry this exception.",
+    )
+
+
+def _bill_to(record: Mapping[str, Any], where: str) -> dict[str, Any] | None:
+    street = _text(record.get("BillingStreet"))
+    city = _text(record.get("BillingCity"))
+    country = _country(record, where)
+    if street is None and city is None:
+        return None  # no address, or only a country: nothing a document can be sent to
+    if street is None or city is None or country is None:
+        missing = [
+            name
+            for name, value in (
+                ("BillingStreet", street),
+                ("BillingCity", city),
+                ("BillingCountry", country),
+            )
+            if value is None
+        ]
+        raise BusinessRuleError(
+            f"{where} has an incomplete billing address (missing {', '.join(missing)})",
+            code="salesforce.address_incomplete",
+            remediation="Complete the account's billing address in Salesforce (street, city and "
+            "country), which sends a new change event; then resolve this exception.",
+        )
+    lines = [line.strip() for line in street.splitlines() if line.strip()]
+    return {
+        "line1": lines[0],
+        "line2": ", ".join(lines[1:]) or None,
+        "city": city,
+        "region": _text(record.get("BillingStateCode")) or _text(record.get("BillingState")),
+        "postal_code": _text(record.get("BillingPostalCode")),
+        "country": country,
+    }
+
+
+def account_from_record(
+    record: Mapping[str, Any],
+    xref: CrossReference,
+    *,
+    connection: str,
+    options: InboundOptions,
+) -> Account:
+    """The canonical account of a Salesforce Account record (as read by the client)."""
+    account_id = str(record.get("Id") or "")
+    where = f"Salesforce Account {account_id}"
+    name = _text(record.get("Name"))
+    if name is None:
+        raise _mapping_error(where, "has no Name")
+    parent = _text(record.get("ParentId"))
+    currency = _text(record.get("CurrencyIsoCode")) or options.default_currency
+    return _build(
+        Account,
+        where,
+        global_id=xref.resolve("account", connection, account_id),
+        name=name,
+        bill_to=_bill_to(record, where),
+        website=_text(record.get("Website")),
+        parent_account_id=xref.resolve("account", connection, parent) if parent else None,
+        subsidiary=_text(record.get(options.legal_entity_field)) or options.default_subsidiary,
+        currency=currency.upper() if currency else None,
+    )
+
+
+def _stage(record: Mapping[str, Any], options: InboundOptions) -> DealStage:
+    won = record.get("IsWon")
+    if won is None:
+        won = record.get("StageName") in options.won_stages
+    if won:
+        return DealStage.CLOSED_WON
+    return DealStage.CLOSED_LOST if record.get("IsClosed") else DealStage.OPEN
+
+
+def _quantity(value: Any, where: str) -> int:
+    quantity = _decimal(value, f"{where} Quantity")
+    if quantity != quantity.to_integral_value() or quantity < 1:
+        raise BusinessRuleError(
+            f"{where} has quantity {quantity}; canonical deal lines hold whole quantities >= 1",
+            code="salesforce.quantity_fractional",
+            remediation="Use a whole quantity on the opportunity product in Salesforce (express "
+            "fractions in the product's unit), then retry this exception.",
+        )
+    return int(quantity)
+
+
+def _line(
+    line: Mapping[str, Any],
+    xref: CrossReference,
+    connection: str,
+    currency: str,
+    where: str,
+) -> dict[str, Any]:
+    line_id = str(line.get("Id") or "")
+    here = f"{where} line {line_id}"
+    product = _text(line.get("Product2Id"))
+    if product is None:
+        raise _mapping_error(here, "has no Product2Id")
+    quantity = _quantity(line.get("Quantity"), here)
+    unit = _money(line.get("UnitPrice"), currency, f"{here} UnitPrice")
+    discount = line.get("Discount")
+    if discount not in (None, 0, 0.0) and line.get("TotalPrice") is not None:
+        # A discounted line: the negotiated unit amount is what the customer pays per unit.
+        total = _money(line.get("TotalPrice"), currency, f"{here} TotalPrice")
+        if total.amount_minor % quantity:
+            raise BusinessRuleError(
+                f"{here}: a {discount}% discount on {quantity} units leaves a total of {total} "
+                "that is not a whole amount per unit",
+                code="salesforce.discount_uneven",
+                remediation="Put the discount into the opportunity product's sales price instead "
+                "of the Discount field (or pick a quantity it divides evenly), then retry this "
+                "exception.",
+            )
+        unit = Money.of(total.amount_minor // quantity, currency)
+    price = _text(line.get("PricebookEntryId"))
+    service = _text(line.get("ServiceDate"))
+    return {
+        "global_id": xref.resolve("deal_line", connection, line_id),
+        "product_id": xref.resolve("product", connection, product),
+        "price_id": xref.resolve("price", connection, price) if price else None,
+        "description": _text(line.get("Description")) or _text(line.get("Name")),
+        "quantity": quantity,
+        "unit_amount": unit,
+        "service_start": date.fromisoformat(service) if service else None,
+    }
+
+
+def deal_from_records(
+    opportunity: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    xref: CrossReference,
+    *,
+    connection: str,
+    options: InboundOptions,
+) -> Deal:
+    """The canonical deal of an Opportunity and its OpportunityLineItems (as read by the
+    client). Product ids resolve through the cross-reference (entity type ``product``)."""
+    opp_id = str(opportunity.get("Id") or "")
+    where = f"Salesforce Opportunity {opp_id}"
+    account = _text(opportunity.get("AccountId"))
+    if account is None:
+        raise BusinessRuleError(
+            f"{where} has no account",
+            code="salesforce.deal_without_account",
+            remediation="Set the opportunity's Account in Salesforce (a deal is booked against "
+            "a customer), then retry this exception.",
+        )
+    currency = _currency(opportunity, options, where)
+    amount = opportunity.get("Amount")
+    close = _text(opportunity.get("CloseDate"))
+    contact = _text(opportunity.get("ContactId"))
+    return _build(
+        Deal,
+        where,
+        global_id=xref.resolve("deal", connection, opp_id),
+        account_id=xref.resolve("account", connection, account),
+        name=_text(opportunity.get("Name")) or opp_id,
+        stage=_stage(opportunity, options),
+        currency=currency,
+        amount=_money(amount, currency, f"{where} Amount") if amount is not None else None,
+        close_date=date.fromisoformat(close) if close else None,
+        primary_contact_id=xref.resolve("contact", connection, contact) if contact else None,
+        lines=[_line(line, xref, connection, currency, where) for line in lines],
+    )
+
+
+# -- normalize ---------------------------------------------------------------------------------
+
+
+def is_echo(header: Mapping[str, Any], client_name: str) -> bool:
+    """True when ``changeOrigin`` names our client (``...;client=<client_name>``)."""
+    origin = str(header.get("changeOrigin") or "")
+    for part in origin.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key.strip() == "client" and value.strip().rstrip("/") == client_name:
+            return True
+    return False
+
+
+def _invalid(delivery: Delivery, problem: str) -> BusinessRuleError:
+    return BusinessRuleError(
+        f"Salesforce delivery {delivery.vendor_event_id} on {delivery.connection}: {problem}",
+        code="salesforce.payload_invalid",
+        remediation="The delivery is not a Change Data Capture event syncwright understands; "
+        "check the sender, then resolve this exception.",
+    )
+
+
+def _roots(changed: Iterable[Any]) -> list[str]:
+    # ``BillingAddress.City`` -> ``BillingAddress``
+    return [str(name).split(".", 1)[0] for name in changed]
+
+
+@dataclass
+class _Emitter:
+    delivery: Delivery
+    event_key: str
+    time: datetime
+    events: list[ChangeEvent[Any]] = field(default_factory=list)
+
+    def emit(self, event_type: str, data: EventData, *, subject: str, account_id: str) -> None:
+        connection = self.delivery.connection
+        self.events.append(
+            make_event(
+                event_type,
+                data,
+                source=f"syncwright/{connection}",
+                correlation_id=self.delivery.correlation_id,
+                entity_key=f"account:{account_id}",
+                subject=subject,
+                # Deterministic, so re-normalizing one delivery yields the same events.
+                event_id=f"{connection}:{self.event_key}:{len(self.events)}",
+                time=self.time,
+            )
+        )
+
+
+def _missing(exc: BusinessRuleError) -> bool:
+    return exc.code in ("salesforce.not_found", "salesforce.entity_is_deleted")
+
+
+def _account_events(
+    out: _Emitter,
+    header: Mapping[str, Any],
+    record_ids: Sequence[str],
+    reader: SalesforceReader,
+    xref: CrossReference,
+) -> None:
+    options = reader.options
+    change = header.get("changeType")
+    changed_fields: tuple[str, ...] = ()
+    if change == "UPDATE":
+        owned = options.owned_fields()
+        names: list[str] = []
+        for root in _roots(header.get("changedFields") or ()):
+            canonical = owned.get(root)
+            if canonical is not None and canonical not in names:
+                names.append(canonical)
+        if not names:
+            return  # only fields others own changed (our ERP id, ACV, status): no sync
+        changed_fields = tuple(names)
+    elif change not in ("CREATE", "UNDELETE"):
+        return  # DELETE (and GAP_* events) are not mapped by salesforce/1
+    for record_id in record_ids:
+        try:
+            record = reader.account(record_id)
+        except BusinessRuleError as exc:
+            if not _missing(exc):
+                raise
+            log.info("salesforce account %s is gone since the event; skipped", record_id)
+            continue
+        account = account_from_record(
+            record, xref, connection=out.delivery.connection, options=options
+        )
+        out.emit(
+            "syncwright.account.upserted.v1",
+            AccountUpsertedV1(account=account, changed_fields=changed_fields),
+            subject=account.global_id,
+            account_id=account.global_id,
+        )
+
+
+def _won_now(
+    payload: Mapping[str, Any], header: Mapping[str, Any], options: InboundOptions
+) -> bool:
+    change = header.get("changeType")
+    if change == "UPDATE":
+        roots = set(_roots(header.get("changedFields") or ()))
+        if not roots & {"StageName", "IsWon"}:
+            return False  # won earlier; this update changed something else
+    elif change not in ("CREATE", "UNDELETE"):
+        return False
+    return payload.get("IsWon") is True or payload.get("StageName") in options.won_stages
+
+
+def _deal_events(
+    out: _Emitter,
+    payload: Mapping[str, Any],
+    header: Mapping[str, Any],
+    record_ids: Sequence[str],
+    reader: SalesforceReader,
+    xref: CrossReference,
+) -> None:
+    options = reader.options
+    if not _won_now(payload, header, options):
+        return
+    for record_id in record_ids:
+        try:
+            opportunity, lines = reader.opportunity(record_id)
+        except BusinessRuleError as exc:
+            if not _missing(exc):
+                raise
+            log.info("salesforce opportunity %s is gone since the event; skipped", record_id)
+            continue
+        deal = deal_from_records(
+            opportunity, lines, xref, connection=out.delivery.connection, options=options
+        )
+        if deal.stage is not DealStage.CLOSED_WON:
+            # Re-opened since the event: the fresh record is not a won deal any more, and a
+            # later event will carry its next close.
+            log.info("salesforce opportunity %s is no longer won; skipped", record_id)
+            continue
+        out.emit(
+            "syncwright.deal.closed_won.v1",
+            DealClosedWonV1(deal=deal),
+            subject=deal.global_id,
+            account_id=deal.account_id,
+        )
+
+
+def _event_time(header: Mapping[str, Any], delivery: Delivery) -> datetime:
+    stamp = header.get("commitTimestamp")
+    if isinstance(stamp, int) and not isinstance(stamp, bool) and stamp > 0:
+        return datetime.fromtimestamp(stamp / 1000, UTC)
+    received = delivery.received_at
+    return received if received.tzinfo else received.replace(tzinfo=UTC)
+
+
+def change_header(payload: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``(payload, ChangeEventHeader)`` of a CDC event body, or None if it is not one."""
+    if not isinstance(payload, dict):
+        return None
+    inner = payload.get("payload")
+    if not isinstance(inner, dict):
+        return None
+    header = inner.get("ChangeEventHeader")
+    if not isinstance(header, dict):
+        return None
+    return inner, header
+
+
+def normalize(
+    delivery: Delivery, xref: CrossReference, reader: SalesforceReader
+) -> list[ChangeEvent[Any]]:
+    """The canonical change events for one CDC event; ``[]`` for what salesforce/1 ignores.
+
+    Raises :class:`~syncwright.errors.BusinessRuleError` (the dispatcher parks the delivery with
+    its remediation) when the payload is malformed or the record cannot be mapped; errors of
+    the enriching reads (:class:`~syncwright.errors.TransientError`, ...) propagate as they are.
+    """
+    try:
+        body = json.loads(delivery.body)
+    except ValueError as exc:
+        raise _invalid(delivery, "the body is not JSON") from exc
+    parts = change_header(body)
+    if parts is None:
+        raise _invalid(delivery, "no payload.ChangeEventHeader")
+    payload, header = parts
+    if is_echo(header, reader.options.client_name):
+        return []  # our own write coming back (Sforce-Call-Options client name): no loop
+    entity = header.get("entityName")
+    if entity not in MAPPED_ENTITIES:
+        return []
+    record_ids = header.get("recordIds")
+    if not isinstance(record_ids, list) or not all(isinstance(r, str) for r in record_ids):
+        raise _invalid(delivery, "ChangeEventHeader.recordIds is not a list of ids")
+    event = body.get("event")
+    replay = event.get("replayId") if isinstance(event, dict) else None
+    key = str(replay) if isinstance(replay, int) and not isinstance(replay, bool) else None
+    out = _Emitter(delivery, key or delivery.vendor_event_id, _event_time(header, delivery))
+    if entity == "Account":
+        _account_events(out, header, record_ids, reader, xref)
+    else:
+        _deal_events(out, payload, header, record_ids, reader, xref)
+    return out.events

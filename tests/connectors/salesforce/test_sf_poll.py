@@ -1,0 +1,200 @@
+"""Polling both streams: ``cdc`` (the emulator's replay endpoint, cursor = replay id) and ``soql``
+(won opportunities by SystemModstamp), through the real Poller, inbox and cursor store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from simple_salesforce import Salesforce
+
+from syncwright.connectors._base import Delivery
+from syncwright.errors import ConfigError
+from syncwright.intake.cursors import CursorStore
+from syncwright.intake.poller import Poller
+from syncwright.runtime import Runtime
+from tests.connectors.salesforce._support import CONNECTION, Org, World
+from tests.connectors.salesforce.conftest import WorldFactory
+
+
+def _names(batch_events: list[Any]) -> list[str]:
+    return [json.loads(e.body)["payload"].get("Name") for e in batch_events]
+
+
+def _normalize_pending(runtime: Runtime) -> list[Any]:
+    """Normalize every pending inbox row in arrival order (as the dispatcher does)."""
+    connector = runtime.connection(CONNECTION)
+    out: list[Any] = []
+    for row in runtime.inbox.pending(10_000):
+        delivery = Delivery(
+            inbox_id=row.id,
+            connection=row.connection,
+            vendor_event_id=row.vendor_event_id,
+            event_type=row.event_type,
+            body=row.body,
+            correlation_id=row.correlation_id,
+            received_at=row.received_at,
+        )
+        out.extend(connector.normalize(delivery))
+        runtime.inbox.mark_dispatched(row.id)
+    return out
+
+
+def test_cdc_stream_pages_by_replay_id(make_world: WorldFactory, org: Org) -> None:
+    world = make_world(org, options={"poll_page_size": 2})
+    a = org.state.insert("Account", {"Name": "A"})
+    org.state.insert("Contact", {"LastName": "not mapped", "AccountId": a})
+    org.state.insert("Account", {"Name": "B"})
+    org.state.insert("Account", {"Name": "C"})
+    replay = [e["event"]["replayId"] for e in org.cdc(0)]
+
+    first = world.connector.poll("cdc", None)
+    # The contact's event moves the cursor but is not stored.
+    assert _names(first.events) == ["A"] and first.has_more
+    assert first.cursor == str(replay[1])
+    assert first.events[0].vendor_event_id == str(replay[0])
+    assert first.events[0].event_type == "Account.CREATE"
+    second = world.connector.poll("cdc", first.cursor)
+    assert _names(second.events) == ["B", "C"] and second.cursor == str(replay[3])
+    idle = world.connector.poll("cdc", second.cursor)
+    assert idle.events == [] and idle.cursor is None and not idle.has_more
+
+
+def test_cdc_stream_through_the_poller(make_world: WorldFactory, org: Org, sf: Salesforce) -> None:
+    world = make_world(org, options={"poll_page_size": 2})
+    for name in ("A", "B", "C"):
+        sf.Account.create({"Name": name})
+    poller = Poller(world.runtime)
+    report = poller.poll_once(CONNECTION, "cdc")
+    assert (report.read, report.accepted) == (3, 3)
+    cursor = CursorStore(world.runtime.db).get(CONNECTION, "cdc")
+    assert cursor == str(org.mark())
+    assert poller.poll_once(CONNECTION, "cdc").read == 0
+    sf.Account.update(org.state.rows("Account")[0]["Id"], {"Name": "A2"})
+    assert poller.poll_once(CONNECTION, "cdc").accepted == 1
+    events = _normalize_pending(world.runtime)
+    assert [e.data.account.name for e in events] == ["A2", "B", "C", "A2"]  # fresh reads
+    assert [e.data.changed_fields for e in events][-1] == ("name",)
+
+
+def test_cdc_start_at_new_events_only(make_world: WorldFactory, org: Org) -> None:
+    world = make_world(org, options={"cdc_start_replay_id": -1})
+    org.state.insert("Account", {"Name": "Old"})
+    first = world.connector.poll("cdc", None)
+    assert first.events == [] and first.cursor == str(org.mark())
+    org.state.insert("Account", {"Name": "New"})
+    assert _names(world.connector.poll("cdc", first.cursor).events) == ["New"]
+
+
+def _opp(org: Org, account: str, name: str, stage: str = "Closed Won") -> str:
+    return org.state.insert(
+        "Opportunity",
+        {"Name": name, "AccountId": account, "StageName": stage, "CloseDate": "2026-03-01"},
+    )
+
+
+def test_soql_stream_cursor_ties_and_overlap(make_world: WorldFactory, org: Org) -> None:
+    world = make_world(org, options={"poll_page_size": 1, "poll_streams": ["soql"]})
+    t0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=30)
+    org.clock.set(t0)
+    account = org.state.insert("Account", {"Name": "Acme"})
+    o1 = _opp(org, account, "one")
+    _opp(org, account, "open", stage="Prospecting")
+    org.clock.advance(1)
+    o3, o4 = _opp(org, account, "three"), _opp(org, account, "four")  # same second
+
+    first = world.connector.poll("soql", None)
+    assert [e.vendor_event_id for e in first.events] == [f"soql:Opportunity:{o1}:closed_won"]
+    assert (
+        first.has_more
+        and first.cursor is not None
+        and first.cursor.startswith(t0.strftime("%Y-%m-%dT%H:%M:%S"))
+    )
+    # A page never ends inside one second (o3 and o4 share it); o1 is re-read (the overlap)
+    # but does not count towards the page.
+    second = world.connector.poll("soql", first.cursor)
+    assert {e.vendor_event_id.split(":")[2] for e in second.events} == {o1, o3, o4}
+    assert not second.has_more and second.cursor is not None and second.cursor > first.cursor
+    third = world.connector.poll("soql", second.cursor)
+    assert third.cursor is None and not third.has_more
+
+    # The synthetic delivery normalizes like the CDC event that won the deal.
+    (event,) = world.connector.normalize(
+        Delivery(
+            1,
+            CONNECTION,
+            first.events[0].vendor_event_id,
+            "Opportunity.UPDATE",
+            first.events[0].body,
+            "cor-soql",
+            dt.datetime.now(dt.UTC),
+        )
+    )
+    assert event.type == "syncwright.deal.closed_won.v1"
+    assert event.id == f"{CONNECTION}:soql:Opportunity:{o1}:closed_won:0"
+    assert event.data.deal.global_id == world.gid("deal", o1)
+
+
+def test_both_streams_through_the_poller(
+    make_world: WorldFactory, org: Org, sf: Salesforce
+) -> None:
+    world = make_world(org, options={"poll_streams": ["cdc", "soql"]})
+    assert world.connector.poll_streams == ("cdc", "soql")
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    opp = sf.Opportunity.create(
+        {
+            "Name": "Deal",
+            "AccountId": account,
+            "StageName": "Prospecting",
+            "CloseDate": "2026-03-01",
+        }
+    )["id"]
+    poller = Poller(world.runtime)
+    reports = poller.poll_all()
+    assert reports[f"{CONNECTION}.cdc"].accepted == 2
+    assert reports[f"{CONNECTION}.soql"].accepted == 0
+    sf.Opportunity.update(opp, {"StageName": "Closed Won"})
+    reports = poller.poll_all()
+    assert reports[f"{CONNECTION}.cdc"].accepted == 1
+    assert reports[f"{CONNECTION}.soql"].accepted == 1
+    again = poller.poll_all()
+    assert again[f"{CONNECTION}.soql"].accepted == 0  # re-read in the overlap, deduped
+    cursors = CursorStore(world.runtime.db)
+    assert cursors.get(CONNECTION, "cdc") == str(org.mark())
+    assert cursors.get(CONNECTION, "soql") is not None
+    types = [e.type for e in _normalize_pending(world.runtime)]
+    # Both streams saw the close: one deal event each (run one stream per connection in
+    # production -- see the README).
+    assert types.count("syncwright.deal.closed_won.v1") == 2
+    assert types.count("syncwright.account.upserted.v1") == 1
+
+
+def test_stream_and_option_errors(make_world: WorldFactory, org: Org) -> None:
+    world = make_world(org)
+    assert world.connector.poll_streams == ("cdc",)
+    with pytest.raises(ConfigError) as err:
+        world.connector.poll("events", None)
+    assert err.value.code == "salesforce.unknown_stream"
+    with pytest.raises(ConfigError):
+        world.connector.poll("cdc", "not-a-replay-id")
+    for options in (
+        {"poll_streams": ["pubsub"]},
+        {"poll_page_size": 0},
+        {"billing_fields": {"erp_id": "bad name"}},
+        {"client_name": "has space"},
+    ):
+        with pytest.raises(ConfigError) as err:
+            make_world(org, options=options)
+        assert err.value.code == "salesforce.bad_option"
+
+
+def test_identify_and_no_webhooks(world: World, org: Org) -> None:
+    org.state.insert("Account", {"Name": "A"})
+    (event,) = org.cdc(0)
+    identity = world.connector.identify(event, json.dumps(event).encode())
+    assert identity.vendor_event_id == str(event["event"]["replayId"])
+    assert identity.event_type == "Account.CREATE"
+    assert world.connector.identify({"odd": 1}, b'{"odd": 1}').vendor_event_id.startswith("sha256:")
+    assert world.connector.webhook_verifier() is None
