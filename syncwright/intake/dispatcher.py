@@ -20,13 +20,14 @@ from pydantic import ValidationError
 
 from syncwright.connectors._base import Delivery
 from syncwright.engine import registered_workflows, workflow_id_for
-from syncwright.errors import BusinessRuleError, SyncwrightError
+from syncwright.errors import BusinessRuleError, SyncwrightError, TransientError
 from syncwright.intake.inbox import InboxRow
 
 if TYPE_CHECKING:
     from syncwright.runtime import Runtime
 
 log = logging.getLogger("syncwright.dispatch")
+MAX_TRANSIENT_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,16 @@ class Dispatcher:
         for row in rows:
             try:
                 started += self._dispatch(row)
+            except TransientError as exc:
+                # A connector's enrichment read failed for now (e.g. a CRM rate limit). Keep the
+                # row pending and stop this pass: later rows may be the same entity's, and must
+                # not overtake it. After MAX_TRANSIENT_ATTEMPTS it is parked like any poison.
+                if self._runtime.inbox.note_attempt(row.id, str(exc)) < MAX_TRANSIENT_ATTEMPTS:
+                    log.warning("inbox row %s: %s; will retry", row.id, exc.code)
+                    self._stop.wait(min(exc.retry_after or 1.0, 30.0))
+                    break
+                self._park(row, exc)
+                parked += 1
             except (SyncwrightError, ValidationError, ValueError, KeyError, TypeError) as exc:
                 self._park(row, exc)
                 parked += 1

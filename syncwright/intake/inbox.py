@@ -163,6 +163,17 @@ class Inbox:
                 .values(status="parked", last_error=error, attempts=inbox.c.attempts + 1)
             )
 
+    def note_attempt(self, inbox_id: int, error: str) -> int:
+        """Count a failed dispatch attempt that leaves the row pending; returns the count."""
+        with self._db.engine.begin() as conn:
+            conn.execute(
+                sa.update(inbox)
+                .where(inbox.c.id == inbox_id)
+                .values(attempts=inbox.c.attempts + 1, last_error=error)
+            )
+            count = conn.execute(sa.select(inbox.c.attempts).where(inbox.c.id == inbox_id))
+            return int(count.scalar_one())
+
     def requeue(self, inbox_id: int) -> None:
         """Send a parked delivery through normalize and routing again (after a fix)."""
         self._set_status(inbox_id, "pending")
