@@ -30,19 +30,19 @@ class ConnectorContract:
     # Defaults for outbound-only connectors; a connector that takes webhooks overrides them.
     @pytest.fixture
     def signed_webhook(self) -> tuple[bytes, dict[str, str]]:
-        pytest.skip("outbound-only connector")
+        pytest.skip("not offered by this connector (see its class docstring)")
 
     @pytest.fixture
     def mapped_delivery(self) -> Delivery:
-        pytest.skip("outbound-only connector")
+        pytest.skip("not offered by this connector (see its class docstring)")
 
     @pytest.fixture
     def ignored_delivery(self) -> Delivery:
-        pytest.skip("outbound-only connector")
+        pytest.skip("not offered by this connector (see its class docstring)")
 
     @pytest.fixture
     def malformed_delivery(self) -> Delivery:
-        pytest.skip("outbound-only connector")
+        pytest.skip("not offered by this connector (see its class docstring)")
 
     # -- identity and actions ------------------------------------------------------------
     def test_is_registered_under_its_vendor(self, connector: Connector) -> None:
