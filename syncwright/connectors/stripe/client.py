@@ -1,4 +1,5 @@
-"""A small Stripe API client for the reads the connector needs (content enrichment, polling).
+"""A small Stripe API client for what the connector needs: reads (content enrichment, polling)
+and the few writes of its outbound actions (customers, subscriptions).
 
 Stripe's API: ``Authorization: Bearer sk_...``, form-encoded bodies, bracket syntax for arrays
 and hashes in query strings (``expand[0]=...``, ``created[gte]=...``), and a pinned
@@ -10,6 +11,8 @@ Every failure is raised as a syncwright error whose *type* says what to do next
 
 - 429, 5xx, ``Stripe-Should-Retry: true``, timeouts and network errors -> :class:`TransientError`
   (``Retry-After`` honoured when sent);
+- a timeout or a dropped connection *after a write was sent* -> :class:`UncertainOutcomeError`
+  (the engine probes before it retries; the idempotency key makes the retry safe anyway);
 - 401 / 403 -> :class:`AuthError`;
 - 404 ``resource_missing`` and other 4xx -> :class:`BusinessRuleError` coded
   ``stripe.<error code>`` with remediation for operations.
@@ -28,12 +31,18 @@ from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
 from syncwright.connectors._base import ConcurrencyLimiter, RateLimiter
-from syncwright.errors import AuthError, BusinessRuleError, SyncwrightError, TransientError
+from syncwright.errors import (
+    AuthError,
+    BusinessRuleError,
+    SyncwrightError,
+    TransientError,
+    UncertainOutcomeError,
+)
 
 __all__ = [
     "API_VERSION",
@@ -67,6 +76,12 @@ _REMEDIATION = {
     ),
     "parameter_invalid_integer": (
         "Stripe refused a parameter syncwright sent; report this with the message."
+    ),
+    "idempotency_error": (
+        "Stripe already saw this step's idempotency key with other parameters (within 24 "
+        "hours). Check in the Stripe dashboard whether the object was created; if it was, link "
+        "it (metadata.syncwright_id) and retry, otherwise retry after 24 hours or resolve this "
+        "exception."
     ),
 }
 _DEFAULT_REMEDIATION = (
@@ -229,14 +244,22 @@ class StripeClient:
     # -- reads ----------------------------------------------------------------------------
 
     # https://docs.stripe.com/api/customers/retrieve
-    def get_customer(self, customer_id: str, *, expand: Sequence[str] = ()) -> dict[str, Any]:
-        return self._get(f"/v1/customers/{_segment(customer_id)}", {"expand": list(expand)})
+    def get_customer(
+        self, customer_id: str, *, expand: Sequence[str] = (), timeout: float | None = None
+    ) -> dict[str, Any]:
+        return self._get(
+            f"/v1/customers/{_segment(customer_id)}", {"expand": list(expand)}, timeout=timeout
+        )
 
     # https://docs.stripe.com/api/subscriptions/retrieve
     def get_subscription(
-        self, subscription_id: str, *, expand: Sequence[str] = ()
+        self, subscription_id: str, *, expand: Sequence[str] = (), timeout: float | None = None
     ) -> dict[str, Any]:
-        return self._get(f"/v1/subscriptions/{_segment(subscription_id)}", {"expand": list(expand)})
+        return self._get(
+            f"/v1/subscriptions/{_segment(subscription_id)}",
+            {"expand": list(expand)},
+            timeout=timeout,
+        )
 
     # https://docs.stripe.com/api/invoices/retrieve
     def get_invoice(self, invoice_id: str, *, expand: Sequence[str] = ()) -> dict[str, Any]:
@@ -278,6 +301,64 @@ class StripeClient:
         }
         return self._get("/v1/events", params)
 
+    # -- outbound: customers and subscriptions --------------------------------------------
+
+    # https://docs.stripe.com/api/customers/create
+    def create_customer(
+        self, params: Mapping[str, Any], *, idempotency_key: str, timeout: float | None = None
+    ) -> dict[str, Any]:
+        return self._post("/v1/customers", params, idempotency_key=idempotency_key, timeout=timeout)
+
+    # https://docs.stripe.com/api/customers/list -- newest first; ``email`` is an exact,
+    # case-sensitive match.
+    def list_customers(
+        self,
+        *,
+        email: str | None = None,
+        limit: int = MAX_LIST_LIMIT,
+        starting_after: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        params = {"email": email, "limit": limit, "starting_after": starting_after}
+        return self._get("/v1/customers", params, timeout=timeout)
+
+    # https://docs.stripe.com/api/prices/retrieve
+    def get_price(self, price_id: str, *, timeout: float | None = None) -> dict[str, Any]:
+        return self._get(f"/v1/prices/{_segment(price_id)}", {}, timeout=timeout)
+
+    # https://docs.stripe.com/api/subscriptions/create
+    def create_subscription(
+        self, params: Mapping[str, Any], *, idempotency_key: str, timeout: float | None = None
+    ) -> dict[str, Any]:
+        return self._post(
+            "/v1/subscriptions", params, idempotency_key=idempotency_key, timeout=timeout
+        )
+
+    # https://docs.stripe.com/api/subscriptions/list -- without ``status`` Stripe leaves out
+    # canceled subscriptions; ``all`` lists every one.
+    def list_subscriptions(
+        self,
+        *,
+        customer: str,
+        status: str = "all",
+        limit: int = MAX_LIST_LIMIT,
+        starting_after: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        params = {
+            "customer": customer,
+            "status": status,
+            "limit": limit,
+            "starting_after": starting_after,
+        }
+        return self._get("/v1/subscriptions", params, timeout=timeout)
+
+    # https://docs.stripe.com/api/subscriptions/cancel -- ends it now, without proration.
+    def cancel_subscription(
+        self, subscription_id: str, *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        return self._delete(f"/v1/subscriptions/{_segment(subscription_id)}", timeout=timeout)
+
     # -- plumbing -------------------------------------------------------------------------
 
     def _auto_page(self, path: str) -> Iterator[dict[str, Any]]:
@@ -302,45 +383,99 @@ class StripeClient:
         with self._limiter.slot():
             yield
 
-    def _get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        what = f"GET {path}"
+    def _get(
+        self, path: str, params: Mapping[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        return self._request("GET", path, params, timeout=timeout)
+
+    def _post(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        return self._request("POST", path, params, idempotency_key=idempotency_key, timeout=timeout)
+
+    def _delete(
+        self, path: str, params: Mapping[str, Any] | None = None, *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        return self._request("DELETE", path, params or {}, timeout=timeout)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """One call: GET and DELETE carry their parameters in the query string, POST in a form
+        body. Only POST takes an ``Idempotency-Key``: GET and DELETE are idempotent by
+        definition (https://docs.stripe.com/api/idempotent_requests)."""
+        what = f"{method} {path}"
+        wait = self.timeout if timeout is None else min(timeout, self.timeout)
         headers = {
             "Authorization": f"Bearer {self._api_key}",
             "Stripe-Version": API_VERSION,
             "Accept": "application/json",
         }
+        if idempotency_key is not None and method == "POST":
+            headers["Idempotency-Key"] = idempotency_key
         url = f"{self.base_url}{path}"
+        encoded = tuple(_encode(params))
         try:
             with self._slot():
-                response = self._http.get(
-                    url,
-                    params=tuple(_encode(params)),
-                    headers=headers,
-                    timeout=self.timeout,
-                )
-        except httpx.TimeoutException as exc:
-            # A read: safe to retry, nothing can have been applied.
-            raise TransientError(
-                f"Stripe {what} timed out after {self.timeout:g}s", code="stripe.timeout"
-            ) from exc
+                if method == "POST":
+                    headers["Content-Type"] = "application/x-www-form-urlencoded"
+                    response = self._http.post(
+                        url, content=urlencode(encoded), headers=headers, timeout=wait
+                    )
+                else:
+                    response = self._http.request(
+                        method, url, params=encoded, headers=headers, timeout=wait
+                    )
         except httpx.TransportError as exc:
-            raise TransientError(
-                f"Stripe unreachable for {what}: {type(exc).__name__}", code="stripe.network"
-            ) from exc
+            # DELETE (a cancellation) is idempotent: a lost answer is simply retried.
+            raise _transport_error(exc, what=what, write=method == "POST", timeout=wait) from exc
         log.debug("stripe %s -> %s", what, response.status_code)
         if response.status_code != 200:
             raise classify_response(response, what=what, api_key=self._api_key)
         try:
             body = response.json()
         except ValueError as exc:
-            raise TransientError(
-                f"Stripe {what}: the response is not JSON", code="stripe.bad_response"
-            ) from exc
+            raise self._bad_response(what, "the response is not JSON", method) from exc
         if not isinstance(body, dict):
-            raise TransientError(
-                f"Stripe {what}: the response is not a JSON object", code="stripe.bad_response"
-            )
+            raise self._bad_response(what, "the response is not a JSON object", method)
         return body
+
+    @staticmethod
+    def _bad_response(what: str, why: str, method: str) -> SyncwrightError:
+        if method == "POST":
+            # Stripe answered 200 to a write: it landed, but we cannot read what it made.
+            return UncertainOutcomeError(f"Stripe {what}: {why}", code="stripe.bad_response")
+        return TransientError(f"Stripe {what}: {why}", code="stripe.bad_response")
+
+
+def _transport_error(
+    exc: httpx.TransportError, *, what: str, write: bool, timeout: float
+) -> SyncwrightError:
+    """No HTTP response. A read is safe to repeat; a write that may have reached Stripe is an
+    uncertain outcome (connect failures never sent anything)."""
+    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if write and not never_sent:
+        return UncertainOutcomeError(
+            f"Stripe {what}: no response ({type(exc).__name__} after {timeout:g}s); the write "
+            "may have been applied",
+            code="stripe.uncertain_outcome",
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientError(f"Stripe {what} timed out after {timeout:g}s", code="stripe.timeout")
+    return TransientError(
+        f"Stripe unreachable for {what}: {type(exc).__name__}", code="stripe.network"
+    )
 
 
 def _segment(object_id: str) -> str:

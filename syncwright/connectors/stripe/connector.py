@@ -3,7 +3,8 @@
 Config (``connections.<name>`` in ``syncwright.yaml``; see this folder's README):
 ``credentials.api_key``, ``webhook.secrets`` (several during a rotation),
 ``webhook.tolerance_seconds``, ``limits``, ``options.default_subsidiary``,
-``options.poll_lookback_seconds``, ``options.poll_page_size``.
+``options.poll_lookback_seconds``, ``options.poll_page_size``, ``options.prices`` (outbound:
+canonical price/product ids or their native ids -> Stripe price ids).
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from syncwright.connectors._base import (
 )
 from syncwright.connectors.stripe.client import DEFAULT_BASE_URL, MAX_LIST_LIMIT, StripeClient
 from syncwright.connectors.stripe.inbound import MAPPED_EVENT_TYPES, normalize
-from syncwright.connectors.stripe.outbound import read_account
+from syncwright.connectors.stripe.outbound import (
+    cancel_subscription,
+    create_customer,
+    create_subscription,
+    probe_customer,
+    probe_subscription,
+    read_account,
+)
 from syncwright.connectors.stripe.signature import (
     DEFAULT_TOLERANCE_SECONDS,
     SIGNATURE_HEADER,
@@ -85,11 +93,19 @@ class StripeConnector(Connector):
     event_id_field = "id"
     event_type_field = "type"
     poll_streams = ("events",)
-    actions = {"read_account": Action(read_account)}
+    actions = {
+        "read_account": Action(read_account),
+        "create_customer": Action(create_customer, probe=probe_customer),
+        "create_subscription": Action(
+            create_subscription, probe=probe_subscription, compensate=cancel_subscription
+        ),
+    }
 
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         self._client: StripeClient | None = None
+        # Malformed options stop the process at start-up, with every problem named.
+        self.price_map: Mapping[str, str] = _price_map(name, settings.options.get("prices"))
 
     # -- inbound: webhooks --------------------------------------------------------------------
 
@@ -246,6 +262,32 @@ class StripeConnector(Connector):
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _price_map(connection: str, value: Any) -> Mapping[str, str]:
+    """``options.prices``: canonical price/product ids (or their native ids in any system) ->
+    Stripe price ids, all non-empty strings."""
+    if value is None:
+        return {}
+    where = f"connections.{connection}.options.prices"
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"connection {connection!r}: options.prices must be a mapping",
+            code="stripe.bad_option",
+            problems=[f"{where}: expected key: price_... pairs, got {type(value).__name__}"],
+        )
+    problems = [
+        f"{where}.{key}: expected a Stripe price id (price_...), got {price!r}"
+        for key, price in value.items()
+        if not isinstance(price, str) or not price.strip() or not str(key).strip()
+    ]
+    if problems:
+        raise ConfigError(
+            f"connection {connection!r}: options.prices has invalid entries",
+            code="stripe.bad_option",
+            problems=problems,
+        )
+    return {str(key): str(price).strip() for key, price in value.items()}
 
 
 def _polled(event: Mapping[str, Any]) -> PolledEvent:

@@ -6,6 +6,12 @@ touched is the cross-reference store, which turns Stripe ids into global ids (mi
 first sight). No HTTP: where an event lacks data (an invoice with more than ten lines), the
 connector enriches the payload before it calls :func:`normalize` (content enricher).
 
+Match-and-link: a Stripe object that syncwright created itself (``outbound.py``) carries our
+global id in ``metadata.syncwright_id``; the mapper links the Stripe id to that global id before
+resolving it (:meth:`_Mapper.claim`), so events about it resolve to *our* id -- no second global
+id, no duplicate downstream record -- even when the webhook arrives before the create step has
+linked it.
+
 Every event derived from one Stripe customer carries ``entitykey = "account:<global id>"`` so
 the runtime applies a customer's events in order (one queue partition) and different customers
 in parallel. Event ids are deterministic (``<connection>:<stripe event id>:<n>``): normalizing
@@ -64,9 +70,18 @@ from syncwright.model.events import ChangeEvent, make_event
 from syncwright.model.money import CURRENCY_EXPONENTS
 from syncwright.xref import CrossReference
 
-__all__ = ["MAPPED_EVENT_TYPES", "MAPPING_VERSION", "normalize"]
+__all__ = [
+    "MAPPED_EVENT_TYPES",
+    "MAPPING_VERSION",
+    "SYNCWRIGHT_ID_KEY",
+    "normalize",
+    "stripe_frequency",
+    "stripe_money",
+]
 
 MAPPING_VERSION = "stripe/1"
+#: The metadata key under which objects syncwright creates in Stripe carry their global id.
+SYNCWRIGHT_ID_KEY = "syncwright_id"
 
 M = TypeVar("M", bound=CanonicalModel)
 S = TypeVar("S", bound=sp.StripeObject)
@@ -268,7 +283,20 @@ class _Mapper:
     def gid(self, entity_type: str, native_id: str) -> str:
         return self.xref.resolve(entity_type, self.delivery.connection, native_id)
 
+    def claim(self, entity_type: str, native_id: str, metadata: Mapping[str, Any] | None) -> None:
+        """Match-and-link: an object syncwright created names its global id in
+        ``metadata.syncwright_id``; link it before :meth:`gid` could mint another one. A
+        native id already linked keeps its link (links are never rewritten)."""
+        own = (metadata or {}).get(SYNCWRIGHT_ID_KEY)
+        if not isinstance(own, str) or not own.strip():
+            return
+        connection = self.delivery.connection
+        if self.xref.global_id_for(entity_type, connection, native_id) is None:
+            self.xref.link(entity_type, own.strip(), connection, native_id)
+
     def account_id(self, customer: object) -> str:
+        if isinstance(customer, sp.Customer):  # expanded: its metadata is at hand
+            self.claim("account", customer.id, customer.metadata)
         return self.gid("account", _ref(customer, "the customer"))
 
     def emit(self, event_type: str, data: EventData, *, subject: str, account_id: str) -> None:
@@ -403,6 +431,7 @@ def _account(m: _Mapper, customer: sp.Customer) -> Account:
             remediation=f"Give {where} a name in Stripe (Stripe then sends customer.updated, "
             "which syncs it), then resolve this exception.",
         )
+    m.claim("account", customer.id, customer.metadata)
     return _build(
         Account,
         where,
@@ -474,6 +503,9 @@ def _subscription(m: _Mapper, sub: sp.Subscription) -> Subscription:
             remediation="Stripe sent the subscription without its full item list; resend the "
             "event from the Stripe dashboard, or resolve this exception.",
         )
+    m.claim("subscription", sub.id, sub.metadata)
+    for item in items:
+        m.claim("subscription_item", item.id, item.metadata)
     frequency = _frequency(items[0].price, where)
     status = _SUBSCRIPTION_STATUS[sub.status]
     ended = status is SubscriptionStatus.CANCELLED
@@ -566,6 +598,10 @@ def _invoice(m: _Mapper, inv: sp.Invoice) -> Invoice:
     if issued is None and status is not InvoiceStatus.DRAFT:
         issued = inv.created
     subscription = inv.subscription_id
+    details = inv.parent.subscription_details if inv.parent is not None else None
+    if subscription and details is not None:
+        # The invoice carries its subscription's metadata: it may arrive before the subscription.
+        m.claim("subscription", subscription, details.metadata)
     paid_at = inv.status_transitions.paid_at
     return _build(
         Invoice,
@@ -862,6 +898,17 @@ def _invalid(delivery: Delivery, why: str) -> BusinessRuleError:
         "the pinned one?); check the webhook endpoint's API version in Stripe, resend the event, "
         "or resolve this exception to discard it.",
     )
+
+
+def stripe_money(amount: int, currency: str, where: str) -> Money:
+    """A Stripe integer amount as canonical Money (ISK's two Stripe decimals handled)."""
+    return _money(amount, currency, where)
+
+
+def stripe_frequency(price: sp.Price, where: str) -> BillingFrequency:
+    """The canonical billing frequency of a recurring Stripe price (``BusinessRuleError`` for
+    intervals the canonical model does not hold)."""
+    return _frequency(price, where)
 
 
 def _parse(data: Mapping[str, Any], model: type[S], delivery: Delivery) -> S:

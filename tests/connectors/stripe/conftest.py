@@ -3,7 +3,9 @@ SDK pointed at it, and a real Runtime (SQLite) whose Stripe connection talks to 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import stripe
 
 from syncwright.config import load_settings
 from syncwright.connectors.stripe.connector import StripeConnector
+from syncwright.engine import StepContext
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultInjector, ServerThread
 from syncwright.sandbox.stripe import StripeState, create_app
@@ -80,3 +83,133 @@ def connector(runtime: Runtime) -> StripeConnector:
     found = runtime.connection(CONNECTION)
     assert isinstance(found, StripeConnector)
     return found
+
+
+# -- outbound actions (test_stripe_outbound_*) -----------------------------------------------
+
+StepContextFactory = Callable[..., StepContext]
+
+
+@pytest.fixture
+def step_ctx() -> StepContextFactory:
+    """Real step contexts for calling actions directly: ``step_ctx(runtime, step=..., ...)``.
+    Contexts with the same ``workflow_id`` and ``step`` share an idempotency key."""
+    counter = itertools.count(1)
+
+    def make(
+        runtime: Runtime,
+        *,
+        step: str = "stripe.step",
+        workflow_id: str | None = None,
+        timeout_seconds: float = 5.0,
+    ) -> StepContext:
+        n = next(counter)
+        return StepContext(
+            workflow_id=workflow_id or f"wf-stripe-out-{n}",
+            workflow="test.stripe_outbound",
+            step=step,
+            attempt=1,
+            correlation_id=f"cor-stripe-out-{n}",
+            entity_key=f"test:{n}",
+            timeout_seconds=timeout_seconds,
+            services=runtime,
+        )
+
+    return make
+
+
+@dataclass
+class Catalog:
+    """Stripe prices made with the official SDK, and the canonical ids mapped to them."""
+
+    pro: str  # 30.00 USD a month
+    seat: str  # 5.00 USD a month
+    yearly: str  # 300.00 USD a year
+    product: str
+
+
+@pytest.fixture
+def catalog(sdk: stripe.StripeClient) -> Catalog:
+    product = sdk.v1.products.create({"name": "Pro"})
+
+    def price(amount: int, interval: str = "month") -> str:
+        made = sdk.v1.prices.create(
+            {
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": amount,
+                "recurring": {"interval": interval},
+            }
+        )
+        return str(made.id)
+
+    return Catalog(
+        pro=price(3000), seat=price(500), yearly=price(30000, "year"), product=product.id
+    )
+
+
+@pytest.fixture
+def billing(make_runtime: RuntimeFactory, catalog: Catalog) -> Runtime:
+    return make_runtime(
+        options={
+            "default_subsidiary": "US-1",
+            "prices": {
+                "price_gid_pro": catalog.pro,  # keyed by the canonical price id
+                "CRM-SEAT": catalog.seat,  # keyed by the price's native id in another system
+                "prod_gid_annual": catalog.yearly,  # keyed by the canonical product id
+            },
+        }
+    )
+
+
+def account(gid: str = "acct_gid_1", *, email: str | None = "ap@acme.test") -> dict[str, Any]:
+    return {
+        "global_id": gid,
+        "name": "Acme Corp",
+        "billing_email": email,
+        "subsidiary": "US-1",
+        "bill_to": {
+            "line1": "1 Main St",
+            "city": "Springfield",
+            "region": "IL",
+            "postal_code": "62701",
+            "country": "US",
+        },
+    }
+
+
+def subscription(
+    gid: str = "sub_gid_1",
+    account_id: str = "acct_gid_1",
+    items: list[tuple[str, str | None, int, int]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """``items``: (price id, product id, quantity, unit amount in cents)."""
+    lines = items or [("price_gid_pro", "prod_gid_pro", 2, 3000)]
+    return {
+        "global_id": gid,
+        "account_id": account_id,
+        "plan_id": lines[0][1] or "prod_gid_pro",
+        "status": "active",
+        "currency": "USD",
+        "term_start": "2026-01-01",
+        "billing_frequency": "monthly",
+        "items": [
+            {
+                "global_id": f"{gid}_item_{n}",
+                "price_id": price,
+                "product_id": product,
+                "quantity": quantity,
+                "unit_amount": {"amount_minor": amount, "currency": "USD"},
+            }
+            for n, (price, product, quantity, amount) in enumerate(lines)
+        ],
+        **extra,
+    }
+
+
+def run(runtime: Runtime, ctx: Any, action: str, *args: Any) -> dict[str, Any]:
+    result: dict[str, Any] = (
+        runtime.connection(CONNECTION).action(action).run(ctx, CONNECTION, *args)
+    )
+    return result

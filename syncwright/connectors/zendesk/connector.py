@@ -1,0 +1,145 @@
+"""The Zendesk Support connector: entitlements out to organizations, signed webhooks in.
+
+Config (``connections.<name>`` in ``syncwright.yaml``; see this folder's README):
+``base_url`` (``https://<subdomain>.zendesk.com``, or ``options.subdomain``),
+``credentials.email`` and ``credentials.api_token``, ``webhook.secrets`` (several during a
+rotation), ``limits``, ``options.tier_field``, ``options.sla_field``, ``options.revoked_tier``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from syncwright.connectors._base import (
+    Action,
+    ConcurrencyLimiter,
+    Connector,
+    Delivery,
+    RateLimiter,
+    WebhookVerifier,
+    register_connector,
+)
+from syncwright.connectors.zendesk.client import ZendeskClient
+from syncwright.connectors.zendesk.outbound import (
+    ZendeskOptions,
+    probe_entitlement,
+    remove_entitlement,
+    upsert_entitlement,
+)
+from syncwright.connectors.zendesk.signature import ZendeskSignatureVerifier
+from syncwright.errors import ConfigError
+
+__all__ = ["ZendeskConnector"]
+
+# Zendesk's per-account limit is per minute and depends on the plan: 200 (Team) to 700
+# (Enterprise) and 2500 (High Volume add-on) -- https://developer.zendesk.com/api-reference/
+# introduction/rate-limits/. The default start rate stays under the smallest plan's (3.3/s);
+# set limits.requests_per_second for a larger plan.
+DEFAULT_REQUESTS_PER_SECOND = 3.0
+DEFAULT_CONCURRENCY = 5
+
+
+@register_connector
+class ZendeskConnector(Connector):
+    vendor = "zendesk"
+    # Zendesk's event webhooks carry ``id`` and ``type`` at the top of the envelope.
+    event_id_field = "id"
+    event_type_field = "type"
+    actions = {
+        "upsert_entitlement": Action(
+            upsert_entitlement, probe=probe_entitlement, compensate=remove_entitlement
+        ),
+    }
+
+    def __init__(self, name: str, settings: Any) -> None:
+        super().__init__(name, settings)
+        # Malformed options stop the process at start-up, with every problem named.
+        self.options = ZendeskOptions.parse(name, settings.options)
+        self._client: ZendeskClient | None = None
+        self._field_keys: frozenset[str] | None = None
+        self._lock = threading.Lock()
+
+    # -- inbound --------------------------------------------------------------------------
+
+    def webhook_verifier(self) -> WebhookVerifier | None:
+        secrets = [s.reveal() for s in self.settings.webhook.secrets if s.reveal().strip()]
+        if not secrets:
+            return None
+        return ZendeskSignatureVerifier(
+            secrets, tolerance_seconds=self.settings.webhook.tolerance_seconds
+        )
+
+    def normalize(self, delivery: Delivery) -> list[Any]:
+        """No inbound mapping yet: deliveries are kept in the inbox (replayable once one
+        exists) and produce no canonical events, like any event type a connector does not map."""
+        return []
+
+    # -- client ---------------------------------------------------------------------------
+
+    @property
+    def client(self) -> ZendeskClient:
+        with self._lock:
+            if self._client is None:
+                self._client = self._build_client()
+            return self._client
+
+    def _build_client(self) -> ZendeskClient:
+        credentials = self.settings.credentials
+        problems = [
+            f"connections.{self.name}.credentials.{key}: set it to ${{ZENDESK_"
+            f"{key.upper()}}} or file:/path/to/{key}"
+            for key in ("email", "api_token")
+            if credentials.get(key) is None or not credentials[key].reveal().strip()
+        ]
+        base_url = self._base_url()
+        if base_url is None:
+            problems.append(
+                f"connections.{self.name}.base_url: set it to https://<subdomain>.zendesk.com "
+                "(or set options.subdomain)"
+            )
+        if problems:
+            raise ConfigError(
+                f"connection {self.name!r} (zendesk) is not fully configured",
+                code="zendesk.not_configured",
+                problems=problems,
+            )
+        assert base_url is not None
+        limits = self.settings.limits
+        return ZendeskClient(
+            base_url,
+            credentials["email"].reveal().strip(),
+            credentials["api_token"].reveal(),
+            timeout=limits.timeout_seconds,
+            limiter=ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY),
+            rate=RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND),
+        )
+
+    def _base_url(self) -> str | None:
+        if self.settings.base_url:
+            return str(self.settings.base_url)
+        subdomain = self.settings.options.get("subdomain")
+        if isinstance(subdomain, str) and subdomain.strip():
+            return f"https://{subdomain.strip()}.zendesk.com"
+        return None
+
+    def missing_organization_fields(
+        self, keys: Iterable[str], *, timeout: float | None = None
+    ) -> list[str]:
+        """Which of ``keys`` name no organization field in Zendesk. The field list is read
+        once per process and again whenever a key is missing from it (it may have been
+        created since)."""
+        wanted = list(keys)
+        known = self._field_keys
+        if known is None or any(k not in known for k in wanted):
+            fields = self.client.list_organization_fields(timeout=timeout)
+            known = frozenset(str(f.get("key")) for f in fields if f.get("key"))
+            self._field_keys = known
+        return [k for k in wanted if k not in known]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

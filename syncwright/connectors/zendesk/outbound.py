@@ -1,0 +1,289 @@
+"""Actions on Zendesk Support, as engine steps: ``(StepContext, connection, *args) -> JSON``.
+
+An entitlement lands on the customer's Zendesk *organization*, addressed by ``external_id`` =
+the account's global id, as two custom organization fields (the tier and the SLA policy name),
+so triggers, SLA policies and views in Zendesk can key on them. The write is
+``create_or_update`` by external id: repeating it never makes a second organization.
+
+Mapping ``zendesk/1``:
+
+| canonical | Zendesk organization |
+|---|---|
+| Account.global_id | ``external_id`` |
+| Account.name | ``name`` |
+| Entitlement.tier (status ``active``) | ``organization_fields[<options.tier_field>]`` |
+| Entitlement.sla_policy.name | ``organization_fields[<options.sla_field>]`` |
+| Entitlement status ``suspended`` / ``expired`` | tier ``options.revoked_tier``, SLA cleared |
+
+Zendesk: create_or_update organization
+https://developer.zendesk.com/api-reference/ticketing/organizations/organizations/#create-or-update-organization,
+search by external id
+https://developer.zendesk.com/api-reference/ticketing/organizations/organizations/#search-organizations,
+organization fields
+https://developer.zendesk.com/api-reference/ticketing/organizations/organization_fields/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from pydantic import BaseModel, ValidationError
+
+from syncwright.engine import StepContext
+from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.ledger import request_digest
+from syncwright.model import Account, Entitlement, EntitlementStatus
+
+if TYPE_CHECKING:  # the connector imports this module to declare its actions
+    from syncwright.connectors.zendesk.connector import ZendeskConnector
+
+__all__ = [
+    "MAPPING_VERSION",
+    "ZendeskOptions",
+    "organization_body",
+    "probe_entitlement",
+    "remove_entitlement",
+    "upsert_entitlement",
+]
+
+MAPPING_VERSION = "zendesk/1"
+JSON = dict[str, Any]
+M = TypeVar("M", bound=BaseModel)
+
+ACCOUNT = "account"
+ENTITLEMENT = "entitlement"
+_RETRY = "then retry the exception"
+# Zendesk's rule for custom field keys.
+_FIELD_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class ZendeskOptions:
+    """``connections.<name>.options`` of a Zendesk connection."""
+
+    tier_field: str = "entitlement_tier"
+    sla_field: str = "sla_policy"
+    revoked_tier: str = "none"
+
+    @classmethod
+    def parse(cls, connection: str, options: Mapping[str, Any]) -> ZendeskOptions:
+        """Read and check the options; every problem at once, as a ``ConfigError``."""
+        problems: list[str] = []
+        values: dict[str, str] = {}
+        defaults = cls()
+        for key in ("tier_field", "sla_field", "revoked_tier"):
+            value = options.get(key, getattr(defaults, key))
+            where = f"connections.{connection}.options.{key}"
+            if not isinstance(value, str) or not value.strip():
+                problems.append(f"{where}: must be a non-empty string, got {value!r}")
+                continue
+            value = value.strip()
+            if key.endswith("_field") and (not _FIELD_KEY.match(value) or value.isdigit()):
+                problems.append(
+                    f"{where}: {value!r} is not a Zendesk field key (letters, digits and '_')"
+                )
+            values[key] = value
+        if not problems and values["tier_field"] == values["sla_field"]:
+            problems.append(
+                f"connections.{connection}.options: tier_field and sla_field must differ"
+            )
+        if problems:
+            raise ConfigError(
+                f"connection {connection!r} (zendesk) has invalid options",
+                code="zendesk.bad_option",
+                problems=problems,
+            )
+        return cls(**values)
+
+
+# -- plumbing --------------------------------------------------------------------------------
+
+
+def _connector(ctx: StepContext, connection: str) -> ZendeskConnector:
+    connector = ctx.services.connection(connection)
+    if getattr(connector, "vendor", None) != "zendesk":
+        raise ConfigError(
+            f"connection {connection!r} is not a Zendesk connection",
+            code="config.wrong_vendor",
+            problems=[f"connections.{connection}.vendor: must be zendesk for this step"],
+        )
+    return cast("ZendeskConnector", connector)
+
+
+def _timeout(ctx: StepContext, connector: ZendeskConnector) -> float:
+    """The tighter of the step's own timeout and the connection's request timeout."""
+    return min(float(ctx.timeout_seconds), float(connector.settings.limits.timeout_seconds))
+
+
+def _parse(model: type[M], data: Any, what: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or what}: {err['msg']}" for err in exc.errors()
+        )
+        raise BusinessRuleError(
+            f"the {what} handed to the Zendesk step is not a valid canonical {what}: {problems}",
+            code="zendesk.invalid_canonical",
+            remediation=(
+                f"The workflow sent a malformed {what}; fix the source record or the mapping "
+                f"that built it, {_RETRY}."
+            ),
+        ) from exc
+
+
+def _entities(entitlement: JSON, account: JSON) -> tuple[Entitlement, Account]:
+    parsed_entitlement = _parse(Entitlement, entitlement, "entitlement")
+    parsed_account = _parse(Account, account, "account")
+    if parsed_entitlement.account_id != parsed_account.global_id:
+        raise BusinessRuleError(
+            f"entitlement {parsed_entitlement.global_id} belongs to account "
+            f"{parsed_entitlement.account_id}, not to account {parsed_account.global_id}",
+            code="zendesk.entitlement_account_mismatch",
+            remediation=(
+                "The workflow paired an entitlement with another account; fix the workflow or "
+                "the event that started it, then retry (or resolve) the exception."
+            ),
+        )
+    return parsed_entitlement, parsed_account
+
+
+def wanted_fields(entitlement: Entitlement, options: ZendeskOptions) -> dict[str, str | None]:
+    """The organization field values an entitlement stands for."""
+    if entitlement.status is not EntitlementStatus.ACTIVE:
+        # A suspended or expired entitlement gives no support tier (and no SLA).
+        return {options.tier_field: options.revoked_tier, options.sla_field: None}
+    sla = entitlement.sla_policy.name if entitlement.sla_policy is not None else None
+    return {options.tier_field: entitlement.tier, options.sla_field: sla}
+
+
+def organization_body(
+    entitlement: Entitlement, account: Account, options: ZendeskOptions
+) -> dict[str, Any]:
+    """The ``organization`` object sent to ``create_or_update`` (mapping ``zendesk/1``)."""
+    return {
+        "external_id": account.global_id,
+        "name": account.name,
+        "organization_fields": wanted_fields(entitlement, options),
+    }
+
+
+def _require_fields(ctx: StepContext, connector: ZendeskConnector, keys: list[str]) -> None:
+    """Zendesk silently drops values of organization fields that do not exist; refuse to write
+    rather than report a tier that never landed."""
+    missing = connector.missing_organization_fields(keys, timeout=_timeout(ctx, connector))
+    if not missing:
+        return
+    names = ", ".join(repr(k) for k in missing)
+    raise BusinessRuleError(
+        f"Zendesk ({connector.name}) has no organization field {names}",
+        code="zendesk.unknown_org_field",
+        remediation=(
+            f"Create the organization field(s) {names} in Zendesk (Admin Center > People > "
+            "Configuration > Organization fields; type text, or drop-down with every tier as an "
+            f"option), or point connections.{connector.name}.options.tier_field / sla_field at "
+            f"the keys of existing fields, {_RETRY}."
+        ),
+    )
+
+
+def _same_fields(org: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    have = org.get("organization_fields")
+    if not isinstance(have, Mapping):
+        return False
+    return all(have.get(key) == value for key, value in wanted.items())
+
+
+def _result(
+    ctx: StepContext,
+    connector: ZendeskConnector,
+    entitlement: Entitlement,
+    account: Account,
+    body: Mapping[str, Any],
+    org: Mapping[str, Any],
+    *,
+    created: bool | None,
+) -> JSON:
+    native_id = str(org["id"])
+    ctx.services.xref.link(ACCOUNT, account.global_id, connector.name, native_id)
+    fields = body["organization_fields"]
+    options = connector.options
+    return {
+        "native_id": native_id,
+        "external_id": account.global_id,
+        "created": created,
+        "tier": fields[options.tier_field],
+        "sla_policy": fields[options.sla_field],
+        "ledger": {
+            "connection": connector.name,
+            "entity_type": ENTITLEMENT,
+            "global_id": entitlement.global_id,
+            "native_ids": {connector.name: native_id},
+            "request_digest": request_digest(body),
+            "mapping_version": MAPPING_VERSION,
+        },
+    }
+
+
+# -- entitlement -----------------------------------------------------------------------------
+
+
+def upsert_entitlement(ctx: StepContext, connection: str, entitlement: JSON, account: JSON) -> JSON:
+    """Entitlement -> the account's Zendesk organization (external id = account global id):
+    name, tier and SLA policy fields; created when missing, updated otherwise."""
+    connector = _connector(ctx, connection)
+    parsed, owner = _entities(entitlement, account)
+    body = organization_body(parsed, owner, connector.options)
+    _require_fields(ctx, connector, list(body["organization_fields"]))
+    org, created = connector.client.create_or_update_organization(
+        body, timeout=_timeout(ctx, connector)
+    )
+    return _result(ctx, connector, parsed, owner, body, org, created=created)
+
+
+def probe_entitlement(
+    ctx: StepContext, connection: str, entitlement: JSON, account: JSON
+) -> JSON | None:
+    """After an uncertain write: does the organization with our external id carry *this*
+    name, tier and SLA policy?"""
+    connector = _connector(ctx, connection)
+    parsed, owner = _entities(entitlement, account)
+    body = organization_body(parsed, owner, connector.options)
+    org = connector.client.find_organization_by_external_id(
+        owner.global_id, timeout=_timeout(ctx, connector)
+    )
+    if org is None or org.get("name") != body["name"]:
+        return None
+    if not _same_fields(org, body["organization_fields"]):
+        return None
+    return _result(ctx, connector, parsed, owner, body, org, created=None)
+
+
+def remove_entitlement(
+    ctx: StepContext, result: JSON, connection: str, entitlement: JSON, account: JSON
+) -> None:
+    """Compensation for :func:`upsert_entitlement`: downgrade the organization to
+    ``options.revoked_tier`` and clear its SLA policy. The organization itself stays (it holds
+    the customer's tickets and users); nothing is done when it is gone, or when its tier is no
+    longer the one this step wrote (a later change owns it now)."""
+    connector = _connector(ctx, connection)
+    options = connector.options
+    client = connector.client
+    timeout = _timeout(ctx, connector)
+    native_id = result.get("native_id")
+    if native_id is not None:
+        org = client.get_organization(str(native_id), timeout=timeout)
+    else:
+        external_id = str((account or {}).get("global_id") or result.get("external_id") or "")
+        org = client.find_organization_by_external_id(external_id, timeout=timeout)
+    if org is None:
+        return
+    fields = org.get("organization_fields")
+    current = fields.get(options.tier_field) if isinstance(fields, Mapping) else None
+    if current != result.get("tier"):
+        return
+    revoked = {options.tier_field: options.revoked_tier, options.sla_field: None}
+    client.update_organization(org["id"], {"organization_fields": revoked}, timeout=timeout)
