@@ -3,8 +3,8 @@ Zendesk's webhook signatures; it has no inbound mapping yet, so every delivery i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
