@@ -25,6 +25,7 @@ log = logging.getLogger("syncwright.runtime")
 WORKFLOW_MODULES = (
     "syncwright.workflows.account_sync",
     "syncwright.workflows.billing_to_erp",
+    "syncwright.workflows.onboarding",
 )
 
 

@@ -7,6 +7,7 @@ Stripe webhook endpoint, and the config holds only ``file:`` references to gener
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -50,7 +51,9 @@ connections:
       secrets: ["file:secrets/stripe_webhook_secret"]
     limits: {{timeout_seconds: 10, concurrency: 10, requests_per_second: 200}}
     options:
+      role: billing
       poll_interval_seconds: {poll_interval}
+      prices: {stripe_prices}
   netsuite:
     vendor: netsuite
     base_url: {netsuite_url}
@@ -66,7 +69,8 @@ connections:
       subsidiaries: {subsidiaries}
       currencies: {currencies}
       default_item: 100
-"""
+      tax_codes: {tax_codes}
+{extra}"""
 
 
 def _write_secret(path: Path, value: str) -> None:
@@ -111,6 +115,9 @@ class BillingWorld:
                 account=ACCOUNT,
                 subsidiaries="{" + ", ".join(f'"{k}": {v}' for k, v in subsidiaries.items()) + "}",
                 currencies="{" + ", ".join(f"{k}: {v}" for k, v in CURRENCIES.items()) + "}",
+                stripe_prices=json.dumps(args.get("stripe_prices", {})),
+                tax_codes=json.dumps(args.get("tax_codes", {})),
+                extra=args.get("extra_connections", ""),
             )
         )
 

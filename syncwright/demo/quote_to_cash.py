@@ -1,0 +1,363 @@
+"""Quote-to-cash over four emulators: Salesforce, NetSuite, Stripe Billing and Zendesk.
+
+Deals closed-won in the Salesforce emulator flow through syncwright's onboarding workflow; the
+comparison then checks every system for each deal: the ERP customer and sales order, the live
+Stripe subscription, the CRM account's billing fields and the Zendesk entitlement -- each
+exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from syncwright.demo.billing_world import BillingWorld, start_billing_world
+from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
+from syncwright.sandbox._tls import make_self_signed_cert
+from syncwright.sandbox.salesforce import SalesforceState
+from syncwright.sandbox.salesforce import create_app as create_salesforce
+from syncwright.sandbox.salesforce._auth import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+)
+from syncwright.sandbox.zendesk import create_app as create_zendesk
+
+ZENDESK_EMAIL = "agent@example.com"
+TIERS = ("standard", "premium", "enterprise", "none")
+# name -> (monthly unit price in cents, support tier it grants)
+CATALOG = {"Platform": (49_000, "premium"), "Seats": (2_500, "standard")}
+
+EXTRA = """\
+  salesforce:
+    vendor: salesforce
+    base_url: {sf_url}
+    credentials:
+      client_id: "file:secrets/sf_client_id"
+      client_secret: "file:secrets/sf_client_secret"
+      username: "file:secrets/sf_username"
+      password: "file:secrets/sf_password"
+    limits: {{timeout_seconds: 10}}
+    options:
+      role: crm
+      ca_file: {certfile}
+      default_currency: USD
+      default_subsidiary: Parent Company
+      poll_streams: [cdc]
+      poll_interval_seconds: 1
+  zendesk:
+    vendor: zendesk
+    base_url: {zd_url}
+    credentials:
+      email: "file:secrets/zd_email"
+      api_token: "file:secrets/zd_token"
+    limits: {{timeout_seconds: 10, requests_per_second: 100}}
+    options:
+      role: support
+      default_tier: standard
+      tiers: {tiers}
+      sla_policies: {{premium: "Premium 4h", standard: "Standard 24h"}}
+"""
+
+
+@dataclass
+class QuoteToCashWorld:
+    billing: BillingWorld
+    sf_server: ServerThread
+    sf_state: SalesforceState
+    sf_faults: FaultInjector
+    certfile: str
+    zd_server: ServerThread
+    zd_token: str
+    catalog: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def sdk(self) -> SalesRep:
+        """Salesforce's REST API as a sales rep's tool uses it (no syncwright call options)."""
+        return SalesRep(self.sf_server.url, self.sf_state.issue_token(), self.certfile)
+
+    def zendesk_orgs(self) -> list[dict[str, Any]]:
+        orgs: list[dict[str, Any]] = []
+        url: str | None = f"{self.zd_server.url}/api/v2/organizations.json?per_page=100"
+        auth = (f"{ZENDESK_EMAIL}/token", self.zd_token)
+        while url:
+            page = httpx.get(url, auth=auth, timeout=30, trust_env=False)
+            page.raise_for_status()
+            body = page.json()
+            orgs.extend(body["organizations"])
+            url = body.get("next_page")
+        return orgs
+
+    def close(self) -> None:
+        self.billing.close()
+        self.sf_server.stop()
+        self.zd_server.stop()
+
+
+class SalesRep:
+    """Someone else writing to the org: plain sObject REST calls, as any CRM user's tool makes.
+    https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/using_resources_working_with_records.htm
+    """
+
+    def __init__(self, url: str, token: str, certfile: str) -> None:
+        self._http = httpx.Client(
+            base_url=f"{url}/services/data/v59.0/sobjects",
+            headers={"Authorization": f"Bearer {token}"},
+            verify=certfile,
+            timeout=30,
+            trust_env=False,
+        )
+
+    def create(self, sobject: str, fields: dict[str, Any]) -> str:
+        response = self._http.post(f"/{sobject}", json=fields)
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+    def update(self, sobject: str, record_id: str, fields: dict[str, Any]) -> None:
+        self._http.patch(f"/{sobject}/{record_id}", json=fields).raise_for_status()
+
+    def get(self, sobject: str, record_id: str) -> dict[str, Any]:
+        response = self._http.get(f"/{sobject}/{record_id}")
+        response.raise_for_status()
+        record: dict[str, Any] = response.json()
+        return record
+
+
+def _secret(path: Path, value: str) -> None:
+    path.write_text(value)
+    path.chmod(0o600)
+
+
+def start_quote_to_cash_world(
+    workdir: Path,
+    *,
+    netsuite_faults: FaultPlan | None = None,
+    salesforce_faults: FaultPlan | None = None,
+    workers: int = 16,
+) -> QuoteToCashWorld:
+    billing = start_billing_world(
+        workdir, netsuite_faults=netsuite_faults, workers=workers, ns_timeout=2.0, poll_interval=1
+    )
+    certfile, keyfile = make_self_signed_cert(workdir / "tls")
+    sf_state = SalesforceState()
+    sf_faults = FaultInjector(salesforce_faults or FaultPlan())
+    sf_server = ServerThread(
+        create_salesforce(sf_state, faults=sf_faults), certfile=str(certfile), keyfile=str(keyfile)
+    ).start()
+    zd_token = "zd-" + Path(workdir).name + "-token-value"
+    zd_server = ServerThread(
+        create_zendesk(email=ZENDESK_EMAIL, api_token=zd_token, requests_per_minute=100_000)
+    ).start()
+    secrets_dir = workdir / "secrets"
+    for name, value in {
+        "sf_client_id": DEFAULT_CLIENT_ID,
+        "sf_client_secret": DEFAULT_CLIENT_SECRET,
+        "sf_username": DEFAULT_USERNAME,
+        "sf_password": DEFAULT_PASSWORD,
+        "zd_email": ZENDESK_EMAIL,
+        "zd_token": zd_token,
+    }.items():
+        _secret(secrets_dir / name, value)
+    world = QuoteToCashWorld(
+        billing, sf_server, sf_state, sf_faults, str(certfile), zd_server, zd_token
+    )
+    _seed_catalog(world)
+    _seed_zendesk_fields(world)
+    tiers = {entry["sf_product"]: CATALOG[name][1] for name, entry in world.catalog.items()}
+    # US SaaS subscriptions are not taxed here: NetSuite's "-Not Taxable-" code for the parent.
+    billing.settings_args["tax_codes"] = {"Parent Company": "-7"}
+    billing.settings_args["stripe_prices"] = {
+        entry["sf_product"]: entry["stripe_price"] for entry in world.catalog.values()
+    }
+    billing.settings_args["extra_connections"] = EXTRA.format(
+        sf_url=sf_server.url, certfile=certfile, zd_url=zd_server.url, tiers=json.dumps(tiers)
+    )
+    return world
+
+
+def _seed_catalog(world: QuoteToCashWorld) -> None:
+    """The same products in Salesforce (with price book entries) and Stripe (monthly prices)."""
+    sf = world.sdk()
+    stripe = world.billing.stripe.v1
+    for name, (cents, _) in CATALOG.items():
+        product = sf.create("Product2", {"Name": name, "IsActive": True})
+        entry = sf.create(
+            "PricebookEntry",
+            {
+                "Pricebook2Id": world.sf_state.standard_pricebook_id,
+                "Product2Id": product,
+                "UnitPrice": cents / 100,
+                "IsActive": True,
+            },
+        )
+        stripe_product = stripe.products.create({"name": name})
+        price = stripe.prices.create(
+            {
+                "product": stripe_product.id,
+                "unit_amount": cents,
+                "currency": "usd",
+                "recurring": {"interval": "month"},
+            }
+        )
+        world.catalog[name] = {"sf_product": product, "sf_entry": entry, "stripe_price": price.id}
+
+
+def _seed_zendesk_fields(world: QuoteToCashWorld) -> None:
+    """The organization fields an admin creates before entitlements are synced."""
+    auth = (f"{ZENDESK_EMAIL}/token", world.zd_token)
+    tier = {
+        "key": "entitlement_tier",
+        "title": "Tier",
+        "type": "dropdown",
+        "custom_field_options": [{"name": t.title(), "value": t} for t in TIERS],
+    }
+    sla = {"key": "sla_policy", "title": "SLA policy", "type": "text"}
+    for definition in (tier, sla):
+        created = httpx.post(
+            f"{world.zd_server.url}/api/v2/organization_fields.json",
+            json={"organization_field": definition},
+            auth=auth,
+            timeout=30,
+            trust_env=False,
+        )
+        created.raise_for_status()
+
+
+@dataclass
+class Deal:
+    opportunity: str
+    account: str
+    seats: int
+    country: str
+
+
+def close_deals(
+    world: QuoteToCashWorld, count: int, *, seed: int = 11, country: str = "US", start: int = 0
+) -> list[Deal]:
+    """Sales reps create accounts and opportunities, then mark them Closed Won."""
+    rng = random.Random(seed + start)
+    sf = world.sdk()
+    deals: list[Deal] = []
+    for n in range(start, start + count):
+        account = sf.create(
+            "Account",
+            {
+                "Name": f"Prospect {n:04d} Corp",
+                "BillingStreet": f"{n} Market St",
+                "BillingCity": "San Francisco",
+                "BillingState": "CA",
+                "BillingPostalCode": "94105",
+                "BillingCountry": country,
+            },
+        )
+        opportunity = sf.create(
+            "Opportunity",
+            {
+                "Name": f"Prospect {n:04d} - annual",
+                "AccountId": account,
+                "StageName": "Negotiation/Review",
+                "CloseDate": "2026-11-30",
+            },
+        )
+        seats = rng.randint(5, 40)
+        for name, quantity in (("Platform", 1), ("Seats", seats)):
+            sf.create(
+                "OpportunityLineItem",
+                {
+                    "OpportunityId": opportunity,
+                    "PricebookEntryId": world.catalog[name]["sf_entry"],
+                    "Quantity": quantity,
+                    "UnitPrice": CATALOG[name][0] / 100,
+                },
+            )
+        deals.append(Deal(opportunity, account, seats, country))
+    for deal in deals:
+        sf.update("Opportunity", deal.opportunity, {"StageName": "Closed Won"})
+    return deals
+
+
+@dataclass
+class QuoteToCashCheck:
+    deals: int
+    onboarded: int
+    problems: list[str]
+    duplicates: int
+
+
+def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
+    """Every system, for every deal: exactly what the onboarding promises, exactly once."""
+    billing = world.billing
+    assert billing.runtime is not None
+    xref = billing.runtime.xref
+    sf = world.sdk()
+    problems: list[str] = []
+    with billing.netsuite_client() as netsuite:
+        customers = list(netsuite.suiteql("SELECT id, externalid FROM customer"))
+        orders = [
+            r
+            for r in netsuite.suiteql("SELECT id, externalid, recordtype FROM transaction")
+            if r["recordtype"] == "salesorder"
+        ]
+    customer_ids = {r.get("externalid"): r["id"] for r in customers}
+    order_count: dict[str, int] = {}
+    for order in orders:
+        order_count[order.get("externalid") or ""] = (
+            order_count.get(order.get("externalid") or "", 0) + 1
+        )
+    duplicates = sum(n - 1 for n in order_count.values() if n > 1)
+    orgs = {org.get("external_id"): org for org in world.zendesk_orgs()}
+    onboarded = 0
+    for deal in deals:
+        account_id = xref.global_id_for("account", "salesforce", deal.account)
+        deal_id = xref.global_id_for("deal", "salesforce", deal.opportunity)
+        if account_id is None or deal_id is None:
+            problems.append(f"{deal.opportunity}: never reached syncwright")
+            continue
+        subscription_id = f"subs_{deal_id.split('_', 1)[-1]}"
+        before = len(problems)
+        if account_id not in customer_ids:
+            problems.append(f"{deal.opportunity}: no NetSuite customer")
+        if order_count.get(subscription_id) != 1:
+            problems.append(
+                f"{deal.opportunity}: {order_count.get(subscription_id, 0)} sales orders"
+            )
+        stripe_customer = xref.native_id_for("account", account_id, "stripe")
+        listed: list[Any] = (
+            list(
+                billing.stripe.v1.subscriptions.list(
+                    {"customer": stripe_customer, "status": "all"}
+                ).data
+            )
+            if stripe_customer
+            else []
+        )
+        subs = [
+            sub
+            for sub in listed
+            if sub.to_dict()["metadata"].get("syncwright_id") == subscription_id
+        ]
+        if len(subs) != 1 or subs[0].status != "active":
+            problems.append(f"{deal.opportunity}: Stripe subscriptions {[s.status for s in subs]}")
+        record = sf.get("Account", deal.account)
+        acv = Decimal(str(record.get("ACV__c") or 0))
+        monthly = CATALOG["Platform"][0] + deal.seats * CATALOG["Seats"][0]
+        expected_acv = Decimal(monthly) * 12 / 100
+        if record.get("Subscription_Status__c") != "Active" or acv != expected_acv:
+            problems.append(
+                f"{deal.opportunity}: CRM shows {record.get('Subscription_Status__c')} "
+                f"ACV {acv} (expected Active, {expected_acv})"
+            )
+        if str(record.get("ERP_Id__c") or "") != str(customer_ids.get(account_id, "")):
+            problems.append(f"{deal.opportunity}: CRM ERP_Id__c {record.get('ERP_Id__c')}")
+        org = orgs.get(account_id)
+        tier = (org or {}).get("organization_fields", {}).get("entitlement_tier")
+        if tier != "premium":
+            problems.append(f"{deal.opportunity}: Zendesk tier {tier!r}")
+        onboarded += 1 if len(problems) == before else 0
+    return QuoteToCashCheck(len(deals), onboarded, problems, duplicates)
