@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import random
+import ssl
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -62,6 +64,7 @@ EXTRA = """\
     options:
       role: support
       default_tier: standard
+      tier_field: {tier_field}
       tiers: {tiers}
       sla_policies: {{premium: "Premium 4h", standard: "Standard 24h"}}
 """
@@ -109,7 +112,7 @@ class SalesRep:
         self._http = httpx.Client(
             base_url=f"{url}/services/data/v59.0/sobjects",
             headers={"Authorization": f"Bearer {token}"},
-            verify=certfile,
+            verify=ssl.create_default_context(cafile=certfile),
             timeout=30,
             trust_env=False,
         )
@@ -140,6 +143,7 @@ def start_quote_to_cash_world(
     netsuite_faults: FaultPlan | None = None,
     salesforce_faults: FaultPlan | None = None,
     workers: int = 16,
+    zendesk_tier_field: str = "entitlement_tier",
 ) -> QuoteToCashWorld:
     billing = start_billing_world(
         workdir, netsuite_faults=netsuite_faults, workers=workers, ns_timeout=2.0, poll_interval=1
@@ -176,7 +180,11 @@ def start_quote_to_cash_world(
         entry["sf_product"]: entry["stripe_price"] for entry in world.catalog.values()
     }
     billing.settings_args["extra_connections"] = EXTRA.format(
-        sf_url=sf_server.url, certfile=certfile, zd_url=zd_server.url, tiers=json.dumps(tiers)
+        sf_url=sf_server.url,
+        certfile=certfile,
+        zd_url=zd_server.url,
+        tiers=json.dumps(tiers),
+        tier_field=zendesk_tier_field,
     )
     return world
 
@@ -280,6 +288,19 @@ def close_deals(
     for deal in deals:
         sf.update("Opportunity", deal.opportunity, {"StageName": "Closed Won"})
     return deals
+
+
+def wait_onboarded(world: QuoteToCashWorld, deals: list[Deal], timeout: float = 300.0) -> None:
+    """Until every deal has reached syncwright (polled from the CRM) and all work settled."""
+    billing = world.billing
+    assert billing.runtime is not None
+    xref = billing.runtime.xref
+    deadline = time.monotonic() + timeout
+    while any(xref.global_id_for("deal", "salesforce", d.opportunity) is None for d in deals):
+        if time.monotonic() > deadline:
+            raise TimeoutError("deals did not reach syncwright")
+        time.sleep(0.2)
+    billing.wait_settled(max(1.0, deadline - time.monotonic()))
 
 
 @dataclass

@@ -68,6 +68,7 @@ from syncwright.connectors.salesforce.outbound import (
     read_account,
     read_deal,
     update_account_billing,
+    withdraw_account_billing,
 )
 from syncwright.errors import ConfigError
 
@@ -101,7 +102,11 @@ class SalesforceConnector(Connector):
     actions = {
         "read_account": Action(read_account),
         "read_deal": Action(read_deal),
-        "update_account_billing": Action(update_account_billing, probe=probe_account_billing),
+        "update_account_billing": Action(
+            update_account_billing,
+            probe=probe_account_billing,
+            compensate=withdraw_account_billing,
+        ),
     }
 
     def __init__(self, name: str, settings: Any) -> None:

@@ -300,3 +300,13 @@ def probe_account_billing(
         if not all(_same(value, record.get(name)) for name, value in body.items()):
             return None
     return _billing_result(connection, account_id, native, body, skipped)
+
+
+def withdraw_account_billing(
+    ctx: StepContext, result: JSON, connection: str, account_id: str, fields: Mapping[str, Any]
+) -> None:
+    """Compensation for :func:`update_account_billing` when the onboarding it belonged to was
+    rolled back: the account shows the subscription as cancelled and no contract value."""
+    update_account_billing(
+        ctx, connection, account_id, {"subscription_status": "cancelled", "acv": None}
+    )
