@@ -117,13 +117,20 @@ class SalesRep:
             trust_env=False,
         )
 
-    def create(self, sobject: str, fields: dict[str, Any]) -> str:
-        response = self._http.post(f"/{sobject}", json=fields)
+    def _send(self, method: str, path: str, fields: dict[str, Any]) -> httpx.Response:
+        # A person's tool tries again when Salesforce has a hiccup (5xx).
+        for _ in range(5):
+            response = self._http.request(method, path, json=fields)
+            if response.status_code < 500:
+                break
         response.raise_for_status()
-        return str(response.json()["id"])
+        return response
+
+    def create(self, sobject: str, fields: dict[str, Any]) -> str:
+        return str(self._send("POST", f"/{sobject}", fields).json()["id"])
 
     def update(self, sobject: str, record_id: str, fields: dict[str, Any]) -> None:
-        self._http.patch(f"/{sobject}/{record_id}", json=fields).raise_for_status()
+        self._send("PATCH", f"/{sobject}/{record_id}", fields)
 
     def get(self, sobject: str, record_id: str) -> dict[str, Any]:
         response = self._http.get(f"/{sobject}/{record_id}")

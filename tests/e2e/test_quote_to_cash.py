@@ -120,3 +120,32 @@ def test_failure_after_downstream_writes_runs_the_compensations(tmp_path: Path) 
         assert world.sdk().get("Account", deal.account)["Subscription_Status__c"] == "Cancelled"
     finally:
         world.close()
+
+
+def test_two_hundred_deals_at_once_with_faults(tmp_path: Path) -> None:
+    from syncwright.sandbox import FaultPlan
+    from syncwright.sandbox.stripe import WebhookFaults
+
+    world = start_quote_to_cash_world(
+        tmp_path / "q2c",
+        netsuite_faults=FaultPlan(
+            error_5xx_rate=0.03, lost_response_rate=0.02, stall_seconds=3.0, seed=4
+        ),
+        salesforce_faults=FaultPlan(error_5xx_rate=0.03, seed=5, only_methods=frozenset({"PATCH"})),
+    )
+    try:
+        world.billing.stripe_state.configure_webhooks(
+            WebhookFaults(duplicate_rate=0.2, shuffle_window=4, seed=6)
+        )
+        runtime = world.billing.start_syncwright()
+        deals = close_deals(world, 200)
+        wait_onboarded(world, deals, 600)
+        check = check_deals(world, deals)
+        assert check.problems == [] and check.onboarded == 200
+        assert check.duplicates == 0
+        assert runtime.exceptions.count_open() == 0
+        stats = world.billing.netsuite.stats()
+        assert stats["breaches"] == 0
+        assert stats["faults_injected"]["error_5xx"] + stats["faults_injected"]["lost_response"] > 0
+    finally:
+        world.close()
