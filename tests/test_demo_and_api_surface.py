@@ -7,6 +7,7 @@ from pathlib import Path
 import syncwright
 from syncwright.demo import run_example_demo
 from syncwright.demo.billing_demo import run_billing_demo
+from syncwright.demo.quote_to_cash_demo import run_quote_to_cash_demo
 
 
 def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
@@ -28,6 +29,14 @@ def test_billing_demo_ends_with_netsuite_matching_stripe(tmp_path: Path) -> None
     assert result.comparison.duplicates == 0
     assert result.comparison.counts["customers"] == (12, 12)
     assert result.netsuite_breaches == 0 and result.netsuite_max_in_flight <= 5
+
+
+def test_quote_to_cash_demo_shows_one_deal_across_four_systems(tmp_path: Path) -> None:
+    result = run_quote_to_cash_demo(tmp_path / "q2c", deals=6)
+    assert result.parked == 1  # the deal billed in a country the subsidiary cannot tax
+    assert result.check.problems == [] and result.check.onboarded == 6
+    assert result.check.duplicates == 0 and result.netsuite_breaches == 0
+    assert result.systems_in_trace == ["netsuite", "salesforce", "stripe", "zendesk"]
 
 
 def test_public_api_is_curated() -> None:

@@ -12,9 +12,11 @@ import typer
 from syncwright.cli._common import JsonOption, console, emit_json
 from syncwright.demo import run_example_demo
 from syncwright.demo.billing_demo import run_billing_demo
+from syncwright.demo.quote_to_cash_demo import run_quote_to_cash_demo
 
 
 class DemoScenario(StrEnum):
+    quote_to_cash = "quote-to-cash"
     billing = "billing"
     example = "example"
 
@@ -23,13 +25,16 @@ def demo(
     scenario: Annotated[
         DemoScenario,
         typer.Option(
-            help="billing: Stripe -> NetSuite (default); example: the template connector."
+            help="quote-to-cash: Salesforce, NetSuite, Stripe and Zendesk (default); billing: "
+            "Stripe -> NetSuite; example: the template connector."
         ),
-    ] = DemoScenario.billing,
+    ] = DemoScenario.quote_to_cash,
     workdir: Annotated[
         Path, typer.Option(help="Where the demo keeps its config, secrets and SQLite file.")
     ] = Path(".syncwright/demo"),
-    customers: Annotated[int, typer.Option(min=10, max=5000)] = 30,
+    customers: Annotated[
+        int, typer.Option(min=10, max=5000, help="Customers (deals in quote-to-cash).")
+    ] = 30,
     keep_running: Annotated[
         bool, typer.Option("--keep-running", help="example scenario: keep the API up after it.")
     ] = False,
@@ -37,7 +42,10 @@ def demo(
 ) -> None:
     """Start the emulators, engine and API; drive a realistic scenario; say where to look."""
     result: Any
-    if scenario is DemoScenario.billing:
+    if scenario is DemoScenario.quote_to_cash:
+        result = run_quote_to_cash_demo(workdir, deals=min(customers, 200), console=console)
+        ok = not result.check.problems and result.netsuite_breaches == 0
+    elif scenario is DemoScenario.billing:
         result = run_billing_demo(workdir, customers=customers, console=console)
         ok = not result.comparison.problems and result.netsuite_breaches == 0
     else:

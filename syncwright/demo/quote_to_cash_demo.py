@@ -1,0 +1,140 @@
+"""``syncwright demo``: quote-to-cash over four emulators (Salesforce, NetSuite, Stripe, Zendesk).
+
+Sales reps close deals in the Salesforce emulator. syncwright polls the change events, validates
+each deal against NetSuite's master data, creates the NetSuite customer and sales order, the
+Stripe customer and subscription, then writes the subscription status, contract value and ERP id
+back to the CRM account and the support tier to Zendesk -- while NetSuite throws errors and loses
+responses and Stripe redelivers webhooks. One deal fails validation (a billing country the
+subsidiary cannot tax): it parks before any write; the rep fixes the account and the operator
+retries. Then every system is checked deal by deal.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from syncwright.demo.quote_to_cash import (
+    QuoteToCashCheck,
+    QuoteToCashWorld,
+    check_deals,
+    close_deals,
+    start_quote_to_cash_world,
+    wait_onboarded,
+)
+from syncwright.exceptions import ExceptionService
+from syncwright.sandbox import FaultPlan
+from syncwright.sandbox.stripe import WebhookFaults
+from syncwright.trace import build_trace
+
+
+@dataclass
+class QuoteToCashDemoResult:
+    config_path: Path
+    deals: int
+    parked: int
+    check: QuoteToCashCheck
+    netsuite_breaches: int
+    sample_correlation_id: str
+    systems_in_trace: list[str]
+
+
+def run_quote_to_cash_demo(
+    workdir: Path, *, deals: int = 12, console: Console | None = None
+) -> QuoteToCashDemoResult:
+    console = console or Console()
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    world = start_quote_to_cash_world(
+        workdir,
+        netsuite_faults=FaultPlan(
+            latency_ms=5, error_5xx_rate=0.03, lost_response_rate=0.02, stall_seconds=3, seed=8
+        ),
+    )
+    try:
+        return _run(world, deals, console)
+    finally:
+        world.close()
+
+
+def _run(world: QuoteToCashWorld, count: int, console: Console) -> QuoteToCashDemoResult:
+    billing = world.billing
+    billing.stripe_state.configure_webhooks(WebhookFaults(duplicate_rate=0.2, shuffle_window=4))
+    runtime = billing.start_syncwright()
+    assert billing.engine is not None
+    console.print("[bold]syncwright demo[/bold]: quote-to-cash over four emulators")
+    console.print(f"  Salesforce {world.sf_server.url}  NetSuite {billing.netsuite_server.url}")
+    console.print(f"  Stripe {billing.stripe_server.url}  Zendesk {world.zd_server.url}")
+    console.print(
+        "  faults: 3% NetSuite 5xx, 2% lost NetSuite responses, 20% duplicate and "
+        "reordered Stripe webhooks"
+    )
+
+    deals = close_deals(world, count - 1)
+    deals += close_deals(world, 1, country="BR", start=count - 1)
+    console.print(f"  sales reps closed {len(deals)} deals in Salesforce")
+    wait_onboarded(world, deals)
+    parked = runtime.exceptions.list(status="open")
+    console.print(f"\n  {len(parked)} deal(s) parked before any write:")
+    for record in parked:
+        console.print(f"    {record.id}: {record.message}\n      remediation: {record.remediation}")
+
+    console.print("\n  the rep corrects the billing country in Salesforce; the operator retries")
+    world.sdk().update("Account", deals[-1].account, {"BillingCountry": "US"})
+    service = ExceptionService(runtime.exceptions, runtime.inbox, billing.engine)
+    for record in parked:
+        service.retry(record.id)
+    wait_onboarded(world, deals)
+
+    check = check_deals(world, deals)
+    stats = billing.netsuite.stats()
+    table = Table("system", "what", "deals in step")
+    for system, what in (
+        ("NetSuite", "customer + sales order"),
+        ("Stripe", "active subscription"),
+        ("Salesforce", "status, ACV, ERP id on the account"),
+        ("Zendesk", "entitlement tier and SLA"),
+    ):
+        table.add_row(system, what, f"{check.onboarded}/{check.deals}")
+    console.print(table)
+    console.print(
+        f"  problems: {len(check.problems)}, duplicate sales orders: {check.duplicates}, "
+        f"NetSuite breaches of its concurrency limit: {stats['breaches']}, "
+        f"faults injected: {json.dumps(stats['faults_injected'])}"
+    )
+    for problem in check.problems:
+        console.print(f"    [red]{problem}[/red]")
+
+    account_id = runtime.xref.global_id_for("account", "salesforce", deals[0].account)
+    correlation = next(
+        e.correlation_id
+        for e in runtime.ledger.for_entity(f"account:{account_id}")
+        if e.workflow == "deal.onboard"
+    )
+    trace = build_trace(runtime, correlation)
+    systems = sorted(trace["systems"])
+    console.print(
+        f"\n  one deal, one correlation id ({correlation}): "
+        f"{len(trace['ledger'])} step attempts across {', '.join(systems)}"
+    )
+    console.print("\n[bold]Where to look[/bold]")
+    console.print(f"  syncwright trace {correlation} --config {billing.config_path}")
+    console.print(
+        f"  syncwright trace {deals[0].opportunity} --config {billing.config_path}"
+        "   (the customer's whole story)"
+    )
+    console.print(f"  syncwright exceptions list --config {billing.config_path}")
+    return QuoteToCashDemoResult(
+        config_path=billing.config_path,
+        deals=len(deals),
+        parked=len(parked),
+        check=check,
+        netsuite_breaches=int(stats["breaches"]),
+        sample_correlation_id=correlation,
+        systems_in_trace=systems,
+    )
