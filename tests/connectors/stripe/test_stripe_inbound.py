@@ -24,7 +24,7 @@ from tests.connectors.stripe._support import (
     poll_everything,
 )
 
-FIXTURES = Path("/work/shared/vendor/stripe/fixtures3.json")
+FIXTURES = Path(__file__).resolve().parents[4] / "shared/vendor/stripe/fixtures3.json"
 T0 = 1_767_225_600
 DAY = 86_400
 

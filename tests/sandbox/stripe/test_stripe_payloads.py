@@ -25,7 +25,7 @@ from syncwright.connectors.stripe.payloads import (
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.stripe import StripeState
 
-FIXTURES = Path("/work/shared/vendor/stripe/fixtures3.json")
+FIXTURES = Path(__file__).resolve().parents[4] / "shared/vendor/stripe/fixtures3.json"
 API_KEY = "sk_test_syncwright_emulator"
 
 
