@@ -10,10 +10,12 @@ from syncwright.connectors._base.connector import (
     WebhookIdentity,
     WebhookVerifier,
 )
+from syncwright.connectors._base.http import NEVER_SENT, VendorHttpClient, parse_retry_after
 from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 from syncwright.connectors._base.registry import connector_class, register_connector
 
 __all__ = [
+    "NEVER_SENT",
     "Action",
     "ConcurrencyLimiter",
     "Connector",
@@ -21,8 +23,10 @@ __all__ = [
     "PollBatch",
     "PolledEvent",
     "RateLimiter",
+    "VendorHttpClient",
     "WebhookIdentity",
     "WebhookVerifier",
     "connector_class",
+    "parse_retry_after",
     "register_connector",
 ]

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from syncwright.connectors._base import VendorHttpClient
 from syncwright.errors import (
     AuthError,
     BusinessRuleError,
@@ -28,17 +29,18 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-class ExampleErpClient:
+class ExampleErpClient(VendorHttpClient):
     def __init__(self, base_url: str, token: str, *, timeout: float = 10.0) -> None:
-        self._http = httpx.Client(
-            base_url=base_url, timeout=timeout, headers={"Authorization": f"Bearer {token}"}
+        super().__init__(
+            timeout=timeout, base_url=base_url, headers={"Authorization": f"Bearer {token}"}
         )
 
     def upsert_customer(
         self, external_id: str, body: dict[str, Any], *, idempotency_key: str, timeout: float
     ) -> dict[str, Any]:
         try:
-            response = self._http.put(
+            response = self._http_request(
+                "PUT",
                 f"/api/customers/{external_id}",
                 json=body,
                 headers={"Idempotency-Key": idempotency_key},
@@ -57,7 +59,7 @@ class ExampleErpClient:
 
     def get_customer(self, external_id: str, *, timeout: float) -> dict[str, Any] | None:
         try:
-            response = self._http.get(f"/api/customers/{external_id}", timeout=timeout)
+            response = self._http_request("GET", f"/api/customers/{external_id}", timeout=timeout)
         except httpx.TransportError as exc:
             raise TransientError(
                 f"ERP unreachable: {type(exc).__name__}", code="example.network"
@@ -69,7 +71,9 @@ class ExampleErpClient:
     def delete_customer(self, external_id: str, *, timeout: float) -> bool:
         """Delete (a compensation); False when it was already gone."""
         try:
-            response = self._http.delete(f"/api/customers/{external_id}", timeout=timeout)
+            response = self._http_request(
+                "DELETE", f"/api/customers/{external_id}", timeout=timeout
+            )
         except httpx.TransportError as exc:
             raise TransientError(
                 f"ERP unreachable: {type(exc).__name__}", code="example.network"
@@ -99,9 +103,6 @@ class ExampleErpClient:
                 str(error.get("code")), "Correct the record named in the message, then retry."
             ),
         )
-
-    def close(self) -> None:
-        self._http.close()
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any]:

@@ -15,13 +15,12 @@ https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1565707095
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from syncwright.connectors._base import NEVER_SENT, parse_retry_after
 from syncwright.errors import (
     AuthError,
     BusinessRuleError,
@@ -34,24 +33,6 @@ from syncwright.errors import (
 __all__ = ["classify_response", "classify_transport", "parse_retry_after", "remediation_for"]
 
 _RETRY = "then retry the exception"
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _details(response: httpx.Response) -> list[dict[str, Any]]:
@@ -227,8 +208,7 @@ def classify_transport(
             f"NetSuite {operation} {record}: base URL not usable ({kind})",
             code="netsuite.base_url",
         )
-    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    if write and not never_sent:
+    if write and not isinstance(exc, NEVER_SENT):
         return UncertainOutcomeError(
             f"NetSuite {operation} {record}: no response ({kind} after {timeout}s); the write "
             "may have been applied -- probe by external id before retrying",

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from syncwright.connectors._base import VendorHttpClient
 from syncwright.connectors.netsuite._errors import classify_response, classify_transport
 from syncwright.connectors.netsuite._oauth import TbaAuth, TbaCredentials
 from syncwright.errors import BusinessRuleError, UncertainOutcomeError
@@ -30,9 +30,12 @@ MAX_PAGE = 1000
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-class NetSuiteClient:
+class NetSuiteClient(VendorHttpClient):
     """``NetSuiteClient("https://123456.suitetalk.api.netsuite.com", "123456", creds,
-    timeout=30)``; the sandbox's ``ServerThread.url`` works as ``base_url`` too."""
+    timeout=30)``; the sandbox's ``ServerThread.url`` works as ``base_url`` too.
+
+    No ``limiter``/``rate`` here: the connector passes as ``http`` a ``GovernedHttpClient`` that
+    applies them per request and keeps a slot for a while after a timeout."""
 
     def __init__(
         self,
@@ -47,30 +50,13 @@ class NetSuiteClient:
         for suffix in ("/services/rest", "/services"):
             if base.endswith(suffix):
                 base = base[: -len(suffix)]
+        super().__init__(timeout=timeout, http=http)
         self.base_url = base
         self.account = account
-        self.timeout = timeout
         self._auth = TbaAuth(credentials, realm=account)
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout)
 
     def __repr__(self) -> str:
         return f"NetSuiteClient(base_url={self.base_url!r}, account={self.account!r})"
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> NetSuiteClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- record service -------------------------------------------------------------------
     # Oracle: "Working with Records" (book_1559132836) -- get/create/update and eid: keys.
@@ -177,7 +163,7 @@ class NetSuiteClient:
         is_write = method in _WRITES if write is None else write
         operation, _, record = what.partition(" ")
         try:
-            response = self._http.request(
+            response = self._http_request(
                 method,
                 url,
                 json=json,

@@ -39,15 +39,18 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from syncwright.connectors._base import ConcurrencyLimiter, RateLimiter
+from syncwright.connectors._base import (
+    NEVER_SENT,
+    ConcurrencyLimiter,
+    RateLimiter,
+    VendorHttpClient,
+)
 from syncwright.errors import (
     AuthError,
     BusinessRuleError,
@@ -203,7 +206,7 @@ class SalesforceCredentials:
         return f"SalesforceCredentials(grant_type={self.grant_type!r})"
 
 
-class SalesforceClient:
+class SalesforceClient(VendorHttpClient):
     """``SalesforceClient("https://login.salesforce.com", credentials)``; an emulator URL works
     as ``base_url`` too (``ca_file`` then names its certificate).
 
@@ -228,19 +231,15 @@ class SalesforceClient:
     ) -> None:
         if not re.match(r"^\d+\.\d$", api_version):
             raise ValueError(f"api_version must look like 59.0, got {api_version!r}")
-        self.base_url = base_url.rstrip("/")
-        self.api_version = api_version
-        self.client_name = client_name
-        self.timeout = timeout
-        self._credentials = credentials
-        self._limiter = limiter
-        self._rate = rate
-        self._owns_http = http is None
         verify: ssl.SSLContext | bool = True
         if ca_file:
             # A CA bundle or a self-signed certificate (the emulator's) to trust.
             verify = ssl.create_default_context(cafile=ca_file)
-        self._http = http if http is not None else httpx.Client(timeout=timeout, verify=verify)
+        super().__init__(timeout=timeout, limiter=limiter, rate=rate, http=http, verify=verify)
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.client_name = client_name
+        self._credentials = credentials
         self._auth_lock = threading.Lock()
         self._token: str | None = None
         self._instance_url: str | None = None
@@ -254,21 +253,6 @@ class SalesforceClient:
             f"SalesforceClient(base_url={self.base_url!r}, api_version={self.api_version!r}, "
             f"client_name={self.client_name!r})"
         )
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> SalesforceClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- authentication -------------------------------------------------------------------
 
@@ -312,13 +296,13 @@ class SalesforceClient:
             form["password"] = (creds.password or "") + creds.security_token
         what = "POST /services/oauth2/token"
         try:
-            with self._slot():
-                response = self._http.post(
-                    f"{self.base_url}/services/oauth2/token",
-                    data=form,
-                    headers={"Accept": "application/json"},
-                    timeout=self.timeout,
-                )
+            response = self._http_request(
+                "POST",
+                f"{self.base_url}/services/oauth2/token",
+                data=form,
+                headers={"Accept": "application/json"},
+                timeout=self.timeout,
+            )
         except httpx.TimeoutException as exc:
             raise TransientError(
                 f"Salesforce {what} timed out after {self.timeout:g}s", code="salesforce.timeout"
@@ -442,13 +426,13 @@ class SalesforceClient:
     def cdc_events(self, replay_id: int, *, limit: int = 1000) -> dict[str, Any]:
         what = "GET /_sandbox/cdc/events"
         try:
-            with self._slot():
-                response = self._http.get(
-                    f"{self.base_url}/_sandbox/cdc/events",
-                    params={"replay_id": replay_id, "limit": limit},
-                    headers={"Accept": "application/json"},
-                    timeout=self.timeout,
-                )
+            response = self._http_request(
+                "GET",
+                f"{self.base_url}/_sandbox/cdc/events",
+                params={"replay_id": replay_id, "limit": limit},
+                headers={"Accept": "application/json"},
+                timeout=self.timeout,
+            )
         except httpx.TimeoutException as exc:
             raise TransientError(
                 f"Salesforce {what} timed out after {self.timeout:g}s", code="salesforce.timeout"
@@ -469,17 +453,6 @@ class SalesforceClient:
         return body
 
     # -- plumbing -------------------------------------------------------------------------
-
-    @contextmanager
-    def _slot(self) -> Iterator[None]:
-        # The rate token first, so a request waiting for its turn holds no concurrency slot.
-        if self._rate is not None:
-            self._rate.acquire()
-        if self._limiter is None:
-            yield
-            return
-        with self._limiter.slot():
-            yield
 
     def _object(
         self,
@@ -524,16 +497,15 @@ class SalesforceClient:
                 **(headers or {}),
             }
             try:
-                with self._slot():
-                    response = self._http.request(
-                        method,
-                        self._url(path),
-                        params=params,
-                        json=json,
-                        headers=request_headers,
-                        timeout=self.timeout,
-                    )
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                response = self._http_request(
+                    method,
+                    self._url(path),
+                    params=params,
+                    json=json,
+                    headers=request_headers,
+                    timeout=self.timeout,
+                )
+            except NEVER_SENT as exc:
                 # Never sent: safe to retry, reads and writes alike.
                 raise TransientError(
                     f"Salesforce unreachable for {what}: {type(exc).__name__}",

@@ -23,19 +23,21 @@ poller). The API key never appears in a message, a log line or ``repr``.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from email.utils import parsedate_to_datetime
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 
-from syncwright.connectors._base import ConcurrencyLimiter, RateLimiter
+from syncwright.connectors._base import (
+    NEVER_SENT,
+    ConcurrencyLimiter,
+    RateLimiter,
+    VendorHttpClient,
+    parse_retry_after,
+)
 from syncwright.errors import (
     AuthError,
     BusinessRuleError,
@@ -88,24 +90,6 @@ _DEFAULT_REMEDIATION = (
     "Stripe refused the request (see the message for the field); correct the object in Stripe "
     "or the connection settings, then retry this exception."
 )
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _scrub(text: str, api_key: str | None = None) -> str:
@@ -197,7 +181,7 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-class StripeClient:
+class StripeClient(VendorHttpClient):
     """``StripeClient("https://api.stripe.com", api_key, timeout=30)``; an emulator's
     ``ServerThread.url`` works as ``base_url`` too.
 
@@ -215,31 +199,12 @@ class StripeClient:
         rate: RateLimiter | None = None,
         http: httpx.Client | None = None,
     ) -> None:
+        super().__init__(timeout=timeout, limiter=limiter, rate=rate, http=http)
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
         self._api_key = api_key
-        self._limiter = limiter
-        self._rate = rate
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout)
 
     def __repr__(self) -> str:
         return f"StripeClient(base_url={self.base_url!r}, api_version={API_VERSION!r})"
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> StripeClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -371,18 +336,6 @@ class StripeClient:
                 return
             after = str(data[-1]["id"])
 
-    @contextmanager
-    def _slot(self) -> Iterator[None]:
-        # Take the rate token before the concurrency slot, so a request waiting for its turn
-        # does not hold a slot other requests could use.
-        if self._rate is not None:
-            self._rate.acquire()
-        if self._limiter is None:
-            yield
-            return
-        with self._limiter.slot():
-            yield
-
     def _get(
         self, path: str, params: Mapping[str, Any], *, timeout: float | None = None
     ) -> dict[str, Any]:
@@ -427,16 +380,15 @@ class StripeClient:
         url = f"{self.base_url}{path}"
         encoded = tuple(_encode(params))
         try:
-            with self._slot():
-                if method == "POST":
-                    headers["Content-Type"] = "application/x-www-form-urlencoded"
-                    response = self._http.post(
-                        url, content=urlencode(encoded), headers=headers, timeout=wait
-                    )
-                else:
-                    response = self._http.request(
-                        method, url, params=encoded, headers=headers, timeout=wait
-                    )
+            if method == "POST":
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+                response = self._http_request(
+                    method, url, content=urlencode(encoded), headers=headers, timeout=wait
+                )
+            else:
+                response = self._http_request(
+                    method, url, params=encoded, headers=headers, timeout=wait
+                )
         except httpx.TransportError as exc:
             # DELETE (a cancellation) is idempotent: a lost answer is simply retried.
             raise _transport_error(exc, what=what, write=method == "POST", timeout=wait) from exc
@@ -464,8 +416,7 @@ def _transport_error(
 ) -> SyncwrightError:
     """No HTTP response. A read is safe to repeat; a write that may have reached Stripe is an
     uncertain outcome (connect failures never sent anything)."""
-    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    if write and not never_sent:
+    if write and not isinstance(exc, NEVER_SENT):
         return UncertainOutcomeError(
             f"Stripe {what}: no response ({type(exc).__name__} after {timeout:g}s); the write "
             "may have been applied",

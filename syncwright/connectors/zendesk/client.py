@@ -21,18 +21,20 @@ appears in a message, a log line or ``repr``.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from email.utils import parsedate_to_datetime
-from types import TracebackType
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from syncwright.connectors._base import ConcurrencyLimiter, RateLimiter
+from syncwright.connectors._base import (
+    NEVER_SENT,
+    ConcurrencyLimiter,
+    RateLimiter,
+    VendorHttpClient,
+    parse_retry_after,
+)
 from syncwright.errors import (
     AuthError,
     BusinessRuleError,
@@ -57,24 +59,6 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _RETRY = "then retry the exception"
 # Zendesk pages hold at most 100 records (cursor pagination, ``page[size]``).
 MAX_PAGE = 100
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
@@ -192,8 +176,7 @@ def classify_transport(exc: httpx.TransportError, *, what: str, write: bool) -> 
     kind = type(exc).__name__
     if isinstance(exc, httpx.UnsupportedProtocol):
         return ConfigError(f"Zendesk {what}: base URL not usable ({kind})", code="zendesk.base_url")
-    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    if write and not never_sent:
+    if write and not isinstance(exc, NEVER_SENT):
         return UncertainOutcomeError(
             f"Zendesk {what}: no response ({kind}); the write may have been applied -- probe "
             "by external id before retrying",
@@ -206,7 +189,7 @@ def classify_transport(exc: httpx.TransportError, *, what: str, write: bool) -> 
     )
 
 
-class ZendeskClient:
+class ZendeskClient(VendorHttpClient):
     """``ZendeskClient("https://acme.zendesk.com", "agent@acme.com", api_token)``; an
     emulator's ``ServerThread.url`` works as ``base_url`` too.
 
@@ -226,31 +209,12 @@ class ZendeskClient:
         rate: RateLimiter | None = None,
         http: httpx.Client | None = None,
     ) -> None:
+        super().__init__(timeout=timeout, limiter=limiter, rate=rate, http=http)
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self._limiter = limiter
-        self._rate = rate
         self._auth = httpx.BasicAuth(f"{email}/token", api_token)
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout)
 
     def __repr__(self) -> str:
         return f"ZendeskClient(base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> ZendeskClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- organizations --------------------------------------------------------------------
     # https://developer.zendesk.com/api-reference/ticketing/organizations/organizations/
@@ -346,17 +310,6 @@ class ZendeskClient:
 
     # -- plumbing -------------------------------------------------------------------------
 
-    @contextmanager
-    def _slot(self) -> Iterator[None]:
-        # The rate token first, so a request waiting for its turn holds no concurrency slot.
-        if self._rate is not None:
-            self._rate.acquire()
-        if self._limiter is None:
-            yield
-            return
-        with self._limiter.slot():
-            yield
-
     def _send(
         self,
         method: str,
@@ -370,16 +323,15 @@ class ZendeskClient:
         url = f"{self.base_url}{API}{path}"
         wait = self.timeout if timeout is None else min(timeout, self.timeout)
         try:
-            with self._slot():
-                response = self._http.request(
-                    method,
-                    url,
-                    json=json,
-                    params=dict(params) if params else None,
-                    auth=self._auth,
-                    headers={"Accept": "application/json"},
-                    timeout=wait,
-                )
+            response = self._http_request(
+                method,
+                url,
+                json=json,
+                params=dict(params) if params else None,
+                auth=self._auth,
+                headers={"Accept": "application/json"},
+                timeout=wait,
+            )
         except httpx.TransportError as exc:
             log.info("zendesk %s %s: %s", method, urlsplit(url).path, type(exc).__name__)
             raise classify_transport(exc, what=what, write=method in _WRITES) from exc

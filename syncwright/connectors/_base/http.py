@@ -1,0 +1,115 @@
+"""The HTTP plumbing every vendor client shares, so that each client only says what is vendor
+specific (URLs, auth, error bodies, classification).
+
+A client owns its ``httpx.Client`` unless the caller passes one in (a connector that governs
+requests itself, a test's mock transport); only an owned client is closed. Every request takes
+the per-process rate token and concurrency slot of :mod:`syncwright.connectors._base.limits`.
+What a failure *means* stays in each client: vendors disagree on which statuses retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
+
+__all__ = ["NEVER_SENT", "VendorHttpClient", "parse_retry_after"]
+
+# Transport failures raised before any byte of the request left: retrying them is always safe,
+# even for a write. Any other failure after sending a write is an uncertain outcome.
+NEVER_SENT: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date).
+
+    Takes the header value rather than the response so that callers holding only the header
+    (and the vendor modules' public ``parse_retry_after``) can use it. Never negative: a date in
+    the past means "now". ``None`` when the header is missing or unreadable.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+class VendorHttpClient:
+    """Base of the vendor API clients: the ``httpx.Client`` (and whether we own it), closing,
+    the context-manager protocol, and limits around every request.
+
+    ``timeout`` is the client's default per request. ``limiter`` bounds requests in flight and
+    ``rate`` their start rate (both per process). ``http`` is used as given and left open on
+    :meth:`close`; without it an owned client is built from ``timeout`` and ``client_options``
+    (``verify``, ``base_url``, ``headers``, ...). Subclasses define their own ``__repr__`` so
+    that no secret ever shows.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        limiter: ConcurrencyLimiter | None = None,
+        rate: RateLimiter | None = None,
+        http: httpx.Client | None = None,
+        **client_options: Any,
+    ) -> None:
+        self.timeout = timeout
+        self._limiter = limiter
+        self._rate = rate
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.Client(timeout=timeout, **client_options)
+
+    def close(self) -> None:
+        """Close the HTTP client if we made it; one passed in belongs to the caller."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        """Hold the limits for one request: the rate token first, so that a request waiting for
+        its turn does not hold a concurrency slot other requests could use."""
+        if self._rate is not None:
+            self._rate.acquire()
+        if self._limiter is None:
+            yield
+            return
+        with self._limiter.slot():
+            yield
+
+    def _http_request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request through the HTTP client, inside :meth:`_slot`; ``kwargs`` go to
+        :meth:`httpx.Client.request`. Transport errors propagate for the caller to classify."""
+        with self._slot():
+            return self._http.request(method, url, **kwargs)
