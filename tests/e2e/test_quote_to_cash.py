@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from syncwright.demo.quote_to_cash import (
+    CATALOG,
+    Deal,
     QuoteToCashWorld,
     check_deals,
     close_deals,
@@ -149,3 +151,55 @@ def test_two_hundred_deals_at_once_with_faults(tmp_path: Path) -> None:
         assert stats["faults_injected"]["error_5xx"] + stats["faults_injected"]["lost_response"] > 0
     finally:
         world.close()
+
+
+def test_credit_hold_in_the_erp_parks_the_deal_until_released(world: QuoteToCashWorld) -> None:
+    runtime = world.billing.start_syncwright()
+    [first] = close_deals(world, 1)
+    wait_onboarded(world, [first])
+    account_id = runtime.xref.global_id_for("account", "salesforce", first.account)
+    assert account_id is not None
+    # Finance puts the (now existing) customer on credit hold in NetSuite.
+    with world.billing.netsuite_client() as netsuite:
+        customer = netsuite.get_by_external_id("customer", account_id)
+        assert customer is not None
+        netsuite.update("customer", str(customer["id"]), {"creditHoldOverride": "ON"})
+
+    # A second deal for the same account: validation parks it, nothing new downstream.
+    second = _second_deal_for(world, first)
+    wait_onboarded(world, [second])
+    [parked] = runtime.exceptions.list(status="open")
+    assert parked.code == "onboarding.validation_failed" and "credit" in parked.message.lower()
+    assert any("0 sales orders" in p for p in check_deals(world, [second]).problems)
+
+    with world.billing.netsuite_client() as netsuite:
+        netsuite.update("customer", str(customer["id"]), {"creditHoldOverride": "OFF"})
+    _retry_open(world)
+    wait_onboarded(world, [second])
+    assert runtime.exceptions.count_open() == 0
+    assert not any("sales orders" in p for p in check_deals(world, [second]).problems)
+
+
+def _second_deal_for(world: QuoteToCashWorld, first: Deal) -> Deal:
+    """The same customer buys more: a second opportunity on the same account, won."""
+    sf = world.sdk()
+    opportunity = sf.create(
+        "Opportunity",
+        {
+            "Name": "Expansion",
+            "AccountId": first.account,
+            "StageName": "Negotiation/Review",
+            "CloseDate": "2026-12-15",
+        },
+    )
+    sf.create(
+        "OpportunityLineItem",
+        {
+            "OpportunityId": opportunity,
+            "PricebookEntryId": world.catalog["Platform"]["sf_entry"],
+            "Quantity": 1,
+            "UnitPrice": CATALOG["Platform"][0] / 100,
+        },
+    )
+    sf.update("Opportunity", opportunity, {"StageName": "Closed Won"})
+    return Deal(opportunity, first.account, 0, first.country)
