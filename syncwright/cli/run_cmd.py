@@ -10,7 +10,7 @@ import typer
 import uvicorn
 
 from syncwright.api import create_api
-from syncwright.cli._common import ConfigOption, console, load_or_exit
+from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, load_or_exit
 from syncwright.engine import EngineClient
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
@@ -24,9 +24,10 @@ def serve(
     with_worker: Annotated[
         bool, typer.Option("--with-worker", help="Also run the engine in this process.")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Serve the HTTP API, webhook intake and console."""
-    settings = load_or_exit(config, as_json=False)
+    settings = load_or_exit(config, as_json=as_json)
     runtime = Runtime(settings)
     dispatcher: Dispatcher | None = None
     client: EngineClient | None = None
@@ -38,11 +39,16 @@ def serve(
     else:
         client = EngineClient(runtime.db)
         app = create_api(runtime, client)
+    bind_host, bind_port = host or settings.server.host, port or settings.server.port
+    if as_json:
+        emit_json({"event": "serve.started", "url": f"http://{bind_host}:{bind_port}"})
+    else:
+        console.print(f"serving on http://{bind_host}:{bind_port} (OpenAPI at /docs)")
     try:
         uvicorn.run(
             app,
-            host=host or settings.server.host,
-            port=port or settings.server.port,
+            host=bind_host,
+            port=bind_port,
             log_level="warning",
             access_log=False,
         )
@@ -54,9 +60,9 @@ def serve(
         runtime.close()
 
 
-def worker(config: ConfigOption = None) -> None:
+def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Run workflows: recover this executor's unfinished runs, then dispatch and execute."""
-    settings = load_or_exit(config, as_json=False)
+    settings = load_or_exit(config, as_json=as_json)
     runtime = Runtime(settings)
     runtime.start_engine()
     dispatcher = Dispatcher(runtime)
@@ -66,10 +72,12 @@ def worker(config: ConfigOption = None) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    console.print(
-        f"worker {settings.engine.executor_id or 'local'} running "
-        f"(database {runtime.db.engine.url.render_as_string(hide_password=True)})"
-    )
+    executor = settings.engine.executor_id or "local"
+    database = runtime.db.engine.url.render_as_string(hide_password=True)
+    if as_json:
+        emit_json({"event": "worker.started", "executor_id": executor, "database": database})
+    else:
+        console.print(f"worker {executor} running (database {database})")
     try:
         stop.wait()
     finally:
