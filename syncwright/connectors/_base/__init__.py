@@ -13,6 +13,12 @@ from syncwright.connectors._base.connector import (
 from syncwright.connectors._base.http import NEVER_SENT, VendorHttpClient, parse_retry_after
 from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 from syncwright.connectors._base.registry import connector_class, register_connector
+from syncwright.connectors._base.steps import (
+    call_timeout,
+    connector_for,
+    ledger_block,
+    parse_canonical,
+)
 
 __all__ = [
     "NEVER_SENT",
@@ -26,7 +32,11 @@ __all__ = [
     "VendorHttpClient",
     "WebhookIdentity",
     "WebhookVerifier",
+    "call_timeout",
     "connector_class",
+    "connector_for",
+    "ledger_block",
+    "parse_canonical",
     "parse_retry_after",
     "register_connector",
 ]

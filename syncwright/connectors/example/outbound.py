@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from syncwright.connectors._base import call_timeout, ledger_block
 from syncwright.engine import StepContext
-from syncwright.ledger import request_digest
 
 
 def _erp_body(account: dict[str, Any]) -> dict[str, Any]:
@@ -27,21 +27,19 @@ def _result(
     return {
         "native_id": record["id"],
         "version": record["version"],
-        "ledger": {
-            "connection": connection,
-            "entity_type": "account",
-            "global_id": account["global_id"],
-            "native_ids": {connection: record["id"]},
-            "request_digest": request_digest(_erp_body(account)),
-            "mapping_version": "example-erp/1",
-        },
+        "ledger": ledger_block(
+            connection,
+            "account",
+            account["global_id"],
+            record["id"],
+            _erp_body(account),
+            mapping_version="example-erp/1",
+        ),
     }
 
 
 def _timeout(ctx: StepContext, connection: str) -> float:
-    """The tighter of the step's own timeout and the connection's request timeout."""
-    configured = float(ctx.services.connection(connection).settings.limits.timeout_seconds)
-    return min(ctx.timeout_seconds, configured)
+    return call_timeout(ctx, ctx.services.connection(connection))
 
 
 def upsert_account(ctx: StepContext, connection: str, account: dict[str, Any]) -> dict[str, Any]:

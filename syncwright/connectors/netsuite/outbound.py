@@ -19,10 +19,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from syncwright.connectors._base import connector_for, ledger_block
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import (
     DUNNING_STATUS_FIELD,
@@ -41,7 +42,7 @@ from syncwright.connectors.netsuite.mapping import (
     taxable_amounts_minor,
 )
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.errors import BusinessRuleError
 from syncwright.ledger import request_digest
 from syncwright.model import (
     Account,
@@ -96,14 +97,9 @@ _RETRY = "then retry the exception"
 
 
 def _connector(ctx: StepContext, connection: str) -> NetSuiteConnector:
-    connector = ctx.services.connection(connection)
-    if getattr(connector, "vendor", None) != "netsuite":
-        raise ConfigError(
-            f"connection {connection!r} is not a NetSuite connection",
-            code="config.wrong_vendor",
-            problems=[f"connections.{connection}.vendor: must be netsuite for this step"],
-        )
-    return cast("NetSuiteConnector", connector)
+    from syncwright.connectors.netsuite.connector import NetSuiteConnector  # it imports this module
+
+    return connector_for(ctx, connection, NetSuiteConnector, label="NetSuite")
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -136,17 +132,6 @@ def _money(record: Mapping[str, Any], field: str, currency: str) -> Money | None
         return None
 
 
-def _ledger(connection: str, entity_type: str, global_id: str, native_id: str, body: Any) -> JSON:
-    return {
-        "connection": connection,
-        "entity_type": entity_type,
-        "global_id": global_id,
-        "native_ids": {connection: native_id},
-        "request_digest": request_digest(body),
-        "mapping_version": MAPPING_VERSION,
-    }
-
-
 def _result(
     connection: str, entity_type: str, record: NetSuiteRecord, native_id: str, **extra: Any
 ) -> JSON:
@@ -155,7 +140,14 @@ def _result(
         "record_type": record.record_type,
         "external_id": record.external_id,
         **extra,
-        "ledger": _ledger(connection, entity_type, record.external_id, native_id, record.body),
+        "ledger": ledger_block(
+            connection,
+            entity_type,
+            record.external_id,
+            native_id,
+            record.body,
+            mapping_version=MAPPING_VERSION,
+        ),
     }
 
 

@@ -18,18 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from syncwright.connectors._base import connector_for, ledger_block
 from syncwright.connectors.salesforce.inbound import (
     MAPPING_VERSION,
     account_from_record,
     deal_from_records,
 )
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError, ConfigError
-from syncwright.ledger import request_digest
+from syncwright.errors import BusinessRuleError
 from syncwright.model import Money
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
@@ -73,14 +73,9 @@ SUBSCRIPTION_STATUS_VALUES: Mapping[str, str] = {
 
 
 def _connector(ctx: StepContext, connection: str) -> SalesforceConnector:
-    connector = ctx.services.connection(connection)
-    if getattr(connector, "vendor", None) != "salesforce":
-        raise ConfigError(
-            f"connection {connection!r} is not a Salesforce connection",
-            code="config.wrong_vendor",
-            problems=[f"connections.{connection}.vendor: must be salesforce for this step"],
-        )
-    return cast("SalesforceConnector", connector)
+    from syncwright.connectors.salesforce.connector import SalesforceConnector  # imports us
+
+    return connector_for(ctx, connection, SalesforceConnector, label="Salesforce")
 
 
 def _native_id(ctx: StepContext, entity_type: str, global_id: str, connection: str) -> str:
@@ -94,17 +89,6 @@ def _native_id(ctx: StepContext, entity_type: str, global_id: str, connection: s
             "cross-reference or check the event's source (syncwright trace), then retry.",
         )
     return str(native)
-
-
-def _ledger(connection: str, entity_type: str, global_id: str, native_id: str, body: Any) -> JSON:
-    return {
-        "connection": connection,
-        "entity_type": entity_type,
-        "global_id": global_id,
-        "native_ids": {connection: native_id},
-        "request_digest": request_digest(body),
-        "mapping_version": MAPPING_VERSION,
-    }
 
 
 # -- reads (content enrichers) ----------------------------------------------------------------
@@ -254,7 +238,9 @@ def _billing_result(
         "native_id": native,
         "written": body,
         "skipped": skipped,
-        "ledger": _ledger(connection, "account", account_id, native, body),
+        "ledger": ledger_block(
+            connection, "account", account_id, native, body, mapping_version=MAPPING_VERSION
+        ),
     }
 
 

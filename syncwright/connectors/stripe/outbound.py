@@ -24,10 +24,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from syncwright.connectors._base import call_timeout, connector_for, ledger_block, parse_canonical
 from syncwright.connectors.stripe import payloads as sp
 from syncwright.connectors.stripe.inbound import (
     SYNCWRIGHT_ID_KEY,
@@ -36,7 +37,7 @@ from syncwright.connectors.stripe.inbound import (
     stripe_money,
 )
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.errors import BusinessRuleError
 from syncwright.ledger import request_digest
 from syncwright.model import Account, Subscription, SubscriptionItem
 
@@ -103,34 +104,13 @@ def read_account(ctx: StepContext, connection: str, account_id: str) -> dict[str
 
 
 def _connector(ctx: StepContext, connection: str) -> StripeConnector:
-    connector = ctx.services.connection(connection)
-    if getattr(connector, "vendor", None) != "stripe":
-        raise ConfigError(
-            f"connection {connection!r} is not a Stripe connection",
-            code="config.wrong_vendor",
-            problems=[f"connections.{connection}.vendor: must be stripe for this step"],
-        )
-    return cast("StripeConnector", connector)
+    from syncwright.connectors.stripe.connector import StripeConnector  # it imports this module
 
-
-def _timeout(ctx: StepContext, connector: StripeConnector) -> float:
-    """The tighter of the step's own timeout and the connection's request timeout."""
-    return min(float(ctx.timeout_seconds), float(connector.settings.limits.timeout_seconds))
+    return connector_for(ctx, connection, StripeConnector, label="Stripe")
 
 
 def _parse(model: type[M], data: Any, what: str) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or what}: {err['msg']}" for err in exc.errors()
-        )
-        raise BusinessRuleError(
-            f"the {what} handed to the Stripe step is not a valid canonical {what}: {problems}",
-            code="stripe.invalid_canonical",
-            remediation=f"The workflow sent a malformed {what}; fix the source record or the "
-            f"mapping that built it, {_RETRY}.",
-        ) from exc
+    return parse_canonical(model, data, what, vendor="stripe", label="Stripe", retry_hint=_RETRY)
 
 
 def _idempotency_key(ctx: StepContext, params: Mapping[str, Any]) -> str:
@@ -143,14 +123,14 @@ def _idempotency_key(ctx: StepContext, params: Mapping[str, Any]) -> str:
 
 
 def _ledger(connection: str, entity_type: str, global_id: str, native_id: str, params: Any) -> JSON:
-    return {
-        "connection": connection,
-        "entity_type": entity_type,
-        "global_id": global_id,
-        "native_ids": {connection: native_id},
-        "request_digest": request_digest(params),
-        "mapping_version": OUTBOUND_MAPPING_VERSION,
-    }
+    return ledger_block(
+        connection,
+        entity_type,
+        global_id,
+        native_id,
+        params,
+        mapping_version=OUTBOUND_MAPPING_VERSION,
+    )
 
 
 def _ours(obj: Mapping[str, Any], global_id: str) -> bool:
@@ -223,7 +203,7 @@ def _linked_customer(
     native_id = ctx.services.xref.native_id_for(ACCOUNT, account_id, connector.name)
     if native_id is None:
         return None
-    customer = connector.client.get_customer(native_id, timeout=_timeout(ctx, connector))
+    customer = connector.client.get_customer(native_id, timeout=call_timeout(ctx, connector))
     if customer.get("deleted"):
         raise BusinessRuleError(
             f"account {account_id} is linked to Stripe customer {native_id}, which was deleted",
@@ -251,7 +231,7 @@ def create_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
     customer = connector.client.create_customer(
         params,
         idempotency_key=_idempotency_key(ctx, params),
-        timeout=_timeout(ctx, connector),
+        timeout=call_timeout(ctx, connector),
     )
     ctx.services.xref.link(ACCOUNT, parsed.global_id, connection, str(customer["id"]))
     return _customer_result(connector, parsed, params, customer, created=True)
@@ -266,7 +246,7 @@ def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | N
     existing = _linked_customer(ctx, connector, parsed.global_id)
     if existing is not None:
         return _customer_result(connector, parsed, params, existing, created=None)
-    client, timeout = connector.client, _timeout(ctx, connector)
+    client, timeout = connector.client, call_timeout(ctx, connector)
     email = parsed.billing_email
 
     def page(after: str | None) -> dict[str, Any]:
@@ -410,7 +390,7 @@ def _items(
     out: list[tuple[SubscriptionItem, dict[str, Any]]] = []
     for item, price_id in chosen:
         try:
-            price = client.get_price(price_id, timeout=_timeout(ctx, connector))
+            price = client.get_price(price_id, timeout=call_timeout(ctx, connector))
         except BusinessRuleError as exc:
             if exc.code != "stripe.resource_missing":
                 raise
@@ -509,7 +489,7 @@ def _linked_subscription(
     if native_id is None:
         return None
     try:
-        return connector.client.get_subscription(native_id, timeout=_timeout(ctx, connector))
+        return connector.client.get_subscription(native_id, timeout=call_timeout(ctx, connector))
     except BusinessRuleError as exc:
         if exc.code == "stripe.resource_missing":
             return None
@@ -545,7 +525,7 @@ def create_subscription(
     created = connector.client.create_subscription(
         params,
         idempotency_key=_idempotency_key(ctx, params),
-        timeout=_timeout(ctx, connector),
+        timeout=call_timeout(ctx, connector),
     )
     return _subscription_result(ctx, connector, parsed, created, params, created=True)
 
@@ -562,7 +542,7 @@ def probe_subscription(
         return _subscription_result(ctx, connector, parsed, existing, {}, created=None)
     customer_id = _customer_id(ctx, connector, customer_ref, parsed.account_id)
     client: StripeClient = connector.client
-    timeout = _timeout(ctx, connector)
+    timeout = call_timeout(ctx, connector)
 
     def page(after: str | None) -> dict[str, Any]:
         return client.list_subscriptions(
@@ -582,7 +562,7 @@ def cancel_subscription(
     (``DELETE /v1/subscriptions/{id}``, no proration). One that already ended, or is gone,
     needs nothing."""
     connector = _connector(ctx, connection)
-    client, timeout = connector.client, _timeout(ctx, connector)
+    client, timeout = connector.client, call_timeout(ctx, connector)
     native_id = result.get("native_id")
     if not native_id:
         found = _linked_subscription(ctx, connector, str(subscription.get("global_id") or ""))

@@ -28,13 +28,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from syncwright.connectors._base import call_timeout, connector_for, ledger_block, parse_canonical
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, ConfigError
-from syncwright.ledger import request_digest
 from syncwright.model import Account, Entitlement, EntitlementStatus
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
@@ -103,36 +103,13 @@ class ZendeskOptions:
 
 
 def _connector(ctx: StepContext, connection: str) -> ZendeskConnector:
-    connector = ctx.services.connection(connection)
-    if getattr(connector, "vendor", None) != "zendesk":
-        raise ConfigError(
-            f"connection {connection!r} is not a Zendesk connection",
-            code="config.wrong_vendor",
-            problems=[f"connections.{connection}.vendor: must be zendesk for this step"],
-        )
-    return cast("ZendeskConnector", connector)
+    from syncwright.connectors.zendesk.connector import ZendeskConnector  # it imports this module
 
-
-def _timeout(ctx: StepContext, connector: ZendeskConnector) -> float:
-    """The tighter of the step's own timeout and the connection's request timeout."""
-    return min(float(ctx.timeout_seconds), float(connector.settings.limits.timeout_seconds))
+    return connector_for(ctx, connection, ZendeskConnector, label="Zendesk")
 
 
 def _parse(model: type[M], data: Any, what: str) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or what}: {err['msg']}" for err in exc.errors()
-        )
-        raise BusinessRuleError(
-            f"the {what} handed to the Zendesk step is not a valid canonical {what}: {problems}",
-            code="zendesk.invalid_canonical",
-            remediation=(
-                f"The workflow sent a malformed {what}; fix the source record or the mapping "
-                f"that built it, {_RETRY}."
-            ),
-        ) from exc
+    return parse_canonical(model, data, what, vendor="zendesk", label="Zendesk", retry_hint=_RETRY)
 
 
 def _entities(entitlement: JSON, account: JSON) -> tuple[Entitlement, Account]:
@@ -174,7 +151,7 @@ def organization_body(
 def _require_fields(ctx: StepContext, connector: ZendeskConnector, keys: list[str]) -> None:
     """Zendesk silently drops values of organization fields that do not exist; refuse to write
     rather than report a tier that never landed."""
-    missing = connector.missing_organization_fields(keys, timeout=_timeout(ctx, connector))
+    missing = connector.missing_organization_fields(keys, timeout=call_timeout(ctx, connector))
     if not missing:
         return
     names = ", ".join(repr(k) for k in missing)
@@ -217,14 +194,14 @@ def _result(
         "created": created,
         "tier": fields[options.tier_field],
         "sla_policy": fields[options.sla_field],
-        "ledger": {
-            "connection": connector.name,
-            "entity_type": ENTITLEMENT,
-            "global_id": entitlement.global_id,
-            "native_ids": {connector.name: native_id},
-            "request_digest": request_digest(body),
-            "mapping_version": MAPPING_VERSION,
-        },
+        "ledger": ledger_block(
+            connector.name,
+            ENTITLEMENT,
+            entitlement.global_id,
+            native_id,
+            body,
+            mapping_version=MAPPING_VERSION,
+        ),
     }
 
 
@@ -239,7 +216,7 @@ def upsert_entitlement(ctx: StepContext, connection: str, entitlement: JSON, acc
     body = organization_body(parsed, owner, connector.options)
     _require_fields(ctx, connector, list(body["organization_fields"]))
     org, created = connector.client.create_or_update_organization(
-        body, timeout=_timeout(ctx, connector)
+        body, timeout=call_timeout(ctx, connector)
     )
     return _result(ctx, connector, parsed, owner, body, org, created=created)
 
@@ -253,7 +230,7 @@ def probe_entitlement(
     parsed, owner = _entities(entitlement, account)
     body = organization_body(parsed, owner, connector.options)
     org = connector.client.find_organization_by_external_id(
-        owner.global_id, timeout=_timeout(ctx, connector)
+        owner.global_id, timeout=call_timeout(ctx, connector)
     )
     if org is None or org.get("name") != body["name"]:
         return None
@@ -272,7 +249,7 @@ def remove_entitlement(
     connector = _connector(ctx, connection)
     options = connector.options
     client = connector.client
-    timeout = _timeout(ctx, connector)
+    timeout = call_timeout(ctx, connector)
     native_id = result.get("native_id")
     if native_id is not None:
         org = client.get_organization(str(native_id), timeout=timeout)

@@ -1,0 +1,91 @@
+"""The plumbing every connector's outbound steps share: find the step's connection and check its
+vendor, bound a call by the tighter timeout, validate the canonical JSON handed to the step, and
+build the ``ledger`` block a step returns.
+
+Steps are ``(StepContext, connection, *args) -> JSON``; see ``connectors/example/outbound.py``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from pydantic import BaseModel, ValidationError
+
+from syncwright.connectors._base.connector import Connector
+from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.ledger import request_digest
+
+if TYPE_CHECKING:
+    from syncwright.engine import StepContext
+
+__all__ = ["call_timeout", "connector_for", "ledger_block", "parse_canonical"]
+
+C = TypeVar("C", bound=Connector)
+M = TypeVar("M", bound=BaseModel)
+
+
+def connector_for(ctx: StepContext, connection: str, cls: type[C], *, label: str) -> C:
+    """The connector behind ``connection``, which must be of ``cls.vendor``; ``label`` is the
+    vendor's name as people write it (``"NetSuite"``), for the error."""
+    connector = ctx.services.connection(connection)
+    vendor = cls.vendor
+    if getattr(connector, "vendor", None) != vendor:
+        raise ConfigError(
+            f"connection {connection!r} is not a {label} connection",
+            code="config.wrong_vendor",
+            problems=[f"connections.{connection}.vendor: must be {vendor} for this step"],
+        )
+    return cast(C, connector)
+
+
+def call_timeout(ctx: StepContext, connector: Connector) -> float:
+    """The tighter of the step's own timeout and the connection's request timeout."""
+    return min(float(ctx.timeout_seconds), float(connector.settings.limits.timeout_seconds))
+
+
+def parse_canonical(
+    model: type[M],
+    data: Any,
+    what: str,
+    *,
+    vendor: str,
+    label: str,
+    retry_hint: str = "then retry the exception",
+) -> M:
+    """``data`` validated as a canonical ``model``; a bad one parks the step with
+    ``<vendor>.invalid_canonical`` (a ``ValidationError`` would surface as an unclassified bug).
+    ``label`` names the vendor in the message, ``retry_hint`` ends the remediation."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or what}: {err['msg']}" for err in exc.errors()
+        )
+        raise BusinessRuleError(
+            f"the {what} handed to the {label} step is not a valid canonical {what}: {problems}",
+            code=f"{vendor}.invalid_canonical",
+            remediation=(
+                f"The workflow sent a malformed {what}; fix the source record or the mapping "
+                f"that built it, {retry_hint}."
+            ),
+        ) from exc
+
+
+def ledger_block(
+    connection: str,
+    entity_type: str,
+    global_id: str,
+    native_id: Any,
+    body: Any,
+    *,
+    mapping_version: str,
+) -> dict[str, Any]:
+    """The ``ledger`` block of a step's result: what it touched, and a digest of what it sent."""
+    return {
+        "connection": connection,
+        "entity_type": entity_type,
+        "global_id": global_id,
+        "native_ids": {connection: native_id},
+        "request_digest": request_digest(body),
+        "mapping_version": mapping_version,
+    }
