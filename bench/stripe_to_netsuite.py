@@ -1,0 +1,457 @@
+"""Stripe -> NetSuite drain benchmark: how fully syncwright keeps NetSuite's concurrency busy.
+
+    python bench/stripe_to_netsuite.py [--events 10000] [--netsuite-latency-ms 25] [--limit 5]
+                                       [--workers 16]
+
+Both emulators and syncwright run in this process (``syncwright.demo.billing_world``). With
+syncwright's dispatcher stopped, ``drive_scenario`` creates customers, subscriptions, upgrades,
+failed payments, credit notes and cancellations through the Stripe SDK until about ``--events``
+webhook deliveries sit in the inbox. The Stripe endpoint is subscribed to the event types
+syncwright maps (``MAPPED_EVENT_TYPES``), as a production endpoint would be, so every inbox row
+is an event syncwright syncs; the bench checks that each one Stripe emitted is in the inbox
+before the clock starts. Then NetSuite gets ``--netsuite-latency-ms`` on every request and an
+account concurrency limit of ``--limit``, the dispatcher starts, and the drain is timed until
+no delivery is pending and no run is unfinished (``world.wait_settled()`` confirms it after).
+A sampler thread reads NetSuite's in-flight count every 5 ms for the time-weighted share of the
+limit in use (utilisation, goal >= 95 %) and its maximum; the emulator's exact integral is
+printed beside it. Afterwards NetSuite is compared with Stripe record by record (``compare``).
+Exit status 1 on a breach of the limit, a comparison problem, or a delivery not synced.
+
+Default latency, 25 ms: real NetSuite REST calls take hundreds of milliseconds, and a limit of
+5 caps any client at ``limit / latency`` requests/s. This scenario costs about 4.7 NetSuite
+requests per event (reads by external id, upserts, read-backs), so 10,000 events at 300 ms
+would take ~47 minutes of pure NetSuite time; the default run has to fit in ~6 minutes on
+2 cores. 25 ms makes NetSuite's own ceiling (200 requests/s at limit 5) sit just above what
+syncwright sustains on 2 cores with both emulators in the same process, so the run measures
+syncwright's capacity rather than a sleep. It is also the hard case for utilisation: at a
+longer (real) latency syncwright needs proportionally fewer requests/s to keep the limit
+full, so utilisation measured here is a lower bound for it. Pass ``--netsuite-latency-ms 300``
+(with fewer ``--events``) for NetSuite-like timing.
+
+The n8n figures (shared/bench-peer) are webhooks/s through map -> one ERP POST -> reply,
+against a stub that answers at once with no concurrency limit. Here each event costs several
+NetSuite requests, each taking the injected latency, at most ``--limit`` at a time; the ratios
+compare synced events/s and ERP writes/s with n8n's completed webhook -> ERP POST per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from _harness import N8N_DEFAULT_RPS, N8N_FASTEST_RPS
+
+from syncwright.connectors.stripe.inbound import MAPPED_EVENT_TYPES
+from syncwright.demo import stripe_netsuite
+from syncwright.demo.billing_world import BillingWorld, start_billing_world
+from syncwright.demo.stripe_netsuite import Comparison, Scenario, compare, drive_scenario
+from syncwright.sandbox import FaultPlan
+
+CHUNK_CUSTOMERS = 250  # drive_scenario calls of this size; each makes ~4.5 synced events each
+SAMPLE_SECONDS = 0.005
+NONCE_WINDOW_SECONDS = 15
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# DBOS's run table, counted with SQL: the runtime's own check (world.wait_settled ->
+# Engine.unfinished) decodes the input of every queued run each 0.3 s, which with thousands
+# queued takes a large share of the GIL from the system under test.
+RUN_STATUSES = sa.text("SELECT status, count(*) FROM workflow_status GROUP BY status")
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+class InFlightSampler:
+    """Reads an in-flight count every ``period`` seconds from a thread: time-weighted mean
+    (each reading holds until the next) and maximum."""
+
+    def __init__(self, read: Callable[[], int], period: float = SAMPLE_SECONDS) -> None:
+        self._read = read
+        self._period = period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="in-flight-sampler", daemon=True)
+        self.area = 0.0  # integral of in-flight over time (request-seconds)
+        self.elapsed = 0.0
+        self.max = 0
+        self.samples = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        last = time.monotonic()
+        value = self._read()
+        started = last
+        while not self._stop.wait(self._period):
+            now = time.monotonic()
+            self.area += value * (now - last)
+            last = now
+            value = self._read()
+            self.max = max(self.max, value)
+            self.samples += 1
+        now = time.monotonic()
+        self.area += value * (now - last)
+        self.elapsed = now - started
+
+
+class MethodCounter:
+    """Counts the HTTP methods NetSuite's emulator admits. Its gate asks the fault injector
+    once per authenticated request, so wrapping ``draw`` sees each request and changes nothing."""
+
+    def __init__(self, world: BillingWorld) -> None:
+        self.counts: Counter[str] = Counter()
+        injector = world.netsuite_faults
+        draw = injector.draw
+
+        def counted(method: str) -> Any:
+            self.counts[method.upper()] += 1
+            return draw(method)
+
+        injector.draw = counted  # type: ignore[method-assign]
+
+    @property
+    def writes(self) -> int:
+        return sum(n for method, n in self.counts.items() if method in WRITE_METHODS)
+
+
+def run_statuses(world: BillingWorld) -> dict[str, int]:
+    assert world.runtime is not None
+    with world.runtime.db.engine.connect() as conn:
+        return {str(status): int(n) for status, n in conn.execute(RUN_STATUSES)}
+
+
+def unfinished_runs(world: BillingWorld) -> int:
+    statuses = run_statuses(world)
+    return statuses.get("PENDING", 0) + statuses.get("ENQUEUED", 0)
+
+
+@contextmanager
+def never_active_once() -> Iterator[None]:
+    """``compare`` re-lists the failed customers' subscriptions for every subscription it
+    checks (subscriptions x failed customers Stripe calls: hours at 2,000 customers). The
+    answer cannot change during one comparison, so it is computed once per scenario."""
+    original = stripe_netsuite._never_active
+    cache: dict[int, set[str]] = {}
+
+    def once(world: BillingWorld, scenario: Scenario) -> set[str]:
+        if id(scenario) not in cache:
+            cache[id(scenario)] = original(world, scenario)
+        return cache[id(scenario)]
+
+    stripe_netsuite._never_active = once
+    try:
+        yield
+    finally:
+        stripe_netsuite._never_active = original
+
+
+# -- the backlog ---------------------------------------------------------------------------
+
+
+def synced_events_emitted(world: BillingWorld) -> int:
+    return sum(1 for t in world.stripe_state.event_types() if t in MAPPED_EVENT_TYPES)
+
+
+def drain_webhooks(world: BillingWorld, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not world.stripe_state.drain_webhooks(10):
+        if time.monotonic() > deadline:
+            raise SystemExit("Stripe webhooks did not drain into syncwright's inbox")
+
+
+@contextmanager
+def customers_on_a_test_clock(world: BillingWorld) -> Iterator[None]:
+    """Every customer created meanwhile is attached to one Stripe test clock, left frozen.
+
+    Before each API request the Stripe emulator lets wall-clock time pass for objects *not* on a
+    test clock: it scans every subscription and, for each, every subscription item, which is
+    O(subscriptions x items) per request -- about half a second per request at 2,000 customers,
+    hours over a 10,000-event run, all of it GIL time taken from syncwright. Nothing falls due
+    in a bench's minutes anyway (periods are monthly), and objects on a test clock are skipped
+    by that scan after one lookup. What Stripe emits and syncwright syncs is unchanged.
+    """
+    clock = world.stripe.v1.test_helpers.test_clocks.create({"frozen_time": int(time.time())})
+    service = world.stripe.v1.customers
+    create = service.create
+
+    def on_clock(params: dict[str, Any], options: Any = None) -> Any:
+        return create({**params, "test_clock": clock.id}, options)
+
+    service.create = on_clock  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        service.create = create  # type: ignore[method-assign]
+
+
+def build_backlog(world: BillingWorld, target: int) -> Scenario:
+    """Drive Stripe in chunks until about ``target`` deliveries are pending in the inbox."""
+    assert world.runtime is not None
+    inbox = world.runtime.inbox
+    scenario = Scenario()
+    per_customer = 4.5
+    chunk = 0
+    with customers_on_a_test_clock(world):
+        while (count := inbox.count()) < target * 0.99:
+            customers = max(1, min(CHUNK_CUSTOMERS, round((target - count) / per_customer)))
+            part = drive_scenario(world, customers, seed=7 + chunk)
+            for f in dataclasses.fields(Scenario):
+                getattr(scenario, f.name).extend(getattr(part, f.name))
+            drain_webhooks(world)
+            chunk += 1
+            per_customer = max(1.0, inbox.count() / len(scenario.customers))
+            print(f"  backlog: {inbox.count():>6} deliveries, {len(scenario.customers)} customers")
+    return scenario
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Drain:
+    events: int
+    seconds: float
+    runs: dict[str, int]
+    requests: int
+    methods: Counter[str]
+    writes: int
+    utilisation_sampled: float
+    utilisation_exact: float
+    client_utilisation: float
+    max_in_flight: int
+    samples: int
+    breaches: int
+    stats: dict[str, Any]
+    open_exceptions: int
+    not_dispatched: int
+
+
+def time_drain(world: BillingWorld, args: argparse.Namespace, timeout: float) -> Drain:
+    runtime, dispatcher, netsuite = world.runtime, world.dispatcher, world.netsuite
+    assert runtime is not None and dispatcher is not None
+    inbox = runtime.inbox
+    events = inbox.count("pending")
+    netsuite.configure_faults(FaultPlan(latency_ms=args.netsuite_latency_ms))
+    netsuite.set_concurrency_limit(args.limit)
+    counter = MethodCounter(world)
+    requests_before = netsuite.stats()["requests"]
+    # The same counter stats()["in_flight"] reports, read without building the rest of stats().
+    sampler = InFlightSampler(lambda: netsuite.governor.in_flight)
+    # syncwright's side of the limit: slots held from before signing until the response is read.
+    client_limiter = runtime.connectors["netsuite"].limiter  # type: ignore[attr-defined]
+    client_limiter.reset_stats()
+    netsuite.governor.reset()
+    sampler.start()
+    started = time.monotonic()
+    dispatcher.start()
+    stalled_since: float | None = None
+    last_unfinished = -1
+    while True:
+        pending = inbox.count("pending")
+        unfinished = unfinished_runs(world)
+        if pending == 0 and unfinished == 0:
+            break
+        now = time.monotonic()
+        if now - started > timeout:
+            raise SystemExit(f"drain did not finish in {timeout:.0f}s: {run_statuses(world)}")
+        # Parked runs wait for an operator: once nothing moves for 10 s, stop and report them.
+        if unfinished != last_unfinished or pending:
+            stalled_since, last_unfinished = now, unfinished
+        elif stalled_since and now - stalled_since > 10 and runtime.exceptions.count_open():
+            break
+        time.sleep(0.1)
+    seconds = time.monotonic() - started
+    sampler.stop()
+    stats = netsuite.stats()
+    client_utilisation = client_limiter.utilisation()
+    world.wait_settled(120)  # the runtime's own definition of done, now cheap to check
+    dispatcher.stop()
+    limit = args.limit
+    return Drain(
+        events=events,
+        seconds=seconds,
+        runs=run_statuses(world),
+        requests=stats["requests"] - requests_before,
+        methods=Counter(counter.counts),
+        writes=counter.writes,
+        utilisation_sampled=sampler.area / (limit * sampler.elapsed) if sampler.elapsed else 0.0,
+        utilisation_exact=float(stats["utilisation"]),
+        client_utilisation=client_utilisation,
+        max_in_flight=max(sampler.max, int(stats["max_in_flight_observed"])),
+        samples=sampler.samples,
+        breaches=int(stats["breaches"]),
+        stats=stats,
+        open_exceptions=runtime.exceptions.count_open(),
+        not_dispatched=inbox.count() - inbox.count("dispatched"),
+    )
+
+
+def report(args: argparse.Namespace, drain: Drain, comparison: Comparison) -> list[str]:
+    """Print the figures; return what failed."""
+    latency = args.netsuite_latency_ms
+    events_per_s = drain.events / drain.seconds
+    requests_per_s = drain.requests / drain.seconds
+    writes_per_s = drain.writes / drain.seconds
+    ceiling = args.limit / (latency / 1000) if latency > 0 else float("inf")
+    methods = ", ".join(f"{m} {n}" for m, n in sorted(drain.methods.items()))
+    rows = [
+        ("events in backlog (inbox rows)", f"{drain.events}"),
+        ("workflow runs", ", ".join(f"{s} {n}" for s, n in sorted(drain.runs.items()))),
+        ("drain seconds", f"{drain.seconds:.1f}"),
+        ("synced events/s", f"{events_per_s:.1f}"),
+        ("NetSuite requests", f"{drain.requests} ({methods})"),
+        ("NetSuite requests/event", f"{drain.requests / max(drain.events, 1):.2f}"),
+        ("NetSuite requests/s", f"{requests_per_s:.1f} (ceiling {ceiling:.0f} = limit/latency)"),
+        ("NetSuite writes/s", f"{writes_per_s:.1f}"),
+        (
+            "utilisation of the limit",
+            f"{drain.utilisation_sampled:.1%} sampled ({drain.samples} samples), "
+            f"{drain.utilisation_exact:.1%} exact (goal >= 95 %)",
+        ),
+        (
+            "  syncwright's limiter",
+            f"{drain.client_utilisation:.1%} of its {args.limit} slots held (signing, sending, "
+            "reading the response included)",
+        ),
+        ("max in flight / limit", f"{drain.max_in_flight} / {args.limit}"),
+        ("breaches (429 refused)", f"{drain.breaches} (goal 0)"),
+        ("faults injected", f"{drain.stats['faults_injected']}"),
+        ("open exceptions", f"{drain.open_exceptions}"),
+        ("deliveries not dispatched", f"{drain.not_dispatched}"),
+        ("records compared (amounts)", f"{comparison.amounts_checked}"),
+        ("duplicates in NetSuite", f"{comparison.duplicates}"),
+        ("comparison problems", f"{len(comparison.problems)} (must be 0)"),
+    ]
+    print(
+        f"\nsyncwright Stripe -> NetSuite drain: NetSuite latency {latency:g} ms, "
+        f"concurrency limit {args.limit}, {args.workers} workflow workers"
+    )
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    print(f"\n  {'records':<14} {'in Stripe':>10} {'in NetSuite':>12}")
+    for what, (want, have) in comparison.counts.items():
+        print(f"  {what:<14} {want:>10} {have:>12}")
+    for problem in comparison.problems[:20]:
+        print(f"  PROBLEM: {problem}")
+
+    default, fastest = N8N_DEFAULT_RPS[1], N8N_FASTEST_RPS[1]
+    print(
+        f"\n  vs n8n (shared/bench-peer, 2 cores: {N8N_DEFAULT_RPS[0]:.0f}-{default:.0f} "
+        f"webhooks/s default, {N8N_FASTEST_RPS[0]:.0f}-{fastest:.0f}/s fastest, each one ERP "
+        "POST to a stub that answers at once, no concurrency limit; ratios use the upper figure)"
+    )
+    print(
+        f"  synced events/s   {events_per_s:>7.1f}  = {events_per_s / default:5.1f}x default, "
+        f"{events_per_s / fastest:5.2f}x fastest"
+    )
+    print(
+        f"  ERP writes/s      {writes_per_s:>7.1f}  = {writes_per_s / default:5.1f}x default, "
+        f"{writes_per_s / fastest:5.2f}x fastest"
+    )
+    print(
+        f"  ERP requests/s    {requests_per_s:>7.1f}  = {requests_per_s / default:5.1f}x default, "
+        f"{requests_per_s / fastest:5.2f}x fastest"
+    )
+    print(
+        f"  Here each event costs {drain.requests / max(drain.events, 1):.1f} NetSuite requests "
+        f"of {latency:g} ms, at most {args.limit} at once: no client can exceed "
+        f"{ceiling:.0f} requests/s against this account. n8n's figures had neither cap."
+    )
+
+    failed = []
+    if drain.breaches:
+        failed.append(f"{drain.breaches} requests over NetSuite's concurrency limit")
+    if drain.max_in_flight > args.limit:
+        failed.append(f"{drain.max_in_flight} requests in flight, limit {args.limit}")
+    if comparison.problems:
+        failed.append(f"{len(comparison.problems)} comparison problems")
+    if drain.not_dispatched or drain.open_exceptions:
+        failed.append(
+            f"{drain.not_dispatched} deliveries not dispatched, "
+            f"{drain.open_exceptions} open exceptions"
+        )
+    unfinished = sum(n for s, n in drain.runs.items() if s != "SUCCESS")
+    if unfinished:
+        failed.append(f"{unfinished} workflow runs did not succeed: {drain.runs}")
+    return failed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=10_000, help="backlog size (about)")
+    parser.add_argument("--netsuite-latency-ms", type=float, default=25.0)
+    parser.add_argument("--limit", type=int, default=5, help="NetSuite concurrency limit")
+    parser.add_argument("--workers", type=int, default=16, help="engine workflow workers")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="drain timeout, seconds")
+    args = parser.parse_args()
+
+    load = os.getloadavg()
+    print(
+        f"Stripe -> NetSuite drain bench: ~{args.events} events, NetSuite latency "
+        f"{args.netsuite_latency_ms:g} ms, limit {args.limit}, {args.workers} workers; "
+        f"{os.cpu_count()} CPUs, load average {load[0]:.2f}"
+    )
+    with tempfile.TemporaryDirectory(prefix="syncwright-bench-") as tmp:
+        world = start_billing_world(
+            Path(tmp) / "world",
+            netsuite_concurrency=args.limit,
+            workers=args.workers,
+            ns_timeout=max(5.0, args.netsuite_latency_ms / 100),  # 10 x the latency
+        )
+        try:
+            # The NetSuite emulator keeps each TBA nonce for twice its timestamp window and, once
+            # it holds 10,000, rebuilds that store on every request: with the default 300 s
+            # window, every request after the 10,000th copies tens of thousands of entries under
+            # the GIL. A 15 s window (nonces kept 30 s) keeps replay protection whole (an older
+            # timestamp is refused anyway) and the store under 10,000 up to ~300 requests/s.
+            world.netsuite.verifier.timestamp_window = NONCE_WINDOW_SECONDS
+            # Subscribe the endpoint to what syncwright maps, as a production endpoint would.
+            for endpoint in world.stripe.v1.webhook_endpoints.list().data:
+                world.stripe.v1.webhook_endpoints.update(
+                    endpoint.id, {"enabled_events": list(MAPPED_EVENT_TYPES)}
+                )
+            runtime = world.start_syncwright(poll=False, dispatch=False)
+            started = time.monotonic()
+            scenario = build_backlog(world, args.events)
+            emitted = synced_events_emitted(world)
+            stored = runtime.inbox.count("pending")
+            print(
+                f"  backlog built in {time.monotonic() - started:.0f}s: Stripe emitted {emitted} "
+                f"events syncwright maps, {stored} are pending in the inbox"
+            )
+            if stored != emitted or runtime.inbox.count() != stored:
+                raise SystemExit(f"MISSING DELIVERIES: {emitted} emitted, {stored} pending")
+
+            print("  draining ...", flush=True)
+            drain = time_drain(world, args, args.timeout)
+            with never_active_once():
+                comparison = compare(world, scenario)
+        finally:
+            world.close()
+
+    failed = report(args, drain, comparison)
+    load = os.getloadavg()
+    print(f"\n  load average after the run: {load[0]:.2f} (1 min), {load[1]:.2f} (5 min)")
+    if failed:
+        raise SystemExit("FAILED: " + "; ".join(failed))
+
+
+if __name__ == "__main__":
+    main()
