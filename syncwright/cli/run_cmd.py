@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from typing import Annotated
@@ -40,6 +41,9 @@ def serve(
         client = EngineClient(runtime.db)
         app = create_api(runtime, client)
     bind_host, bind_port = host or settings.server.host, port or settings.server.port
+    # What start-up allocated lives for the whole process: keep it out of every collection,
+    # which shortens the pauses that show up as tail latency on the intake.
+    gc.freeze()
     if as_json:
         emit_json({"event": "serve.started", "url": f"http://{bind_host}:{bind_port}"})
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,9 @@ def _enable_sqlite_wal(engine: Engine) -> None:
         # last transactions), which is the failure model the inbox promises.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Checkpoints run in the background (Database._checkpoint_loop), not inside whichever
+        # commit crosses the threshold: that commit would stall every request waiting on it.
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
 
@@ -59,10 +64,25 @@ class Database:
                 max_overflow=pool_size,
             )
             _enable_sqlite_wal(self.engine)
+            self._start_checkpointer()
         else:
             self.engine = sa.create_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
+
+    def _start_checkpointer(self, interval_seconds: float = 1.0) -> None:
+        """Copy the WAL back into the database file every second, without blocking writers
+        (PASSIVE), so the WAL stays small while no commit pays for the copy."""
+        self._stop_checkpoints = threading.Event()
+
+        def loop() -> None:
+            while not self._stop_checkpoints.wait(interval_seconds):
+                # A busy or closing database: the next round tries again.
+                with contextlib.suppress(Exception), self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+        self._checkpointer = threading.Thread(target=loop, name="sqlite-checkpoint", daemon=True)
+        self._checkpointer.start()
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,4 +109,9 @@ class Database:
             return str(row[0]) if row else None
 
     def dispose(self) -> None:
+        if self.is_sqlite:
+            self._stop_checkpoints.set()
+            self._checkpointer.join(5)
+            with contextlib.suppress(Exception), self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         self.engine.dispose()
