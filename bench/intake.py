@@ -60,7 +60,7 @@ def main() -> None:
                 before = inbox.count()
                 requests = work / f"req{connections}.tsv"
                 # Enough distinct events that no delivery in a run is a duplicate.
-                write_signed_requests(requests, SECRET, 4_000 * args.seconds, f"c{connections}")
+                write_signed_requests(requests, SECRET, 10_000 * args.seconds, f"c{connections}")
                 result = run_wrk(
                     wrk,
                     f"{server.url}/hooks/shop",
