@@ -30,6 +30,7 @@ from syncwright.sandbox.salesforce._auth import (
     DEFAULT_PASSWORD,
     DEFAULT_USERNAME,
 )
+from syncwright.sandbox.salesforce._schema import SYNCWRIGHT_CUSTOM_FIELDS, CustomField
 from syncwright.sandbox.zendesk import create_app as create_zendesk
 
 ZENDESK_EMAIL = "agent@example.com"
@@ -156,7 +157,14 @@ def start_quote_to_cash_world(
         workdir, netsuite_faults=netsuite_faults, workers=workers, ns_timeout=2.0, poll_interval=1
     )
     certfile, keyfile = make_self_signed_cert(workdir / "tls")
-    sf_state = SalesforceState()
+    # The org's admin added invoice visibility fields next to syncwright's standard ones.
+    sf_state = SalesforceState(
+        custom_fields=(
+            *SYNCWRIGHT_CUSTOM_FIELDS,
+            CustomField("Account", "Last_Invoice_Number__c", length=80),
+            CustomField("Account", "Last_Invoice_Status__c", length=40),
+        )
+    )
     sf_faults = FaultInjector(salesforce_faults or FaultPlan())
     sf_server = ServerThread(
         create_salesforce(sf_state, faults=sf_faults), certfile=str(certfile), keyfile=str(keyfile)
@@ -381,6 +389,8 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
                 f"{deal.opportunity}: CRM shows {record.get('Subscription_Status__c')} "
                 f"ACV {acv} (expected Active, {expected_acv})"
             )
+        if not record.get("Last_Invoice_Number__c") or not record.get("Last_Invoice_Status__c"):
+            problems.append(f"{deal.opportunity}: no invoice visible on the CRM account")
         if str(record.get("ERP_Id__c") or "") != str(customer_ids.get(account_id, "")):
             problems.append(f"{deal.opportunity}: CRM ERP_Id__c {record.get('ERP_Id__c')}")
         org = orgs.get(account_id)

@@ -72,6 +72,27 @@ def _ensure_customer(
     _write(run, target, "upsert_account", account)
 
 
+def _crm_account_linked(ctx: StepContext, crm: str, account_id: str) -> bool:
+    return ctx.services.xref.native_id_for("account", account_id, crm) is not None
+
+
+def _show_invoice_in_crm(run: WorkflowRun, invoice: dict[str, Any]) -> None:
+    """Invoice visibility: the CRM account shows its latest invoice and where it stands, for
+    every CRM connection that knows the account (billing-only customers are skipped)."""
+    for crm in run.services.connections_with_role("crm"):
+        if not crm.can("update_account_billing"):
+            continue
+        if not run.step(
+            f"{crm.name}.account_linked", _crm_account_linked, crm.name, invoice["account_id"]
+        ):
+            continue
+        fields = {
+            "last_invoice_number": invoice.get("number") or invoice["global_id"],
+            "last_invoice_status": invoice["status"],
+        }
+        _write(run, crm, "update_account_billing", invoice["account_id"], fields)
+
+
 @workflow("subscription.activate_in_erp", handles=("syncwright.subscription.activated.v1",))
 def activate(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     """Active subscription -> ERP customer (legal entity, subsidiary, currency, tax) -> ERP
@@ -119,6 +140,7 @@ def finalize_invoice(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     for target in _targets(run, "upsert_invoice"):
         _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
         written[target.name] = _write(run, target, "upsert_invoice", invoice)["native_id"]
+    _show_invoice_in_crm(run, invoice)
     return {"invoices": written}
 
 
@@ -134,6 +156,7 @@ def invoice_paid(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
         _write(run, target, "upsert_invoice", invoice)
         result = _write(run, target, "apply_payment", invoice, data.get("payment_id"))
         payments[target.name] = result["native_id"]
+    _show_invoice_in_crm(run, invoice)
     return {"payments": payments}
 
 
@@ -150,6 +173,7 @@ def payment_failed(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
             run, target, "mark_dunning", invoice, data["attempt_count"], data.get("failure_reason")
         )
         marked[target.name] = result["native_id"]
+    _show_invoice_in_crm(run, invoice)
     return {"dunning": marked}
 
 
