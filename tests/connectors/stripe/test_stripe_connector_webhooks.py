@@ -167,6 +167,12 @@ def test_polling_finds_what_dropped_webhooks_missed(
     _, cursor = poll_everything(connector)  # in step: the cursor is the newest event
     stripe_state.configure_webhooks(WebhookFaults(drop_next=3))
     missed = [sdk.v1.customers.create({"name": f"During {n}"}).id for n in range(3)]
+    # Deliveries run on the emulator's own thread: let it drop all three before the switch is
+    # turned off again, or a late one would be delivered instead.
+    deadline = time.monotonic() + 10
+    while sum(r.outcome == "dropped" for r in stripe_state.webhook_deliveries()) < 3:
+        assert time.monotonic() < deadline, "the emulator did not drop the three deliveries"
+        time.sleep(0.02)
     stripe_state.configure_webhooks(WebhookFaults())
     sdk.v1.customers.create({"name": "After the outage"})
     assert stripe_state.drain_webhooks(10)
