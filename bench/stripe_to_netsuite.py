@@ -17,16 +17,17 @@ limit in use (utilisation, goal >= 95 %) and its maximum; the emulator's exact i
 printed beside it. Afterwards NetSuite is compared with Stripe record by record (``compare``).
 Exit status 1 on a breach of the limit, a comparison problem, or a delivery not synced.
 
-Default latency, 25 ms: real NetSuite REST calls take hundreds of milliseconds, and a limit of
-5 caps any client at ``limit / latency`` requests/s. This scenario costs about 4.7 NetSuite
-requests per event (reads by external id, upserts, read-backs), so 10,000 events at 300 ms
-would take ~47 minutes of pure NetSuite time; the default run has to fit in ~6 minutes on
-2 cores. 25 ms makes NetSuite's own ceiling (200 requests/s at limit 5) sit just above what
-syncwright sustains on 2 cores with both emulators in the same process, so the run measures
-syncwright's capacity rather than a sleep. It is also the hard case for utilisation: at a
-longer (real) latency syncwright needs proportionally fewer requests/s to keep the limit
-full, so utilisation measured here is a lower bound for it. Pass ``--netsuite-latency-ms 300``
-(with fewer ``--events``) for NetSuite-like timing.
+Default latency, 25 ms. Real NetSuite REST calls take hundreds of milliseconds, and a limit of
+5 caps any client at ``limit / latency`` requests/s: at ~4.6 NetSuite requests per event (reads
+by external id, upserts, read-backs), 10,000 events at 300 ms are ~46 minutes of NetSuite time
+alone. No latency gets 10,000 events under ~6 minutes on 2 cores today, because syncwright
+drains only ~20-30 events/s here at any latency under ~35 ms (one process, GIL-bound, both
+emulators included); 25 ms puts NetSuite's ceiling (200 requests/s) just above that, so the
+run measures syncwright rather than a sleep, in ~10 minutes. It is also the hard case for
+utilisation: at a longer latency syncwright needs proportionally fewer requests/s to keep the
+limit full, so utilisation measured here is a lower bound (1,000 events: ~70 % at 25 ms, ~90 %
+at 50 ms, ~95 % at 100 ms). ``--netsuite-latency-ms 300 --events 500`` gives NetSuite-like
+timing.
 
 The n8n figures (shared/bench-peer) are webhooks/s through map -> one ERP POST -> reply,
 against a stub that answers at once with no concurrency limit. Here each event costs several
@@ -57,9 +58,10 @@ from syncwright.demo.billing_world import BillingWorld, start_billing_world
 from syncwright.demo.stripe_netsuite import Comparison, Scenario, compare, drive_scenario
 from syncwright.sandbox import FaultPlan
 
-CHUNK_CUSTOMERS = 250  # drive_scenario calls of this size; each makes ~4.5 synced events each
+CHUNK_CUSTOMERS = 250  # customers per drive_scenario call (~4.5 synced events each)
 SAMPLE_SECONDS = 0.005
 NONCE_WINDOW_SECONDS = 15
+POLL_SECONDS = 0.2  # drain-done check, and the queue depths reported
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # DBOS's run table, counted with SQL: the runtime's own check (world.wait_settled ->
@@ -134,11 +136,6 @@ def run_statuses(world: BillingWorld) -> dict[str, int]:
         return {str(status): int(n) for status, n in conn.execute(RUN_STATUSES)}
 
 
-def unfinished_runs(world: BillingWorld) -> int:
-    statuses = run_statuses(world)
-    return statuses.get("PENDING", 0) + statuses.get("ENQUEUED", 0)
-
-
 @contextmanager
 def never_active_once() -> Iterator[None]:
     """``compare`` re-lists the failed customers' subscriptions for every subscription it
@@ -179,10 +176,10 @@ def customers_on_a_test_clock(world: BillingWorld) -> Iterator[None]:
 
     Before each API request the Stripe emulator lets wall-clock time pass for objects *not* on a
     test clock: it scans every subscription and, for each, every subscription item, which is
-    O(subscriptions x items) per request -- about half a second per request at 2,000 customers,
-    hours over a 10,000-event run, all of it GIL time taken from syncwright. Nothing falls due
-    in a bench's minutes anyway (periods are monthly), and objects on a test clock are skipped
-    by that scan after one lookup. What Stripe emits and syncwright syncs is unchanged.
+    O(subscriptions x items) per request, all of it GIL time taken from syncwright (it made the
+    10,000-event backlog take 486 s instead of 82 s). Nothing falls due in a bench's minutes
+    anyway (periods are monthly), and objects on a test clock are skipped by that scan after
+    one lookup. What Stripe emits and syncwright syncs is otherwise unchanged.
     """
     clock = world.stripe.v1.test_helpers.test_clocks.create({"frozen_time": int(time.time())})
     service = world.stripe.v1.customers
@@ -238,6 +235,8 @@ class Drain:
     stats: dict[str, Any]
     open_exceptions: int
     not_dispatched: int
+    mean_queued: float  # runs enqueued, waiting for a worker
+    mean_running: float  # runs started and not finished
 
 
 def time_drain(world: BillingWorld, args: argparse.Namespace, timeout: float) -> Drain:
@@ -260,20 +259,24 @@ def time_drain(world: BillingWorld, args: argparse.Namespace, timeout: float) ->
     dispatcher.start()
     stalled_since: float | None = None
     last_unfinished = -1
+    polls = queued_sum = running_sum = 0
     while True:
         pending = inbox.count("pending")
-        unfinished = unfinished_runs(world)
+        statuses = run_statuses(world)
+        queued, running = statuses.get("ENQUEUED", 0), statuses.get("PENDING", 0)
+        unfinished = queued + running
         if pending == 0 and unfinished == 0:
             break
+        polls, queued_sum, running_sum = polls + 1, queued_sum + queued, running_sum + running
         now = time.monotonic()
         if now - started > timeout:
-            raise SystemExit(f"drain did not finish in {timeout:.0f}s: {run_statuses(world)}")
+            raise SystemExit(f"drain did not finish in {timeout:.0f}s: {statuses}")
         # Parked runs wait for an operator: once nothing moves for 10 s, stop and report them.
         if unfinished != last_unfinished or pending:
             stalled_since, last_unfinished = now, unfinished
         elif stalled_since and now - stalled_since > 10 and runtime.exceptions.count_open():
             break
-        time.sleep(0.1)
+        time.sleep(POLL_SECONDS)
     seconds = time.monotonic() - started
     sampler.stop()
     stats = netsuite.stats()
@@ -297,6 +300,8 @@ def time_drain(world: BillingWorld, args: argparse.Namespace, timeout: float) ->
         stats=stats,
         open_exceptions=runtime.exceptions.count_open(),
         not_dispatched=inbox.count() - inbox.count("dispatched"),
+        mean_queued=queued_sum / max(polls, 1),
+        mean_running=running_sum / max(polls, 1),
     )
 
 
@@ -326,6 +331,11 @@ def report(args: argparse.Namespace, drain: Drain, comparison: Comparison) -> li
             "  syncwright's limiter",
             f"{drain.client_utilisation:.1%} of its {args.limit} slots held (signing, sending, "
             "reading the response included)",
+        ),
+        (
+            "  runs during the drain",
+            f"{drain.mean_running:.1f} running of {args.workers} workers, "
+            f"{drain.mean_queued:.1f} enqueued (means)",
         ),
         ("max in flight / limit", f"{drain.max_in_flight} / {args.limit}"),
         ("breaches (429 refused)", f"{drain.breaches} (goal 0)"),

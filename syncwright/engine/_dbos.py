@@ -201,12 +201,16 @@ def result(workflow_id: str) -> Any:
 
 
 def list_statuses(limit: int = 10_000) -> dict[str, str]:
-    return {str(w.workflow_id): str(w.status) for w in DBOS.list_workflows(limit=limit)}
+    listed = DBOS.list_workflows(limit=limit, load_input=False, load_output=False)
+    return {str(w.workflow_id): str(w.status) for w in listed}
 
 
 def unfinished(limit: int = 100_000) -> dict[str, tuple[str, str | None]]:
     """Workflow id -> (status, entity key) for every run not yet finished."""
-    found = DBOS.list_workflows(status=["PENDING", "ENQUEUED"], limit=limit)
+    # Inputs and outputs are not needed here; decoding them dominated frequent polling.
+    found = DBOS.list_workflows(
+        status=["PENDING", "ENQUEUED"], limit=limit, load_input=False, load_output=False
+    )
     return {str(w.workflow_id): (str(w.status), w.queue_partition_key) for w in found}
 
 
