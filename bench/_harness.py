@@ -1,12 +1,15 @@
-"""Shared bench plumbing: wrk, a served syncwright process, and signed example deliveries."""
+"""Shared bench plumbing: wrk, served and worker syncwright processes, signed example deliveries."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,3 +178,44 @@ class Served:
     def stop(self) -> None:
         self._proc.terminate()
         self._proc.wait(30)
+
+
+class Worker:
+    """``syncwright worker`` in its own process, as deployed: engine, dispatcher and poller.
+
+    Started when the bench says so, ready once it prints its ``worker.started`` line; its CPU
+    time is read from /proc, so a bench can tell whether syncwright had a core to spare."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "syncwright", "worker", "--config", str(config), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=log.open("w"),
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        # The worker prints this line once its engine and dispatcher run, or exits on an error.
+        if not any('"worker.started"' in line for line in self._proc.stdout):
+            raise SystemExit(f"syncwright worker exited before it started; see {log}")
+        # Keep reading what it prints later, so a full pipe can never block it.
+        threading.Thread(target=self._proc.stdout.read, name="worker-stdout", daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the worker has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """SIGTERM: the worker lets running steps finish, then exits."""
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()

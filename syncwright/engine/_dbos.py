@@ -120,9 +120,10 @@ def shutdown(grace_seconds: float = 30.0) -> None:
 
 
 def enqueue(workflow: str, workflow_id: str, partition_key: str, payload: dict[str, Any]) -> str:
-    queue = DBOS.retrieve_queue(ENTITY_QUEUE)
-    if queue is None:  # pragma: no cover - launch() registers it
-        raise RuntimeError("engine not launched")
+    # launch() registers the queue and the workflows; asking DBOS for the queue here would
+    # cost a database read per enqueue.
+    if workflow not in _functions:
+        raise RuntimeError(f"engine not launched, or no workflow {workflow!r} registered")
     with SetEnqueueOptions(queue_partition_key=partition_key), SetWorkflowID(workflow_id):
         handle: Any = DBOS.enqueue_workflow_with_options(
             EnqueueOptions(

@@ -13,6 +13,8 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from syncwright.store._sqlite_writers import serialise_writers
+
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -64,6 +66,7 @@ class Database:
                 max_overflow=pool_size,
             )
             _enable_sqlite_wal(self.engine)
+            serialise_writers(self.engine)
             self._start_checkpointer()
         else:
             self.engine = sa.create_engine(

@@ -1,4 +1,11 @@
-"""Global id <-> native id per system. Links are unique both ways, per system and entity type."""
+"""Global id <-> native id per system. Links are unique both ways, per system and entity type.
+
+A link, once written, never changes or goes away, so every link this process has seen is kept
+in memory (up to ``CACHE_LINKS``): the dispatcher resolves several ids per delivery and the
+NetSuite steps look customers and orders up on every write, and building a SQL query for each
+took a fifth of a worker's CPU. Only found links are kept; a miss always asks the database,
+which another process may have written to meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +17,26 @@ from syncwright.store import Database
 from syncwright.store._upsert import insert_ignore_duplicate
 from syncwright.store.tables import xref
 
+CACHE_LINKS = 200_000  # ~40 MB at worst; past it the cache starts again (it is only a cache)
+
 
 class CrossReference:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._global: dict[tuple[str, str, str], str] = {}  # (type, system, native) -> global
+        self._native: dict[tuple[str, str, str], str] = {}  # (type, global, system) -> native
+
+    def _remember(self, entity_type: str, global_id: str, system: str, native_id: str) -> None:
+        if len(self._global) >= CACHE_LINKS:
+            self._global.clear()
+            self._native.clear()
+        self._global[(entity_type, system, native_id)] = global_id
+        self._native[(entity_type, global_id, system)] = native_id
 
     def global_id_for(self, entity_type: str, system: str, native_id: str) -> str | None:
+        cached = self._global.get((entity_type, system, native_id))
+        if cached is not None:
+            return cached
         query = sa.select(xref.c.global_id).where(
             xref.c.entity_type == entity_type,
             xref.c.system == system,
@@ -23,7 +44,10 @@ class CrossReference:
         )
         with self._db.engine.connect() as conn:
             found = conn.execute(query).scalar()
-        return str(found) if found else None
+        if not found:
+            return None
+        self._remember(entity_type, str(found), system, native_id)
+        return str(found)
 
     def resolve(self, entity_type: str, system: str, native_id: str) -> str:
         """The global id for a native id, minting and linking one on first sight.
@@ -54,8 +78,10 @@ class CrossReference:
 
     def link(self, entity_type: str, global_id: str, system: str, native_id: str) -> None:
         """Record that ``global_id`` is ``native_id`` in ``system`` (idempotent)."""
+        if self._global.get((entity_type, system, native_id)) == global_id:
+            return
         with self._db.engine.begin() as conn:
-            insert_ignore_duplicate(
+            inserted = insert_ignore_duplicate(
                 conn,
                 xref,
                 {
@@ -67,8 +93,13 @@ class CrossReference:
                 },
                 returning=xref.c.id,
             )
+        if inserted is not None:  # a conflict may be another link: leave it to the database
+            self._remember(entity_type, global_id, system, native_id)
 
     def native_id_for(self, entity_type: str, global_id: str, system: str) -> str | None:
+        cached = self._native.get((entity_type, global_id, system))
+        if cached is not None:
+            return cached
         query = sa.select(xref.c.native_id).where(
             xref.c.entity_type == entity_type,
             xref.c.global_id == global_id,
@@ -76,7 +107,10 @@ class CrossReference:
         )
         with self._db.engine.connect() as conn:
             found = conn.execute(query).scalar()
-        return str(found) if found else None
+        if not found:
+            return None
+        self._remember(entity_type, global_id, system, str(found))
+        return str(found)
 
     def links(self, entity_type: str, global_id: str) -> dict[str, str]:
         """Every system's native id for one entity."""

@@ -75,3 +75,34 @@ def test_audit_chain_verifies_and_detects_tampering(db_url: str) -> None:
         conn.execute(sa.update(audit).where(audit.c.id == third).values(amount_minor=1))
     assert trail.verify() == (False, third)
     db.dispose()
+
+
+def _count_statements(db: Database) -> list[str]:
+    statements: list[str] = []
+
+    @sa.event.listens_for(db.engine, "before_cursor_execute")
+    def _seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    return statements
+
+
+def test_xref_answers_known_links_from_memory_and_misses_from_the_database(db_url: str) -> None:
+    db = _db(db_url)
+    xref, other_process = CrossReference(db), CrossReference(db)
+    global_id = xref.resolve("account", "shop", "cust_9")
+    xref.link("account", global_id, "erp", "C9")
+    statements = _count_statements(db)
+    assert xref.resolve("account", "shop", "cust_9") == global_id
+    assert xref.global_id_for("account", "erp", "C9") == global_id
+    assert xref.native_id_for("account", global_id, "erp") == "C9"
+    xref.link("account", global_id, "erp", "C9")  # known: nothing to write
+    assert statements == []
+    # A link written elsewhere is found: misses always ask the database.
+    assert xref.native_id_for("account", global_id, "crm") is None
+    other_process.link("account", global_id, "crm", "001A")
+    assert xref.native_id_for("account", global_id, "crm") == "001A"
+    # A refused link (the native id belongs to another entity) is not remembered as ours.
+    xref.link("account", "acco_other", "erp", "C9")
+    assert xref.global_id_for("account", "erp", "C9") == global_id
+    db.dispose()
