@@ -72,6 +72,20 @@ def _ensure_customer(
     _write(run, target, "upsert_account", account)
 
 
+def _erp_invoice_known(ctx: StepContext, target: str, invoice_id: str) -> bool:
+    return ctx.services.xref.native_id_for("invoice", invoice_id, target) is not None
+
+
+def _ensure_invoice(run: WorkflowRun, target: Connector, invoice: dict[str, Any]) -> None:
+    """The ERP invoice a payment or a dunning status applies to, written only if this ERP
+    never got it (its finalized event was missed): a finalized invoice's lines, dates and
+    totals cannot change, so sending it again would cost five NetSuite calls for nothing."""
+    if not run.step(
+        f"{target.name}.invoice_known", _erp_invoice_known, target.name, invoice["global_id"]
+    ):
+        _write(run, target, "upsert_invoice", invoice)
+
+
 def _crm_account_linked(ctx: StepContext, crm: str, account_id: str) -> bool:
     return ctx.services.xref.native_id_for("account", account_id, crm) is not None
 
@@ -153,7 +167,7 @@ def invoice_paid(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     payments: dict[str, Any] = {}
     for target in _targets(run, "apply_payment"):
         _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
-        _write(run, target, "upsert_invoice", invoice)
+        _ensure_invoice(run, target, invoice)
         result = _write(run, target, "apply_payment", invoice, data.get("payment_id"))
         payments[target.name] = result["native_id"]
     _show_invoice_in_crm(run, invoice)
@@ -168,7 +182,7 @@ def payment_failed(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     marked: dict[str, Any] = {}
     for target in _targets(run, "mark_dunning"):
         _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
-        _write(run, target, "upsert_invoice", invoice)
+        _ensure_invoice(run, target, invoice)
         result = _write(
             run, target, "mark_dunning", invoice, data["attempt_count"], data.get("failure_reason")
         )
