@@ -10,6 +10,7 @@ https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/subsect_1559222360
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
@@ -40,8 +41,12 @@ _CREDENTIALS = ("consumer_key", "consumer_secret", "token_id", "token_secret")
 
 
 class GovernedHttpClient(httpx.Client):
-    """An httpx client whose every request waits for a rate token, then holds a concurrency slot
-    from before it is signed until its response has been read.
+    """An httpx client whose every request waits for a rate token, is signed, then holds a
+    concurrency slot from just before it is sent until its response has been read.
+
+    Signing happens before the slot is taken, so the slot covers only the time NetSuite can
+    count; a request that then waited longer than ``resign_after_seconds`` for its slot is
+    signed again, so its OAuth timestamp is always fresh. The auth must be single-step (TBA is).
 
     A request we stopped waiting for (read or write timeout) is still running at NetSuite and
     still counts against the account: its slot is kept for ``timeout_hold_seconds`` more before
@@ -54,21 +59,30 @@ class GovernedHttpClient(httpx.Client):
         rate_limiter: RateLimiter,
         *,
         timeout_hold_seconds: float = 0.0,
+        resign_after_seconds: float = 5.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.limiter = limiter
         self.rate_limiter = rate_limiter
         self.timeout_hold_seconds = timeout_hold_seconds
+        self.resign_after_seconds = resign_after_seconds
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        # The token first, so that no slot is held while waiting for one; signing (in the auth
-        # flow) happens inside the slot, so a long wait never stales the OAuth timestamp.
+        # The token first, so that no slot is held while waiting for one.
         self.rate_limiter.acquire()
+        auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
+        signing = auth if isinstance(auth, httpx.Auth) else None
+        if signing is not None:
+            request = next(signing.sync_auth_flow(request))
+            auth = None  # signed: httpx must not run the flow again
+        signed_at = time.monotonic()
         slot = ExitStack()
         slot.enter_context(self.limiter.slot())
         try:
-            return super().send(request, **kwargs)
+            if signing is not None and time.monotonic() - signed_at > self.resign_after_seconds:
+                request = next(signing.sync_auth_flow(request))
+            return super().send(request, auth=auth, **kwargs)
         except (httpx.ReadTimeout, httpx.WriteTimeout):
             if self.timeout_hold_seconds > 0:
                 release = threading.Timer(self.timeout_hold_seconds, slot.close)
