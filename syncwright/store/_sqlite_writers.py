@@ -25,14 +25,17 @@ from sqlalchemy.engine import Engine
 
 log = logging.getLogger("syncwright.store")
 
-# The first word of statements that write; anything else (SELECT, PRAGMA...) is a read. A CTE
-# can hold a write, so WITH statements are checked for one.
+# How statements that write begin; anything else (SELECT, PRAGMA...) is a read. DDL and an
+# explicit BEGIN IMMEDIATE/EXCLUSIVE (DBOS's migrations use one) take SQLite's write lock too,
+# so they queue here first: a connection holding SQLite's lock must never wait for ours. A CTE
+# can hold a write, so WITH statements are searched for one.
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_WRITE_STARTS = (*_WRITE_VERBS, "CREATE", "DROP", "ALTER", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
 
 
 def _is_write(statement: str) -> bool:
-    head = statement.lstrip()[:7].upper()
-    if head.startswith(_WRITE_VERBS):
+    head = " ".join(statement[:40].split()).upper()
+    if head.startswith(_WRITE_STARTS):
         return True
     if head.startswith("WITH"):
         upper = statement.upper()

@@ -157,6 +157,21 @@ def _link(
     ctx.services.xref.link(entity_type, global_id, connection, native_id)
 
 
+def _booked(
+    ctx: StepContext,
+    connection: str,
+    record: NetSuiteRecord,
+    native_id: str,
+    total: Money,
+    entity_type: str,
+) -> None:
+    """A financial document NetSuite holds (written now, or found by a probe): linked to its
+    global id, and audited as ``netsuite.<record type>.upsert``."""
+    _link(ctx, entity_type, record.external_id, connection, native_id)
+    action = f"netsuite.{record.record_type}.upsert"
+    _audit(ctx, connection, action, native_id, total, record.body)
+
+
 def _audit(
     ctx: StepContext, connection: str, action: str, native_id: str, total: Money, body: Any
 ) -> None:
@@ -317,18 +332,13 @@ def _line_aliases(ctx: StepContext, lines: Iterable[BillingLine]) -> dict[str, l
 
 
 def _tax_code(
-    connector: NetSuiteConnector,
-    customer_id: str,
-    *,
-    tax_total: Money,
-    tax_inclusive: bool,
-    lines: Sequence[BillingLine],
-    discount: Money,
-    what: str,
+    connector: NetSuiteConnector, customer_id: str, document: Invoice | CreditNote, what: str
 ) -> str | None:
     """The tax code for a document's lines, checked *before* writing: the tax NetSuite will
     compute with it must equal the tax billing charged, or the ERP would book another total."""
     options = connector.options
+    tax_total, lines, discount = document.tax_total, document.lines, document.discount_total
+    tax_inclusive = document.tax_inclusive
     if tax_total.is_zero:
         return options.tax_codes.get("exempt")
     where = f"connections.{connector.name}.options.tax_codes"
@@ -610,15 +620,7 @@ def _invoice(
     what = f"invoice {parsed.global_id}"
     customer_id = _customer_id(ctx, connector, customer_ref, parsed.account_id)
     order_id = _sales_order_id(ctx, connector, sales_order_ref, parsed.subscription_id)
-    tax_code = _tax_code(
-        connector,
-        customer_id,
-        tax_total=parsed.tax_total,
-        tax_inclusive=parsed.tax_inclusive,
-        lines=parsed.lines,
-        discount=parsed.discount_total,
-        what=what,
-    )
+    tax_code = _tax_code(connector, customer_id, parsed, what)
     record = invoice_record(
         parsed,
         connector.options,
@@ -660,9 +662,8 @@ def upsert_invoice(
     parsed, record = _invoice(ctx, connector, invoice, customer_ref, sales_order_ref)
     native_id = _write(connector.client, record, replace=("item",))
     found = connector.client.get("invoice", native_id)
-    _link(ctx, INVOICE, parsed.global_id, connection, native_id)
     # Audited before the check: the write happened even if NetSuite booked another total.
-    _audit(ctx, connection, "netsuite.invoice.upsert", native_id, parsed.total, record.body)
+    _booked(ctx, connection, record, native_id, parsed.total, INVOICE)
     _check_total(found, parsed.total, f"invoice {parsed.global_id}", native_id)
     return _invoice_result(connection, parsed, record, found)
 
@@ -679,9 +680,7 @@ def probe_invoice(
     found = connector.client.get_by_external_id("invoice", parsed.global_id)
     if found is None or not _same_total(found, "total", parsed.total):
         return None
-    native_id = str(found["id"])
-    _link(ctx, INVOICE, parsed.global_id, connection, native_id)
-    _audit(ctx, connection, "netsuite.invoice.upsert", native_id, parsed.total, record.body)
+    _booked(ctx, connection, record, str(found["id"]), parsed.total, INVOICE)
     return _invoice_result(connection, parsed, record, found)
 
 
@@ -791,10 +790,7 @@ def apply_payment(
     connector = _connector(ctx, connection)
     payment, record = _payment(ctx, connector, document, payment_id)
     native_id = _write(connector.client, record, replace=("apply",))
-    _link(ctx, PAYMENT, payment.global_id, connection, native_id)
-    _audit(
-        ctx, connection, "netsuite.customerPayment.upsert", native_id, payment.amount, record.body
-    )
+    _booked(ctx, connection, record, native_id, payment.amount, PAYMENT)
     return _payment_result(connector, payment, record, native_id)
 
 
@@ -807,10 +803,7 @@ def probe_apply_payment(
     if found is None or not _same_total(found, "payment", payment.amount):
         return None
     native_id = str(found["id"])
-    _link(ctx, PAYMENT, payment.global_id, connection, native_id)
-    _audit(
-        ctx, connection, "netsuite.customerPayment.upsert", native_id, payment.amount, record.body
-    )
+    _booked(ctx, connection, record, native_id, payment.amount, PAYMENT)
     return _payment_result(connector, payment, record, native_id)
 
 
@@ -877,15 +870,7 @@ def _credit_memo(
             already = _money(existing, "applied", parsed.currency)
             if already is not None:
                 open_amount = open_amount + already
-    tax_code = _tax_code(
-        connector,
-        customer_id,
-        tax_total=parsed.tax_total,
-        tax_inclusive=parsed.tax_inclusive,
-        lines=parsed.lines,
-        discount=parsed.discount_total,
-        what=what,
-    )
+    tax_code = _tax_code(connector, customer_id, parsed, what)
     record = credit_memo_record(
         parsed,
         connector.options,
@@ -924,8 +909,7 @@ def upsert_credit_memo(
         connector.client, record, replace=("item", "apply"), existing=existing, looked_up=True
     )
     found = connector.client.get("creditMemo", native_id)
-    _link(ctx, CREDIT_NOTE, parsed.global_id, connection, native_id)
-    _audit(ctx, connection, "netsuite.creditMemo.upsert", native_id, parsed.total, record.body)
+    _booked(ctx, connection, record, native_id, parsed.total, CREDIT_NOTE)
     _check_total(found, parsed.total, f"credit note {parsed.global_id}", native_id)
     return _credit_memo_result(connection, parsed, record, found)
 
@@ -937,9 +921,7 @@ def probe_credit_memo(
     parsed, record, existing = _credit_memo(ctx, connector, credit_note, customer_ref)
     if existing is None or not _same_total(existing, "total", parsed.total):
         return None
-    native_id = str(existing["id"])
-    _link(ctx, CREDIT_NOTE, parsed.global_id, connection, native_id)
-    _audit(ctx, connection, "netsuite.creditMemo.upsert", native_id, parsed.total, record.body)
+    _booked(ctx, connection, record, str(existing["id"]), parsed.total, CREDIT_NOTE)
     return _credit_memo_result(connection, parsed, record, existing)
 
 
