@@ -79,6 +79,8 @@ class Runtime:
             worker_concurrency=engine_settings.workers,
             partition_concurrency=engine_settings.partition_concurrency,
             run_workflows=run_workflows,
+            heartbeat_seconds=engine_settings.heartbeat_seconds,
+            takeover_after_seconds=engine_settings.takeover_after_seconds,
         ).launch()
         return self.engine
 

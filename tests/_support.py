@@ -31,6 +31,7 @@ def write_config(
     erp_url: str,
     timeout_seconds: float = 2.0,
     executor_id: str = "local",
+    engine_extra: str = "",
     extra: str = "",
 ) -> Path:
     secrets = directory / "secrets"
@@ -44,7 +45,7 @@ database:
   url: {db_url}
 engine:
   executor_id: {executor_id}
-connections:
+{engine_extra}connections:
   shop:
     vendor: example
     webhook:

@@ -297,6 +297,22 @@ class EngineSettings(_Model):
     partition_concurrency: int = Field(default=1, ge=1, le=1024)
     """Concurrent workflows per partition key (one entity); 1 keeps each entity's events in
     order."""
+    heartbeat_seconds: float = Field(default=10.0, gt=0, le=3600)
+    """How often this worker records that it is alive."""
+    takeover_after_seconds: float = Field(default=60.0, gt=0, le=86400)
+    """A worker silent this long is dead: a live worker of the same application version takes
+    over its pending runs. More than twice ``heartbeat_seconds``. Several workers on one
+    database need distinct ``executor_id`` values."""
+
+    @model_validator(mode="after")
+    def _takeover_after_heartbeats(self) -> EngineSettings:
+        if self.takeover_after_seconds <= 2 * self.heartbeat_seconds:
+            raise ValueError(
+                f"takeover_after_seconds ({self.takeover_after_seconds:g}) must be more than "
+                f"twice heartbeat_seconds ({self.heartbeat_seconds:g}), or a live worker looks "
+                "dead between two heartbeats"
+            )
+        return self
 
 
 class RetryPolicy(_Model):

@@ -119,6 +119,13 @@ def shutdown(grace_seconds: float = 30.0) -> None:
     DBOS.destroy(workflow_completion_timeout_sec=0, destroy_registry=True)
 
 
+def recover(executor_id: str) -> int:
+    """Hand a dead executor's PENDING runs back to their queues (any live executor resumes
+    them); returns how many. DBOS re-enqueues only rows still owned by ``executor_id``, so a
+    second call for the same executor finds nothing."""
+    return len(DBOS._recover_pending_workflows([executor_id]))
+
+
 def enqueue(workflow: str, workflow_id: str, partition_key: str, payload: dict[str, Any]) -> str:
     # launch() registers the queue and the workflows; asking DBOS for the queue here would
     # cost a database read per enqueue.

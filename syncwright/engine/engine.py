@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from syncwright.engine import _dbos
+from syncwright.engine.executors import ExecutorRegistry, Heartbeat
 from syncwright.engine.policy import RetryPolicy, StepPolicy
 from syncwright.engine.workflow import (
     BRANCH_WORKFLOW,
@@ -34,6 +35,8 @@ class Engine:
         partition_concurrency: int = 1,
         polling_interval_seconds: float = 0.05,
         run_workflows: bool = True,
+        heartbeat_seconds: float = 10.0,
+        takeover_after_seconds: float = 60.0,
     ) -> None:
         self.db = db
         self.application_version = application_version
@@ -45,6 +48,19 @@ class Engine:
         self._polling = polling_interval_seconds
         self._run_workflows = run_workflows
         self._launched = False
+        # Only an executor that runs workflows is alive in the takeover sense.
+        self._heartbeat = (
+            Heartbeat(
+                ExecutorRegistry(db),
+                executor_id,
+                application_version,
+                recover=_dbos.recover,
+                interval_seconds=heartbeat_seconds,
+                takeover_after_seconds=takeover_after_seconds,
+            )
+            if run_workflows
+            else None
+        )
 
     def launch(self) -> Engine:
         entries = {name: self._entry(d) for name, d in registered_workflows().items()}
@@ -64,9 +80,13 @@ class Engine:
             listen_queues=self._run_workflows,
         )
         self._launched = True
+        if self._heartbeat is not None:
+            self._heartbeat.start()
         return self
 
     def shutdown(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
         if self._launched:
             _dbos.shutdown()
             self._launched = False

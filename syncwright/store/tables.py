@@ -160,3 +160,19 @@ reconciliation_runs = sa.Table(
     sa.Column("drift_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("report", sa.JSON),
 )
+
+# Workers that run workflows, and their heartbeats: a live one takes over the pending runs of
+# one whose heartbeat went stale (``taken_over_by`` makes that happen exactly once).
+executors = sa.Table(
+    "sw_executors",
+    metadata,
+    sa.Column("executor_id", sa.String(100), primary_key=True),
+    sa.Column("application_version", sa.String(100), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("heartbeat_at", Timestamp, nullable=False),
+    sa.Column("taken_over_by", sa.String(100)),
+    sa.Column("taken_over_at", Timestamp),
+    sa.Column("runs_taken_over", sa.Integer, nullable=False, server_default="0"),
+)
