@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
@@ -272,6 +272,16 @@ def _build(model: type[M], where: str, **fields: Any) -> M:
 # -- the mapping context -------------------------------------------------------------------
 
 
+class _AccountRecord(Protocol):
+    """A canonical record that belongs to one account (subscription, invoice, payment, ...)."""
+
+    @property
+    def global_id(self) -> str: ...
+
+    @property
+    def account_id(self) -> str: ...
+
+
 @dataclass
 class _Mapper:
     delivery: Delivery
@@ -314,6 +324,10 @@ class _Mapper:
                 time=_ts(self.event.created),
             )
         )
+
+    def emit_about(self, record: _AccountRecord, event_type: str, data: EventData) -> None:
+        """Emit an event about ``record``: it is the subject, and its account partitions it."""
+        self.emit(event_type, data, subject=record.global_id, account_id=record.account_id)
 
     def previous(self, current: Mapping[str, Any]) -> dict[str, Any] | None:
         """The object as it was before an ``*.updated`` event, from ``previous_attributes``."""
@@ -375,6 +389,30 @@ def _rebuild(
         return parsed, build(parsed)
     except BusinessRuleError:
         return None
+
+
+def _before_update(
+    m: _Mapper,
+    model: type[S],
+    build: Callable[[S], M],
+    current: M,
+    fields: Mapping[str, tuple[str, ...]],
+) -> tuple[tuple[S, M] | None, tuple[str, ...]]:
+    """The object before an ``*.updated`` event (Stripe's and canonical, when it can be rebuilt)
+    and the canonical fields that changed.
+
+    Called after ``current`` was built, so ids are resolved (or minted) in the same order on
+    every delivery. Without ``previous_attributes`` nothing changed; when the previous object
+    cannot be rebuilt, ``fields`` says which canonical fields the changed attributes touch.
+    """
+    previous_raw = m.previous(m.event.data.object)
+    if previous_raw is None:
+        return None, ()
+    rebuilt = _rebuild(m, model, previous_raw, build)
+    if rebuilt is not None:
+        return rebuilt, _changed(current, rebuilt[1])
+    changes = m.event.data.previous_attributes or {}
+    return None, tuple(_changed_by_key(changes, fields))
 
 
 # -- canonical records ---------------------------------------------------------------------
@@ -702,18 +740,10 @@ def _credit_note(m: _Mapper, cn: sp.CreditNote) -> CreditNote:
 
 def _on_customer(m: _Mapper, customer: sp.Customer) -> None:
     account = _account(m, customer)
-    changed: tuple[str, ...] = ()
-    previous_raw = m.previous(m.event.data.object)
-    if previous_raw is not None:
-        rebuilt = _rebuild(m, sp.Customer, previous_raw, lambda c: _account(m, c))
-        changes = m.event.data.previous_attributes or {}
-        changed = (
-            _changed(account, rebuilt[1])
-            if rebuilt
-            else tuple(_changed_by_key(changes, _ACCOUNT_FIELDS))
-        )
+    _, changed = _before_update(m, sp.Customer, lambda c: _account(m, c), account, _ACCOUNT_FIELDS)
     # Always emitted, even when no canonical field changed: an upsert is idempotent downstream,
-    # and it bootstraps an account syncwright has not seen before.
+    # and it bootstraps an account syncwright has not seen before. An account is its own
+    # partition, so it is both the subject and the entity key.
     m.emit(
         "syncwright.account.upserted.v1",
         AccountUpsertedV1(account=account, changed_fields=changed),
@@ -724,48 +754,30 @@ def _on_customer(m: _Mapper, customer: sp.Customer) -> None:
 
 def _on_subscription_created(m: _Mapper, sub: sp.Subscription) -> None:
     current = _subscription(m, sub)
-    m.emit(
-        "syncwright.subscription.created.v1",
-        SubscriptionCreatedV1(subscription=current),
-        subject=current.global_id,
-        account_id=current.account_id,
+    m.emit_about(
+        current, "syncwright.subscription.created.v1", SubscriptionCreatedV1(subscription=current)
     )
     # Trialing is not activation: activation (the paid service) follows when the trial converts
     # (customer.subscription.updated trialing -> active).
     if sub.status == "active":
-        m.emit(
-            "syncwright.subscription.activated.v1",
-            SubscriptionActivatedV1(subscription=current, activated_at=_ts(sub.start_date)),
-            subject=current.global_id,
-            account_id=current.account_id,
-        )
+        activated = SubscriptionActivatedV1(subscription=current, activated_at=_ts(sub.start_date))
+        m.emit_about(current, "syncwright.subscription.activated.v1", activated)
 
 
 def _on_subscription_updated(m: _Mapper, sub: sp.Subscription) -> None:
     current = _subscription(m, sub)
-    changes = m.event.data.previous_attributes or {}
-    previous_raw = m.previous(m.event.data.object)
-    rebuilt = (
-        _rebuild(m, sp.Subscription, previous_raw, lambda s: _subscription(m, s))
-        if previous_raw is not None
-        else None
+    rebuilt, changed = _before_update(
+        m, sp.Subscription, lambda s: _subscription(m, s), current, _SUBSCRIPTION_FIELDS
     )
-    if rebuilt is not None:
-        changed = list(_changed(current, rebuilt[1]))
-    else:
-        changed = _changed_by_key(changes, _SUBSCRIPTION_FIELDS)
+    changes = m.event.data.previous_attributes or {}
     previous_status = changes.get("status", sub.status)
     explained: set[str] = set()
-    keys = {"subject": current.global_id, "account_id": current.account_id}
 
     if previous_status != "active" and sub.status == "active":
         # incomplete (first payment), trialing (trial converted), past_due/unpaid (recovered),
         # paused (resumed) -> active. The new term and schedule come with the activation.
-        m.emit(
-            "syncwright.subscription.activated.v1",
-            SubscriptionActivatedV1(subscription=current, activated_at=_ts(m.event.created)),
-            **keys,
-        )
+        activated = SubscriptionActivatedV1(subscription=current, activated_at=_ts(m.event.created))
+        m.emit_about(current, "syncwright.subscription.activated.v1", activated)
         explained |= {"status", "term_start", "term_end", "trial_end", "invoice_schedule"}
     elif sub.status == "active" and rebuilt is not None:
         before_start, before_end = _period(rebuilt[0])
@@ -773,22 +785,18 @@ def _on_subscription_updated(m: _Mapper, sub: sp.Subscription) -> None:
         # A renewal continues where the last period ended; a period that restarts mid-term
         # (an interval change resets the anchor) is an amendment instead.
         if start > before_start and start >= before_end:
-            m.emit(
-                "syncwright.subscription.renewed.v1",
-                SubscriptionRenewedV1(subscription=current, previous_term_end=_day(before_end)),
-                **keys,
+            renewed = SubscriptionRenewedV1(
+                subscription=current, previous_term_end=_day(before_end)
             )
+            m.emit_about(current, "syncwright.subscription.renewed.v1", renewed)
             explained |= {"term_start", "term_end", "invoice_schedule"}
 
     rest = tuple(name for name in changed if name not in explained)
     # Changes to attributes the canonical model does not hold (latest_invoice, metadata,
     # default_payment_method, ...) start no amendment.
     if rest:
-        m.emit(
-            "syncwright.subscription.updated.v1",
-            SubscriptionUpdatedV1(subscription=current, changed_fields=rest),
-            **keys,
-        )
+        updated = SubscriptionUpdatedV1(subscription=current, changed_fields=rest)
+        m.emit_about(current, "syncwright.subscription.updated.v1", updated)
 
 
 def _on_subscription_deleted(m: _Mapper, sub: sp.Subscription) -> None:
@@ -797,7 +805,8 @@ def _on_subscription_deleted(m: _Mapper, sub: sp.Subscription) -> None:
     ended = sub.ended_at or cancelled
     details = sub.cancellation_details
     reason = (details.reason or details.feedback) if details is not None else None
-    m.emit(
+    m.emit_about(
+        current,
         "syncwright.subscription.cancelled.v1",
         SubscriptionCancelledV1(
             subscription=current,
@@ -805,47 +814,30 @@ def _on_subscription_deleted(m: _Mapper, sub: sp.Subscription) -> None:
             effective_date=_day(ended),
             reason=reason,
         ),
-        subject=current.global_id,
-        account_id=current.account_id,
     )
 
 
 def _on_invoice_finalized(m: _Mapper, inv: sp.Invoice) -> None:
     invoice = _invoice(m, inv)
-    m.emit(
-        "syncwright.invoice.finalized.v1",
-        InvoiceFinalizedV1(invoice=invoice),
-        subject=invoice.global_id,
-        account_id=invoice.account_id,
-    )
+    m.emit_about(invoice, "syncwright.invoice.finalized.v1", InvoiceFinalizedV1(invoice=invoice))
 
 
 def _on_invoice_paid(m: _Mapper, inv: sp.Invoice) -> None:
     invoice = _invoice(m, inv)
     paid_at = invoice.paid_at or _ts(m.event.created)
     payment = _payment(m, inv, invoice, paid_at) if invoice.amount_paid.is_positive else None
-    m.emit(
-        "syncwright.invoice.paid.v1",
-        InvoicePaidV1(
-            invoice=invoice,
-            paid_at=paid_at,
-            payment_id=payment.global_id if payment is not None else None,
-        ),
-        subject=invoice.global_id,
-        account_id=invoice.account_id,
-    )
+    payment_id = payment.global_id if payment is not None else None
+    paid = InvoicePaidV1(invoice=invoice, paid_at=paid_at, payment_id=payment_id)
+    m.emit_about(invoice, "syncwright.invoice.paid.v1", paid)
     if payment is not None:
-        m.emit(
-            "syncwright.payment.received.v1",
-            PaymentReceivedV1(payment=payment),
-            subject=payment.global_id,
-            account_id=invoice.account_id,
-        )
+        # _payment gives the payment its invoice's account, so it lands in the same partition.
+        m.emit_about(payment, "syncwright.payment.received.v1", PaymentReceivedV1(payment=payment))
 
 
 def _on_invoice_payment_failed(m: _Mapper, inv: sp.Invoice) -> None:
     invoice = _invoice(m, inv)
-    m.emit(
+    m.emit_about(
+        invoice,
         "syncwright.invoice.payment_failed.v1",
         InvoicePaymentFailedV1(
             invoice=invoice,
@@ -853,19 +845,13 @@ def _on_invoice_payment_failed(m: _Mapper, inv: sp.Invoice) -> None:
             attempt_count=max(inv.attempt_count, 1),
             next_attempt_at=_ts(inv.next_payment_attempt) if inv.next_payment_attempt else None,
         ),
-        subject=invoice.global_id,
-        account_id=invoice.account_id,
     )
 
 
 def _on_credit_note_created(m: _Mapper, cn: sp.CreditNote) -> None:
     credit_note = _credit_note(m, cn)
-    m.emit(
-        "syncwright.credit_note.issued.v1",
-        CreditNoteIssuedV1(credit_note=credit_note),
-        subject=credit_note.global_id,
-        account_id=credit_note.account_id,
-    )
+    issued = CreditNoteIssuedV1(credit_note=credit_note)
+    m.emit_about(credit_note, "syncwright.credit_note.issued.v1", issued)
 
 
 @dataclass(frozen=True)

@@ -489,27 +489,7 @@ def pay_invoice(
     amount = int(inv["amount_remaining"])
     pi = _invoice_pi(st, inv)
     if pi is None or pi["status"] in ("succeeded", "canceled"):
-        pi = ob.payment_intent(
-            ob.new_id("pi"),
-            at,
-            amount=amount,
-            currency=inv["currency"],
-            customer=customer["id"],
-            description=pi_description(inv),
-            payment_method=pm_id,
-        )
-        st.put("payment_intent", pi)
-        st.invoice_payments[inv["id"]].append(
-            ob.invoice_payment(
-                ob.new_id("inpay"),
-                at,
-                invoice_id=inv["id"],
-                pi_id=pi["id"],
-                amount=amount,
-                currency=inv["currency"],
-            )
-        )
-        st.emit("payment_intent.created", "payment_intent", pi, ctx)
+        pi = new_invoice_pi(st, inv, ctx, at=at, amount=amount, pm_id=pm_id)
     pi["payment_method"] = pm_id
     pi["amount"] = amount
     outcome = charge_outcome(st, customer, pm_id)
@@ -537,6 +517,47 @@ def pay_invoice(
     if raise_on_failure:
         raise decline_error(outcome)
     return inv
+
+
+def new_invoice_pi(
+    st: StripeState,
+    inv: dict[str, Any],
+    ctx: RequestContext,
+    *,
+    at: int,
+    amount: int,
+    pm_id: str | None,
+    confirm_later: bool = False,
+) -> dict[str, Any]:
+    """A PaymentIntent collecting ``amount`` of ``inv``, recorded among the invoice's payments.
+
+    ``confirm_later`` (``default_incomplete``): one that already has a payment method waits in
+    ``requires_confirmation`` for the customer to confirm it.
+    """
+    pi = ob.payment_intent(
+        ob.new_id("pi"),
+        at,
+        amount=amount,
+        currency=inv["currency"],
+        description=pi_description(inv),
+        customer=inv["customer"],
+        payment_method=pm_id,
+    )
+    if confirm_later and pm_id:
+        pi["status"] = "requires_confirmation"
+    st.put("payment_intent", pi)
+    st.invoice_payments[inv["id"]].append(
+        ob.invoice_payment(
+            ob.new_id("inpay"),
+            at,
+            invoice_id=inv["id"],
+            pi_id=pi["id"],
+            amount=amount,
+            currency=inv["currency"],
+        )
+    )
+    st.emit("payment_intent.created", "payment_intent", pi, ctx)
+    return pi
 
 
 def pi_description(inv: dict[str, Any]) -> str:
@@ -579,15 +600,21 @@ def on_invoice_payment_failed(
         emit_update(st, "customer.subscription.updated", "subscription", sub, before, ctx)
 
 
+def _stop_collection(inv: dict[str, Any], status: str, transition: str, at: int) -> None:
+    """Move ``inv`` to ``status`` (stamping ``status_transitions[transition]``); Stripe makes no
+    further automatic payment attempts on it."""
+    inv["status"] = status
+    inv["status_transitions"][transition] = at
+    inv["next_payment_attempt"] = None
+    inv["auto_advance"] = False
+
+
 def void_invoice(st: StripeState, inv: dict[str, Any], ctx: RequestContext, *, at: int) -> None:
     if inv["status"] not in ("open", "uncollectible"):
         raise invalid_request(
             f"You can only void open or uncollectible invoices; this invoice is {inv['status']}."
         )
-    inv["status"] = "void"
-    inv["status_transitions"]["voided_at"] = at
-    inv["next_payment_attempt"] = None
-    inv["auto_advance"] = False
+    _stop_collection(inv, "void", "voided_at", at)
     pi = _invoice_pi(st, inv)
     if pi is not None and pi["status"] not in ("succeeded", "canceled"):
         pi["status"] = "canceled"
@@ -604,8 +631,5 @@ def mark_uncollectible(
         raise invalid_request(
             f"You can only mark open invoices as uncollectible; this invoice is {inv['status']}."
         )
-    inv["status"] = "uncollectible"
-    inv["status_transitions"]["marked_uncollectible_at"] = at
-    inv["next_payment_attempt"] = None
-    inv["auto_advance"] = False
+    _stop_collection(inv, "uncollectible", "marked_uncollectible_at", at)
     st.emit("invoice.marked_uncollectible", "invoice", inv, ctx)

@@ -15,7 +15,7 @@ from ._billing import (
     mark_paid,
     recompute_invoice,
 )
-from ._errors import StripeAPIError, invalid_request, resource_missing
+from ._errors import StripeAPIError, invalid_request, parameter_missing, resource_missing
 from ._state import RequestContext, StripeState
 
 # -- credit notes ----------------------------------------------------------------------------
@@ -83,12 +83,7 @@ def create_credit_note(
             )
         else:
             if spec.unit_amount is None:
-                raise StripeAPIError(
-                    400,
-                    f"Missing required param: {spec.param}[unit_amount].",
-                    code="parameter_missing",
-                    param=f"{spec.param}[unit_amount]",
-                )
+                raise parameter_missing(f"{spec.param}[unit_amount]", saved=True)
             qty = spec.quantity if spec.quantity is not None else 1
             cn_lines.append(
                 ob.credit_note_line(

@@ -65,9 +65,10 @@ def resource_missing(kind: str, object_id: str, param: str = "id") -> StripeAPIE
     )
 
 
-def parameter_missing(param: str) -> StripeAPIError:
+def parameter_missing(param: str, *, saved: bool = False) -> StripeAPIError:
+    """``saved=True`` when the endpoint found it missing only after it started executing."""
     return StripeAPIError(
-        400, f"Missing required param: {param}.", code="parameter_missing", param=param, saved=False
+        400, f"Missing required param: {param}.", code="parameter_missing", param=param, saved=saved
     )
 
 

@@ -266,6 +266,12 @@ class Params:
             child.finish()
 
 
+def initial_metadata(update: dict[str, str | None] | None) -> dict[str, str]:
+    """Metadata of a new object: a :meth:`Params.metadata` update applied to nothing (keys sent
+    empty are simply not set)."""
+    return {k: v for k, v in (update or {}).items() if v is not None}
+
+
 def apply_metadata(target: dict[str, str], update: dict[str, str | None] | None) -> None:
     """Apply a :meth:`Params.metadata` update in place (``{}`` means clear everything)."""
     if update is None:

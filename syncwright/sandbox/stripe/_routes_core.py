@@ -13,11 +13,11 @@ from fastapi import APIRouter, Request, Response
 from . import _billing as bl
 from . import _objects as ob
 from . import _subscriptions as subs
-from ._errors import StripeAPIError, invalid_request, resource_missing
-from ._forms import Params, apply_metadata
+from ._errors import StripeAPIError, invalid_request, parameter_missing, resource_missing
+from ._forms import Params, apply_metadata, initial_metadata
 from ._routing import Call, begin, deleted, json_response
 from ._state import TEST_PAYMENT_METHODS
-from ._views import created_filter
+from ._views import created_filter, fields_match
 
 router = APIRouter()
 
@@ -73,7 +73,7 @@ def create_customer(request: Request) -> Response:
             ob.new_id("cus"),
             at,
             test_clock=clock_id,
-            metadata={k: v for k, v in (metadata or {}).items() if v is not None},
+            metadata=initial_metadata(metadata),
             **fields,
         )
         # Resolve test tokens first so customer.created already shows the default method,
@@ -147,8 +147,7 @@ def update_customer(request: Request, cid: str) -> Response:
                 if default_pm
                 else None
             )
-        bl.emit_update(st, "customer.updated", "customer", cust, before, call.ctx)
-        return call.ok("customer", cust)
+        return call.updated("customer", cust, before)
 
 
 @router.delete("/v1/customers/{cid}")
@@ -172,19 +171,15 @@ def delete_customer(request: Request, cid: str) -> Response:
 @router.get("/v1/customers")
 def list_customers(request: Request) -> Response:
     call = begin(request)
-    p, st = call.params, call.state
+    p = call.params
     email = p.text("email")
     clock = p.text("test_clock")
     created = created_filter(p)
-    with st.lock:
-        items = [
-            c
-            for c in st.sorted_objects("customer")
-            if (email is None or c["email"] == email)
-            and (clock is None or c["test_clock"] == clock)
-            and created(c)
-        ]
-        return call.listing("customer", items, "/v1/customers")
+    return call.list_where(
+        "customer",
+        "/v1/customers",
+        lambda c: fields_match(c, email=email, test_clock=clock) and created(c),
+    )
 
 
 # -- payment methods -------------------------------------------------------------------------
@@ -192,10 +187,7 @@ def list_customers(request: Request) -> Response:
 
 @router.get("/v1/payment_methods/{pmid}")
 def retrieve_payment_method(request: Request, pmid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("payment_method", call.state.get("payment_method", pmid))
+    return begin(request).retrieve("payment_method", pmid)
 
 
 @router.post("/v1/payment_methods/{pmid}/attach")
@@ -236,11 +228,10 @@ def list_customer_payment_methods(request: Request, cid: str) -> Response:
     p.ignore("type", "allow_redisplay")
     with st.lock:
         st.get("customer", cid)
-        items = [pm for pm in st.sorted_objects("payment_method") if pm["customer"] == cid]
-        return call.listing(
+        return call.list_where(
             "payment_method",
-            items,
             f"/v1/customers/{cid}/payment_methods",
+            lambda pm: pm["customer"] == cid,
             kind_name="PaymentMethod",
         )
 
@@ -282,7 +273,7 @@ def create_product(request: Request) -> Response:
         prod = ob.product(
             pid or ob.new_id("prod"),
             at,
-            metadata={k: v for k, v in (metadata or {}).items() if v is not None},
+            metadata=initial_metadata(metadata),
             **fields,
         )
         st.put("product", prod)
@@ -299,10 +290,7 @@ def create_product(request: Request) -> Response:
 
 @router.get("/v1/products/{pid}")
 def retrieve_product(request: Request, pid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("product", call.state.get("product", pid))
+    return begin(request).retrieve("product", pid)
 
 
 @router.post("/v1/products/{pid}")
@@ -339,8 +327,7 @@ def update_product(request: Request, pid: str) -> Response:
             prod["default_price"] = default_price
         apply_metadata(prod["metadata"], metadata)
         prod["updated"] = st.wall_now()
-        bl.emit_update(st, "product.updated", "product", prod, before, call.ctx)
-        return call.ok("product", prod)
+        return call.updated("product", prod, before)
 
 
 @router.delete("/v1/products/{pid}")
@@ -362,20 +349,16 @@ def delete_product(request: Request, pid: str) -> Response:
 @router.get("/v1/products")
 def list_products(request: Request) -> Response:
     call = begin(request)
-    p, st = call.params, call.state
+    p = call.params
     active = p.boolean("active")
     ids = p.text_list("ids")
     created = created_filter(p)
     p.ignore("shippable", "url")
-    with st.lock:
-        items = [
-            o
-            for o in st.sorted_objects("product")
-            if (active is None or o["active"] == active)
-            and (ids is None or o["id"] in ids)
-            and created(o)
-        ]
-        return call.listing("product", items, "/v1/products")
+    return call.list_where(
+        "product",
+        "/v1/products",
+        lambda o: fields_match(o, active=active) and (ids is None or o["id"] in ids) and created(o),
+    )
 
 
 # -- prices ----------------------------------------------------------------------------------
@@ -427,16 +410,10 @@ def create_price(request: Request) -> Response:
     if product_data is not None:
         prod_fields = {"name": product_data.req_text("name")}
         prod_meta = product_data.metadata()
-        prod_fields["metadata"] = {k: v for k, v in (prod_meta or {}).items() if v is not None}
+        prod_fields["metadata"] = initial_metadata(prod_meta)
         product_data.ignore("active", "statement_descriptor", "tax_code", "unit_label", "id")
     if product_id is None and product_data is None:
-        raise StripeAPIError(
-            400,
-            "Missing required param: product.",
-            code="parameter_missing",
-            param="product",
-            saved=False,
-        )
+        raise parameter_missing("product")
     fields = _price_data(p)
     fields["nickname"] = p.text("nickname")
     fields["lookup_key"] = p.text("lookup_key")
@@ -478,7 +455,7 @@ def create_price(request: Request) -> Response:
             ob.new_id("price"),
             at,
             product=product_id,
-            metadata={k: v for k, v in (metadata or {}).items() if v is not None},
+            metadata=initial_metadata(metadata),
             **fields,
         )
         st.put("price", price)
@@ -488,10 +465,7 @@ def create_price(request: Request) -> Response:
 
 @router.get("/v1/prices/{pid}")
 def retrieve_price(request: Request, pid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("price", call.state.get("price", pid))
+    return begin(request).retrieve("price", pid)
 
 
 @router.post("/v1/prices/{pid}")
@@ -516,14 +490,13 @@ def update_price(request: Request, pid: str) -> Response:
         before = st.render("price", price)
         price.update(updates)
         apply_metadata(price["metadata"], metadata)
-        bl.emit_update(st, "price.updated", "price", price, before, call.ctx)
-        return call.ok("price", price)
+        return call.updated("price", price, before)
 
 
 @router.get("/v1/prices")
 def list_prices(request: Request) -> Response:
     call = begin(request)
-    p, st = call.params, call.state
+    p = call.params
     product_id = p.text("product")
     active = p.boolean("active")
     kind = p.choice("type", ("one_time", "recurring"))
@@ -534,16 +507,13 @@ def list_prices(request: Request) -> Response:
     interval = rec.text("interval") if rec else None
     if rec:
         rec.ignore("usage_type", "meter")
-    with st.lock:
-        items = [
-            o
-            for o in st.sorted_objects("price")
-            if (product_id is None or o["product"] == product_id)
-            and (active is None or o["active"] == active)
-            and (kind is None or o["type"] == kind)
-            and (currency is None or o["currency"] == currency)
+    return call.list_where(
+        "price",
+        "/v1/prices",
+        lambda o: (
+            fields_match(o, product=product_id, active=active, type=kind, currency=currency)
             and (lookup_keys is None or o["lookup_key"] in lookup_keys)
             and (interval is None or (o["recurring"] or {}).get("interval") == interval)
             and created(o)
-        ]
-        return call.listing("price", items, "/v1/prices")
+        ),
+    )

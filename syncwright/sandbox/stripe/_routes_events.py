@@ -13,8 +13,8 @@ from fastapi import APIRouter, Request, Response
 
 from . import _clock as clk
 from . import _objects as ob
-from ._errors import StripeAPIError, invalid_param, resource_missing
-from ._forms import apply_metadata
+from ._errors import invalid_param, parameter_missing, resource_missing
+from ._forms import apply_metadata, initial_metadata
 from ._routing import begin, deleted, json_response
 from ._views import created_filter
 
@@ -83,13 +83,7 @@ def create_webhook_endpoint(request: Request) -> Response:
     url = p.req_text("url")
     enabled = p.text_list("enabled_events")
     if not enabled:
-        raise StripeAPIError(
-            400,
-            "Missing required param: enabled_events.",
-            code="parameter_missing",
-            param="enabled_events",
-            saved=False,
-        )
+        raise parameter_missing("enabled_events")
     description = p.text("description")
     api_version = p.text("api_version")
     metadata = p.metadata()
@@ -105,7 +99,7 @@ def create_webhook_endpoint(request: Request) -> Response:
             enabled_events=enabled,
             description=description,
             api_version=api_version,
-            metadata={k: v for k, v in (metadata or {}).items() if v is not None},
+            metadata=initial_metadata(metadata),
         )
         secret = ob.new_id("whsec")
         st.put("webhook_endpoint", we)
@@ -118,10 +112,7 @@ def create_webhook_endpoint(request: Request) -> Response:
 
 @router.get("/v1/webhook_endpoints/{wid}")
 def retrieve_webhook_endpoint(request: Request, wid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("webhook_endpoint", call.state.get("webhook_endpoint", wid))
+    return begin(request).retrieve("webhook_endpoint", wid)
 
 
 @router.post("/v1/webhook_endpoints/{wid}")
@@ -160,15 +151,9 @@ def delete_webhook_endpoint(request: Request, wid: str) -> Response:
 
 @router.get("/v1/webhook_endpoints")
 def list_webhook_endpoints(request: Request) -> Response:
-    call = begin(request)
-    st = call.state
-    with st.lock:
-        return call.listing(
-            "webhook_endpoint",
-            st.sorted_objects("webhook_endpoint"),
-            "/v1/webhook_endpoints",
-            kind_name="webhook endpoint",
-        )
+    return begin(request).list_where(
+        "webhook_endpoint", "/v1/webhook_endpoints", kind_name="webhook endpoint"
+    )
 
 
 # -- test clocks -----------------------------------------------------------------------------
@@ -191,10 +176,7 @@ def create_test_clock(request: Request) -> Response:
 
 @router.get("/v1/test_helpers/test_clocks/{cid}")
 def retrieve_test_clock(request: Request, cid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("test_clock", call.state.get("test_clock", cid))
+    return begin(request).retrieve("test_clock", cid)
 
 
 @router.post("/v1/test_helpers/test_clocks/{cid}/advance")
@@ -239,12 +221,6 @@ def delete_test_clock(request: Request, cid: str) -> Response:
 
 @router.get("/v1/test_helpers/test_clocks")
 def list_test_clocks(request: Request) -> Response:
-    call = begin(request)
-    st = call.state
-    with st.lock:
-        return call.listing(
-            "test_clock",
-            st.sorted_objects("test_clock"),
-            "/v1/test_helpers/test_clocks",
-            kind_name="test clock",
-        )
+    return begin(request).list_where(
+        "test_clock", "/v1/test_helpers/test_clocks", kind_name="test clock"
+    )

@@ -6,21 +6,47 @@ https://docs.stripe.com/api/credit_notes, https://docs.stripe.com/invoicing/over
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, Response
 
 from . import _billing as bl
 from . import _credit_notes as cnotes
 from . import _objects as ob
-from ._errors import StripeAPIError, invalid_param, invalid_request, resource_missing
-from ._forms import Params, apply_metadata
-from ._routing import Call, begin, deleted, json_response
-from ._views import created_filter
+from ._errors import (
+    StripeAPIError,
+    invalid_param,
+    invalid_request,
+    parameter_missing,
+    resource_missing,
+)
+from ._forms import Params, apply_metadata, initial_metadata
+from ._routing import Call, ObjectAction, begin, deleted, json_response
+from ._state import RequestContext, StripeState
+from ._views import created_filter, fields_match
 
 router = APIRouter()
 
 COLLECTION_METHODS = ("charge_automatically", "send_invoice")
+
+
+# Where an invoice's or a credit note's lines are kept, and what Stripe calls one of them in
+# "No such ..." errors.
+_LINES: dict[str, tuple[Callable[[StripeState], dict[str, list[dict[str, Any]]]], str]] = {
+    "invoice": (lambda st: st.invoice_lines, "invoice line item"),
+    "credit_note": (lambda st: st.credit_note_lines, "credit note line item"),
+}
+
+
+def _list_lines(request: Request, owner_kind: str, owner_id: str, url: str) -> Response:
+    """``GET .../{id}/lines`` of an invoice or credit note (which must exist)."""
+    call = begin(request)
+    st = call.state
+    lines_of, kind_name = _LINES[owner_kind]
+    with st.lock:
+        st.get(owner_kind, owner_id)
+        return _lines_page(call, lines_of(st).get(owner_id, []), url, kind_name)
 
 
 def _lines_page(call: Call, lines: list[dict[str, Any]], url: str, kind_name: str) -> Response:
@@ -85,13 +111,7 @@ def create_invoice(request: Request) -> Response:
     )
     p.finish()
     if collection == "send_invoice" and days_until_due is None:
-        raise StripeAPIError(
-            400,
-            "Missing required param: days_until_due.",
-            code="parameter_missing",
-            param="days_until_due",
-            saved=False,
-        )
+        raise parameter_missing("days_until_due")
     with st.lock:
         customer = st.get("customer", customer_id, param="customer")
         sub = (
@@ -116,7 +136,7 @@ def create_invoice(request: Request) -> Response:
             days_until_due=days_until_due,
             auto_advance=bool(auto_advance),
             description=description,
-            metadata={k: v for k, v in (metadata or {}).items() if v is not None},
+            metadata=initial_metadata(metadata),
             default_payment_method=pm_id,
         )
         if pending == "include" or sub is not None:
@@ -127,10 +147,7 @@ def create_invoice(request: Request) -> Response:
 
 @router.get("/v1/invoices/{iid}")
 def retrieve_invoice(request: Request, iid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("invoice", call.state.get("invoice", iid))
+    return begin(request).retrieve("invoice", iid)
 
 
 @router.post("/v1/invoices/{iid}")
@@ -171,8 +188,7 @@ def update_invoice(request: Request, iid: str) -> Response:
                 else None
             )
         apply_metadata(inv["metadata"], metadata)
-        bl.emit_update(st, "invoice.updated", "invoice", inv, before, call.ctx)
-        return call.ok("invoice", inv)
+        return call.updated("invoice", inv, before)
 
 
 @router.delete("/v1/invoices/{iid}")
@@ -243,57 +259,56 @@ def pay_invoice(request: Request, iid: str) -> Response:
         return call.ok("invoice", inv)
 
 
+class _InvoiceMove(Protocol):
+    """A status change in ``_billing`` (void, mark uncollectible) that happens at ``at``."""
+
+    def __call__(
+        self, st: StripeState, inv: dict[str, Any], ctx: RequestContext, *, at: int
+    ) -> None: ...
+
+
+def _at_customer_time(move: _InvoiceMove) -> ObjectAction:
+    """Run ``move`` at the invoice customer's time (its test clock's, if it has one)."""
+
+    def act(call: Call, inv: dict[str, Any]) -> None:
+        move(call.state, inv, call.ctx, at=call.state.customer_now(inv["customer"]))
+
+    return act
+
+
 @router.post("/v1/invoices/{iid}/void")
 def void_invoice(request: Request, iid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    st = call.state
-    with st.lock:
-        inv = st.get("invoice", iid)
-        bl.void_invoice(st, inv, call.ctx, at=st.customer_now(inv["customer"]))
-        return call.ok("invoice", inv)
+    return begin(request).act("invoice", iid, _at_customer_time(bl.void_invoice))
 
 
 @router.post("/v1/invoices/{iid}/mark_uncollectible")
 def mark_uncollectible(request: Request, iid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    st = call.state
-    with st.lock:
-        inv = st.get("invoice", iid)
-        bl.mark_uncollectible(st, inv, call.ctx, at=st.customer_now(inv["customer"]))
-        return call.ok("invoice", inv)
+    return begin(request).act("invoice", iid, _at_customer_time(bl.mark_uncollectible))
+
+
+def _send(call: Call, inv: dict[str, Any]) -> None:
+    """Only an open invoice the customer pays by themselves is sent (``invoice.sent``)."""
+    if inv["status"] != "open" or inv["collection_method"] != "send_invoice":
+        raise invalid_request(
+            "You can only send open invoices with collection_method=send_invoice."
+        )
+    call.state.emit("invoice.sent", "invoice", inv, call.ctx)
 
 
 @router.post("/v1/invoices/{iid}/send")
 def send_invoice(request: Request, iid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    st = call.state
-    with st.lock:
-        inv = st.get("invoice", iid)
-        if inv["status"] != "open" or inv["collection_method"] != "send_invoice":
-            raise invalid_request(
-                "You can only send open invoices with collection_method=send_invoice."
-            )
-        st.emit("invoice.sent", "invoice", inv, call.ctx)
-        return call.ok("invoice", inv)
+    return begin(request).act("invoice", iid, _send)
 
 
 @router.get("/v1/invoices/{iid}/lines")
 def list_invoice_lines(request: Request, iid: str) -> Response:
-    call = begin(request)
-    st = call.state
-    with st.lock:
-        st.get("invoice", iid)
-        lines = st.invoice_lines.get(iid, [])
-        return _lines_page(call, lines, f"/v1/invoices/{iid}/lines", "invoice line item")
+    return _list_lines(request, "invoice", iid, f"/v1/invoices/{iid}/lines")
 
 
 @router.get("/v1/invoices")
 def list_invoices(request: Request) -> Response:
     call = begin(request)
-    p, st = call.params, call.state
+    p = call.params
     customer = p.text("customer")
     subscription = p.text("subscription")
     status = p.choice("status", ("draft", "open", "paid", "uncollectible", "void"))
@@ -305,17 +320,15 @@ def list_invoices(request: Request) -> Response:
         details = (inv.get("parent") or {}).get("subscription_details") or {}
         return details.get("subscription")
 
-    with st.lock:
-        items = [
-            i
-            for i in st.sorted_objects("invoice")
-            if (customer is None or i["customer"] == customer)
+    return call.list_where(
+        "invoice",
+        "/v1/invoices",
+        lambda i: (
+            fields_match(i, customer=customer, status=status, collection_method=collection)
             and (subscription is None or sub_of(i) == subscription)
-            and (status is None or i["status"] == status)
-            and (collection is None or i["collection_method"] == collection)
             and created(i)
-        ]
-        return call.listing("invoice", items, "/v1/invoices")
+        ),
+    )
 
 
 # -- invoice items ---------------------------------------------------------------------------
@@ -348,13 +361,7 @@ def create_invoice_item(request: Request) -> Response:
         )
     p.finish()
     if price_id is None and amount is None:
-        raise StripeAPIError(
-            400,
-            "Missing required param: amount.",
-            code="parameter_missing",
-            param="amount",
-            saved=False,
-        )
+        raise parameter_missing("amount")
     with st.lock:
         customer = st.get("customer", customer_id, param="customer")
         price = st.get("price", price_id, param="pricing[price]") if price_id else None
@@ -367,12 +374,7 @@ def create_invoice_item(request: Request) -> Response:
             total = amount
             cur = (currency or customer["currency"] or "").lower()
             if not cur:
-                raise StripeAPIError(
-                    400,
-                    "Missing required param: currency.",
-                    code="parameter_missing",
-                    param="currency",
-                )
+                raise parameter_missing("currency", saved=True)
         inv = st.get("invoice", invoice_id, param="invoice") if invoice_id else None
         if inv is not None and inv["status"] != "draft":
             raise invalid_request(
@@ -391,7 +393,7 @@ def create_invoice_item(request: Request) -> Response:
             subscription=subscription_id,
             price=price,
             quantity=qty,
-            metadata={k: v for k, v in (metadata or {}).items() if v is not None},
+            metadata=initial_metadata(metadata),
             period_start=start if start is not None else at,
             period_end=end if end is not None else at,
             test_clock=customer["test_clock"],
@@ -408,10 +410,7 @@ def create_invoice_item(request: Request) -> Response:
 
 @router.get("/v1/invoiceitems/{iid}")
 def retrieve_invoice_item(request: Request, iid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("invoiceitem", call.state.get("invoiceitem", iid))
+    return begin(request).retrieve("invoiceitem", iid)
 
 
 def _editable_item(call: Call, iid: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -462,8 +461,7 @@ def update_invoice_item(request: Request, iid: str) -> Response:
         if inv is not None:
             _drop_line(call, inv, iid)
             bl.add_line(st, inv, bl.invoice_item_line(st, ii))
-        bl.emit_update(st, "invoiceitem.updated", "invoiceitem", ii, before, call.ctx)
-        return call.ok("invoiceitem", ii)
+        return call.updated("invoiceitem", ii, before)
 
 
 @router.delete("/v1/invoiceitems/{iid}")
@@ -483,21 +481,20 @@ def delete_invoice_item(request: Request, iid: str) -> Response:
 @router.get("/v1/invoiceitems")
 def list_invoice_items(request: Request) -> Response:
     call = begin(request)
-    p, st = call.params, call.state
+    p = call.params
     customer = p.text("customer")
     invoice = p.text("invoice")
     pending = p.boolean("pending")
     created = created_filter(p)
-    with st.lock:
-        items = [
-            i
-            for i in st.sorted_objects("invoiceitem")
-            if (customer is None or i["customer"] == customer)
-            and (invoice is None or i["invoice"] == invoice)
+    return call.list_where(
+        "invoiceitem",
+        "/v1/invoiceitems",
+        lambda i: (
+            fields_match(i, customer=customer, invoice=invoice)
             and (pending is None or (i["invoice"] is None) == pending)
             and created(i)
-        ]
-        return call.listing("invoiceitem", items, "/v1/invoiceitems")
+        ),
+    )
 
 
 # -- credit notes ----------------------------------------------------------------------------
@@ -550,7 +547,7 @@ def create_credit_note(request: Request) -> Response:
             lines=lines,
             reason=reason,
             memo=memo,
-            metadata={k: v for k, v in (metadata or {}).items() if v is not None},
+            metadata=initial_metadata(metadata),
             credit_amount=credit_amount,
             refund_amount=refund_amount,
             out_of_band_amount=out_of_band,
@@ -560,10 +557,7 @@ def create_credit_note(request: Request) -> Response:
 
 @router.get("/v1/credit_notes/{cnid}")
 def retrieve_credit_note(request: Request, cnid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("credit_note", call.state.get("credit_note", cnid))
+    return begin(request).retrieve("credit_note", cnid)
 
 
 @router.post("/v1/credit_notes/{cnid}")
@@ -580,44 +574,31 @@ def update_credit_note(request: Request, cnid: str) -> Response:
         if memo_given:
             cn["memo"] = memo
         apply_metadata(cn["metadata"], metadata)
-        bl.emit_update(st, "credit_note.updated", "credit_note", cn, before, call.ctx)
-        return call.ok("credit_note", cn)
+        return call.updated("credit_note", cn, before)
 
 
 @router.post("/v1/credit_notes/{cnid}/void")
 def void_credit_note(request: Request, cnid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    st = call.state
-    with st.lock:
-        cn = st.get("credit_note", cnid)
-        cnotes.void_credit_note(st, cn, call.ctx)
-        return call.ok("credit_note", cn)
+    return begin(request).act(
+        "credit_note", cnid, lambda call, cn: cnotes.void_credit_note(call.state, cn, call.ctx)
+    )
 
 
 @router.get("/v1/credit_notes/{cnid}/lines")
 def list_credit_note_lines(request: Request, cnid: str) -> Response:
-    call = begin(request)
-    st = call.state
-    with st.lock:
-        st.get("credit_note", cnid)
-        lines = st.credit_note_lines.get(cnid, [])
-        return _lines_page(call, lines, f"/v1/credit_notes/{cnid}/lines", "credit note line item")
+    return _list_lines(request, "credit_note", cnid, f"/v1/credit_notes/{cnid}/lines")
 
 
 @router.get("/v1/credit_notes")
 def list_credit_notes(request: Request) -> Response:
     call = begin(request)
-    p, st = call.params, call.state
+    p = call.params
     customer = p.text("customer")
     invoice = p.text("invoice")
     created = created_filter(p)
-    with st.lock:
-        items = [
-            c
-            for c in st.sorted_objects("credit_note")
-            if (customer is None or c["customer"] == customer)
-            and (invoice is None or c["invoice"] == invoice)
-            and created(c)
-        ]
-        return call.listing("credit_note", items, "/v1/credit_notes", kind_name="credit note")
+    return call.list_where(
+        "credit_note",
+        "/v1/credit_notes",
+        lambda c: fields_match(c, customer=customer, invoice=invoice) and created(c),
+        kind_name="credit note",
+    )

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Request, Response
 from . import _billing as bl
 from . import _objects as ob
 from ._errors import StripeAPIError, invalid_request
-from ._forms import apply_metadata
+from ._forms import apply_metadata, initial_metadata
 from ._routing import Call, begin
 from ._state import StripeState
-from ._views import created_filter
+from ._views import created_filter, fields_match
 
 router = APIRouter()
 
@@ -112,7 +112,7 @@ def create_payment_intent(request: Request) -> Response:
             customer=customer_id,
             description=description,
             payment_method=pm_id,
-            metadata={k: v for k, v in (metadata or {}).items() if v is not None},
+            metadata=initial_metadata(metadata),
             payment_method_types=types,
             automatic_payment_methods=automatic,
             receipt_email=receipt_email,
@@ -130,9 +130,7 @@ def create_payment_intent(request: Request) -> Response:
 def retrieve_payment_intent(request: Request, pid: str) -> Response:
     call = begin(request)
     call.params.ignore("client_secret")
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("payment_intent", call.state.get("payment_intent", pid))
+    return call.retrieve("payment_intent", pid)
 
 
 @router.post("/v1/payment_intents/{pid}")
@@ -171,8 +169,7 @@ def update_payment_intent(request: Request, pid: str) -> Response:
             )
             pi["status"] = "requires_confirmation"
         apply_metadata(pi["metadata"], metadata)
-        bl.emit_update(st, "payment_intent.updated", "payment_intent", pi, before, call.ctx)
-        return call.ok("payment_intent", pi)
+        return call.updated("payment_intent", pi, before)
 
 
 @router.post("/v1/payment_intents/{pid}/confirm")
@@ -227,13 +224,11 @@ def cancel_payment_intent(request: Request, pid: str) -> Response:
 @router.get("/v1/payment_intents")
 def list_payment_intents(request: Request) -> Response:
     call = begin(request)
-    p, st = call.params, call.state
+    p = call.params
     customer = p.text("customer")
     created = created_filter(p)
-    with st.lock:
-        items = [
-            o
-            for o in st.sorted_objects("payment_intent")
-            if (customer is None or o["customer"] == customer) and created(o)
-        ]
-        return call.listing("payment_intent", items, "/v1/payment_intents")
+    return call.list_where(
+        "payment_intent",
+        "/v1/payment_intents",
+        lambda o: fields_match(o, customer=customer) and created(o),
+    )

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Request, Response
 
 from . import _billing as bl
 from . import _subscriptions as subs
-from ._errors import StripeAPIError, invalid_request
-from ._forms import Params, apply_metadata
+from ._errors import StripeAPIError, invalid_request, parameter_missing
+from ._forms import Params, apply_metadata, initial_metadata
 from ._routing import Call, begin, deleted, json_response
 from ._state import RequestContext, StripeState
-from ._views import created_filter
+from ._views import created_filter, fields_match
 
 router = APIRouter()
 
@@ -45,6 +45,13 @@ IGNORED_SUBSCRIPTION_PARAMS = (
     "currency",
     "discounts",
     "backdate_start_date",
+)
+# Real Stripe parameters the emulator refuses on both create and update, rather than ignore.
+UNSUPPORTED_SUBSCRIPTION_PARAMS = (
+    "add_invoice_items",
+    "coupon",
+    "promotion_code",
+    "default_source",
 )
 
 
@@ -96,13 +103,7 @@ def create_subscription(request: Request) -> Response:
     customer_id = p.req_text("customer")
     specs = _item_specs(p)
     if not specs:
-        raise StripeAPIError(
-            400,
-            "Missing required param: items.",
-            code="parameter_missing",
-            param="items",
-            saved=False,
-        )
+        raise parameter_missing("items")
     metadata = p.metadata()
     description = p.text("description")
     default_pm = p.text("default_payment_method")
@@ -115,13 +116,7 @@ def create_subscription(request: Request) -> Response:
     cancel_at = p.integer("cancel_at")
     p.choice("proration_behavior", PRORATION_BEHAVIORS)
     _unsupported(
-        p,
-        "billing_cycle_anchor",
-        "billing_cycle_anchor_config",
-        "add_invoice_items",
-        "coupon",
-        "promotion_code",
-        "default_source",
+        p, "billing_cycle_anchor", "billing_cycle_anchor_config", *UNSUPPORTED_SUBSCRIPTION_PARAMS
     )
     p.ignore(*IGNORED_SUBSCRIPTION_PARAMS)
     p.finish()
@@ -132,7 +127,7 @@ def create_subscription(request: Request) -> Response:
             customer,
             specs,
             call.ctx,
-            metadata={k: v for k, v in (metadata or {}).items() if v is not None},
+            metadata=initial_metadata(metadata),
             description=description,
             default_payment_method=default_pm,
             collection_method=collection or "charge_automatically",
@@ -148,10 +143,7 @@ def create_subscription(request: Request) -> Response:
 
 @router.get("/v1/subscriptions/{sid}")
 def retrieve_subscription(request: Request, sid: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("subscription", call.state.get("subscription", sid))
+    return begin(request).retrieve("subscription", sid)
 
 
 def _apply_item_changes(
@@ -203,14 +195,7 @@ def update_subscription(request: Request, sid: str) -> Response:
     feedback = details.text("feedback") if details else None
     p.choice("payment_behavior", PAYMENT_BEHAVIORS)
     _unsupported(
-        p,
-        "trial_end",
-        "billing_cycle_anchor",
-        "pause_collection",
-        "add_invoice_items",
-        "coupon",
-        "promotion_code",
-        "default_source",
+        p, "trial_end", "billing_cycle_anchor", "pause_collection", *UNSUPPORTED_SUBSCRIPTION_PARAMS
     )
     p.ignore(*IGNORED_SUBSCRIPTION_PARAMS)
     p.finish()
@@ -252,8 +237,7 @@ def update_subscription(request: Request, sid: str) -> Response:
             sub["cancellation_details"]["comment"] = comment
             sub["cancellation_details"]["feedback"] = feedback
         apply_metadata(sub["metadata"], metadata)
-        bl.emit_update(st, "customer.subscription.updated", "subscription", sub, before, call.ctx)
-        return call.ok("subscription", sub)
+        return call.updated("subscription", sub, before, event="customer.subscription.updated")
 
 
 @router.delete("/v1/subscriptions/{sid}")
@@ -317,18 +301,19 @@ def list_subscriptions(request: Request) -> Response:
             return s["status"] in ("canceled", "incomplete_expired")
         return bool(s["status"] == status)
 
-    with st.lock:
-        items = [
-            s
-            for s in st.sorted_objects("subscription")
-            if (customer is None or s["customer"] == customer)
-            and (clock is None or s["test_clock"] == clock)
-            and (collection is None or s["collection_method"] == collection)
-            and (price is None or any(si["price"] == price for si in bl.sub_items(st, s["id"])))
+    def has_price(s: dict[str, Any]) -> bool:
+        return any(si["price"] == price for si in bl.sub_items(st, s["id"]))
+
+    return call.list_where(
+        "subscription",
+        "/v1/subscriptions",
+        lambda s: (
+            fields_match(s, customer=customer, test_clock=clock, collection_method=collection)
+            and (price is None or has_price(s))
             and status_ok(s)
             and created(s)
-        ]
-        return call.listing("subscription", items, "/v1/subscriptions")
+        ),
+    )
 
 
 # -- subscription items ----------------------------------------------------------------------
@@ -375,10 +360,7 @@ def create_subscription_item(request: Request) -> Response:
 
 @router.get("/v1/subscription_items/{item_id}")
 def retrieve_subscription_item(request: Request, item_id: str) -> Response:
-    call = begin(request)
-    call.params.finish()
-    with call.state.lock:
-        return call.ok("subscription_item", call.state.get("subscription_item", item_id))
+    return begin(request).retrieve("subscription_item", item_id)
 
 
 @router.post("/v1/subscription_items/{item_id}")

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from . import _billing as bl
 from . import _clock as clk
 from ._forms import Params
 from ._state import RequestContext, StripeState
@@ -45,6 +46,49 @@ class Call:
     def raw(self, body: dict[str, Any]) -> Response:
         return json_response(expand(self.state, body, self.expand))
 
+    def updated(
+        self, kind: str, obj: dict[str, Any], before: dict[str, Any], *, event: str | None = None
+    ) -> Response:
+        """End an update: emit ``<kind>.updated`` (or ``event``) if anything visible changed
+        since ``before``, then answer the object."""
+        bl.emit_update(self.state, event or f"{kind}.updated", kind, obj, before, self.ctx)
+        return self.ok(kind, obj)
+
+    def retrieve(self, kind: str, object_id: str) -> Response:
+        """``GET`` one object: no parameters but ``expand`` (and any the caller ignored)."""
+        self.params.finish()
+        with self.state.lock:
+            return self.ok(kind, self.state.get(kind, object_id))
+
+    def act(self, kind: str, object_id: str, action: ObjectAction) -> Response:
+        """A ``POST`` action without parameters (``/void``, ``/send``, ...): run ``action`` on
+        the object under the lock, then answer the object as it now is."""
+        self.params.finish()
+        st = self.state
+        with st.lock:
+            obj = st.get(kind, object_id)
+            action(self, obj)
+            return self.ok(kind, obj)
+
+    def list_where(
+        self,
+        kind: str,
+        url: str,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+        *,
+        kind_name: str | None = None,
+    ) -> Response:
+        """A page of the stored ``kind`` objects that ``keep`` accepts (all without ``keep``).
+
+        Call it after taking the filter parameters: pagination takes its own and then finishes.
+        """
+        st = self.state
+        with st.lock:
+            items = st.sorted_objects(kind)
+            if keep is not None:
+                items = [o for o in items if keep(o)]
+            return self.listing(kind, items, url, kind_name=kind_name)
+
     def listing(
         self,
         kind: str,
@@ -67,6 +111,10 @@ class Call:
         )
         self.params.finish()
         return json_response(expand(st, body, self.expand))
+
+
+# What ``Call.act`` runs on the object; any return value is ignored.
+ObjectAction = Callable[[Call, dict[str, Any]], object]
 
 
 def begin(request: Request) -> Call:

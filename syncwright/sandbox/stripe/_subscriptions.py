@@ -23,9 +23,9 @@ from ._billing import (
     emit_update,
     finalize_invoice,
     new_invoice,
+    new_invoice_pi,
     next_boundary,
     pay_invoice,
-    pi_description,
     price_of,
     product_name,
     pull_pending_items,
@@ -35,7 +35,7 @@ from ._billing import (
     sub_period,
     subscription_item_line,
 )
-from ._errors import StripeAPIError, invalid_request, resource_missing
+from ._errors import StripeAPIError, invalid_request, parameter_missing, resource_missing
 from ._forms import apply_metadata
 from ._state import AUTOMATIC, RequestContext, StripeState
 
@@ -110,17 +110,10 @@ def create_subscription(
     prices = []
     for i, spec in enumerate(items):
         if spec.price is None:
-            raise StripeAPIError(
-                400,
-                f"Missing required param: items[{i}][price].",
-                code="parameter_missing",
-                param=f"items[{i}][price]",
-            )
+            raise parameter_missing(f"items[{i}][price]", saved=True)
         prices.append(check_recurring(st, spec.price, f"items[{i}][price]"))
     if not prices:
-        raise StripeAPIError(
-            400, "Missing required param: items.", code="parameter_missing", param="items"
-        )
+        raise parameter_missing("items", saved=True)
     _check_uniform(prices)
     if collection_method == "send_invoice" and days_until_due is None:
         raise StripeAPIError(
@@ -221,39 +214,19 @@ def create_subscription(
     finalize_invoice(st, inv, ctx, at=at)
     if inv["status"] == "open" and collection_method == "charge_automatically":
         if payment_behavior == "default_incomplete":
-            _ensure_invoice_pi(st, inv, ctx, at=at, pm_id=pm_id)
+            # The invoice is not charged now: its PaymentIntent waits for the customer.
+            new_invoice_pi(
+                st,
+                inv,
+                ctx,
+                at=at,
+                amount=inv["amount_remaining"],
+                pm_id=pm_id,
+                confirm_later=True,
+            )
         else:
             pay_invoice(st, inv, ctx, at=at)
     return sub
-
-
-def _ensure_invoice_pi(
-    st: StripeState, inv: dict[str, Any], ctx: RequestContext, *, at: int, pm_id: str | None
-) -> None:
-    """``default_incomplete``: a PaymentIntent waits for the customer to confirm it."""
-    pi = ob.payment_intent(
-        ob.new_id("pi"),
-        at,
-        amount=inv["amount_remaining"],
-        currency=inv["currency"],
-        customer=inv["customer"],
-        description=pi_description(inv),
-        payment_method=pm_id,
-    )
-    if pm_id:
-        pi["status"] = "requires_confirmation"
-    st.put("payment_intent", pi)
-    st.invoice_payments[inv["id"]].append(
-        ob.invoice_payment(
-            ob.new_id("inpay"),
-            at,
-            invoice_id=inv["id"],
-            pi_id=pi["id"],
-            amount=pi["amount"],
-            currency=inv["currency"],
-        )
-    )
-    st.emit("payment_intent.created", "payment_intent", pi, ctx)
 
 
 def _proration_item(
@@ -336,12 +309,7 @@ def update_items(
             result_prices[si["id"]] = new_price
         elif si is None:
             if new_price is None:
-                raise StripeAPIError(
-                    400,
-                    f"Missing required param: {spec.name('price')}.",
-                    code="parameter_missing",
-                    param=spec.name("price"),
-                )
+                raise parameter_missing(spec.name("price"), saved=True)
             new_ones.append(new_price)
     all_prices = list(result_prices.values()) + new_ones
     if not all_prices:

@@ -151,6 +151,14 @@ def paginate(
     return ob.list_object([render(o) for o in page], url, has_more)
 
 
+def fields_match(obj: dict[str, Any], **filters: object) -> bool:
+    """Whether ``obj`` passes a list call's equality filters (field name = parameter value).
+
+    A ``None`` filter was not sent, so it lets everything through.
+    """
+    return all(value is None or obj[field] == value for field, value in filters.items())
+
+
 def created_filter(params: Params) -> Callable[[dict[str, Any]], bool]:
     """``created=<ts>`` or ``created[gt|gte|lt|lte]=<ts>``."""
     if not params.has("created"):
