@@ -101,7 +101,11 @@ def test_thousand_duplicate_deliveries_make_one_workflow(stack: Stack, erp: Erp)
 def test_poisoned_delivery_is_parked_not_dropped(stack: Stack) -> None:
     response = stack.post(b'{"id": "evt_p", "type": "customer.updated", "data": {}}')
     assert response.status_code == 200
-    wait_until(lambda: stack.runtime.inbox.count("parked") == 1, what="parking")
+    # The row is parked, then its exception opened (two commits): wait for both.
+    wait_until(
+        lambda: stack.runtime.inbox.count("parked") == 1 and bool(stack.runtime.exceptions.list()),
+        what="parking and its exception",
+    )
     [record] = stack.runtime.exceptions.list()
     assert record.source == "inbox" and record.code == "example.payload_invalid"
     assert "resend" in record.remediation
