@@ -14,7 +14,15 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from syncwright.sandbox.zendesk._errors import ValidationErrors, not_found
+from syncwright.sandbox.zendesk._errors import ValidationErrors
+from syncwright.sandbox.zendesk._records import (
+    find,
+    insert,
+    required_name,
+    revise,
+    unique_external_id,
+    upsert,
+)
 from syncwright.sandbox.zendesk._state import Record, ZendeskEvent, ZendeskState
 from syncwright.sandbox.zendesk._values import (
     id_str,
@@ -108,35 +116,24 @@ def _apply_field(
 
 
 def create_field(state: ZendeskState, payload: Mapping[str, Any]) -> Record:
-    now = state.timestamp()
-    field: Record = {
+    defaults: Record = {
         "active": True,
         "description": "",
         "position": 9999,
         "regexp_for_validation": None,
         "system": False,
-        "created_at": now,
-        "updated_at": now,
     }
-    _apply_field(state, field, payload, creating=True)
-    field["id"] = state.next_id("organization_field")
-    state.organization_fields[field["id"]] = field
-    return field
+    fields = state.organization_fields
+    return insert(state, fields, "organization_field", defaults, payload, _apply_field)
 
 
 def get_field(state: ZendeskState, field_id: int) -> Record:
-    field = state.organization_fields.get(field_id)
-    if field is None:
-        raise not_found()
-    return field
+    return find(state.organization_fields, field_id)
 
 
 def update_field(state: ZendeskState, field_id: int, payload: Mapping[str, Any]) -> Record:
     field = get_field(state, field_id)
-    draft = dict(field)
-    _apply_field(state, draft, payload, creating=False)
-    draft["updated_at"] = state.timestamp()
-    field.update(draft)
+    revise(state, field, payload, _apply_field)
     return field
 
 
@@ -249,22 +246,15 @@ def _apply_org(
 ) -> None:
     errors = ValidationErrors()
     if creating or "name" in payload:
-        name = opt_str(payload, "name", errors, "Name")
-        if not name or not name.strip():
-            errors.blank("name", "Name")
-        elif any(
+        name = required_name(payload, errors)
+        if name is not None and any(
             other["name"].lower() == name.lower() and other["id"] != org.get("id")
             for other in state.organizations.values()
         ):
             errors.taken("name", "Name")
         org["name"] = name
     if "external_id" in payload:
-        external_id = opt_str(payload, "external_id", errors, "External ID")
-        if external_id:
-            other = state.organization_by_external_id(external_id)
-            if other is not None and other["id"] != org.get("id"):
-                errors.taken("external_id", "External ID")
-        org["external_id"] = external_id or None
+        unique_external_id(payload, org, errors, state.organization_by_external_id)
     for name in ("details", "notes"):
         if name in payload:
             org[name] = opt_str(payload, name, errors, name.capitalize())
@@ -287,15 +277,11 @@ def _apply_org(
 
 
 def get_org(state: ZendeskState, org_id: int) -> Record:
-    org = state.organizations.get(org_id)
-    if org is None:
-        raise not_found()
-    return org
+    return find(state.organizations, org_id)
 
 
 def create_org(state: ZendeskState, payload: Mapping[str, Any]) -> Record:
-    now = state.timestamp()
-    org: Record = {
+    defaults: Record = {
         "external_id": None,
         "details": None,
         "notes": None,
@@ -305,23 +291,15 @@ def create_org(state: ZendeskState, payload: Mapping[str, Any]) -> Record:
         "domain_names": [],
         "tags": [],
         "organization_fields": {},
-        "created_at": now,
-        "updated_at": now,
     }
-    _apply_org(state, org, payload, creating=True)
-    org["id"] = state.next_id("organization")
-    state.organizations[org["id"]] = org
+    org = insert(state, state.organizations, "organization", defaults, payload, _apply_org)
     state.emit([ZendeskEvent(_ORG_EVENT + "created", _subject(org), org_detail(org))])
     return org
 
 
 def update_org(state: ZendeskState, org_id: int, payload: Mapping[str, Any]) -> Record:
     org = get_org(state, org_id)
-    before = dict(org)
-    draft = dict(org)
-    _apply_org(state, draft, payload, creating=False)
-    draft["updated_at"] = state.timestamp()
-    org.update(draft)
+    before = revise(state, org, payload, _apply_org)
     state.emit(_change_events(state, before, org))
     return org
 
@@ -333,9 +311,7 @@ def create_or_update_org(state: ZendeskState, payload: Mapping[str, Any]) -> tup
         existing = state.organizations.get(payload["id"])
     if existing is None and payload.get("external_id"):
         existing = state.organization_by_external_id(str(payload["external_id"]))
-    if existing is not None:
-        return update_org(state, existing["id"], payload), False
-    return create_org(state, payload), True
+    return upsert(state, payload, existing, create_org, update_org)
 
 
 def delete_org(state: ZendeskState, org_id: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -41,6 +41,12 @@ EVENT_VERSION = "2022-06-20"  # zendesk_event_version of the documented user/org
 def iso(value: datetime) -> str:
     """Zendesk's timestamp format: UTC, second precision, ``Z`` suffix."""
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def first_match(records: Iterable[Record], key: str, wanted: str) -> Record | None:
+    """The first record whose ``key`` equals ``wanted``, ignoring case (lookups by email etc.)."""
+    wanted = wanted.lower()
+    return next((r for r in records if (r.get(key) or "").lower() == wanted), None)
 
 
 @dataclass
@@ -104,10 +110,10 @@ class ZendeskState:
         """The account owner: the user the API token belongs to (``/api/v2/users/me``)."""
         with self.lock:
             self._agent_email = email
-            for user in self.users.values():
-                if (user.get("email") or "").lower() == email.lower():
-                    self.agent_id = int(user["id"])
-                    return self.agent_id
+            existing = first_match(self.users.values(), "email", email)
+            if existing is not None:
+                self.agent_id = int(existing["id"])
+                return self.agent_id
             now = self.timestamp()
             user_id = self.next_id("user")
             self.users[user_id] = {
@@ -131,25 +137,13 @@ class ZendeskState:
     # -- lookups used across resources ----------------------------------------------------
 
     def organization_by_external_id(self, external_id: str) -> Record | None:
-        wanted = external_id.lower()
-        for org in self.organizations.values():
-            if (org.get("external_id") or "").lower() == wanted:
-                return org
-        return None
+        return first_match(self.organizations.values(), "external_id", external_id)
 
     def user_by_email(self, email: str) -> Record | None:
-        wanted = email.lower()
-        for user in self.users.values():
-            if user.get("active") and (user.get("email") or "").lower() == wanted:
-                return user
-        return None
+        return first_match(self.active_users(), "email", email)
 
     def user_by_external_id(self, external_id: str) -> Record | None:
-        wanted = external_id.lower()
-        for user in self.users.values():
-            if user.get("active") and (user.get("external_id") or "").lower() == wanted:
-                return user
-        return None
+        return first_match(self.active_users(), "external_id", external_id)
 
     def active_users(self) -> Iterator[Record]:
         return (user for user in self.users.values() if user.get("active"))

@@ -16,9 +16,10 @@ from typing import Any
 from uuid import uuid4
 
 from syncwright.sandbox.zendesk import _users
-from syncwright.sandbox.zendesk._errors import ValidationErrors, not_found
+from syncwright.sandbox.zendesk._errors import ValidationErrors
+from syncwright.sandbox.zendesk._records import find, reference
 from syncwright.sandbox.zendesk._state import Record, ZendeskEvent, ZendeskState
-from syncwright.sandbox.zendesk._values import id_str, int_list, opt_int, opt_str, tags
+from syncwright.sandbox.zendesk._values import id_str, int_list, one_of, opt_int, opt_str, tags
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 PRIORITIES = frozenset({"urgent", "high", "normal", "low"})
@@ -52,15 +53,6 @@ def _comment_body(payload: Mapping[str, Any]) -> tuple[str | None, bool]:
     return None, True
 
 
-def _user_ref(
-    state: ZendeskState, payload: Mapping[str, Any], name: str, label: str, errors: ValidationErrors
-) -> int | None:
-    user_id = opt_int(payload, name, errors, label)
-    if user_id is not None and user_id not in state.users:
-        errors.add(name, f"{label}: is invalid", "InvalidValue")
-    return user_id
-
-
 def _custom_fields(raw: Any, errors: ValidationErrors) -> dict[int, Any]:
     if raw is None:
         return {}
@@ -89,30 +81,21 @@ def _apply_ticket(
         ticket["subject"] = opt_str(payload, "subject", errors, "Subject")
     for name, label in (("requester_id", "Requester"), ("submitter_id", "Submitter")):
         if name in payload:
-            ticket[name] = _user_ref(state, payload, name, label, errors)
+            ticket[name] = reference(payload, name, label, state.users, errors)
     if "assignee_id" in payload:
-        assignee = _user_ref(state, payload, "assignee_id", "Assignee", errors)
+        assignee = reference(payload, "assignee_id", "Assignee", state.users, errors)
         if assignee is not None and state.users.get(assignee, {}).get("role") == "end-user":
             errors.add("assignee_id", "Assignee: is not an agent", "InvalidValue")
         ticket["assignee_id"] = assignee
     if "organization_id" in payload:
-        org_id = opt_int(payload, "organization_id", errors, "Organization")
-        if org_id is not None and org_id not in state.organizations:
-            errors.add("organization_id", "Organization: is invalid", "InvalidValue")
-        ticket["organization_id"] = org_id
+        ticket["organization_id"] = reference(
+            payload, "organization_id", "Organization", state.organizations, errors
+        )
     for name, allowed in (("priority", PRIORITIES), ("type", TYPES)):
-        if name in payload:
-            value = payload[name]
-            if value is not None and value not in allowed:
-                errors.invalid(name, name.capitalize(), value)
-            else:
-                ticket[name] = value
-    if "status" in payload:
-        status = payload["status"]
-        if status not in STATUSES:
-            errors.invalid("status", "Status", status)
-        else:
-            ticket["status"] = status
+        if name in payload and (payload[name] is None or one_of(payload, name, allowed, errors)):
+            ticket[name] = payload[name]
+    if "status" in payload and one_of(payload, "status", STATUSES, errors):
+        ticket["status"] = payload["status"]
     if "external_id" in payload:
         ticket["external_id"] = opt_str(payload, "external_id", errors, "External ID")
     if "tags" in payload:
@@ -168,10 +151,7 @@ def _requester_from_payload(state: ZendeskState, payload: Mapping[str, Any]) -> 
 
 
 def get_ticket(state: ZendeskState, ticket_id: int) -> Record:
-    ticket = state.tickets.get(ticket_id)
-    if ticket is None:
-        raise not_found()
-    return ticket
+    return find(state.tickets, ticket_id)
 
 
 def create_ticket(state: ZendeskState, payload: Mapping[str, Any]) -> tuple[Record, Record]:

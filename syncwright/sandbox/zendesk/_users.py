@@ -13,13 +13,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from syncwright.sandbox.zendesk import _organizations
-from syncwright.sandbox.zendesk._errors import ValidationErrors, not_found
-from syncwright.sandbox.zendesk._state import Record, ZendeskEvent, ZendeskState
+from syncwright.sandbox.zendesk._errors import ValidationErrors
+from syncwright.sandbox.zendesk._records import (
+    find,
+    insert,
+    reference,
+    required_name,
+    revise,
+    unique_external_id,
+    upsert,
+)
+from syncwright.sandbox.zendesk._state import Record, ZendeskEvent, ZendeskState, first_match
 from syncwright.sandbox.zendesk._values import (
     id_str,
     is_email,
+    one_of,
     opt_bool,
-    opt_int,
     opt_str,
     tags,
 )
@@ -36,10 +45,7 @@ def _apply_user(
 ) -> None:
     errors = ValidationErrors()
     if creating or "name" in payload:
-        name = opt_str(payload, "name", errors, "Name")
-        if not name or not name.strip():
-            errors.blank("name", "Name")
-        user["name"] = name
+        user["name"] = required_name(payload, errors)
     if "email" in payload:
         email = opt_str(payload, "email", errors, "Email")
         if email and not is_email(email):
@@ -54,23 +60,13 @@ def _apply_user(
                 )
         user["email"] = email or None
     if "external_id" in payload:
-        external_id = opt_str(payload, "external_id", errors, "External ID")
-        if external_id:
-            other = state.user_by_external_id(external_id)
-            if other is not None and other["id"] != user.get("id"):
-                errors.taken("external_id", "External ID")
-        user["external_id"] = external_id or None
-    if "role" in payload:
-        role = payload["role"]
-        if role not in ROLES:
-            errors.invalid("role", "Role", role)
-        else:
-            user["role"] = role
+        unique_external_id(payload, user, errors, state.user_by_external_id)
+    if "role" in payload and one_of(payload, "role", ROLES, errors):
+        user["role"] = payload["role"]
     if "organization_id" in payload:
-        org_id = opt_int(payload, "organization_id", errors, "Organization")
-        if org_id is not None and org_id not in state.organizations:
-            errors.add("organization_id", "Organization: is invalid", "InvalidValue")
-        user["organization_id"] = org_id
+        user["organization_id"] = reference(
+            payload, "organization_id", "Organization", state.organizations, errors
+        )
     if "ticket_restriction" in payload:
         restriction = payload["ticket_restriction"]
         if restriction is not None and restriction not in TICKET_RESTRICTIONS:
@@ -94,24 +90,17 @@ def _apply_user(
     if creating and isinstance(payload.get("organization"), dict):
         # ``organization: {"name": ...}`` on create: join that organization, creating it if new.
         org_name = str(payload["organization"].get("name") or "")
-        match = next(
-            (o for o in state.organizations.values() if o["name"].lower() == org_name.lower()),
-            None,
-        )
+        match = first_match(state.organizations.values(), "name", org_name)
         org = match or _organizations.create_org(state, {"name": org_name})
         user["organization_id"] = org["id"]
 
 
 def get_user(state: ZendeskState, user_id: int) -> Record:
-    user = state.users.get(user_id)
-    if user is None:
-        raise not_found()
-    return user
+    return find(state.users, user_id)
 
 
 def create_user(state: ZendeskState, payload: Mapping[str, Any]) -> Record:
-    now = state.timestamp()
-    user: Record = {
+    defaults: Record = {
         "email": None,
         "external_id": None,
         "role": "end-user",
@@ -121,23 +110,15 @@ def create_user(state: ZendeskState, payload: Mapping[str, Any]) -> Record:
         "suspended": False,
         "tags": [],
         "user_fields": {},
-        "created_at": now,
-        "updated_at": now,
     }
-    _apply_user(state, user, payload, creating=True)
-    user["id"] = state.next_id("user")
-    state.users[user["id"]] = user
+    user = insert(state, state.users, "user", defaults, payload, _apply_user)
     state.emit([ZendeskEvent(_USER_EVENT + "created", _subject(user), user_detail(user))])
     return user
 
 
 def update_user(state: ZendeskState, user_id: int, payload: Mapping[str, Any]) -> Record:
     user = get_user(state, user_id)
-    before = dict(user)
-    draft = dict(user)
-    _apply_user(state, draft, payload, creating=False)
-    draft["updated_at"] = state.timestamp()
-    user.update(draft)
+    before = revise(state, user, payload, _apply_user)
     subject, detail = _subject(user), user_detail(user)
     events = [
         ZendeskEvent(
@@ -161,9 +142,7 @@ def create_or_update_user(state: ZendeskState, payload: Mapping[str, Any]) -> tu
         existing = state.user_by_external_id(str(payload["external_id"]))
     if existing is None and isinstance(payload.get("email"), str):
         existing = state.user_by_email(payload["email"])
-    if existing is not None:
-        return update_user(state, existing["id"], payload), False
-    return create_user(state, payload), True
+    return upsert(state, payload, existing, create_user, update_user)
 
 
 def delete_user(state: ZendeskState, user_id: int) -> Record:

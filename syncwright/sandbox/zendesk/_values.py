@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from typing import Any
 
 from syncwright.sandbox.zendesk._errors import ValidationErrors
@@ -43,6 +43,18 @@ def opt_int(
         return int(value)
     errors.invalid(name, label, value)
     return None
+
+
+def one_of(
+    payload: Mapping[str, Any], name: str, allowed: Container[Any], errors: ValidationErrors
+) -> bool:
+    """Whether ``payload[name]`` is one of ``allowed``; if not, an ``InvalidValue`` whose label
+    is the name in words (``ticket_type`` -> "Ticket type")."""
+    value = payload[name]
+    if value in allowed:
+        return True
+    errors.invalid(name, name.replace("_", " ").capitalize(), value)
+    return False
 
 
 def opt_bool(payload: Mapping[str, Any], name: str, errors: ValidationErrors, label: str) -> bool:
