@@ -587,20 +587,28 @@ def customer_payment_record(
     *,
     customer_id: str,
     invoice_ids: Mapping[str, str],
+    apply_limits: Mapping[str, Money] | None = None,
     external_id: str | None = None,
     tran_date: date | None = None,
 ) -> NetSuiteRecord:
     """Payment -> ``customerPayment`` applied to its invoices (``invoice_ids``: canonical invoice
-    global id -> NetSuite internal id)."""
+    global id -> NetSuite internal id). ``apply_limits`` caps what is applied to an invoice
+    (what is due on it); the rest of the payment stays unapplied, as customer credit, and a
+    line with nothing to apply is sent with ``apply: false``."""
     what = f"payment {payment.global_id}"
-    apply = [
-        {
-            "doc": _ref(invoice_ids[application.invoice_id]),
-            "apply": True,
-            "amount": amount(application.amount),
-        }
-        for application in payment.applied_to
-    ]
+    limits = apply_limits or {}
+    apply: list[dict[str, Any]] = []
+    for application in payment.applied_to:
+        applied = application.amount
+        limit = limits.get(application.invoice_id)
+        if limit is not None and limit.amount_minor < applied.amount_minor:
+            applied = limit
+        line: dict[str, Any] = {"doc": _ref(invoice_ids[application.invoice_id])}
+        if applied.is_positive:
+            line |= {"apply": True, "amount": amount(applied)}
+        else:
+            line["apply"] = False
+        apply.append(line)
     body: dict[str, Any] = {
         "customer": _ref(customer_id),
         "payment": amount(payment.amount),

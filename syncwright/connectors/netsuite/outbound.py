@@ -254,6 +254,20 @@ def _native_id(
     return str(known) if known is not None else None
 
 
+def _open_invoice(
+    ctx: StepContext, connector: NetSuiteConnector, invoice_id: str
+) -> tuple[str, Mapping[str, Any]]:
+    """(internal id, record) of an invoice a payment applies to: the record read by external
+    id (as :func:`_native_id` does) carries what is still due on it."""
+    found = connector.client.get_by_external_id("invoice", invoice_id)
+    if found is not None:
+        native_id = str(found["id"])
+        _link(ctx, INVOICE, invoice_id, connector.name, native_id)
+        return native_id, found
+    native_id = _invoice_id(ctx, connector, invoice_id)  # linked by match-and-link, or absent
+    return native_id, connector.client.get("invoice", native_id)
+
+
 def _explicit_ref(ref: Ref) -> tuple[str | None, str | None]:
     """(internal id, external id) named by a step argument: a previous step's result
     (``native_id``), ``{"id": ...}``, ``{"externalId": ...}``, or a global id string."""
@@ -712,7 +726,8 @@ def _delete_financial(
 
 def _payment(
     ctx: StepContext, connector: NetSuiteConnector, document: JSON, payment_id: str | None
-) -> tuple[Payment, NetSuiteRecord]:
+) -> tuple[Payment, NetSuiteRecord, Mapping[str, Any] | None]:
+    """The payment, its NetSuite record, and the payment as NetSuite already has it (if so)."""
     if "subtotal" in document:  # a paid invoice, settled by one payment we name after it
         invoice = parse_canonical(Invoice, document, "invoice")
         if not invoice.amount_paid.is_positive:
@@ -746,13 +761,41 @@ def _payment(
             ),
         )
     customer_id = _customer_id(ctx, connector, None, payment.account_id)
-    invoice_ids = {
-        a.invoice_id: _invoice_id(ctx, connector, a.invoice_id) for a in payment.applied_to
+    external_id = payment.global_id
+    existing = connector.client.get_by_external_id("customerPayment", external_id)
+    invoices = {
+        a.invoice_id: _open_invoice(ctx, connector, a.invoice_id) for a in payment.applied_to
     }
     record = customer_payment_record(
-        payment, connector.options, customer_id=customer_id, invoice_ids=invoice_ids
+        payment,
+        connector.options,
+        customer_id=customer_id,
+        invoice_ids={key: native_id for key, (native_id, _) in invoices.items()},
+        apply_limits=_apply_limits(payment, invoices, existing),
     )
-    return payment, record
+    return payment, record, existing
+
+
+def _apply_limits(
+    payment: Payment,
+    invoices: Mapping[str, tuple[str, Mapping[str, Any]]],
+    existing: Mapping[str, Any] | None,
+) -> dict[str, Money]:
+    """What the payment may apply to its invoice: what is still due on it. Events can arrive
+    out of order (a credit note applied before the payment it follows); NetSuite refuses to
+    apply more than is due, so the rest stays on the payment, unapplied, as customer credit.
+
+    Only for a payment settling one invoice (every paid invoice): what this payment applied
+    before (an update) counts as due again, read from the payment's own ``applied`` total."""
+    if len(payment.applied_to) != 1:
+        return {}
+    [application] = payment.applied_to
+    currency = payment.amount.currency
+    due = _money(invoices[application.invoice_id][1], "amountRemaining", currency)
+    if due is None:
+        return {}
+    already = _money(existing, "applied", currency) if existing is not None else None
+    return {application.invoice_id: due + already if already is not None else due}
 
 
 def _payment_result(
@@ -788,8 +831,10 @@ def apply_payment(
     ``amount_paid`` is booked, external id ``payment_id`` or ``<invoice id>.payment``).
     """
     connector = _connector(ctx, connection)
-    payment, record = _payment(ctx, connector, document, payment_id)
-    native_id = _write(connector.client, record, replace=("apply",))
+    payment, record, existing = _payment(ctx, connector, document, payment_id)
+    native_id = _write(
+        connector.client, record, replace=("apply",), existing=existing, looked_up=True
+    )
     _booked(ctx, connection, record, native_id, payment.amount, PAYMENT)
     return _payment_result(connector, payment, record, native_id)
 
@@ -798,8 +843,7 @@ def probe_apply_payment(
     ctx: StepContext, connection: str, document: JSON, payment_id: str | None = None
 ) -> JSON | None:
     connector = _connector(ctx, connection)
-    payment, record = _payment(ctx, connector, document, payment_id)
-    found = connector.client.get_by_external_id("customerPayment", record.external_id)
+    payment, record, found = _payment(ctx, connector, document, payment_id)
     if found is None or not _same_total(found, "payment", payment.amount):
         return None
     native_id = str(found["id"])

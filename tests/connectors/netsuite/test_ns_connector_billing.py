@@ -344,3 +344,40 @@ def test_a_total_netsuite_changed_is_reported(ns_world: NsWorld) -> None:
     # The write happened, so it is audited and linked: operations fix it from there.
     assert [r["action"] for r in _audit_rows(ns_world)] == ["netsuite.invoice.upsert"]
     assert ns_world.runtime.xref.native_id_for("invoice", "inv_default_tax", "netsuite")
+
+
+def test_a_payment_after_a_credit_applies_only_what_is_due(ns_world: NsWorld) -> None:
+    """Events out of order: the credit note is booked before the invoice's payment. NetSuite
+    refuses to apply more than is due, so the payment applies the rest of the invoice and keeps
+    the difference unapplied, as customer credit, instead of parking."""
+    _setup(ns_world, "acct_ooo")
+    invoice = ns_world.invoice("inv_ooo", "acct_ooo", [("price_pro", 1, 9900)])
+    written = upsert_invoice(ns_world.ctx(), "netsuite", invoice)
+    upsert_credit_memo(
+        ns_world.ctx(), "netsuite", ns_world.credit_note("cn_ooo", "acct_ooo", "inv_ooo", 1000)
+    )
+    paid_invoice = ns_world.invoice("inv_ooo", "acct_ooo", [("price_pro", 1, 9900)], paid=True)
+    result = apply_payment(ns_world.ctx(), "netsuite", paid_invoice)
+
+    payment = ns_world.state.get("customerPayment", result["native_id"])
+    assert payment["payment"] == Decimal("99.00")  # the whole amount Stripe collected
+    assert payment["applied"] == Decimal("89.00")  # what was still due
+    assert ns_world.state.get("invoice", written["native_id"])["amountRemaining"] == 0
+    assert result["invoices"]["inv_ooo"]["status"] == "B"
+    # Run again (a replay): the same payment, the same application, nothing more.
+    again = apply_payment(ns_world.ctx(), "netsuite", paid_invoice)
+    assert again["native_id"] == result["native_id"]
+    assert ns_world.state.get("customerPayment", result["native_id"])["applied"] == Decimal("89.00")
+
+
+def test_a_payment_for_a_fully_credited_invoice_stays_unapplied(ns_world: NsWorld) -> None:
+    _setup(ns_world, "acct_full")
+    invoice = ns_world.invoice("inv_full", "acct_full", [("price_pro", 1, 9900)])
+    upsert_invoice(ns_world.ctx(), "netsuite", invoice)
+    upsert_credit_memo(
+        ns_world.ctx(), "netsuite", ns_world.credit_note("cn_full", "acct_full", "inv_full", 9900)
+    )
+    paid_invoice = ns_world.invoice("inv_full", "acct_full", [("price_pro", 1, 9900)], paid=True)
+    result = apply_payment(ns_world.ctx(), "netsuite", paid_invoice)
+    payment = ns_world.state.get("customerPayment", result["native_id"])
+    assert (payment["payment"], payment["applied"]) == (Decimal("99.00"), Decimal("0.00"))
