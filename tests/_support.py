@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -161,3 +164,25 @@ def start_stack(config_path: Path, *, dispatch: bool = True) -> Stack:
 def stats(erp: Erp) -> dict[str, Any]:
     result: dict[str, Any] = httpx.get(f"{erp.url}/_sandbox/stats", timeout=10).json()
     return result
+
+
+def accept_customer_events(config: Path, count: int) -> None:
+    """``count`` example-shop ``customer.updated`` deliveries in the inbox, not dispatched."""
+    with Runtime(load_settings(config)) as runtime:
+        for n in range(count):
+            runtime.inbox.accept(
+                connection="shop",
+                vendor_event_id=f"evt_{n}",
+                event_type="customer.updated",
+                body=customer_event(f"evt_{n}", f"cust_{n}").decode(),
+            )
+
+
+def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    """``syncwright worker`` in its own process, its output appended to ``log``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "syncwright", "worker", "--config", str(config)],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )

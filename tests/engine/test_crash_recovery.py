@@ -3,28 +3,16 @@ side effect is applied twice (idempotency keys derived from workflow id and step
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from syncwright.config import load_settings
 from syncwright.engine import EngineClient
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultPlan
-from tests._support import Erp, customer_event, wait_until, write_config
+from tests._support import Erp, accept_customer_events, start_worker, wait_until, write_config
 
 CUSTOMERS = 20
-
-
-def _start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "syncwright", "worker", "--config", str(config)],
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
 
 
 def test_sigkill_mid_step_resumes_without_double_effects(
@@ -36,17 +24,10 @@ def test_sigkill_mid_step_resumes_without_double_effects(
         FaultPlan(lost_response_rate=1.0, stall_seconds=1.0, only_methods=frozenset({"PUT"}))
     )
     config = write_config(tmp_path, db_url=sqlite_url, erp_url=erp.url, timeout_seconds=5)
-    with Runtime(load_settings(config)) as runtime:
-        for n in range(CUSTOMERS):
-            runtime.inbox.accept(
-                connection="shop",
-                vendor_event_id=f"evt_{n}",
-                event_type="customer.updated",
-                body=customer_event(f"evt_{n}", f"cust_{n}").decode(),
-            )
+    accept_customer_events(config, CUSTOMERS)
 
     log = tmp_path / "worker.log"
-    worker = _start_worker(config, log)
+    worker = start_worker(config, log)
     try:
         wait_until(
             lambda: len(erp.state.applied_by_key) >= 3 and erp.state.in_flight > 0,
@@ -61,7 +42,7 @@ def test_sigkill_mid_step_resumes_without_double_effects(
     assert len(erp.state.customers) < CUSTOMERS, "killed too late to prove anything"
     erp.faults.configure(FaultPlan())
 
-    worker = _start_worker(config, log)
+    worker = start_worker(config, log)
     try:
         wait_until(lambda: len(erp.state.customers) == CUSTOMERS, 120, "recovery to finish")
         with Runtime(load_settings(config), upgrade=False) as runtime:

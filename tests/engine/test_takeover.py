@@ -5,10 +5,7 @@ here the dead worker never comes back, and a worker with another id finishes its
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -23,19 +20,10 @@ from syncwright.errors import ConfigError
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultPlan
 from syncwright.store import Database
-from tests._support import Erp, customer_event, wait_until, write_config
+from tests._support import Erp, accept_customer_events, start_worker, wait_until, write_config
 
 CUSTOMERS = 20
 FAST_HEARTBEAT = "  heartbeat_seconds: 0.5\n  takeover_after_seconds: 3\n"
-
-
-def _worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "syncwright", "worker", "--config", str(config)],
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
 
 
 def test_a_live_worker_finishes_the_runs_of_one_killed_mid_step(
@@ -56,17 +44,10 @@ def test_a_live_worker_finishes_the_runs_of_one_killed_mid_step(
         )
         for name in ("worker-a", "worker-b")
     }
-    with Runtime(load_settings(configs["worker-a"])) as runtime:
-        for n in range(CUSTOMERS):
-            runtime.inbox.accept(
-                connection="shop",
-                vendor_event_id=f"evt_{n}",
-                event_type="customer.updated",
-                body=customer_event(f"evt_{n}", f"cust_{n}").decode(),
-            )
+    accept_customer_events(configs["worker-a"], CUSTOMERS)
 
     log = tmp_path / "workers.log"
-    dead = _worker(configs["worker-a"], log)
+    dead = start_worker(configs["worker-a"], log)
     try:
         wait_until(
             lambda: len(erp.state.applied_by_key) >= 3 and erp.state.in_flight > 0,
@@ -81,7 +62,7 @@ def test_a_live_worker_finishes_the_runs_of_one_killed_mid_step(
     assert len(erp.state.customers) < CUSTOMERS, "killed too late to prove anything"
     erp.faults.configure(FaultPlan())
 
-    live = _worker(configs["worker-b"], log)
+    live = start_worker(configs["worker-b"], log)
     try:
         wait_until(lambda: len(erp.state.customers) == CUSTOMERS, 120, "worker-b to finish")
         with Runtime(load_settings(configs["worker-b"]), upgrade=False) as runtime:
