@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from syncwright.connectors.example.signature import HEADER, sign
 from syncwright.engine import Engine
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.runtime import Runtime
-from syncwright.sandbox import FaultInjector, ServerThread
+from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox.example import ExampleErpState, create_app
 
 SHOP_SECRET = "whsec_test_shop_secret_value"
@@ -186,3 +187,23 @@ def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+def kill_worker_mid_write(config: Path, log: Path, erp: Erp, customers: int) -> None:
+    """Start a worker, SIGKILL it once its first ERP writes are applied and more are in flight
+    (the ERP answers them late: a kill between a side effect and its checkpoint), then stop the
+    ERP's faults so what follows can finish."""
+    worker = start_worker(config, log)
+    try:
+        wait_until(
+            lambda: len(erp.state.applied_by_key) >= 3 and erp.state.in_flight > 0,
+            60,
+            "the first writes with more in flight",
+        )
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert len(erp.state.customers) < customers, "killed too late to prove anything"
+    erp.faults.configure(FaultPlan())

@@ -10,7 +10,14 @@ from syncwright.config import load_settings
 from syncwright.engine import EngineClient
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultPlan
-from tests._support import Erp, accept_customer_events, start_worker, wait_until, write_config
+from tests._support import (
+    Erp,
+    accept_customer_events,
+    kill_worker_mid_write,
+    start_worker,
+    wait_until,
+    write_config,
+)
 
 CUSTOMERS = 20
 
@@ -27,20 +34,7 @@ def test_sigkill_mid_step_resumes_without_double_effects(
     accept_customer_events(config, CUSTOMERS)
 
     log = tmp_path / "worker.log"
-    worker = start_worker(config, log)
-    try:
-        wait_until(
-            lambda: len(erp.state.applied_by_key) >= 3 and erp.state.in_flight > 0,
-            60,
-            "the first writes with more in flight",
-        )
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    assert len(erp.state.customers) < CUSTOMERS, "killed too late to prove anything"
-    erp.faults.configure(FaultPlan())
+    kill_worker_mid_write(config, log, erp, CUSTOMERS)
 
     worker = start_worker(config, log)
     try:

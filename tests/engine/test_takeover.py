@@ -20,7 +20,14 @@ from syncwright.errors import ConfigError
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultPlan
 from syncwright.store import Database
-from tests._support import Erp, accept_customer_events, start_worker, wait_until, write_config
+from tests._support import (
+    Erp,
+    accept_customer_events,
+    kill_worker_mid_write,
+    start_worker,
+    wait_until,
+    write_config,
+)
 
 CUSTOMERS = 20
 FAST_HEARTBEAT = "  heartbeat_seconds: 0.5\n  takeover_after_seconds: 3\n"
@@ -47,20 +54,7 @@ def test_a_live_worker_finishes_the_runs_of_one_killed_mid_step(
     accept_customer_events(configs["worker-a"], CUSTOMERS)
 
     log = tmp_path / "workers.log"
-    dead = start_worker(configs["worker-a"], log)
-    try:
-        wait_until(
-            lambda: len(erp.state.applied_by_key) >= 3 and erp.state.in_flight > 0,
-            60,
-            "worker-a's first writes with more in flight",
-        )
-        dead.send_signal(signal.SIGKILL)
-        dead.wait(10)
-    finally:
-        if dead.poll() is None:
-            dead.kill()
-    assert len(erp.state.customers) < CUSTOMERS, "killed too late to prove anything"
-    erp.faults.configure(FaultPlan())
+    kill_worker_mid_write(configs["worker-a"], log, erp, CUSTOMERS)
 
     live = start_worker(configs["worker-b"], log)
     try:
