@@ -10,6 +10,9 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from syncwright._time import utcnow
+from syncwright.engine.executors import ExecutorRegistry
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -34,6 +37,38 @@ class _StateCollector(Collector):
             "Exceptions waiting for an operator (parked workflows and deliveries)",
             value=self._runtime.exceptions.count_open(),
         )
+        yield from self._executors()
+
+    def _executors(self) -> Iterator[Metric]:
+        """Workers by state -- live, silent (past takeover_after_seconds, about to be taken
+        over) or taken over -- and each one's heartbeat age: a dead worker shows here first."""
+        takeover_after = self._runtime.settings.engine.takeover_after_seconds
+        states = GaugeMetricFamily(
+            "syncwright_executors", "Workflow executors by heartbeat state", labels=["state"]
+        )
+        ages = GaugeMetricFamily(
+            "syncwright_executor_heartbeat_age_seconds",
+            "Seconds since each executor's last heartbeat",
+            labels=["executor_id"],
+        )
+        counts = {"live": 0, "silent": 0, "taken_over": 0}
+        now = utcnow()
+        for row in ExecutorRegistry(self._runtime.db).all():
+            beat = (
+                row.heartbeat_at
+                if row.heartbeat_at.tzinfo
+                else row.heartbeat_at.replace(tzinfo=now.tzinfo)
+            )
+            age = max(0.0, (now - beat).total_seconds())
+            ages.add_metric([row.executor_id], age)
+            if row.taken_over_by is not None:
+                counts["taken_over"] += 1
+            else:
+                counts["live" if age <= takeover_after else "silent"] += 1
+        for state, count in counts.items():
+            states.add_metric([state], count)
+        yield states
+        yield ages
 
 
 class Metrics:

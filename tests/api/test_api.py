@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from syncwright._time import utcnow
+from syncwright.engine.executors import ExecutorRegistry
+from syncwright.store.tables import executors
 from tests._support import Erp, Stack, customer_event, start_stack, wait_until, write_config
 
 
@@ -39,6 +44,28 @@ def test_metrics_report_intake_and_durable_state(stack: Stack) -> None:
     assert 'syncwright_webhooks_total{connection="shop",result="401"} 1.0' in text
     assert 'syncwright_inbox_deliveries{status="dispatched"} 1.0' in text
     assert "syncwright_exceptions_open 0.0" in text
+    assert 'syncwright_executors{state="live"} 1.0' in text  # this stack's engine
+    assert 'syncwright_executors{state="silent"} 0.0' in text
+
+
+def test_metrics_show_a_silent_worker_and_one_taken_over(stack: Stack) -> None:
+    registry = ExecutorRegistry(stack.runtime.db)
+    version = stack.settings.engine.application_version
+    for executor in ("gone-quiet", "taken"):
+        registry.beat(executor, version, starting=True)
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    with stack.runtime.db.engine.begin() as conn:
+        conn.execute(
+            sa.update(executors)
+            .where(executors.c.executor_id.in_(["gone-quiet", "taken"]))
+            .values(heartbeat_at=an_hour_ago)
+        )
+    assert registry.claim("taken", "someone-else", utcnow())
+    text = stack.http.get(f"{stack.api.url}/metrics").text
+    assert 'syncwright_executors{state="silent"} 1.0' in text
+    assert 'syncwright_executors{state="taken_over"} 1.0' in text
+    ages = [line for line in text.splitlines() if 'executor_id="gone-quiet"' in line]
+    assert len(ages) == 1 and float(ages[0].split()[-1]) >= 3600
 
 
 def test_exception_endpoints(stack: Stack) -> None:
