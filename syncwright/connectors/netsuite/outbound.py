@@ -234,6 +234,27 @@ def _write(
     return native_id
 
 
+def _native_record(
+    ctx: StepContext,
+    connector: NetSuiteConnector,
+    entity_type: str,
+    record_type: str,
+    global_id: str,
+) -> tuple[str | None, Mapping[str, Any] | None]:
+    """(NetSuite internal id, record if read) of a global id: read by external id first
+    (authoritative: a record deleted and created again has a new internal id), else the
+    cross-reference (a pre-existing NetSuite record linked by match-and-link carries no
+    external id of ours; then the record was not read)."""
+    connection = connector.name
+    found = connector.client.get_by_external_id(record_type, global_id)
+    if found is not None:
+        native_id = str(found["id"])
+        _link(ctx, entity_type, global_id, connection, native_id)
+        return native_id, found
+    known = ctx.services.xref.native_id_for(entity_type, global_id, connection)
+    return (str(known) if known is not None else None), None
+
+
 def _native_id(
     ctx: StepContext,
     connector: NetSuiteConnector,
@@ -241,31 +262,7 @@ def _native_id(
     record_type: str,
     global_id: str,
 ) -> str | None:
-    """NetSuite internal id of a global id: read by external id first (authoritative: a record
-    deleted and created again has a new internal id), else the cross-reference (a pre-existing
-    NetSuite record linked by match-and-link carries no external id of ours)."""
-    connection = connector.name
-    found = connector.client.get_by_external_id(record_type, global_id)
-    if found is not None:
-        native_id = str(found["id"])
-        _link(ctx, entity_type, global_id, connection, native_id)
-        return native_id
-    known = ctx.services.xref.native_id_for(entity_type, global_id, connection)
-    return str(known) if known is not None else None
-
-
-def _open_invoice(
-    ctx: StepContext, connector: NetSuiteConnector, invoice_id: str
-) -> tuple[str, Mapping[str, Any]]:
-    """(internal id, record) of an invoice a payment applies to: the record read by external
-    id (as :func:`_native_id` does) carries what is still due on it."""
-    found = connector.client.get_by_external_id("invoice", invoice_id)
-    if found is not None:
-        native_id = str(found["id"])
-        _link(ctx, INVOICE, invoice_id, connector.name, native_id)
-        return native_id, found
-    native_id = _invoice_id(ctx, connector, invoice_id)  # linked by match-and-link, or absent
-    return native_id, connector.client.get("invoice", native_id)
+    return _native_record(ctx, connector, entity_type, record_type, global_id)[0]
 
 
 def _explicit_ref(ref: Ref) -> tuple[str | None, str | None]:
@@ -300,9 +297,12 @@ def _customer_id(ctx: StepContext, connector: NetSuiteConnector, ref: Ref, accou
     return found
 
 
-def _invoice_id(ctx: StepContext, connector: NetSuiteConnector, invoice_id: str) -> str:
-    found = _native_id(ctx, connector, INVOICE, "invoice", invoice_id)
-    if found is None:
+def _invoice_ref(
+    ctx: StepContext, connector: NetSuiteConnector, invoice_id: str
+) -> tuple[str, Mapping[str, Any] | None]:
+    """(internal id, record if read) of an invoice NetSuite must have."""
+    native_id, found = _native_record(ctx, connector, INVOICE, "invoice", invoice_id)
+    if native_id is None:
         raise BusinessRuleError(
             f"invoice {invoice_id} is not in NetSuite ({connector.name})",
             code="netsuite.invoice_not_synced",
@@ -311,7 +311,30 @@ def _invoice_id(ctx: StepContext, connector: NetSuiteConnector, invoice_id: str)
                 f"credits apply only to invoices NetSuite has, {_RETRY}."
             ),
         )
-    return found
+    return native_id, found
+
+
+def _invoice_id(ctx: StepContext, connector: NetSuiteConnector, invoice_id: str) -> str:
+    return _invoice_ref(ctx, connector, invoice_id)[0]
+
+
+def _open_invoice(
+    ctx: StepContext, connector: NetSuiteConnector, invoice_id: str
+) -> tuple[str, Mapping[str, Any]]:
+    """(internal id, record) of an invoice a payment or credit applies to; the record carries
+    what is still due on it (read by internal id only when the external id found nothing)."""
+    native_id, found = _invoice_ref(ctx, connector, invoice_id)
+    return native_id, found if found is not None else connector.client.get("invoice", native_id)
+
+
+def _due(
+    invoice: Mapping[str, Any], document: Mapping[str, Any] | None, currency: str
+) -> Money | None:
+    """What is still due on ``invoice`` for ``document`` (a payment or credit memo applied to
+    it): on an update, what the document applied already counts as due again."""
+    due = _money(invoice, "amountRemaining", currency)
+    already = _money(document, "applied", currency) if document is not None else None
+    return due + already if due is not None and already is not None else due
 
 
 def _sales_order_id(
@@ -790,12 +813,8 @@ def _apply_limits(
     if len(payment.applied_to) != 1:
         return {}
     [application] = payment.applied_to
-    currency = payment.amount.currency
-    due = _money(invoices[application.invoice_id][1], "amountRemaining", currency)
-    if due is None:
-        return {}
-    already = _money(existing, "applied", currency) if existing is not None else None
-    return {application.invoice_id: due + already if already is not None else due}
+    due = _due(invoices[application.invoice_id][1], existing, payment.amount.currency)
+    return {} if due is None else {application.invoice_id: due}
 
 
 def _payment_result(
@@ -906,14 +925,8 @@ def _credit_memo(
     invoice_native: str | None = None
     open_amount: Money | None = None
     if parsed.invoice_id is not None:
-        invoice_native = _invoice_id(ctx, connector, parsed.invoice_id)
-        invoice = client.get("invoice", invoice_native)
-        open_amount = _money(invoice, "amountRemaining", parsed.currency)
-        if open_amount is not None and existing is not None:
-            # On an update, what this memo applied already counts as open again.
-            already = _money(existing, "applied", parsed.currency)
-            if already is not None:
-                open_amount = open_amount + already
+        invoice_native, invoice = _open_invoice(ctx, connector, parsed.invoice_id)
+        open_amount = _due(invoice, existing, parsed.currency)
     tax_code = _tax_code(connector, customer_id, parsed, what)
     record = credit_memo_record(
         parsed,
