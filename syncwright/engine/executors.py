@@ -22,10 +22,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
-from syncwright._time import utcnow
+from syncwright._time import as_utc, utcnow
 from syncwright.store import Database
 from syncwright.store.tables import executors
 
@@ -53,27 +54,24 @@ class ExecutorRegistry:
 
     def beat(self, executor_id: str, application_version: str, *, starting: bool = False) -> None:
         """Record that ``executor_id`` is alive. ``starting`` begins a new life: a row left
-        by an earlier process with this id (taken over or not) becomes this process's."""
+        by an earlier process with this id (taken over or not) becomes this process's. A
+        missing row (removed behind our back) is registered again."""
         now = utcnow()
-        values: dict[str, object] = {"heartbeat_at": now}
-        if starting:
-            values |= {
-                "application_version": application_version,
-                "host": socket.gethostname(),
-                "pid": os.getpid(),
-                "started_at": now,
-                "taken_over_by": None,
-                "taken_over_at": None,
-                "runs_taken_over": 0,
-            }
+        new_life: dict[str, object] = {
+            "application_version": application_version,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started_at": now,
+            "heartbeat_at": now,
+            "taken_over_by": None,
+            "taken_over_at": None,
+            "runs_taken_over": 0,
+        }
+        values = new_life if starting else {"heartbeat_at": now}
         where = executors.c.executor_id == executor_id
         with self._db.engine.begin() as conn:
-            if conn.execute(sa.update(executors).where(where).values(**values)).rowcount:
-                return
-            if not starting:  # our row was removed behind our back: register again
-                return self.beat(executor_id, application_version, starting=True)
-            conn.execute(sa.insert(executors).values(executor_id=executor_id, **values))
-        return None
+            if not conn.execute(sa.update(executors).where(where).values(**values)).rowcount:
+                conn.execute(sa.insert(executors).values(executor_id=executor_id, **new_life))
 
     def stale(self, cutoff: datetime, *, application_version: str, exclude: str) -> list[str]:
         """Executors of this version, not yet taken over, silent since before ``cutoff``."""
@@ -112,7 +110,14 @@ class ExecutorRegistry:
     def all(self) -> list[ExecutorRow]:
         with self._db.engine.connect() as conn:
             rows = conn.execute(sa.select(executors).order_by(executors.c.executor_id))
-            return [ExecutorRow(**row._asdict()) for row in rows]
+            return [_row(row._asdict()) for row in rows]
+
+
+def _row(values: dict[str, Any]) -> ExecutorRow:
+    for key in ("started_at", "heartbeat_at", "taken_over_at"):
+        if values[key] is not None:
+            values[key] = as_utc(values[key])
+    return ExecutorRow(**values)
 
 
 class Heartbeat:

@@ -46,7 +46,7 @@ def _enable_sqlite_wal(engine: Engine) -> None:
         # last transactions), which is the failure model the inbox promises.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # Checkpoints run in the background (Database._checkpoint_loop), not inside whichever
+        # Checkpoints run in the background (Database._start_checkpointer), not inside whichever
         # commit crosses the threshold: that commit would stall every request waiting on it.
         cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()

@@ -54,12 +54,7 @@ class _StateCollector(Collector):
         counts = {"live": 0, "silent": 0, "taken_over": 0}
         now = utcnow()
         for row in ExecutorRegistry(self._runtime.db).all():
-            beat = (
-                row.heartbeat_at
-                if row.heartbeat_at.tzinfo
-                else row.heartbeat_at.replace(tzinfo=now.tzinfo)
-            )
-            age = max(0.0, (now - beat).total_seconds())
+            age = max(0.0, (now - row.heartbeat_at).total_seconds())
             ages.add_metric([row.executor_id], age)
             if row.taken_over_by is not None:
                 counts["taken_over"] += 1
