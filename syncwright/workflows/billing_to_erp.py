@@ -46,8 +46,9 @@ def _write(run: WorkflowRun, target: Connector, action: str, *args: Any) -> Any:
     )
 
 
-def _erp_customer_known(ctx: StepContext, target: str, account_id: str) -> bool:
-    return ctx.services.xref.native_id_for("account", account_id, target) is not None
+def _linked(ctx: StepContext, entity_type: str, system: str, global_id: str) -> bool:
+    """Whether ``system`` holds ``global_id`` (its native id is in the cross-reference)."""
+    return ctx.services.xref.native_id_for(entity_type, global_id, system) is not None
 
 
 def _ensure_customer(
@@ -56,7 +57,7 @@ def _ensure_customer(
     """Content enricher: read the account from the billing system and upsert it in the ERP,
     unless the ERP already has it (``refresh`` re-sends it anyway, e.g. at activation)."""
     if not refresh and run.step(
-        f"{target.name}.customer_known", _erp_customer_known, target.name, account_id
+        f"{target.name}.customer_known", _linked, "account", target.name, account_id
     ):
         return
     billing = run.services.connection(source)
@@ -72,22 +73,14 @@ def _ensure_customer(
     _write(run, target, "upsert_account", account)
 
 
-def _erp_invoice_known(ctx: StepContext, target: str, invoice_id: str) -> bool:
-    return ctx.services.xref.native_id_for("invoice", invoice_id, target) is not None
-
-
 def _ensure_invoice(run: WorkflowRun, target: Connector, invoice: dict[str, Any]) -> None:
     """The ERP invoice a payment or a dunning status applies to, written only if this ERP
     never got it (its finalized event was missed): a finalized invoice's lines, dates and
     totals cannot change, so sending it again would cost five NetSuite calls for nothing."""
     if not run.step(
-        f"{target.name}.invoice_known", _erp_invoice_known, target.name, invoice["global_id"]
+        f"{target.name}.invoice_known", _linked, "invoice", target.name, invoice["global_id"]
     ):
         _write(run, target, "upsert_invoice", invoice)
-
-
-def _crm_account_linked(ctx: StepContext, crm: str, account_id: str) -> bool:
-    return ctx.services.xref.native_id_for("account", account_id, crm) is not None
 
 
 def _show_invoice_in_crm(run: WorkflowRun, invoice: dict[str, Any]) -> None:
@@ -97,7 +90,7 @@ def _show_invoice_in_crm(run: WorkflowRun, invoice: dict[str, Any]) -> None:
         if not crm.can("update_account_billing"):
             continue
         if not run.step(
-            f"{crm.name}.account_linked", _crm_account_linked, crm.name, invoice["account_id"]
+            f"{crm.name}.account_linked", _linked, "account", crm.name, invoice["account_id"]
         ):
             continue
         fields = {
