@@ -18,7 +18,7 @@ import httpx
 from syncwright.api import create_api
 from syncwright.config import Settings, load_settings
 from syncwright.connectors.example.signature import HEADER, sign
-from syncwright.engine import Engine
+from syncwright.engine import Engine, EngineClient
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
@@ -207,3 +207,17 @@ def kill_worker_mid_write(config: Path, log: Path, erp: Erp, customers: int) -> 
             worker.kill()
     assert len(erp.state.customers) < customers, "killed too late to prove anything"
     erp.faults.configure(FaultPlan())
+
+
+def wait_every_run_succeeded(config: Path, count: int) -> None:
+    """Wait until ``count`` workflow runs in the config's database have succeeded."""
+    with Runtime(load_settings(config), upgrade=False) as runtime:
+        client = EngineClient(runtime.db)
+        try:
+            wait_until(
+                lambda: list(client.statuses().values()).count("SUCCESS") == count,
+                60,
+                "every workflow to succeed",
+            )
+        finally:
+            client.close()

@@ -6,15 +6,13 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from syncwright.config import load_settings
-from syncwright.engine import EngineClient
-from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultPlan
 from tests._support import (
     Erp,
     accept_customer_events,
     kill_worker_mid_write,
     start_worker,
+    wait_every_run_succeeded,
     wait_until,
     write_config,
 )
@@ -39,16 +37,7 @@ def test_sigkill_mid_step_resumes_without_double_effects(
     worker = start_worker(config, log)
     try:
         wait_until(lambda: len(erp.state.customers) == CUSTOMERS, 120, "recovery to finish")
-        with Runtime(load_settings(config), upgrade=False) as runtime:
-            client = EngineClient(runtime.db)
-            try:
-                wait_until(
-                    lambda: list(client.statuses().values()).count("SUCCESS") == CUSTOMERS,
-                    60,
-                    "every workflow to succeed",
-                )
-            finally:
-                client.close()
+        wait_every_run_succeeded(config, CUSTOMERS)
         # Graceful stop: SIGTERM ends the worker promptly and cleanly.
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(30) == 0, log.read_text()
