@@ -15,6 +15,7 @@ from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json,
 from syncwright.engine import EngineClient
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
+from syncwright.reconcile import Reconciler, ReconcileScheduler
 from syncwright.runtime import Runtime
 
 
@@ -73,6 +74,10 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     dispatcher.start()
     poller = Poller(runtime)
     poller.start()
+    reconciler = Reconciler(runtime)
+    reconciler.check_rules()
+    scheduler = ReconcileScheduler(reconciler)
+    scheduler.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -85,6 +90,7 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     try:
         stop.wait()
     finally:
+        scheduler.stop()
         poller.stop()
         dispatcher.stop()
         runtime.close()
