@@ -11,8 +11,16 @@ import typer
 import uvicorn
 
 from syncwright.api import create_api
-from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, load_or_exit
+from syncwright.cli._common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    emit_json,
+    fail,
+    load_or_exit,
+)
 from syncwright.engine import EngineClient
+from syncwright.errors import ConfigError
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
 from syncwright.reconcile import Reconciler, ReconcileScheduler
@@ -69,13 +77,17 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Run workflows: recover this executor's unfinished runs, then dispatch and execute."""
     settings = load_or_exit(config, as_json=as_json)
     runtime = Runtime(settings)
+    reconciler = Reconciler(runtime)
+    try:
+        reconciler.check_rules()  # before any work starts: a rule that cannot run is a config error
+    except ConfigError as exc:
+        runtime.close()
+        fail(f"{exc}: {'; '.join(exc.problems)}", as_json=as_json)
     runtime.start_engine()
     dispatcher = Dispatcher(runtime)
     dispatcher.start()
     poller = Poller(runtime)
     poller.start()
-    reconciler = Reconciler(runtime)
-    reconciler.check_rules()
     scheduler = ReconcileScheduler(reconciler)
     scheduler.start()
     stop = threading.Event()
