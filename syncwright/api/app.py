@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from syncwright.api.reconcile import build_reconcile_router
+from syncwright.api.replay import build_replay_router
 from syncwright.api.validation import ValidationService, build_validation_router
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
 from syncwright.exceptions.service import ResumeSender
@@ -43,6 +44,7 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
 
     app.include_router(build_validation_router(ValidationService(runtime)))
     app.include_router(build_reconcile_router(Reconciler(runtime)))
+    app.include_router(build_replay_router(runtime))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -10,6 +10,7 @@ from syncwright.cli import (
     demo_cmd,
     exceptions_cmd,
     reconcile_cmd,
+    replay_cmd,
     run_cmd,
     trace_cmd,
 )
@@ -27,6 +28,7 @@ app.add_typer(reconcile_cmd.app, name="reconcile")
 app.command("serve")(run_cmd.serve)
 app.command("worker")(run_cmd.worker)
 app.command("trace")(trace_cmd.trace)
+app.command("replay")(replay_cmd.replay)
 app.command("demo")(demo_cmd.demo)
 
 
