@@ -1,5 +1,6 @@
-"""Engine hooks backed by our tables: each step attempt is ledgered; parked steps open
-exception records with remediation, and close them when a retry succeeds."""
+"""Engine hooks backed by our tables: each step attempt is ledgered; the financial writes a step
+declared (``connectors.audit_write``) go to the audit trail; parked steps open exception
+records with remediation, and close them when a retry succeeds."""
 
 from __future__ import annotations
 
@@ -8,13 +9,41 @@ from typing import Any
 from syncwright.engine import StepContext, StepHooks
 from syncwright.errors import BusinessRuleError, SyncwrightError
 from syncwright.exceptions import ExceptionQueue
-from syncwright.ledger import Ledger, LedgerEntry
+from syncwright.ledger import AuditEntry, AuditTrail, Ledger, LedgerEntry
 
 
 class LedgerHooks(StepHooks):
-    def __init__(self, ledger: Ledger, exceptions: ExceptionQueue) -> None:
+    def __init__(
+        self, ledger: Ledger, exceptions: ExceptionQueue, audit: AuditTrail | None = None
+    ) -> None:
         self._ledger = ledger
         self._exceptions = exceptions
+        self._audit = audit
+
+    def record_writes(self, ctx: StepContext) -> None:
+        """The audit trail's one way in for writes: what the step declared, once per run."""
+        declared, ctx.audit_writes[:] = list(ctx.audit_writes), []
+        if self._audit is None:
+            return
+        for write in declared:
+            if self._audit.recorded(
+                workflow_id=ctx.workflow_id,
+                connection=write["connection"],
+                action=write["action"],
+                native_id=write["native_id"],
+                amount_minor=write["amount_minor"],
+                currency=write["currency"],
+            ):
+                continue
+            self._audit.append(
+                AuditEntry(
+                    kind="write",
+                    correlation_id=ctx.correlation_id,
+                    workflow_id=ctx.workflow_id,
+                    step=ctx.step,
+                    **write,
+                )
+            )
 
     def attempt_finished(
         self,
@@ -24,6 +53,7 @@ class LedgerHooks(StepHooks):
         duration_ms: float,
         result: Any = None,
     ) -> None:
+        self.record_writes(ctx)
         touched = result.get("ledger", {}) if isinstance(result, dict) else {}
         self._ledger.append(
             LedgerEntry(
@@ -95,4 +125,4 @@ class LedgerHooks(StepHooks):
         )
 
     def compensated(self, ctx: StepContext, outcome: str, error: SyncwrightError | None) -> None:
-        self.attempt_finished(ctx, outcome, error, 0.0)
+        self.attempt_finished(ctx, outcome, error, 0.0)  # records the writes it declared too

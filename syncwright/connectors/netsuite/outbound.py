@@ -4,10 +4,10 @@ Every write is idempotent by external id (our global id): records without sublis
 with ``PUT {type}/eid:{global id}``; transactions are read by external id first and then either
 upserted (new) or patched with their sublists *replaced* (existing), so a retry never appends
 lines twice. Each step returns a ``ledger`` block, links the NetSuite internal id in the
-cross-reference store and, for invoices, payments and credit memos, appends an audit-trail row
-with the amount and currency. Each write step has a probe (``probe_*``: read by external id after
-an uncertain outcome, and say whether *this* version landed) and, where a write can be undone, a
-compensation (``void_*``).
+cross-reference store and, for invoices, payments and credit memos, declares an audit-trail
+write with the amount and currency (``audit_write``; the runtime records it). Each write step
+has a probe (``probe_*``: read by external id after an uncertain outcome, and say whether
+*this* version landed) and, where a write can be undone, a compensation (``void_*``).
 
 Oracle: "Using the Upsert Operation" (section_156335203191), "Using External IDs"
 (section_156334828635), "Working with Sublists" (book_1559132836); SuiteQL
@@ -21,9 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from syncwright.connectors._base import connector_for, ledger_block
+from syncwright.connectors._base import audit_write, connector_for, ledger_block
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import (
     DUNNING_STATUS_FIELD,
@@ -43,7 +41,6 @@ from syncwright.connectors.netsuite.mapping import (
 )
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError
-from syncwright.ledger import request_digest
 from syncwright.model import (
     Account,
     BillingLine,
@@ -55,7 +52,6 @@ from syncwright.model import (
     PaymentStatus,
     Subscription,
 )
-from syncwright.store.tables import audit as audit_table
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
     from syncwright.connectors.netsuite.connector import NetSuiteConnector
@@ -175,40 +171,17 @@ def _booked(
 def _audit(
     ctx: StepContext, connection: str, action: str, native_id: str, total: Money, body: Any
 ) -> None:
-    """Append the audit row of a financially relevant write -- once per workflow run: a probe
-    that finds a write the step already audited (the step outlived its timeout) adds nothing."""
-    if _audited(ctx, connection, action, native_id, total):
-        return
-    ctx.services.audit.append(
-        correlation_id=ctx.correlation_id,
-        workflow_id=ctx.workflow_id,
-        connection=connection,
-        action=action,
-        native_id=native_id,
+    """Declare a financially relevant write; the runtime records it in the audit trail, once
+    per run (a probe that finds a write its step already declared adds nothing)."""
+    audit_write(
+        ctx,
+        connection,
+        action,
+        native_id,
+        body,
         amount_minor=total.amount_minor,
         currency=total.currency,
-        payload_digest=request_digest(body),
     )
-
-
-def _audited(ctx: StepContext, connection: str, action: str, native_id: str, total: Money) -> bool:
-    db = getattr(ctx.services, "db", None)
-    if db is None:
-        return False
-    query = (
-        sa.select(audit_table.c.id)
-        .where(
-            audit_table.c.workflow_id == ctx.workflow_id,
-            audit_table.c.connection == connection,
-            audit_table.c.action == action,
-            audit_table.c.native_id == native_id,
-            audit_table.c.amount_minor == total.amount_minor,
-            audit_table.c.currency == total.currency,
-        )
-        .limit(1)
-    )
-    with db.engine.connect() as conn:
-        return conn.execute(query).first() is not None
 
 
 def _write(
