@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from syncwright.engine import StepContext, StepHooks
-from syncwright.errors import BusinessRuleError, SyncwrightError
+from syncwright.errors import BusinessRuleError, DependencyMissingError, SyncwrightError
 from syncwright.exceptions import ExceptionQueue
+from syncwright.exceptions.classify import classify
 from syncwright.ledger import AuditEntry, AuditTrail, Ledger, LedgerEntry
 
 
@@ -55,6 +56,14 @@ class LedgerHooks(StepHooks):
     ) -> None:
         self.record_writes(ctx)
         touched = result.get("ledger", {}) if isinstance(result, dict) else {}
+        if outcome in ("ok", "probe") and touched.get("global_id") and touched.get("connection"):
+            # A later attempt for the same record succeeded: other runs parked on it resolve.
+            self._exceptions.supersede(
+                connection=str(touched["connection"]),
+                record=str(touched["global_id"]),
+                step=ctx.step.removesuffix(".probe"),
+                workflow_id=ctx.workflow_id,
+            )
         self._ledger.append(
             LedgerEntry(
                 correlation_id=ctx.correlation_id,
@@ -76,8 +85,12 @@ class LedgerHooks(StepHooks):
             )
         )
 
-    def parked(self, ctx: StepContext, error: SyncwrightError) -> str:
+    def parked(
+        self, ctx: StepContext, error: SyncwrightError, about: dict[str, Any] | None = None
+    ) -> str:
+        about = about or {}
         remediation = error.remediation if isinstance(error, BusinessRuleError) else ""
+        waits_for = error.waits_for if isinstance(error, DependencyMissingError) else None
         record_id = self._exceptions.open(
             source="workflow",
             correlation_id=ctx.correlation_id,
@@ -87,6 +100,10 @@ class LedgerHooks(StepHooks):
             workflow_id=ctx.workflow_id,
             workflow=ctx.workflow,
             step=ctx.step,
+            connection=about.get("connection"),
+            record=about.get("record"),
+            error_class=classify(error.code, about.get("cause") or error.kind),
+            waiting_on=dict(waits_for) if waits_for else None,
         )
         self._ledger.append(
             LedgerEntry(
@@ -119,6 +136,7 @@ class LedgerHooks(StepHooks):
             workflow=ctx.workflow,
             step=ctx.step,
             details={"rolled_back": undone},
+            error_class=classify(error.code, error.kind),
         )
         self._exceptions.mark_resolved(
             record_id, f"rolled back automatically: {', '.join(undone) or 'nothing to undo'}"

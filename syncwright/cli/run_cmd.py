@@ -13,6 +13,7 @@ import uvicorn
 from syncwright.api import create_api
 from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, load_or_exit
 from syncwright.engine import EngineClient
+from syncwright.exceptions.watcher import DependencyWatcher
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
 from syncwright.runtime import Runtime
@@ -68,11 +69,13 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Run workflows: recover this executor's unfinished runs, then dispatch and execute."""
     settings = load_or_exit(config, as_json=as_json)
     runtime = Runtime(settings)
-    runtime.start_engine()
+    engine = runtime.start_engine()
     dispatcher = Dispatcher(runtime)
     dispatcher.start()
     poller = Poller(runtime)
     poller.start()
+    watcher = DependencyWatcher(runtime, engine)
+    watcher.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -85,6 +88,7 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     try:
         stop.wait()
     finally:
+        watcher.stop()
         poller.stop()
         dispatcher.stop()
         runtime.close()

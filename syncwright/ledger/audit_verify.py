@@ -122,23 +122,24 @@ def _content_problem(
     row: dict[str, Any], following: dict[str, Any] | None, key: bytes | None
 ) -> Problem | None:
     seq = int(row["seq"])
-    if row.get("keyed") and key is None:
+    keyed = bool(row.get("keyed"))
+    if keyed == (key is not None) and entry_hash(row, key) == row["hash"]:
+        return None
+    if following is not None and following.get("prev_hash") == row["prev_hash"]:
+        return Problem("inserted", seq, f"entry {seq} was inserted: the next entry skips it")
+    if keyed and key is None:
         return Problem(
             "key_required",
             seq,
             f"entry {seq} is keyed: set audit.key (the key it was written with) to verify it",
         )
-    if not row.get("keyed") and key is not None:
+    if not keyed and key is not None:
         return Problem(
             "unkeyed",
             seq,
             f"entry {seq} has a plain SHA-256 hash although audit.key is set: it was "
             "recomputed without the key, or written before the key was set",
         )
-    if entry_hash(row, key if row.get("keyed") else None) == row["hash"]:
-        return None
-    if following is not None and following.get("prev_hash") == row["prev_hash"]:
-        return Problem("inserted", seq, f"entry {seq} was inserted: the next entry skips it")
     return Problem("altered", seq, f"entry {seq} was altered: its fields no longer match its hash")
 
 

@@ -156,6 +156,7 @@ exceptions = sa.Table(
     sa.Column("next_check_at", Timestamp),
 )
 sa.Index("ix_sw_exceptions_status", exceptions.c.status, exceptions.c.created_at)
+sa.Index("ix_sw_exceptions_record", exceptions.c.record)
 
 # What happened to an exception, in order: opened, assigned, tagged, commented, payload edited
 # (the previous payload kept here), retried, resolved, waiting, auto-resolved; and by whom.

@@ -40,7 +40,7 @@ from syncwright.connectors.netsuite.mapping import (
     taxable_amounts_minor,
 )
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError
+from syncwright.errors import BusinessRuleError, DependencyMissingError
 from syncwright.model import (
     Account,
     BillingLine,
@@ -252,6 +252,17 @@ def _explicit_ref(ref: Ref) -> tuple[str | None, str | None]:
     return None, str(external) if external is not None else None
 
 
+def _waits_for(
+    entity_type: str, global_id: str, connection: str, record_type: str
+) -> dict[str, str]:
+    return {
+        "entity_type": entity_type,
+        "global_id": global_id,
+        "system": connection,
+        "record_type": record_type,
+    }
+
+
 def _customer_id(ctx: StepContext, connector: NetSuiteConnector, ref: Ref, account_id: str) -> str:
     native_id, global_id = _explicit_ref(ref)
     if native_id is not None:
@@ -259,13 +270,15 @@ def _customer_id(ctx: StepContext, connector: NetSuiteConnector, ref: Ref, accou
     global_id = global_id or account_id
     found = _native_id(ctx, connector, ACCOUNT, "customer", global_id)
     if found is None:
-        raise BusinessRuleError(
+        raise DependencyMissingError(
             f"account {global_id} has no customer in NetSuite ({connector.name})",
             code="netsuite.customer_not_synced",
             remediation=(
                 f"Sync account {global_id} to NetSuite first (upsert_customer), or link the "
-                f"existing NetSuite customer to it (set its External ID to {global_id}), {_RETRY}."
+                f"existing NetSuite customer to it (set its External ID to {global_id}); the "
+                "exception waits for the customer and retries by itself once it is there."
             ),
+            waits_for=_waits_for(ACCOUNT, global_id, connector.name, "customer"),
         )
     return found
 
@@ -276,13 +289,15 @@ def _invoice_ref(
     """(internal id, record if read) of an invoice NetSuite must have."""
     native_id, found = _native_record(ctx, connector, INVOICE, "invoice", invoice_id)
     if native_id is None:
-        raise BusinessRuleError(
+        raise DependencyMissingError(
             f"invoice {invoice_id} is not in NetSuite ({connector.name})",
             code="netsuite.invoice_not_synced",
             remediation=(
                 f"Sync invoice {invoice_id} to NetSuite first (upsert_invoice); payments and "
-                f"credits apply only to invoices NetSuite has, {_RETRY}."
+                "credits apply only to invoices NetSuite has. The exception waits for the "
+                "invoice and retries by itself once it is there."
             ),
+            waits_for=_waits_for(INVOICE, invoice_id, connector.name, "invoice"),
         )
     return native_id, found
 

@@ -62,6 +62,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("tags", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("waiting_on", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("next_check_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_sw_exceptions_record", "sw_exceptions", ["record"])
     op.create_table(
         "sw_exception_events",
         sa.Column(
@@ -103,6 +104,7 @@ def _rechain() -> tuple[int, str, datetime | None]:
 def downgrade() -> None:
     op.drop_index("ix_sw_exception_events_exception", table_name="sw_exception_events")
     op.drop_table("sw_exception_events")
+    op.drop_index("ix_sw_exceptions_record", table_name="sw_exceptions")
     with op.batch_alter_table("sw_exceptions") as batch:
         for column in ("next_check_at", "waiting_on", "tags", "assignee", "record", "error_class"):
             batch.drop_column(column)
