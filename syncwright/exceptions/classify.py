@@ -59,7 +59,10 @@ _PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
         ("rate_limit", r"rate_limit|http_429|too_many|limit_exceeded|throttl"),
         ("authorisation", r"^auth\.|signature\.|oauth|login|credential|no_api_key|permission"),
         ("authorisation", r"http_40[13]$|unauthori[sz]ed|forbidden|insufficient_"),
-        ("too_large", r"too_large|http_413|lines_truncated|size_limit"),
+        (
+            "too_large",
+            r"too_large|http_413|lines_truncated|size_limit|exceeded_id_limit|exceeded_max",
+        ),
         ("connection", r"\.timeout$|\.network$|\.connection$|base_url|uncertain_outcome"),
         ("intermittent", r"http_5\d\d|unexpected_error|api_error|unavailable|^transient"),
         ("duplicate", r"duplicate|already_exists|key_in_use|dup_"),
