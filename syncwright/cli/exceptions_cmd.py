@@ -188,14 +188,18 @@ def assign(
 @app.command()
 def tag(
     record_id: IdArgument,
-    tags: Annotated[list[str], typer.Argument(help="Tags to add; prefix with - to remove.")],
+    tags: Annotated[list[str] | None, typer.Argument(help="Tags to add.")] = None,
+    remove: Annotated[
+        list[str] | None, typer.Option("--remove", "-r", help="A tag to take off (repeatable).")
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add or remove tags (``urgent -later``)."""
-    add = [t for t in tags if not t.startswith("-")]
-    remove = [t[1:] for t in tags if t.startswith("-")]
-    _one(config, as_json, lambda s: s.tag(record_id, add, remove, actor=actor()))
+    """Add tags, or take them off with ``--remove``."""
+    add, drop = tags or [], remove or []
+    if not add and not drop:
+        fail("name a tag to add, or --remove one", as_json=as_json, code=2)
+    _one(config, as_json, lambda s: s.tag(record_id, add, drop, actor=actor()))
 
 
 @app.command()

@@ -70,7 +70,7 @@ _PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
             "missing_reference",
             r"not_synced|unlinked|not_found|nonexistent|invalid_key_or_ref|resource_missing"
             r"|unmapped|missing_subsidiary|unknown_org_field|no_location|dependency_missing"
-            r"|price_missing|field_missing",
+            r"|price_missing|field_missing|\.unknown_",
         ),
         (
             "parse",
