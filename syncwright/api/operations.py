@@ -8,26 +8,15 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from syncwright.exceptions import ExceptionService
+from syncwright.exceptions.classify import CLASSES
 from syncwright.exceptions.queue import ExceptionFilter
 from syncwright.runtime import Runtime
 
 Act = Callable[[Callable[[], Any]], Awaitable[dict[str, Any]]]
-ErrorClass = Literal[
-    "value",
-    "missing_reference",
-    "connection",
-    "intermittent",
-    "rate_limit",
-    "too_large",
-    "parse",
-    "duplicate",
-    "authorisation",
-    "business_rule",
-]
 Status = Literal["open", "waiting", "retrying", "resolved"]
 
 
@@ -50,12 +39,19 @@ class EditRequest(BaseModel):
 
 class BulkRequest(BaseModel):
     status: Status | None = None
-    error_class: ErrorClass | None = Field(None, alias="class")
+    error_class: str | None = Field(None, alias="class", description=" | ".join(CLASSES))
     connection: str | None = None
     tag: str | None = None
     older_than_seconds: float | None = Field(None, gt=0)
     note: str = ""
     confirm: bool = Field(False, description="False: only list what would be touched.")
+
+    @field_validator("error_class")
+    @classmethod
+    def _known_class(cls, value: str | None) -> str | None:
+        if value is not None and value not in CLASSES:
+            raise ValueError(f"class must be one of {', '.join(CLASSES)}")
+        return value
 
     def where(self) -> ExceptionFilter:
         age = self.older_than_seconds
