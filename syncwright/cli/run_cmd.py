@@ -32,11 +32,14 @@ def serve(
     settings = load_or_exit(config, as_json=as_json)
     runtime = Runtime(settings)
     dispatcher: Dispatcher | None = None
+    watcher: DependencyWatcher | None = None
     client: EngineClient | None = None
     if with_worker:
         engine = runtime.start_engine()
         dispatcher = Dispatcher(runtime)
         dispatcher.start()
+        watcher = DependencyWatcher(runtime, engine)
+        watcher.start()
         app = create_api(runtime, engine)
     else:
         client = EngineClient(runtime.db)
@@ -58,6 +61,8 @@ def serve(
             access_log=False,
         )
     finally:
+        if watcher is not None:
+            watcher.stop()
         if dispatcher is not None:
             dispatcher.stop()
         if client is not None:
