@@ -44,7 +44,8 @@ class Runtime:
             self.db.upgrade()
         self.inbox = Inbox(self.db)
         self.ledger = Ledger(self.db)
-        self.audit = AuditTrail(self.db)
+        audit_key = settings.audit.key
+        self.audit = AuditTrail(self.db, key=audit_key.reveal().encode() if audit_key else None)
         self.xref = CrossReference(self.db)
         self.exceptions = ExceptionQueue(self.db)
         self.connectors: dict[str, Connector] = {
@@ -75,7 +76,7 @@ class Runtime:
             application_version=engine_settings.application_version,
             executor_id=engine_settings.executor_id or "local",
             services=self,
-            hooks=LedgerHooks(self.ledger, self.exceptions),
+            hooks=LedgerHooks(self.ledger, self.exceptions, self.audit),
             worker_concurrency=engine_settings.workers,
             partition_concurrency=engine_settings.partition_concurrency,
             run_workflows=run_workflows,

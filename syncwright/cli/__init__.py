@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from syncwright.cli import (
+    audit_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
@@ -30,6 +31,7 @@ app.command("worker")(run_cmd.worker)
 app.command("trace")(trace_cmd.trace)
 app.command("replay")(replay_cmd.replay)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(audit_cmd.app, name="audit")
 
 
 def main() -> None:

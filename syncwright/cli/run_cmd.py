@@ -21,6 +21,7 @@ from syncwright.cli._common import (
 )
 from syncwright.engine import EngineClient
 from syncwright.errors import ConfigError
+from syncwright.exceptions.watcher import DependencyWatcher
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
 from syncwright.reconcile import Reconciler, ReconcileScheduler
@@ -40,11 +41,14 @@ def serve(
     settings = load_or_exit(config, as_json=as_json)
     runtime = Runtime(settings)
     dispatcher: Dispatcher | None = None
+    watcher: DependencyWatcher | None = None
     client: EngineClient | None = None
     if with_worker:
         engine = runtime.start_engine()
         dispatcher = Dispatcher(runtime)
         dispatcher.start()
+        watcher = DependencyWatcher(runtime, engine)
+        watcher.start()
         app = create_api(runtime, engine)
     else:
         client = EngineClient(runtime.db)
@@ -66,6 +70,8 @@ def serve(
             access_log=False,
         )
     finally:
+        if watcher is not None:
+            watcher.stop()
         if dispatcher is not None:
             dispatcher.stop()
         if client is not None:
@@ -83,13 +89,15 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     except ConfigError as exc:
         runtime.close()
         fail(f"{exc}: {'; '.join(exc.problems)}", as_json=as_json)
-    runtime.start_engine()
+    engine = runtime.start_engine()
     dispatcher = Dispatcher(runtime)
     dispatcher.start()
     poller = Poller(runtime)
     poller.start()
     scheduler = ReconcileScheduler(reconciler)
     scheduler.start()
+    watcher = DependencyWatcher(runtime, engine)
+    watcher.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -103,6 +111,7 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         stop.wait()
     finally:
         scheduler.stop()
+        watcher.stop()
         poller.stop()
         dispatcher.stop()
         runtime.close()
