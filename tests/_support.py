@@ -26,6 +26,15 @@ from syncwright.sandbox.example import ExampleErpState, create_app
 
 SHOP_SECRET = "whsec_test_shop_secret_value"
 ERP_TOKEN = "erp-test-token-value"
+# API tokens written by write_config (auth.tokens): one per role.
+VIEWER_TOKEN = "viewer-api-token-for-tests"
+OPERATOR_TOKEN = "operator-api-token-for-tests"
+ADMIN_TOKEN = "admin-api-token-for-tests"
+API_TOKENS = {"viewer": VIEWER_TOKEN, "operator": OPERATOR_TOKEN, "admin": ADMIN_TOKEN}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def write_config(
@@ -42,11 +51,18 @@ def write_config(
     secrets.mkdir(parents=True, exist_ok=True)
     (secrets / "shop").write_text(SHOP_SECRET)
     (secrets / "erp").write_text(ERP_TOKEN)
+    for role, token in API_TOKENS.items():
+        (secrets / f"api_{role}").write_text(token)
     path = directory / "syncwright.yaml"
     path.write_text(
         f"""\
 database:
   url: {db_url}
+auth:
+  tokens:
+    - {{name: test-viewer, role: viewer, secret: "file:secrets/api_viewer"}}
+    - {{name: test-operator, role: operator, secret: "file:secrets/api_operator"}}
+    - {{name: test-admin, role: admin, secret: "file:secrets/api_admin"}}
 engine:
   executor_id: {executor_id}
 {engine_extra}connections:
@@ -130,7 +146,10 @@ class Stack:
     engine: Engine
     dispatcher: Dispatcher
     api: ServerThread
-    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    # Sends the operator's token: every /api/v1 call needs one.
+    http: httpx.Client = field(
+        default_factory=lambda: httpx.Client(timeout=30, headers=bearer(OPERATOR_TOKEN))
+    )
 
     def post(
         self, body: bytes, *, secret: str = SHOP_SECRET, connection: str = "shop"
