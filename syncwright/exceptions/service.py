@@ -82,6 +82,8 @@ class ExceptionService:
 
     def retry(self, record_id: str, *, actor: str) -> ExceptionRecord:
         record = self._open_record(record_id)
+        # Recorded before acting, so it precedes in the ledger whatever the action sets off.
+        self._record_action(record, "retry", actor, "")
         self._queue.mark_retrying(record.id)
         if record.source == "workflow" and record.workflow_id:
             self._resume.send_resume(record.workflow_id, "retry")
@@ -90,19 +92,18 @@ class ExceptionService:
             # poisoned again the dispatcher opens a fresh record.
             self._inbox.requeue(record.inbox_id)
             self._queue.mark_resolved(record.id, "re-dispatched")
-        self._record_action(record, "retry", actor, "")
         updated = self._queue.get(record.id)
         assert updated is not None
         return updated
 
     def resolve(self, record_id: str, note: str, *, actor: str) -> ExceptionRecord:
         record = self._open_record(record_id)
+        self._record_action(record, "resolve", actor, note)
         if record.source == "workflow" and record.workflow_id:
             self._resume.send_resume(record.workflow_id, "abort")
         elif record.inbox_id is not None:
             self._inbox.resolve(record.inbox_id)
         self._queue.mark_resolved(record.id, note or f"resolved by {actor}")
-        self._record_action(record, "resolve", actor, note)
         updated = self._queue.get(record.id)
         assert updated is not None
         return updated
