@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from syncwright.api import create_api
 from syncwright.config import Settings, load_settings
@@ -146,6 +147,7 @@ class Stack:
     engine: Engine
     dispatcher: Dispatcher
     api: ServerThread
+    app: FastAPI
     # Sends the operator's token: every /api/v1 call needs one.
     http: httpx.Client = field(
         default_factory=lambda: httpx.Client(timeout=30, headers=bearer(OPERATOR_TOKEN))
@@ -177,8 +179,9 @@ def start_stack(config_path: Path, *, dispatch: bool = True) -> Stack:
     dispatcher = Dispatcher(runtime)
     if dispatch:
         dispatcher.start()
-    api = ServerThread(create_api(runtime, engine)).start()
-    return Stack(settings, runtime, engine, dispatcher, api)
+    app = create_api(runtime, engine)
+    api = ServerThread(app).start()
+    return Stack(settings, runtime, engine, dispatcher, api, app)
 
 
 def stats(erp: Erp) -> dict[str, Any]:
