@@ -19,6 +19,7 @@ import stripe
 from syncwright.api import create_api
 from syncwright.config import load_settings
 from syncwright.connectors.netsuite.client import NetSuiteClient, TbaCredentials
+from syncwright.demo.api_token import AUTH_SECTION, write_api_token
 from syncwright.engine import Engine
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
@@ -119,6 +120,7 @@ class BillingWorld:
                 tax_codes=json.dumps(args.get("tax_codes", {})),
                 extra=args.get("extra_connections", ""),
             )
+            + AUTH_SECTION
         )
 
     def start_syncwright(self, *, poll: bool = True, dispatch: bool = True) -> Runtime:
@@ -231,6 +233,7 @@ def start_billing_world(
     )
     secrets_dir = workdir / "secrets"
     _write_secret(secrets_dir / "stripe_api_key", stripe_key)
+    write_api_token(workdir)
     _write_secret(secrets_dir / "stripe_webhook_secret", str(endpoint.secret))
     for key in ("consumer_key", "consumer_secret", "token_id", "token_secret"):
         _write_secret(secrets_dir / f"ns_{key}", getattr(credentials, key))

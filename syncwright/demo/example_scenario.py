@@ -23,6 +23,7 @@ from rich.table import Table
 from syncwright.api import create_api
 from syncwright.config import load_settings
 from syncwright.connectors.example.signature import HEADER, sign
+from syncwright.demo.api_token import AUTH_SECTION, print_api_usage, write_api_token
 from syncwright.engine import Engine
 from syncwright.exceptions import ExceptionService
 from syncwright.intake.dispatcher import Dispatcher
@@ -124,7 +125,9 @@ def run_example_demo(
             db=(workdir / "syncwright.db").resolve(),
             erp_url=erp.url,
         )
+        + AUTH_SECTION
     )
+    write_api_token(workdir)
     settings = load_settings(config_path)
     runtime = Runtime(settings)
     engine = runtime.start_engine()
@@ -225,6 +228,7 @@ def _drive(
     console.print(f"  syncwright trace {sample} --config {config_path}")
     console.print(f"  syncwright exceptions list --config {config_path}")
     console.print(f"  syncwright serve --config {config_path}   (API, /docs, /metrics)")
+    print_api_usage(console, api.url, config_path.parent)
     if keep_running:
         console.print(f"\nServing on {api.url}; press Ctrl-C to stop.")
         try:
