@@ -170,7 +170,10 @@ async def authorize_api(request: Request) -> Principal | None:
     """App-wide dependency: guards every ``/api/v1`` route by :func:`required_role`, so a route
     added later is covered without doing anything. A route that needs more (admin) adds
     ``Depends(require("admin"))`` itself."""
-    role = required_role(request.url.path, request.method)
+    # The matched route's template, not the raw URL: what was routed is what is guarded.
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    role = required_role(path if isinstance(path, str) else request.url.path, request.method)
     if role is None:
         return None
     check = _require_viewer if role == "viewer" else _require_operator
