@@ -25,7 +25,7 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     text = result.config_path.read_text()
     assert "file:secrets/" in text and "whsec_" not in text
     # It made an API token, referenced from the config, and says how to use it (not its value).
-    token_file = tmp_path / "demo" / "secrets" / "api_token"
+    token_file = tmp_path / "demo" / "secrets" / "demo_operator_token"
     assert token_file.stat().st_mode & 0o777 == 0o600
     [token] = load_settings(result.config_path).auth.tokens
     assert (token.name, token.role) == ("demo-operator", "operator")

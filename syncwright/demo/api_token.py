@@ -1,5 +1,7 @@
-"""The demo's API token: every /api/v1 call needs one. Written as a secret file (mode 0600) and
-referenced from the demo's config; the console shows how to use it, never its value."""
+"""The demos' operator API token: every /api/v1 call needs one. A secret file (mode 0600)
+referenced from the demo's config (the billing and quote-to-cash world writes its own, with
+the same name and file: ``billing_world.DEMO_TOKENS``); the demos print how to use it, not its
+value."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Final
 
 from rich.console import Console
 
-TOKEN_FILE: Final = "secrets/api_token"  # noqa: S105 - a path, not a value
+TOKEN_FILE: Final = "secrets/demo_operator_token"  # noqa: S105 - a path, not a value
 TOKEN_NAME: Final = "demo-operator"  # noqa: S105 - who holds it
 #: The ``auth:`` section of a demo config (relative to the config's directory).
 AUTH_SECTION: Final = f"""\
@@ -22,7 +24,7 @@ auth:
 
 
 def write_api_token(workdir: Path) -> Path:
-    """A fresh random token in ``workdir/secrets/api_token``; returns the file."""
+    """A fresh random token in ``workdir/secrets/demo_operator_token``; returns the file."""
     path = workdir / TOKEN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(secrets.token_urlsafe(32))

@@ -19,7 +19,6 @@ import stripe
 from syncwright.api import create_api
 from syncwright.config import load_settings
 from syncwright.connectors.netsuite.client import NetSuiteClient, TbaCredentials
-from syncwright.demo.api_token import AUTH_SECTION, write_api_token
 from syncwright.engine import Engine
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
@@ -42,6 +41,10 @@ database:
   url: sqlite:///{db}
 engine:
   workers: {workers}
+auth:
+  tokens:
+    - {{name: demo-operator, role: operator, secret: "file:secrets/demo_operator_token"}}
+    - {{name: demo-viewer, role: viewer, secret: "file:secrets/demo_viewer_token"}}
 connections:
   stripe:
     vendor: stripe
@@ -72,6 +75,15 @@ connections:
       default_item: 100
       tax_codes: {tax_codes}
 {extra}"""
+
+
+#: The demo's API tokens (console sign-in, curl): token name -> its secret file in secrets/.
+DEMO_TOKENS = {"demo-operator": "demo_operator_token", "demo-viewer": "demo_viewer_token"}
+
+
+def demo_token(workdir: Path, name: str) -> str:
+    """The value of one of the demo's API tokens (written at start, mode 0600)."""
+    return (workdir / "secrets" / DEMO_TOKENS[name]).read_text()
 
 
 def _write_secret(path: Path, value: str) -> None:
@@ -120,7 +132,6 @@ class BillingWorld:
                 tax_codes=json.dumps(args.get("tax_codes", {})),
                 extra=args.get("extra_connections", ""),
             )
-            + AUTH_SECTION
         )
 
     def start_syncwright(self, *, poll: bool = True, dispatch: bool = True) -> Runtime:
@@ -233,10 +244,11 @@ def start_billing_world(
     )
     secrets_dir = workdir / "secrets"
     _write_secret(secrets_dir / "stripe_api_key", stripe_key)
-    write_api_token(workdir)
     _write_secret(secrets_dir / "stripe_webhook_secret", str(endpoint.secret))
     for key in ("consumer_key", "consumer_secret", "token_id", "token_secret"):
         _write_secret(secrets_dir / f"ns_{key}", getattr(credentials, key))
+    for filename in DEMO_TOKENS.values():
+        _write_secret(secrets_dir / filename, secrets.token_urlsafe(24))
     return BillingWorld(
         workdir=workdir,
         config_path=workdir / "syncwright.yaml",
