@@ -4,10 +4,11 @@ Roles are ordered ``viewer < operator < admin``; a principal may do what its rol
 weaker role may. Viewers read; operators also retry, resolve, replay, reconcile and validate;
 admins also take configuration-level actions (see ``docs/security.md``).
 
-Wiring (done by :func:`syncwright.api.create_api`)::
+Wiring (done by :func:`syncwright.api.create_api` with
+:func:`syncwright.api.hardening.secure_api`)::
 
-    install_tokens(app, TokenRegistry.from_settings(settings))
     app = FastAPI(dependencies=[Depends(authorize_api)])   # every /api/v1 route, by method
+    install_tokens(app, TokenRegistry.from_settings(settings))
     document_bearer_auth(app)                              # the scheme in /openapi.json
 
 and in a route that needs the caller (e.g. to record it as the actor)::
