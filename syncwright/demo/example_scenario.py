@@ -214,8 +214,8 @@ def _drive(
     table.add_row("max times one write was applied", str(max(stats["applied_by_key"].values())))
     table.add_row("faults injected by the ERP", json.dumps(stats["faults_injected"]))
     # Rows count events per source and window; their counts add up to the rejections.
-    rejected = sum(int(e["count"]) for e in runtime.inbox.security_events())
-    table.add_row("security events (rejected signatures)", str(rejected))
+    rejected_signatures = sum(int(e["count"]) for e in runtime.inbox.security_events())
+    table.add_row("security events (rejected signatures)", str(rejected_signatures))
     console.print(table)
 
     sample = correlation_ids[6]  # customer 7: parked, fixed, retried
