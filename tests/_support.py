@@ -201,6 +201,17 @@ def accept_customer_events(config: Path, count: int) -> None:
             )
 
 
+def run_syncwright(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m syncwright ARGS`` to its end, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "syncwright", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
     """``syncwright worker`` in its own process, its output appended to ``log``."""
     return subprocess.Popen(

@@ -28,6 +28,7 @@ from tests._support import (
     Erp,
     bearer,
     customer_event,
+    run_syncwright,
     wait_until,
     write_config,
 )
@@ -46,35 +47,13 @@ def _serve(config: Path, *args: str) -> subprocess.Popen[str]:
 def test_serve_refuses_a_non_loopback_api_without_tokens(tmp_path: Path, sqlite_url: str) -> None:
     config = tmp_path / "syncwright.yaml"
     config.write_text(f"database:\n  url: {sqlite_url}\nserver:\n  host: 0.0.0.0\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "syncwright", "serve", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_syncwright("serve", "--config", str(config))
     assert done.returncode == 2, done.stdout + done.stderr
     assert "refusing to serve the API on '0.0.0.0'" in done.stderr
     assert "auth.tokens" in done.stderr
     # --host wins over the config, and is checked the same way (JSON output too).
     config.write_text(f"database:\n  url: {sqlite_url}\n")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "syncwright",
-            "serve",
-            "--config",
-            str(config),
-            "--host",
-            "192.0.2.1",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_syncwright("serve", "--config", str(config), "--host", "192.0.2.1", "--json")
     assert done.returncode == 2
     assert '"ok": false' in done.stdout and "192.0.2.1" in done.stdout
 
