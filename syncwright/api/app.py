@@ -37,9 +37,7 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         **docs_urls(runtime.settings),
     )
     secure_api(app, runtime.settings)
-    service = ExceptionService(
-        runtime.exceptions, runtime.inbox, resume, ledger=runtime.ledger, audit=runtime.audit
-    )
+    service = ExceptionService(runtime.exceptions, runtime.inbox, resume, ledger=runtime.ledger)
     metrics = Metrics(runtime)
     # With server.hooks the intake gets a listener (and app) of its own: `syncwright serve`
     # runs app.state.hooks_app there, and this app does not serve /hooks.

@@ -92,9 +92,7 @@ def _act(record_id: str, action: str, note: str, config: ConfigOption, as_json: 
     settings = load_or_exit(config, as_json=as_json)
     with Runtime(settings) as runtime:
         client = EngineClient(runtime.db)
-        service = ExceptionService(
-            runtime.exceptions, runtime.inbox, client, ledger=runtime.ledger, audit=runtime.audit
-        )
+        service = ExceptionService(runtime.exceptions, runtime.inbox, client, ledger=runtime.ledger)
         actor = cli_actor()
         try:
             record = (

@@ -522,7 +522,7 @@ class TokenSettings(_Model):
     """One API token: who holds it, what it may do, and its value."""
 
     name: Name
-    """Who holds the token; recorded as the actor of every action taken with it."""
+    """Who holds the token; the ledger records it as the actor of the actions taken with it."""
     role: Annotated[Role, BeforeValidator(_lower)]
     """viewer (read), operator (also retry, resolve, replay, reconcile, validate) or admin
     (also configuration-level actions)."""

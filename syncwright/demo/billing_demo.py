@@ -100,7 +100,7 @@ def _run(world: BillingWorld, customers: int, console: Console) -> BillingDemoRe
     runtime = world.start_syncwright()
     assert world.engine is not None
     service = ExceptionService(
-        runtime.exceptions, runtime.inbox, world.engine, ledger=runtime.ledger, audit=runtime.audit
+        runtime.exceptions, runtime.inbox, world.engine, ledger=runtime.ledger
     )
     for record in parked:
         service.retry(record.id, actor="demo")

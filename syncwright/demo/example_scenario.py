@@ -197,9 +197,7 @@ def _drive(
 
     console.print("  fixing the data: creating subsidiary DE in the ERP, then retrying ...")
     httpx.post(f"{erp.url}/_sandbox/subsidiaries/DE", timeout=5).raise_for_status()
-    service = ExceptionService(
-        runtime.exceptions, runtime.inbox, engine, ledger=runtime.ledger, audit=runtime.audit
-    )
+    service = ExceptionService(runtime.exceptions, runtime.inbox, engine, ledger=runtime.ledger)
     for record in parked:
         service.retry(record.id, actor="demo")
     _wait_for(lambda: _count(engine, "SUCCESS") >= customers, 120, "the retried workflows")

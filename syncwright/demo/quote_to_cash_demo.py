@@ -92,7 +92,6 @@ def _run(world: QuoteToCashWorld, count: int, console: Console) -> QuoteToCashDe
         runtime.inbox,
         billing.engine,
         ledger=runtime.ledger,
-        audit=runtime.audit,
     )
     for record in parked:
         service.retry(record.id, actor="demo")

@@ -7,7 +7,7 @@
   (kept in the inbox as ``resolved``, never deleted).
 
 Each action names its ``actor`` (an API token's name, ``cli:<os user>``), recorded in the
-ledger (under the exception's correlation id) and in the audit trail.
+ledger under the exception's correlation id.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Protocol
 
 from syncwright.exceptions.queue import ExceptionQueue, ExceptionRecord
 from syncwright.intake.inbox import Inbox
-from syncwright.ledger import AuditTrail, Ledger, LedgerEntry, request_digest
+from syncwright.ledger import Ledger, LedgerEntry
 
 
 class ResumeSender(Protocol):
@@ -39,13 +39,11 @@ class ExceptionService:
         resume: ResumeSender,
         *,
         ledger: Ledger,
-        audit: AuditTrail,
     ) -> None:
         self._queue = queue
         self._inbox = inbox
         self._resume = resume
         self._ledger = ledger
-        self._audit = audit
 
     def _record_action(self, record: ExceptionRecord, action: str, actor: str, note: str) -> None:
         step = f"exception.{action}"
@@ -61,15 +59,6 @@ class ExceptionService:
                 message=message,
                 actor=actor,
             )
-        )
-        self._audit.append(
-            correlation_id=record.correlation_id,
-            connection=record.connection or "syncwright",
-            action=step,
-            workflow_id=record.workflow_id,
-            native_id=record.id,
-            payload_digest=request_digest({"exception": record.id, "action": action, "note": note}),
-            actor=actor,
         )
 
     def _open_record(self, record_id: str) -> ExceptionRecord:

@@ -101,7 +101,6 @@ audit = sa.Table(
     sa.Column("amount_minor", sa.BigInteger),
     sa.Column("currency", sa.String(3)),
     sa.Column("payload_digest", sa.String(64), nullable=False),
-    sa.Column("actor", sa.String(150)),  # who acted, for operator actions (migration 0007_auth)
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
 )

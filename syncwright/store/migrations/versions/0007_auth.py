@@ -1,5 +1,5 @@
 """security events are counted per source and time window, so a forged-signature flood adds a
-bounded number of rows; ledger and audit rows name the actor of an operator action
+bounded number of rows; ledger rows name the actor of an operator action
 
 Revision ID: 0007_auth
 Revises: 0003
@@ -23,9 +23,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("count", sa.Integer(), nullable=False, server_default="1"))
     # Rows written before this revision are one event each: a window of their own.
     op.execute("UPDATE sw_security_events SET window_start = at, last_at = at")
-    for table in ("sw_ledger", "sw_audit"):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("actor", sa.String(length=150), nullable=True))
+    with op.batch_alter_table("sw_ledger") as batch:
+        batch.add_column(sa.Column("actor", sa.String(length=150), nullable=True))
     op.create_index(
         "ix_sw_security_events_window",
         "sw_security_events",
@@ -34,9 +33,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("sw_audit", "sw_ledger"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("actor")
+    with op.batch_alter_table("sw_ledger") as batch:
+        batch.drop_column("actor")
     op.drop_index("ix_sw_security_events_window", table_name="sw_security_events")
     with op.batch_alter_table("sw_security_events") as batch:
         batch.drop_column("count")
