@@ -3,7 +3,6 @@ queue. ``retry`` and ``resolve`` without an id act in bulk on the records a filt
 
 from __future__ import annotations
 
-import getpass
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -13,7 +12,15 @@ from typing import Annotated, Literal, TypeVar
 import typer
 from rich.table import Table
 
-from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
+from syncwright.cli._common import (
+    ConfigOption,
+    JsonOption,
+    cli_actor,
+    console,
+    emit_json,
+    fail,
+    load_or_exit,
+)
 from syncwright.engine import EngineClient
 from syncwright.exceptions import (
     ExceptionAlreadyResolved,
@@ -48,7 +55,7 @@ T = TypeVar("T")
 
 def actor() -> str:
     """Who runs the command: ``cli:<os user>``."""
-    return f"cli:{getpass.getuser()}"
+    return cli_actor()
 
 
 def _filter(
@@ -236,7 +243,9 @@ def _with_service(
     settings = load_or_exit(config, as_json=as_json)
     with Runtime(settings) as runtime:
         client = EngineClient(runtime.db)
-        service = ExceptionService(runtime.exceptions, runtime.inbox, client, runtime.audit)
+        service = ExceptionService(
+            runtime.exceptions, runtime.inbox, client, runtime.audit, ledger=runtime.ledger
+        )
         try:
             return action(service)
         except (UnknownException, ExceptionAlreadyResolved, NotEditable, ValueError) as exc:

@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 
 from syncwright.exceptions.queue import ExceptionFilter, ExceptionQueue, ExceptionRecord, tags_after
 from syncwright.intake.inbox import Inbox
-from syncwright.ledger import AuditEntry, AuditTrail, request_digest
+from syncwright.ledger import AuditEntry, AuditTrail, Ledger, LedgerEntry, request_digest
 
 
 class ResumeSender(Protocol):
@@ -58,11 +58,14 @@ class ExceptionService:
         inbox: Inbox,
         resume: ResumeSender,
         audit: AuditTrail | None = None,
+        *,
+        ledger: Ledger | None = None,
     ) -> None:
         self._queue = queue
         self._inbox = inbox
         self._resume = resume
         self._audit = audit
+        self._ledger = ledger
 
     def _get(self, record_id: str) -> ExceptionRecord:
         record = self._queue.get(record_id)
@@ -77,6 +80,23 @@ class ExceptionService:
         return record
 
     def _audited(self, record: ExceptionRecord, action: str, actor: str, **detail: Any) -> None:
+        """Record an operator action, before it acts, in the ledger (under the exception's
+        correlation id, so a trace shows who did what) and in the audit trail."""
+        if self._ledger is not None:
+            note = detail.get("note") or detail.get("text") or ""
+            self._ledger.append(
+                LedgerEntry(
+                    correlation_id=record.correlation_id,
+                    step=f"exception.{action}",
+                    outcome="operator",
+                    workflow_id=record.workflow_id,
+                    workflow=record.workflow,
+                    connection=record.connection,
+                    message=f"{action} of exception {record.id} by {actor}"
+                    + (f": {note}" if note else ""),
+                    actor=actor,
+                )
+            )
         if self._audit is None:
             return
         self._audit.append(

@@ -27,7 +27,7 @@ def stack(tmp_path: Path, sqlite_url: str, erp: Erp) -> Iterator[Stack]:
 def test_health_ready_and_openapi(stack: Stack) -> None:
     base = stack.api.url
     assert stack.http.get(f"{base}/healthz").json() == {"status": "ok"}
-    assert stack.http.get(f"{base}/readyz").json()["schema_revision"] == "0005_ops"
+    assert stack.http.get(f"{base}/readyz").json()["schema_revision"] == "0007_auth"
     paths = stack.http.get(f"{base}/openapi.json").json()["paths"]
     for path in ("/hooks/{connection}", "/api/v1/trace/{correlation_id}", "/api/v1/exceptions"):
         assert path in paths
@@ -84,4 +84,7 @@ def test_exception_endpoints(stack: Stack) -> None:
     ledger = stack.http.get(
         f"{stack.api.url}/api/v1/ledger", params={"correlation_id": listed["correlation_id"]}
     ).json()
-    assert [e["outcome"] for e in ledger] == ["business", "parked"]
+    assert [e["outcome"] for e in ledger] == ["business", "parked", "operator"]
+    # The token's name is the actor.
+    assert (ledger[-1]["step"], ledger[-1]["actor"]) == ("exception.resolve", "test-operator")
+    assert ledger[-1]["message"] == f"resolve of exception {listed['id']} by test-operator: test"
