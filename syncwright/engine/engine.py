@@ -20,6 +20,12 @@ from syncwright.engine.workflow import (
 from syncwright.store import Database
 
 
+def open_runs(db: Database, *, workflow: str | None = None) -> list[tuple[str, str, str]]:
+    """(workflow id, workflow name, status) of runs not yet finished, read from the database:
+    ``ENQUEUED`` (waiting for a slot) or ``PENDING`` (running, backing off or parked)."""
+    return _dbos.open_runs(db, workflow=workflow)
+
+
 class Engine:
     """One per process. ``services`` is whatever the step functions need (connectors, stores)."""
 

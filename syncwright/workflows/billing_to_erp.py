@@ -12,6 +12,7 @@ from typing import Any
 
 from syncwright.connectors._base import Connector
 from syncwright.engine import RetryPolicy, StepContext, StepPolicy, WorkflowRun, workflow
+from syncwright.workflows.onboarding_plan import annual_contract_value
 
 ERP_WRITE = StepPolicy(
     timeout_seconds=30.0,
@@ -126,6 +127,28 @@ def amend(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
         _ensure_customer(run, target, subscription["account_id"], _source(event), refresh=False)
         orders[target.name] = _write(run, target, "upsert_sales_order", subscription)["native_id"]
     return {"sales_orders": orders}
+
+
+@workflow("subscription.renewal_to_crm", handles=("syncwright.subscription.renewed.v1",))
+def renewal_to_crm(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
+    """Renewal visibility: every CRM connection that knows the account gets the renewed
+    subscription's status and annual contract value (the ERP side is ``amend_in_erp``)."""
+    subscription = event["data"]["subscription"]
+    updated: dict[str, Any] = {}
+    for crm in run.services.connections_with_role("crm"):
+        if not crm.can("update_account_billing"):
+            continue
+        if not run.step(
+            f"{crm.name}.account_linked", _linked, "account", crm.name, subscription["account_id"]
+        ):
+            continue
+        fields = {
+            "subscription_status": subscription["status"],
+            "acv": annual_contract_value(subscription),
+        }
+        result = _write(run, crm, "update_account_billing", subscription["account_id"], fields)
+        updated[crm.name] = result["native_id"]
+    return {"crm_accounts": updated}
 
 
 @workflow("subscription.cancel_in_erp", handles=("syncwright.subscription.cancelled.v1",))
