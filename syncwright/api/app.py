@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from syncwright.api.validation import ValidationService, build_validation_router
+from syncwright.console import install_console
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
 from syncwright.exceptions.service import ResumeSender
 from syncwright.intake import build_hooks_router
@@ -99,4 +100,5 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         result: dict[str, Any] = record.as_json()
         return result
 
+    install_console(app, runtime, resume)
     return app

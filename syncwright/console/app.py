@@ -221,8 +221,10 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
         next_path = str(form.get("next") or "/")
         expected = request.cookies.get(SIGN_IN_COOKIE_NAME)
         presented = form.get(CSRF_FIELD)
-        if not expected or not isinstance(presented, str) or not sessions.form_token_ok(
-            expected, presented
+        if (
+            not expected
+            or not isinstance(presented, str)
+            or not sessions.form_token_ok(expected, presented)
         ):
             return _sign_in_form(
                 request, next_path, "The sign-in form expired; please try again.", 400
@@ -318,7 +320,11 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
             sessions.flash(session, "error", "Choose at least one exception and an action.")
             return RedirectResponse(back, status_code=303)
         done, problems = await run_in_threadpool(
-            _apply, service, action, ids, note or f"resolved in the console by {session.principal.name}"
+            _apply,
+            service,
+            action,
+            ids,
+            note or f"resolved in the console by {session.principal.name}",
         )
         if done:
             verb = "retried" if action == "retry" else "resolved"

@@ -95,7 +95,7 @@ class Overview:
     series: list[Series] = field(default_factory=list)
 
 
-def _percentile(sorted_values: Sequence[float], q: float) -> float | None:
+def _percentile(sorted_values: Sequence[float], q: int) -> float | None:
     if not sorted_values:
         return None
     if len(sorted_values) == 1:
@@ -205,7 +205,7 @@ class OverviewQueries:
             if cid in finished and finished[cid] >= at
         ]
         ordered = sorted(ms for ms, _ in latencies)
-        latency = {q: _percentile(ordered, q) for q in ("50", "95", "99")}
+        latency = {str(q): _percentile(ordered, q) for q in (50, 95, 99)}
         retry_samples = [(at, 1.0) for at, outcome in attempts if outcome in RETRY_OUTCOMES]
 
         event_buckets = self._bucketed(edges, now, ((at, 1.0) for at, _ in received))
@@ -213,9 +213,7 @@ class OverviewQueries:
         retry_buckets = self._bucketed(edges, now, retry_samples)
         opened_buckets = self._bucketed(edges, now, ((at, 1.0) for at in opened))
         series = [
-            Series(
-                "Events received", "/s", edges, [len(b) / step_seconds for b in event_buckets]
-            ),
+            Series("Events received", "/s", edges, [len(b) / step_seconds for b in event_buckets]),
             Series(
                 "Sync latency p95",
                 "ms",
@@ -249,7 +247,7 @@ class OverviewQueries:
         """Per target: inbox deliveries not yet dispatched (by connection), and workflow runs
         queued or running (by workflow, from the engine's run status)."""
         with self._runtime.db.engine.connect() as conn:
-            pending = dict(
+            pending: dict[str, int] = dict(
                 conn.execute(
                     sa.select(inbox.c.connection, sa.func.count())
                     .where(inbox.c.status == "pending")
@@ -280,7 +278,7 @@ class OverviewQueries:
             limiter = _find_limiter(connector)
             configured = self._runtime.settings.connections[name].limits.concurrency
             if limiter is not None:
-                found.append(LimiterUse(name, limiter.in_flight(), limiter.limit))
+                found.append(LimiterUse(name, limiter.in_flight, limiter.limit))
             else:
                 found.append(LimiterUse(name, 0, configured))
         return found
