@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from syncwright._time import utcnow
+from syncwright._time import as_utc, utcnow
 from syncwright.config import Settings
 from syncwright.console.queries import ConnectionHealth, LimiterUse
 from syncwright.exceptions import ExceptionRecord
@@ -152,7 +152,7 @@ def timeline(found: Mapping[str, Any]) -> Timeline:
     began (its ledger time less its duration) and spans its duration."""
     steps: list[Step] = []
     for d in found["deliveries"]:
-        at = datetime.fromisoformat(d["received_at"])
+        at = as_utc(datetime.fromisoformat(d["received_at"]))
         steps.append(
             Step(
                 started=at,
@@ -171,7 +171,7 @@ def timeline(found: Mapping[str, Any]) -> Timeline:
             )
         )
     for e in found["ledger"]:
-        finished = datetime.fromisoformat(e["at"])
+        finished = as_utc(datetime.fromisoformat(e["at"]))
         duration = e.get("duration_ms")
         started = finished - timedelta(milliseconds=duration or 0.0)
         steps.append(
