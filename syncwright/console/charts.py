@@ -40,9 +40,13 @@ def bar_chart(series: Series) -> Markup:
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}">'
         f'<line x1="{PAD_LEFT}" y1="{PAD_TOP + plot_h}" x2="{WIDTH}" y2="{PAD_TOP + plot_h}" '
         'class="axis"/>'
-        f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + 8}" class="tick" text-anchor="end">'
-        f"{escape(_fmt(peak))}{escape(series.unit)}</text>"
-        f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + plot_h}" class="tick" text-anchor="end">0</text>'
+        + (
+            f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + 8}" class="tick" text-anchor="end">'
+            f"{escape(_fmt(peak))}{escape(series.unit)}</text>"
+            if peak > 0
+            else ""
+        )
+        + f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + plot_h}" class="tick" text-anchor="end">0</text>'
         f'<text x="{PAD_LEFT}" y="{HEIGHT - 4}" class="tick">{escape(first)}</text>'
         f'<text x="{WIDTH}" y="{HEIGHT - 4}" class="tick" text-anchor="end">now</text>'
         + "".join(bars)
