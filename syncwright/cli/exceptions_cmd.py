@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
+from syncwright.cli._tables import Column, print_table
 from syncwright.engine import EngineClient
 from syncwright.exceptions import (
     ExceptionAlreadyResolved,
@@ -38,9 +38,17 @@ def list_(
     if as_json:
         emit_json([r.as_json() for r in records])
         return
-    table = Table("id", "status", "source", "code", "step", "correlation", "created")
-    for r in records:
-        table.add_row(
+    columns = (
+        Column("id", whole=True),
+        Column("status", keep=4),
+        Column("source", keep=0),
+        Column("code", keep=3),
+        Column("step", whole=True),
+        Column("correlation", whole=True),
+        Column("created", keep=1),
+    )
+    rows = [
+        (
             r.id,
             r.status,
             r.source,
@@ -49,7 +57,9 @@ def list_(
             r.correlation_id,
             r.created_at.isoformat(timespec="seconds"),
         )
-    console.print(table)
+        for r in records
+    ]
+    print_table(console, columns, rows)
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """One short quote-to-cash run shared by the console tests: four emulators, the engine, the
-API and console on 127.0.0.1, a handful of deals onboarded and one parked on validation."""
+API and console on 127.0.0.1, three deals onboarded and two parked on validation (a test
+that retries one leaves the other open for the rest)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class ConsoleWorld:
     operator_token: str
     viewer_token: str
     deals: list[Deal]
-    parked_deal: Deal
+    parked_deals: list[Deal]
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +37,7 @@ def console_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleW
     try:
         world.billing.start_syncwright()
         deals = close_deals(world, 3)
-        deals += close_deals(world, 1, country="BR", start=3)
+        deals += close_deals(world, 2, country="BR", start=3)
         wait_onboarded(world, deals)
         api = world.billing.api
         assert api is not None
@@ -46,7 +47,7 @@ def console_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleW
             operator_token=demo_token(workdir, "demo-operator"),
             viewer_token=demo_token(workdir, "demo-viewer"),
             deals=deals,
-            parked_deal=deals[-1],
+            parked_deals=deals[3:],
         )
     finally:
         world.close()
