@@ -1,19 +1,25 @@
-"""The HTTP surface: intake, ledger and trace, exceptions, health and metrics. OpenAPI at /docs."""
+"""The HTTP surface: intake, ledger and trace, exceptions, health and metrics. OpenAPI at /docs.
+
+Every ``/api/v1`` route needs a bearer token (viewer to read, operator to change anything),
+by the app-wide dependency :func:`~syncwright.api.auth.authorize_api`: routes added here later
+are covered without doing anything. See ``docs/security.md``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from syncwright.api.auth import OperatorPrincipal, authorize_api
+from syncwright.api.hardening import Limit, docs_urls, metrics_guard, secure_api
+from syncwright.api.hooks_app import create_hooks_api, hooks_router
 from syncwright.api.validation import ValidationService, build_validation_router
 from syncwright.console import install_console
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
 from syncwright.exceptions.service import ResumeSender
-from syncwright.intake import build_hooks_router
 from syncwright.runtime import Runtime
 from syncwright.telemetry import Metrics
 from syncwright.trace import build_trace
@@ -28,17 +34,21 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         title="syncwright",
         version=runtime.settings.engine.application_version,
         description="Keeps CRM, support desk, billing and ERP in step.",
+        dependencies=[Depends(authorize_api)],
+        **docs_urls(runtime.settings),
     )
-    service = ExceptionService(runtime.exceptions, runtime.inbox, resume)
+    secure_api(app, runtime.settings)
+    service = ExceptionService(
+        runtime.exceptions, runtime.inbox, resume, ledger=runtime.ledger, audit=runtime.audit
+    )
     metrics = Metrics(runtime)
-    app.include_router(
-        build_hooks_router(
-            connectors=runtime.connectors,
-            inbox=runtime.inbox,
-            max_body_bytes=runtime.settings.server.max_body_bytes,
-            on_result=lambda connection, result: metrics.webhooks.labels(connection, result).inc(),
-        )
-    )
+    # With server.hooks the intake gets a listener (and app) of its own: `syncwright serve`
+    # runs app.state.hooks_app there, and this app does not serve /hooks.
+    app.state.hooks_app = None
+    if runtime.settings.server.hooks is None:
+        app.include_router(hooks_router(runtime, metrics))
+    else:
+        app.state.hooks_app = create_hooks_api(runtime, metrics)
 
     app.include_router(build_validation_router(ValidationService(runtime)))
 
@@ -56,9 +66,11 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
             raise HTTPException(503, "database not migrated: run `syncwright db upgrade`")
         return {"status": "ready", "schema_revision": revision}
 
-    @app.get("/metrics", tags=["ops"])
-    def prometheus_metrics() -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+    if runtime.settings.telemetry.metrics_enabled:
+
+        @app.get("/metrics", tags=["ops"], dependencies=metrics_guard(runtime.settings))
+        def prometheus_metrics() -> Response:
+            return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/api/v1/ledger", tags=["ledger"])
     def ledger(correlation_id: str = Query(...)) -> list[dict[str, Any]]:
@@ -72,7 +84,7 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         return found
 
     @app.get("/api/v1/exceptions", tags=["exceptions"])
-    def list_exceptions(status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def list_exceptions(status: str | None = None, limit: Limit = 100) -> list[dict[str, Any]]:
         return [r.as_json() for r in runtime.exceptions.list(status=status, limit=limit)]
 
     @app.get("/api/v1/exceptions/{record_id}", tags=["exceptions"])
@@ -83,12 +95,14 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         return record.as_json()
 
     @app.post("/api/v1/exceptions/{record_id}/retry", tags=["exceptions"])
-    async def retry_exception(record_id: str) -> dict[str, Any]:
-        return await _act(lambda: service.retry(record_id))
+    async def retry_exception(record_id: str, who: OperatorPrincipal) -> dict[str, Any]:
+        return await _act(lambda: service.retry(record_id, actor=who.name))
 
     @app.post("/api/v1/exceptions/{record_id}/resolve", tags=["exceptions"])
-    async def resolve_exception(record_id: str, body: ResolveRequest) -> dict[str, Any]:
-        return await _act(lambda: service.resolve(record_id, body.note))
+    async def resolve_exception(
+        record_id: str, body: ResolveRequest, who: OperatorPrincipal
+    ) -> dict[str, Any]:
+        return await _act(lambda: service.resolve(record_id, body.note, actor=who.name))
 
     async def _act(action: Any) -> dict[str, Any]:
         try:

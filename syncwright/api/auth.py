@@ -4,10 +4,11 @@ Roles are ordered ``viewer < operator < admin``; a principal may do what its rol
 weaker role may. Viewers read; operators also retry, resolve, replay, reconcile and validate;
 admins also take configuration-level actions (see ``docs/security.md``).
 
-Wiring (done by :func:`syncwright.api.create_api`)::
+Wiring (done by :func:`syncwright.api.create_api` with
+:func:`syncwright.api.hardening.secure_api`)::
 
-    install_tokens(app, TokenRegistry.from_settings(settings))
     app = FastAPI(dependencies=[Depends(authorize_api)])   # every /api/v1 route, by method
+    install_tokens(app, TokenRegistry.from_settings(settings))
     document_bearer_auth(app)                              # the scheme in /openapi.json
 
 and in a route that needs the caller (e.g. to record it as the actor)::
@@ -170,7 +171,10 @@ async def authorize_api(request: Request) -> Principal | None:
     """App-wide dependency: guards every ``/api/v1`` route by :func:`required_role`, so a route
     added later is covered without doing anything. A route that needs more (admin) adds
     ``Depends(require("admin"))`` itself."""
-    role = required_role(request.url.path, request.method)
+    # The matched route's template, not the raw URL: what was routed is what is guarded.
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    role = required_role(path if isinstance(path, str) else request.url.path, request.method)
     if role is None:
         return None
     check = _require_viewer if role == "viewer" else _require_operator

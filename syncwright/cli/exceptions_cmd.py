@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
+from syncwright.cli._common import (
+    ConfigOption,
+    JsonOption,
+    cli_actor,
+    console,
+    emit_json,
+    fail,
+    load_or_exit,
+)
 from syncwright.cli._tables import Column, print_table
 from syncwright.engine import EngineClient
 from syncwright.exceptions import (
@@ -94,10 +102,15 @@ def _act(record_id: str, action: str, note: str, config: ConfigOption, as_json: 
     settings = load_or_exit(config, as_json=as_json)
     with Runtime(settings) as runtime:
         client = EngineClient(runtime.db)
-        service = ExceptionService(runtime.exceptions, runtime.inbox, client)
+        service = ExceptionService(
+            runtime.exceptions, runtime.inbox, client, ledger=runtime.ledger, audit=runtime.audit
+        )
+        actor = cli_actor()
         try:
             record = (
-                service.retry(record_id) if action == "retry" else service.resolve(record_id, note)
+                service.retry(record_id, actor=actor)
+                if action == "retry"
+                else service.resolve(record_id, note, actor=actor)
             )
         except (UnknownException, ExceptionAlreadyResolved) as exc:
             fail(str(exc), as_json=as_json)

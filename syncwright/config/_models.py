@@ -167,7 +167,7 @@ def _check_http_url(value: str) -> str:
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(
             "must use https:// (plain http:// is accepted only for a loopback address such as "
-            "127.0.0.1 or localhost, e.g. an emulator from `syncwright sandbox up`)"
+            "127.0.0.1 or localhost, e.g. an emulator on this machine)"
         )
     try:
         _ = parts.port

@@ -110,7 +110,9 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
     templates = _templates()
     runtime, sessions = config.runtime, config.sessions
     queries = OverviewQueries(runtime)
-    service = ExceptionService(runtime.exceptions, runtime.inbox, config.resume)
+    service = ExceptionService(
+        runtime.exceptions, runtime.inbox, config.resume, ledger=runtime.ledger, audit=runtime.audit
+    )
     router = APIRouter(include_in_schema=False)
 
     def render(
@@ -325,6 +327,7 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
             action,
             ids,
             note or f"resolved in the console by {session.principal.name}",
+            session.principal.name,
         )
         if done:
             verb = "retried" if action == "retry" else "resolved"
@@ -357,16 +360,17 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
 
 
 def _apply(
-    service: ExceptionService, action: str, ids: list[str], note: str
+    service: ExceptionService, action: str, ids: list[str], note: str, actor: str
 ) -> tuple[list[str], list[str]]:
+    """Each id in turn; one that is unknown or already resolved is reported, not fatal."""
     done: list[str] = []
     problems: list[str] = []
     for record_id in ids:
         try:
             if action == "retry":
-                service.retry(record_id)
+                service.retry(record_id, actor=actor)
             else:
-                service.resolve(record_id, note)
+                service.resolve(record_id, note, actor=actor)
         except (UnknownException, ExceptionAlreadyResolved) as exc:
             problems.append(str(exc))
             continue

@@ -22,10 +22,6 @@ def hold_console(
     console.print(f"  open {url}")
     console.print(f"  sign in as an operator with the token {operator}")
     console.print(f"  or as a viewer (read-only) with {viewer}")
-    console.print(
-        f"  the API takes the same: curl -H 'Authorization: Bearer {operator}' "
-        f"{url}api/v1/exceptions"
-    )
     console.print("  press Ctrl-C to stop")
     waiting = stop or threading.Event()
     try:

@@ -35,7 +35,11 @@ def _content(row: dict[str, Any]) -> dict[str, Any]:
         "currency",
         "payload_digest",
     )
-    return {k: row.get(k) for k in keys}
+    content = {k: row.get(k) for k in keys}
+    # Rows written before the actor column hash without it, so their links still verify.
+    if row.get("actor") is not None:
+        content["actor"] = row["actor"]
+    return content
 
 
 class AuditTrail:
@@ -53,7 +57,10 @@ class AuditTrail:
         native_id: str | None = None,
         amount_minor: int | None = None,
         currency: str | None = None,
+        actor: str | None = None,
     ) -> str:
+        """Append one row; ``actor`` names who acted when a person did (a token name,
+        ``cli:<user>``), and is covered by the hash."""
         row: dict[str, Any] = {
             "correlation_id": correlation_id,
             "workflow_id": workflow_id,
@@ -64,6 +71,8 @@ class AuditTrail:
             "currency": currency,
             "payload_digest": payload_digest,
         }
+        if actor is not None:
+            row["actor"] = actor
         # The chain needs a total order: take the last hash and insert in one transaction; the
         # unique constraint on hash makes a concurrent writer with the same prev fail and retry.
         for _ in range(20):
@@ -73,7 +82,7 @@ class AuditTrail:
                         sa.select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)
                     ).scalar()
                     prev = str(last) if last else GENESIS
-                    digest = _link_hash(prev, row)
+                    digest = _link_hash(prev, _content(row))
                     conn.execute(
                         sa.insert(audit).values(**row, at=utcnow(), prev_hash=prev, hash=digest)
                     )

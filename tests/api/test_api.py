@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from syncwright._time import utcnow
 from syncwright.engine.executors import ExecutorRegistry
-from syncwright.store.tables import executors
+from syncwright.store.tables import audit, executors
 from tests._support import Erp, Stack, customer_event, start_stack, wait_until, write_config
 
 
@@ -27,7 +27,7 @@ def stack(tmp_path: Path, sqlite_url: str, erp: Erp) -> Iterator[Stack]:
 def test_health_ready_and_openapi(stack: Stack) -> None:
     base = stack.api.url
     assert stack.http.get(f"{base}/healthz").json() == {"status": "ok"}
-    assert stack.http.get(f"{base}/readyz").json()["schema_revision"] == "0003"
+    assert stack.http.get(f"{base}/readyz").json()["schema_revision"] == "0007_auth"
     paths = stack.http.get(f"{base}/openapi.json").json()["paths"]
     for path in ("/hooks/{connection}", "/api/v1/trace/{correlation_id}", "/api/v1/exceptions"):
         assert path in paths
@@ -84,4 +84,11 @@ def test_exception_endpoints(stack: Stack) -> None:
     ledger = stack.http.get(
         f"{stack.api.url}/api/v1/ledger", params={"correlation_id": listed["correlation_id"]}
     ).json()
-    assert [e["outcome"] for e in ledger] == ["business", "parked"]
+    assert [e["outcome"] for e in ledger] == ["business", "parked", "operator"]
+    # The token's name is the actor, in the ledger and in the audit trail.
+    assert (ledger[-1]["step"], ledger[-1]["actor"]) == ("exception.resolve", "test-operator")
+    assert ledger[-1]["message"] == f"resolve of exception {listed['id']} by test-operator: test"
+    with stack.runtime.db.engine.connect() as conn:
+        audit_rows = conn.execute(sa.select(audit.c.action, audit.c.actor)).all()
+    assert ("exception.resolve", "test-operator") in [tuple(r) for r in audit_rows]
+    assert stack.runtime.audit.verify() == (True, None)

@@ -36,9 +36,11 @@ def world(tmp_path: Path) -> Iterator[QuoteToCashWorld]:
 def _retry_open(world: QuoteToCashWorld) -> None:
     runtime, engine = world.billing.runtime, world.billing.engine
     assert runtime is not None and engine is not None
-    service = ExceptionService(runtime.exceptions, runtime.inbox, engine)
+    service = ExceptionService(
+        runtime.exceptions, runtime.inbox, engine, ledger=runtime.ledger, audit=runtime.audit
+    )
     for record in runtime.exceptions.list(status="open"):
-        service.retry(record.id)
+        service.retry(record.id, actor="test")
 
 
 def test_happy_path_one_trace_across_four_systems_and_no_loop(world: QuoteToCashWorld) -> None:
