@@ -57,6 +57,8 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
 
     @app.get("/metrics", tags=["ops"])
     def prometheus_metrics() -> Response:
+        if not runtime.settings.telemetry.metrics_enabled:
+            raise HTTPException(404, "metrics are off (telemetry.metrics_enabled: false)")
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/api/v1/ledger", tags=["ledger"])

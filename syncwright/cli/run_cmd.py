@@ -16,6 +16,7 @@ from syncwright.engine import EngineClient
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
 from syncwright.runtime import Runtime
+from syncwright.telemetry import configure_logging, serve_worker_metrics
 
 
 def serve(
@@ -29,6 +30,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API, webhook intake and console."""
     settings = load_or_exit(config, as_json=as_json)
+    configure_logging(settings)
     runtime = Runtime(settings)
     dispatcher: Dispatcher | None = None
     client: EngineClient | None = None
@@ -53,7 +55,9 @@ def serve(
             app,
             host=bind_host,
             port=bind_port,
-            log_level="warning",
+            # uvicorn's records go to our handler (level, format, redaction from telemetry).
+            log_config=None,
+            log_level=settings.telemetry.log_level,
             access_log=False,
         )
     finally:
@@ -67,8 +71,10 @@ def serve(
 def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Run workflows: recover this executor's unfinished runs, then dispatch and execute."""
     settings = load_or_exit(config, as_json=as_json)
+    configure_logging(settings)
     runtime = Runtime(settings)
     runtime.start_engine()
+    metrics_server = serve_worker_metrics(runtime)
     dispatcher = Dispatcher(runtime)
     dispatcher.start()
     poller = Poller(runtime)
@@ -85,6 +91,8 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     try:
         stop.wait()
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
         poller.stop()
         dispatcher.stop()
         runtime.close()
