@@ -9,10 +9,12 @@ from typing import Annotated, Any
 
 import typer
 
-from syncwright.cli._common import JsonOption, console, emit_json
+from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, load_or_exit
+from syncwright.config import DEFAULT_CONFIG_PATH, Settings, TelemetrySettings
 from syncwright.demo import run_example_demo
 from syncwright.demo.billing_demo import run_billing_demo
 from syncwright.demo.quote_to_cash_demo import run_quote_to_cash_demo
+from syncwright.telemetry import configure_logging
 
 
 class DemoScenario(StrEnum):
@@ -39,8 +41,17 @@ def demo(
         bool, typer.Option("--keep-running", help="example scenario: keep the API up after it.")
     ] = False,
     as_json: JsonOption = False,
+    config: ConfigOption = None,
 ) -> None:
-    """Start the emulators, engine and API; drive a realistic scenario; say where to look."""
+    """Start the emulators, engine and API; drive a realistic scenario; say where to look.
+
+    The demo writes its own config; only the ``telemetry`` section of ``--config`` (log level
+    and format) applies to it -- without any config file it logs warnings and errors only.
+    """
+    if config is None and not DEFAULT_CONFIG_PATH.exists():
+        configure_logging(Settings(telemetry=TelemetrySettings(log_level="warning")))
+    else:
+        configure_logging(load_or_exit(config, as_json=as_json))
     result: Any
     if scenario is DemoScenario.quote_to_cash:
         result = run_quote_to_cash_demo(workdir, deals=min(customers, 200), console=console)
