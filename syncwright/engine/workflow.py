@@ -195,7 +195,9 @@ class WorkflowRun:
             retryable = isinstance(error, TransientError | UncertainOutcomeError)
             if retryable and attempt < policy.retry.max_attempts:
                 retry_after = error.retry_after if isinstance(error, TransientError) else None
-                _dbos.sleep(policy.retry.delay(attempt, retry_after))
+                delay = policy.retry.delay(attempt, retry_after)
+                log.info("step %s attempt %d: %s; retry in %.1fs", name, attempt, error.code, delay)
+                _dbos.sleep(delay)
                 continue
             if not isinstance(error, BusinessRuleError):
                 error = BusinessRuleError(
@@ -290,6 +292,7 @@ class WorkflowRun:
             self._compensations.append(_Compensation(ctx.step, compensation, (value, *args)))
 
     def _park(self, ctx: StepContext, error: BusinessRuleError) -> str:
+        log.warning("step %s parked (%s): waiting for an operator", ctx.step, error.code)
         _dbos.run_step(f"{ctx.step}#{ctx.attempt}.park", self.hooks.parked, ctx, error)
         while True:
             message = _dbos.recv(_dbos.RESUME_TOPIC, PARK_WAIT_SECONDS)

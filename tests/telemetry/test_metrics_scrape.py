@@ -63,9 +63,7 @@ def test_histograms_move_with_real_runs(stack: Stack, erp: Erp) -> None:
 def test_retries_are_counted(stack: Stack, erp: Erp) -> None:
     erp.faults.plan = FaultPlan(error_5xx_rate=1.0)
     stack.post(customer_event("evt_r1", "cust_r1"))
-    wait_until(
-        lambda: erp.faults.injected["error_5xx"] >= 2, what="two refused attempts"
-    )
+    wait_until(lambda: erp.faults.injected["error_5xx"] >= 2, what="two refused attempts")
     erp.faults.plan = FaultPlan()
     wait_until(lambda: stack.count("SUCCESS") == 1, what="the run")
     after = scrape(stack)
