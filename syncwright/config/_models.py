@@ -7,6 +7,7 @@ a mistake worth reporting). Defaults here are the documented defaults (``docs/co
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Mapping
 from importlib import metadata
@@ -439,6 +440,16 @@ class ReconciliationRule(_Model):
         return value
 
 
+OTLP_EXPORTER_MODULE = "opentelemetry.exporter.otlp.proto.http"
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
 class TraceSettings(_Model):
     """OpenTelemetry traces: one trace per business event (correlation id)."""
 
@@ -455,6 +466,10 @@ class TraceSettings(_Model):
     def _endpoint_needs_otlp(self) -> TraceSettings:
         if self.endpoint is not None and self.exporter != "otlp":
             raise ValueError("endpoint is only used with exporter: otlp")
+        if self.exporter == "otlp" and not _installed(OTLP_EXPORTER_MODULE):
+            raise ValueError(
+                "exporter otlp needs the OTLP exporter: pip install 'syncwright[otel]'"
+            )
         return self
 
 

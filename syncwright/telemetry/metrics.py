@@ -12,6 +12,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from syncwright._time import utcnow
+from syncwright.connectors._base import Connector
+from syncwright.connectors._base.http import VendorHttpClient
 from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 from syncwright.engine.executors import ExecutorRegistry
 from syncwright.telemetry import business
@@ -151,8 +153,7 @@ class _LimiterCollector(Collector):
             labels=["connection", "limiter"],
         )
         for name, connector in sorted(self._runtime.connectors.items()):
-            # Connectors keep their limiters as attributes (those that have any).
-            for held in vars(connector).values():
+            for held in _limiters_of(connector):
                 if isinstance(held, ConcurrencyLimiter):
                     in_flight.add_metric([name], held.in_flight)
                     if held.limit is not None:
@@ -163,6 +164,18 @@ class _LimiterCollector(Collector):
                     waits.add_metric([name, "rate"], held.waits)
                     waited.add_metric([name, "rate"], held.wait_seconds)
         yield from (in_flight, limit, waits, waited)
+
+
+def _limiters_of(connector: Connector) -> list[ConcurrencyLimiter | RateLimiter]:
+    """The limiters a connector holds: as its own attributes (NetSuite), or through its vendor
+    client (created on first use, so none before the connection's first request)."""
+    found: dict[int, ConcurrencyLimiter | RateLimiter] = {}
+    for held in vars(connector).values():
+        candidates = held.limiters if isinstance(held, VendorHttpClient) else (held,)
+        for candidate in candidates:
+            if isinstance(candidate, ConcurrencyLimiter | RateLimiter):
+                found[id(candidate)] = candidate
+    return list(found.values())
 
 
 class _ProcessCollector(Collector):
