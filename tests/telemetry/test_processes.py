@@ -85,15 +85,7 @@ def test_serve_logs_uvicorn_through_our_handler(tmp_path: Path, sqlite_url: str,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        wait_until(
-            lambda: (
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
-                if _listening(port)
-                else False
-            ),
-            60,
-            "the server",
-        )
+        wait_until(lambda: _listening(port), 60, "the server")
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     finally:
@@ -108,7 +100,6 @@ def test_serve_logs_uvicorn_through_our_handler(tmp_path: Path, sqlite_url: str,
 
 def _listening(port: int) -> bool:
     try:
-        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
-    return True
