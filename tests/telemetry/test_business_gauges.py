@@ -3,11 +3,8 @@ ledger and exception queue the engine hooks write), then scraped over HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from syncwright._time import utcnow
@@ -15,17 +12,8 @@ from syncwright.ledger import LedgerEntry
 from syncwright.runtime import Runtime
 from syncwright.store.tables import exceptions
 from syncwright.telemetry.business import business_figures
-from tests._support import Erp, Stack, start_stack, write_config
-from tests.telemetry.test_metrics_scrape import scrape, value
-
-
-@pytest.fixture
-def stack(tmp_path: Path, sqlite_url: str, erp: Erp) -> Iterator[Stack]:
-    started = start_stack(write_config(tmp_path, db_url=sqlite_url, erp_url=erp.url))
-    try:
-        yield started
-    finally:
-        started.close()
+from tests._support import Stack
+from tests.telemetry._metrics import scrape, value
 
 
 def _step(runtime: Runtime, workflow: str, run: str, step: str, outcome: str, **kw: str) -> None:
@@ -56,7 +44,7 @@ def _park(runtime: Runtime, workflow: str, run: str, step: str, code: str) -> st
 
 def test_parked_invoice_counts_as_blocked_by_master_data(stack: Stack) -> None:
     runtime = stack.runtime
-    assert value(scrape(stack), "syncwright_invoices_blocked_by_master_data") == 0
+    assert value(scrape(stack.api.url), "syncwright_invoices_blocked_by_master_data") == 0
     # Rejected by the ERP: an unmapped subsidiary.
     _step(runtime, "invoice.finalize_in_erp", "wf-1", "netsuite.upsert_invoice", "business")
     record = _park(
@@ -65,12 +53,12 @@ def test_parked_invoice_counts_as_blocked_by_master_data(stack: Stack) -> None:
     # Parked because NetSuite kept timing out: fixing master data would not help.
     _step(runtime, "invoice.paid_in_erp", "wf-2", "netsuite.apply_payment", "transient")
     _park(runtime, "invoice.paid_in_erp", "wf-2", "netsuite.apply_payment", "netsuite.timeout")
-    samples = scrape(stack)
+    samples = scrape(stack.api.url)
     assert value(samples, "syncwright_invoices_blocked_by_master_data") == 1
     assert value(samples, "syncwright_exceptions_open_by_age", code="netsuite.x", age="lt_1h") == 1
 
     runtime.exceptions.mark_resolved(record, "fixed")
-    assert value(scrape(stack), "syncwright_invoices_blocked_by_master_data") == 0
+    assert value(scrape(stack.api.url), "syncwright_invoices_blocked_by_master_data") == 0
 
 
 def test_customers_in_dunning_until_paid(stack: Stack) -> None:
@@ -78,12 +66,12 @@ def test_customers_in_dunning_until_paid(stack: Stack) -> None:
     dunning, paid = "invoice.dunning_in_erp", "invoice.paid_in_erp"
     for run, account in (("wf-d1", "account:a"), ("wf-d2", "account:b")):
         _step(runtime, dunning, run, "netsuite.mark_dunning", "ok", entity_key=account)
-    assert value(scrape(stack), "syncwright_customers_in_dunning") == 2
+    assert value(scrape(stack.api.url), "syncwright_customers_in_dunning") == 2
     _step(runtime, paid, "wf-p1", "netsuite.apply_payment", "ok", entity_key="account:a")
-    assert value(scrape(stack), "syncwright_customers_in_dunning") == 1
+    assert value(scrape(stack.api.url), "syncwright_customers_in_dunning") == 1
     # A failed payment after the payment puts the customer back in dunning.
     _step(runtime, dunning, "wf-d3", "netsuite.mark_dunning", "ok", entity_key="account:a")
-    assert value(scrape(stack), "syncwright_customers_in_dunning") == 2
+    assert value(scrape(stack.api.url), "syncwright_customers_in_dunning") == 2
 
 
 def test_subscriptions_pending_activation(stack: Stack) -> None:
@@ -96,7 +84,7 @@ def test_subscriptions_pending_activation(stack: Stack) -> None:
     _step(runtime, onboard, "wf-o2", "salesforce.update_account_billing", "ok")
     # o3 was rolled back.
     _step(runtime, onboard, "wf-o3", "stripe.create_subscription.compensate", "compensated")
-    assert value(scrape(stack), "syncwright_subscriptions_pending_activation") == 2
+    assert value(scrape(stack.api.url), "syncwright_subscriptions_pending_activation") == 2
     # o4's activation reached the ERP.
     _step(
         runtime,
@@ -107,7 +95,7 @@ def test_subscriptions_pending_activation(stack: Stack) -> None:
         global_id="wf-o4",
         **created,
     )
-    assert value(scrape(stack), "syncwright_subscriptions_pending_activation") == 1
+    assert value(scrape(stack.api.url), "syncwright_subscriptions_pending_activation") == 1
 
 
 def test_exception_age_buckets(stack: Stack) -> None:
@@ -122,7 +110,7 @@ def test_exception_age_buckets(stack: Stack) -> None:
                 .where(exceptions.c.id == record_id)
                 .values(created_at=now - age)
             )
-    samples = scrape(stack)
+    samples = scrape(stack.api.url)
     for age in ("1h_1d", "1d_7d", "ge_7d"):
         assert value(samples, "syncwright_exceptions_open_by_age", code="netsuite.x", age=age) == 1
     figures = business_figures(runtime.db, now=now)

@@ -3,51 +3,22 @@ before and after real workflow runs against the example ERP emulator."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from syncwright.sandbox import FaultPlan
 from tests._support import Erp, Stack, customer_event, start_stack, wait_until, write_config
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def scrape(stack: Stack) -> Samples:
-    response = stack.http.get(f"{stack.api.url}/metrics")
-    assert response.status_code == 200
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-@pytest.fixture
-def stack(tmp_path: Path, sqlite_url: str, erp: Erp) -> Iterator[Stack]:
-    started = start_stack(write_config(tmp_path, db_url=sqlite_url, erp_url=erp.url))
-    try:
-        yield started
-    finally:
-        started.close()
-
+from tests.telemetry._metrics import scrape, value
 
 STEP = {"workflow": "account.sync_to_erp", "connection": "erp", "action": "upsert_account"}
 
 
 def test_histograms_move_with_real_runs(stack: Stack, erp: Erp) -> None:
-    before = scrape(stack)
+    before = scrape(stack.api.url)
     assert value(before, "syncwright_step_duration_seconds_count", **STEP, outcome="ok") == 0
     for n in range(3):
         stack.post(customer_event(f"evt_h{n}", f"cust_h{n}"))
     wait_until(lambda: stack.count("SUCCESS") == 3, what="three runs")
-    after = scrape(stack)
+    after = scrape(stack.api.url)
 
     ok = {**STEP, "outcome": "ok"}
     assert value(after, "syncwright_step_duration_seconds_count", **ok) == 3
@@ -66,7 +37,7 @@ def test_retries_are_counted(stack: Stack, erp: Erp) -> None:
     wait_until(lambda: erp.faults.injected["error_5xx"] >= 2, what="two refused attempts")
     erp.faults.plan = FaultPlan()
     wait_until(lambda: stack.count("SUCCESS") == 1, what="the run")
-    after = scrape(stack)
+    after = scrape(stack.api.url)
     transient = {**STEP, "outcome": "transient"}
     failed = value(after, "syncwright_step_duration_seconds_count", **transient)
     assert failed >= 2

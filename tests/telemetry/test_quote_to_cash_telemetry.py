@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from syncwright.demo.quote_to_cash import (
     QuoteToCashWorld,
@@ -24,8 +22,8 @@ from syncwright.sandbox.stripe._billing import sub_period
 from syncwright.sandbox.stripe._clock import run_due
 from syncwright.telemetry.business import RENEWAL_TO_CRM
 from tests._support import wait_until
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+from tests.telemetry._metrics import Samples, value
+from tests.telemetry._metrics import scrape as scrape_url
 
 
 @pytest.fixture
@@ -39,16 +37,7 @@ def world(tmp_path: Path) -> Iterator[QuoteToCashWorld]:
 
 def scrape(world: QuoteToCashWorld) -> Samples:
     assert world.billing.api is not None
-    text = httpx.get(f"{world.billing.api.url}/metrics", timeout=30).text
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+    return scrape_url(world.billing.api.url)
 
 
 def test_order_awaits_erp_validation_until_fixed(world: QuoteToCashWorld) -> None:
