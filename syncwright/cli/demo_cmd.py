@@ -9,12 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from syncwright.cli._common import JsonOption, console, emit_json, fail
+from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
+from syncwright.config import DEFAULT_CONFIG_PATH, Settings, TelemetrySettings
 from syncwright.demo import run_example_demo
 from syncwright.demo.billing_demo import run_billing_demo
 from syncwright.demo.billing_world import BillingWorld
 from syncwright.demo.console_handoff import hold_console
 from syncwright.demo.quote_to_cash_demo import run_quote_to_cash_demo
+from syncwright.telemetry import configure_logging
 
 
 class DemoScenario(StrEnum):
@@ -49,8 +51,17 @@ def demo(
         ),
     ] = False,
     as_json: JsonOption = False,
+    config: ConfigOption = None,
 ) -> None:
-    """Start the emulators, engine and API; drive a realistic scenario; say where to look."""
+    """Start the emulators, engine and API; drive a realistic scenario; say where to look.
+
+    The demo writes its own config; only the ``telemetry`` section of ``--config`` (log level
+    and format) applies to it -- without any config file it logs warnings and errors only.
+    """
+    if config is None and not DEFAULT_CONFIG_PATH.exists():
+        configure_logging(Settings(telemetry=TelemetrySettings(log_level="warning")))
+    else:
+        configure_logging(load_or_exit(config, as_json=as_json))
     result: Any
     if with_console and scenario is DemoScenario.example:
         fail(

@@ -16,6 +16,7 @@ from syncwright.engine import EngineClient
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
 from syncwright.runtime import Runtime
+from syncwright.telemetry import configure_logging, serve_worker_metrics
 
 
 def serve(
@@ -31,6 +32,7 @@ def serve(
 
     Refuses to start (exit code 2) on a non-loopback address without auth.tokens."""
     settings = load_or_exit(config, as_json=as_json)
+    configure_logging(settings)
     bind_host, bind_port = host or settings.server.host, port or settings.server.port
     problem = exposure_problem(settings, bind_host)
     if problem is not None:
@@ -71,8 +73,10 @@ def serve(
 def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Run workflows: recover this executor's unfinished runs, then dispatch and execute."""
     settings = load_or_exit(config, as_json=as_json)
+    configure_logging(settings)
     runtime = Runtime(settings)
     runtime.start_engine()
+    metrics_server = serve_worker_metrics(runtime)
     dispatcher = Dispatcher(runtime)
     dispatcher.start()
     poller = Poller(runtime)
@@ -89,6 +93,8 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     try:
         stop.wait()
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
         poller.stop()
         dispatcher.stop()
         runtime.close()
