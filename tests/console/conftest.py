@@ -30,7 +30,8 @@ class ConsoleWorld:
     parked_deals: list[Deal]
 
 
-@pytest.fixture(scope="session")
+# Package scope: the engine is one per process, so the run ends before other packages start theirs.
+@pytest.fixture(scope="package")
 def console_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleWorld]:
     workdir: Path = tmp_path_factory.mktemp("console-demo")
     world = start_quote_to_cash_world(workdir)

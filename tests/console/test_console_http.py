@@ -157,8 +157,10 @@ def test_connections_page_shows_credential_status_never_a_secret(
 def test_trace_page_by_a_native_id(console_world: ConsoleWorld) -> None:
     client = sign_in(console_world.url, console_world.viewer_token)
     deal = console_world.deals[0]
-    page = client.get("/trace", params={"q": deal.account}).text
-    assert "the whole story of one customer" in page, page[-600:]
+    # The CRM account's id, and the opportunity's (what the demo prints for `syncwright trace`).
+    for native_id in (deal.account, deal.opportunity):
+        page = client.get("/trace", params={"q": native_id}).text
+        assert "the whole story of one customer" in page, (native_id, page[-600:])
     for step in ("validate.master_data", "netsuite.upsert_account", "stripe.create_subscription"):
         assert step in page
     missing = client.get("/trace", params={"q": "cor_does_not_exist"}).text
