@@ -16,10 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from syncwright.api.auth import OperatorPrincipal, authorize_api
 from syncwright.api.hardening import Limit, docs_urls, metrics_guard, secure_api
 from syncwright.api.hooks_app import create_hooks_api, hooks_router
+from syncwright.api.reconcile import build_reconcile_router
+from syncwright.api.replay import build_replay_router
 from syncwright.api.validation import ValidationService, build_validation_router
 from syncwright.console import install_console
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
 from syncwright.exceptions.service import ResumeSender
+from syncwright.reconcile import Reconciler
 from syncwright.runtime import Runtime
 from syncwright.telemetry import Metrics
 from syncwright.trace import build_trace
@@ -51,6 +54,8 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         app.state.hooks_app = create_hooks_api(runtime, metrics)
 
     app.include_router(build_validation_router(ValidationService(runtime)))
+    app.include_router(build_reconcile_router(Reconciler(runtime)))
+    app.include_router(build_replay_router(runtime))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -11,10 +11,19 @@ import typer
 
 from syncwright.api import create_api
 from syncwright.api.serving import exposure_problem, listeners, serve_listeners
-from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
+from syncwright.cli._common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    emit_json,
+    fail,
+    load_or_exit,
+)
 from syncwright.engine import EngineClient
+from syncwright.errors import ConfigError
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
+from syncwright.reconcile import Reconciler, ReconcileScheduler
 from syncwright.runtime import Runtime
 from syncwright.telemetry import configure_logging, serve_worker_metrics
 
@@ -75,12 +84,20 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     settings = load_or_exit(config, as_json=as_json)
     configure_logging(settings)
     runtime = Runtime(settings)
+    reconciler = Reconciler(runtime)
+    try:
+        reconciler.check_rules()  # before any work starts: a rule that cannot run is a config error
+    except ConfigError as exc:
+        runtime.close()
+        fail(f"{exc}: {'; '.join(exc.problems)}", as_json=as_json)
     runtime.start_engine()
     metrics_server = serve_worker_metrics(runtime)
     dispatcher = Dispatcher(runtime)
     dispatcher.start()
     poller = Poller(runtime)
     poller.start()
+    scheduler = ReconcileScheduler(reconciler)
+    scheduler.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -95,6 +112,7 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     finally:
         if metrics_server is not None:
             metrics_server.shutdown()
+        scheduler.stop()
         poller.stop()
         dispatcher.stop()
         runtime.close()

@@ -36,6 +36,7 @@ from syncwright.console.session import (
 )
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
 from syncwright.exceptions.service import ResumeSender
+from syncwright.reconcile import RunStore
 from syncwright.runtime import Runtime
 from syncwright.trace import build_trace
 
@@ -351,7 +352,7 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
             request,
             "reconciliation.html",
             session,
-            runs=queries.reconciliation_runs(),
+            runs=RunStore(runtime.db).list(limit=100),
             rules=runtime.settings.reconciliation,
         )
 

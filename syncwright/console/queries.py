@@ -10,14 +10,13 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 
 from syncwright._time import as_utc, utcnow
 from syncwright.connectors._base.limits import ConcurrencyLimiter
 from syncwright.runtime import Runtime
-from syncwright.store.tables import exceptions, inbox, ledger, reconciliation_runs
+from syncwright.store.tables import exceptions, inbox, ledger
 from syncwright.telemetry.business import AGE_BUCKETS, business_figures, queue_depths
 
 #: Buckets on every chart: enough to show a shape, few enough to read.
@@ -341,22 +340,6 @@ class OverviewQueries:
                 )
             )
         return result
-
-    def reconciliation_runs(self, limit: int = 100) -> list[dict[str, Any]]:
-        with self._runtime.db.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(reconciliation_runs)
-                .order_by(reconciliation_runs.c.started_at.desc())
-                .limit(limit)
-            ).mappings()
-            return [
-                {
-                    **dict(r),
-                    "started_at": as_utc(r["started_at"]),
-                    "finished_at": as_utc(r["finished_at"]) if r["finished_at"] else None,
-                }
-                for r in rows
-            ]
 
 
 def _latest_by_connection(

@@ -2,7 +2,7 @@
 
 from syncwright.engine.context import StepContext
 from syncwright.engine.engine import Engine, EngineClient, open_runs
-from syncwright.engine.ids import workflow_id_for
+from syncwright.engine.ids import workflow_id_for, workflow_prefix_for
 from syncwright.engine.policy import RetryPolicy, StepPolicy
 from syncwright.engine.workflow import (
     Branch,
@@ -29,4 +29,5 @@ __all__ = [
     "registered_workflows",
     "workflow",
     "workflow_id_for",
+    "workflow_prefix_for",
 ]

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from syncwright.exceptions import ExceptionRecord
+from syncwright.reconcile import RunStore
 from tests.console._client import csrf_token, sign_in
 from tests.console.conftest import ConsoleWorld
 
@@ -165,3 +166,21 @@ def test_trace_page_by_a_native_id(console_world: ConsoleWorld) -> None:
         assert step in page
     missing = client.get("/trace", params={"q": "cor_does_not_exist"}).text
     assert "Nothing is recorded under" in missing
+
+
+def test_reconciliation_page_shows_what_the_runs_table_holds(
+    console_world: ConsoleWorld,
+) -> None:
+    client = sign_in(console_world.url, console_world.viewer_token)
+    runtime = console_world.world.billing.runtime
+    assert runtime is not None
+    store = RunStore(runtime.db)
+    if not store.list():
+        assert "No reconciliation runs yet" in client.get("/reconciliation").text
+    run_id = store.start("invoices_vs_erp")
+    assert run_id is not None
+    store.finish(run_id, "drift", 2, {"drift": [{"key": "in_123", "field": "amount"}]})
+    page = client.get("/reconciliation").text
+    assert run_id in page and "invoices_vs_erp" in page
+    assert '<td class="num strong bad">2</td>' in page
+    assert "in_123" in page
