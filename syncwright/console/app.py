@@ -95,9 +95,17 @@ def _templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _safe_next(value: str | None) -> str:
-    """Only a path on this server: never an open redirect to another site."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+def safe_next(value: str | None) -> str:
+    """Only a path on this server: never an open redirect to another site. Browsers drop tabs
+    and newlines from URLs and read a backslash as a slash, so ``/<tab>/evil`` would become
+    ``//evil``: such characters make the path unsafe too."""
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and all(c.isprintable() and not c.isspace() for c in value)
+    ):
         return value
     return "/"
 
@@ -134,11 +142,7 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
         return response
 
     def session_of(request: Request) -> Session | None:
-        session = sessions.get(request.cookies.get(COOKIE_NAME))
-        if session is not None:
-            # The API's `require` accepts this principal too (one sign-in for the browser).
-            request.state.principal = session.principal
-        return session
+        return sessions.get(request.cookies.get(COOKIE_NAME))
 
     def signed_in(request: Request) -> Session:
         session = session_of(request)
@@ -192,7 +196,7 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
     @router.get("/sign-in")
     def sign_in_page(request: Request, next: str = "/") -> Response:
         if session_of(request) is not None:
-            return RedirectResponse(_safe_next(next), status_code=303)
+            return RedirectResponse(safe_next(next), status_code=303)
         return _sign_in_form(request, next, error=None, status=200)
 
     def _sign_in_form(request: Request, next_path: str, error: str | None, status: int) -> Response:
@@ -202,7 +206,7 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
             "sign_in.html",
             None,
             status=status,
-            next=_safe_next(next_path),
+            next=safe_next(next_path),
             error=error,
             form_token=token,
             no_tokens=len(config.tokens) == 0,
@@ -244,7 +248,7 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
                 401,
             )
         cookie, _session = sessions.create(principal)
-        response = RedirectResponse(_safe_next(next_path), status_code=303)
+        response = RedirectResponse(safe_next(next_path), status_code=303)
         response.set_cookie(
             COOKIE_NAME,
             cookie,
@@ -318,7 +322,7 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
         action = form.get("action")
         ids = [str(v) for v in form.getlist("ids") if str(v).strip()]
         note = str(form.get("note") or "").strip()
-        back = _safe_next(str(form.get("back") or "/exceptions"))
+        back = safe_next(str(form.get("back") or "/exceptions"))
         if action not in ("retry", "resolve") or not ids:
             sessions.flash(session, "error", "Choose at least one exception and an action.")
             return RedirectResponse(back, status_code=303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from syncwright.api.auth import Principal
+from syncwright.console.app import safe_next
 from syncwright.console.session import SessionStore
 
 
@@ -56,3 +57,19 @@ def test_csrf_tokens() -> None:
     assert store.form_token_ok(form, form)
     assert not store.form_token_ok(form, store.new_form_token())
     assert not store.form_token_ok("unsigned", "unsigned")
+
+
+def test_the_page_after_sign_in_stays_on_this_site() -> None:
+    for path in ("/", "/exceptions?status=open&code=a.b", "/trace?q=cor_01abc"):
+        assert safe_next(path) == path
+    for foreign in (
+        "//evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "evil",
+        "",
+        None,
+    ):
+        assert safe_next(foreign) == "/", foreign
