@@ -17,6 +17,7 @@ from syncwright.intake import Inbox
 from syncwright.ledger import AuditTrail, Ledger
 from syncwright.runtime_hooks import LedgerHooks
 from syncwright.store import Database
+from syncwright.telemetry.process import Telemetry, TelemetryHooks
 from syncwright.xref import CrossReference
 
 log = logging.getLogger("syncwright.runtime")
@@ -56,6 +57,7 @@ class Runtime:
         for connector in self.connectors.values():
             connector.bind(self)
         self.engine: Engine | None = None
+        self.telemetry = Telemetry(settings.telemetry)
 
     def connection(self, name: str) -> Connector:
         return self.connectors[name]
@@ -76,7 +78,11 @@ class Runtime:
             application_version=engine_settings.application_version,
             executor_id=engine_settings.executor_id or "local",
             services=self,
-            hooks=LedgerHooks(self.ledger, self.exceptions, self.audit),
+            hooks=TelemetryHooks(
+                LedgerHooks(self.ledger, self.exceptions, self.audit),
+                self.telemetry,
+                self.connectors,
+            ),
             worker_concurrency=engine_settings.workers,
             partition_concurrency=engine_settings.partition_concurrency,
             run_workflows=run_workflows,
@@ -91,6 +97,7 @@ class Runtime:
             self.engine = None
         for connector in self.connectors.values():
             connector.close()
+        self.telemetry.close()
         self.db.dispose()
 
     def __enter__(self) -> Runtime:

@@ -20,6 +20,7 @@ from syncwright.api.operations import build_operations_router
 from syncwright.api.reconcile import build_reconcile_router
 from syncwright.api.replay import build_replay_router
 from syncwright.api.validation import ValidationService, build_validation_router
+from syncwright.console import install_console
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
 from syncwright.exceptions.queue import ExceptionFilter
 from syncwright.exceptions.service import NotEditable, ResumeSender
@@ -153,4 +154,5 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
 
     app.include_router(build_operations_router(runtime, service, _act))
 
+    install_console(app, runtime, resume)
     return app

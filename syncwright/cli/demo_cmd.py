@@ -9,10 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from syncwright.cli._common import JsonOption, console, emit_json
+from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
+from syncwright.config import DEFAULT_CONFIG_PATH, Settings, TelemetrySettings
 from syncwright.demo import run_example_demo
 from syncwright.demo.billing_demo import run_billing_demo
+from syncwright.demo.billing_world import BillingWorld
+from syncwright.demo.console_handoff import hold_console
 from syncwright.demo.quote_to_cash_demo import run_quote_to_cash_demo
+from syncwright.telemetry import configure_logging
 
 
 class DemoScenario(StrEnum):
@@ -38,15 +42,46 @@ def demo(
     keep_running: Annotated[
         bool, typer.Option("--keep-running", help="example scenario: keep the API up after it.")
     ] = False,
+    with_console: Annotated[
+        bool,
+        typer.Option(
+            "--console",
+            help="Afterwards keep everything running and serve the console on the demo's "
+            "data; prints its URL and sign-in tokens (until Ctrl-C).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
+    config: ConfigOption = None,
 ) -> None:
-    """Start the emulators, engine and API; drive a realistic scenario; say where to look."""
+    """Start the emulators, engine and API; drive a realistic scenario; say where to look.
+
+    The demo writes its own config; only the ``telemetry`` section of ``--config`` (log level
+    and format) applies to it -- without any config file it logs warnings and errors only.
+    """
+    if config is None and not DEFAULT_CONFIG_PATH.exists():
+        configure_logging(Settings(telemetry=TelemetrySettings(log_level="warning")))
+    else:
+        configure_logging(load_or_exit(config, as_json=as_json))
     result: Any
+    if with_console and scenario is DemoScenario.example:
+        fail(
+            "--console works with the quote-to-cash and billing scenarios; the example "
+            "scenario has --keep-running",
+            as_json=as_json,
+            code=2,
+        )
+
+    def hold(world: BillingWorld) -> None:
+        hold_console(world, console)
+
+    chosen_hold = hold if with_console else None
     if scenario is DemoScenario.quote_to_cash:
-        result = run_quote_to_cash_demo(workdir, deals=min(customers, 200), console=console)
+        result = run_quote_to_cash_demo(
+            workdir, deals=min(customers, 200), console=console, hold=chosen_hold
+        )
         ok = not result.check.problems and result.netsuite_breaches == 0
     elif scenario is DemoScenario.billing:
-        result = run_billing_demo(workdir, customers=customers, console=console)
+        result = run_billing_demo(workdir, customers=customers, console=console, hold=chosen_hold)
         ok = not result.comparison.problems and result.netsuite_breaches == 0
     else:
         result = run_example_demo(

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import typer
-from rich.table import Table
 
 from syncwright.cli._common import (
     ConfigOption,
@@ -21,6 +20,7 @@ from syncwright.cli._common import (
     fail,
     load_or_exit,
 )
+from syncwright.cli._tables import Column, print_table
 from syncwright.engine import EngineClient
 from syncwright.exceptions import (
     ExceptionAlreadyResolved,
@@ -104,9 +104,18 @@ def list_(
     if as_json:
         emit_json([r.as_json() for r in records])
         return
-    table = Table("id", "status", "class", "connection", "record", "code", "assignee", "created")
-    for r in records:
-        table.add_row(
+    columns = (
+        Column("id", whole=True),
+        Column("status", keep=4),
+        Column("class", keep=3),
+        Column("connection", keep=2),
+        Column("record", whole=True),
+        Column("code", keep=3),
+        Column("assignee", keep=1),
+        Column("created", keep=1),
+    )
+    rows = [
+        (
             r.id,
             r.status,
             r.error_class or "",
@@ -116,7 +125,9 @@ def list_(
             r.assignee or "",
             r.created_at.isoformat(timespec="seconds"),
         )
-    console.print(table)
+        for r in records
+    ]
+    print_table(console, columns, rows)
 
 
 @app.command()

@@ -26,6 +26,7 @@ from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
 from syncwright.reconcile import Reconciler, ReconcileScheduler
 from syncwright.runtime import Runtime
+from syncwright.telemetry import configure_logging, serve_worker_metrics
 
 
 def serve(
@@ -41,6 +42,7 @@ def serve(
 
     Refuses to start (exit code 2) on a non-loopback address without auth.tokens."""
     settings = load_or_exit(config, as_json=as_json)
+    configure_logging(settings)
     bind_host, bind_port = host or settings.server.host, port or settings.server.port
     problem = exposure_problem(settings, bind_host)
     if problem is not None:
@@ -86,6 +88,7 @@ def serve(
 def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Run workflows: recover this executor's unfinished runs, then dispatch and execute."""
     settings = load_or_exit(config, as_json=as_json)
+    configure_logging(settings)
     runtime = Runtime(settings)
     reconciler = Reconciler(runtime)
     try:
@@ -94,6 +97,7 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         runtime.close()
         fail(f"{exc}: {'; '.join(exc.problems)}", as_json=as_json)
     engine = runtime.start_engine()
+    metrics_server = serve_worker_metrics(runtime)
     dispatcher = Dispatcher(runtime)
     dispatcher.start()
     poller = Poller(runtime)
@@ -114,6 +118,8 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     try:
         stop.wait()
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
         scheduler.stop()
         watcher.stop()
         poller.stop()

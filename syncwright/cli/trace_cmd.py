@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
+from syncwright.cli._tables import Column, print_table
 from syncwright.runtime import Runtime
 from syncwright.trace import build_trace
 
@@ -38,19 +38,28 @@ def trace(
             f"  received {delivery['event_type']} ({delivery['vendor_event_id']}) on "
             f"{delivery['connection']} at {delivery['received_at']} -> {delivery['status']}"
         )
-    table = Table("at", "workflow", "step", "try", "outcome", "system ids", "detail")
-    for entry in found["ledger"]:
-        ids = ", ".join(f"{k}={v}" for k, v in entry["native_ids"].items())
-        table.add_row(
+    columns = (
+        Column("at", keep=3),
+        Column("workflow", whole=True),
+        Column("step", whole=True),
+        Column("try", keep=2),
+        Column("outcome", keep=4),
+        Column("system ids", whole=True),
+        Column("detail", keep=1),
+    )
+    rows = [
+        (
             entry["at"][11:23],
             entry["workflow"] or "",
             entry["step"],
             str(entry["attempt"]),
             entry["outcome"],
-            ids,
+            " ".join(f"{k}={v}" for k, v in (entry["native_ids"] or {}).items()),
             entry["error_code"] or "",
         )
-    console.print(table)
+        for entry in found["ledger"]
+    ]
+    print_table(console, columns, rows)
     for system, ids in found["systems"].items():
         console.print(f"  {system}: {', '.join(ids)}")
     for record in found["exceptions"]:

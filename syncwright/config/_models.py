@@ -7,6 +7,7 @@ a mistake worth reporting). Defaults here are the documented defaults (``docs/co
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -505,6 +506,39 @@ class ReconciliationRule(_Model):
         return value
 
 
+OTLP_EXPORTER_MODULE = "opentelemetry.exporter.otlp.proto.http"
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+class TraceSettings(_Model):
+    """OpenTelemetry traces: one trace per business event (correlation id)."""
+
+    exporter: Literal["none", "console", "otlp"] = "none"
+    """Where spans go: nowhere, standard output, or an OTLP/HTTP collector (needs the
+    `syncwright[otel]` extra)."""
+    endpoint: str | None = Field(default=None, min_length=1)
+    """OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces (only with exporter: otlp;
+    unset: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or http://localhost:4318/v1/traces)."""
+    service_name: str = Field(default="syncwright", min_length=1)
+    """The service.name resource attribute of every span."""
+
+    @model_validator(mode="after")
+    def _endpoint_needs_otlp(self) -> TraceSettings:
+        if self.endpoint is not None and self.exporter != "otlp":
+            raise ValueError("endpoint is only used with exporter: otlp")
+        if self.exporter == "otlp" and not _installed(OTLP_EXPORTER_MODULE):
+            raise ValueError(
+                "exporter otlp needs the OTLP exporter: pip install 'syncwright[otel]'"
+            )
+        return self
+
+
 class TelemetrySettings(_Model):
     """Logs and metrics."""
 
@@ -513,7 +547,13 @@ class TelemetrySettings(_Model):
     ] = "info"
     """Lowest level logged."""
     metrics_enabled: bool = True
-    """Serve Prometheus metrics at /metrics."""
+    """Serve Prometheus metrics at /metrics (false: /metrics answers 404)."""
+    log_format: Literal["text", "json"] = "text"
+    """Log lines as text, or as one JSON object per line with correlation ids."""
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """Port on which `syncwright worker` serves its own /metrics (on server.host); unset: none."""
+    traces: TraceSettings = Field(default_factory=lambda: TraceSettings())
+    """OpenTelemetry traces."""
     metrics_token_required: bool = False
     """/metrics needs a viewer token (`Authorization: Bearer ...`), e.g. for a scraper that
     reaches a listener which is not loopback-only."""

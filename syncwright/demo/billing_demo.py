@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +40,13 @@ class BillingDemoResult:
 
 
 def run_billing_demo(
-    workdir: Path, *, customers: int = 30, console: Console | None = None
+    workdir: Path,
+    *,
+    customers: int = 30,
+    console: Console | None = None,
+    hold: Callable[[BillingWorld], None] | None = None,
 ) -> BillingDemoResult:
+    """Run the scenario; ``hold`` (``demo --console``) runs before anything stops."""
     console = console or Console()
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -52,7 +58,10 @@ def run_billing_demo(
         ns_timeout=2.0,
     )
     try:
-        return _run(world, customers, console)
+        result = _run(world, customers, console)
+        if hold is not None:
+            hold(world)
+        return result
     finally:
         world.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from syncwright.demo.api_token import print_api_usage
+from syncwright.demo.billing_world import BillingWorld
 from syncwright.demo.quote_to_cash import (
     QuoteToCashCheck,
     QuoteToCashWorld,
@@ -46,8 +48,13 @@ class QuoteToCashDemoResult:
 
 
 def run_quote_to_cash_demo(
-    workdir: Path, *, deals: int = 12, console: Console | None = None
+    workdir: Path,
+    *,
+    deals: int = 12,
+    console: Console | None = None,
+    hold: Callable[[BillingWorld], None] | None = None,
 ) -> QuoteToCashDemoResult:
+    """Run the scenario; ``hold`` (``demo --console``) runs before anything stops."""
     console = console or Console()
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -58,7 +65,10 @@ def run_quote_to_cash_demo(
         ),
     )
     try:
-        return _run(world, deals, console)
+        result = _run(world, deals, console)
+        if hold is not None:
+            hold(world.billing)
+        return result
     finally:
         world.close()
 

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from dbos import (
     DBOS,
     DBOSClient,
@@ -17,6 +18,8 @@ from dbos import (
     SetEnqueueOptions,
     SetWorkflowID,
 )
+from dbos._schemas import SCHEMA_PLACEHOLDER
+from dbos._schemas.system_database import SystemSchema
 
 from syncwright.store import Database
 
@@ -220,6 +223,35 @@ def unfinished(limit: int = 100_000) -> dict[str, tuple[str, str | None]]:
         status=["PENDING", "ENQUEUED"], limit=limit, load_input=False, load_output=False
     )
     return {str(w.workflow_id): (str(w.status), w.queue_partition_key) for w in found}
+
+
+def open_runs(db: Database, *, workflow: str | None = None) -> list[tuple[str, str, str]]:
+    """(workflow id, workflow name, status) of every run not yet finished: ``ENQUEUED`` waits
+    for a queue slot, ``PENDING`` runs, backs off or waits parked for an operator.
+
+    Read straight from DBOS's status table, so any process (API, CLI, worker) sees the same
+    runs without a launched engine; before the first worker created that table, there are none.
+    """
+    table = SystemSchema.workflow_status
+    query = sa.select(table.c.workflow_uuid, table.c.name, table.c.status).where(
+        table.c.status.in_(("ENQUEUED", "PENDING"))
+    )
+    if workflow is not None:
+        query = query.where(table.c.name == workflow)
+    schema = None if db.engine.dialect.name == "sqlite" else "dbos"
+    try:
+        with db.engine.connect() as conn:
+            conn = conn.execution_options(schema_translate_map={SCHEMA_PLACEHOLDER: schema})
+            return [(str(r[0]), str(r[1]), str(r[2])) for r in conn.execute(query)]
+    except sa.exc.DBAPIError as exc:
+        if _missing_table(exc):
+            return []
+        raise
+
+
+def _missing_table(exc: sa.exc.DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "no such table" in text or "does not exist" in text
 
 
 class Client:

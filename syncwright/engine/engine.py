@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from syncwright.engine import _dbos
@@ -19,6 +20,12 @@ from syncwright.engine.workflow import (
     registered_workflows,
 )
 from syncwright.store import Database
+
+
+def open_runs(db: Database, *, workflow: str | None = None) -> list[tuple[str, str, str]]:
+    """(workflow id, workflow name, status) of runs not yet finished, read from the database:
+    ``ENQUEUED`` (waiting for a slot) or ``PENDING`` (running, backing off or parked)."""
+    return _dbos.open_runs(db, workflow=workflow)
 
 
 class Engine:
@@ -100,12 +107,16 @@ class Engine:
         entity_key: str,
         correlation_id: str,
         event: dict[str, Any],
+        received_at: datetime | None = None,
     ) -> str:
         """Start ``workflow`` for ``event`` in the entity's partition (in order per entity).
 
         Enqueueing the same ``workflow_id`` again returns the existing run: dispatch is idempotent.
+        ``received_at`` (when the delivery arrived) lets the run report end-to-end latency.
         """
         payload = {"correlation_id": correlation_id, "entity_key": entity_key, "event": event}
+        if received_at is not None:
+            payload["received_at"] = received_at.isoformat()
         return _dbos.enqueue(workflow, workflow_id, entity_key, payload)
 
     def status(self, workflow_id: str) -> str | None:
@@ -172,10 +183,21 @@ class Engine:
             )
 
             def body() -> dict[str, Any]:
+                self.hooks.workflow_started(run)
+                # Unless the body returns or raises an Exception, this process is stopping and
+                # the run resumes later from its checkpoints.
+                status = "interrupted"
                 try:
                     outcome = definition.body(run, payload["event"]) or {}
+                    status = "completed"
                 except WorkflowAborted as exc:
+                    status = "aborted"
                     return {"status": "aborted", "reason": str(exc)}
+                except Exception:
+                    status = "failed"
+                    raise
+                finally:
+                    self.hooks.workflow_finished(run, status, payload.get("received_at"))
                 return {"status": "completed", **outcome}
 
             return _dbos.run_body(body)

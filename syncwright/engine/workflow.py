@@ -18,6 +18,7 @@ Failures are handled by their type (``syncwright.errors``):
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -131,6 +132,14 @@ class StepHooks:
     def rolled_back(self, ctx: StepContext, error: SyncwrightError, undone: list[str]) -> None:
         """A step failed under the ``compensate`` policy and ``undone`` steps were compensated."""
 
+    def workflow_started(self, run: WorkflowRun) -> None:
+        """A run's body starts (or resumes after a restart) in this process."""
+
+    def workflow_finished(self, run: WorkflowRun, status: str, received_at: str | None) -> None:
+        """A run's body ended: ``completed``, ``aborted``, ``failed`` (it raised) or
+        ``interrupted`` (this process is stopping; the run resumes from its checkpoints).
+        ``received_at`` is when the delivery that caused it was received (ISO 8601), if known."""
+
 
 @dataclass
 class _Compensation:
@@ -190,7 +199,9 @@ class WorkflowRun:
             retryable = isinstance(error, TransientError | UncertainOutcomeError)
             if retryable and attempt < policy.retry.max_attempts:
                 retry_after = error.retry_after if isinstance(error, TransientError) else None
-                _dbos.sleep(policy.retry.delay(attempt, retry_after))
+                delay = policy.retry.delay(attempt, retry_after)
+                log.info("step %s attempt %d: %s; retry in %.1fs", name, attempt, error.code, delay)
+                _dbos.sleep(delay)
                 continue
             about = _about(error, args)
             if not isinstance(error, BusinessRuleError):
@@ -286,6 +297,7 @@ class WorkflowRun:
             self._compensations.append(_Compensation(ctx.step, compensation, (value, *args)))
 
     def _park(self, ctx: StepContext, error: BusinessRuleError, about: dict[str, Any]) -> str:
+        log.warning("step %s parked (%s): waiting for an operator", ctx.step, error.code)
         _dbos.run_step(f"{ctx.step}#{ctx.attempt}.park", self.hooks.parked, ctx, error, about)
         while True:
             message = _dbos.recv(_dbos.RESUME_TOPIC, PARK_WAIT_SECONDS)
@@ -309,7 +321,8 @@ _timeout_pool = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_nam
 
 
 def _call_with_timeout(ctx: StepContext, func: StepFunction, args: tuple[Any, ...]) -> Any:
-    future = _timeout_pool.submit(func, ctx, *args)
+    # The step's thread sees the run's context variables (the correlation id of its log lines).
+    future = _timeout_pool.submit(contextvars.copy_context().run, func, ctx, *args)
     try:
         return future.result(timeout=ctx.timeout_seconds)
     except concurrent.futures.TimeoutError as exc:

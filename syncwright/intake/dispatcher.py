@@ -115,6 +115,7 @@ class Dispatcher:
                     entity_key=str(data.get("entitykey") or data.get("subject") or row.id),
                     correlation_id=str(data.get("correlationid") or row.correlation_id),
                     event=data,
+                    received_at=row.received_at,
                 )
                 started += 1
         runtime.inbox.mark_dispatched(row.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -19,6 +20,26 @@ def free_port() -> int:
         sock.bind((LOOPBACK, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class _Server(uvicorn.Server):
+    """Stops without waiting on connections that carry no request.
+
+    uvicorn waits for every connection to close before it stops, and logs an error when
+    ``timeout_graceful_shutdown`` runs out. A client's idle keep-alive pool, or a TLS peer that
+    never answers the close (an SDK's session left open), holds nothing worth waiting for: once
+    the requests in flight are answered, the remaining connections are closed at once.
+    """
+
+    async def _wait_tasks_to_complete(self) -> None:
+        while self.server_state.tasks:
+            await asyncio.sleep(0.05)
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+        for server in self.servers:
+            await server.wait_closed()
 
 
 class ServerThread:
@@ -50,7 +71,7 @@ class ServerThread:
             # Idle keep-alive (and TLS) connections must not hold a test's teardown for long.
             timeout_graceful_shutdown=1,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"uvicorn:{self.port}")
         self._thread.daemon = True
 

@@ -1,20 +1,26 @@
-"""Prometheus metrics. Durable state (inbox, exceptions) is read from the database at scrape
-time, so every process -- API or worker -- reports the same truth; the intake counter covers
-the hot path of this process."""
+"""Prometheus metrics. Durable state (inbox, exceptions, runs, business figures) is read from
+the database at scrape time, so every process -- API or worker -- reports the same truth; the
+intake counter, limiters and the step and run instruments (``process.py``) cover this process.
+docs/telemetry.md lists every metric."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, generate_latest, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from syncwright._time import utcnow
+from syncwright.connectors._base import Connector
+from syncwright.connectors._base.http import VendorHttpClient
+from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 from syncwright.engine.executors import ExecutorRegistry
+from syncwright.telemetry import business
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from wsgiref.simple_server import WSGIServer
 
     from prometheus_client.core import Metric
 
@@ -38,6 +44,58 @@ class _StateCollector(Collector):
             value=self._runtime.exceptions.count_open(),
         )
         yield from self._executors()
+        yield from self._runs()
+        yield from self._business()
+
+    def _runs(self) -> Iterator[Metric]:
+        depth = GaugeMetricFamily(
+            "syncwright_workflow_runs_open",
+            "Runs not yet finished, by workflow and state (queued: waiting for a slot; "
+            "running: executing, backing off or parked)",
+            labels=["workflow", "state"],
+        )
+        for (workflow, state), count in sorted(business.queue_depths(self._runtime.db).items()):
+            depth.add_metric([workflow, state], count)
+        yield depth
+
+    def _business(self) -> Iterator[Metric]:
+        figures = business.business_figures(self._runtime.db)
+        for name, help_text, value in (
+            (
+                "orders_awaiting_erp_validation",
+                "Onboarding runs whose ERP master-data validation has not passed yet",
+                figures.orders_awaiting_erp_validation,
+            ),
+            (
+                "subscriptions_pending_activation",
+                "Subscriptions created by onboarding, not yet active (nor cancelled)",
+                figures.subscriptions_pending_activation,
+            ),
+            (
+                "invoices_blocked_by_master_data",
+                "Invoice runs parked on an ERP business rejection (master data)",
+                figures.invoices_blocked_by_master_data,
+            ),
+            (
+                "renewals_not_in_crm",
+                "Subscription renewals not yet written to the CRM",
+                figures.renewals_not_in_crm,
+            ),
+            (
+                "customers_in_dunning",
+                "Customers whose latest ERP collection event is a failed payment",
+                figures.customers_in_dunning,
+            ),
+        ):
+            yield GaugeMetricFamily(f"syncwright_{name}", help_text, value=value)
+        by_age = GaugeMetricFamily(
+            "syncwright_exceptions_open_by_age",
+            "Open exceptions by error code and age bucket",
+            labels=["code", "age"],
+        )
+        for bucket in figures.open_exceptions:
+            by_age.add_metric([bucket.code, bucket.age], bucket.count)
+        yield by_age
 
     def _executors(self) -> Iterator[Metric]:
         """Workers by state -- live, silent (past takeover_after_seconds, about to be taken
@@ -66,6 +124,70 @@ class _StateCollector(Collector):
         yield ages
 
 
+class _LimiterCollector(Collector):
+    """Each connection's limiters in this process: requests in flight against the limit, and
+    how often and how long requests waited for a slot or a rate token."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def collect(self) -> Iterator[Metric]:
+        in_flight = GaugeMetricFamily(
+            "syncwright_limiter_in_flight",
+            "Requests in flight to a connection from this process",
+            labels=["connection"],
+        )
+        limit = GaugeMetricFamily(
+            "syncwright_limiter_limit",
+            "Concurrency limit of a connection in this process",
+            labels=["connection"],
+        )
+        waits = CounterMetricFamily(
+            "syncwright_limiter_waits",
+            "Requests that waited for a concurrency slot or a rate token",
+            labels=["connection", "limiter"],
+        )
+        waited = CounterMetricFamily(
+            "syncwright_limiter_wait_seconds",
+            "Time requests spent waiting for a concurrency slot or a rate token",
+            labels=["connection", "limiter"],
+        )
+        for name, connector in sorted(self._runtime.connectors.items()):
+            for held in _limiters_of(connector):
+                if isinstance(held, ConcurrencyLimiter):
+                    in_flight.add_metric([name], held.in_flight)
+                    if held.limit is not None:
+                        limit.add_metric([name], held.limit)
+                    waits.add_metric([name, "concurrency"], held.waits)
+                    waited.add_metric([name, "concurrency"], held.wait_seconds)
+                elif isinstance(held, RateLimiter) and held.per_second is not None:
+                    waits.add_metric([name, "rate"], held.waits)
+                    waited.add_metric([name, "rate"], held.wait_seconds)
+        yield from (in_flight, limit, waits, waited)
+
+
+def _limiters_of(connector: Connector) -> list[ConcurrencyLimiter | RateLimiter]:
+    """The limiters a connector holds: as its own attributes (NetSuite), or through its vendor
+    client (created on first use, so none before the connection's first request)."""
+    found: dict[int, ConcurrencyLimiter | RateLimiter] = {}
+    for held in vars(connector).values():
+        candidates = held.limiters if isinstance(held, VendorHttpClient) else (held,)
+        for candidate in candidates:
+            if isinstance(candidate, ConcurrencyLimiter | RateLimiter):
+                found[id(candidate)] = candidate
+    return list(found.values())
+
+
+class _ProcessCollector(Collector):
+    """The runtime's own instruments (step and run histograms), which outlive any one app."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._registry = runtime.telemetry.metrics.registry
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._registry.collect()
+
+
 class Metrics:
     """One registry per API app, so several apps in one process (tests, demo) never collide."""
 
@@ -78,6 +200,23 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_StateCollector(runtime))
+        self.registry.register(_LimiterCollector(runtime))
+        self.registry.register(_ProcessCollector(runtime))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def serve_worker_metrics(runtime: Runtime) -> WSGIServer | None:
+    """``syncwright worker``'s own /metrics on ``server.host``:``telemetry.worker_metrics_port``
+    (its step and run histograms live in that process only); None when not configured or
+    metrics are off. Stop it with ``shutdown()``."""
+    telemetry = runtime.settings.telemetry
+    if not telemetry.metrics_enabled or telemetry.worker_metrics_port is None:
+        return None
+    server, _thread = start_http_server(
+        telemetry.worker_metrics_port,
+        addr=runtime.settings.server.host,
+        registry=Metrics(runtime).registry,
+    )
+    return server

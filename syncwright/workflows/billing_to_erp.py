@@ -12,6 +12,7 @@ from typing import Any
 
 from syncwright.connectors._base import Connector
 from syncwright.engine import RetryPolicy, StepContext, StepPolicy, WorkflowRun, workflow
+from syncwright.workflows.onboarding_plan import annual_contract_value
 
 ERP_WRITE = StepPolicy(
     timeout_seconds=30.0,
@@ -83,16 +84,21 @@ def _ensure_invoice(run: WorkflowRun, target: Connector, invoice: dict[str, Any]
         _write(run, target, "upsert_invoice", invoice)
 
 
+def _crms_knowing(run: WorkflowRun, account_id: str) -> list[Connector]:
+    """The CRM connections that can take billing facts and know the account (billing-only
+    customers have none)."""
+    return [
+        crm
+        for crm in run.services.connections_with_role("crm")
+        if crm.can("update_account_billing")
+        and run.step(f"{crm.name}.account_linked", _linked, "account", crm.name, account_id)
+    ]
+
+
 def _show_invoice_in_crm(run: WorkflowRun, invoice: dict[str, Any]) -> None:
     """Invoice visibility: the CRM account shows its latest invoice and where it stands, for
     every CRM connection that knows the account (billing-only customers are skipped)."""
-    for crm in run.services.connections_with_role("crm"):
-        if not crm.can("update_account_billing"):
-            continue
-        if not run.step(
-            f"{crm.name}.account_linked", _linked, "account", crm.name, invoice["account_id"]
-        ):
-            continue
+    for crm in _crms_knowing(run, invoice["account_id"]):
         fields = {
             "last_invoice_number": invoice.get("number") or invoice["global_id"],
             "last_invoice_status": invoice["status"],
@@ -126,6 +132,22 @@ def amend(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
         _ensure_customer(run, target, subscription["account_id"], _source(event), refresh=False)
         orders[target.name] = _write(run, target, "upsert_sales_order", subscription)["native_id"]
     return {"sales_orders": orders}
+
+
+@workflow("subscription.renewal_to_crm", handles=("syncwright.subscription.renewed.v1",))
+def renewal_to_crm(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
+    """Renewal visibility: every CRM connection that knows the account gets the renewed
+    subscription's status and annual contract value (the ERP side is ``amend_in_erp``)."""
+    subscription = event["data"]["subscription"]
+    updated: dict[str, Any] = {}
+    for crm in _crms_knowing(run, subscription["account_id"]):
+        fields = {
+            "subscription_status": subscription["status"],
+            "acv": annual_contract_value(subscription),
+        }
+        result = _write(run, crm, "update_account_billing", subscription["account_id"], fields)
+        updated[crm.name] = result["native_id"]
+    return {"crm_accounts": updated}
 
 
 @workflow("subscription.cancel_in_erp", handles=("syncwright.subscription.cancelled.v1",))

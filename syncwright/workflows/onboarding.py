@@ -95,7 +95,9 @@ def read_and_validate(
             remediation="Fix what the ERP reports (in the ERP, or on the CRM account or "
             f"opportunity), then retry this exception: {'; '.join(reasons)}",
         )
-    return {"deal": deal, "account": account, "checked": checked}
+    # The ledger names the deal, so `trace <opportunity id>` finds its run through the xref.
+    ledger = {"entity_type": "deal", "global_id": deal_id}
+    return {"deal": deal, "account": account, "checked": checked, "ledger": ledger}
 
 
 @workflow("deal.onboard", handles=("syncwright.deal.closed_won.v1",))

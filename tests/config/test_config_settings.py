@@ -247,7 +247,8 @@ def test_top_level_must_be_a_mapping() -> None:
         ("database: {pool: 3}\n", "database.pool: unknown key; did you mean 'pool_size'?"),
         (
             "telemetry: {zzz: 1}\n",
-            "telemetry.zzz: unknown key; allowed here: log_level, metrics_enabled",
+            "telemetry.zzz: unknown key; allowed here: log_level, metrics_enabled, log_format, "
+            "worker_metrics_port, traces",
         ),
         (
             "workflows: {renewal: {timeout: 5}}\n",

@@ -80,6 +80,11 @@ class VendorHttpClient:
         self._owns_http = http is None
         self._http = http if http is not None else httpx.Client(timeout=timeout, **client_options)
 
+    @property
+    def limiters(self) -> tuple[ConcurrencyLimiter | None, RateLimiter | None]:
+        """The concurrency and rate limiters every request goes through (read by /metrics)."""
+        return self._limiter, self._rate
+
     def close(self) -> None:
         """Close the HTTP client if we made it; one passed in belongs to the caller."""
         if self._owns_http:

@@ -24,6 +24,9 @@ class ConcurrencyLimiter:
         self._busy_area = 0.0  # integral of in-flight over time, for utilisation
         self._last = time.monotonic()
         self._started = self._last
+        # Requests that found the limit full, and how long they waited in all (for /metrics).
+        self.waits = 0
+        self.wait_seconds = 0.0
 
     def _account(self) -> None:
         now = time.monotonic()
@@ -33,8 +36,12 @@ class ConcurrencyLimiter:
     @contextmanager
     def slot(self) -> Iterator[None]:
         with self._cond:
-            while self.limit is not None and self._in_flight >= self.limit:
-                self._cond.wait()
+            if self.limit is not None and self._in_flight >= self.limit:
+                self.waits += 1
+                waiting_since = time.monotonic()
+                while self._in_flight >= self.limit:
+                    self._cond.wait()
+                self.wait_seconds += time.monotonic() - waiting_since
             self._account()
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
@@ -75,10 +82,14 @@ class RateLimiter:
         self._tokens = self._capacity
         self._last = time.monotonic()
         self._lock = threading.Lock()
+        # Starts that had to wait for a token, and how long they waited in all (for /metrics).
+        self.waits = 0
+        self.wait_seconds = 0.0
 
     def acquire(self) -> None:
         if self.per_second is None:
             return
+        waited = False
         while True:
             with self._lock:
                 now = time.monotonic()
@@ -90,4 +101,7 @@ class RateLimiter:
                     self._tokens -= 1
                     return
                 wait = (1 - self._tokens) / self.per_second
+                self.waits += 0 if waited else 1
+                self.wait_seconds += wait
+                waited = True
             time.sleep(wait)
