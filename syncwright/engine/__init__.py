@@ -1,7 +1,7 @@
 """The seam over the durable-execution engine (DBOS Transact). No other package imports dbos."""
 
 from syncwright.engine.context import StepContext
-from syncwright.engine.engine import Engine, EngineClient, open_runs
+from syncwright.engine.engine import Engine, EngineClient, open_run_counts, open_runs
 from syncwright.engine.ids import workflow_id_for
 from syncwright.engine.policy import RetryPolicy, StepPolicy
 from syncwright.engine.workflow import (
@@ -25,6 +25,7 @@ __all__ = [
     "WorkflowAborted",
     "WorkflowDefinition",
     "WorkflowRun",
+    "open_run_counts",
     "open_runs",
     "registered_workflows",
     "workflow",

@@ -30,7 +30,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from syncwright._time import as_utc, utcnow
-from syncwright.engine import open_runs
+from syncwright.engine import open_run_counts, open_runs
 from syncwright.store import Database
 from syncwright.store.tables import exceptions, ledger
 
@@ -44,6 +44,7 @@ DUNNING = "invoice.dunning_in_erp"
 PAYMENT = "invoice.paid_in_erp"
 # A step that reached its target: the write itself, or a probe that found it had landed.
 DONE = ("ok", "probe")
+ID_BATCH = 500
 # Upper bounds (seconds) of the age buckets of open exceptions; the last one is open-ended.
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("lt_1h", 3_600.0),
@@ -91,13 +92,17 @@ def orders_awaiting_erp_validation(db: Database) -> int:
     waiting = {run_id for run_id, _name, _status in open_runs(db, workflow=ONBOARDING)}
     if not waiting:
         return 0
-    query = sa.select(ledger.c.workflow_id).where(
-        ledger.c.workflow_id.in_(waiting),
-        ledger.c.step == VALIDATION_STEP,
-        ledger.c.outcome.in_(DONE),
-    )
+    validated: set[str] = set()
+    ordered = sorted(waiting)
     with db.engine.connect() as conn:
-        validated = {str(row[0]) for row in conn.execute(query)}
+        # In slices: a database binds only so many parameters in one statement.
+        for at in range(0, len(ordered), ID_BATCH):
+            query = sa.select(ledger.c.workflow_id).where(
+                ledger.c.workflow_id.in_(ordered[at : at + ID_BATCH]),
+                ledger.c.step == VALIDATION_STEP,
+                ledger.c.outcome.in_(DONE),
+            )
+            validated.update(str(row[0]) for row in conn.execute(query))
     return len(waiting - validated)
 
 
@@ -231,4 +236,4 @@ def queue_depths(db: Database) -> dict[tuple[str, str], int]:
     """Runs not yet finished by (workflow, state): ``queued`` waits for a slot in the entity
     queue, ``running`` executes, backs off before a retry or waits parked for an operator."""
     states = {"ENQUEUED": "queued", "PENDING": "running"}
-    return dict(Counter((name, states[status]) for _id, name, status in open_runs(db)))
+    return {(name, states[status]): n for (name, status), n in open_run_counts(db).items()}

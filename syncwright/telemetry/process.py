@@ -18,7 +18,6 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from syncwright._time import as_utc, utcnow
 from syncwright.config import TelemetrySettings
 from syncwright.engine import StepContext, StepHooks, WorkflowRun
-from syncwright.telemetry.logs import correlation_id_var, workflow_id_var
 from syncwright.telemetry.tracing import Tracing
 
 if TYPE_CHECKING:
@@ -139,22 +138,16 @@ class TelemetryHooks(StepHooks):
 
     def workflow_started(self, run: WorkflowRun) -> None:
         self._inner.workflow_started(run)
-        correlation_id_var.set(run.correlation_id)
-        workflow_id_var.set(run.workflow_id)
         span = self._tracing.start_run(run)
         if span is not None:
             self._run_spans[run.workflow_id] = span
 
     def workflow_finished(self, run: WorkflowRun, status: str, received_at: str | None) -> None:
-        try:
-            self._inner.workflow_finished(run, status, received_at)
-            self._tracing.end_run(self._run_spans.pop(run.workflow_id, None), status)
-            if status == "interrupted":
-                return  # it resumes (and is counted) later, here or in another process
-            self._metrics.runs.labels(run.workflow, status).inc()
-            if received_at is not None and status == "completed":
-                waited = (utcnow() - as_utc(datetime.fromisoformat(received_at))).total_seconds()
-                self._metrics.sync_seconds.labels(run.workflow).observe(max(0.0, waited))
-        finally:
-            correlation_id_var.set(None)
-            workflow_id_var.set(None)
+        self._inner.workflow_finished(run, status, received_at)
+        self._tracing.end_run(self._run_spans.pop(run.workflow_id, None), status)
+        if status == "interrupted":
+            return  # it resumes (and is counted) later, here or in another process
+        self._metrics.runs.labels(run.workflow, status).inc()
+        if received_at is not None and status == "completed":
+            waited = (utcnow() - as_utc(datetime.fromisoformat(received_at))).total_seconds()
+            self._metrics.sync_seconds.labels(run.workflow).observe(max(0.0, waited))
