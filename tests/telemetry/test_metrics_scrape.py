@@ -57,3 +57,15 @@ def test_metrics_can_be_turned_off(tmp_path: Path, sqlite_url: str, erp: Erp) ->
         assert "metrics_enabled" in response.json()["detail"]
     finally:
         stack.close()
+
+
+def test_a_parked_run_is_open_until_resolved(stack: Stack) -> None:
+    stack.post(customer_event("evt_p1", "cust_p1", subsidiary="NOWHERE"))  # the ERP refuses it
+    wait_until(lambda: stack.runtime.exceptions.count_open() == 1, what="the parked run")
+    samples = scrape(stack.api.url)
+    workflow = {"workflow": "account.sync_to_erp"}
+    assert value(samples, "syncwright_workflow_runs_open", **workflow, state="running") == 1
+    [parked] = stack.runtime.exceptions.list(status="open")
+    assert value(samples, "syncwright_exceptions_open_by_age", code=parked.code, age="lt_1h") == 1
+    assert value(samples, "syncwright_step_duration_seconds_count", **STEP, outcome="business") == 1
+    assert value(samples, "syncwright_workflow_runs_total", **workflow, status="completed") == 0
