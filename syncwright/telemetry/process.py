@@ -9,7 +9,7 @@ Histograms and counters are per process: a ``syncwright worker`` serves its own 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +90,8 @@ def split_step(step: str, connections: Collection[str]) -> tuple[str, str]:
 
 
 class TelemetryHooks(StepHooks):
-    """Records metrics and spans, then hands every report on to ``inner`` (the ledger)."""
+    """Hands every report on to ``inner`` (the ledger); records metrics and spans of step
+    attempts and runs."""
 
     def __init__(self, inner: StepHooks, telemetry: Telemetry, connections: Collection[str]):
         self._inner = inner
@@ -124,18 +125,6 @@ class TelemetryHooks(StepHooks):
             duration_ms=duration_ms,
         )
 
-    def parked(self, ctx: StepContext, error: SyncwrightError) -> str:
-        return self._inner.parked(ctx, error)
-
-    def unparked(self, ctx: StepContext, action: str) -> None:
-        self._inner.unparked(ctx, action)
-
-    def compensated(self, ctx: StepContext, outcome: str, error: SyncwrightError | None) -> None:
-        self._inner.compensated(ctx, outcome, error)
-
-    def rolled_back(self, ctx: StepContext, error: SyncwrightError, undone: list[str]) -> None:
-        self._inner.rolled_back(ctx, error, undone)
-
     def workflow_started(self, run: WorkflowRun) -> None:
         self._inner.workflow_started(run)
         span = self._tracing.start_run(run)
@@ -151,3 +140,18 @@ class TelemetryHooks(StepHooks):
         if received_at is not None and status == "completed":
             waited = (utcnow() - as_utc(datetime.fromisoformat(received_at))).total_seconds()
             self._metrics.sync_seconds.labels(run.workflow).observe(max(0.0, waited))
+
+
+def _forwarding(name: str) -> Callable[..., Any]:
+    def forward(self: TelemetryHooks, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._inner, name)(*args, **kwargs)
+
+    forward.__name__ = name
+    return forward
+
+
+# Every other hook goes straight to the inner hooks -- also one the engine gains later, which
+# an explicit list would silently swallow (StepHooks' defaults do nothing).
+for _name in [n for n in vars(StepHooks) if not n.startswith("_")]:
+    if _name not in vars(TelemetryHooks):
+        setattr(TelemetryHooks, _name, _forwarding(_name))
