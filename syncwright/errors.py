@@ -20,6 +20,7 @@ __all__ = [
     "AuthError",
     "BusinessRuleError",
     "ConfigError",
+    "DependencyMissingError",
     "SyncwrightError",
     "TransientError",
     "UncertainOutcomeError",
@@ -83,6 +84,27 @@ class BusinessRuleError(SyncwrightError):
         return {**super().to_dict(), "remediation": self.remediation}
 
 
+class DependencyMissingError(BusinessRuleError):
+    """The step needs a record that is not there *yet* (the customer is not in the ERP yet).
+
+    The exception queue marks it ``waiting`` and the worker retries it by itself once the record
+    appears. ``waits_for`` names it: ``entity_type`` and ``global_id`` (looked up in the
+    cross-reference on ``system``, the connection), and ``record_type`` (the target's own name
+    for it, for a read by external id).
+    """
+
+    default_code = "dependency_missing"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, remediation: str, waits_for: dict[str, str]
+    ) -> None:
+        super().__init__(message, code=code, remediation=remediation)
+        self.waits_for = dict(waits_for)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "waits_for": self.waits_for}
+
+
 class UncertainOutcomeError(SyncwrightError):
     """A write whose response was lost: it may or may not have been applied.
 
@@ -121,6 +143,7 @@ _KINDS: dict[str, type[SyncwrightError]] = {
         SyncwrightError,
         TransientError,
         BusinessRuleError,
+        DependencyMissingError,
         UncertainOutcomeError,
         ConfigError,
         AuthError,
@@ -137,6 +160,13 @@ def error_from_dict(data: dict[str, Any]) -> SyncwrightError:
         retry_after = data.get("retry_after")
         return TransientError(
             message, code=code, retry_after=float(retry_after) if retry_after is not None else None
+        )
+    if kind is DependencyMissingError:
+        return DependencyMissingError(
+            message,
+            code=code,
+            remediation=str(data.get("remediation", "")),
+            waits_for={str(k): str(v) for k, v in dict(data.get("waits_for") or {}).items()},
         )
     if kind is BusinessRuleError:
         return BusinessRuleError(message, code=code, remediation=str(data.get("remediation", "")))

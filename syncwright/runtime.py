@@ -45,7 +45,8 @@ class Runtime:
             self.db.upgrade()
         self.inbox = Inbox(self.db)
         self.ledger = Ledger(self.db)
-        self.audit = AuditTrail(self.db)
+        audit_key = settings.audit.key
+        self.audit = AuditTrail(self.db, key=audit_key.reveal().encode() if audit_key else None)
         self.xref = CrossReference(self.db)
         self.exceptions = ExceptionQueue(self.db)
         self.connectors: dict[str, Connector] = {
@@ -78,7 +79,9 @@ class Runtime:
             executor_id=engine_settings.executor_id or "local",
             services=self,
             hooks=TelemetryHooks(
-                LedgerHooks(self.ledger, self.exceptions), self.telemetry, self.connectors
+                LedgerHooks(self.ledger, self.exceptions, self.audit),
+                self.telemetry,
+                self.connectors,
             ),
             worker_concurrency=engine_settings.workers,
             partition_concurrency=engine_settings.partition_concurrency,

@@ -1,20 +1,50 @@
-"""Engine hooks backed by our tables: each step attempt is ledgered; parked steps open
-exception records with remediation, and close them when a retry succeeds."""
+"""Engine hooks backed by our tables: each step attempt is ledgered; the financial writes a step
+declared (``connectors.audit_write``) go to the audit trail; parked steps open exception
+records with remediation, and close them when a retry succeeds."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from syncwright.engine import StepContext, StepHooks
-from syncwright.errors import BusinessRuleError, SyncwrightError
+from syncwright.errors import BusinessRuleError, DependencyMissingError, SyncwrightError
 from syncwright.exceptions import ExceptionQueue
-from syncwright.ledger import Ledger, LedgerEntry
+from syncwright.exceptions.classify import classify
+from syncwright.ledger import AuditEntry, AuditTrail, Ledger, LedgerEntry
 
 
 class LedgerHooks(StepHooks):
-    def __init__(self, ledger: Ledger, exceptions: ExceptionQueue) -> None:
+    def __init__(
+        self, ledger: Ledger, exceptions: ExceptionQueue, audit: AuditTrail | None = None
+    ) -> None:
         self._ledger = ledger
         self._exceptions = exceptions
+        self._audit = audit
+
+    def record_writes(self, ctx: StepContext) -> None:
+        """The audit trail's one way in for writes: what the step declared, once per run."""
+        declared, ctx.audit_writes[:] = list(ctx.audit_writes), []
+        if self._audit is None:
+            return
+        for write in declared:
+            if self._audit.recorded(
+                workflow_id=ctx.workflow_id,
+                connection=write["connection"],
+                action=write["action"],
+                native_id=write["native_id"],
+                amount_minor=write["amount_minor"],
+                currency=write["currency"],
+            ):
+                continue
+            self._audit.append(
+                AuditEntry(
+                    kind="write",
+                    correlation_id=ctx.correlation_id,
+                    workflow_id=ctx.workflow_id,
+                    step=ctx.step,
+                    **write,
+                )
+            )
 
     def attempt_finished(
         self,
@@ -24,7 +54,16 @@ class LedgerHooks(StepHooks):
         duration_ms: float,
         result: Any = None,
     ) -> None:
+        self.record_writes(ctx)
         touched = result.get("ledger", {}) if isinstance(result, dict) else {}
+        if outcome in ("ok", "probe") and touched.get("global_id") and touched.get("connection"):
+            # A later attempt for the same record succeeded: other runs parked on it resolve.
+            self._exceptions.supersede(
+                connection=str(touched["connection"]),
+                record=str(touched["global_id"]),
+                step=ctx.step.removesuffix(".probe"),
+                workflow_id=ctx.workflow_id,
+            )
         self._ledger.append(
             LedgerEntry(
                 correlation_id=ctx.correlation_id,
@@ -46,8 +85,12 @@ class LedgerHooks(StepHooks):
             )
         )
 
-    def parked(self, ctx: StepContext, error: SyncwrightError) -> str:
+    def parked(
+        self, ctx: StepContext, error: SyncwrightError, about: dict[str, Any] | None = None
+    ) -> str:
+        about = about or {}
         remediation = error.remediation if isinstance(error, BusinessRuleError) else ""
+        waits_for = error.waits_for if isinstance(error, DependencyMissingError) else None
         record_id = self._exceptions.open(
             source="workflow",
             correlation_id=ctx.correlation_id,
@@ -57,6 +100,10 @@ class LedgerHooks(StepHooks):
             workflow_id=ctx.workflow_id,
             workflow=ctx.workflow,
             step=ctx.step,
+            connection=about.get("connection"),
+            record=about.get("record"),
+            error_class=classify(error.code, about.get("cause") or error.kind),
+            waiting_on=dict(waits_for) if waits_for else None,
         )
         self._ledger.append(
             LedgerEntry(
@@ -89,10 +136,11 @@ class LedgerHooks(StepHooks):
             workflow=ctx.workflow,
             step=ctx.step,
             details={"rolled_back": undone},
+            error_class=classify(error.code, error.kind),
         )
         self._exceptions.mark_resolved(
             record_id, f"rolled back automatically: {', '.join(undone) or 'nothing to undo'}"
         )
 
     def compensated(self, ctx: StepContext, outcome: str, error: SyncwrightError | None) -> None:
-        self.attempt_finished(ctx, outcome, error, 0.0)
+        self.attempt_finished(ctx, outcome, error, 0.0)  # records the writes it declared too

@@ -9,10 +9,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from syncwright.api.operations import build_operations_router
 from syncwright.api.validation import ValidationService, build_validation_router
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
-from syncwright.exceptions.service import ResumeSender
+from syncwright.exceptions.queue import ExceptionFilter
+from syncwright.exceptions.service import NotEditable, ResumeSender
 from syncwright.intake import build_hooks_router
+from syncwright.ledger import AuditHead
 from syncwright.runtime import Runtime
 from syncwright.telemetry import Metrics
 from syncwright.trace import build_trace
@@ -22,13 +25,17 @@ class ResolveRequest(BaseModel):
     note: str = ""
 
 
+# Until API tokens name their holder, API actions are recorded under this actor.
+API_ACTOR = "api"
+
+
 def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
     app = FastAPI(
         title="syncwright",
         version=runtime.settings.engine.application_version,
         description="Keeps CRM, support desk, billing and ERP in step.",
     )
-    service = ExceptionService(runtime.exceptions, runtime.inbox, resume)
+    service = ExceptionService(runtime.exceptions, runtime.inbox, resume, runtime.audit)
     metrics = Metrics(runtime)
     app.include_router(
         build_hooks_router(
@@ -72,9 +79,34 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
             raise HTTPException(404, f"nothing recorded under correlation id {correlation_id!r}")
         return found
 
+    @app.get("/api/v1/audit/head", tags=["audit"])
+    def audit_head() -> dict[str, Any]:
+        return runtime.audit.head().as_json()
+
+    @app.get("/api/v1/audit/verify", tags=["audit"])
+    def audit_verify(
+        sequence: int | None = Query(None, ge=0, description="An exported head's sequence"),
+        hash: str | None = Query(None, min_length=64, max_length=64, description="...its hash"),
+    ) -> dict[str, Any]:
+        """The chain checked end to end (``ok`` false names the first problem); with an
+        exported head (``sequence`` and ``hash``), a cut-off tail is caught too."""
+        if (sequence is None) != (hash is None):
+            raise HTTPException(422, "give both sequence and hash of the exported head, or none")
+        exported = AuditHead(sequence, hash, None) if sequence is not None and hash else None
+        return runtime.audit.verify(exported).as_json()
+
     @app.get("/api/v1/exceptions", tags=["exceptions"])
-    def list_exceptions(status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        return [r.as_json() for r in runtime.exceptions.list(status=status, limit=limit)]
+    def list_exceptions(
+        status: str | None = None,
+        limit: int = 100,
+        error_class: str | None = Query(None, alias="class"),
+        connection: str | None = None,
+        tag: str | None = None,
+    ) -> list[dict[str, Any]]:
+        where = ExceptionFilter(
+            status=status, error_class=error_class, connection=connection, tag=tag
+        )
+        return [r.as_json() for r in runtime.exceptions.list(where=where, limit=limit)]
 
     @app.get("/api/v1/exceptions/{record_id}", tags=["exceptions"])
     def show_exception(record_id: str) -> dict[str, Any]:
@@ -85,20 +117,24 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
 
     @app.post("/api/v1/exceptions/{record_id}/retry", tags=["exceptions"])
     async def retry_exception(record_id: str) -> dict[str, Any]:
-        return await _act(lambda: service.retry(record_id))
+        return await _act(lambda: service.retry(record_id, actor=API_ACTOR))
 
     @app.post("/api/v1/exceptions/{record_id}/resolve", tags=["exceptions"])
     async def resolve_exception(record_id: str, body: ResolveRequest) -> dict[str, Any]:
-        return await _act(lambda: service.resolve(record_id, body.note))
+        return await _act(lambda: service.resolve(record_id, body.note, actor=API_ACTOR))
 
     async def _act(action: Any) -> dict[str, Any]:
         try:
             record = await run_in_threadpool(action)
         except UnknownException as exc:
             raise HTTPException(404, str(exc)) from exc
-        except ExceptionAlreadyResolved as exc:
+        except (ExceptionAlreadyResolved, NotEditable) as exc:
             raise HTTPException(409, str(exc)) from exc
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
         result: dict[str, Any] = record.as_json()
         return result
+
+    app.include_router(build_operations_router(runtime, service, _act, actor=API_ACTOR))
 
     return app

@@ -13,6 +13,7 @@ import uvicorn
 from syncwright.api import create_api
 from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, load_or_exit
 from syncwright.engine import EngineClient
+from syncwright.exceptions.watcher import DependencyWatcher
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
 from syncwright.runtime import Runtime
@@ -33,11 +34,14 @@ def serve(
     configure_logging(settings)
     runtime = Runtime(settings)
     dispatcher: Dispatcher | None = None
+    watcher: DependencyWatcher | None = None
     client: EngineClient | None = None
     if with_worker:
         engine = runtime.start_engine()
         dispatcher = Dispatcher(runtime)
         dispatcher.start()
+        watcher = DependencyWatcher(runtime, engine)
+        watcher.start()
         app = create_api(runtime, engine)
     else:
         client = EngineClient(runtime.db)
@@ -61,6 +65,8 @@ def serve(
             access_log=False,
         )
     finally:
+        if watcher is not None:
+            watcher.stop()
         if dispatcher is not None:
             dispatcher.stop()
         if client is not None:
@@ -73,12 +79,14 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     settings = load_or_exit(config, as_json=as_json)
     configure_logging(settings)
     runtime = Runtime(settings)
-    runtime.start_engine()
+    engine = runtime.start_engine()
     metrics_server = serve_worker_metrics(runtime)
     dispatcher = Dispatcher(runtime)
     dispatcher.start()
     poller = Poller(runtime)
     poller.start()
+    watcher = DependencyWatcher(runtime, engine)
+    watcher.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -93,6 +101,7 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     finally:
         if metrics_server is not None:
             metrics_server.shutdown()
+        watcher.stop()
         poller.stop()
         dispatcher.stop()
         runtime.close()

@@ -34,10 +34,12 @@ from ._secret import Secret
 __all__ = [
     "DOMAINS",
     "VENDORS",
+    "AuditSettings",
     "ConnectionSettings",
     "DatabaseSettings",
     "Domain",
     "EngineSettings",
+    "ExceptionSettings",
     "LimitSettings",
     "MappingRef",
     "OwnershipRule",
@@ -490,6 +492,22 @@ class TelemetrySettings(_Model):
     """OpenTelemetry traces."""
 
 
+class AuditSettings(_Model):
+    """The hash-chained audit trail of financial writes and operator actions."""
+
+    key: Secret | None = None
+    """HMAC-SHA256 key of the chain, as ${ENV} or file:PATH; unset, entries are plain SHA-256
+    (anyone who can write the database can recompute them). Set it before the first entry."""
+
+
+class ExceptionSettings(_Model):
+    """The exception queue."""
+
+    dependency_check_seconds: float = Field(default=30.0, gt=0, le=86400)
+    """How often the worker checks whether what a ``waiting`` exception waits for has appeared
+    (a record in the cross-reference, or the target's own read), and retries it if so."""
+
+
 class Settings(_Model):
     """The whole of ``syncwright.yaml``."""
 
@@ -513,6 +531,10 @@ class Settings(_Model):
     """Reconciliation rules."""
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     """Logs and metrics."""
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    """Audit trail."""
+    exceptions: ExceptionSettings = Field(default_factory=ExceptionSettings)
+    """Exception queue."""
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Settings:

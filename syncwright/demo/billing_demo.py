@@ -98,9 +98,9 @@ def _run(world: BillingWorld, customers: int, console: Console) -> BillingDemoRe
     world.extra_subsidiaries[UNMAPPED_ENTITY] = 1
     runtime = world.start_syncwright()
     assert world.engine is not None
-    service = ExceptionService(runtime.exceptions, runtime.inbox, world.engine)
+    service = ExceptionService(runtime.exceptions, runtime.inbox, world.engine, runtime.audit)
     for record in parked:
-        service.retry(record.id)
+        service.retry(record.id, actor="demo")
     world.wait_settled()
 
     scenario.unmapped.clear()  # now every customer must be in NetSuite

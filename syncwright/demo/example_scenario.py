@@ -194,9 +194,9 @@ def _drive(
 
     console.print("  fixing the data: creating subsidiary DE in the ERP, then retrying ...")
     httpx.post(f"{erp.url}/_sandbox/subsidiaries/DE", timeout=5).raise_for_status()
-    service = ExceptionService(runtime.exceptions, runtime.inbox, engine)
+    service = ExceptionService(runtime.exceptions, runtime.inbox, engine, runtime.audit)
     for record in parked:
-        service.retry(record.id)
+        service.retry(record.id, actor="demo")
     _wait_for(lambda: _count(engine, "SUCCESS") >= customers, 120, "the retried workflows")
 
     stats = httpx.get(f"{erp.url}/_sandbox/stats", timeout=5).json()

@@ -86,9 +86,9 @@ def _run(world: QuoteToCashWorld, count: int, console: Console) -> QuoteToCashDe
 
     console.print("\n  the rep corrects the billing country in Salesforce; the operator retries")
     world.sdk().update("Account", deals[-1].account, {"BillingCountry": "US"})
-    service = ExceptionService(runtime.exceptions, runtime.inbox, billing.engine)
+    service = ExceptionService(runtime.exceptions, runtime.inbox, billing.engine, runtime.audit)
     for record in parked:
-        service.retry(record.id)
+        service.retry(record.id, actor="demo")
     wait_onboarded(world, deals)
 
     check = check_deals(world, deals)

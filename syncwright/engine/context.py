@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # The run this thread executes, as (correlation id, workflow id): set around each run body and
@@ -17,6 +17,10 @@ class StepContext:
 
     ``idempotency_key`` is derived from (workflow id, step name), so every retry of the same step
     -- in this process or after a crash -- sends the same key to the vendor.
+
+    ``audit_writes`` collects the financially relevant writes the step declares
+    (``connectors.audit_write``); the runtime hook records them in the audit trail when the
+    attempt (or probe, or compensation) ends, succeeded or not.
     """
 
     workflow_id: str
@@ -27,6 +31,7 @@ class StepContext:
     entity_key: str
     timeout_seconds: float
     services: Any
+    audit_writes: list[dict[str, Any]] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def idempotency_key(self) -> str:

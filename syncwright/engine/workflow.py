@@ -115,8 +115,12 @@ class StepHooks:
         ``ledger`` dict (connection, entity_type, global_id, native_ids, request_digest,
         mapping_version) describing what it touched."""
 
-    def parked(self, ctx: StepContext, error: SyncwrightError) -> str:
-        """Open (or re-open) an exception record for a parked step; return its id."""
+    def parked(
+        self, ctx: StepContext, error: SyncwrightError, about: dict[str, Any] | None = None
+    ) -> str:
+        """Open (or re-open) an exception record for a parked step; return its id. ``about``
+        names the error's own type before retries ran out (``cause``), the step's
+        ``connection`` and the ``record`` (global id) it was writing."""
         return ""
 
     def unparked(self, ctx: StepContext, action: str) -> None:
@@ -199,6 +203,7 @@ class WorkflowRun:
                 log.info("step %s attempt %d: %s; retry in %.1fs", name, attempt, error.code, delay)
                 _dbos.sleep(delay)
                 continue
+            about = _about(error, args)
             if not isinstance(error, BusinessRuleError):
                 error = BusinessRuleError(
                     f"step {name} failed after {attempt} attempts: {error.message}",
@@ -210,7 +215,7 @@ class WorkflowRun:
                 )
             if on_failure == "compensate":
                 self._roll_back(ctx, error)
-            action = self._park(ctx, error)
+            action = self._park(ctx, error, about)
             parked = True
             if action == "abort":
                 _dbos.run_step(f"{name}.unpark", self.hooks.unparked, ctx, "abort")
@@ -291,9 +296,9 @@ class WorkflowRun:
         if compensation is not None:
             self._compensations.append(_Compensation(ctx.step, compensation, (value, *args)))
 
-    def _park(self, ctx: StepContext, error: BusinessRuleError) -> str:
+    def _park(self, ctx: StepContext, error: BusinessRuleError, about: dict[str, Any]) -> str:
         log.warning("step %s parked (%s): waiting for an operator", ctx.step, error.code)
-        _dbos.run_step(f"{ctx.step}#{ctx.attempt}.park", self.hooks.parked, ctx, error)
+        _dbos.run_step(f"{ctx.step}#{ctx.attempt}.park", self.hooks.parked, ctx, error, about)
         while True:
             message = _dbos.recv(_dbos.RESUME_TOPIC, PARK_WAIT_SECONDS)
             if isinstance(message, dict) and message.get("action") in ("retry", "abort"):
@@ -378,6 +383,16 @@ def _compensate(
         return {"ok": False, "error": exc.to_dict()}
     hooks.compensated(ctx, "compensated", None)
     return {"ok": True}
+
+
+def _about(error: SyncwrightError, args: tuple[Any, ...]) -> dict[str, Any]:
+    """What a parked step was doing, from the step convention ``(ctx, connection, *args)``:
+    the connection, and the global id of the first canonical entity among its arguments."""
+    connection = args[0] if args and isinstance(args[0], str) else None
+    record = next(
+        (str(a["global_id"]) for a in args if isinstance(a, dict) and a.get("global_id")), None
+    )
+    return {"cause": error.kind, "connection": connection, "record": record}
 
 
 def _outcome_name(error: SyncwrightError) -> str:

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from syncwright.connectors._base import Delivery
 from syncwright.engine import registered_workflows, workflow_id_for
 from syncwright.errors import BusinessRuleError, SyncwrightError, TransientError
+from syncwright.exceptions.classify import classify
 from syncwright.intake.inbox import InboxRow
 
 if TYPE_CHECKING:
@@ -148,6 +149,10 @@ class Dispatcher:
             inbox_id=row.id,
             connection=row.connection,
             details={"vendor_event_id": row.vendor_event_id, "event_type": row.event_type},
+            error_class=classify(
+                code, type(exc).__name__ if isinstance(exc, SyncwrightError) else None
+            ),
+            record=row.vendor_event_id,
         )
 
     # -- background loop (worker process) -------------------------------------------------

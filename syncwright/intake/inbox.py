@@ -181,6 +181,20 @@ class Inbox:
     def resolve(self, inbox_id: int) -> None:
         self._set_status(inbox_id, "resolved")
 
+    def replace_body(self, inbox_id: int, body: str) -> str:
+        """Store a corrected payload for a parked delivery; returns the one it replaces (the
+        exception's history keeps it). Only a parked row can change: nothing else is edited."""
+        with self._db.engine.begin() as conn:
+            previous = conn.execute(
+                sa.select(inbox.c.body, inbox.c.status).where(inbox.c.id == inbox_id)
+            ).first()
+            if previous is None:
+                raise LookupError(f"no inbox row {inbox_id}")
+            if previous[1] != "parked":
+                raise ValueError(f"inbox row {inbox_id} is {previous[1]}, not parked")
+            conn.execute(sa.update(inbox).where(inbox.c.id == inbox_id).values(body=body))
+        return str(previous[0])
+
     def _set_status(self, inbox_id: int, status: str, **values: Any) -> None:
         with self._db.engine.begin() as conn:
             conn.execute(

@@ -89,6 +89,27 @@ audit = sa.Table(
     sa.Column("payload_digest", sa.String(64), nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    # 0005: the chain's own order (1, 2, 3, ...; one entry per number), what kind of entry it is
+    # (write | operator), who did it, which step, free detail, and whether the hash is an HMAC.
+    sa.Column("seq", sa.BigInteger),
+    sa.Column("kind", sa.String(20), nullable=False, server_default="write"),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("step", sa.String(100)),
+    sa.Column("detail", sa.JSON),
+    sa.Column("keyed", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+sa.Index("uq_sw_audit_seq", audit.c.seq, unique=True)
+sa.Index("ix_sw_audit_workflow", audit.c.workflow_id, audit.c.action)
+
+# The chain's head, one row (id 1): appending takes its row lock first (UPDATE ... RETURNING),
+# so concurrent writers on any host queue and the chain never forks.
+audit_head = sa.Table(
+    "sw_audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("at", Timestamp),
 )
 
 xref = sa.Table(
@@ -125,8 +146,31 @@ exceptions = sa.Table(
     sa.Column("details", sa.JSON),
     sa.Column("resolution", sa.Text),
     sa.Column("retries", sa.Integer, nullable=False, server_default="0"),
+    # 0005: class (value, missing_reference, ...), the record it is about, who owns it, tags,
+    # and what a ``waiting`` record waits for (checked by the worker on a schedule).
+    sa.Column("error_class", sa.String(30)),
+    sa.Column("record", sa.String(200)),
+    sa.Column("assignee", sa.String(200)),
+    sa.Column("tags", sa.JSON),
+    sa.Column("waiting_on", sa.JSON),
+    sa.Column("next_check_at", Timestamp),
 )
 sa.Index("ix_sw_exceptions_status", exceptions.c.status, exceptions.c.created_at)
+sa.Index("ix_sw_exceptions_record", exceptions.c.record)
+
+# What happened to an exception, in order: opened, assigned, tagged, commented, payload edited
+# (the previous payload kept here), retried, resolved, waiting, auto-resolved; and by whom.
+exception_events = sa.Table(
+    "sw_exception_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("exception_id", sa.String(40), nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(30), nullable=False),
+    sa.Column("detail", sa.JSON),
+)
+sa.Index("ix_sw_exception_events_exception", exception_events.c.exception_id, exception_events.c.id)
 
 cursors = sa.Table(
     "sw_cursors",

@@ -87,6 +87,8 @@ def test_schema_is_json_and_describes_every_section() -> None:
         "workflows",
         "reconciliation",
         "telemetry",
+        "audit",
+        "exceptions",
     }
     defs = schema["$defs"]
     assert all(d.get("additionalProperties") is False for d in defs.values() if "properties" in d)

@@ -38,7 +38,7 @@ def _retry_open(world: QuoteToCashWorld) -> None:
     assert runtime is not None and engine is not None
     service = ExceptionService(runtime.exceptions, runtime.inbox, engine)
     for record in runtime.exceptions.list(status="open"):
-        service.retry(record.id)
+        service.retry(record.id, actor="test")
 
 
 def test_happy_path_one_trace_across_four_systems_and_no_loop(world: QuoteToCashWorld) -> None:

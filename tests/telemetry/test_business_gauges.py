@@ -29,8 +29,9 @@ def _step(runtime: Runtime, workflow: str, run: str, step: str, outcome: str, **
     )
 
 
-def _park(runtime: Runtime, workflow: str, run: str, step: str, code: str) -> str:
+def _park(runtime: Runtime, workflow: str, run: str, step: str, code: str, error_class: str) -> str:
     return runtime.exceptions.open(
+        error_class=error_class,
         source="workflow",
         correlation_id=f"cor_{run}",
         code=code,
@@ -46,16 +47,29 @@ def test_parked_invoice_counts_as_blocked_by_master_data(stack: Stack) -> None:
     runtime = stack.runtime
     assert value(scrape(stack.api.url), "syncwright_invoices_blocked_by_master_data") == 0
     # Rejected by the ERP: an unmapped subsidiary.
-    _step(runtime, "invoice.finalize_in_erp", "wf-1", "netsuite.upsert_invoice", "business")
     record = _park(
-        runtime, "invoice.finalize_in_erp", "wf-1", "netsuite.upsert_invoice", "netsuite.x"
+        runtime,
+        "invoice.finalize_in_erp",
+        "wf-1",
+        "netsuite.upsert_invoice",
+        "netsuite.unmapped_subsidiary",
+        "missing_reference",
     )
     # Parked because NetSuite kept timing out: fixing master data would not help.
-    _step(runtime, "invoice.paid_in_erp", "wf-2", "netsuite.apply_payment", "transient")
-    _park(runtime, "invoice.paid_in_erp", "wf-2", "netsuite.apply_payment", "netsuite.timeout")
+    _park(
+        runtime,
+        "invoice.paid_in_erp",
+        "wf-2",
+        "netsuite.apply_payment",
+        "netsuite.timeout",
+        "connection",
+    )
     samples = scrape(stack.api.url)
     assert value(samples, "syncwright_invoices_blocked_by_master_data") == 1
-    assert value(samples, "syncwright_exceptions_open_by_age", code="netsuite.x", age="lt_1h") == 1
+    by_age = "syncwright_exceptions_open_by_age"
+    unmapped = {"class": "missing_reference", "code": "netsuite.unmapped_subsidiary"}
+    assert value(samples, by_age, **unmapped, age="lt_1h") == 1
+    assert value(samples, by_age, **{"class": "connection"}, code="netsuite.timeout", age="lt_1h")
 
     runtime.exceptions.mark_resolved(record, "fixed")
     assert value(scrape(stack.api.url), "syncwright_invoices_blocked_by_master_data") == 0
@@ -100,7 +114,10 @@ def test_subscriptions_pending_activation(stack: Stack) -> None:
 
 def test_exception_age_buckets(stack: Stack) -> None:
     runtime = stack.runtime
-    ids = [_park(runtime, "invoice.finalize_in_erp", f"wf-{n}", "s", "netsuite.x") for n in "abc"]
+    ids = [
+        _park(runtime, "invoice.finalize_in_erp", f"wf-{n}", "s", "netsuite.x", "value")
+        for n in "abc"
+    ]
     now = utcnow()
     with runtime.db.engine.begin() as conn:
         ages = (timedelta(hours=2), timedelta(days=3), timedelta(days=9))
@@ -112,7 +129,8 @@ def test_exception_age_buckets(stack: Stack) -> None:
             )
     samples = scrape(stack.api.url)
     for age in ("1h_1d", "1d_7d", "ge_7d"):
-        assert value(samples, "syncwright_exceptions_open_by_age", code="netsuite.x", age=age) == 1
+        labels = {"class": "value", "code": "netsuite.x", "age": age}
+        assert value(samples, "syncwright_exceptions_open_by_age", **labels) == 1
     figures = business_figures(runtime.db, now=now)
     assert [(b.age, b.count) for b in figures.open_exceptions] == [
         ("1h_1d", 1),

@@ -66,6 +66,8 @@ def test_a_parked_run_is_open_until_resolved(stack: Stack) -> None:
     workflow = {"workflow": "account.sync_to_erp"}
     assert value(samples, "syncwright_workflow_runs_open", **workflow, state="running") == 1
     [parked] = stack.runtime.exceptions.list(status="open")
-    assert value(samples, "syncwright_exceptions_open_by_age", code=parked.code, age="lt_1h") == 1
+    labels = {"class": str(parked.error_class), "code": parked.code, "age": "lt_1h"}
+    assert parked.error_class  # classified when it was opened
+    assert value(samples, "syncwright_exceptions_open_by_age", **labels) == 1
     assert value(samples, "syncwright_step_duration_seconds_count", **STEP, outcome="business") == 1
     assert value(samples, "syncwright_workflow_runs_total", **workflow, status="completed") == 0

@@ -14,6 +14,7 @@ from syncwright.connectors._base.http import NEVER_SENT, VendorHttpClient, parse
 from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 from syncwright.connectors._base.registry import connector_class, register_connector
 from syncwright.connectors._base.steps import (
+    audit_write,
     call_timeout,
     connector_for,
     ledger_block,
@@ -32,6 +33,7 @@ __all__ = [
     "VendorHttpClient",
     "WebhookIdentity",
     "WebhookVerifier",
+    "audit_write",
     "call_timeout",
     "connector_class",
     "connector_for",

@@ -18,7 +18,7 @@ from syncwright.ledger import request_digest
 if TYPE_CHECKING:
     from syncwright.engine import StepContext
 
-__all__ = ["call_timeout", "connector_for", "ledger_block", "parse_canonical"]
+__all__ = ["audit_write", "call_timeout", "connector_for", "ledger_block", "parse_canonical"]
 
 C = TypeVar("C", bound=Connector)
 M = TypeVar("M", bound=BaseModel)
@@ -89,3 +89,29 @@ def ledger_block(
         "request_digest": request_digest(body),
         "mapping_version": mapping_version,
     }
+
+
+def audit_write(
+    ctx: StepContext,
+    connection: str,
+    action: str,
+    native_id: Any,
+    body: Any,
+    *,
+    amount_minor: int | None = None,
+    currency: str | None = None,
+) -> None:
+    """Declare a financially relevant write this step made (an ERP invoice, a subscription, an
+    entitlement change...): ``action`` like ``netsuite.invoice.upsert``, what was written
+    (digested, never stored) and its amount. The runtime records it in the audit trail once per
+    run when the attempt ends; connectors never write audit rows themselves."""
+    ctx.audit_writes.append(
+        {
+            "connection": connection,
+            "action": action,
+            "native_id": None if native_id is None else str(native_id),
+            "payload_digest": request_digest(body),
+            "amount_minor": amount_minor,
+            "currency": currency,
+        }
+    )

@@ -4,10 +4,10 @@ Every write is idempotent by external id (our global id): records without sublis
 with ``PUT {type}/eid:{global id}``; transactions are read by external id first and then either
 upserted (new) or patched with their sublists *replaced* (existing), so a retry never appends
 lines twice. Each step returns a ``ledger`` block, links the NetSuite internal id in the
-cross-reference store and, for invoices, payments and credit memos, appends an audit-trail row
-with the amount and currency. Each write step has a probe (``probe_*``: read by external id after
-an uncertain outcome, and say whether *this* version landed) and, where a write can be undone, a
-compensation (``void_*``).
+cross-reference store and, for invoices, payments and credit memos, declares an audit-trail
+write with the amount and currency (``audit_write``; the runtime records it). Each write step
+has a probe (``probe_*``: read by external id after an uncertain outcome, and say whether
+*this* version landed) and, where a write can be undone, a compensation (``void_*``).
 
 Oracle: "Using the Upsert Operation" (section_156335203191), "Using External IDs"
 (section_156334828635), "Working with Sublists" (book_1559132836); SuiteQL
@@ -21,9 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from syncwright.connectors._base import connector_for, ledger_block
+from syncwright.connectors._base import audit_write, connector_for, ledger_block
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import (
     DUNNING_STATUS_FIELD,
@@ -42,8 +40,7 @@ from syncwright.connectors.netsuite.mapping import (
     taxable_amounts_minor,
 )
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError
-from syncwright.ledger import request_digest
+from syncwright.errors import BusinessRuleError, DependencyMissingError
 from syncwright.model import (
     Account,
     BillingLine,
@@ -55,7 +52,6 @@ from syncwright.model import (
     PaymentStatus,
     Subscription,
 )
-from syncwright.store.tables import audit as audit_table
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
     from syncwright.connectors.netsuite.connector import NetSuiteConnector
@@ -175,40 +171,17 @@ def _booked(
 def _audit(
     ctx: StepContext, connection: str, action: str, native_id: str, total: Money, body: Any
 ) -> None:
-    """Append the audit row of a financially relevant write -- once per workflow run: a probe
-    that finds a write the step already audited (the step outlived its timeout) adds nothing."""
-    if _audited(ctx, connection, action, native_id, total):
-        return
-    ctx.services.audit.append(
-        correlation_id=ctx.correlation_id,
-        workflow_id=ctx.workflow_id,
-        connection=connection,
-        action=action,
-        native_id=native_id,
+    """Declare a financially relevant write; the runtime records it in the audit trail, once
+    per run (a probe that finds a write its step already declared adds nothing)."""
+    audit_write(
+        ctx,
+        connection,
+        action,
+        native_id,
+        body,
         amount_minor=total.amount_minor,
         currency=total.currency,
-        payload_digest=request_digest(body),
     )
-
-
-def _audited(ctx: StepContext, connection: str, action: str, native_id: str, total: Money) -> bool:
-    db = getattr(ctx.services, "db", None)
-    if db is None:
-        return False
-    query = (
-        sa.select(audit_table.c.id)
-        .where(
-            audit_table.c.workflow_id == ctx.workflow_id,
-            audit_table.c.connection == connection,
-            audit_table.c.action == action,
-            audit_table.c.native_id == native_id,
-            audit_table.c.amount_minor == total.amount_minor,
-            audit_table.c.currency == total.currency,
-        )
-        .limit(1)
-    )
-    with db.engine.connect() as conn:
-        return conn.execute(query).first() is not None
 
 
 def _write(
@@ -279,6 +252,17 @@ def _explicit_ref(ref: Ref) -> tuple[str | None, str | None]:
     return None, str(external) if external is not None else None
 
 
+def _waits_for(
+    entity_type: str, global_id: str, connection: str, record_type: str
+) -> dict[str, str]:
+    return {
+        "entity_type": entity_type,
+        "global_id": global_id,
+        "system": connection,
+        "record_type": record_type,
+    }
+
+
 def _customer_id(ctx: StepContext, connector: NetSuiteConnector, ref: Ref, account_id: str) -> str:
     native_id, global_id = _explicit_ref(ref)
     if native_id is not None:
@@ -286,13 +270,15 @@ def _customer_id(ctx: StepContext, connector: NetSuiteConnector, ref: Ref, accou
     global_id = global_id or account_id
     found = _native_id(ctx, connector, ACCOUNT, "customer", global_id)
     if found is None:
-        raise BusinessRuleError(
+        raise DependencyMissingError(
             f"account {global_id} has no customer in NetSuite ({connector.name})",
             code="netsuite.customer_not_synced",
             remediation=(
                 f"Sync account {global_id} to NetSuite first (upsert_customer), or link the "
-                f"existing NetSuite customer to it (set its External ID to {global_id}), {_RETRY}."
+                f"existing NetSuite customer to it (set its External ID to {global_id}); the "
+                "exception waits for the customer and retries by itself once it is there."
             ),
+            waits_for=_waits_for(ACCOUNT, global_id, connector.name, "customer"),
         )
     return found
 
@@ -303,13 +289,15 @@ def _invoice_ref(
     """(internal id, record if read) of an invoice NetSuite must have."""
     native_id, found = _native_record(ctx, connector, INVOICE, "invoice", invoice_id)
     if native_id is None:
-        raise BusinessRuleError(
+        raise DependencyMissingError(
             f"invoice {invoice_id} is not in NetSuite ({connector.name})",
             code="netsuite.invoice_not_synced",
             remediation=(
                 f"Sync invoice {invoice_id} to NetSuite first (upsert_invoice); payments and "
-                f"credits apply only to invoices NetSuite has, {_RETRY}."
+                "credits apply only to invoices NetSuite has. The exception waits for the "
+                "invoice and retries by itself once it is there."
             ),
+            waits_for=_waits_for(INVOICE, invoice_id, connector.name, "invoice"),
         )
     return native_id, found
 

@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from syncwright.connectors._base import call_timeout, connector_for, ledger_block, parse_canonical
+from syncwright.connectors._base import (
+    audit_write,
+    call_timeout,
+    connector_for,
+    ledger_block,
+    parse_canonical,
+)
 from syncwright.connectors.stripe import payloads as sp
 from syncwright.connectors.stripe.inbound import (
     SYNCWRIGHT_ID_KEY,
@@ -527,6 +533,7 @@ def create_subscription(
         idempotency_key=_idempotency_key(ctx, params),
         timeout=call_timeout(ctx, connector),
     )
+    audit_write(ctx, connection, "stripe.subscription.create", created.get("id"), params)
     return _subscription_result(ctx, connector, parsed, created, params, created=True)
 
 
@@ -552,6 +559,8 @@ def probe_subscription(
     found = next((s for s in _pages(page, PROBE_SCAN_LIMIT) if _ours(s, parsed.global_id)), None)
     if found is None:
         return None
+    # The uncertain create landed: this is the write the step made.
+    audit_write(ctx, connection, "stripe.subscription.create", found.get("id"), subscription)
     return _subscription_result(ctx, connector, parsed, found, {}, created=None)
 
 
@@ -571,6 +580,7 @@ def cancel_subscription(
         native_id = found["id"]
     try:
         client.cancel_subscription(str(native_id), timeout=timeout)
+        audit_write(ctx, connection, "stripe.subscription.cancel", native_id, {"id": native_id})
     except BusinessRuleError as exc:
         if exc.code == "stripe.resource_missing":
             return

@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from syncwright.connectors._base import call_timeout, connector_for, ledger_block, parse_canonical
+from syncwright.connectors._base import (
+    audit_write,
+    call_timeout,
+    connector_for,
+    ledger_block,
+    parse_canonical,
+)
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, ConfigError
 from syncwright.model import Account, Entitlement, EntitlementStatus
@@ -218,6 +224,7 @@ def upsert_entitlement(ctx: StepContext, connection: str, entitlement: JSON, acc
     org, created = connector.client.create_or_update_organization(
         body, timeout=call_timeout(ctx, connector)
     )
+    audit_write(ctx, connection, "zendesk.entitlement.set", org.get("id"), body)
     return _result(ctx, connector, parsed, owner, body, org, created=created)
 
 
@@ -236,6 +243,7 @@ def probe_entitlement(
         return None
     if not _same_fields(org, body["organization_fields"]):
         return None
+    audit_write(ctx, connection, "zendesk.entitlement.set", org.get("id"), body)
     return _result(ctx, connector, parsed, owner, body, org, created=None)
 
 
@@ -264,3 +272,4 @@ def remove_entitlement(
         return
     revoked = {options.tier_field: options.revoked_tier, options.sla_field: None}
     client.update_organization(org["id"], {"organization_fields": revoked}, timeout=timeout)
+    audit_write(ctx, connection, "zendesk.entitlement.revoke", org["id"], revoked)

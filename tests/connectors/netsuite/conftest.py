@@ -6,7 +6,7 @@ import datetime as _dt
 import itertools
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from syncwright.connectors.netsuite.client import NetSuiteClient, TbaCredentials
 from syncwright.connectors.netsuite.connector import NetSuiteConnector
 from syncwright.engine import StepContext
 from syncwright.runtime import Runtime
+from syncwright.runtime_hooks import LedgerHooks
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.netsuite import NetSuiteSandbox, create_app, sandbox_of
 
@@ -131,6 +132,7 @@ class NsWorld:
     emulator: Emulator
     jpy_currency: str
     jp_subsidiary: str
+    contexts: list[StepContext] = field(default_factory=list)
 
     @property
     def connector(self) -> NetSuiteConnector:
@@ -142,9 +144,17 @@ class NsWorld:
     def state(self) -> Any:
         return self.emulator.sandbox.state
 
+    def record_audit(self) -> None:
+        """What the engine does when an attempt ends: the runtime hook records the writes
+        each step declared (steps are called directly here, one after another)."""
+        hooks = LedgerHooks(self.runtime.ledger, self.runtime.exceptions, self.runtime.audit)
+        for ctx in self.contexts:
+            hooks.record_writes(ctx)
+
     def ctx(self, step: str = "netsuite.step", *, workflow_id: str | None = None) -> StepContext:
+        self.record_audit()  # the step before this one has ended
         n = next(_SEQ)
-        return StepContext(
+        ctx = StepContext(
             workflow_id=workflow_id or f"wf-{n}",
             workflow="test.netsuite",
             step=step,
@@ -154,6 +164,8 @@ class NsWorld:
             timeout_seconds=5,
             services=self.runtime,
         )
+        self.contexts.append(ctx)
+        return ctx
 
     # canonical entities, as steps receive them (model_dump(mode="json") form)
 

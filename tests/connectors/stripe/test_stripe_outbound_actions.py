@@ -9,13 +9,17 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import stripe
 
 from syncwright.connectors.stripe.client import StripeClient
+from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, ConfigError, TransientError, UncertainOutcomeError
 from syncwright.runtime import Runtime
+from syncwright.runtime_hooks import LedgerHooks
 from syncwright.sandbox import FaultInjector, FaultPlan
 from syncwright.sandbox.stripe import StripeState
+from syncwright.store.tables import audit
 from tests.connectors.stripe._support import API_KEY, CONNECTION, RuntimeFactory
 from tests.connectors.stripe.conftest import (
     Catalog,
@@ -315,3 +319,31 @@ def test_a_write_without_an_answer(failure: Exception, kind: type[Exception]) ->
         _stub(handler).get_price("price_1")
     with pytest.raises(TransientError):
         _stub(handler).cancel_subscription("sub_1")
+
+
+def _audited(runtime: Runtime, *contexts: StepContext) -> list[tuple[str, str | None]]:
+    """What the runtime hook records for these finished steps: (action, native id)."""
+    hooks = LedgerHooks(runtime.ledger, runtime.exceptions, runtime.audit)
+    for ctx in contexts:
+        hooks.record_writes(ctx)
+    with runtime.db.engine.connect() as conn:
+        rows = conn.execute(sa.select(audit.c.action, audit.c.native_id).order_by(audit.c.seq))
+        return [(str(action), native_id) for action, native_id in rows]
+
+
+def test_subscription_create_and_cancel_are_audited(
+    billing: Runtime, step_ctx: StepContextFactory, stripe_state: StripeState
+) -> None:
+    _customer(billing, step_ctx, stripe_state, "acct_gid_1")
+    sub = subscription()
+    created_ctx, again_ctx, cancel_ctx = step_ctx(billing), step_ctx(billing), step_ctx(billing)
+    result = run(billing, created_ctx, "create_subscription", sub)
+    run(billing, again_ctx, "create_subscription", sub)  # linked already: no write
+    compensate = billing.connection(CONNECTION).action("create_subscription").compensate
+    assert compensate is not None
+    compensate(cancel_ctx, result, CONNECTION, sub, None)
+    assert _audited(billing, created_ctx, again_ctx, cancel_ctx) == [
+        ("stripe.subscription.create", result["native_id"]),
+        ("stripe.subscription.cancel", result["native_id"]),
+    ]
+    assert billing.audit.verify().ok

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from syncwright.config import load_settings
 from syncwright.connectors.zendesk.connector import ZendeskConnector
@@ -25,6 +26,8 @@ from syncwright.errors import (
     UncertainOutcomeError,
 )
 from syncwright.runtime import Runtime
+from syncwright.runtime_hooks import LedgerHooks
+from syncwright.store.tables import audit
 from tests.connectors.zendesk.conftest import (
     CONNECTION,
     RuntimeFactory,
@@ -237,3 +240,24 @@ def test_webhook_verifier_uses_the_configured_secrets(connector: ZendeskConnecto
         {"id": "01HZ", "type": "zen:event-type:organization.created"}, body
     )
     assert identity.vendor_event_id == "01HZ"
+
+
+def test_entitlement_set_and_revoke_are_audited(zendesk: Zendesk, runtime: Runtime) -> None:
+    zendesk.seed_fields()
+    acct, ent = account("acct_9"), entitlement("acct_9", tier="enterprise", sla="Ent 1h")
+    set_ctx, revoke_ctx = step_context(runtime), step_context(runtime, step="x.compensate")
+    action = runtime.connection(CONNECTION).action("upsert_entitlement")
+    result = action.run(set_ctx, CONNECTION, ent, acct)
+    assert action.compensate is not None
+    action.compensate(revoke_ctx, result, CONNECTION, ent, acct)
+    hooks = LedgerHooks(runtime.ledger, runtime.exceptions, runtime.audit)
+    hooks.record_writes(set_ctx)
+    hooks.record_writes(revoke_ctx)
+    with runtime.db.engine.connect() as conn:
+        rows = conn.execute(sa.select(audit.c.action, audit.c.native_id).order_by(audit.c.seq))
+        recorded = [tuple(row) for row in rows]
+    assert recorded == [
+        ("zendesk.entitlement.set", result["native_id"]),
+        ("zendesk.entitlement.revoke", result["native_id"]),
+    ]
+    assert runtime.audit.verify().ok
