@@ -8,10 +8,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from syncwright._time import utcnow
+from syncwright.exceptions import CLASSES
 from syncwright.ledger import LedgerEntry
 from syncwright.runtime import Runtime
 from syncwright.store.tables import exceptions
-from syncwright.telemetry.business import business_figures
+from syncwright.telemetry.business import MASTER_DATA_CLASSES, business_figures
 from tests._support import Stack
 from tests.telemetry._metrics import scrape, value
 
@@ -137,3 +138,7 @@ def test_exception_age_buckets(stack: Stack) -> None:
         ("1d_7d", 1),
         ("ge_7d", 1),
     ]
+
+
+def test_master_data_classes_are_exception_classes() -> None:
+    assert set(MASTER_DATA_CLASSES) <= set(CLASSES)
