@@ -62,11 +62,11 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
             raise HTTPException(503, "database not migrated: run `syncwright db upgrade`")
         return {"status": "ready", "schema_revision": revision}
 
-    @app.get("/metrics", tags=["ops"])
-    def prometheus_metrics() -> Response:
-        if not runtime.settings.telemetry.metrics_enabled:
-            raise HTTPException(404, "metrics are off (telemetry.metrics_enabled: false)")
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+    if runtime.settings.telemetry.metrics_enabled:  # off: no route, /metrics answers 404
+
+        @app.get("/metrics", tags=["ops"])
+        def prometheus_metrics() -> Response:
+            return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/api/v1/ledger", tags=["ledger"])
     def ledger(correlation_id: str = Query(...)) -> list[dict[str, Any]]:
