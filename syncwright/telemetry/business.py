@@ -238,7 +238,7 @@ def open_exceptions_by_age(
 
 
 def queue_depths(db: Database) -> dict[tuple[str, str], int]:
-    """Runs not yet finished by (workflow, state): ``queued`` waits for a slot in the entity
-    queue, ``running`` executes, backs off before a retry or waits parked for an operator."""
+    """Runs not yet finished by (workflow, state): ``queued`` waits for a slot in its queue,
+    ``running`` executes, backs off before a retry or waits parked for an operator."""
     states = {"ENQUEUED": "queued", "PENDING": "running"}
     return {(name, states[status]): n for (name, status), n in open_run_counts(db).items()}
