@@ -1,7 +1,7 @@
 """The seam over the durable-execution engine (DBOS Transact). No other package imports dbos."""
 
 from syncwright.engine.context import StepContext
-from syncwright.engine.engine import Engine, EngineClient, open_runs
+from syncwright.engine.engine import Engine, EngineClient, open_run_counts, open_runs
 from syncwright.engine.ids import (
     replay_correlation_id,
     replay_fork_id,
@@ -30,6 +30,7 @@ __all__ = [
     "WorkflowAborted",
     "WorkflowDefinition",
     "WorkflowRun",
+    "open_run_counts",
     "open_runs",
     "registered_workflows",
     "replay_correlation_id",

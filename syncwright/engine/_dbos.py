@@ -225,28 +225,45 @@ def unfinished(limit: int = 100_000) -> dict[str, tuple[str, str | None]]:
     return {str(w.workflow_id): (str(w.status), w.queue_partition_key) for w in found}
 
 
-def open_runs(db: Database, *, workflow: str | None = None) -> list[tuple[str, str, str]]:
-    """(workflow id, workflow name, status) of every run not yet finished: ``ENQUEUED`` waits
-    for a queue slot, ``PENDING`` runs, backs off or waits parked for an operator.
+_OPEN = ("ENQUEUED", "PENDING")
 
-    Read straight from DBOS's status table, so any process (API, CLI, worker) sees the same
-    runs without a launched engine; before the first worker created that table, there are none.
-    """
-    table = SystemSchema.workflow_status
-    query = sa.select(table.c.workflow_uuid, table.c.name, table.c.status).where(
-        table.c.status.in_(("ENQUEUED", "PENDING"))
-    )
-    if workflow is not None:
-        query = query.where(table.c.name == workflow)
+
+def _read_status(db: Database, query: sa.Select[Any]) -> list[Any]:
+    """Rows of DBOS's status table, read straight from the database, so any process (API, CLI,
+    worker) sees the same runs without a launched engine; before the first worker created that
+    table, there are none."""
     schema = None if db.engine.dialect.name == "sqlite" else "dbos"
     try:
         with db.engine.connect() as conn:
             conn = conn.execution_options(schema_translate_map={SCHEMA_PLACEHOLDER: schema})
-            return [(str(r[0]), str(r[1]), str(r[2])) for r in conn.execute(query)]
+            return list(conn.execute(query))
     except sa.exc.DBAPIError as exc:
         if _missing_table(exc):
             return []
         raise
+
+
+def open_runs(db: Database, *, workflow: str | None = None) -> list[tuple[str, str, str]]:
+    """(workflow id, workflow name, status) of every run not yet finished: ``ENQUEUED`` waits
+    for a queue slot, ``PENDING`` runs, backs off or waits parked for an operator."""
+    table = SystemSchema.workflow_status
+    query = sa.select(table.c.workflow_uuid, table.c.name, table.c.status).where(
+        table.c.status.in_(_OPEN)
+    )
+    if workflow is not None:
+        query = query.where(table.c.name == workflow)
+    return [(str(r[0]), str(r[1]), str(r[2])) for r in _read_status(db, query)]
+
+
+def open_run_counts(db: Database) -> dict[tuple[str, str], int]:
+    """(workflow name, status) -> how many runs not yet finished, counted in the database."""
+    table = SystemSchema.workflow_status
+    query = (
+        sa.select(table.c.name, table.c.status, sa.func.count())
+        .where(table.c.status.in_(_OPEN))
+        .group_by(table.c.name, table.c.status)
+    )
+    return {(str(r[0]), str(r[1])): int(r[2]) for r in _read_status(db, query)}
 
 
 def _missing_table(exc: sa.exc.DBAPIError) -> bool:

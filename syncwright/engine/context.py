@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+# The run this thread executes, as (correlation id, workflow id): set around each run body and
+# copied into its steps' threads, so that whatever logs there can say which run it was.
+current_run: ContextVar[tuple[str, str] | None] = ContextVar("syncwright_run", default=None)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from syncwright.engine import _dbos
+from syncwright.engine.context import current_run
 from syncwright.engine.executors import ExecutorRegistry, Heartbeat
 from syncwright.engine.ids import replay_correlation_id
 from syncwright.engine.policy import RetryPolicy, StepPolicy
@@ -26,6 +27,11 @@ def open_runs(db: Database, *, workflow: str | None = None) -> list[tuple[str, s
     """(workflow id, workflow name, status) of runs not yet finished, read from the database:
     ``ENQUEUED`` (waiting for a slot) or ``PENDING`` (running, backing off or parked)."""
     return _dbos.open_runs(db, workflow=workflow)
+
+
+def open_run_counts(db: Database) -> dict[tuple[str, str], int]:
+    """(workflow name, ``ENQUEUED`` | ``PENDING``) -> how many runs are not yet finished."""
+    return _dbos.open_run_counts(db)
 
 
 class Engine:
@@ -153,6 +159,7 @@ class Engine:
             on_failure: OnFailure = (
                 "compensate" if payload["on_failure"] == "compensate" else "park"
             )
+            marked = current_run.set((run.correlation_id, run.workflow_id))
             try:
                 value = run.step(
                     str(payload["step"]),
@@ -165,6 +172,8 @@ class Engine:
                 )
             except WorkflowAborted as exc:
                 return {"status": "aborted", "reason": str(exc)}
+            finally:
+                current_run.reset(marked)
             return {"status": "completed", "value": value}
 
         return _dbos.run_body(body)
@@ -183,6 +192,7 @@ class Engine:
             )
 
             def body() -> dict[str, Any]:
+                marked = current_run.set((run.correlation_id, run.workflow_id))
                 self.hooks.workflow_started(run)
                 # Unless the body returns or raises an Exception, this process is stopping and
                 # the run resumes later from its checkpoints.
@@ -198,6 +208,7 @@ class Engine:
                     raise
                 finally:
                     self.hooks.workflow_finished(run, status, payload.get("received_at"))
+                    current_run.reset(marked)
                 return {"status": "completed", **outcome}
 
             return _dbos.run_body(body)

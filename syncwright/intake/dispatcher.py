@@ -73,7 +73,12 @@ class Dispatcher:
                 # row pending and stop this pass: later rows may be the same entity's, and must
                 # not overtake it. After MAX_TRANSIENT_ATTEMPTS it is parked like any poison.
                 if self._runtime.inbox.note_attempt(row.id, str(exc)) < MAX_TRANSIENT_ATTEMPTS:
-                    log.warning("inbox row %s: %s; will retry", row.id, exc.code)
+                    log.warning(
+                        "inbox row %s: %s; will retry",
+                        row.id,
+                        exc.code,
+                        extra={"correlation_id": row.correlation_id},
+                    )
                     self._stop.wait(min(exc.retry_after or 1.0, 30.0))
                     break
                 self._park(row, exc)
@@ -131,7 +136,9 @@ class Dispatcher:
                 f"The {row.connection} payload of type {row.event_type!r} could not be mapped. "
                 "Fix the mapping or the source record, then retry this exception."
             )
-        log.warning("parking inbox row %s: %s", row.id, code)
+        log.warning(
+            "parking inbox row %s: %s", row.id, code, extra={"correlation_id": row.correlation_id}
+        )
         self._runtime.inbox.park(row.id, message)
         self._runtime.exceptions.open(
             source="inbox",

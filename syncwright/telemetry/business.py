@@ -12,12 +12,14 @@ Definitions (docs/telemetry.md has the long form):
   parked on the ERP's "no" until someone fixes the data.
 - *subscriptions pending activation*: subscriptions onboarding created that were not active at
   once, and whose activation (``subscription.activate_in_erp``) or cancellation has not come.
-- *invoices blocked by master data*: invoice runs parked on a business rejection (customer,
-  subsidiary, currency, item, tax ...), not on a connection that kept failing.
+- *invoices blocked by master data*: invoice runs parked on the data -- exception class
+  ``value``, ``missing_reference`` or ``business_rule`` (customer, subsidiary, currency, item,
+  tax ...) -- not on a connection that kept failing.
 - *renewals not yet in the CRM*: ``subscription.renewal_to_crm`` runs not finished.
 - *customers in dunning*: customers whose latest collection event in the ERP is a failed
   payment (``mark_dunning``) not followed by a payment applied.
-- *open exceptions by code and age*: records not resolved, by error code and age bucket.
+- *open exceptions by class, code and age*: records not resolved, by their class (what kind
+  of fix they need, ``syncwright.exceptions.classify``), error code and age bucket.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from syncwright._time import as_utc, utcnow
-from syncwright.engine import open_runs
+from syncwright.engine import open_run_counts, open_runs
 from syncwright.store import Database
 from syncwright.store.tables import exceptions, ledger
 
@@ -42,8 +44,13 @@ RENEWAL_TO_CRM = "subscription.renewal_to_crm"
 INVOICE_WORKFLOWS = "invoice.%"
 DUNNING = "invoice.dunning_in_erp"
 PAYMENT = "invoice.paid_in_erp"
+# Exception classes (syncwright.exceptions.classify) a fix of the data resolves.
+MASTER_DATA_CLASSES = ("value", "missing_reference", "business_rule")
 # A step that reached its target: the write itself, or a probe that found it had landed.
 DONE = ("ok", "probe")
+ID_BATCH = 500
+# Records opened before exceptions had classes.
+UNCLASSIFIED = "unclassified"
 # Upper bounds (seconds) of the age buckets of open exceptions; the last one is open-ended.
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("lt_1h", 3_600.0),
@@ -55,8 +62,9 @@ AGE_BUCKETS: tuple[tuple[str, float], ...] = (
 
 @dataclass(frozen=True)
 class OpenExceptions:
-    """How many exceptions with one error code have been open for one age bucket."""
+    """How many exceptions of one class and error code have been open for one age bucket."""
 
+    error_class: str
     code: str
     age: str
     count: int
@@ -91,13 +99,17 @@ def orders_awaiting_erp_validation(db: Database) -> int:
     waiting = {run_id for run_id, _name, _status in open_runs(db, workflow=ONBOARDING)}
     if not waiting:
         return 0
-    query = sa.select(ledger.c.workflow_id).where(
-        ledger.c.workflow_id.in_(waiting),
-        ledger.c.step == VALIDATION_STEP,
-        ledger.c.outcome.in_(DONE),
-    )
+    validated: set[str] = set()
+    ordered = sorted(waiting)
     with db.engine.connect() as conn:
-        validated = {str(row[0]) for row in conn.execute(query)}
+        # In slices: a database binds only so many parameters in one statement.
+        for at in range(0, len(ordered), ID_BATCH):
+            query = sa.select(ledger.c.workflow_id).where(
+                ledger.c.workflow_id.in_(ordered[at : at + ID_BATCH]),
+                ledger.c.step == VALIDATION_STEP,
+                ledger.c.outcome.in_(DONE),
+            )
+            validated.update(str(row[0]) for row in conn.execute(query))
     return len(waiting - validated)
 
 
@@ -157,22 +169,13 @@ def subscriptions_pending_activation(db: Database) -> int:
 
 
 def invoices_blocked_by_master_data(db: Database) -> int:
-    # The failing attempt was a business rejection, not a connection that kept failing
-    # (those park too, after their retries, but fixing data would not help them).
-    rejected = (
-        sa.select(ledger.c.id)
-        .where(
-            ledger.c.workflow_id == exceptions.c.workflow_id,
-            ledger.c.step == exceptions.c.step,
-            ledger.c.outcome == "business",
-        )
-        .exists()
-    )
+    # Parked on the data (its class), not on a connection that kept failing: those park too,
+    # after their retries, but fixing data would not help them.
     query = sa.select(sa.func.count(sa.distinct(exceptions.c.workflow_id))).where(
         exceptions.c.status != "resolved",
         exceptions.c.source == "workflow",
         exceptions.c.workflow.like(INVOICE_WORKFLOWS),
-        rejected,
+        exceptions.c.error_class.in_(MASTER_DATA_CLASSES),
     )
     with db.engine.connect() as conn:
         return int(conn.execute(query).scalar() or 0)
@@ -210,25 +213,32 @@ def _age_bucket(seconds: float) -> str:
 def open_exceptions_by_age(
     db: Database, *, now: datetime | None = None
 ) -> tuple[OpenExceptions, ...]:
-    """Open (not resolved) exceptions by error code and age bucket, sorted by code then age."""
+    """Open (not resolved) exceptions by class, error code and age bucket, sorted by class,
+    code, then age."""
     now = now or utcnow()
-    query = sa.select(exceptions.c.code, exceptions.c.created_at).where(
+    query = sa.select(exceptions.c.error_class, exceptions.c.code, exceptions.c.created_at).where(
         exceptions.c.status != "resolved"
     )
     with db.engine.connect() as conn:
         counts = Counter(
-            (str(code), _age_bucket((now - as_utc(created)).total_seconds()))
-            for code, created in conn.execute(query)
+            (
+                str(error_class or UNCLASSIFIED),
+                str(code),
+                _age_bucket((now - as_utc(created)).total_seconds()),
+            )
+            for error_class, code, created in conn.execute(query)
         )
     order = {name: index for index, (name, _upper) in enumerate(AGE_BUCKETS)}
     return tuple(
-        OpenExceptions(code, age, count)
-        for (code, age), count in sorted(counts.items(), key=lambda kv: (kv[0][0], order[kv[0][1]]))
+        OpenExceptions(error_class, code, age, count)
+        for (error_class, code, age), count in sorted(
+            counts.items(), key=lambda kv: (kv[0][0], kv[0][1], order[kv[0][2]])
+        )
     )
 
 
 def queue_depths(db: Database) -> dict[tuple[str, str], int]:
-    """Runs not yet finished by (workflow, state): ``queued`` waits for a slot in the entity
-    queue, ``running`` executes, backs off before a retry or waits parked for an operator."""
+    """Runs not yet finished by (workflow, state): ``queued`` waits for a slot in its queue,
+    ``running`` executes, backs off before a retry or waits parked for an operator."""
     states = {"ENQUEUED": "queued", "PENDING": "running"}
-    return dict(Counter((name, states[status]) for _id, name, status in open_runs(db)))
+    return {(name, states[status]): n for (name, status), n in open_run_counts(db).items()}

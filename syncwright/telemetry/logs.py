@@ -15,7 +15,6 @@ import logging
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from syncwright.config import MASK, Secret, Settings
+from syncwright.engine.context import current_run
 
 # Shorter values would mask ordinary words and numbers; no real credential is that short.
 MIN_SECRET_LENGTH = 4
@@ -30,10 +30,6 @@ MIN_SECRET_LENGTH = 4
 _AUTHORIZATION = re.compile(
     r"""(?i)(\bauthorization["']?\s*[:=]\s*["']?)([^"'\r\n,}]+)""",
 )
-# Which run a log line belongs to; set by the engine hooks around a workflow body and copied
-# into each step's thread.
-correlation_id_var: ContextVar[str | None] = ContextVar("syncwright_correlation_id", default=None)
-workflow_id_var: ContextVar[str | None] = ContextVar("syncwright_workflow_id", default=None)
 _INSTALLED = "_syncwright_handler"
 
 
@@ -88,10 +84,11 @@ class ContextFilter(logging.Filter):
     """Adds ``correlation_id`` and ``workflow_id`` (of the run being executed, or ``None``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        correlation_id, workflow_id = current_run.get() or (None, None)
         if getattr(record, "correlation_id", None) is None:
-            record.correlation_id = correlation_id_var.get()
+            record.correlation_id = correlation_id
         if getattr(record, "workflow_id", None) is None:
-            record.workflow_id = workflow_id_var.get()
+            record.workflow_id = workflow_id
         return True
 
 

@@ -90,11 +90,11 @@ class _StateCollector(Collector):
             yield GaugeMetricFamily(f"syncwright_{name}", help_text, value=value)
         by_age = GaugeMetricFamily(
             "syncwright_exceptions_open_by_age",
-            "Open exceptions by error code and age bucket",
-            labels=["code", "age"],
+            "Open exceptions by class, error code and age bucket",
+            labels=["class", "code", "age"],
         )
         for bucket in figures.open_exceptions:
-            by_age.add_metric([bucket.code, bucket.age], bucket.count)
+            by_age.add_metric([bucket.error_class, bucket.code, bucket.age], bucket.count)
         yield by_age
 
     def _executors(self) -> Iterator[Metric]:

@@ -9,7 +9,7 @@ Histograms and counters are per process: a ``syncwright worker`` serves its own 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,6 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from syncwright._time import as_utc, utcnow
 from syncwright.config import TelemetrySettings
 from syncwright.engine import StepContext, StepHooks, WorkflowRun
-from syncwright.telemetry.logs import correlation_id_var, workflow_id_var
 from syncwright.telemetry.tracing import Tracing
 
 if TYPE_CHECKING:
@@ -91,7 +90,8 @@ def split_step(step: str, connections: Collection[str]) -> tuple[str, str]:
 
 
 class TelemetryHooks(StepHooks):
-    """Records metrics and spans, then hands every report on to ``inner`` (the ledger)."""
+    """Hands every report on to ``inner`` (the ledger); records metrics and spans of step
+    attempts and runs."""
 
     def __init__(self, inner: StepHooks, telemetry: Telemetry, connections: Collection[str]):
         self._inner = inner
@@ -125,38 +125,33 @@ class TelemetryHooks(StepHooks):
             duration_ms=duration_ms,
         )
 
-    def parked(
-        self, ctx: StepContext, error: SyncwrightError, about: dict[str, Any] | None = None
-    ) -> str:
-        return self._inner.parked(ctx, error, about)
-
-    def unparked(self, ctx: StepContext, action: str) -> None:
-        self._inner.unparked(ctx, action)
-
-    def compensated(self, ctx: StepContext, outcome: str, error: SyncwrightError | None) -> None:
-        self._inner.compensated(ctx, outcome, error)
-
-    def rolled_back(self, ctx: StepContext, error: SyncwrightError, undone: list[str]) -> None:
-        self._inner.rolled_back(ctx, error, undone)
-
     def workflow_started(self, run: WorkflowRun) -> None:
         self._inner.workflow_started(run)
-        correlation_id_var.set(run.correlation_id)
-        workflow_id_var.set(run.workflow_id)
         span = self._tracing.start_run(run)
         if span is not None:
             self._run_spans[run.workflow_id] = span
 
     def workflow_finished(self, run: WorkflowRun, status: str, received_at: str | None) -> None:
-        try:
-            self._inner.workflow_finished(run, status, received_at)
-            self._tracing.end_run(self._run_spans.pop(run.workflow_id, None), status)
-            if status == "interrupted":
-                return  # it resumes (and is counted) later, here or in another process
-            self._metrics.runs.labels(run.workflow, status).inc()
-            if received_at is not None and status == "completed":
-                waited = (utcnow() - as_utc(datetime.fromisoformat(received_at))).total_seconds()
-                self._metrics.sync_seconds.labels(run.workflow).observe(max(0.0, waited))
-        finally:
-            correlation_id_var.set(None)
-            workflow_id_var.set(None)
+        self._inner.workflow_finished(run, status, received_at)
+        self._tracing.end_run(self._run_spans.pop(run.workflow_id, None), status)
+        if status == "interrupted":
+            return  # it resumes (and is counted) later, here or in another process
+        self._metrics.runs.labels(run.workflow, status).inc()
+        if received_at is not None and status == "completed":
+            waited = (utcnow() - as_utc(datetime.fromisoformat(received_at))).total_seconds()
+            self._metrics.sync_seconds.labels(run.workflow).observe(max(0.0, waited))
+
+
+def _forwarding(name: str) -> Callable[..., Any]:
+    def forward(self: TelemetryHooks, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._inner, name)(*args, **kwargs)
+
+    forward.__name__ = name
+    return forward
+
+
+# Every other hook goes straight to the inner hooks -- also one the engine gains later, which
+# an explicit list would silently swallow (StepHooks' defaults do nothing).
+for _name in [n for n in vars(StepHooks) if not n.startswith("_")]:
+    if _name not in vars(TelemetryHooks):
+        setattr(TelemetryHooks, _name, _forwarding(_name))

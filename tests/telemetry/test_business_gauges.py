@@ -8,10 +8,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from syncwright._time import utcnow
+from syncwright.exceptions import CLASSES
 from syncwright.ledger import LedgerEntry
 from syncwright.runtime import Runtime
 from syncwright.store.tables import exceptions
-from syncwright.telemetry.business import business_figures
+from syncwright.telemetry.business import MASTER_DATA_CLASSES, business_figures
 from tests._support import Stack
 from tests.telemetry._metrics import scrape, value
 
@@ -29,8 +30,9 @@ def _step(runtime: Runtime, workflow: str, run: str, step: str, outcome: str, **
     )
 
 
-def _park(runtime: Runtime, workflow: str, run: str, step: str, code: str) -> str:
+def _park(runtime: Runtime, workflow: str, run: str, step: str, code: str, error_class: str) -> str:
     return runtime.exceptions.open(
+        error_class=error_class,
         source="workflow",
         correlation_id=f"cor_{run}",
         code=code,
@@ -46,16 +48,29 @@ def test_parked_invoice_counts_as_blocked_by_master_data(stack: Stack) -> None:
     runtime = stack.runtime
     assert value(scrape(stack.api.url), "syncwright_invoices_blocked_by_master_data") == 0
     # Rejected by the ERP: an unmapped subsidiary.
-    _step(runtime, "invoice.finalize_in_erp", "wf-1", "netsuite.upsert_invoice", "business")
     record = _park(
-        runtime, "invoice.finalize_in_erp", "wf-1", "netsuite.upsert_invoice", "netsuite.x"
+        runtime,
+        "invoice.finalize_in_erp",
+        "wf-1",
+        "netsuite.upsert_invoice",
+        "netsuite.unmapped_subsidiary",
+        "missing_reference",
     )
     # Parked because NetSuite kept timing out: fixing master data would not help.
-    _step(runtime, "invoice.paid_in_erp", "wf-2", "netsuite.apply_payment", "transient")
-    _park(runtime, "invoice.paid_in_erp", "wf-2", "netsuite.apply_payment", "netsuite.timeout")
+    _park(
+        runtime,
+        "invoice.paid_in_erp",
+        "wf-2",
+        "netsuite.apply_payment",
+        "netsuite.timeout",
+        "connection",
+    )
     samples = scrape(stack.api.url)
     assert value(samples, "syncwright_invoices_blocked_by_master_data") == 1
-    assert value(samples, "syncwright_exceptions_open_by_age", code="netsuite.x", age="lt_1h") == 1
+    by_age = "syncwright_exceptions_open_by_age"
+    unmapped = {"class": "missing_reference", "code": "netsuite.unmapped_subsidiary"}
+    assert value(samples, by_age, **unmapped, age="lt_1h") == 1
+    assert value(samples, by_age, **{"class": "connection"}, code="netsuite.timeout", age="lt_1h")
 
     runtime.exceptions.mark_resolved(record, "fixed")
     assert value(scrape(stack.api.url), "syncwright_invoices_blocked_by_master_data") == 0
@@ -100,7 +115,10 @@ def test_subscriptions_pending_activation(stack: Stack) -> None:
 
 def test_exception_age_buckets(stack: Stack) -> None:
     runtime = stack.runtime
-    ids = [_park(runtime, "invoice.finalize_in_erp", f"wf-{n}", "s", "netsuite.x") for n in "abc"]
+    ids = [
+        _park(runtime, "invoice.finalize_in_erp", f"wf-{n}", "s", "netsuite.x", "value")
+        for n in "abc"
+    ]
     now = utcnow()
     with runtime.db.engine.begin() as conn:
         ages = (timedelta(hours=2), timedelta(days=3), timedelta(days=9))
@@ -112,10 +130,15 @@ def test_exception_age_buckets(stack: Stack) -> None:
             )
     samples = scrape(stack.api.url)
     for age in ("1h_1d", "1d_7d", "ge_7d"):
-        assert value(samples, "syncwright_exceptions_open_by_age", code="netsuite.x", age=age) == 1
+        labels = {"class": "value", "code": "netsuite.x", "age": age}
+        assert value(samples, "syncwright_exceptions_open_by_age", **labels) == 1
     figures = business_figures(runtime.db, now=now)
     assert [(b.age, b.count) for b in figures.open_exceptions] == [
         ("1h_1d", 1),
         ("1d_7d", 1),
         ("ge_7d", 1),
     ]
+
+
+def test_master_data_classes_are_exception_classes() -> None:
+    assert set(MASTER_DATA_CLASSES) <= set(CLASSES)

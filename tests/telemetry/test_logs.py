@@ -101,10 +101,20 @@ def test_json_lines_carry_the_runs_correlation_id(
         # A run whose ERP keeps refusing: after its retries it parks, and says so in the log.
         erp.faults.plan = FaultPlan(error_5xx_rate=1.0)
         stack.post(customer_event("evt_l1", "cust_l1"))
-        wait_until(lambda: stack.runtime.exceptions.count_open() == 1, what="the parked run")
-        [parked] = stack.runtime.exceptions.list(status="open")
+        # And a delivery that cannot be normalized: the dispatcher parks it.
+        stack.post(b'{"id": "evt_poison", "type": "customer.updated", "data": {}}')
+        wait_until(lambda: stack.runtime.exceptions.count_open() == 2, what="both parked")
+        by_source = {r.source: r for r in stack.runtime.exceptions.list(status="open")}
     finally:
         stack.close()
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert all(line["level"] in ("warning", "error", "critical") for line in lines)
-    assert any(line["correlation_id"] == parked.correlation_id for line in lines), lines
+    run, delivery = by_source["workflow"], by_source["inbox"]
+    assert any(
+        line["correlation_id"] == run.correlation_id and line["workflow_id"] == run.workflow_id
+        for line in lines
+    ), lines
+    assert any(
+        line["correlation_id"] == delivery.correlation_id and "parking inbox row" in line["message"]
+        for line in lines
+    ), lines

@@ -52,8 +52,21 @@ def test_metrics_can_be_turned_off(tmp_path: Path, sqlite_url: str, erp: Erp) ->
     )
     stack = start_stack(config)
     try:
-        response = stack.http.get(f"{stack.api.url}/metrics")
-        assert response.status_code == 404
-        assert "metrics_enabled" in response.json()["detail"]
+        assert stack.http.get(f"{stack.api.url}/metrics").status_code == 404
+        assert stack.http.get(f"{stack.api.url}/healthz").status_code == 200
     finally:
         stack.close()
+
+
+def test_a_parked_run_is_open_until_resolved(stack: Stack) -> None:
+    stack.post(customer_event("evt_p1", "cust_p1", subsidiary="NOWHERE"))  # the ERP refuses it
+    wait_until(lambda: stack.runtime.exceptions.count_open() == 1, what="the parked run")
+    samples = scrape(stack.api.url)
+    workflow = {"workflow": "account.sync_to_erp"}
+    assert value(samples, "syncwright_workflow_runs_open", **workflow, state="running") == 1
+    [parked] = stack.runtime.exceptions.list(status="open")
+    labels = {"class": str(parked.error_class), "code": parked.code, "age": "lt_1h"}
+    assert parked.error_class  # classified when it was opened
+    assert value(samples, "syncwright_exceptions_open_by_age", **labels) == 1
+    assert value(samples, "syncwright_step_duration_seconds_count", **STEP, outcome="business") == 1
+    assert value(samples, "syncwright_workflow_runs_total", **workflow, status="completed") == 0

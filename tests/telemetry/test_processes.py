@@ -103,3 +103,32 @@ def _listening(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_demo_logs_per_the_telemetry_section_of_its_config(tmp_path: Path) -> None:
+    config = tmp_path / "telemetry.yaml"
+    config.write_text("telemetry:\n  log_format: json\n  log_level: warning\n")
+    demo = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "syncwright",
+            "demo",
+            "--scenario",
+            "example",
+            "--workdir",
+            str(tmp_path / "demo"),
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stderr
+    lines = _json_lines(demo.stderr)
+    # The demo sends one delivery with a bad signature on purpose; the intake warns about it.
+    assert any("rejected webhook" in line["message"] for line in lines), demo.stderr
+    assert all(line["level"] in ("warning", "error", "critical") for line in lines)

@@ -59,7 +59,7 @@ def test_order_awaits_erp_validation_until_fixed(world: QuoteToCashWorld) -> Non
     assert engine is not None
     service = ExceptionService(runtime.exceptions, runtime.inbox, engine)
     for record in runtime.exceptions.list(status="open"):
-        service.retry(record.id)
+        service.retry(record.id, actor="test")
     wait_onboarded(world, [deal])
 
     done = scrape(world)
