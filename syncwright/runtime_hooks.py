@@ -1,13 +1,15 @@
 """Engine hooks backed by our tables: each step attempt is ledgered; parked steps open
-exception records with remediation, and close them when a retry succeeds."""
+exception records with remediation, and close them when a retry succeeds; a run stopped by its
+time limit opens one too."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from syncwright.engine import StepContext, StepHooks
+from syncwright.engine import StepContext, StepHooks, TimedOutRun
 from syncwright.errors import BusinessRuleError, SyncwrightError
 from syncwright.exceptions import ExceptionQueue
+from syncwright.exceptions.service import TIMED_OUT
 from syncwright.ledger import Ledger, LedgerEntry
 
 
@@ -96,3 +98,43 @@ class LedgerHooks(StepHooks):
 
     def compensated(self, ctx: StepContext, outcome: str, error: SyncwrightError | None) -> None:
         self.attempt_finished(ctx, outcome, error, 0.0)
+
+    def timed_out(self, run: TimedOutRun) -> None:
+        """One exception per time-out: a second report of the same stop changes nothing."""
+        step = "workflow.timeout"
+        known = self._exceptions.latest_for_step(run.workflow_id, step)
+        if known is not None and (known.details or {}).get("stopped_at_ms") == run.stopped_at_ms:
+            return
+        message = (
+            f"run {run.workflow_id} of {run.workflow} was stopped after its time limit of "
+            f"{run.timeout_seconds:g}s"
+        )
+        remediation = (
+            f"Steps completed before the stop stay done; nothing was undone. See what held the "
+            f"run up with `syncwright trace {run.correlation_id}`, fix it (or raise "
+            f"workflows.{run.workflow}.timeout_seconds), then retry this exception to run it "
+            "again from its last completed step, or resolve it to leave it stopped."
+        )
+        record_id = self._exceptions.open(
+            source="workflow",
+            correlation_id=run.correlation_id,
+            code=TIMED_OUT,
+            message=message,
+            remediation=remediation,
+            workflow_id=run.workflow_id,
+            workflow=run.workflow,
+            step=step,
+            details={"timeout_seconds": run.timeout_seconds, "stopped_at_ms": run.stopped_at_ms},
+        )
+        self._ledger.append(
+            LedgerEntry(
+                correlation_id=run.correlation_id,
+                workflow_id=run.workflow_id,
+                workflow=run.workflow,
+                entity_key=run.entity_key or None,
+                step=step,
+                outcome="timed_out",
+                error_code=TIMED_OUT,
+                message=f"exception {record_id}: {message}",
+            )
+        )

@@ -3,10 +3,12 @@
 from syncwright.engine.context import StepContext
 from syncwright.engine.engine import Engine, EngineClient
 from syncwright.engine.ids import workflow_id_for
-from syncwright.engine.policy import RetryPolicy, StepPolicy
+from syncwright.engine.policy import RetryPolicy, StepPolicy, policy_for
+from syncwright.engine.timeouts import WorkflowLimits
 from syncwright.engine.workflow import (
     Branch,
     StepHooks,
+    TimedOutRun,
     WorkflowAborted,
     WorkflowDefinition,
     WorkflowRun,
@@ -22,9 +24,12 @@ __all__ = [
     "StepContext",
     "StepHooks",
     "StepPolicy",
+    "TimedOutRun",
     "WorkflowAborted",
     "WorkflowDefinition",
+    "WorkflowLimits",
     "WorkflowRun",
+    "policy_for",
     "registered_workflows",
     "workflow",
     "workflow_id_for",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from dbos import (
@@ -21,6 +22,8 @@ from dbos import (
 from syncwright.store import Database
 
 ENTITY_QUEUE = "syncwright.entities"
+# A workflow with its own concurrency limit runs on a queue of its own (DBOS limits queues).
+WORKFLOW_QUEUE_PREFIX = "syncwright.workflow."
 RESUME_TOPIC = "syncwright.resume"
 WAKE_TOPIC = "syncwright.wake"
 APP_NAME = "syncwright"
@@ -57,7 +60,10 @@ def launch(
     partition_concurrency: int,
     polling_interval_seconds: float,
     listen_queues: bool,
+    workflow_queues: dict[str, int] | None = None,
 ) -> None:
+    """``workflow_queues``: workflow name -> runs of it at once in this process, each on a
+    queue of its own, partitioned by entity like the shared one."""
     config: DBOSConfig = {
         "name": APP_NAME,
         "system_database_url": _system_url(db),
@@ -85,6 +91,14 @@ def launch(
         polling_interval_sec=polling_interval_seconds,
         on_conflict="always_update",
     )
+    for name, concurrency in (workflow_queues or {}).items():
+        DBOS.register_queue(
+            workflow_queue(name),
+            worker_concurrency=concurrency,
+            partition_concurrency=partition_concurrency,
+            polling_interval_sec=polling_interval_seconds,
+            on_conflict="always_update",
+        )
     logging.getLogger("dbos").setLevel(logging.WARNING)
 
 
@@ -126,22 +140,65 @@ def recover(executor_id: str) -> int:
     return len(DBOS._recover_pending_workflows([executor_id]))
 
 
-def enqueue(workflow: str, workflow_id: str, partition_key: str, payload: dict[str, Any]) -> str:
+def workflow_queue(workflow: str) -> str:
+    return WORKFLOW_QUEUE_PREFIX + workflow
+
+
+def enqueue(
+    workflow: str,
+    workflow_id: str,
+    partition_key: str,
+    payload: dict[str, Any],
+    *,
+    queue: str = ENTITY_QUEUE,
+    timeout_seconds: float | None = None,
+) -> str:
+    """Enqueue a run; with ``timeout_seconds`` its deadline is set when it is dequeued, and
+    DBOS cancels it once the deadline passes."""
     # launch() registers the queue and the workflows; asking DBOS for the queue here would
     # cost a database read per enqueue.
     if workflow not in _functions:
         raise RuntimeError(f"engine not launched, or no workflow {workflow!r} registered")
+    options = EnqueueOptions(
+        workflow_name=workflow,
+        queue_name=queue,
+        workflow_id=workflow_id,
+        queue_partition_key=partition_key,
+    )
+    if timeout_seconds is not None:
+        options["workflow_timeout"] = timeout_seconds
     with SetEnqueueOptions(queue_partition_key=partition_key), SetWorkflowID(workflow_id):
-        handle: Any = DBOS.enqueue_workflow_with_options(
-            EnqueueOptions(
-                workflow_name=workflow,
-                queue_name=ENTITY_QUEUE,
-                workflow_id=workflow_id,
-                queue_partition_key=partition_key,
-            ),
-            payload,
-        )
+        handle: Any = DBOS.enqueue_workflow_with_options(options, payload)
     return str(handle.workflow_id)
+
+
+def timed_out(completed_after_ms: int | None, limit: int = 500) -> list[dict[str, Any]]:
+    """Runs DBOS cancelled because their deadline passed, stopped after ``completed_after_ms``:
+    id, name, input, timeout and when they stopped. A run cancelled by hand has no deadline or
+    one still ahead of its stop, so it is not listed."""
+    after = None
+    if completed_after_ms is not None:
+        after = datetime.fromtimestamp(completed_after_ms / 1000, UTC).isoformat()
+    found = DBOS.list_workflows(
+        status="CANCELLED", completed_after=after, limit=limit, sort_desc=True, load_output=False
+    )
+    runs: list[dict[str, Any]] = []
+    for w in found:
+        deadline, stopped = w.workflow_deadline_epoch_ms, w.updated_at
+        if deadline is None or stopped is None or stopped < deadline or not w.workflow_timeout_ms:
+            continue
+        inputs: Any = w.input
+        args = inputs.get("args", ()) if isinstance(inputs, dict) else ()
+        runs.append(
+            {
+                "workflow_id": str(w.workflow_id),
+                "workflow": str(w.name),
+                "payload": args[0] if args and isinstance(args[0], dict) else {},
+                "timeout_seconds": w.workflow_timeout_ms / 1000,
+                "stopped_at_ms": int(stopped),
+            }
+        )
+    return runs
 
 
 def start_child(workflow: str, payload: dict[str, Any]) -> Any:
@@ -198,6 +255,11 @@ def send(workflow_id: str, message: Any, topic: str) -> None:
     DBOS.send(workflow_id, message, topic=topic)
 
 
+def resume(workflow_id: str) -> None:
+    """Start a stopped (cancelled) run again from its last completed step."""
+    DBOS.resume_workflow(workflow_id)
+
+
 def status(workflow_id: str) -> str | None:
     found = DBOS.get_workflow_status(workflow_id)
     return None if found is None else str(found.status)
@@ -234,6 +296,10 @@ class Client:
 
     def send(self, workflow_id: str, message: Any, topic: str) -> None:
         self._client.send(workflow_id, message, topic)
+
+    def resume(self, workflow_id: str) -> None:
+        """Start a stopped (cancelled) run again from its last completed step."""
+        self._client.resume_workflow(workflow_id)
 
     def status(self, workflow_id: str) -> str | None:
         found = self._client.retrieve_workflow(workflow_id).get_status()

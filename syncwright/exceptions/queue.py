@@ -127,6 +127,18 @@ class ExceptionQueue:
             )
         return _record(found) if found else None
 
+    def latest_for_step(self, workflow_id: str, step: str) -> ExceptionRecord | None:
+        """The newest record of one step of one run, whatever its status."""
+        query = (
+            sa.select(exceptions)
+            .where(exceptions.c.workflow_id == workflow_id, exceptions.c.step == step)
+            .order_by(exceptions.c.created_at.desc())
+            .limit(1)
+        )
+        with self._db.engine.connect() as conn:
+            found = conn.execute(query).mappings().first()
+        return _record(found) if found else None
+
     def list(
         self, *, status: str | None = None, correlation_id: str | None = None, limit: int = 100
     ) -> list[ExceptionRecord]:

@@ -6,8 +6,10 @@ from typing import Any
 
 from syncwright.connectors._base import (
     Action,
+    ConcurrencyLimiter,
     Connector,
     Delivery,
+    RateLimiter,
     WebhookVerifier,
     register_connector,
 )
@@ -40,10 +42,14 @@ class ExampleConnector(Connector):
     def client(self) -> ExampleErpClient:
         if self._client is None:
             token = self.settings.credentials.get("token")
+            limits = self.settings.limits
+            # The example ERP has no published limits: unset means unlimited.
             self._client = ExampleErpClient(
                 str(self.settings.base_url),
                 token.reveal() if token is not None else "",
-                timeout=self.settings.limits.timeout_seconds,
+                timeout=limits.timeout_seconds,
+                limiter=ConcurrencyLimiter(limits.concurrency),
+                rate=RateLimiter(limits.requests_per_second),
             )
         return self._client
 
