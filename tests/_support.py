@@ -37,7 +37,9 @@ def write_config(
     executor_id: str = "local",
     engine_extra: str = "",
     extra: str = "",
+    erp_limits: str = "",
 ) -> Path:
+    """``erp_limits``: more keys under ``connections.erp.limits``, each line indented 6."""
     secrets = directory / "secrets"
     secrets.mkdir(parents=True, exist_ok=True)
     (secrets / "shop").write_text(SHOP_SECRET)
@@ -61,7 +63,7 @@ engine:
       token: "file:secrets/erp"
     limits:
       timeout_seconds: {timeout_seconds}
-    options:
+{erp_limits}    options:
       role: erp
 {extra}"""
     )
