@@ -11,6 +11,8 @@ import typer.main
 from typer.testing import CliRunner
 
 from syncwright.cli import app
+from syncwright.engine import registered_workflows
+from syncwright.runtime import load_workflow_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "syncwright.example.yaml"
@@ -76,3 +78,11 @@ def test_every_documented_command_exists() -> None:
         elif group is not None and sub is not None and sub not in group:
             missing.append(f"syncwright {name} {sub}")
     assert missing == [], f"documented but not commands of the CLI: {missing}"
+
+
+def test_config_doc_lists_every_registered_workflow() -> None:
+    load_workflow_modules()
+    text = (ROOT / "docs/config.md").read_text(encoding="utf-8")
+    names = sorted(registered_workflows())
+    assert names, "no workflow registered"
+    assert [n for n in names if f"| `{n}` |" not in text] == []
