@@ -115,6 +115,11 @@ class LedgerHooks(StepHooks):
             f"workflows.{run.workflow}.timeout_seconds), then retry this exception to run it "
             "again from its last completed step, or resolve it to leave it stopped."
         )
+        # A step the run had parked on can no longer be retried by itself: this record takes
+        # over (its retry restarts the run and re-runs that step).
+        parked = [
+            r for r in self._exceptions.unresolved_for_workflow(run.workflow_id) if r.step != step
+        ]
         record_id = self._exceptions.open(
             source="workflow",
             correlation_id=run.correlation_id,
@@ -124,8 +129,16 @@ class LedgerHooks(StepHooks):
             workflow_id=run.workflow_id,
             workflow=run.workflow,
             step=step,
-            details={"timeout_seconds": run.timeout_seconds, "stopped_at_ms": run.stopped_at_ms},
+            details={
+                "timeout_seconds": run.timeout_seconds,
+                "stopped_at_ms": run.stopped_at_ms,
+                "parked_steps": [r.step for r in parked],
+            },
         )
+        for record in parked:
+            self._exceptions.mark_resolved(
+                record.id, f"superseded by {record_id}: the run was stopped by its time limit"
+            )
         self._ledger.append(
             LedgerEntry(
                 correlation_id=run.correlation_id,

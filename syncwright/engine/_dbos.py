@@ -18,6 +18,7 @@ from dbos import (
     SetEnqueueOptions,
     SetWorkflowID,
 )
+from dbos._dbos import _get_dbos_instance
 
 from syncwright.store import Database
 
@@ -44,6 +45,11 @@ class EngineStopping(BaseException):
     A BaseException on purpose: DBOS records an ``Exception`` as the workflow's failure, but
     lets this pass, so the run stays PENDING and is recovered when the executor restarts.
     """
+
+
+class RunStopped(BaseException):
+    """Unwinds a waiting run that DBOS cancelled (its deadline passed); like
+    :class:`EngineStopping`, a BaseException, so DBOS leaves the run's status as it is."""
 
 
 def _system_url(db: Database) -> str:
@@ -226,6 +232,8 @@ def _wait(topic: str, timeout_seconds: float) -> Any:
         message = DBOS.recv(topic, timeout_seconds=timeout_seconds)
         if message == _STOP_SIGNAL and _stopping.is_set():
             raise EngineStopping(workflow_id)
+        if message == _STOP_SIGNAL and _cancelled(workflow_id):
+            raise RunStopped(workflow_id)  # woken by wake(): its deadline passed
         return None if message == _STOP_SIGNAL else message
     finally:
         with _waiting_lock:
@@ -233,6 +241,22 @@ def _wait(topic: str, timeout_seconds: float) -> Any:
             topics.discard(topic)
             if not topics:
                 _waiting.pop(workflow_id, None)
+
+
+def wake(workflow_id: str) -> bool:
+    """Wake a run of this process that waits (parked, backing off) although DBOS stopped it
+    (its deadline passed): its next DBOS call then unwinds it. Returns whether one waited."""
+    with _waiting_lock:
+        topics = set(_waiting.get(workflow_id, ()))
+    for topic in topics:
+        DBOS.send(workflow_id, _STOP_SIGNAL, topic=topic)
+    return bool(topics)
+
+
+def _cancelled(workflow_id: str) -> bool:
+    # Read from the system database directly: DBOS would checkpoint a status read made inside
+    # a workflow as one of its operations.
+    return bool(_get_dbos_instance()._sys_db.get_cancelled_workflow_ids([workflow_id]))
 
 
 def sleep(seconds: float) -> None:

@@ -80,6 +80,8 @@ class TimeoutWatch:
                 timeout_seconds=float(item["timeout_seconds"]),
                 stopped_at_ms=int(item["stopped_at_ms"]),
             )
+            # A parked run of this process would otherwise wait out its park before it noticed.
+            _dbos.wake(run.workflow_id)
             self._hooks.timed_out(run)
             runs.append(run)
             log.warning(

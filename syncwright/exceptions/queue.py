@@ -4,6 +4,7 @@ waiting in its failed step for ``retry`` or ``resolve``, or a parked inbox deliv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -178,6 +179,13 @@ class ExceptionQueue:
                 )
                 .values(status="resolved", resolution=resolution, updated_at=utcnow())
             )
+
+    def unresolved_for_workflow(self, workflow_id: str) -> Sequence[ExceptionRecord]:
+        query = sa.select(exceptions).where(
+            exceptions.c.workflow_id == workflow_id, exceptions.c.status != "resolved"
+        )
+        with self._db.engine.connect() as conn:
+            return [_record(m) for m in conn.execute(query).mappings()]
 
     def count_open(self) -> int:
         query = (

@@ -3,7 +3,8 @@
 - ``retry``: a parked workflow re-runs its failed step (after the data was fixed); a parked
   delivery goes through normalize and routing again.
 - ``retry`` of a run stopped by its time limit (code ``workflow.timed_out``): the run starts
-  again from its last completed step, with a fresh time limit.
+  again from its last completed step, with a fresh time limit (a step it was parked on runs
+  again).
 - ``resolve``: close the record by hand. A parked workflow is told to *abort*: it runs the
   compensations declared for its completed steps and stops; a parked delivery is discarded
   (kept in the inbox as ``resolved``, never deleted). A timed-out run stays stopped (it cannot
@@ -52,8 +53,11 @@ class ExceptionService:
         record = self._open_record(record_id)
         self._queue.mark_retrying(record.id)
         if record.code == TIMED_OUT and record.workflow_id:
-            # The run is stopped, not parked: nothing waits for a message; start it again.
+            # The run is stopped, not parked: nothing waits for a message; start it again. If it
+            # was parked when stopped, it parks there again on restart: tell it to retry.
             self._resume.restart(record.workflow_id)
+            if (record.details or {}).get("parked_steps"):
+                self._resume.send_resume(record.workflow_id, "retry")
             self._queue.mark_resolved(record.id, "restarted from its last completed step")
         elif record.source == "workflow" and record.workflow_id:
             self._resume.send_resume(record.workflow_id, "retry")

@@ -169,3 +169,42 @@ def test_unknown_workflow_name_stops_the_engine_from_starting(
     [problem] = raised.value.problems
     assert problem.startswith("workflows.activation: unknown workflow; use one of: ")
     assert WORKFLOW in problem and "subscription.activate_in_erp" in problem
+
+
+def test_parked_run_past_its_time_limit_is_stopped_and_its_park_superseded(
+    tmp_path: Path, sqlite_url: str, erp: Erp
+) -> None:
+    erp.faults.configure(FaultPlan(error_5xx_rate=1.0))
+    config = write_config(
+        tmp_path,
+        db_url=sqlite_url,
+        erp_url=erp.url,
+        erp_limits="      retry: {max_attempts: 1}\n",
+        extra=f"workflows:\n  {WORKFLOW}: {{timeout_seconds: 2}}\n",
+    )
+    stack = start_stack(config)
+    try:
+        assert stack.post(customer_event("evt_1", "cust_1")).status_code == 200
+        wait_until(lambda: stack.runtime.exceptions.count_open() == 1, 60, "the parked step")
+        [parked] = stack.runtime.exceptions.list(status="open")
+        assert parked.step == STEP
+
+        def timed_out() -> bool:
+            stack.engine.report_timeouts()
+            return bool(stack.runtime.exceptions.list(status="open")) and all(
+                r.code == "workflow.timed_out" for r in stack.runtime.exceptions.list(status="open")
+            )
+
+        wait_until(timed_out, 60, "the parked run's time-out")
+        superseded = stack.runtime.exceptions.get(parked.id)
+        assert superseded is not None and superseded.status == "resolved"
+        assert superseded.resolution is not None and "stopped" in superseded.resolution
+        [record] = stack.runtime.exceptions.list(status="open")
+
+        erp.faults.configure(FaultPlan())
+        service = ExceptionService(stack.runtime.exceptions, stack.runtime.inbox, stack.engine)
+        service.retry(record.id)
+        wait_until(lambda: stack.count("SUCCESS") == 1, 60, "the restarted run")
+        assert stats(erp)["customers"] == 1
+    finally:
+        stack.close()
