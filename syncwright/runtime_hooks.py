@@ -111,9 +111,10 @@ class LedgerHooks(StepHooks):
         )
         remediation = (
             f"Steps completed before the stop stay done; nothing was undone. See what held the "
-            f"run up with `syncwright trace {run.correlation_id}`, fix it (or raise "
-            f"workflows.{run.workflow}.timeout_seconds), then retry this exception to run it "
-            "again from its last completed step, or resolve it to leave it stopped."
+            f"run up with `syncwright trace {run.correlation_id}` and fix it, then retry this "
+            f"exception to run it again from its last completed step (with a fresh limit of "
+            f"{run.timeout_seconds:g}s; a changed workflows.{run.workflow}.timeout_seconds "
+            "applies to runs started after the change), or resolve it to leave it stopped."
         )
         # A step the run had parked on can no longer be retried by itself: this record takes
         # over (its retry restarts the run and re-runs that step).

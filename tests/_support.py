@@ -152,6 +152,12 @@ class Stack:
         self.api.stop()
         self.runtime.close()
 
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def start_stack(config_path: Path, *, dispatch: bool = True) -> Stack:
     settings = load_settings(config_path)

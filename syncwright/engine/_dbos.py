@@ -31,6 +31,7 @@ APP_NAME = "syncwright"
 # Sent to a waiting run on shutdown; a replayed one (after restart) is simply ignored.
 _STOP_SIGNAL = {"syncwright": "engine-stopping"}
 
+_STAMP_PRECISION_MS = 1000
 _functions: dict[str, Callable[..., Any]] = {}  # registered workflow name -> DBOS function
 _stopping = threading.Event()
 _waiting: dict[str, set[str]] = {}  # workflow id -> topics it waits on in this process
@@ -191,7 +192,10 @@ def timed_out(completed_after_ms: int | None, limit: int = 500) -> list[dict[str
     runs: list[dict[str, Any]] = []
     for w in found:
         deadline, stopped = w.workflow_deadline_epoch_ms, w.updated_at
-        if deadline is None or stopped is None or stopped < deadline or not w.workflow_timeout_ms:
+        if deadline is None or stopped is None or not w.workflow_timeout_ms:
+            continue
+        # On SQLite DBOS stamps the stop in whole seconds: allow that much before the deadline.
+        if stopped < deadline - _STAMP_PRECISION_MS:
             continue
         inputs: Any = w.input
         args = inputs.get("args", ()) if isinstance(inputs, dict) else ()

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from syncwright.engine import _dbos
+from syncwright.engine._loop import DaemonLoop
 from syncwright.engine.workflow import StepHooks, TimedOutRun
 
 log = logging.getLogger("syncwright.engine")
@@ -28,7 +29,7 @@ class WorkflowLimits:
     """Wall-clock limit of one run; ``None`` keeps the workflow's declared limit (if any)."""
 
 
-class TimeoutWatch:
+class TimeoutWatch(DaemonLoop):
     """A daemon thread reporting timed-out runs through ``hooks.timed_out``.
 
     It looks back ``lookback_seconds`` at start (runs stopped while no process watched), then
@@ -43,19 +44,11 @@ class TimeoutWatch:
         self._interval = interval_seconds
         self._since_ms = int((time.time() - lookback_seconds) * 1000)
         self._seen: set[tuple[str, int]] = set()  # reported by this process
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="timeout-watch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(10)
+        self._reporting = threading.Lock()  # the loop and Engine.report_timeouts() alike
+        super().__init__("timeout-watch", self._run)
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self.stopped.wait(self._interval):
             try:
                 self.report()
             except Exception:  # a database hiccup: the next round looks again
@@ -63,6 +56,10 @@ class TimeoutWatch:
 
     def report(self) -> list[TimedOutRun]:
         """Report runs stopped since the last look; returns them."""
+        with self._reporting:
+            return self._report()
+
+    def _report(self) -> list[TimedOutRun]:
         # DBOS stamps the stop in milliseconds; a small overlap never misses one at the edge.
         found = _dbos.timed_out(self._since_ms - 1000)
         runs: list[TimedOutRun] = []
@@ -70,7 +67,6 @@ class TimeoutWatch:
             key = (item["workflow_id"], item["stopped_at_ms"])
             if key in self._seen:
                 continue
-            self._seen.add(key)
             payload = item["payload"]
             run = TimedOutRun(
                 workflow_id=item["workflow_id"],
@@ -83,6 +79,7 @@ class TimeoutWatch:
             # A parked run of this process would otherwise wait out its park before it noticed.
             _dbos.wake(run.workflow_id)
             self._hooks.timed_out(run)
+            self._seen.add(key)  # only once reported: a failed report is tried again
             runs.append(run)
             log.warning(
                 "run %s of %s stopped after %gs (its time limit)",

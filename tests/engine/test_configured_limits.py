@@ -36,10 +36,9 @@ def test_connection_retry_policy_bounds_the_attempts_of_its_steps(
 ) -> None:
     erp.faults.configure(FaultPlan(error_5xx_rate=1.0))
     retry = "      retry: {max_attempts: 2, base_delay_seconds: 0.01, max_delay_seconds: 0.02}\n"
-    stack = start_stack(
+    with start_stack(
         write_config(tmp_path, db_url=sqlite_url, erp_url=erp.url, erp_limits=retry)
-    )
-    try:
+    ) as stack:
         assert stack.post(customer_event("evt_1", "cust_1")).status_code == 200
         wait_until(lambda: stack.runtime.exceptions.count_open() == 1, 60, "the parked step")
         entries = [e for e in stack.runtime.ledger.recent(100) if e.step == STEP]
@@ -47,8 +46,6 @@ def test_connection_retry_policy_bounds_the_attempts_of_its_steps(
         assert sorted(e.attempt for e in entries if e.outcome == "transient") == [1, 2]
         assert [e.outcome for e in entries if e.outcome == "parked"] == ["parked"]
         assert stats(erp)["customers"] == 0
-    finally:
-        stack.close()
 
 
 def test_example_connector_honours_concurrency_and_requests_per_second(
@@ -63,8 +60,7 @@ def test_example_connector_honours_concurrency_and_requests_per_second(
         engine_extra="  workers: 8\n",
         erp_limits=limits,
     )
-    stack = start_stack(config)
-    try:
+    with start_stack(config) as stack:
         started = time.monotonic()
         for n in range(8):
             assert stack.post(customer_event(f"evt_{n}", f"cust_{n}")).status_code == 200
@@ -74,16 +70,15 @@ def test_example_connector_honours_concurrency_and_requests_per_second(
         assert erp.state.max_in_flight == 1
         # 8 writes at 4 per second with a burst of 4: the last one cannot start before 1 s.
         assert elapsed >= 1.0
-    finally:
-        stack.close()
 
 
 def test_disabled_workflow_is_not_started_and_the_skip_is_recorded(
     tmp_path: Path, sqlite_url: str, erp: Erp
 ) -> None:
     disabled = f"workflows:\n  {WORKFLOW}: {{enabled: false}}\n"
-    stack = start_stack(write_config(tmp_path, db_url=sqlite_url, erp_url=erp.url, extra=disabled))
-    try:
+    with start_stack(
+        write_config(tmp_path, db_url=sqlite_url, erp_url=erp.url, extra=disabled)
+    ) as stack:
         assert stack.post(customer_event("evt_1", "cust_1")).status_code == 200
         wait_until(lambda: stack.runtime.inbox.count("skipped") == 1, 60, "the skipped delivery")
         assert stack.statuses() == {}
@@ -96,8 +91,6 @@ def test_disabled_workflow_is_not_started_and_the_skip_is_recorded(
         assert skip["error_code"] == "workflow.disabled"
         assert f"workflows.{WORKFLOW}.enabled: false" in skip["message"]
         assert stats(erp)["customers"] == 0
-    finally:
-        stack.close()
 
 
 def test_queue_concurrency_limits_concurrent_runs_of_the_workflow(
@@ -108,28 +101,26 @@ def test_queue_concurrency_limits_concurrent_runs_of_the_workflow(
     config = write_config(
         tmp_path, db_url=sqlite_url, erp_url=erp.url, engine_extra="  workers: 8\n", extra=limited
     )
-    stack = start_stack(config)
-    try:
+    with start_stack(config) as stack:
         for n in range(4):
             assert stack.post(customer_event(f"evt_{n}", f"cust_{n}")).status_code == 200
         wait_until(lambda: stack.count("SUCCESS") == 4, 120, "all workflows")
         # Four customers (four partitions) and eight workers: only the limit serialises them.
         assert erp.state.max_in_flight == 1
         assert stats(erp)["customers"] == 4
-    finally:
-        stack.close()
 
 
 def test_timed_out_run_becomes_an_exception_and_retry_restarts_it(
     tmp_path: Path, sqlite_url: str, erp: Erp
 ) -> None:
-    erp.faults.configure(FaultPlan(latency_ms=2500))
-    limited = f"workflows:\n  {WORKFLOW}: {{timeout_seconds: 1}}\n"
+    # The limit is long enough for the restarted run (one write) on a loaded machine; the ERP
+    # answers the first run's write after it.
+    erp.faults.configure(FaultPlan(latency_ms=8000))
+    limited = f"workflows:\n  {WORKFLOW}: {{timeout_seconds: 4}}\n"
     config = write_config(
         tmp_path, db_url=sqlite_url, erp_url=erp.url, timeout_seconds=10, extra=limited
     )
-    stack = start_stack(config)
-    try:
+    with start_stack(config) as stack:
         assert stack.post(customer_event("evt_1", "cust_1")).status_code == 200
 
         def reported() -> bool:
@@ -153,8 +144,6 @@ def test_timed_out_run_becomes_an_exception_and_retry_restarts_it(
         assert service.retry(record.id).status == "resolved"
         wait_until(lambda: stack.count("SUCCESS") == 1, 60, "the restarted run")
         assert stats(erp)["customers"] == 1
-    finally:
-        stack.close()
 
 
 def test_unknown_workflow_name_stops_the_engine_from_starting(
@@ -180,10 +169,9 @@ def test_parked_run_past_its_time_limit_is_stopped_and_its_park_superseded(
         db_url=sqlite_url,
         erp_url=erp.url,
         erp_limits="      retry: {max_attempts: 1}\n",
-        extra=f"workflows:\n  {WORKFLOW}: {{timeout_seconds: 2}}\n",
+        extra=f"workflows:\n  {WORKFLOW}: {{timeout_seconds: 5}}\n",
     )
-    stack = start_stack(config)
-    try:
+    with start_stack(config) as stack:
         assert stack.post(customer_event("evt_1", "cust_1")).status_code == 200
         wait_until(lambda: stack.runtime.exceptions.count_open() == 1, 60, "the parked step")
         [parked] = stack.runtime.exceptions.list(status="open")
@@ -206,5 +194,3 @@ def test_parked_run_past_its_time_limit_is_stopped_and_its_park_superseded(
         service.retry(record.id)
         wait_until(lambda: stack.count("SUCCESS") == 1, 60, "the restarted run")
         assert stats(erp)["customers"] == 1
-    finally:
-        stack.close()
