@@ -94,12 +94,12 @@ def test_disabled_workflow_is_not_started_and_the_skip_is_recorded(
 
 
 def test_queue_concurrency_limits_concurrent_runs_of_the_workflow(
-    tmp_path: Path, sqlite_url: str, erp: Erp
+    tmp_path: Path, db_url: str, erp: Erp
 ) -> None:
     erp.faults.configure(FaultPlan(latency_ms=300))
     limited = f"workflows:\n  {WORKFLOW}: {{queue_concurrency: 1}}\n"
     config = write_config(
-        tmp_path, db_url=sqlite_url, erp_url=erp.url, engine_extra="  workers: 8\n", extra=limited
+        tmp_path, db_url=db_url, erp_url=erp.url, engine_extra="  workers: 8\n", extra=limited
     )
     with start_stack(config) as stack:
         for n in range(4):
@@ -111,14 +111,14 @@ def test_queue_concurrency_limits_concurrent_runs_of_the_workflow(
 
 
 def test_timed_out_run_becomes_an_exception_and_retry_restarts_it(
-    tmp_path: Path, sqlite_url: str, erp: Erp
+    tmp_path: Path, db_url: str, erp: Erp
 ) -> None:
     # The limit is long enough for the restarted run (one write) on a loaded machine; the ERP
     # answers the first run's write after it.
     erp.faults.configure(FaultPlan(latency_ms=8000))
     limited = f"workflows:\n  {WORKFLOW}: {{timeout_seconds: 4}}\n"
     config = write_config(
-        tmp_path, db_url=sqlite_url, erp_url=erp.url, timeout_seconds=10, extra=limited
+        tmp_path, db_url=db_url, erp_url=erp.url, timeout_seconds=10, extra=limited
     )
     with start_stack(config) as stack:
         assert stack.post(customer_event("evt_1", "cust_1")).status_code == 200
