@@ -2,7 +2,7 @@
 
 from syncwright.engine.context import StepContext
 from syncwright.engine.engine import Engine, EngineClient
-from syncwright.engine.ids import workflow_id_for
+from syncwright.engine.ids import workflow_id_for, workflow_prefix_for
 from syncwright.engine.policy import RetryPolicy, StepPolicy, policy_for
 from syncwright.engine.timeouts import WorkflowLimits
 from syncwright.engine.workflow import (
@@ -33,4 +33,5 @@ __all__ = [
     "registered_workflows",
     "workflow",
     "workflow_id_for",
+    "workflow_prefix_for",
 ]
