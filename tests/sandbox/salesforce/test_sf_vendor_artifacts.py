@@ -1,4 +1,4 @@
-"""The emulator against Salesforce's own artifacts in ../shared/vendor/salesforce:
+"""The emulator against Salesforce's own artifacts in tests/vendor/salesforce:
 the Object Reference scrape (key prefixes, field names, required fields) and Salesforce's Postman
 request templates (methods and paths)."""
 
