@@ -9,9 +9,11 @@ import importlib
 import logging
 from typing import Any
 
+from syncwright import runtime_limits
 from syncwright.config import Settings
 from syncwright.connectors._base import Connector, connector_class
 from syncwright.engine import Engine
+from syncwright.errors import ConfigError
 from syncwright.exceptions import ExceptionQueue
 from syncwright.intake import Inbox
 from syncwright.ledger import AuditTrail, Ledger
@@ -72,6 +74,9 @@ class Runtime:
 
     def start_engine(self, *, run_workflows: bool = True) -> Engine:
         load_workflow_modules()
+        problems = runtime_limits.unknown_workflow_problems(self.settings)
+        if problems:
+            raise ConfigError("; ".join(problems), problems=problems)
         engine_settings = self.settings.engine
         self.engine = Engine(
             self.db,
@@ -88,6 +93,8 @@ class Runtime:
             run_workflows=run_workflows,
             heartbeat_seconds=engine_settings.heartbeat_seconds,
             takeover_after_seconds=engine_settings.takeover_after_seconds,
+            connection_retry=runtime_limits.connection_retry(self.settings),
+            workflow_limits=runtime_limits.workflow_limits(self.settings),
         ).launch()
         return self.engine
 

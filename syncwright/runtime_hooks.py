@@ -1,15 +1,17 @@
 """Engine hooks backed by our tables: each step attempt is ledgered; the financial writes a step
 declared (``connectors.audit_write``) go to the audit trail; parked steps open exception
-records with remediation, and close them when a retry succeeds."""
+records with remediation, and close them when a retry succeeds; a run stopped by its time limit
+opens one too."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from syncwright.engine import StepContext, StepHooks
+from syncwright.engine import StepContext, StepHooks, TimedOutRun
 from syncwright.errors import BusinessRuleError, DependencyMissingError, SyncwrightError
 from syncwright.exceptions import ExceptionQueue
 from syncwright.exceptions.classify import classify
+from syncwright.exceptions.service import TIMED_OUT
 from syncwright.ledger import AuditEntry, AuditTrail, Ledger, LedgerEntry
 
 
@@ -144,3 +146,57 @@ class LedgerHooks(StepHooks):
 
     def compensated(self, ctx: StepContext, outcome: str, error: SyncwrightError | None) -> None:
         self.attempt_finished(ctx, outcome, error, 0.0)  # records the writes it declared too
+
+    def timed_out(self, run: TimedOutRun) -> None:
+        """One exception per time-out: a second report of the same stop changes nothing."""
+        step = "workflow.timeout"
+        known = self._exceptions.latest_for_step(run.workflow_id, step)
+        if known is not None and (known.details or {}).get("stopped_at_ms") == run.stopped_at_ms:
+            return
+        message = (
+            f"run {run.workflow_id} of {run.workflow} was stopped after its time limit of "
+            f"{run.timeout_seconds:g}s"
+        )
+        remediation = (
+            f"Steps completed before the stop stay done; nothing was undone. See what held the "
+            f"run up with `syncwright trace {run.correlation_id}` and fix it, then retry this "
+            f"exception to run it again from its last completed step (with a fresh limit of "
+            f"{run.timeout_seconds:g}s; a changed workflows.{run.workflow}.timeout_seconds "
+            "applies to runs started after the change), or resolve it to leave it stopped."
+        )
+        # A step the run had parked on can no longer be retried by itself: this record takes
+        # over (its retry restarts the run and re-runs that step).
+        parked = [
+            r for r in self._exceptions.unresolved_for_workflow(run.workflow_id) if r.step != step
+        ]
+        record_id = self._exceptions.open(
+            source="workflow",
+            correlation_id=run.correlation_id,
+            code=TIMED_OUT,
+            message=message,
+            remediation=remediation,
+            workflow_id=run.workflow_id,
+            workflow=run.workflow,
+            step=step,
+            details={
+                "timeout_seconds": run.timeout_seconds,
+                "stopped_at_ms": run.stopped_at_ms,
+                "parked_steps": [r.step for r in parked],
+            },
+        )
+        for record in parked:
+            self._exceptions.mark_resolved(
+                record.id, f"superseded by {record_id}: the run was stopped by its time limit"
+            )
+        self._ledger.append(
+            LedgerEntry(
+                correlation_id=run.correlation_id,
+                workflow_id=run.workflow_id,
+                workflow=run.workflow,
+                entity_key=run.entity_key or None,
+                step=step,
+                outcome="timed_out",
+                error_code=TIMED_OUT,
+                message=f"exception {record_id}: {message}",
+            )
+        )

@@ -47,7 +47,9 @@ def write_config(
     executor_id: str = "local",
     engine_extra: str = "",
     extra: str = "",
+    erp_limits: str = "",
 ) -> Path:
+    """``erp_limits``: more keys under ``connections.erp.limits``, each line indented 6."""
     secrets = directory / "secrets"
     secrets.mkdir(parents=True, exist_ok=True)
     (secrets / "shop").write_text(SHOP_SECRET)
@@ -78,7 +80,7 @@ engine:
       token: "file:secrets/erp"
     limits:
       timeout_seconds: {timeout_seconds}
-    options:
+{erp_limits}    options:
       role: erp
 {extra}"""
     )
@@ -170,6 +172,12 @@ class Stack:
         self.dispatcher.stop()
         self.api.stop()
         self.runtime.close()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def start_stack(config_path: Path, *, dispatch: bool = True) -> Stack:

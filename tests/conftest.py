@@ -10,6 +10,9 @@ import pytest
 from tests._postgres import PostgresServer
 from tests._support import Erp, start_erp
 
+# A skip fails the run unless it names a missing external service (tests/_skip_guard.py).
+pytest_plugins = ["tests._skip_guard", "pytester"]
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:

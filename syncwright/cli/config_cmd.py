@@ -24,6 +24,7 @@ from syncwright.config import (
     settings_json_schema,
 )
 from syncwright.errors import ConfigError
+from syncwright.runtime_limits import unknown_workflow_problems
 
 __all__ = ["app"]
 
@@ -100,6 +101,9 @@ def validate(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     shown = str(config if config is not None else DEFAULT_CONFIG_PATH)
     try:
         path, settings = _load(config)
+        unknown = unknown_workflow_problems(settings)
+        if unknown:
+            raise ConfigError("; ".join(unknown), problems=unknown)
     except ConfigError as error:
         _fail(shown, error, as_json=as_json)
     defaults = not path.exists()

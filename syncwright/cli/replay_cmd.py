@@ -54,7 +54,7 @@ def replay(
         str | None, typer.Option("--event-type", help="Vendor event type.")
     ] = None,
     status: Annotated[
-        str | None, typer.Option(help="Inbox status: dispatched, parked, resolved.")
+        str | None, typer.Option(help="Inbox status: dispatched, parked, resolved, skipped.")
     ] = None,
     entity: Annotated[
         str | None, typer.Option(help="Deliveries that touched an entity, e.g. account:acc_...")

@@ -107,14 +107,16 @@ DOMAINS: Final[tuple[str, ...]] = get_args(Domain)
 # Connection names appear in URLs (POST /hooks/{connection}), so they are slugs.
 _CONNECTION_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
-_WORKFLOW_NAME = r"^[a-z][a-z0-9_]{0,63}$"
+# Registered workflow names are dotted: subscription.activate_in_erp.
+_WORKFLOW_NAME = r"^[a-z][a-z0-9_.]{0,99}$"
 _EXECUTOR_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 #: What each name pattern means, in words (used in error messages).
 NAME_RULES: Final = {
     _CONNECTION_NAME: "letters, digits, '_' and '-', starting with a letter or digit, "
     "at most 63 characters",
     _NAME: "letters, digits, '_', '.' and '-', starting with a letter or digit",
-    _WORKFLOW_NAME: "lowercase letters, digits and '_', starting with a letter",
+    _WORKFLOW_NAME: "a registered workflow name: lowercase letters, digits, '_' and '.', "
+    "starting with a letter (e.g. subscription.activate_in_erp)",
     _EXECUTOR_ID: "letters, digits, '_', '.' and '-', starting with a letter or digit, "
     "at most 64 characters",
 }
@@ -471,14 +473,18 @@ class MappingRef(_Model):
 
 
 class WorkflowSettings(_Model):
-    """Per-workflow settings."""
+    """Per-workflow settings; the key is a registered workflow name (docs/config.md lists
+    them)."""
 
     enabled: bool = True
-    """A disabled workflow is not started by new events."""
+    """A disabled workflow is not started by new events; each skipped start is recorded in the
+    ledger (outcome `skipped`), and a delivery that started nothing is marked `skipped`."""
     queue_concurrency: int | None = Field(default=None, ge=1, le=1024)
-    """Concurrent runs of this workflow per process; unset shares `engine.workers`."""
+    """Concurrent runs of this workflow per process, on a queue of its own; unset shares
+    `engine.workers` on the shared queue."""
     timeout_seconds: float | None = Field(default=None, gt=0)
-    """Wall-clock limit of one run; unset means none (a parked run can wait for a fix)."""
+    """Wall-clock limit of one run, after which it is stopped and an exception opened; unset
+    means none (a parked run can wait for a fix)."""
 
 
 class ReconciliationRule(_Model):

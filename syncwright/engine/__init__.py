@@ -8,10 +8,12 @@ from syncwright.engine.ids import (
     workflow_id_for,
     workflow_prefix_for,
 )
-from syncwright.engine.policy import RetryPolicy, StepPolicy
+from syncwright.engine.policy import RetryPolicy, StepPolicy, policy_for
+from syncwright.engine.timeouts import WorkflowLimits
 from syncwright.engine.workflow import (
     Branch,
     StepHooks,
+    TimedOutRun,
     WorkflowAborted,
     WorkflowDefinition,
     WorkflowRun,
@@ -27,11 +29,14 @@ __all__ = [
     "StepContext",
     "StepHooks",
     "StepPolicy",
+    "TimedOutRun",
     "WorkflowAborted",
     "WorkflowDefinition",
+    "WorkflowLimits",
     "WorkflowRun",
     "open_run_counts",
     "open_runs",
+    "policy_for",
     "registered_workflows",
     "replay_correlation_id",
     "replay_fork_id",

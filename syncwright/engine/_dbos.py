@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,18 +19,22 @@ from dbos import (
     SetEnqueueOptions,
     SetWorkflowID,
 )
+from dbos._dbos import _get_dbos_instance
 from dbos._schemas import SCHEMA_PLACEHOLDER
 from dbos._schemas.system_database import SystemSchema
 
 from syncwright.store import Database
 
 ENTITY_QUEUE = "syncwright.entities"
+# A workflow with its own concurrency limit runs on a queue of its own (DBOS limits queues).
+WORKFLOW_QUEUE_PREFIX = "syncwright.workflow."
 RESUME_TOPIC = "syncwright.resume"
 WAKE_TOPIC = "syncwright.wake"
 APP_NAME = "syncwright"
 # Sent to a waiting run on shutdown; a replayed one (after restart) is simply ignored.
 _STOP_SIGNAL = {"syncwright": "engine-stopping"}
 
+_STAMP_PRECISION_MS = 1000
 _functions: dict[str, Callable[..., Any]] = {}  # registered workflow name -> DBOS function
 _stopping = threading.Event()
 _waiting: dict[str, set[str]] = {}  # workflow id -> topics it waits on in this process
@@ -46,6 +51,11 @@ class EngineStopping(BaseException):
     """
 
 
+class RunStopped(BaseException):
+    """Unwinds a waiting run that DBOS cancelled (its deadline passed); like
+    :class:`EngineStopping`, a BaseException, so DBOS leaves the run's status as it is."""
+
+
 def _system_url(db: Database) -> str:
     return db.engine.url.render_as_string(hide_password=False)
 
@@ -60,7 +70,10 @@ def launch(
     partition_concurrency: int,
     polling_interval_seconds: float,
     listen_queues: bool,
+    workflow_queues: dict[str, int] | None = None,
 ) -> None:
+    """``workflow_queues``: workflow name -> runs of it at once in this process, each on a
+    queue of its own, partitioned by entity like the shared one."""
     config: DBOSConfig = {
         "name": APP_NAME,
         "system_database_url": _system_url(db),
@@ -88,6 +101,14 @@ def launch(
         polling_interval_sec=polling_interval_seconds,
         on_conflict="always_update",
     )
+    for name, concurrency in (workflow_queues or {}).items():
+        DBOS.register_queue(
+            workflow_queue(name),
+            worker_concurrency=concurrency,
+            partition_concurrency=partition_concurrency,
+            polling_interval_sec=polling_interval_seconds,
+            on_conflict="always_update",
+        )
     logging.getLogger("dbos").setLevel(logging.WARNING)
 
 
@@ -129,22 +150,67 @@ def recover(executor_id: str) -> int:
     return len(DBOS._recover_pending_workflows([executor_id]))
 
 
-def enqueue(workflow: str, workflow_id: str, partition_key: str, payload: dict[str, Any]) -> str:
+def workflow_queue(workflow: str) -> str:
+    return WORKFLOW_QUEUE_PREFIX + workflow
+
+
+def enqueue(
+    workflow: str,
+    workflow_id: str,
+    partition_key: str,
+    payload: dict[str, Any],
+    *,
+    queue: str = ENTITY_QUEUE,
+    timeout_seconds: float | None = None,
+) -> str:
+    """Enqueue a run; with ``timeout_seconds`` its deadline is set when it is dequeued, and
+    DBOS cancels it once the deadline passes."""
     # launch() registers the queue and the workflows; asking DBOS for the queue here would
     # cost a database read per enqueue.
     if workflow not in _functions:
         raise RuntimeError(f"engine not launched, or no workflow {workflow!r} registered")
+    options = EnqueueOptions(
+        workflow_name=workflow,
+        queue_name=queue,
+        workflow_id=workflow_id,
+        queue_partition_key=partition_key,
+    )
+    if timeout_seconds is not None:
+        options["workflow_timeout"] = timeout_seconds
     with SetEnqueueOptions(queue_partition_key=partition_key), SetWorkflowID(workflow_id):
-        handle: Any = DBOS.enqueue_workflow_with_options(
-            EnqueueOptions(
-                workflow_name=workflow,
-                queue_name=ENTITY_QUEUE,
-                workflow_id=workflow_id,
-                queue_partition_key=partition_key,
-            ),
-            payload,
-        )
+        handle: Any = DBOS.enqueue_workflow_with_options(options, payload)
     return str(handle.workflow_id)
+
+
+def timed_out(completed_after_ms: int | None, limit: int = 500) -> list[dict[str, Any]]:
+    """Runs DBOS cancelled because their deadline passed, stopped after ``completed_after_ms``:
+    id, name, input, timeout and when they stopped. A run cancelled by hand has no deadline or
+    one still ahead of its stop, so it is not listed."""
+    after = None
+    if completed_after_ms is not None:
+        after = datetime.fromtimestamp(completed_after_ms / 1000, UTC).isoformat()
+    found = DBOS.list_workflows(
+        status="CANCELLED", completed_after=after, limit=limit, sort_desc=True, load_output=False
+    )
+    runs: list[dict[str, Any]] = []
+    for w in found:
+        deadline, stopped = w.workflow_deadline_epoch_ms, w.updated_at
+        if deadline is None or stopped is None or not w.workflow_timeout_ms:
+            continue
+        # On SQLite DBOS stamps the stop in whole seconds: allow that much before the deadline.
+        if stopped < deadline - _STAMP_PRECISION_MS:
+            continue
+        payload = _payload(w.input)
+        runs.append(
+            {
+                "workflow_id": str(w.workflow_id),
+                "workflow": str(w.name),
+                "payload": payload if isinstance(payload, dict) else {},
+                "timeout_seconds": w.workflow_timeout_ms / 1000,
+                "stopped_at_ms": int(stopped),
+            }
+        )
+    return runs
 
 
 def start_child(workflow: str, payload: dict[str, Any]) -> Any:
@@ -172,6 +238,8 @@ def _wait(topic: str, timeout_seconds: float) -> Any:
         message = DBOS.recv(topic, timeout_seconds=timeout_seconds)
         if message == _STOP_SIGNAL and _stopping.is_set():
             raise EngineStopping(workflow_id)
+        if message == _STOP_SIGNAL and _cancelled(workflow_id):
+            raise RunStopped(workflow_id)  # woken by wake(): its deadline passed
         return None if message == _STOP_SIGNAL else message
     finally:
         with _waiting_lock:
@@ -179,6 +247,22 @@ def _wait(topic: str, timeout_seconds: float) -> Any:
             topics.discard(topic)
             if not topics:
                 _waiting.pop(workflow_id, None)
+
+
+def wake(workflow_id: str) -> bool:
+    """Wake a run of this process that waits (parked, backing off) although DBOS stopped it
+    (its deadline passed): its next DBOS call then unwinds it. Returns whether one waited."""
+    with _waiting_lock:
+        topics = set(_waiting.get(workflow_id, ()))
+    for topic in topics:
+        DBOS.send(workflow_id, _STOP_SIGNAL, topic=topic)
+    return bool(topics)
+
+
+def _cancelled(workflow_id: str) -> bool:
+    # Read from the system database directly: DBOS would checkpoint a status read made inside
+    # a workflow as one of its operations.
+    return bool(_get_dbos_instance()._sys_db.get_cancelled_workflow_ids([workflow_id]))
 
 
 def sleep(seconds: float) -> None:
@@ -199,6 +283,11 @@ def current_workflow_id() -> str:
 
 def send(workflow_id: str, message: Any, topic: str) -> None:
     DBOS.send(workflow_id, message, topic=topic)
+
+
+def resume(workflow_id: str) -> None:
+    """Start a stopped (cancelled) run again from its last completed step."""
+    DBOS.resume_workflow(workflow_id)
 
 
 def status(workflow_id: str) -> str | None:
@@ -283,6 +372,10 @@ class Client:
 
     def send(self, workflow_id: str, message: Any, topic: str) -> None:
         self._client.send(workflow_id, message, topic)
+
+    def resume(self, workflow_id: str) -> None:
+        """Start a stopped (cancelled) run again from its last completed step."""
+        self._client.resume_workflow(workflow_id)
 
     def status(self, workflow_id: str) -> str | None:
         found = self._client.retrieve_workflow(workflow_id).get_status()

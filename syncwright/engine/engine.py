@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from syncwright.engine.context import current_run
 from syncwright.engine.executors import ExecutorRegistry, Heartbeat
 from syncwright.engine.ids import replay_correlation_id
 from syncwright.engine.policy import RetryPolicy, StepPolicy
+from syncwright.engine.timeouts import TimeoutWatch, WorkflowLimits
 from syncwright.engine.workflow import (
     BRANCH_WORKFLOW,
     OnFailure,
@@ -51,7 +52,12 @@ class Engine:
         run_workflows: bool = True,
         heartbeat_seconds: float = 10.0,
         takeover_after_seconds: float = 60.0,
+        connection_retry: Mapping[str, RetryPolicy] | None = None,
+        workflow_limits: Mapping[str, WorkflowLimits] | None = None,
     ) -> None:
+        """``connection_retry``: connection name -> the retry policy of every step acting on
+        it (replacing the step's own). ``workflow_limits``: workflow name -> its concurrency
+        and time limit."""
         self.db = db
         self.application_version = application_version
         self.executor_id = executor_id
@@ -61,6 +67,8 @@ class Engine:
         self._partition_concurrency = partition_concurrency
         self._polling = polling_interval_seconds
         self._run_workflows = run_workflows
+        self._connection_retry = dict(connection_retry or {})
+        self._limits = dict(workflow_limits or {})
         self._launched = False
         # Only an executor that runs workflows is alive in the takeover sense.
         self._heartbeat = (
@@ -72,6 +80,11 @@ class Engine:
                 interval_seconds=heartbeat_seconds,
                 takeover_after_seconds=takeover_after_seconds,
             )
+            if run_workflows
+            else None
+        )
+        self._timeouts = (
+            TimeoutWatch(self.hooks, interval_seconds=min(heartbeat_seconds, 5.0))
             if run_workflows
             else None
         )
@@ -92,13 +105,22 @@ class Engine:
             partition_concurrency=self._partition_concurrency,
             polling_interval_seconds=self._polling,
             listen_queues=self._run_workflows,
+            workflow_queues={
+                name: limits.queue_concurrency
+                for name, limits in self._limits.items()
+                if limits.queue_concurrency is not None
+            },
         )
         self._launched = True
         if self._heartbeat is not None:
             self._heartbeat.start()
+        if self._timeouts is not None:
+            self._timeouts.start()
         return self
 
     def shutdown(self) -> None:
+        if self._timeouts is not None:
+            self._timeouts.stop()
         if self._heartbeat is not None:
             self._heartbeat.stop()
         if self._launched:
@@ -119,11 +141,29 @@ class Engine:
 
         Enqueueing the same ``workflow_id`` again returns the existing run: dispatch is idempotent.
         ``received_at`` (when the delivery arrived) lets the run report end-to-end latency.
+        A workflow with its own ``queue_concurrency`` goes to its own queue (in order per entity
+        among its own runs); its time limit is the configured one, else the declared one.
         """
         payload = {"correlation_id": correlation_id, "entity_key": entity_key, "event": event}
         if received_at is not None:
             payload["received_at"] = received_at.isoformat()
-        return _dbos.enqueue(workflow, workflow_id, entity_key, payload)
+        limits = self._limits.get(workflow, WorkflowLimits())
+        definition = registered_workflows().get(workflow)
+        timeout = limits.timeout_seconds
+        if timeout is None and definition is not None:
+            timeout = definition.timeout_seconds
+        queue = (
+            _dbos.ENTITY_QUEUE
+            if limits.queue_concurrency is None
+            else _dbos.workflow_queue(workflow)
+        )
+        return _dbos.enqueue(
+            workflow, workflow_id, entity_key, payload, queue=queue, timeout_seconds=timeout
+        )
+
+    def report_timeouts(self) -> int:
+        """Report runs stopped by their time limit now (the watch also does so periodically)."""
+        return len(self._timeouts.report()) if self._timeouts is not None else 0
 
     def status(self, workflow_id: str) -> str | None:
         return _dbos.status(workflow_id)
@@ -141,6 +181,10 @@ class Engine:
     def send_resume(self, workflow_id: str, action: str) -> None:
         _dbos.send(workflow_id, {"action": action}, _dbos.RESUME_TOPIC)
 
+    def restart(self, workflow_id: str) -> None:
+        """Run a stopped (timed-out) run again from its last completed step."""
+        _dbos.resume(workflow_id)
+
     def _branch_entry(self, payload: dict[str, Any]) -> dict[str, Any]:
         """A child workflow running one action of :meth:`WorkflowRun.parallel`."""
         run = WorkflowRun(
@@ -150,6 +194,7 @@ class Engine:
             entity_key=str(payload["entity_key"]),
             services=self.services,
             hooks=self.hooks,
+            connection_retry=self._connection_retry,
         )
         retry = RetryPolicy(**payload["policy"]["retry"])
         policy = StepPolicy(timeout_seconds=payload["policy"]["timeout_seconds"], retry=retry)
@@ -169,6 +214,7 @@ class Engine:
                     policy=policy,
                     probe=action.probe,
                     on_failure=on_failure,
+                    connection=str(payload["connection"]),
                 )
             except WorkflowAborted as exc:
                 return {"status": "aborted", "reason": str(exc)}
@@ -189,6 +235,7 @@ class Engine:
                 entity_key=str(payload["entity_key"]),
                 services=self.services,
                 hooks=self.hooks,
+                connection_retry=self._connection_retry,
             )
 
             def body() -> dict[str, Any]:
@@ -225,6 +272,10 @@ class EngineClient:
 
     def send_resume(self, workflow_id: str, action: str) -> None:
         self._client.send(workflow_id, {"action": action}, _dbos.RESUME_TOPIC)
+
+    def restart(self, workflow_id: str) -> None:
+        """Run a stopped (timed-out) run again from its last completed step."""
+        self._client.resume(workflow_id)
 
     def status(self, workflow_id: str) -> str | None:
         return self._client.status(workflow_id)

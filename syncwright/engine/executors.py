@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from syncwright._time import as_utc, utcnow
+from syncwright.engine._loop import DaemonLoop
 from syncwright.store import Database
 from syncwright.store.tables import executors
 
@@ -144,17 +144,14 @@ class Heartbeat:
         self._recover = recover
         self._interval = interval_seconds
         self._takeover_after = timedelta(seconds=takeover_after_seconds)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="executor-heartbeat", daemon=True)
+        self._loop = DaemonLoop("executor-heartbeat", self._run)
 
     def start(self) -> None:
         self.registry.beat(self.executor_id, self.application_version, starting=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(10)
+        self._loop.stop()
 
     def _run(self) -> None:
         while True:
@@ -162,7 +159,7 @@ class Heartbeat:
                 self.take_over_stale()
             except Exception:  # a database hiccup: the next round tries again
                 log.exception("executor takeover check failed")
-            if self._stop.wait(self._interval):
+            if self._loop.stopped.wait(self._interval):
                 return
             try:
                 self.registry.beat(self.executor_id, self.application_version)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,16 @@ class StepPolicy:
 
     timeout_seconds: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+def policy_for(
+    declared: StepPolicy | None, connection: str | None, retries: Mapping[str, RetryPolicy]
+) -> StepPolicy:
+    """The policy a step runs under. Precedence: a retry policy configured for the step's
+    connection (``connections.<name>.limits.retry``) replaces the step's declared retry policy;
+    otherwise the step's declared policy applies; a step that declares none gets the defaults.
+    The timeout always stays the step's own: the connection's request timeout is applied by its
+    HTTP client, and a step may make several requests."""
+    policy = declared or StepPolicy()
+    configured = retries.get(connection) if connection is not None else None
+    return policy if configured is None else replace(policy, retry=configured)

@@ -21,13 +21,13 @@ import concurrent.futures
 import contextvars
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from syncwright.engine import _dbos
 from syncwright.engine.context import StepContext
-from syncwright.engine.policy import StepPolicy
+from syncwright.engine.policy import RetryPolicy, StepPolicy, policy_for
 from syncwright.errors import (
     BusinessRuleError,
     SyncwrightError,
@@ -70,19 +70,22 @@ class WorkflowDefinition:
     name: str
     body: Callable[[WorkflowRun, dict[str, Any]], dict[str, Any] | None]
     handles: tuple[str, ...]
-    timeout_seconds: float
+    timeout_seconds: float | None
 
 
 _REGISTRY: dict[str, WorkflowDefinition] = {}
 
 
 def workflow(
-    name: str, *, handles: tuple[str, ...] | list[str] = (), timeout_seconds: float = 86_400.0
+    name: str, *, handles: tuple[str, ...] | list[str] = (), timeout_seconds: float | None = None
 ) -> Callable[
     [Callable[[WorkflowRun, dict[str, Any]], dict[str, Any] | None]],
     Callable[[WorkflowRun, dict[str, Any]], dict[str, Any] | None],
 ]:
-    """Declare a workflow. ``handles`` lists the canonical event types that start it."""
+    """Declare a workflow. ``handles`` lists the canonical event types that start it.
+
+    ``timeout_seconds`` bounds one run (``None``: no limit, so a parked run can wait for a fix);
+    ``workflows.<name>.timeout_seconds`` in the config replaces it."""
 
     def register(
         body: Callable[[WorkflowRun, dict[str, Any]], dict[str, Any] | None],
@@ -140,6 +143,21 @@ class StepHooks:
         ``interrupted`` (this process is stopping; the run resumes from its checkpoints).
         ``received_at`` is when the delivery that caused it was received (ISO 8601), if known."""
 
+    def timed_out(self, run: TimedOutRun) -> None:
+        """A run was stopped by its time limit (reported once per time-out, by any executor)."""
+
+
+@dataclass(frozen=True)
+class TimedOutRun:
+    """A run the engine stopped because it outlived its ``timeout_seconds``."""
+
+    workflow_id: str
+    workflow: str
+    correlation_id: str
+    entity_key: str
+    timeout_seconds: float
+    stopped_at_ms: int
+
 
 @dataclass
 class _Compensation:
@@ -158,6 +176,8 @@ class WorkflowRun:
     entity_key: str
     services: Any
     hooks: StepHooks
+    # Retry policies configured per connection (``connections.<name>.limits.retry``).
+    connection_retry: Mapping[str, RetryPolicy] = field(default_factory=dict)
     _compensations: list[_Compensation] = field(default_factory=list)
 
     def step(
@@ -169,8 +189,12 @@ class WorkflowRun:
         probe: ProbeFunction | None = None,
         compensation: StepFunction | None = None,
         on_failure: OnFailure = "park",
+        connection: str | None = None,
     ) -> Any:
         """Run ``func(StepContext, *args)`` durably; see the module doc for failure handling.
+
+        ``connection`` names the connection the step acts on: a retry policy configured for it
+        replaces ``policy.retry`` (:func:`~syncwright.engine.policy.policy_for`).
 
         ``on_failure="compensate"`` is for steps after downstream writes: instead of parking,
         a failure runs the compensations of the completed steps and ends the run.
@@ -178,7 +202,7 @@ class WorkflowRun:
         ``probe(StepContext, *args)`` returns the write's result if it already landed, else None.
         ``compensation(StepContext, result, *args)`` undoes the step if the workflow aborts later.
         """
-        policy = policy or StepPolicy()
+        policy = policy_for(policy, connection, self.connection_retry)
         attempt = 0
         parked = False
         while True:

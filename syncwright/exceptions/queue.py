@@ -9,7 +9,7 @@ Everything done to a record is kept in its history (``sw_exception_events``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -209,6 +209,18 @@ class ExceptionQueue:
             )
         return _record(found) if found else None
 
+    def latest_for_step(self, workflow_id: str, step: str) -> ExceptionRecord | None:
+        """The newest record of one step of one run, whatever its status."""
+        query = (
+            sa.select(exceptions)
+            .where(exceptions.c.workflow_id == workflow_id, exceptions.c.step == step)
+            .order_by(exceptions.c.created_at.desc())
+            .limit(1)
+        )
+        with self._db.engine.connect() as conn:
+            found = conn.execute(query).mappings().first()
+        return _record(found) if found else None
+
     def list(
         self,
         *,
@@ -337,6 +349,13 @@ class ExceptionQueue:
         with self._db.engine.connect() as conn:
             found = conn.execute(sa.select(exceptions.c.id).where(*conditions)).scalars()
             return [str(i) for i in found]
+
+    def unresolved_for_workflow(self, workflow_id: str) -> Sequence[ExceptionRecord]:
+        query = sa.select(exceptions).where(
+            exceptions.c.workflow_id == workflow_id, exceptions.c.status != "resolved"
+        )
+        with self._db.engine.connect() as conn:
+            return [_record(m) for m in conn.execute(query).mappings()]
 
     def count_open(self) -> int:
         query = (

@@ -2,9 +2,13 @@
 
 - ``retry``: a parked workflow re-runs its failed step (after the data was fixed); a parked
   delivery goes through normalize and routing again.
+- ``retry`` of a run stopped by its time limit (code ``workflow.timed_out``): the run starts
+  again from its last completed step, with a fresh time limit (a step it was parked on runs
+  again).
 - ``resolve``: close the record by hand. A parked workflow is told to *abort*: it runs the
   compensations declared for its completed steps and stops; a parked delivery is discarded
-  (kept in the inbox as ``resolved``, never deleted).
+  (kept in the inbox as ``resolved``, never deleted). A timed-out run stays stopped (it cannot
+  run compensations any more).
 - ``assign``, ``tag``, ``comment``: ownership and notes, kept in the record's history.
 - ``edit_payload``: replace a parked delivery's stored payload (the original stays in the
   history) and retry it.
@@ -23,9 +27,13 @@ from syncwright.exceptions.queue import ExceptionFilter, ExceptionQueue, Excepti
 from syncwright.intake.inbox import Inbox
 from syncwright.ledger import AuditEntry, AuditTrail, Ledger, LedgerEntry, request_digest
 
+TIMED_OUT = "workflow.timed_out"
+
 
 class ResumeSender(Protocol):
     def send_resume(self, workflow_id: str, action: str) -> None: ...
+
+    def restart(self, workflow_id: str) -> None: ...
 
 
 class UnknownException(LookupError):
@@ -127,7 +135,14 @@ class ExceptionService:
         return self._reloaded(record.id)
 
     def _send_back(self, record: ExceptionRecord) -> None:
-        if record.source == "workflow" and record.workflow_id:
+        if record.code == TIMED_OUT and record.workflow_id:
+            # The run is stopped, not parked: nothing waits for a message; start it again. If it
+            # was parked when stopped, it parks there again on restart: tell it to retry.
+            self._resume.restart(record.workflow_id)
+            if (record.details or {}).get("parked_steps"):
+                self._resume.send_resume(record.workflow_id, "retry")
+            self._queue.mark_resolved(record.id, "restarted from its last completed step")
+        elif record.source == "workflow" and record.workflow_id:
             self._resume.send_resume(record.workflow_id, "retry")
         elif record.inbox_id is not None:
             # The inbox row goes back to pending; its record closes once it dispatches. If it is
@@ -137,7 +152,9 @@ class ExceptionService:
 
     def resolve(self, record_id: str, note: str, *, actor: str) -> ExceptionRecord:
         record = self._open_record(record_id)
-        if record.source == "workflow" and record.workflow_id:
+        if record.code == TIMED_OUT:
+            pass  # a stopped run waits for nothing
+        elif record.source == "workflow" and record.workflow_id:
             self._resume.send_resume(record.workflow_id, "abort")
         elif record.inbox_id is not None:
             self._inbox.resolve(record.inbox_id)

@@ -23,6 +23,7 @@ from syncwright.engine import registered_workflows, workflow_id_for
 from syncwright.errors import BusinessRuleError, SyncwrightError, TransientError
 from syncwright.exceptions.classify import classify
 from syncwright.intake.inbox import InboxRow
+from syncwright.ledger import LedgerEntry
 
 if TYPE_CHECKING:
     from syncwright.runtime import Runtime
@@ -54,13 +55,18 @@ class Dispatcher:
 
     def routes(self, event_type: str) -> list[str]:
         """Names of enabled workflows that handle ``event_type``."""
-        configured = self._runtime.settings.workflows
+        return [name for name in self._handlers(event_type) if self._enabled(name)]
+
+    def _handlers(self, event_type: str) -> list[str]:
         return [
             name
             for name, definition in registered_workflows().items()
             if event_type in definition.handles
-            and (name not in configured or configured[name].enabled)
         ]
+
+    def _enabled(self, name: str) -> bool:
+        configured = self._runtime.settings.workflows.get(name)
+        return configured is None or configured.enabled
 
     def dispatch_pending(self) -> DispatchReport:
         rows = self._runtime.inbox.pending(self._batch_size)
@@ -110,21 +116,54 @@ class Dispatcher:
             correlation_id=row.correlation_id,
             received_at=row.received_at,
         )
-        started = 0
+        started = skipped = 0
         for index, event in enumerate(connector.normalize(delivery)):
             data = _event_json(event)
-            for workflow in self.routes(str(data["type"])):
+            entity_key = str(data.get("entitykey") or data.get("subject") or row.id)
+            correlation_id = str(data.get("correlationid") or row.correlation_id)
+            for workflow in self._handlers(str(data["type"])):
+                workflow_id = workflow_id_for(row.id, index, workflow)
+                if not self._enabled(workflow):
+                    self._record_skip(workflow, workflow_id, entity_key, correlation_id, data)
+                    skipped += 1
+                    continue
                 engine.enqueue(
                     workflow,
-                    workflow_id=workflow_id_for(row.id, index, workflow),
-                    entity_key=str(data.get("entitykey") or data.get("subject") or row.id),
-                    correlation_id=str(data.get("correlationid") or row.correlation_id),
+                    workflow_id=workflow_id,
+                    entity_key=entity_key,
+                    correlation_id=correlation_id,
                     event=data,
                     received_at=row.received_at,
                 )
                 started += 1
-        runtime.inbox.mark_dispatched(row.id)
+        if skipped and not started:
+            runtime.inbox.mark_skipped(row.id)
+        else:
+            runtime.inbox.mark_dispatched(row.id)
         return started
+
+    def _record_skip(
+        self,
+        workflow: str,
+        workflow_id: str,
+        entity_key: str,
+        correlation_id: str,
+        event: dict[str, Any],
+    ) -> None:
+        """A disabled workflow's start, recorded where ``syncwright trace`` shows it."""
+        self._runtime.ledger.append(
+            LedgerEntry(
+                correlation_id=correlation_id,
+                workflow_id=workflow_id,
+                workflow=workflow,
+                entity_key=entity_key,
+                step="dispatch",
+                outcome="skipped",
+                error_code="workflow.disabled",
+                message=f"{event['type']} did not start {workflow}: it is disabled "
+                f"(workflows.{workflow}.enabled: false)",
+            )
+        )
 
     def _park(self, row: InboxRow, exc: Exception) -> None:
         if isinstance(exc, BusinessRuleError):

@@ -173,6 +173,10 @@ class Inbox:
     def mark_dispatched(self, inbox_id: int) -> None:
         self._set_status(inbox_id, "dispatched", dispatched_at=utcnow())
 
+    def mark_skipped(self, inbox_id: int) -> None:
+        """Every workflow its events would start is disabled (``workflows.<name>.enabled``)."""
+        self._set_status(inbox_id, "skipped", dispatched_at=utcnow())
+
     def park(self, inbox_id: int, error: str) -> None:
         with self._db.engine.begin() as conn:
             conn.execute(

@@ -25,7 +25,9 @@ inbox = sa.Table(
     sa.Column("headers", sa.JSON, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("origin", sa.String(20), nullable=False),  # webhook | poll
-    sa.Column("status", sa.String(20), nullable=False),  # pending | dispatched | parked | resolved
+    sa.Column(
+        "status", sa.String(20), nullable=False
+    ),  # pending | dispatched | parked | resolved | skipped
     sa.Column("correlation_id", sa.String(64), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
@@ -76,7 +78,8 @@ ledger = sa.Table(
     sa.Column("global_id", sa.String(64)),
     sa.Column("native_ids", sa.JSON),
     sa.Column("request_digest", sa.String(64)),
-    # ok | transient | business | uncertain | probe | compensated | failed | parked | info
+    # ok | transient | business | uncertain | probe | compensated | failed | parked | info |
+    # skipped (a disabled workflow not started) | timed_out (a run stopped by its time limit)
     sa.Column("outcome", sa.String(20), nullable=False),
     sa.Column("error_code", sa.String(100)),
     sa.Column("message", sa.Text),

@@ -35,7 +35,7 @@ class _StateCollector(Collector):
         inbox = GaugeMetricFamily(
             "syncwright_inbox_deliveries", "Inbox deliveries by status", labels=["status"]
         )
-        for status in ("pending", "dispatched", "parked", "resolved"):
+        for status in ("pending", "dispatched", "parked", "resolved", "skipped"):
             inbox.add_metric([status], self._runtime.inbox.count(status))
         yield inbox
         yield GaugeMetricFamily(

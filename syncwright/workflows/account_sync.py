@@ -31,6 +31,7 @@ def account_sync(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
             account,
             policy=ERP_WRITE,
             probe=action.probe,
+            connection=target.name,
         )
         written[target.name] = result["native_id"]
     return {"native_ids": written}

@@ -44,6 +44,7 @@ def _write(run: WorkflowRun, target: Connector, action: str, *args: Any) -> Any:
         policy=ERP_WRITE,
         probe=step.probe,
         compensation=step.compensate,
+        connection=target.name,
     )
 
 
@@ -70,6 +71,7 @@ def _ensure_customer(
         source,
         account_id,
         policy=BILLING_READ,
+        connection=source,
     )
     _write(run, target, "upsert_account", account)
 

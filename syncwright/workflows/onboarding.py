@@ -65,6 +65,7 @@ def _act(
         probe=step.probe,
         compensation=step.compensate,
         on_failure="compensate" if on_failure == "compensate" else "park",
+        connection=target.name,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from syncwright.connectors._base import VendorHttpClient
+from syncwright.connectors._base import ConcurrencyLimiter, RateLimiter, VendorHttpClient
 from syncwright.errors import (
     AuthError,
     BusinessRuleError,
@@ -30,9 +30,21 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class ExampleErpClient(VendorHttpClient):
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        limiter: ConcurrencyLimiter | None = None,
+        rate: RateLimiter | None = None,
+    ) -> None:
         super().__init__(
-            timeout=timeout, base_url=base_url, headers={"Authorization": f"Bearer {token}"}
+            timeout=timeout,
+            limiter=limiter,
+            rate=rate,
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}"},
         )
 
     def upsert_customer(

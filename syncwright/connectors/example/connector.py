@@ -6,8 +6,10 @@ from typing import Any
 
 from syncwright.connectors._base import (
     Action,
+    ConcurrencyLimiter,
     Connector,
     Delivery,
+    RateLimiter,
     WebhookVerifier,
     register_connector,
 )
@@ -29,6 +31,12 @@ class ExampleConnector(Connector):
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         self._client: ExampleErpClient | None = None
+        # Built once here, not with the client: steps on many threads may race to build the
+        # client, and every one of them must share one limit. The example ERP publishes no
+        # limits, so unset means unlimited.
+        limits = settings.limits
+        self._limiter = ConcurrencyLimiter(limits.concurrency)
+        self._rate = RateLimiter(limits.requests_per_second)
 
     def webhook_verifier(self) -> WebhookVerifier | None:
         secrets = [s.reveal() for s in self.settings.webhook.secrets]
@@ -44,6 +52,8 @@ class ExampleConnector(Connector):
                 str(self.settings.base_url),
                 token.reveal() if token is not None else "",
                 timeout=self.settings.limits.timeout_seconds,
+                limiter=self._limiter,
+                rate=self._rate,
             )
         return self._client
 

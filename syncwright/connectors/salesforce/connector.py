@@ -113,6 +113,9 @@ class SalesforceConnector(Connector):
         super().__init__(name, settings)
         self._client: SalesforceClient | None = None
         self._reader: SalesforceReader | None = None
+        # One limit per connection, shared by whichever thread builds the client first.
+        self._limiter = ConcurrencyLimiter(settings.limits.concurrency or DEFAULT_CONCURRENCY)
+        self._rate = RateLimiter(settings.limits.requests_per_second)
         options: Mapping[str, Any] = settings.options
         self.inbound_options = InboundOptions(
             client_name=self._opt_str("client_name") or DEFAULT_CLIENT_NAME,
@@ -301,8 +304,8 @@ class SalesforceConnector(Connector):
                 client_name=self.inbound_options.client_name,
                 timeout=limits.timeout_seconds,
                 ca_file=self._opt_str("ca_file"),
-                limiter=ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY),
-                rate=RateLimiter(limits.requests_per_second),
+                limiter=self._limiter,
+                rate=self._rate,
                 describe_ttl_seconds=float(self._describe_ttl),
             )
         return self._client

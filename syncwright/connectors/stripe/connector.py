@@ -106,6 +106,10 @@ class StripeConnector(Connector):
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         self._client: StripeClient | None = None
+        # One limit per connection, shared by whichever thread builds the client first.
+        limits = settings.limits
+        self._limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
+        self._rate = RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND)
         # Malformed options stop the process at start-up, with every problem named.
         self.price_map: Mapping[str, str] = _price_map(name, settings.options.get("prices"))
 
@@ -242,13 +246,12 @@ class StripeConnector(Connector):
                         "${STRIPE_API_KEY} or file:/path/to/key"
                     ],
                 )
-            limits = self.settings.limits
             self._client = StripeClient(
                 str(self.settings.base_url or DEFAULT_BASE_URL),
                 key.reveal(),
-                timeout=limits.timeout_seconds,
-                limiter=ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY),
-                rate=RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND),
+                timeout=self.settings.limits.timeout_seconds,
+                limiter=self._limiter,
+                rate=self._rate,
             )
         return self._client
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from syncwright.connectors.stripe.inbound import MAPPED_EVENT_TYPES, normalize
 from syncwright.errors import BusinessRuleError
 from syncwright.model import Money
 from syncwright.runtime import Runtime
+from tests._vendor import vendor_json
 from tests.connectors.stripe._support import (
     CONNECTION,
     accept,
@@ -24,7 +24,7 @@ from tests.connectors.stripe._support import (
     poll_everything,
 )
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared/vendor/stripe/fixtures3.json"
+FIXTURES = "stripe/fixtures3.json"
 T0 = 1_767_225_600
 DAY = 86_400
 
@@ -44,9 +44,7 @@ OBJECT_OF = {
 
 @pytest.fixture(scope="module")
 def fixtures() -> dict[str, dict[str, Any]]:
-    if not FIXTURES.exists():
-        pytest.skip("vendor fixtures not available")
-    resources: dict[str, dict[str, Any]] = json.loads(FIXTURES.read_text())["resources"]
+    resources: dict[str, dict[str, Any]] = vendor_json(FIXTURES)["resources"]
     return resources
 
 

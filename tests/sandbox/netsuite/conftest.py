@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,22 +13,11 @@ import pytest
 from syncwright.connectors.netsuite._oauth import TbaAuth, TbaCredentials
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.netsuite import NetSuiteSandbox, create_app, sandbox_of
+from tests._vendor import vendor_json
 
 ACCOUNT = "TSTDRV1"
 RECORD = "/services/rest/record/v1"
 SUITEQL = "/services/rest/query/v1/suiteql"
-
-
-def vendor_dir() -> Path:
-    configured = os.environ.get("SYNCWRIGHT_VENDOR_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[4] / "shared/vendor"
-
-
-def vendor_json(relative: str) -> Any:
-    path = vendor_dir() / relative
-    if not path.exists():
-        pytest.skip(f"vendor artifact not available: {path}")
-    return json.loads(path.read_text())
 
 
 @dataclass

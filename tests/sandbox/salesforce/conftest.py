@@ -8,11 +8,8 @@ every ``requests.Session`` here trusts that file. ``trust_env = False`` matters:
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,21 +26,15 @@ from syncwright.sandbox.salesforce import (
     SalesforceState,
     create_app,
 )
+from tests import _vendor
 
 API_VERSION = "59.0"
 DAILY_LIMIT = 100_000
 
 
-def vendor_dir() -> Path:
-    configured = os.environ.get("SYNCWRIGHT_VENDOR_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[4] / "shared/vendor"
-
-
 def vendor_json(relative: str) -> Any:
-    path = vendor_dir() / "salesforce" / relative
-    if not path.exists():
-        pytest.skip(f"vendor artifact not available: {path}")
-    return json.loads(path.read_text())
+    """An artifact under ``tests/vendor/salesforce``."""
+    return _vendor.vendor_json(f"salesforce/{relative}")
 
 
 class Clock:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,15 +22,14 @@ from syncwright.connectors.stripe.payloads import (
 )
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.stripe import StripeState
+from tests._vendor import vendor_json
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared/vendor/stripe/fixtures3.json"
+FIXTURES = "stripe/fixtures3.json"
 API_KEY = "sk_test_syncwright_emulator"
 
 
 def _fixtures() -> dict[str, dict[str, Any]]:
-    if not FIXTURES.exists():
-        pytest.skip("vendor fixtures not available")
-    resources: dict[str, dict[str, Any]] = json.loads(FIXTURES.read_text())["resources"]
+    resources: dict[str, dict[str, Any]] = vendor_json(FIXTURES)["resources"]
     return resources
 
 

@@ -4,12 +4,10 @@ receiver, and a checker of JSON bodies against Zendesk's OpenAPI document."""
 from __future__ import annotations
 
 import fnmatch
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,15 +18,11 @@ from zenpy import Zenpy
 
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.zendesk import ZendeskEmulator, ZendeskState, create_app, emulator_of
+from tests._vendor import vendor_path
 
 EMAIL = "agent@example.com"
 TOKEN = "zd-test-token-value"
 SUBDOMAIN = "syncwright"
-
-
-def vendor_dir() -> Path:
-    configured = os.environ.get("SYNCWRIGHT_VENDOR_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[4] / "shared/vendor"
 
 
 # -- the emulator ---------------------------------------------------------------------------
@@ -186,9 +180,7 @@ _OasLoader.add_constructor(
 
 @pytest.fixture(scope="session")
 def oas_spec() -> dict[str, Any]:
-    path = vendor_dir() / "zendesk/oas.support-api.v2.yaml"
-    if not path.exists():
-        pytest.skip(f"vendor artifact not available: {path}")
+    path = vendor_path("zendesk/oas.support-api.v2.yaml")
     loader: Any = getattr(yaml, "CSafeLoader", None)
     if loader is not None:
         loader = type("_COasLoader", (loader,), {})

@@ -1,4 +1,4 @@
-"""The emulator's bodies against Zendesk's own OpenAPI document (../shared/vendor/zendesk).
+"""The emulator's bodies against Zendesk's own OpenAPI document (tests/vendor/zendesk).
 
 Every key the emulator sends must be a property of the vendor schema, with the vendor's type;
 the only exceptions are listed here, each one a place where Zendesk itself sends something the

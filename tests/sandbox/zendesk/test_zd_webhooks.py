@@ -4,9 +4,7 @@ retried as Zendesk retries; our verifier accepts them and rejects tampered or st
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +20,7 @@ from syncwright.connectors.zendesk.signature import (
 )
 from syncwright.errors import AuthError
 from syncwright.sandbox._server import free_port
+from tests._vendor import vendor_json
 
 
 def _subscribe(zenpy: Zenpy, url: str, *subscriptions: str) -> tuple[str, str]:
@@ -50,13 +49,7 @@ def _verify(received: Any, secrets: list[str], **kwargs: Any) -> None:
 
 
 def _vendor_sample(name: str) -> dict[str, Any]:
-    root = os.environ.get("SYNCWRIGHT_VENDOR_DIR") or str(
-        Path(__file__).resolve().parents[4] / "shared/vendor"
-    )
-    path = Path(root) / "zendesk/webhooks" / name
-    if not path.exists():
-        pytest.skip(f"vendor artifact not available: {path}")
-    sample: dict[str, Any] = json.loads(path.read_text())
+    sample: dict[str, Any] = vendor_json(f"zendesk/webhooks/{name}")
     return sample
 
 
