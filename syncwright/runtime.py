@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from syncwright.config import Settings
-from syncwright.connectors._base import Connector, connector_class
+from syncwright.connectors import Connector, connector_class
 from syncwright.engine import Engine
 from syncwright.exceptions import ExceptionQueue
 from syncwright.intake import Inbox

@@ -11,7 +11,6 @@ from ._diff import diff_settings
 from ._load import DEFAULT_CONFIG_PATH, format_loc, load_settings, parse_settings
 from ._models import (
     DOMAINS,
-    VENDORS,
     ConnectionSettings,
     DatabaseSettings,
     Domain,
@@ -30,12 +29,13 @@ from ._models import (
 )
 from ._schema import settings_json_schema
 from ._secret import MASK, Secret, SecretReferenceError, resolve_secret
+from ._vendors import ENTRY_POINT_GROUP, installed_vendors
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "DOMAINS",
+    "ENTRY_POINT_GROUP",
     "MASK",
-    "VENDORS",
     "ConnectionSettings",
     "DatabaseSettings",
     "Domain",
@@ -55,6 +55,7 @@ __all__ = [
     "WorkflowSettings",
     "diff_settings",
     "format_loc",
+    "installed_vendors",
     "load_settings",
     "parse_settings",
     "resolve_secret",

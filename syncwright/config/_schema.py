@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._models import Settings
+from ._vendors import installed_vendors
 
 __all__ = ["settings_json_schema"]
 
@@ -19,6 +20,9 @@ def settings_json_schema() -> dict[str, Any]:
     allowed (``additionalProperties: false``), as in validation.
     """
     schema = _names_as_property_names(Settings.model_json_schema(mode="validation"))
+    # The vendors are whatever connectors are installed (entry points), known only now.
+    vendor = schema["$defs"]["ConnectionSettings"]["properties"]["vendor"]
+    vendor["enum"] = list(installed_vendors())
     return {
         "$schema": JSON_SCHEMA_DIALECT,
         **schema,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncwright.connectors._base import Connector
+from syncwright.connectors import Connector
 from syncwright.engine import RetryPolicy, StepContext, StepPolicy, WorkflowRun, workflow
 
 ERP_WRITE = StepPolicy(

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from syncwright.connectors._base import VendorHttpClient
+from syncwright.connectors import VendorHttpClient
 from syncwright.errors import (
     AuthError,
     BusinessRuleError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     Action,
     Connector,
     Delivery,

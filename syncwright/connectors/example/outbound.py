@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncwright.connectors._base import call_timeout, ledger_block
+from syncwright.connectors import call_timeout, ledger_block
 from syncwright.engine import StepContext
 
 

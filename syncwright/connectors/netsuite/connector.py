@@ -18,18 +18,18 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     Action,
     ConcurrencyLimiter,
     Connector,
     RateLimiter,
     WebhookVerifier,
-    register_connector,
 )
 from syncwright.connectors.netsuite import checks, outbound
 from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import NetSuiteOptions
+from syncwright.connectors.netsuite.options import NetSuiteOptionsModel
 from syncwright.errors import BusinessRuleError, ConfigError
 
 __all__ = ["DEFAULT_CONCURRENCY", "GovernedHttpClient", "NetSuiteConnector", "account_from_host"]
@@ -103,9 +103,12 @@ def account_from_host(base_url: str) -> str | None:
     return host.split(".", 1)[0].replace("-", "_").upper()
 
 
-@register_connector
 class NetSuiteConnector(Connector):
     vendor = "netsuite"
+    # An ERP target only: NetSuite sends no webhooks we accept and nothing is polled or mapped in.
+    takes_webhooks = False
+    maps_inbound = False
+    options_model = NetSuiteOptionsModel
     # Canonical action names (what workflows ask for) -> steps of ``outbound``.
     actions = {
         "upsert_account": Action(outbound.upsert_customer, probe=outbound.probe_customer),

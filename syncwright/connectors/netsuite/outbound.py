@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from syncwright.connectors._base import connector_for, ledger_block
+from syncwright.connectors import connector_for, ledger_block
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import (
     DUNNING_STATUS_FIELD,

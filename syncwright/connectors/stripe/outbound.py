@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from syncwright.connectors._base import call_timeout, connector_for, ledger_block, parse_canonical
+from syncwright.connectors import call_timeout, connector_for, ledger_block, parse_canonical
 from syncwright.connectors.stripe import payloads as sp
 from syncwright.connectors.stripe.inbound import (
     SYNCWRIGHT_ID_KEY,

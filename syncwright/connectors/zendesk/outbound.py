@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from syncwright.connectors._base import call_timeout, connector_for, ledger_block, parse_canonical
+from syncwright.connectors import call_timeout, connector_for, ledger_block, parse_canonical
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, ConfigError
 from syncwright.model import Account, Entitlement, EntitlementStatus
