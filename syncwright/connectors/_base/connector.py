@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Protocol
 
 from syncwright.connectors._base.options import ConnectorOptions, parse_options
 from syncwright.connectors._base.streams import Stream
-from syncwright.errors import ConfigError
+from syncwright.errors import ConfigError, SyncwrightError
 
 
 class WebhookVerifier(Protocol):
@@ -93,6 +93,8 @@ class Connector:
       default (all declared streams unless set).
     - ``actions``: outbound capabilities by canonical name (:class:`Action`).
     - ``options_model``: the pydantic model of ``connections.<name>.options``.
+    - ``documented_errors``: the vendor's documented error codes -> the error class each is
+      raised as (``TransientError``, ``BusinessRuleError``, ``AuthError``, ...).
     """
 
     vendor: ClassVar[str]
@@ -106,6 +108,7 @@ class Connector:
     # Outbound capabilities by canonical name; see :class:`Action`.
     actions: ClassVar[Mapping[str, Action]] = {}
     options_model: ClassVar[type[ConnectorOptions]] = ConnectorOptions
+    documented_errors: ClassVar[Mapping[str, type[SyncwrightError]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -6,12 +6,27 @@ a config is checked against before anything runs. See this folder's README.
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+from pydantic import PlainValidator, WithJsonSchema
+
 from syncwright.connectors import ConnectorOptions, ValidationOptions
 
 __all__ = ["NetSuiteOptionsModel"]
 
-# NetSuite internal ids are numbers; YAML may give them as numbers or strings.
-InternalId = str | int
+
+def _internal_id(value: Any) -> str | int:
+    # NetSuite internal ids are numbers; YAML may give them as numbers or strings.
+    if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
+        raise ValueError("must be a NetSuite internal id (a number or a string)")
+    return value
+
+
+InternalId = Annotated[
+    str | int,
+    PlainValidator(_internal_id),
+    WithJsonSchema({"type": ["string", "integer"], "description": "a NetSuite internal id"}),
+]
 IdMap = dict[str | int, InternalId]
 
 

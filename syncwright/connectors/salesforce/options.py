@@ -6,13 +6,21 @@ checked against before anything runs. See this folder's README.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PlainValidator
 
 from syncwright.connectors import ConnectorOptions
 
 __all__ = ["SalesforceOptionsModel"]
+
+
+def _api_version(value: Any) -> str | float:
+    # YAML reads 59.0 as a number; the connector accepts the number or the string.
+    if isinstance(value, bool) or not re.match(r"^\d+\.\d$", str(value)):
+        raise ValueError("must be an API version like 59.0")
+    return value  # type: ignore[no-any-return]
 
 
 class SalesforceOptionsModel(ConnectorOptions):
@@ -22,7 +30,7 @@ class SalesforceOptionsModel(ConnectorOptions):
     """Client name sent in call options (how our own writes are recognised as echoes)."""
     ca_file: str | None = None
     """A CA bundle to trust (the emulator's self-signed certificate)."""
-    api_version: str | float | None = None
+    api_version: Annotated[str | float, PlainValidator(_api_version)] | None = None
     """REST API version, like 59.0."""
     default_currency: str | None = None
     """Currency of records without ``CurrencyIsoCode``."""
