@@ -187,7 +187,9 @@ class Connector:
         raise NotImplementedError(f"connector {self.vendor!r} does not normalize inbound events")
 
     def poll(self, stream: str, cursor: str | None) -> PollBatch:
-        """Read events after ``cursor`` from ``stream`` (oldest first)."""
+        """Read events after ``cursor`` from ``stream`` (oldest first). A stream that is not
+        declared is a :class:`ConfigError` naming the declared ones."""
+        self.stream(stream)
         raise NotImplementedError(f"connector {self.vendor!r} cannot poll {stream!r}")
 
     def close(self) -> None:

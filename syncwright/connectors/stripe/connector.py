@@ -43,7 +43,7 @@ from syncwright.connectors.stripe.signature import (
     SIGNATURE_HEADER,
     verify_stripe_signature,
 )
-from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.errors import AuthError, BusinessRuleError, ConfigError, TransientError
 
 __all__ = ["StripeConnector", "StripeWebhookVerifier"]
 
@@ -99,6 +99,13 @@ class StripeConnector(Connector):
         Stream("events", "/v1/events", primary_key="id", cursor_field="id"),
     )
     options_model = StripeOptionsModel
+    # https://docs.stripe.com/api/errors -- the codes this connector raises as stripe.<code>.
+    documented_errors = {
+        "resource_missing": BusinessRuleError,
+        "invalid_request_error": AuthError,  # a 401 carries this type
+        "rate_limit": TransientError,
+        "api_error": TransientError,
+    }
     actions = {
         "read_account": Action(read_account),
         "create_customer": Action(create_customer, probe=probe_customer),
