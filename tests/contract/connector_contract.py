@@ -25,6 +25,7 @@ Fixtures a subclass provides:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -193,10 +194,8 @@ class ConnectorContract:
         assert vendor_samples
         if not type(connector).maps_inbound:
             for sample in vendor_samples:
-                try:
+                with contextlib.suppress(NotImplementedError):  # no normalize at all
                     assert connector.normalize(sample) == []
-                except NotImplementedError:
-                    pass
             return
         mapped = 0
         for sample in vendor_samples:
