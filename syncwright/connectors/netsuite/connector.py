@@ -30,7 +30,7 @@ from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import NetSuiteOptions
 from syncwright.connectors.netsuite.options import NetSuiteOptionsModel
-from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.errors import AuthError, BusinessRuleError, ConfigError, TransientError
 
 __all__ = ["DEFAULT_CONCURRENCY", "GovernedHttpClient", "NetSuiteConnector", "account_from_host"]
 
@@ -109,6 +109,17 @@ class NetSuiteConnector(Connector):
     takes_webhooks = False
     maps_inbound = False
     options_model = NetSuiteOptionsModel
+    # Oracle, "Error Handling in REST Web Services" and the governance pages: the codes this
+    # connector raises as netsuite.<code>.
+    documented_errors = {
+        "INVALID_LOGIN": AuthError,
+        "INVALID_CONTENT": BusinessRuleError,
+        "NONEXISTENT_ID": BusinessRuleError,
+        "INVALID_RCRD_TYPE": BusinessRuleError,
+        "USER_ERROR": BusinessRuleError,
+        "UNEXPECTED_ERROR": TransientError,
+        "CONCURRENCY_LIMIT_EXCEEDED": TransientError,
+    }
     # Canonical action names (what workflows ask for) -> steps of ``outbound``.
     actions = {
         "upsert_account": Action(outbound.upsert_customer, probe=outbound.probe_customer),
