@@ -29,7 +29,7 @@ from syncwright.connectors.zendesk.outbound import (
     upsert_entitlement,
 )
 from syncwright.connectors.zendesk.signature import ZendeskSignatureVerifier
-from syncwright.errors import ConfigError
+from syncwright.errors import AuthError, BusinessRuleError, ConfigError, TransientError
 
 __all__ = ["ZendeskConnector"]
 
@@ -49,6 +49,15 @@ class ZendeskConnector(Connector):
     takes_webhooks = True
     maps_inbound = False  # no inbound mapping yet: deliveries are kept, acknowledged, unmapped
     options_model = ZendeskOptionsModel
+    # https://developer.zendesk.com/api-reference/introduction/requests/ -- the errors this
+    # connector raises as zendesk.<code> (a 401 body names no code: http_401).
+    documented_errors = {
+        "http_401": AuthError,
+        "RecordNotFound": BusinessRuleError,
+        "RecordInvalid": BusinessRuleError,
+        "RateLimited": TransientError,
+        "ServiceUnavailable": TransientError,
+    }
     actions = {
         "upsert_entitlement": Action(
             upsert_entitlement, probe=probe_entitlement, compensate=remove_entitlement
