@@ -71,7 +71,13 @@ from syncwright.connectors.salesforce.outbound import (
     update_account_billing,
     withdraw_account_billing,
 )
-from syncwright.errors import ConfigError
+from syncwright.errors import (
+    AuthError,
+    BusinessRuleError,
+    ConfigError,
+    TransientError,
+    UncertainOutcomeError,
+)
 
 __all__ = ["STREAMS", "SalesforceConnector"]
 
@@ -113,6 +119,19 @@ class SalesforceConnector(Connector):
     )
     poll_streams = ("cdc",)
     options_model = SalesforceOptionsModel
+    # REST API "Status Codes and Error Responses" and OAuth errors: the codes this connector
+    # raises as salesforce.<code>.
+    # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm
+    documented_errors = {
+        "oauth.invalid_client": AuthError,
+        "not_found": BusinessRuleError,
+        "invalid_field": BusinessRuleError,
+        "malformed_id": BusinessRuleError,
+        "required_field_missing": BusinessRuleError,
+        "request_limit_exceeded": TransientError,
+        "unknown_exception": TransientError,
+        "write_outcome_unknown": UncertainOutcomeError,
+    }
     actions = {
         "read_account": Action(read_account),
         "read_deal": Action(read_deal),
