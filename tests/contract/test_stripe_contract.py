@@ -29,22 +29,11 @@ from tests.connectors.stripe.conftest import (  # noqa: F401 - fixtures used by 
     stripe_state,
     subscription,
 )
+from tests.connectors.stripe.test_stripe_inbound import OBJECT_OF
 from tests.contract.conftest import delivery, step_context, vendor_json
 from tests.contract.connector_contract import ActionScript, ConnectorContract, ContractWorld
 
 SECRET = "whsec_contract_stripe_secret"
-# The Stripe object each mapped event type carries.
-OBJECT_OF = {
-    "customer.created": "customer",
-    "customer.updated": "customer",
-    "customer.subscription.created": "subscription",
-    "customer.subscription.updated": "subscription",
-    "customer.subscription.deleted": "subscription",
-    "invoice.finalized": "invoice",
-    "invoice.paid": "invoice",
-    "invoice.payment_failed": "invoice",
-    "credit_note.created": "credit_note",
-}
 
 
 def _event(event_id: str, event_type: str, obj: dict[str, Any]) -> bytes:

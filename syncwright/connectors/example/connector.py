@@ -7,6 +7,7 @@ a connector for a new vendor, then follow README.md in it.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from syncwright.connectors import (
@@ -55,6 +56,8 @@ class ExampleConnector(Connector):
             # The instance shadows the class default: this connection polls what it chose.
             vars(self)["poll_streams"] = tuple(self.options.poll_streams)
         self._client: ExampleErpClient | None = None
+        # Steps run on many threads: one client per connection, so its limits are shared.
+        self._lock = threading.Lock()
 
     def webhook_verifier(self) -> WebhookVerifier | None:
         secrets = [s.reveal() for s in self.settings.webhook.secrets]
@@ -64,26 +67,30 @@ class ExampleConnector(Connector):
 
     @property
     def client(self) -> ExampleErpClient:
-        if self._client is None:
-            token = self.settings.credentials.get("token")
-            if token is None or not token.reveal().strip():
-                raise ConfigError(
-                    f"connection {self.name!r} (example) has no credentials.token",
-                    code="example.no_token",
-                    problems=[
-                        f"connections.{self.name}.credentials.token: set it to "
-                        "${EXAMPLE_TOKEN} or file:/path/to/token"
-                    ],
-                )
-            limits = self.settings.limits
-            self._client = ExampleErpClient(
-                str(self.settings.base_url),
-                token.reveal(),
-                timeout=limits.timeout_seconds,
-                limiter=ConcurrencyLimiter(limits.concurrency),
-                rate=RateLimiter(limits.requests_per_second),
+        with self._lock:
+            if self._client is None:
+                self._client = self._build_client()
+            return self._client
+
+    def _build_client(self) -> ExampleErpClient:
+        token = self.settings.credentials.get("token")
+        if token is None or not token.reveal().strip():
+            raise ConfigError(
+                f"connection {self.name!r} (example) has no credentials.token",
+                code="example.no_token",
+                problems=[
+                    f"connections.{self.name}.credentials.token: set it to "
+                    "${EXAMPLE_TOKEN} or file:/path/to/token"
+                ],
             )
-        return self._client
+        limits = self.settings.limits
+        return ExampleErpClient(
+            str(self.settings.base_url),
+            token.reveal(),
+            timeout=limits.timeout_seconds,
+            limiter=ConcurrencyLimiter(limits.concurrency),
+            rate=RateLimiter(limits.requests_per_second),
+        )
 
     def normalize(self, delivery: Delivery) -> list[Any]:
         return normalize(delivery, self.services.xref)
@@ -104,6 +111,7 @@ class ExampleConnector(Connector):
         )
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
