@@ -85,3 +85,21 @@ def test_options_that_fit_the_model_are_accepted() -> None:
         )
     )
     assert settings.connections["ns"].options["subsidiaries"] == {"Parent Company": 1}
+
+
+def test_the_json_schema_describes_each_vendors_options() -> None:
+    from syncwright.config import settings_json_schema
+
+    schema = settings_json_schema()
+    rules = schema["$defs"]["ConnectionSettings"]["allOf"]
+    by_vendor = {
+        rule["if"]["properties"]["vendor"]["const"]: rule["then"]["properties"]["options"]["$ref"]
+        for rule in rules
+    }
+    assert set(by_vendor) == {"example", "netsuite", "salesforce", "stripe", "zendesk"}
+    stripe = schema["$defs"][by_vendor["stripe"].removeprefix("#/$defs/")]
+    assert stripe["additionalProperties"] is False
+    assert stripe["properties"]["poll_page_size"]["minimum"] == 1
+    assert {"role", "poll_interval_seconds"} <= set(stripe["properties"])
+    netsuite = schema["$defs"][by_vendor["netsuite"].removeprefix("#/$defs/")]
+    assert "validation" in netsuite["properties"]
