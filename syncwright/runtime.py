@@ -11,7 +11,7 @@ from typing import Any
 
 from syncwright import runtime_limits
 from syncwright.config import Settings
-from syncwright.connectors._base import Connector, connector_class
+from syncwright.connectors import Connector, connector_class
 from syncwright.engine import Engine
 from syncwright.errors import ConfigError
 from syncwright.exceptions import ExceptionQueue

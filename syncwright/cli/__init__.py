@@ -13,6 +13,7 @@ from syncwright.cli import (
     reconcile_cmd,
     replay_cmd,
     run_cmd,
+    sandbox_cmd,
     trace_cmd,
 )
 
@@ -32,6 +33,7 @@ app.command("trace")(trace_cmd.trace)
 app.command("replay")(replay_cmd.replay)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(sandbox_cmd.app, name="sandbox")
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ from ._load import DEFAULT_CONFIG_PATH, format_loc, load_settings, parse_setting
 from ._models import (
     DOMAINS,
     ROLES,
-    VENDORS,
     AuthSettings,
     ConnectionSettings,
     DatabaseSettings,
@@ -37,13 +36,14 @@ from ._models import (
 )
 from ._schema import settings_json_schema
 from ._secret import MASK, Secret, SecretReferenceError, resolve_secret
+from ._vendors import ENTRY_POINT_GROUP, installed_vendors
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "DOMAINS",
+    "ENTRY_POINT_GROUP",
     "MASK",
     "ROLES",
-    "VENDORS",
     "AuthSettings",
     "ConnectionSettings",
     "DatabaseSettings",
@@ -68,6 +68,7 @@ __all__ = [
     "WorkflowSettings",
     "diff_settings",
     "format_loc",
+    "installed_vendors",
     "is_loopback_host",
     "load_settings",
     "parse_settings",

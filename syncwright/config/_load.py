@@ -22,8 +22,10 @@ from pydantic_core import ErrorDetails
 
 from syncwright.errors import ConfigError
 
-from ._models import NAME_RULES, VENDORS, Loc, Settings, reference_problems
+from ._models import NAME_RULES, Loc, Settings, reference_problems
+from ._options import option_problems
 from ._secret import LITERAL_ERROR
+from ._vendors import installed_vendors
 
 __all__ = ["DEFAULT_CONFIG_PATH", "format_loc", "load_settings", "parse_settings"]
 
@@ -84,6 +86,7 @@ def parse_settings(
     except ValidationError as exc:
         problems.extend(_describe(error) for error in exc.errors(include_url=False))
     problems.extend(reference_problems(data))
+    problems.extend(option_problems(data, _describe))
     if problems or settings is None:
         raise _config_error(source, root, problems)
     return settings
@@ -269,7 +272,7 @@ def _unknown_key(loc: Loc) -> str:
 
 def _choices_hint(loc: Loc) -> str:
     if loc[-1:] == ("vendor",):
-        return "; one of: " + ", ".join(VENDORS)
+        return "; one of the installed vendors: " + ", ".join(installed_vendors())
     return ""
 
 

@@ -7,6 +7,7 @@ a mistake worth reporting). Defaults here are the documented defaults (``docs/co
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import ipaddress
 import re
@@ -31,11 +32,11 @@ from pydantic import (
 )
 
 from ._secret import Secret
+from ._vendors import installed_vendors
 
 __all__ = [
     "DOMAINS",
     "ROLES",
-    "VENDORS",
     "AuditSettings",
     "AuthSettings",
     "ConnectionSettings",
@@ -71,22 +72,23 @@ def _package_version() -> str:
 
 PACKAGE_VERSION: Final = _package_version()
 
-Vendor = Literal[
-    "stripe",
-    "netsuite",
-    "salesforce",
-    "zendesk",
-    "hubspot",
-    "chargebee",
-    "zuora",
-    "freshdesk",
-    "dynamics365",
-    "sap",
-    "oracle_erp",
-    "acumatica",
-    "example",
-]
-VENDORS: Final[tuple[str, ...]] = get_args(Vendor)
+
+def _check_vendor(value: str) -> str:
+    """A vendor is valid when a connector for it is installed (entry points, not a fixed list)."""
+    installed = installed_vendors()
+    if value in installed:
+        return value
+    # Vendor names are identifiers, never secrets: echoing one is safe.
+    close = difflib.get_close_matches(value, installed, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(
+        f"no connector installed for vendor {value!r}{hint}; installed: "
+        f"{', '.join(installed) or 'none'}"
+    )
+
+
+#: A vendor name; the JSON schema lists the installed ones (``settings_json_schema``).
+Vendor = Annotated[str, StringConstraints(strict=True, min_length=1), AfterValidator(_check_vendor)]
 
 Domain = Literal[
     "account",
@@ -437,7 +439,8 @@ class ConnectionSettings(_Model):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     """Rate, concurrency, timeout and retry limits."""
     options: dict[str, Any] = Field(default_factory=dict)
-    """Vendor-specific options, passed to the connector as is. Not for secrets."""
+    """Vendor-specific options, checked against the connector's options model (its
+    ``options_model``; see docs/connectors.md). Not for secrets."""
     enabled: bool = True
     """A disabled connection is neither polled nor written to; its webhooks are refused."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._models import Settings
+from ._vendors import installed_vendors
 
 __all__ = ["settings_json_schema"]
 
@@ -19,6 +20,10 @@ def settings_json_schema() -> dict[str, Any]:
     allowed (``additionalProperties: false``), as in validation.
     """
     schema = _names_as_property_names(Settings.model_json_schema(mode="validation"))
+    # The vendors are whatever connectors are installed (entry points), known only now.
+    vendor = schema["$defs"]["ConnectionSettings"]["properties"]["vendor"]
+    vendor["enum"] = list(installed_vendors())
+    _options_per_vendor(schema)
     return {
         "$schema": JSON_SCHEMA_DIALECT,
         **schema,
@@ -45,3 +50,29 @@ def _names_as_property_names(node: Any) -> Any:
         out["propertyNames"] = {"pattern": pattern}
         out["additionalProperties"] = value
     return out
+
+
+def _options_per_vendor(schema: dict[str, Any]) -> None:
+    """``options`` described by each installed connector's options model: one
+    ``if vendor == X then options is X's model`` rule per vendor. A connector that does not
+    load is left out here; ``config validate`` reports it."""
+    # Imported here: the connector kit imports this package, not the other way round.
+    from syncwright.connectors._base.registry import connector_class
+    from syncwright.errors import ConfigError
+
+    rules: list[dict[str, Any]] = []
+    for name in installed_vendors():
+        try:
+            model = connector_class(name).options_model
+        except ConfigError:
+            continue
+        described = model.model_json_schema(mode="validation", ref_template="#/$defs/{model}")
+        schema["$defs"].update(described.pop("$defs", {}))
+        schema["$defs"][model.__name__] = described
+        rules.append(
+            {
+                "if": {"properties": {"vendor": {"const": name}}, "required": ["vendor"]},
+                "then": {"properties": {"options": {"$ref": f"#/$defs/{model.__name__}"}}},
+            }
+        )
+    schema["$defs"]["ConnectionSettings"]["allOf"] = rules

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from syncwright.connectors._base import Delivery
+from syncwright.connectors import Delivery
 from syncwright.engine import registered_workflows, workflow_id_for
 from syncwright.errors import BusinessRuleError, SyncwrightError, TransientError
 from syncwright.exceptions.classify import classify

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from syncwright.connectors._base import Connector
+from syncwright.connectors import Connector
 from syncwright.errors import AuthError
 from syncwright.intake.group_commit import GroupCommitWriter
 from syncwright.intake.inbox import Inbox

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from syncwright.connectors._base import PolledEvent
+from syncwright.connectors import PolledEvent
 
 #: What a rule can compare. ``invoices``: amounts, currency and settlement of issued invoices;
 #: ``subscriptions``: which contracts are live (billing subscription vs ERP sales order).

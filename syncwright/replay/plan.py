@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from syncwright.connectors._base import Delivery
+from syncwright.connectors import Delivery
 from syncwright.engine import workflow_prefix_for
 from syncwright.errors import SyncwrightError
 from syncwright.intake.dispatcher import Dispatcher

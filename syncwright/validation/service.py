@@ -24,7 +24,7 @@ from typing import Any, Final, Literal, get_args
 
 from pydantic import ValidationError
 
-from syncwright.connectors._base import Connector
+from syncwright.connectors import Connector
 from syncwright.engine import StepContext
 from syncwright.errors import ConfigError, SyncwrightError, TransientError
 from syncwright.ids import new_correlation_id

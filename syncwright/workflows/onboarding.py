@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncwright.connectors._base import Connector
+from syncwright.connectors import Connector
 from syncwright.engine import Branch, RetryPolicy, StepContext, StepPolicy, WorkflowRun, workflow
 from syncwright.errors import BusinessRuleError, ConfigError
 from syncwright.workflows.onboarding_plan import (

@@ -46,7 +46,7 @@ def test_scalar_changes_added_and_removed() -> None:
         .replace("timeout_seconds: 30", "timeout_seconds: 10")
         .replace(
             "  netsuite: {vendor: netsuite}\n",
-            "  netsuite: {vendor: netsuite}\n  hub: {vendor: hubspot}\n",
+            "  netsuite: {vendor: netsuite}\n  hub: {vendor: zendesk}\n",
         )
         .replace("version: 1", "version: 2")
         .replace("schedule: 1h", "schedule: '*/5 * * * *'")

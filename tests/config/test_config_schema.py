@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from syncwright.config import DOMAINS, VENDORS, settings_json_schema
+from syncwright.config import DOMAINS, installed_vendors, settings_json_schema
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "syncwright.example.yaml"
 
@@ -93,7 +93,7 @@ def test_schema_is_json_and_describes_every_section() -> None:
     }
     defs = schema["$defs"]
     assert all(d.get("additionalProperties") is False for d in defs.values() if "properties" in d)
-    assert defs["ConnectionSettings"]["properties"]["vendor"]["enum"] == list(VENDORS)
+    assert defs["ConnectionSettings"]["properties"]["vendor"]["enum"] == list(installed_vendors())
     assert schema["properties"]["ownership"]["propertyNames"]["enum"] == list(DOMAINS)
     assert defs["ServerSettings"]["properties"]["port"]["default"] == 8787
     assert defs["DatabaseSettings"]["properties"]["url"]["default"] == "sqlite:///syncwright.db"
@@ -124,10 +124,11 @@ def test_schema_check_catches_mistakes() -> None:
     document["server"]["hots"] = "x"
     document["connections"]["stripe"]["credentials"]["api_key"] = "sk_live_literal"
     document["ownership"]["acount"] = {"system": "stripe"}
-    document["connections"]["my crm"] = {"vendor": "hubspot"}
+    document["connections"]["my crm"] = {"vendor": "hubspot"}  # no hubspot connector installed
     errors = check(document, schema, schema, "")
     assert ".server.hots: not allowed" in errors
     assert ".connections.stripe.credentials.api_key: matches none of oneOf" in errors
     assert any(e.startswith(".ownership.acount(name)") for e in errors)
     assert any(e.startswith(".connections.my crm(name): does not match") for e in errors)
-    assert len(errors) == 4
+    assert ".connections.my crm.vendor: not in enum" in errors
+    assert len(errors) == 5

@@ -1,5 +1,5 @@
-"""What every connector is made of: a verifier for inbound webhooks, a normalizer to canonical
-change events, and actions on the vendor's API. Copy ``connectors/example`` to start a new one."""
+"""The kit's private modules. Connectors import the public kit, :mod:`syncwright.connectors`;
+these names stay importable from here only so that older imports keep working."""
 
 from syncwright.connectors._base.connector import (
     Action,

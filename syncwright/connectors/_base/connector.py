@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from syncwright.errors import ConfigError
+from syncwright.connectors._base.options import ConnectorOptions, parse_options
+from syncwright.connectors._base.streams import Stream
+from syncwright.errors import ConfigError, SyncwrightError
 
 
 class WebhookVerifier(Protocol):
@@ -78,17 +80,70 @@ class PollBatch:
 class Connector:
     """Base of every connector. Subclasses set the class attributes and override what they use.
 
-    ``vendor`` names the vendor in ``syncwright.yaml``; ``event_id_field`` and
-    ``event_type_field`` say where the vendor puts the event id and type in a webhook payload.
+    What a connector is, declared (the contract suite in ``tests/contract`` checks each
+    declaration against the connector's behaviour):
+
+    - ``vendor``: the name connections use in ``syncwright.yaml`` (and the entry point's name).
+    - ``event_id_field`` / ``event_type_field``: where a webhook payload keeps its event id/type.
+    - ``takes_webhooks``: it verifies the vendor's signed webhooks (given ``webhook.secrets``);
+      False means ``POST /hooks/{connection}`` is refused whatever is configured.
+    - ``maps_inbound``: :meth:`normalize` turns vendor events into canonical change events;
+      False means every delivery is kept in the inbox and acknowledged, mapped to nothing.
+    - ``streams``: what it can poll (:class:`Stream`); ``poll_streams``: the names polled by
+      default (all declared streams unless set).
+    - ``actions``: outbound capabilities by canonical name (:class:`Action`).
+    - ``options_model``: the pydantic model of ``connections.<name>.options``.
+    - ``documented_errors``: the vendor's documented error codes -> the error class each is
+      raised as (``TransientError``, ``BusinessRuleError``, ``AuthError``, ...).
     """
 
     vendor: ClassVar[str]
     event_id_field: ClassVar[str] = "id"
     event_type_field: ClassVar[str] = "type"
-    # Streams this connector can poll (e.g. Stripe's ``events``); empty means webhooks only.
+    takes_webhooks: ClassVar[bool] = False
+    maps_inbound: ClassVar[bool] = False
+    streams: ClassVar[tuple[Stream, ...]] = ()
+    # Streams polled by default (e.g. Stripe's ``events``); empty means no polling.
     poll_streams: ClassVar[tuple[str, ...]] = ()
     # Outbound capabilities by canonical name; see :class:`Action`.
     actions: ClassVar[Mapping[str, Action]] = {}
+    options_model: ClassVar[type[ConnectorOptions]] = ConnectorOptions
+    documented_errors: ClassVar[Mapping[str, type[SyncwrightError]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "streams" in vars(cls) and "poll_streams" not in vars(cls):
+            cls.poll_streams = tuple(stream.name for stream in cls.streams)
+        declared = {stream.name for stream in cls.streams}
+        undeclared = [name for name in cls.poll_streams if name not in declared]
+        if undeclared:
+            raise TypeError(
+                f"{cls.__name__}.poll_streams names undeclared streams {undeclared}; "
+                "declare each in streams = (Stream(...), ...)"
+            )
+        if not (
+            isinstance(cls.options_model, type) and issubclass(cls.options_model, ConnectorOptions)
+        ):
+            raise TypeError(f"{cls.__name__}.options_model must subclass ConnectorOptions")
+
+    @classmethod
+    def parse_options(cls, connection: str, raw: Mapping[str, Any]) -> Any:
+        """``connections.<connection>.options`` as this connector's ``options_model``; a
+        :class:`ConfigError` naming every problem by path when they do not fit it."""
+        return parse_options(cls.options_model, connection, raw)
+
+    @classmethod
+    def stream(cls, name: str) -> Stream:
+        """The declared stream ``name``; :class:`ConfigError` naming the declared ones if none."""
+        for stream in cls.streams:
+            if stream.name == name:
+                return stream
+        declared = ", ".join(s.name for s in cls.streams) or "none"
+        raise ConfigError(
+            f"vendor {cls.vendor!r} has no stream {name!r}",
+            code="config.unknown_stream",
+            problems=[f"{cls.vendor} streams: {declared}"],
+        )
 
     def __init__(self, name: str, settings: Any) -> None:
         self.name = name
@@ -132,7 +187,9 @@ class Connector:
         raise NotImplementedError(f"connector {self.vendor!r} does not normalize inbound events")
 
     def poll(self, stream: str, cursor: str | None) -> PollBatch:
-        """Read events after ``cursor`` from ``stream`` (oldest first)."""
+        """Read events after ``cursor`` from ``stream`` (oldest first). A stream that is not
+        declared is a :class:`ConfigError` naming the declared ones."""
+        self.stream(stream)
         raise NotImplementedError(f"connector {self.vendor!r} cannot poll {stream!r}")
 
     def close(self) -> None:

@@ -1,4 +1,10 @@
-"""HTTP client for the example ERP, classifying failures into ``syncwright.errors``."""
+"""HTTP client for the example ERP, built on the kit: bearer auth, limits, and the kit's
+classification of statuses and transport failures into ``syncwright.errors``.
+
+The ERP's error body is ``{"error": {"code": "...", "message": "..."}}``; its codes are
+documented in :data:`DOCUMENTED_ERRORS` (the connector declares them; the contract suite
+provokes each one against the emulator and checks the class it is raised as).
+"""
 
 from __future__ import annotations
 
@@ -6,27 +12,40 @@ from typing import Any
 
 import httpx
 
-from syncwright.connectors._base import ConcurrencyLimiter, RateLimiter, VendorHttpClient
+from syncwright.connectors import (
+    BearerAuth,
+    ConcurrencyLimiter,
+    RateLimiter,
+    VendorHttpClient,
+    error_for_status,
+    error_for_transport,
+)
 from syncwright.errors import (
     AuthError,
     BusinessRuleError,
+    SyncwrightError,
     TransientError,
-    UncertainOutcomeError,
 )
+
+__all__ = ["DOCUMENTED_ERRORS", "ExampleErpClient"]
+
+VENDOR = "example"
+
+#: The ERP's error codes and the class each one is raised as.
+DOCUMENTED_ERRORS: dict[str, type[SyncwrightError]] = {
+    "UNAUTHORIZED": AuthError,  # 401: the bearer token is missing or wrong
+    "RATE_LIMITED": TransientError,  # 429 with Retry-After
+    "UNAVAILABLE": TransientError,  # 503
+    "MISSING_FIELD": BusinessRuleError,  # 422: name or currency missing
+    "UNKNOWN_SUBSIDIARY": BusinessRuleError,  # 422: no such subsidiary in the ERP
+    "IDEMPOTENCY_CONFLICT": BusinessRuleError,  # 409: a key reused with another body
+}
 
 _REMEDIATION = {
     "UNKNOWN_SUBSIDIARY": "Create the subsidiary in the ERP, or correct the account's subsidiary "
     "in the source system, then retry this exception.",
     "MISSING_FIELD": "Fill in the missing field on the source record, then retry this exception.",
 }
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 class ExampleErpClient(VendorHttpClient):
@@ -40,84 +59,86 @@ class ExampleErpClient(VendorHttpClient):
         rate: RateLimiter | None = None,
     ) -> None:
         super().__init__(
-            timeout=timeout,
-            limiter=limiter,
-            rate=rate,
-            base_url=base_url,
-            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout, limiter=limiter, rate=rate, base_url=base_url, auth=BearerAuth(token)
         )
+
+    def __repr__(self) -> str:
+        return f"ExampleErpClient(base_url={str(self._http.base_url)!r})"
 
     def upsert_customer(
         self, external_id: str, body: dict[str, Any], *, idempotency_key: str, timeout: float
     ) -> dict[str, Any]:
-        try:
-            response = self._http_request(
-                "PUT",
-                f"/api/customers/{external_id}",
-                json=body,
-                headers={"Idempotency-Key": idempotency_key},
-                timeout=timeout,
-            )
-        except httpx.TimeoutException as exc:
-            # The request left: it may have been applied. Probe before retrying.
-            raise UncertainOutcomeError(
-                f"ERP upsert of {external_id} timed out", code="example.timeout"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise TransientError(
-                f"ERP unreachable: {type(exc).__name__}", code="example.network"
-            ) from exc
-        return self._result(response)
+        response = self._send(
+            "PUT",
+            f"/api/customers/{external_id}",
+            write=True,
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+            timeout=timeout,
+        )
+        return _json(response)
 
     def get_customer(self, external_id: str, *, timeout: float) -> dict[str, Any] | None:
-        try:
-            response = self._http_request("GET", f"/api/customers/{external_id}", timeout=timeout)
-        except httpx.TransportError as exc:
-            raise TransientError(
-                f"ERP unreachable: {type(exc).__name__}", code="example.network"
-            ) from exc
-        if response.status_code == 404:
-            return None
-        return self._result(response)
+        response = self._send(
+            "GET", f"/api/customers/{external_id}", write=False, timeout=timeout, missing_ok=True
+        )
+        return None if response.status_code == 404 else _json(response)
 
     def delete_customer(self, external_id: str, *, timeout: float) -> bool:
         """Delete (a compensation); False when it was already gone."""
-        try:
-            response = self._http_request(
-                "DELETE", f"/api/customers/{external_id}", timeout=timeout
-            )
-        except httpx.TransportError as exc:
-            raise TransientError(
-                f"ERP unreachable: {type(exc).__name__}", code="example.network"
-            ) from exc
-        if response.status_code == 404:
-            return False
-        if response.status_code == 204:
-            return True
-        self._result(response)
-        return True
-
-    def _result(self, response: httpx.Response) -> dict[str, Any]:
-        if response.status_code in (200, 201):
-            body: dict[str, Any] = response.json()
-            return body
-        error = _error_body(response)
-        code = f"example.{error.get('code', response.status_code)}"
-        message = str(error.get("message", response.reason_phrase))
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError(message, code=code, retry_after=_retry_after(response))
-        if response.status_code in (401, 403):
-            raise AuthError(message, code=code)
-        raise BusinessRuleError(
-            message,
-            code=code,
-            remediation=_REMEDIATION.get(
-                str(error.get("code")), "Correct the record named in the message, then retry."
-            ),
+        response = self._send(
+            "DELETE",
+            f"/api/customers/{external_id}",
+            write=True,
+            timeout=timeout,
+            missing_ok=True,
         )
+        return response.status_code != 404
+
+    def list_events(
+        self, after: str | None, *, limit: int, timeout: float
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of the ERP's change events after the event id ``after``, oldest first."""
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params["after"] = after
+        page = _json(self._send("GET", "/api/events", write=False, params=params, timeout=timeout))
+        return list(page.get("data") or []), bool(page.get("has_more"))
+
+    def _send(
+        self, method: str, path: str, *, write: bool, missing_ok: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """One request; a failure raised as the error class it stands for."""
+        try:
+            response = self._http_request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise error_for_transport(
+                exc, vendor=VENDOR, write=write, what=f"{method} {path}"
+            ) from exc
+        if missing_ok and response.status_code == 404:
+            return response
+        error = _error_body(response)
+        code = str(error.get("code") or "") or None
+        failure = error_for_status(
+            response,
+            vendor=VENDOR,
+            code=code,
+            message=str(error["message"]) if error.get("message") else None,
+            remediation=_REMEDIATION.get(code or ""),
+        )
+        if failure is not None:
+            raise failure
+        return response
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code < 400:
+        return {}
     try:
         error = response.json().get("error", {})
     except ValueError:

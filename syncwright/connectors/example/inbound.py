@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncwright.connectors._base import Delivery
+from syncwright.connectors import Delivery
 from syncwright.errors import BusinessRuleError
 from syncwright.model.events import make_event
 from syncwright.xref import CrossReference

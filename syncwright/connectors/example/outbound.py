@@ -1,75 +1,88 @@
-"""Actions on the example ERP, written as engine steps: ``(StepContext, *args) -> JSON``.
+"""Actions on the example ERP as engine steps: ``(StepContext, connection, *args) -> JSON``.
 
-Each returns a ``ledger`` block so the step's ledger row carries the native ids it touched.
+Each returns a ``ledger`` block so the step's ledger row carries the native ids it touched. A
+write has a probe (did the ERP apply *this* version?) and, where it can be undone, a compensation.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from syncwright.connectors._base import call_timeout, ledger_block
+from syncwright.connectors import call_timeout, connector_for, ledger_block
 from syncwright.engine import StepContext
 
+if TYPE_CHECKING:  # the connector imports this module to declare its actions
+    from syncwright.connectors.example.connector import ExampleConnector
 
-def _erp_body(account: dict[str, Any]) -> dict[str, Any]:
+MAPPING_VERSION = "example-erp/1"
+
+
+def _connector(ctx: StepContext, connection: str) -> ExampleConnector:
+    from syncwright.connectors.example.connector import ExampleConnector
+
+    return connector_for(ctx, connection, ExampleConnector, label="example ERP")
+
+
+def _erp_body(account: dict[str, Any], connector: ExampleConnector) -> dict[str, Any]:
     return {
         "name": account.get("name"),
         "email": account.get("billing_email"),
         "currency": account.get("currency"),
-        "subsidiary": account.get("subsidiary"),
+        "subsidiary": account.get("subsidiary") or connector.options.default_subsidiary,
     }
 
 
 def _result(
-    ctx: StepContext, connection: str, account: dict[str, Any], record: dict[str, Any]
+    ctx: StepContext,
+    connector: ExampleConnector,
+    account: dict[str, Any],
+    record: dict[str, Any],
 ) -> dict[str, Any]:
-    ctx.services.xref.link("account", account["global_id"], connection, str(record["id"]))
+    ctx.services.xref.link("account", account["global_id"], connector.name, str(record["id"]))
     return {
         "native_id": record["id"],
         "version": record["version"],
         "ledger": ledger_block(
-            connection,
+            connector.name,
             "account",
             account["global_id"],
             record["id"],
-            _erp_body(account),
-            mapping_version="example-erp/1",
+            _erp_body(account, connector),
+            mapping_version=MAPPING_VERSION,
         ),
     }
 
 
-def _timeout(ctx: StepContext, connection: str) -> float:
-    return call_timeout(ctx, ctx.services.connection(connection))
-
-
 def upsert_account(ctx: StepContext, connection: str, account: dict[str, Any]) -> dict[str, Any]:
-    client = ctx.services.connection(connection).client
-    record = client.upsert_customer(
+    connector = _connector(ctx, connection)
+    record = connector.client.upsert_customer(
         account["global_id"],
-        _erp_body(account),
+        _erp_body(account, connector),
         idempotency_key=ctx.idempotency_key,
-        timeout=_timeout(ctx, connection),
+        timeout=call_timeout(ctx, connector),
     )
-    return _result(ctx, connection, account, record)
+    return _result(ctx, connector, account, record)
 
 
 def probe_account(
     ctx: StepContext, connection: str, account: dict[str, Any]
 ) -> dict[str, Any] | None:
     """After an uncertain write: did the ERP apply *this* version? (name and fields match)."""
-    client = ctx.services.connection(connection).client
-    record = client.get_customer(account["global_id"], timeout=_timeout(ctx, connection))
+    connector = _connector(ctx, connection)
+    record = connector.client.get_customer(
+        account["global_id"], timeout=call_timeout(ctx, connector)
+    )
     if record is None:
         return None
-    wanted = _erp_body(account)
+    wanted = _erp_body(account, connector)
     if any(record.get(k) != v for k, v in wanted.items()):
         return None
-    return _result(ctx, connection, account, record)
+    return _result(ctx, connector, account, record)
 
 
 def delete_account(
     ctx: StepContext, written: dict[str, Any], connection: str, account: dict[str, Any]
 ) -> None:
     """Compensation for :func:`upsert_account`: remove the customer it created."""
-    client = ctx.services.connection(connection).client
-    client.delete_customer(account["global_id"], timeout=_timeout(ctx, connection))
+    connector = _connector(ctx, connection)
+    connector.client.delete_customer(account["global_id"], timeout=call_timeout(ctx, connector))

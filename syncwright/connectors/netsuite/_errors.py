@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from syncwright.connectors._base import NEVER_SENT, parse_retry_after
+from syncwright.connectors import NEVER_SENT, parse_retry_after
 from syncwright.errors import (
     AuthError,
     BusinessRuleError,

@@ -10,12 +10,10 @@ https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1534941295
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import httpx
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
-from oauthlib.oauth1 import Client as OAuth1Client
+from syncwright.connectors import OAuth1Auth
 
 __all__ = ["TbaAuth", "TbaCredentials"]
 
@@ -62,35 +60,15 @@ class TbaCredentials:
         return {"consumer_key": self.consumer_key, "token_id": self.token_id}
 
 
-class TbaAuth(httpx.Auth):
-    """Signs every httpx request with a fresh nonce and timestamp (OAuth 1.0a, HMAC-SHA256).
-
-    Only the method and the URL (with its query) are signed: NetSuite sends JSON bodies, which
-    OAuth 1.0a leaves out of the signature base string.
-    """
+class TbaAuth(OAuth1Auth):
+    """Signs every httpx request with a fresh nonce and timestamp (OAuth 1.0a, HMAC-SHA256),
+    the kit's :class:`~syncwright.connectors.OAuth1Auth` with NetSuite's realm (the account)."""
 
     def __init__(self, credentials: TbaCredentials, *, realm: str) -> None:
-        self._credentials = credentials
-        self._realm = realm
-
-    def __repr__(self) -> str:
-        return f"TbaAuth(realm={self._realm!r}, {self._credentials!r})"
-
-    def authorization(self, method: str, url: str) -> str:
-        """The ``Authorization`` header value for one request."""
-        creds = self._credentials
-        signer = OAuth1Client(
-            creds.consumer_key,
-            client_secret=creds.consumer_secret,
-            resource_owner_key=creds.token_id,
-            resource_owner_secret=creds.token_secret,
-            signature_method=SIGNATURE_HMAC_SHA256,
-            realm=self._realm,
+        super().__init__(
+            credentials.consumer_key,
+            credentials.consumer_secret,
+            credentials.token_id,
+            credentials.token_secret,
+            realm=realm,
         )
-        _, headers, _ = signer.sign(url, http_method=method)
-        value: str = headers["Authorization"]
-        return value
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self.authorization(request.method, str(request.url))
-        yield request

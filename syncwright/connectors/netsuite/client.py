@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from syncwright.connectors._base import VendorHttpClient
+from syncwright.connectors import VendorHttpClient
 from syncwright.connectors.netsuite._errors import classify_response, classify_transport
 from syncwright.connectors.netsuite._oauth import TbaAuth, TbaCredentials
 from syncwright.errors import BusinessRuleError, UncertainOutcomeError

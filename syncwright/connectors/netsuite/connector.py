@@ -19,20 +19,20 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     Action,
     ConcurrencyLimiter,
     Connector,
     PolledEvent,
     RateLimiter,
     WebhookVerifier,
-    register_connector,
 )
 from syncwright.connectors.netsuite import checks, outbound, snapshots
 from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import NetSuiteOptions
-from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.connectors.netsuite.options import NetSuiteOptionsModel
+from syncwright.errors import AuthError, BusinessRuleError, ConfigError, TransientError
 from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 
 __all__ = ["DEFAULT_CONCURRENCY", "GovernedHttpClient", "NetSuiteConnector", "account_from_host"]
@@ -106,9 +106,23 @@ def account_from_host(base_url: str) -> str | None:
     return host.split(".", 1)[0].replace("-", "_").upper()
 
 
-@register_connector
 class NetSuiteConnector(Connector):
     vendor = "netsuite"
+    # An ERP target only: NetSuite sends no webhooks we accept and nothing is polled or mapped in.
+    takes_webhooks = False
+    maps_inbound = False
+    options_model = NetSuiteOptionsModel
+    # Oracle, "Error Handling in REST Web Services" and the governance pages: the codes this
+    # connector raises as netsuite.<code>.
+    documented_errors = {
+        "INVALID_LOGIN": AuthError,
+        "INVALID_CONTENT": BusinessRuleError,
+        "NONEXISTENT_ID": BusinessRuleError,
+        "INVALID_RCRD_TYPE": BusinessRuleError,
+        "USER_ERROR": BusinessRuleError,
+        "UNEXPECTED_ERROR": TransientError,
+        "CONCURRENCY_LIMIT_EXCEEDED": TransientError,
+    }
     # Canonical action names (what workflows ask for) -> steps of ``outbound``.
     actions = {
         "upsert_account": Action(outbound.upsert_customer, probe=outbound.probe_customer),

@@ -45,7 +45,7 @@ from urllib.parse import quote
 
 import httpx
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     NEVER_SENT,
     ConcurrencyLimiter,
     RateLimiter,

@@ -32,7 +32,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     Action,
     ConcurrencyLimiter,
     Connector,
@@ -40,9 +40,9 @@ from syncwright.connectors._base import (
     PollBatch,
     PolledEvent,
     RateLimiter,
+    Stream,
     WebhookIdentity,
     WebhookVerifier,
-    register_connector,
 )
 from syncwright.connectors.salesforce.client import (
     DEFAULT_API_VERSION,
@@ -61,6 +61,7 @@ from syncwright.connectors.salesforce.inbound import (
     change_header,
     normalize,
 )
+from syncwright.connectors.salesforce.options import SalesforceOptionsModel
 from syncwright.connectors.salesforce.outbound import (
     BILLING_FIELDS,
     SUBSCRIPTION_STATUS_VALUES,
@@ -70,7 +71,13 @@ from syncwright.connectors.salesforce.outbound import (
     update_account_billing,
     withdraw_account_billing,
 )
-from syncwright.errors import ConfigError
+from syncwright.errors import (
+    AuthError,
+    BusinessRuleError,
+    ConfigError,
+    TransientError,
+    UncertainOutcomeError,
+)
 
 __all__ = ["STREAMS", "SalesforceConnector"]
 
@@ -95,10 +102,36 @@ _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _SF_DATETIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 
 
-@register_connector
 class SalesforceConnector(Connector):
     vendor = "salesforce"
+    takes_webhooks = False  # see the module docstring: polling is the intake
+    maps_inbound = True
+    streams = (
+        # The emulator's replay endpoint stands in for the Pub/Sub API subscription.
+        Stream("cdc", "/_sandbox/cdc/events", primary_key="replayId", cursor_field="replayId"),
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
+        Stream(
+            "soql",
+            "/services/data/{version}/query",
+            primary_key="Id",
+            cursor_field="SystemModstamp",
+        ),
+    )
     poll_streams = ("cdc",)
+    options_model = SalesforceOptionsModel
+    # REST API "Status Codes and Error Responses" and OAuth errors: the codes this connector
+    # raises as salesforce.<code>.
+    # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm
+    documented_errors = {
+        "oauth.invalid_client": AuthError,
+        "not_found": BusinessRuleError,
+        "invalid_field": BusinessRuleError,
+        "malformed_id": BusinessRuleError,
+        "required_field_missing": BusinessRuleError,
+        "request_limit_exceeded": TransientError,
+        "unknown_exception": TransientError,
+        "write_outcome_unknown": UncertainOutcomeError,
+    }
     actions = {
         "read_account": Action(read_account),
         "read_deal": Action(read_deal),

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
-from syncwright.connectors._base import Delivery
+from syncwright.connectors import Delivery
 from syncwright.connectors.salesforce.client import valid_id
 from syncwright.errors import BusinessRuleError
 from syncwright.model import Account, CanonicalModel, Deal, DealStage, Money

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from syncwright.connectors._base import connector_for, ledger_block
+from syncwright.connectors import connector_for, ledger_block
 from syncwright.connectors.salesforce.inbound import (
     MAPPING_VERSION,
     account_from_record,

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     NEVER_SENT,
     ConcurrencyLimiter,
     RateLimiter,

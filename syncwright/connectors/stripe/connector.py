@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     Action,
     ConcurrencyLimiter,
     Connector,
@@ -24,12 +24,13 @@ from syncwright.connectors._base import (
     PollBatch,
     PolledEvent,
     RateLimiter,
+    Stream,
     WebhookVerifier,
-    register_connector,
 )
 from syncwright.connectors.stripe import snapshots
 from syncwright.connectors.stripe.client import DEFAULT_BASE_URL, MAX_LIST_LIMIT, StripeClient
 from syncwright.connectors.stripe.inbound import MAPPED_EVENT_TYPES, normalize
+from syncwright.connectors.stripe.options import StripeOptionsModel
 from syncwright.connectors.stripe.outbound import (
     cancel_subscription,
     create_customer,
@@ -43,7 +44,7 @@ from syncwright.connectors.stripe.signature import (
     SIGNATURE_HEADER,
     verify_stripe_signature,
 )
-from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.errors import AuthError, BusinessRuleError, ConfigError, TransientError
 from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 
 __all__ = ["StripeConnector", "StripeWebhookVerifier"]
@@ -89,12 +90,24 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == wanted), None)
 
 
-@register_connector
 class StripeConnector(Connector):
     vendor = "stripe"
     event_id_field = "id"
     event_type_field = "type"
-    poll_streams = ("events",)
+    takes_webhooks = True
+    maps_inbound = True
+    streams = (
+        # https://docs.stripe.com/api/events/list -- the cursor is the last event id read.
+        Stream("events", "/v1/events", primary_key="id", cursor_field="id"),
+    )
+    options_model = StripeOptionsModel
+    # https://docs.stripe.com/api/errors -- the codes this connector raises as stripe.<code>.
+    documented_errors = {
+        "resource_missing": BusinessRuleError,
+        "invalid_request_error": AuthError,  # a 401 carries this type
+        "rate_limit": TransientError,
+        "api_error": TransientError,
+    }
     actions = {
         "read_account": Action(read_account),
         "create_customer": Action(create_customer, probe=probe_customer),

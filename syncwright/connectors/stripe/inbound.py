@@ -32,7 +32,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
-from syncwright.connectors._base import Delivery
+from syncwright.connectors import Delivery
 from syncwright.connectors.stripe import payloads as sp
 from syncwright.errors import BusinessRuleError
 from syncwright.model import (

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     audit_write,
     call_timeout,
     connector_for,

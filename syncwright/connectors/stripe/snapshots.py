@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from syncwright.connectors._base import PolledEvent
+from syncwright.connectors import PolledEvent
 from syncwright.errors import ConfigError
 from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 

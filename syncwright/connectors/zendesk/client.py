@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     NEVER_SENT,
     ConcurrencyLimiter,
     RateLimiter,

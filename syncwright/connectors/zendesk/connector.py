@@ -12,16 +12,16 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     Action,
     ConcurrencyLimiter,
     Connector,
     Delivery,
     RateLimiter,
     WebhookVerifier,
-    register_connector,
 )
 from syncwright.connectors.zendesk.client import ZendeskClient
+from syncwright.connectors.zendesk.options import ZendeskOptionsModel
 from syncwright.connectors.zendesk.outbound import (
     ZendeskOptions,
     probe_entitlement,
@@ -29,7 +29,7 @@ from syncwright.connectors.zendesk.outbound import (
     upsert_entitlement,
 )
 from syncwright.connectors.zendesk.signature import ZendeskSignatureVerifier
-from syncwright.errors import ConfigError
+from syncwright.errors import AuthError, BusinessRuleError, ConfigError, TransientError
 
 __all__ = ["ZendeskConnector"]
 
@@ -41,12 +41,23 @@ DEFAULT_REQUESTS_PER_SECOND = 3.0
 DEFAULT_CONCURRENCY = 5
 
 
-@register_connector
 class ZendeskConnector(Connector):
     vendor = "zendesk"
     # Zendesk's event webhooks carry ``id`` and ``type`` at the top of the envelope.
     event_id_field = "id"
     event_type_field = "type"
+    takes_webhooks = True
+    maps_inbound = False  # no inbound mapping yet: deliveries are kept, acknowledged, unmapped
+    options_model = ZendeskOptionsModel
+    # https://developer.zendesk.com/api-reference/introduction/requests/ -- the errors this
+    # connector raises as zendesk.<code> (a 401 body names no code: http_401).
+    documented_errors = {
+        "http_401": AuthError,
+        "RecordNotFound": BusinessRuleError,
+        "RecordInvalid": BusinessRuleError,
+        "RateLimited": TransientError,
+        "ServiceUnavailable": TransientError,
+    }
     actions = {
         "upsert_entitlement": Action(
             upsert_entitlement, probe=probe_entitlement, compensate=remove_entitlement

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from syncwright.connectors._base import (
+from syncwright.connectors import (
     audit_write,
     call_timeout,
     connector_for,

@@ -25,6 +25,8 @@ class ExampleErpState:
     replays: int = 0
     deleted: list[str] = field(default_factory=list)
     write_log: list[dict[str, Any]] = field(default_factory=list)
+    # Change events, oldest first: one per applied write, listed by GET /api/events.
+    events: list[dict[str, Any]] = field(default_factory=list)
     requests_per_second: float | None = None
     in_flight: int = 0
     max_in_flight: int = 0
@@ -127,6 +129,14 @@ def create_app(
             state.idempotency[key] = (digest, status, record)
             state.applied_by_key[key] = state.applied_by_key.get(key, 0) + 1
             state.write_log.append({"key": key, "external_id": external_id, **body})
+            state.events.append(
+                {
+                    "id": f"evt_{len(state.events) + 1:08d}",  # sortable: the list's cursor
+                    "type": "customer.updated",
+                    "created": int(time.time()),
+                    "data": {"customer": {**record, "id": external_id}},
+                }
+            )
         if lose:
             await faults.stall()
         return JSONResponse(status_code=status, content=record)
@@ -154,6 +164,17 @@ def create_app(
         if record is None:
             return _error(404, "NOT_FOUND", f"no customer with external id {external_id}")
         return JSONResponse(status_code=200, content=record)
+
+    @app.get("/api/events")
+    async def list_events(request: Request, after: str = "", limit: int = 50) -> Response:
+        """Change events after the event id ``after``, oldest first (cursor pagination)."""
+        if not authorised(request):
+            return _error(401, "UNAUTHORIZED", "bearer token missing or wrong")
+        if not 1 <= limit <= 100:
+            return _error(400, "INVALID_LIMIT", "limit must be between 1 and 100", field="limit")
+        with state.lock:
+            newer = [e for e in state.events if e["id"] > after]
+        return JSONResponse({"data": newer[:limit], "has_more": len(newer) > limit})
 
     @app.delete("/api/customers/{external_id}")
     async def delete_customer(external_id: str, request: Request) -> Response:

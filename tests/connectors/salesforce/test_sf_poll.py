@@ -179,12 +179,16 @@ def test_stream_and_option_errors(make_world: WorldFactory, org: Org) -> None:
     assert err.value.code == "salesforce.unknown_stream"
     with pytest.raises(ConfigError):
         world.connector.poll("cdc", "not-a-replay-id")
-    for options in (
-        {"poll_streams": ["pubsub"]},
-        {"poll_page_size": 0},
-        {"billing_fields": {"erp_id": "bad name"}},
-        {"client_name": "has space"},
-    ):
+    # Types and ranges are caught by the config check (the connector's options model) ...
+    for options in ({"poll_streams": ["pubsub"]}, {"poll_page_size": 0}):
+        with pytest.raises(ConfigError) as err:
+            make_world(org, options=options)
+        assert err.value.code == "config.invalid"
+        assert err.value.problems[0].startswith(
+            f"connections.salesforce.options.{next(iter(options))}"
+        )
+    # ... what needs the vendor's rules by the connector at start-up.
+    for options in ({"billing_fields": {"erp_id": "bad name"}}, {"client_name": "has space"}):
         with pytest.raises(ConfigError) as err:
             make_world(org, options=options)
         assert err.value.code == "salesforce.bad_option"

@@ -1,0 +1,1 @@
+"""A third-party connector built only on the public kit (``syncwright.connectors``)."""
