@@ -24,6 +24,7 @@ from syncwright.config import (
     settings_json_schema,
 )
 from syncwright.errors import ConfigError
+from syncwright.mapping import load_mapping_set
 
 __all__ = ["app"]
 
@@ -100,6 +101,7 @@ def validate(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     shown = str(config if config is not None else DEFAULT_CONFIG_PATH)
     try:
         path, settings = _load(config)
+        load_mapping_set(settings)  # an invalid mapping file is a config problem too
     except ConfigError as error:
         _fail(shown, error, as_json=as_json)
     defaults = not path.exists()
