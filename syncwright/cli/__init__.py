@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from syncwright.cli import config_cmd, db_cmd, demo_cmd, exceptions_cmd, run_cmd, trace_cmd
+from syncwright.cli import (
+    config_cmd,
+    db_cmd,
+    demo_cmd,
+    exceptions_cmd,
+    mapping_cmd,
+    run_cmd,
+    trace_cmd,
+)
 
 app = typer.Typer(
     name="syncwright",
@@ -19,6 +27,7 @@ app.command("serve")(run_cmd.serve)
 app.command("worker")(run_cmd.worker)
 app.command("trace")(trace_cmd.trace)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(mapping_cmd.app, name="mapping")
 
 
 def main() -> None:

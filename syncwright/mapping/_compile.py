@@ -9,6 +9,7 @@ and each problem names the line of the key it is about. A problem reads
 from __future__ import annotations
 
 import difflib
+import inspect
 import re
 from collections.abc import Mapping
 from pathlib import Path as FilePath
@@ -229,6 +230,13 @@ class _Entity:
                 hint = _unknown(call.name, _known_transforms(self.spec.vendor), "transform")
                 self.problem(sloc, hint)
                 continue
+            try:  # the arguments the file gives must be the ones the function takes
+                inspect.signature(fn).bind(
+                    None, None, **dict.fromkeys([*call.args, *call.args_from])
+                )
+            except TypeError as exc:
+                self.problem(sloc, f"transform {call.name!r}: {exc}")
+                continue
             args_from = {
                 k: self._path(v, (*sloc, "args_from", k)) for k, v in call.args_from.items()
             }
@@ -262,6 +270,11 @@ class _Entity:
             xref=field.xref,
             each=field.each,
             default=field.default,
+            default_from=(
+                self._path(field.default_from, (*loc, "default_from"))
+                if field.default_from is not None
+                else None
+            ),
             required=field.required,
             when=self._conditions(field.when, (*loc, "when")) if field.when is not None else None,
             otherwise=otherwise,

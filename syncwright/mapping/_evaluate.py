@@ -42,6 +42,7 @@ class CompiledField:
     xref: XrefSpec | None = None
     each: str | None = None
     default: Any = None
+    default_from: Path | None = None
     required: bool | RequiredSpec = False
     when: tuple[tuple[Path, tuple[Any, ...]], ...] | None = None
     otherwise: CompiledField | None = None
@@ -175,6 +176,8 @@ class CompiledMapping:
                     break
         else:
             value = self._pipeline(run, spec, spec.const, record, scopes, ctx)
+        if value is None and spec.default_from is not None:
+            value = spec.default_from.get(record, scopes)
         if value is None:
             value = spec.default
         if value is None and spec.required:

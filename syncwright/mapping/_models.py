@@ -70,6 +70,7 @@ class FieldSpec(_Spec):
     xref: XrefSpec | None = None
     each: Word | None = None
     default: Any = None
+    default_from: str | None = None
     required: bool | RequiredSpec = False
     when: dict[str, Any] | None = None
     otherwise: FieldSpec | None = None
@@ -85,8 +86,8 @@ class FieldSpec(_Spec):
         sources = [k for k in ("from_", "const") if k in self.model_fields_set]
         if len(sources) > 1:
             raise ValueError("give either 'from' or 'const', not both")
-        if not sources and "default" not in self.model_fields_set:
-            raise ValueError("needs 'from', 'const' or 'default'")
+        if not sources and not {"default", "default_from"} & self.model_fields_set:
+            raise ValueError("needs 'from', 'const', 'default' or 'default_from'")
         if self.each is not None and "from_" not in self.model_fields_set:
             raise ValueError("'each' needs 'from' (the path of the list)")
         if self.otherwise is not None and self.when is None:

@@ -70,12 +70,12 @@ def register(name: str) -> Callable[[F], F]:
 def find_transform(name: str) -> Transform | None:
     """The transform called ``name``; a ``<vendor>.`` name imports that vendor's module."""
     if name not in _REGISTRY and "." in name:
-        vendor = name.split(".", 1)[0]
+        package = f"syncwright.connectors.{name.split('.', 1)[0]}"
         try:
-            importlib.import_module(f"syncwright.connectors.{vendor}.transforms")
+            importlib.import_module(f"{package}.transforms")
         except ModuleNotFoundError as exc:
-            if exc.name is None or not f"syncwright.connectors.{vendor}".startswith(exc.name):
-                raise
+            if exc.name not in (package, f"{package}.transforms"):
+                raise  # the module exists but something it imports does not
     return _REGISTRY.get(name)
 
 
@@ -218,3 +218,12 @@ def decimal_from_money(value: Any, ctx: TransformContext, /) -> float | None:
         ) from None
     # JSON numbers: the float's repr is the exact decimal for any amount below 2**53 minor units.
     return float(money.to_decimal())
+
+
+@register("get")
+def get(value: Any, ctx: TransformContext, /, *, key: Any) -> Any:
+    """``value[key]`` of a mapping, for a field whose name is an option
+    (``args_from: {key: $options.legal_entity_field}``)."""
+    if not isinstance(value, Mapping) or key is None:
+        return None
+    return value.get(str(key))
