@@ -82,8 +82,8 @@ def test_unknown_transform_field_model_and_value_map_each_named() -> None:
     )
     problems = _problems(text)
     assert (
-        "m.yaml:10: entities.account.fields.nmae: unknown field of Account 'nmae'; did you mean 'name'?"
-        in problems
+        "m.yaml:10: entities.account.fields.nmae: unknown field of Account 'nmae'; "
+        "did you mean 'name'?" in problems
     )
     assert any(
         p.startswith("m.yaml:11: entities.account.fields.name.transform: unknown transform 'txet'")
@@ -115,7 +115,7 @@ def test_bad_paths_and_transform_arguments_are_refused() -> None:
 
 def test_unknown_model_and_missing_keys() -> None:
     problems = _problems(
-        "name: x\nversion: 1\nvendor: stripe\nentities:\n  a:\n    model: Acount\n    fields: {b: c}\n"
+        "name: x\nversion: 1\nvendor: stripe\nentities:\n  a:\n    fields: {b: c}\n"
     )
     assert "m.yaml:1: direction: required key is missing" in problems
     text = GOOD.replace("model: Account", "model: Acount")
