@@ -276,6 +276,7 @@ class _Entity:
                 else None
             ),
             required=field.required,
+            skip_null=field.skip_null,
             when=self._conditions(field.when, (*loc, "when")) if field.when is not None else None,
             otherwise=otherwise,
         )

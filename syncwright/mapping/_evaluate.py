@@ -44,6 +44,7 @@ class CompiledField:
     default: Any = None
     default_from: Path | None = None
     required: bool | RequiredSpec = False
+    skip_null: bool = False
     when: tuple[tuple[Path, tuple[Any, ...]], ...] | None = None
     otherwise: CompiledField | None = None
 
@@ -148,6 +149,8 @@ class CompiledMapping:
         ctx = TransformContext(label, record, run.options, result, parent, parent_label)
         for spec in entity.fields:
             value = self._field(run, spec, record, scopes, ctx)
+            if value is None and spec.skip_null:
+                continue  # the target key is left out, not sent as null
             _put(result, [part.render(record, scopes) for part in spec.target], value)
         return result
 

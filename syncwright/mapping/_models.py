@@ -72,6 +72,7 @@ class FieldSpec(_Spec):
     default: Any = None
     default_from: str | None = None
     required: bool | RequiredSpec = False
+    skip_null: bool = False
     when: dict[str, Any] | None = None
     otherwise: FieldSpec | None = None
 

@@ -227,3 +227,24 @@ def get(value: Any, ctx: TransformContext, /, *, key: Any) -> Any:
     if not isinstance(value, Mapping) or key is None:
         return None
     return value.get(str(key))
+
+
+@register("format")
+def format_text(value: Any, ctx: TransformContext, /, *, pattern: str, **values: Any) -> Any:
+    """``pattern`` with ``{}`` replaced by the value and ``{name}`` by the named arguments
+    (``args_from``): ``{pattern: "Invoice {}"}``. Null stays null."""
+    if value is None:
+        return None
+    try:
+        return pattern.format(value, **values)
+    except (IndexError, KeyError, ValueError) as exc:
+        raise TransformError(f"pattern {pattern!r} does not fit: {exc}") from None
+
+
+@register("truncate")
+def truncate(value: Any, ctx: TransformContext, /, *, length: int) -> Any:
+    """Text of at most ``length`` characters, the last one ``…`` when it was cut."""
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= length else text[: length - 1] + "…"

@@ -27,7 +27,6 @@ from syncwright.connectors._base import connector_for, ledger_block
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import (
     DUNNING_STATUS_FIELD,
-    MAPPING_VERSION,
     NetSuiteRecord,
     credit_memo_record,
     customer_payment_record,
@@ -132,6 +131,11 @@ def _money(record: Mapping[str, Any], field: str, currency: str) -> Money | None
         return None
 
 
+def _ref_of(connector: NetSuiteConnector) -> str:
+    """The connection's outbound mapping (``name@version``), for bodies built here."""
+    return connector.mapping("outbound").ref
+
+
 def _result(
     connection: str, entity_type: str, record: NetSuiteRecord, native_id: str, **extra: Any
 ) -> JSON:
@@ -146,7 +150,7 @@ def _result(
             record.external_id,
             native_id,
             record.body,
-            mapping_version=MAPPING_VERSION,
+            mapping_version=record.mapping,
         ),
     }
 
@@ -435,7 +439,7 @@ def upsert_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
     """Account -> NetSuite customer, upserted by external id = account global id."""
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Account, account, "account")
-    record = customer_record(parsed, connector.options)
+    record = customer_record(parsed, connector.options, mapping=connector.mapping("outbound"))
     native_id = connector.client.upsert_by_external_id(
         record.record_type, record.external_id, record.body
     )
@@ -447,7 +451,7 @@ def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | N
     """Did this version of the customer land? (name and subsidiary match)"""
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Account, account, "account")
-    record = customer_record(parsed, connector.options)
+    record = customer_record(parsed, connector.options, mapping=connector.mapping("outbound"))
     found = connector.client.get_by_external_id("customer", record.external_id)
     if found is None:
         return None
@@ -472,7 +476,11 @@ def _sales_order(
     for item in parsed.items:
         keys += [("price", item.price_id), ("product", item.product_id)]
     record = sales_order_record(
-        parsed, connector.options, customer_id=customer_id, item_aliases=_item_aliases(ctx, keys)
+        parsed,
+        connector.options,
+        customer_id=customer_id,
+        item_aliases=_item_aliases(ctx, keys),
+        mapping=connector.mapping("outbound"),
     )
     return parsed, record
 
@@ -583,7 +591,7 @@ def close_sales_order(
     body = sales_order_close_body(end, [line for line, _closed in lines])
     connector.client.update("salesOrder", native_id, body)
     _link(ctx, SUBSCRIPTION, parsed.global_id, connection, native_id)
-    record = NetSuiteRecord("salesOrder", parsed.global_id, body)
+    record = NetSuiteRecord("salesOrder", parsed.global_id, body, _ref_of(connector))
     return _result(
         connection,
         SUBSCRIPTION,
@@ -608,7 +616,7 @@ def probe_close_sales_order(
         return None
     end = _end_date(parsed, effective_date)
     body = sales_order_close_body(end, [line for line, _closed in lines])
-    record = NetSuiteRecord("salesOrder", parsed.global_id, body)
+    record = NetSuiteRecord("salesOrder", parsed.global_id, body, _ref_of(connector))
     return _result(
         connection,
         SUBSCRIPTION,
@@ -665,6 +673,7 @@ def _invoice(
         sales_order_id=order_id,
         item_aliases=_line_aliases(ctx, parsed.lines),
         tax_code=tax_code,
+        mapping=connector.mapping("outbound"),
     )
     return parsed, record
 
@@ -795,6 +804,7 @@ def _payment(
         customer_id=customer_id,
         invoice_ids={key: native_id for key, (native_id, _) in invoices.items()},
         apply_limits=_apply_limits(payment, invoices, existing),
+        mapping=connector.mapping("outbound"),
     )
     return payment, record, existing
 
@@ -888,9 +898,9 @@ def mark_dunning(
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Invoice, invoice, "invoice")
     native_id = _invoice_id(ctx, connector, parsed.global_id)
-    body = dunning_fields(attempt_count, reason)
+    body = dunning_fields(attempt_count, reason, mapping=connector.mapping("outbound"))
     connector.client.update("invoice", native_id, body)
-    record = NetSuiteRecord("invoice", parsed.global_id, body)
+    record = NetSuiteRecord("invoice", parsed.global_id, body, _ref_of(connector))
     return _result(connection, INVOICE, record, native_id, attempt_count=attempt_count)
 
 
@@ -904,10 +914,10 @@ def probe_mark_dunning(
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Invoice, invoice, "invoice")
     found = connector.client.get_by_external_id("invoice", parsed.global_id)
-    body = dunning_fields(attempt_count, reason)
+    body = dunning_fields(attempt_count, reason, mapping=connector.mapping("outbound"))
     if found is None or found.get(DUNNING_STATUS_FIELD) != body[DUNNING_STATUS_FIELD]:
         return None
-    record = NetSuiteRecord("invoice", parsed.global_id, body)
+    record = NetSuiteRecord("invoice", parsed.global_id, body, _ref_of(connector))
     return _result(connection, INVOICE, record, str(found["id"]), attempt_count=attempt_count)
 
 
@@ -936,6 +946,7 @@ def _credit_memo(
         apply_amount=open_amount,
         item_aliases=_line_aliases(ctx, parsed.lines),
         tax_code=tax_code,
+        mapping=connector.mapping("outbound"),
     )
     return parsed, record, existing
 
