@@ -388,8 +388,8 @@ def _tax_code(
             f"{what} has tax-inclusive amounts; NetSuite lines are net of tax",
             code="netsuite.tax_inclusive",
             remediation=(
-                "Mapping netsuite/1 books tax-exclusive documents only: book this one by hand in "
-                "NetSuite, then resolve the exception."
+                "Mapping netsuite_outbound books tax-exclusive documents only: book this one by "
+                "hand in NetSuite, then resolve the exception."
             ),
         )
     customer = connector.client.get("customer", customer_id)
