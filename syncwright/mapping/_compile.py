@@ -258,6 +258,7 @@ class _Entity:
             self.problem((*loc, "each"), "an entity cannot contain itself")
         if isinstance(field.required, BaseModel):
             self._template(field.required.message, (*loc, "required", "message"))
+            self._template(field.required.remediation, (*loc, "required", "remediation"))
         otherwise = None
         if field.otherwise is not None:
             otherwise = self._field(field.otherwise, target, (*loc, "otherwise"))

@@ -217,10 +217,13 @@ class CompiledMapping:
                 value = run.resolver.to_global(spec.xref.entity, str(value))
             else:
                 value = run.resolver.to_native(spec.xref.entity, str(value))
-        if spec.each is not None:
-            items = value if isinstance(value, Sequence) and not isinstance(value, str) else []
+        if spec.each is not None and value is not None:
+            # A list: each item is a record of that entity; a single record: mapped once.
             inner = self.entities[spec.each]
             parent = scopes["$result"]
+            if isinstance(value, Mapping):
+                return self._entity(run, inner, value, parent, ctx.label)
+            items = value if isinstance(value, Sequence) and not isinstance(value, str) else []
             value = [self._entity(run, inner, item, parent, ctx.label) for item in items]
         return value
 
@@ -230,7 +233,8 @@ class CompiledMapping:
         if isinstance(spec.required, RequiredSpec):
             required = spec.required
             message = parse_template(required.message).render(record, scopes)
-            return BusinessRuleError(message, code=required.code, remediation=required.remediation)
+            remediation = parse_template(required.remediation).render(record, scopes)
+            return BusinessRuleError(message, code=required.code, remediation=remediation)
         source = spec.paths[0].text if spec.paths else ".".join(t.text for t in spec.target)
         return self._error(f"{ctx.label}: has no {source}")
 

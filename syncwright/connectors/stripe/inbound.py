@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from syncwright.connectors._base import Delivery
 from syncwright.connectors.stripe import payloads as sp
 from syncwright.errors import BusinessRuleError
+from syncwright.mapping import CompiledMapping, shipped_mapping
 from syncwright.model import (
     Account,
     BillingFrequency,
@@ -72,14 +73,12 @@ from syncwright.xref import CrossReference
 
 __all__ = [
     "MAPPED_EVENT_TYPES",
-    "MAPPING_VERSION",
     "SYNCWRIGHT_ID_KEY",
     "normalize",
     "stripe_frequency",
     "stripe_money",
 ]
 
-MAPPING_VERSION = "stripe/1"
 #: The metadata key under which objects syncwright creates in Stripe carry their global id.
 SYNCWRIGHT_ID_KEY = "syncwright_id"
 
@@ -165,6 +164,11 @@ def _day(value: int) -> date:
 
 def _text(value: str | None) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
+
+
+def stripe_currency(code: str, where: str) -> str:
+    """A Stripe currency as an ISO code syncwright carries (the ``stripe.currency`` transform)."""
+    return _currency(code, where)
 
 
 def _currency(code: str, where: str) -> str:
@@ -288,6 +292,8 @@ class _Mapper:
     xref: CrossReference
     event: sp.Event
     default_subsidiary: str | None
+    # The connection's inbound mapping (its ``customer`` entity maps customers).
+    mapping: CompiledMapping
     events: list[ChangeEvent[Any]] = field(default_factory=list)
 
     def gid(self, entity_type: str, native_id: str) -> str:
@@ -418,7 +424,8 @@ def _before_update(
 # -- canonical records ---------------------------------------------------------------------
 
 
-def _address(address: sp.Address | None, where: str) -> dict[str, Any] | None:
+def stripe_address(address: sp.Address | None, where: str) -> dict[str, Any] | None:
+    """A Stripe address as a canonical one (the ``stripe.address`` transform)."""
     if address is None or not (_text(address.line1) or _text(address.city)):
         # A country alone (kept for tax) or nothing at all: no postal address to bill to.
         return None
@@ -439,9 +446,10 @@ def _address(address: sp.Address | None, where: str) -> dict[str, Any] | None:
     }
 
 
-def _tax_ids(customer: sp.Customer) -> list[dict[str, Any]]:
-    # ``tax_ids`` is present only when the customer was retrieved with expand[]=tax_ids.
-    listing = (customer.model_extra or {}).get("tax_ids")
+def stripe_tax_ids(listing: Any) -> list[dict[str, Any]]:
+    """A customer's ``tax_ids`` list object as canonical tax ids (the ``stripe.tax_ids``
+    transform). ``tax_ids`` is present only when the customer was retrieved with
+    expand[]=tax_ids."""
     data = listing.get("data") if isinstance(listing, dict) else None
     found: list[dict[str, Any]] = []
     for item in data if isinstance(data, list) else []:
@@ -457,30 +465,35 @@ def _tax_ids(customer: sp.Customer) -> list[dict[str, Any]]:
     return found
 
 
+@dataclass(frozen=True)
+class _ClaimingResolver:
+    """Resolves ids for the customer mapping; the customer's own id is claimed first
+    (match-and-link, :meth:`_Mapper.claim`), exactly when it is about to be resolved."""
+
+    m: _Mapper
+    customer_id: str
+    metadata: Mapping[str, Any]
+
+    def to_global(self, entity_type: str, native_id: str) -> str | None:
+        if entity_type == "account" and native_id == self.customer_id:
+            self.m.claim(entity_type, native_id, self.metadata)
+        return self.m.gid(entity_type, native_id)
+
+    def to_native(self, entity_type: str, global_id: str) -> str | None:
+        return self.m.xref.native_id_for(entity_type, global_id, self.m.delivery.connection)
+
+
 def _account(m: _Mapper, customer: sp.Customer) -> Account:
+    """By the ``customer`` entity of the connection's inbound mapping (shipped:
+    ``mappings/inbound.yaml``, ``stripe_inbound@1``)."""
     where = f"Stripe customer {customer.id}"
-    # Stripe needs neither a name nor an email; canonical accounts need a name. The email is
-    # what Stripe's own dashboard shows for a nameless customer, so it stands in.
-    name = _text(customer.name) or _text(customer.email)
-    if name is None:
-        raise BusinessRuleError(
-            f"{where} has neither a name nor an email",
-            code="stripe.customer_unnamed",
-            remediation=f"Give {where} a name in Stripe (Stripe then sends customer.updated, "
-            "which syncs it), then resolve this exception.",
-        )
-    m.claim("account", customer.id, customer.metadata)
-    return _build(
-        Account,
-        where,
-        global_id=m.gid("account", customer.id),
-        name=name,
-        billing_email=_text(customer.email),
-        currency=_currency(customer.currency, where) if customer.currency else None,
-        bill_to=_address(customer.address, where),
-        tax_ids=_tax_ids(customer),
-        subsidiary=_text(customer.metadata.get("subsidiary")) or m.default_subsidiary,
+    values = m.mapping.apply(
+        "customer",
+        customer.model_dump(mode="json"),
+        options={"default_subsidiary": m.default_subsidiary},
+        resolver=_ClaimingResolver(m, customer.id, customer.metadata),
     )
+    return _build(Account, where, **values)
 
 
 def _unit_amount(price: sp.Price, where: str) -> int:
@@ -918,6 +931,7 @@ def account_from_customer(
     *,
     connection: str,
     default_subsidiary: str | None = None,
+    mapping: CompiledMapping | None = None,
 ) -> Account:
     """The canonical account for a Stripe customer object read through the API (enrichment)."""
     parsed = sp.Customer.model_validate(customer)
@@ -942,12 +956,25 @@ def account_from_customer(
             }
         ),
         default_subsidiary,
+        _inbound(mapping),
     )
     return _account(mapper, parsed)
 
 
+def _inbound(mapping: CompiledMapping | None) -> CompiledMapping:
+    if mapping is not None:
+        return mapping
+    found = shipped_mapping("stripe", "inbound")
+    assert found is not None, "the Stripe connector ships mappings/inbound.yaml"
+    return found
+
+
 def normalize(
-    delivery: Delivery, xref: CrossReference, *, default_subsidiary: str | None = None
+    delivery: Delivery,
+    xref: CrossReference,
+    *,
+    default_subsidiary: str | None = None,
+    mapping: CompiledMapping | None = None,
 ) -> list[ChangeEvent[Any]]:
     """The canonical change events for one Stripe event; ``[]`` for types we do not map.
 
@@ -967,6 +994,6 @@ def normalize(
         return []  # Stripe sends far more than we sync: acknowledged and ignored.
     event = _parse(payload, sp.Event, delivery)
     obj = _parse(event.data.object, route.model, delivery)
-    mapper = _Mapper(delivery, xref, event, default_subsidiary)
+    mapper = _Mapper(delivery, xref, event, default_subsidiary, _inbound(mapping))
     route.handler(mapper, obj)
     return mapper.events

@@ -1,0 +1,36 @@
+"""The Stripe mappings' named transforms (``stripe.<name>`` in a mapping file): currency and
+address rules with the business error and remediation a person needs, and tax ids.
+
+``ctx.label`` names the record in messages (``Stripe customer cus_...``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncwright.connectors.stripe import payloads as sp
+from syncwright.connectors.stripe.inbound import stripe_address, stripe_currency, stripe_tax_ids
+from syncwright.mapping.transforms import TransformContext, register
+
+__all__: list[str] = []
+
+
+@register("stripe.currency")
+def currency(value: Any, ctx: TransformContext, /) -> str | None:
+    """A Stripe currency (``usd``) as an ISO code syncwright carries (``USD``); empty -> null."""
+    return stripe_currency(value, ctx.label) if value else None
+
+
+@register("stripe.address")
+def address(value: Any, ctx: TransformContext, /) -> dict[str, Any] | None:
+    """A Stripe address as a canonical one: null when it has neither line1 nor city (a country
+    alone is kept for tax); line1, city and country all needed otherwise."""
+    parsed = sp.Address.model_validate(value) if value is not None else None
+    return stripe_address(parsed, ctx.label)
+
+
+@register("stripe.tax_ids")
+def tax_ids(value: Any, ctx: TransformContext, /) -> list[dict[str, Any]]:
+    """A customer's ``tax_ids`` list (present when retrieved with ``expand[]=tax_ids``) as
+    canonical tax ids; absent -> none."""
+    return stripe_tax_ids(value)
