@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from syncwright.errors import BusinessRuleError
-from syncwright.mapping import DryRunResolver, XrefResolver, compile_text, load_mapping
+from syncwright.mapping import (
+    DryRunResolver,
+    XrefResolver,
+    compile_text,
+    load_mapping,
+    shipped_mapping,
+)
 from syncwright.model import Account, Invoice, InvoiceStatus, Money
 from syncwright.store import Database
 from syncwright.xref import CrossReference
@@ -173,3 +179,54 @@ def test_stripe_sample_customer_maps_and_other_events_are_not_taken() -> None:
     account = Account.model_validate(fields)
     assert account.name == "cus_QXg1o8vcGmoR32" and account.currency == "USD"
     assert mapping.select({"type": "charge.succeeded", "data": {"object": {}}}) is None
+
+
+def test_single_nested_record_and_skipped_nulls() -> None:
+    mapping = compile_text(
+        "name: out\nversion: 1\nvendor: stripe\ndirection: outbound\nentities:\n"
+        "  customer:\n    fields:\n"
+        "      name: name\n"
+        "      email: {from: email, skip_null: true}\n"
+        "      address: {from: bill_to, each: address, skip_null: true}\n"
+        "  address:\n    fields:\n      state: region\n      line2: line2\n"
+    )
+    full = mapping.apply("customer", {"name": "A", "email": "a@x", "bill_to": {"region": "CA"}})
+    assert full == {"name": "A", "email": "a@x", "address": {"state": "CA", "line2": None}}
+    assert mapping.apply("customer", {"name": "A"}) == {"name": "A"}
+
+
+def test_salesforce_shipped_mapping_on_a_cdc_account_event(xref: CrossReference) -> None:
+    mapping = shipped_mapping("salesforce", "inbound")
+    assert mapping is not None
+    event = {
+        "payload": {
+            "ChangeEventHeader": {"entityName": "Account", "changeType": "CREATE"},
+            "Id": "001000000000001AAA",
+            "Name": " Acme GmbH ",
+            "BillingStreet": "Hauptstr. 1\nHinterhaus",
+            "BillingCity": "Berlin",
+            "BillingCountry": "de",
+            "Legal_Entity__c": "Syncwright GmbH",
+        }
+    }
+    selected = mapping.select(event)
+    assert selected is not None and selected[0] == "account"
+    fields = mapping.apply(
+        "account",
+        selected[1],
+        options={"default_currency": "eur"},
+        resolver=XrefResolver(xref, "sf"),
+    )
+    account = Account.model_validate(fields)
+    assert account.global_id == xref.global_id_for("account", "sf", "001000000000001AAA")
+    assert account.name == "Acme GmbH" and account.currency == "EUR"
+    assert account.subsidiary == "Syncwright GmbH"
+    assert account.bill_to is not None
+    assert (account.bill_to.line1, account.bill_to.line2, account.bill_to.country) == (
+        "Hauptstr. 1",
+        "Hinterhaus",
+        "DE",
+    )
+    with pytest.raises(BusinessRuleError) as caught:
+        mapping.apply("account", {**selected[1], "BillingCity": None})
+    assert caught.value.code == "salesforce.address_incomplete"
