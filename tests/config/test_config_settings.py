@@ -126,7 +126,7 @@ def test_example_file_validates() -> None:
     assert settings.reconciliation[0].schedule == 3600
     assert settings.reconciliation[1].schedule == "*/15 * * * *"
     # mapping paths are relative to the config file
-    assert settings.mappings[0].path == ROOT / "mappings" / "stripe.yaml"
+    assert settings.mappings[0].path == ROOT / "mappings" / "stripe_inbound.yaml"
 
 
 # --- every problem at once -----------------------------------------------------------------
