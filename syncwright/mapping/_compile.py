@@ -12,6 +12,7 @@ import difflib
 import inspect
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any, get_args, get_origin
 
@@ -25,7 +26,7 @@ from syncwright.errors import ConfigError
 from syncwright.mapping._evaluate import CompiledEntity, CompiledField, CompiledMapping, Step
 from syncwright.mapping._models import EntitySpec, ErrorSpec, FieldSpec, MappingFile
 from syncwright.mapping._paths import Path, Template, parse_path, parse_template
-from syncwright.mapping.transforms import find_transform
+from syncwright.mapping.transforms import find_transform, load_vendor_transforms, transform_names
 
 __all__ = ["compile_mapping", "compile_text", "load_mapping"]
 
@@ -117,24 +118,15 @@ def compile_mapping(
     )
 
 
+@dataclass
 class _Entity:
     """Compiles one entity, appending its problems."""
 
-    def __init__(
-        self,
-        spec: MappingFile,
-        name: str,
-        entity: EntitySpec,
-        loc: Loc,
-        problems: list[tuple[Loc, str]],
-    ) -> None:
-        self.spec, self.name, self.entity, self.loc, self.problems = (
-            spec,
-            name,
-            entity,
-            loc,
-            problems,
-        )
+    spec: MappingFile
+    name: str
+    entity: EntitySpec
+    loc: Loc
+    problems: list[tuple[Loc, str]]
 
     def problem(self, loc: Loc, message: str) -> None:
         self.problems.append((loc, message))
@@ -297,9 +289,7 @@ class _Entity:
 
 
 def _known_transforms(vendor: str) -> list[str]:
-    from syncwright.mapping.transforms import transform_names
-
-    find_transform(f"{vendor}.")  # imports the vendor's own transforms, if it has any
+    load_vendor_transforms(vendor)
     return transform_names()
 
 

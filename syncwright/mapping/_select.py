@@ -72,6 +72,7 @@ def load_mapping_set(settings: Settings) -> MappingSet:
                 f"{entry}.connection: {ref.connection!r} is a {connection.vendor} connection but "
                 f"{ref.path} maps {compiled.vendor}"
             )
+        problems.extend(_replaces_shipped(entry, ref.path, compiled))
         key = (ref.connection, compiled.direction)
         if key in where:
             problems.append(
@@ -88,3 +89,22 @@ def load_mapping_set(settings: Settings) -> MappingSet:
             problems=problems,
         )
     return MappingSet(chosen)
+
+
+def _replaces_shipped(entry: str, path: Path, compiled: CompiledMapping) -> list[str]:
+    """A user's file is used only in place of a shipped one, and the connector asks it for the
+    shipped file's entities by name: each must be there."""
+    shipped = shipped_mapping(compiled.vendor, compiled.direction)
+    if shipped is None:
+        return [
+            f"{entry}: the {compiled.vendor} connector ships no {compiled.direction} mapping "
+            f"file to replace (it does not map that direction through a file), so {path} would "
+            "not be used; remove the entry"
+        ]
+    missing = sorted(set(shipped.entities) - set(compiled.entities))
+    if missing:
+        return [
+            f"{path}: entities: the {compiled.vendor} connector needs "
+            f"{', '.join(missing)} (as in {shipped.source}); add them"
+        ]
+    return []

@@ -26,6 +26,7 @@ __all__ = [
     "TransformContext",
     "TransformError",
     "find_transform",
+    "load_vendor_transforms",
     "register",
     "transform_names",
 ]
@@ -70,13 +71,19 @@ def register(name: str) -> Callable[[F], F]:
 def find_transform(name: str) -> Transform | None:
     """The transform called ``name``; a ``<vendor>.`` name imports that vendor's module."""
     if name not in _REGISTRY and "." in name:
-        package = f"syncwright.connectors.{name.split('.', 1)[0]}"
-        try:
-            importlib.import_module(f"{package}.transforms")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (package, f"{package}.transforms"):
-                raise  # the module exists but something it imports does not
+        load_vendor_transforms(name.split(".", 1)[0])
     return _REGISTRY.get(name)
+
+
+def load_vendor_transforms(vendor: str) -> None:
+    """Import ``syncwright.connectors.<vendor>.transforms`` (which registers its transforms),
+    when that vendor has one."""
+    package = f"syncwright.connectors.{vendor}"
+    try:
+        importlib.import_module(f"{package}.transforms")
+    except ModuleNotFoundError as exc:
+        if exc.name not in (package, f"{package}.transforms"):
+            raise  # the module exists but something it imports does not
 
 
 def transform_names() -> list[str]:

@@ -19,7 +19,7 @@ from syncwright.cli import app
 from syncwright.config import load_settings
 from syncwright.errors import ConfigError
 from syncwright.intake import Inbox
-from syncwright.mapping import diff_deliveries, load_mapping
+from syncwright.mapping import diff_deliveries, load_mapping, load_mapping_set
 from syncwright.runtime import Runtime
 from syncwright.store import Database
 
@@ -290,3 +290,39 @@ def test_config_validate_and_start_refuse_an_invalid_mapping(
         "config", "validate", "--config", str(_config_with_mapping(tmp_path, V1, 1))
     )
     assert code == 0 and out["ok"] is True, out
+
+
+def test_a_users_file_must_replace_a_shipped_one_with_all_its_entities(tmp_path: Path) -> None:
+    partial = tmp_path / "stripe_out.yaml"
+    partial.write_text(
+        "name: stripe_outbound\nversion: 2\nvendor: stripe\ndirection: outbound\n"
+        "entities:\n  customer:\n    fields: {name: name}\n"
+    )
+    unused = tmp_path / "zendesk_in.yaml"
+    unused.write_text(
+        "name: zendesk_inbound\nversion: 1\nvendor: zendesk\ndirection: inbound\n"
+        "entities:\n  org:\n    fields: {name: name}\n"
+    )
+    config = tmp_path / "syncwright.yaml"
+    config.write_text(
+        f"""\
+database: {{url: 'sqlite:///{tmp_path / "m.db"}'}}
+connections:
+  stripe: {{vendor: stripe}}
+  desk: {{vendor: zendesk}}
+mappings:
+  - {{name: stripe_outbound, connection: stripe, version: 2, path: {partial}}}
+  - {{name: zendesk_inbound, connection: desk, version: 1, path: {unused}}}
+  - {{name: stripe_invoices, connection: desk, version: 1, path: {V1}}}
+"""
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_mapping_set(load_settings(config))
+    assert caught.value.problems == [
+        f"{partial}: entities: the stripe connector needs address (as in "
+        "syncwright/connectors/stripe/mappings/outbound.yaml); add them",
+        "mappings[1]: the zendesk connector ships no inbound mapping file to replace (it does "
+        f"not map that direction through a file), so {unused} would not be used; remove the entry",
+        f"mappings[2].connection: 'desk' is a zendesk connection but {V1} maps stripe",
+        "mappings[2]: connection 'desk' already has an inbound mapping at mappings[1]; keep one",
+    ]
