@@ -2,7 +2,7 @@
 
 from syncwright.engine.context import StepContext
 from syncwright.engine.engine import Engine, EngineClient
-from syncwright.engine.ids import workflow_id_for
+from syncwright.engine.ids import workflow_id_for, workflow_prefix_for
 from syncwright.engine.policy import RetryPolicy, StepPolicy
 from syncwright.engine.workflow import (
     Branch,
@@ -28,4 +28,5 @@ __all__ = [
     "registered_workflows",
     "workflow",
     "workflow_id_for",
+    "workflow_prefix_for",
 ]

@@ -196,5 +196,12 @@ class EngineClient:
     def statuses(self) -> dict[str, str]:
         return self._client.list_statuses()
 
+    def inputs(self, workflow_id_prefix: str) -> dict[str, dict[str, Any]]:
+        """Workflow id -> its payload (``correlation_id``, ``entity_key``, ``event``) for every
+        run whose id starts with the prefix (e.g. all runs of one inbox row)."""
+        return {
+            k: v for k, v in self._client.inputs(workflow_id_prefix).items() if isinstance(v, dict)
+        }
+
     def close(self) -> None:
         self._client.destroy()

@@ -7,3 +7,8 @@ from __future__ import annotations
 
 def workflow_id_for(inbox_id: int, event_index: int, workflow: str) -> str:
     return f"wf-{inbox_id:012d}-{event_index:03d}-{workflow}"
+
+
+def workflow_prefix_for(inbox_id: int) -> str:
+    """The common beginning of every workflow id one inbox row started."""
+    return f"wf-{inbox_id:012d}-"

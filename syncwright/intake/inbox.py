@@ -68,6 +68,10 @@ def _row(mapping: RowMapping) -> InboxRow:
     )
 
 
+# Public name for readers of the inbox table outside this module (replay).
+inbox_row = _row
+
+
 class Inbox:
     def __init__(self, db: Database) -> None:
         self._db = db
