@@ -20,7 +20,7 @@ from syncwright.mapping._compile import compile_text, load_mapping
 from syncwright.mapping._evaluate import CompiledMapping
 from syncwright.mapping._models import Direction
 
-__all__ = ["MappingSet", "load_mapping_set", "shipped_mapping"]
+__all__ = ["MappingSet", "load_mapping_set", "or_shipped", "shipped_mapping"]
 
 
 @functools.cache
@@ -35,6 +35,19 @@ def shipped_mapping(vendor: str, direction: Direction) -> CompiledMapping | None
         return None
     source = f"syncwright/connectors/{vendor}/mappings/{direction}.yaml"
     return compile_text(resource.read_text(encoding="utf-8"), source=source)
+
+
+def or_shipped(
+    mapping: CompiledMapping | None, vendor: str, direction: Direction
+) -> CompiledMapping:
+    """``mapping``, or (None) the one ``vendor``'s connector ships for ``direction``, which a
+    connector calling this must ship."""
+    if mapping is not None:
+        return mapping
+    found = shipped_mapping(vendor, direction)
+    if found is None:
+        raise LookupError(f"the {vendor} connector ships no mappings/{direction}.yaml")
+    return found
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ __all__ = [
     "Transform",
     "TransformContext",
     "TransformError",
+    "clean_text",
     "find_transform",
     "load_vendor_transforms",
     "register",
@@ -110,13 +111,18 @@ def _currency(currency: Any) -> str:
 # -- generic transforms ----------------------------------------------------------------------
 
 
-@register("text")
-def text(value: Any, ctx: TransformContext, /) -> str | None:
-    """The value as text with surrounding blanks removed; blank text becomes null."""
+def clean_text(value: Any) -> str | None:
+    """The value as text with surrounding blanks removed; blank text (or null) is None."""
     if value is None:
         return None
     stripped = str(value).strip()
     return stripped or None
+
+
+@register("text")
+def text(value: Any, ctx: TransformContext, /) -> str | None:
+    """The value as text with surrounding blanks removed; blank text becomes null."""
+    return clean_text(value)
 
 
 @register("string")

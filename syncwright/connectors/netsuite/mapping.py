@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from syncwright.errors import BusinessRuleError, ConfigError
-from syncwright.mapping import shipped_mapping
+from syncwright.mapping import or_shipped
 from syncwright.model import (
     Account,
     Address,
@@ -266,9 +266,7 @@ def _apply(
     options: NetSuiteOptions,
 ) -> tuple[dict[str, Any], str]:
     """``entity`` of ``mapping`` (default: the shipped ``netsuite_outbound``) for ``record``."""
-    if mapping is None:
-        mapping = shipped_mapping("netsuite", "outbound")
-        assert mapping is not None, "the NetSuite connector ships mappings/outbound.yaml"
+    mapping = or_shipped(mapping, "netsuite", "outbound")
     body = mapping.apply(entity, record, options=dataclasses.asdict(options))
     return body, mapping.ref
 

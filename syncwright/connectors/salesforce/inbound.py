@@ -48,7 +48,7 @@ from syncwright.connectors._base import Delivery
 from syncwright.connectors.salesforce.client import valid_id
 from syncwright.connectors.salesforce.transforms import mapping_error
 from syncwright.errors import BusinessRuleError
-from syncwright.mapping import CompiledMapping, XrefResolver, shipped_mapping
+from syncwright.mapping import CompiledMapping, XrefResolver, or_shipped
 from syncwright.model import Account, CanonicalModel, Deal, DealStage
 from syncwright.model.event_data import AccountUpsertedV1, DealClosedWonV1, EventData
 from syncwright.model.events import ChangeEvent, make_event
@@ -216,14 +216,6 @@ def _build(model: type[M], where: str, values: Mapping[str, Any]) -> M:
         ) from exc
 
 
-def _mapping(mapping: CompiledMapping | None) -> CompiledMapping:
-    if mapping is not None:
-        return mapping
-    found = shipped_mapping("salesforce", "inbound")
-    assert found is not None, "the Salesforce connector ships mappings/inbound.yaml"
-    return found
-
-
 def account_from_record(
     record: Mapping[str, Any],
     xref: CrossReference,
@@ -234,7 +226,7 @@ def account_from_record(
 ) -> Account:
     """The canonical account of a Salesforce Account record (as read by the client), by the
     ``account`` entity of ``mapping`` (default: the shipped ``salesforce_inbound``)."""
-    values = _mapping(mapping).apply(
+    values = or_shipped(mapping, "salesforce", "inbound").apply(
         "account",
         record,
         options=dataclasses.asdict(options),
@@ -255,7 +247,7 @@ def deal_from_records(
     """The canonical deal of an Opportunity and its OpportunityLineItems (as read by the
     client), by the ``deal`` entity of ``mapping``. Product ids resolve through the
     cross-reference (entity type ``product``)."""
-    values = _mapping(mapping).apply(
+    values = or_shipped(mapping, "salesforce", "inbound").apply(
         "deal",
         {"Opportunity": opportunity, "OpportunityLineItems": list(lines)},
         options=dataclasses.asdict(options),

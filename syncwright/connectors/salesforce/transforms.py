@@ -12,16 +12,10 @@ from typing import Any
 
 from syncwright.errors import BusinessRuleError
 from syncwright.mapping.transforms import TransformContext, register
+from syncwright.mapping.transforms import clean_text as text
 from syncwright.model import DealStage, Money
 
-__all__ = ["mapping_error", "text"]
-
-
-def text(value: Any) -> str | None:
-    if value is None:
-        return None
-    stripped = str(value).strip()
-    return stripped or None
+__all__ = ["mapping_error"]
 
 
 def mapping_error(where: str, problem: str) -> BusinessRuleError:

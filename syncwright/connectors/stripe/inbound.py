@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from syncwright.connectors._base import Delivery
 from syncwright.connectors.stripe import payloads as sp
 from syncwright.errors import BusinessRuleError
-from syncwright.mapping import CompiledMapping, shipped_mapping
+from syncwright.mapping import CompiledMapping, or_shipped
 from syncwright.model import (
     Account,
     BillingFrequency,
@@ -956,17 +956,9 @@ def account_from_customer(
             }
         ),
         default_subsidiary,
-        _inbound(mapping),
+        or_shipped(mapping, "stripe", "inbound"),
     )
     return _account(mapper, parsed)
-
-
-def _inbound(mapping: CompiledMapping | None) -> CompiledMapping:
-    if mapping is not None:
-        return mapping
-    found = shipped_mapping("stripe", "inbound")
-    assert found is not None, "the Stripe connector ships mappings/inbound.yaml"
-    return found
 
 
 def normalize(
@@ -994,6 +986,8 @@ def normalize(
         return []  # Stripe sends far more than we sync: acknowledged and ignored.
     event = _parse(payload, sp.Event, delivery)
     obj = _parse(event.data.object, route.model, delivery)
-    mapper = _Mapper(delivery, xref, event, default_subsidiary, _inbound(mapping))
+    mapper = _Mapper(
+        delivery, xref, event, default_subsidiary, or_shipped(mapping, "stripe", "inbound")
+    )
     route.handler(mapper, obj)
     return mapper.events

@@ -42,7 +42,7 @@ from syncwright.connectors.stripe.inbound import (
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError
 from syncwright.ledger import request_digest
-from syncwright.mapping import CompiledMapping, shipped_mapping
+from syncwright.mapping import CompiledMapping, or_shipped
 from syncwright.model import Account, Subscription, SubscriptionItem
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
@@ -166,9 +166,7 @@ def _pages(fetch: Callable[[str | None], dict[str, Any]], limit: int) -> Iterato
 def customer_params(account: Account, mapping: CompiledMapping | None = None) -> JSON:
     """``POST /v1/customers`` parameters for an account, by the ``customer`` entity of
     ``mapping`` (default: the shipped ``stripe_outbound``)."""
-    if mapping is None:
-        mapping = shipped_mapping("stripe", "outbound")
-        assert mapping is not None, "the Stripe connector ships mappings/outbound.yaml"
+    mapping = or_shipped(mapping, "stripe", "outbound")
     return mapping.apply("customer", account.model_dump(mode="json"))
 
 

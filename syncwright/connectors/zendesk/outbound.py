@@ -37,7 +37,7 @@ from pydantic import BaseModel
 from syncwright.connectors._base import call_timeout, connector_for, ledger_block, parse_canonical
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, ConfigError
-from syncwright.mapping import CompiledMapping, shipped_mapping
+from syncwright.mapping import CompiledMapping, or_shipped
 from syncwright.model import Account, Entitlement
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
@@ -137,7 +137,7 @@ def organization_body(
 ) -> dict[str, Any]:
     """The ``organization`` object sent to ``create_or_update``, by ``mapping``'s
     ``organization`` entity (default: the shipped ``zendesk_outbound``)."""
-    mapping = mapping or _shipped()
+    mapping = or_shipped(mapping, "zendesk", "outbound")
     record = {
         "entitlement": entitlement.model_dump(mode="json"),
         "account": account.model_dump(mode="json"),
@@ -153,12 +153,6 @@ def organization_body(
             problems=[f"{mapping.source}: entities.organization.fields: map both"],
         )
     return body
-
-
-def _shipped() -> CompiledMapping:
-    found = shipped_mapping("zendesk", "outbound")
-    assert found is not None, "the Zendesk connector ships mappings/outbound.yaml"
-    return found
 
 
 def _require_fields(ctx: StepContext, connector: ZendeskConnector, keys: list[str]) -> None:
