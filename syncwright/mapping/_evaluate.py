@@ -206,12 +206,12 @@ class CompiledMapping:
                 raise self._error(f"{ctx.label}: {target}: {exc}") from exc
         if value is not None and spec.value_map is not None:
             name, table = spec.value_map
-            key = value.value if hasattr(value, "value") else value
-            if str(key) not in table:
+            key = str(value.value if hasattr(value, "value") else value)
+            if key not in table and "*" not in table:
                 raise self._error(
                     f"{ctx.label}: {target}: {key!r} has no entry in value map {name!r}"
                 )
-            value = table[str(key)]
+            value = table[key] if key in table else table["*"]
         if value is not None and spec.xref is not None and run.resolver is not None:
             if spec.xref.to == "global":
                 value = run.resolver.to_global(spec.xref.entity, str(value))

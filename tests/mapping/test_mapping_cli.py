@@ -222,7 +222,9 @@ def test_diff_deliveries_is_a_library_function(stored: Stored) -> None:
     assert [c.path for c in diffs[0].changes] == ["lines[0].description", "number"]
 
 
-def _config_with_mapping(tmp_path: Path, mapping: Path, version: int) -> Path:
+def _config_with_mapping(
+    tmp_path: Path, mapping: Path, version: int, name: str = "stripe_invoices"
+) -> Path:
     config = tmp_path / "with_mapping.yaml"
     config.write_text(
         f"""\
@@ -232,7 +234,7 @@ connections:
     vendor: stripe
     credentials: {{api_key: "${{STRIPE_KEY}}"}}
 mappings:
-  - {{name: stripe_invoices, connection: stripe, version: {version}, path: {mapping}}}
+  - {{name: {name}, connection: stripe, version: {version}, path: {mapping}}}
 """
     )
     return config
@@ -286,9 +288,10 @@ def test_config_validate_and_start_refuse_an_invalid_mapping(
         f"{V1}:3: version: the file is version 1 but the config asks for version 2; "
         "change mappings[].version or the file"
     ]
-    code, out = _json_cli(
-        "config", "validate", "--config", str(_config_with_mapping(tmp_path, V1, 1))
-    )
+    # The example's own file (all the shipped entities, at version 2) passes.
+    example = Path(__file__).resolve().parents[2] / "mappings" / "stripe_inbound.yaml"
+    good = _config_with_mapping(tmp_path, example, 2, name="stripe_inbound")
+    code, out = _json_cli("config", "validate", "--config", str(good))
     assert code == 0 and out["ok"] is True, out
 
 
@@ -324,5 +327,7 @@ mappings:
         "mappings[1]: the zendesk connector ships no inbound mapping file to replace (it does "
         f"not map that direction through a file), so {unused} would not be used; remove the entry",
         f"mappings[2].connection: 'desk' is a zendesk connection but {V1} maps stripe",
+        f"{V1}: entities: the stripe connector needs credit_note, credit_note_line (as in "
+        "syncwright/connectors/stripe/mappings/inbound.yaml); add them",
         "mappings[2]: connection 'desk' already has an inbound mapping at mappings[1]; keep one",
     ]

@@ -42,8 +42,6 @@ from syncwright.model import (
     BillingTiming,
     CanonicalModel,
     CreditNote,
-    CreditNoteReason,
-    CreditNoteStatus,
     Invoice,
     InvoiceStatus,
     Money,
@@ -110,13 +108,6 @@ _INVOICE_STATUS = {
     "paid": InvoiceStatus.PAID,
     "void": InvoiceStatus.VOID,
     "uncollectible": InvoiceStatus.UNCOLLECTIBLE,
-}
-
-_CREDIT_NOTE_REASON = {
-    "duplicate": CreditNoteReason.DUPLICATE,
-    "fraudulent": CreditNoteReason.FRAUDULENT,
-    "order_change": CreditNoteReason.ORDER_CHANGE,
-    "product_unsatisfactory": CreditNoteReason.PRODUCT_UNSATISFACTORY,
 }
 
 _FREQUENCY_BY_MONTHS = {
@@ -206,6 +197,11 @@ def _decimal_minor(value: str | None) -> int | None:
     if value is None or not _DECIMAL_INTEGER.match(value.strip()):
         return None
     return int(Decimal(value.strip()))
+
+
+def stripe_ref(value: object, what: str) -> str:
+    """The id of an expandable reference (the ``stripe.ref`` transform)."""
+    return _ref(value, what)
 
 
 def _ref(value: object, what: str) -> str:
@@ -467,20 +463,28 @@ def stripe_tax_ids(listing: Any) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class _ClaimingResolver:
-    """Resolves ids for the customer mapping; the customer's own id is claimed first
-    (match-and-link, :meth:`_Mapper.claim`), exactly when it is about to be resolved."""
+    """Resolves ids for a mapping; an object whose metadata names our global id (``claims``:
+    (entity type, Stripe id) -> metadata) is claimed first (match-and-link,
+    :meth:`_Mapper.claim`), exactly when it is about to be resolved."""
 
     m: _Mapper
-    customer_id: str
-    metadata: Mapping[str, Any]
+    claims: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
 
     def to_global(self, entity_type: str, native_id: str) -> str | None:
-        if entity_type == "account" and native_id == self.customer_id:
-            self.m.claim(entity_type, native_id, self.metadata)
+        metadata = self.claims.get((entity_type, native_id))
+        if metadata is not None:
+            self.m.claim(entity_type, native_id, metadata)
         return self.m.gid(entity_type, native_id)
 
     def to_native(self, entity_type: str, global_id: str) -> str | None:
         return self.m.xref.native_id_for(entity_type, global_id, self.m.delivery.connection)
+
+
+def _customer_claims(customer: object) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """An expanded customer's metadata is at hand: claim it (see :meth:`_Mapper.account_id`)."""
+    if isinstance(customer, sp.Customer):
+        return {("account", customer.id): customer.metadata}
+    return {}
 
 
 def _account(m: _Mapper, customer: sp.Customer) -> Account:
@@ -491,7 +495,7 @@ def _account(m: _Mapper, customer: sp.Customer) -> Account:
         "customer",
         customer.model_dump(mode="json"),
         options={"default_subsidiary": m.default_subsidiary},
-        resolver=_ClaimingResolver(m, customer.id, customer.metadata),
+        resolver=_ClaimingResolver(m, {("account", customer.id): customer.metadata}),
     )
     return _build(Account, where, **values)
 
@@ -711,41 +715,23 @@ def _payment(m: _Mapper, inv: sp.Invoice, invoice: Invoice, paid_at: datetime) -
 
 
 def _credit_note(m: _Mapper, cn: sp.CreditNote) -> CreditNote:
+    """By the ``credit_note`` entity of the connection's inbound mapping; taxes, the discount
+    and the issue date are worked out here and handed in."""
     where = f"Stripe credit note {cn.id}"
     _lines_complete(cn.lines, where)
     extra = cn.model_extra or {}
-    currency = cn.currency
     tax_total, inclusive = _taxes(extra, where)
-    lines = [
-        {
-            "global_id": m.gid("credit_note_line", line.id),
-            "description": _text(line.description) or "Credit",
-            "quantity": line.quantity if line.quantity is not None else 1,
-            "unit_amount": (
-                _money(line.unit_amount, currency, where) if line.unit_amount is not None else None
-            ),
-            "amount": _money(line.amount, currency, where),
-        }
-        for line in cn.lines.data
-    ]
-    return _build(
-        CreditNote,
-        where,
-        global_id=m.gid("credit_note", cn.id),
-        account_id=m.account_id(cn.customer),
-        invoice_id=m.gid("invoice", _ref(cn.invoice, f"{where} invoice")),
-        number=cn.number,
-        status=CreditNoteStatus(cn.status),
-        reason=_CREDIT_NOTE_REASON.get(cn.reason or "", CreditNoteReason.OTHER),
-        currency=_currency(currency, where),
-        lines=lines,
-        subtotal=_money(cn.subtotal, currency, where),
-        discount_total=_money(_int_extra(extra, "discount_amount") or 0, currency, where),
-        tax_total=_money(tax_total, currency, where),
-        total=_money(cn.total, currency, where),
-        tax_inclusive=inclusive,
-        issue_date=_day(cn.effective_at or cn.created),
+    record = {
+        "credit_note": cn.model_dump(mode="json"),
+        "tax_total": tax_total,
+        "tax_inclusive": inclusive,
+        "discount_total": _int_extra(extra, "discount_amount") or 0,
+        "issued": cn.effective_at or cn.created,
+    }
+    values = m.mapping.apply(
+        "credit_note", record, resolver=_ClaimingResolver(m, _customer_claims(cn.customer))
     )
+    return _build(CreditNote, where, **values)
 
 
 # -- event handlers ------------------------------------------------------------------------

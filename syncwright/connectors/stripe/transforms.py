@@ -9,8 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from syncwright.connectors.stripe import payloads as sp
-from syncwright.connectors.stripe.inbound import stripe_address, stripe_currency, stripe_tax_ids
+from syncwright.connectors.stripe.inbound import (
+    stripe_address,
+    stripe_currency,
+    stripe_money,
+    stripe_ref,
+    stripe_tax_ids,
+)
 from syncwright.mapping.transforms import TransformContext, register
+from syncwright.model import Money
 
 __all__: list[str] = []
 
@@ -34,3 +41,18 @@ def tax_ids(value: Any, ctx: TransformContext, /) -> list[dict[str, Any]]:
     """A customer's ``tax_ids`` list (present when retrieved with ``expand[]=tax_ids``) as
     canonical tax ids; absent -> none."""
     return stripe_tax_ids(value)
+
+
+@register("stripe.money")
+def money(value: Any, ctx: TransformContext, /, *, currency: str) -> Money | None:
+    """A Stripe integer amount (its minor units) in ``currency`` as canonical Money (ISK's two
+    Stripe decimals handled)."""
+    return None if value is None else stripe_money(value, currency, ctx.label)
+
+
+@register("stripe.ref")
+def ref(value: Any, ctx: TransformContext, /, *, what: str, of_record: bool = True) -> str:
+    """The id of an expandable reference (an id, or the expanded object); missing parks the
+    delivery (``stripe.payload_invalid``, naming ``what``, after the record's label when
+    ``of_record``)."""
+    return stripe_ref(value, f"{ctx.label} {what}" if of_record else what)
