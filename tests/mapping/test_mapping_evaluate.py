@@ -236,7 +236,8 @@ def test_a_value_map_falls_back_to_its_star_entry() -> None:
     mapping = compile_text(
         "name: m\nversion: 1\nvendor: stripe\ndirection: inbound\n"
         "value_maps:\n  reason: {duplicate: duplicate, '*': other}\n"
-        "entities:\n  note:\n    fields:\n      reason: {from: reason, map: reason, default: other}\n"
+        "entities:\n  note:\n    fields:\n"
+        "      reason: {from: reason, map: reason, default: other}\n"
     )
     assert mapping.apply("note", {"reason": "duplicate"}) == {"reason": "duplicate"}
     assert mapping.apply("note", {"reason": "goodwill"}) == {"reason": "other"}
