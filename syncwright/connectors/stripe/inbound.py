@@ -192,6 +192,12 @@ def _money(amount: int, currency: str, where: str) -> Money:
     return Money.of(amount, code)
 
 
+def stripe_decimal_minor(value: str | None) -> int | None:
+    """``unit_amount_decimal`` as whole minor units, else None (the ``stripe.decimal_minor``
+    transform)."""
+    return _decimal_minor(value)
+
+
 def _decimal_minor(value: str | None) -> int | None:
     """``unit_amount_decimal`` as an int when it is a whole number of minor units."""
     if value is None or not _DECIMAL_INTEGER.match(value.strip()):
@@ -607,30 +613,6 @@ def _subscription(m: _Mapper, sub: sp.Subscription) -> Subscription:
     )
 
 
-def _invoice_line(m: _Mapper, line: sp.InvoiceLineItem, where: str) -> dict[str, Any]:
-    price_id = product_id = item_id = None
-    details = line.pricing.price_details if line.pricing else None
-    if details is not None:
-        price_id = m.gid("price", _ref(details.price, f"{where} line price"))
-        product_id = m.gid("product", _ref(details.product, f"{where} line product"))
-    parent = line.parent.subscription_item_details if line.parent else None
-    if parent is not None and parent.subscription_item:
-        item_id = m.gid("subscription_item", parent.subscription_item)
-    unit = _decimal_minor(line.pricing.unit_amount_decimal) if line.pricing else None
-    return {
-        "global_id": m.gid("invoice_line", line.id),
-        "description": _text(line.description) or "Invoice line",
-        "product_id": product_id,
-        "price_id": price_id,
-        "subscription_item_id": item_id,
-        "quantity": line.quantity if line.quantity is not None else 1,
-        "unit_amount": _money(unit, line.currency, where) if unit is not None else None,
-        "amount": _money(line.amount, line.currency, where),
-        "period_start": _day(line.period.start),
-        "period_end": _day(line.period.end),
-    }
-
-
 def _lines_complete(listing: sp.ListObject[Any], where: str) -> None:
     if listing.has_more:
         raise BusinessRuleError(
@@ -642,42 +624,32 @@ def _lines_complete(listing: sp.ListObject[Any], where: str) -> None:
 
 
 def _invoice(m: _Mapper, inv: sp.Invoice) -> Invoice:
+    """By the ``invoice`` entity of the connection's inbound mapping; taxes, the discount, the
+    issue date and the subscription are worked out here and handed in."""
     where = f"Stripe invoice {inv.id}"
     _lines_complete(inv.lines, where)
     extra = inv.model_extra or {}
-    currency = inv.currency
     tax_total, inclusive = _taxes(extra, where)
     status = _INVOICE_STATUS[inv.status or "draft"]
-    finalized = inv.status_transitions.finalized_at
-    issued = _int_extra(extra, "effective_at") or finalized
+    issued = _int_extra(extra, "effective_at") or inv.status_transitions.finalized_at
     if issued is None and status is not InvoiceStatus.DRAFT:
         issued = inv.created
     subscription = inv.subscription_id
+    claims = _customer_claims(inv.customer)
     details = inv.parent.subscription_details if inv.parent is not None else None
     if subscription and details is not None:
         # The invoice carries its subscription's metadata: it may arrive before the subscription.
-        m.claim("subscription", subscription, details.metadata)
-    paid_at = inv.status_transitions.paid_at
-    return _build(
-        Invoice,
-        where,
-        global_id=m.gid("invoice", inv.id),
-        account_id=m.account_id(inv.customer),
-        subscription_id=m.gid("subscription", subscription) if subscription else None,
-        number=inv.number,
-        status=status,
-        currency=_currency(currency, where),
-        lines=[_invoice_line(m, line, where) for line in inv.lines.data],
-        subtotal=_money(inv.subtotal, currency, where),
-        discount_total=_money(_amount_sum(extra.get("total_discount_amounts")), currency, where),
-        tax_total=_money(tax_total, currency, where),
-        total=_money(inv.total, currency, where),
-        tax_inclusive=inclusive,
-        amount_paid=_money(inv.amount_paid, currency, where),
-        issue_date=_day(issued) if issued is not None else None,
-        due_date=_day(inv.due_date) if inv.due_date else None,
-        paid_at=_ts(paid_at) if paid_at else None,
-    )
+        claims[("subscription", subscription)] = details.metadata or {}
+    record = {
+        "invoice": inv.model_dump(mode="json"),
+        "subscription_id": subscription or None,
+        "tax_total": tax_total,
+        "tax_inclusive": inclusive,
+        "discount_total": _amount_sum(extra.get("total_discount_amounts")),
+        "issued": issued,
+    }
+    values = m.mapping.apply("invoice", record, resolver=_ClaimingResolver(m, claims))
+    return _build(Invoice, where, **values)
 
 
 def _payment_reference(inv: sp.Invoice) -> str | None:

@@ -12,6 +12,7 @@ from syncwright.connectors.stripe import payloads as sp
 from syncwright.connectors.stripe.inbound import (
     stripe_address,
     stripe_currency,
+    stripe_decimal_minor,
     stripe_money,
     stripe_ref,
     stripe_tax_ids,
@@ -56,3 +57,9 @@ def ref(value: Any, ctx: TransformContext, /, *, what: str, of_record: bool = Tr
     delivery (``stripe.payload_invalid``, naming ``what``, after the record's label when
     ``of_record``)."""
     return stripe_ref(value, f"{ctx.label} {what}" if of_record else what)
+
+
+@register("stripe.decimal_minor")
+def decimal_minor(value: Any, ctx: TransformContext, /) -> int | None:
+    """``unit_amount_decimal`` (text) as whole minor units; a fraction of a cent -> null."""
+    return stripe_decimal_minor(value)
