@@ -17,6 +17,7 @@ from syncwright.errors import ConfigError
 from syncwright.exceptions import ExceptionQueue
 from syncwright.intake import Inbox
 from syncwright.ledger import AuditTrail, Ledger
+from syncwright.mapping import load_mapping_set
 from syncwright.runtime_hooks import LedgerHooks
 from syncwright.store import Database
 from syncwright.telemetry.process import Telemetry, TelemetryHooks
@@ -40,6 +41,8 @@ def load_workflow_modules() -> None:
 class Runtime:
     def __init__(self, settings: Settings, *, upgrade: bool = True) -> None:
         self.settings = settings
+        # The mappings the config names, compiled before anything starts: a bad file stops here.
+        self.mappings = load_mapping_set(settings)
         self.db = Database(
             settings.database.url_with_password(), pool_size=max(settings.database.pool_size, 10)
         )

@@ -10,6 +10,7 @@ from syncwright.cli import (
     db_cmd,
     demo_cmd,
     exceptions_cmd,
+    mapping_cmd,
     reconcile_cmd,
     replay_cmd,
     run_cmd,
@@ -34,6 +35,7 @@ app.command("replay")(replay_cmd.replay)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(mapping_cmd.app, name="mapping")
 
 
 def main() -> None:

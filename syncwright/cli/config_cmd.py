@@ -24,6 +24,7 @@ from syncwright.config import (
     settings_json_schema,
 )
 from syncwright.errors import ConfigError
+from syncwright.mapping import load_mapping_set
 from syncwright.runtime_limits import unknown_workflow_problems
 
 __all__ = ["app"]
@@ -104,6 +105,7 @@ def validate(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         unknown = unknown_workflow_problems(settings)
         if unknown:
             raise ConfigError("; ".join(unknown), problems=unknown)
+        load_mapping_set(settings)  # an invalid mapping file is a config problem too
     except ConfigError as error:
         _fail(shown, error, as_json=as_json)
     defaults = not path.exists()

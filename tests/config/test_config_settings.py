@@ -128,7 +128,7 @@ def test_example_file_validates() -> None:
     assert settings.reconciliation[1].schedule == "0 3 * * *"
     assert [r.check for r in settings.reconciliation] == ["invoices", "subscriptions"]
     # mapping paths are relative to the config file
-    assert settings.mappings[0].path == ROOT / "mappings" / "stripe.yaml"
+    assert settings.mappings[0].path == ROOT / "mappings" / "stripe_inbound.yaml"
     [token] = settings.auth.tokens
     assert (token.name, token.role) == ("ops-team", "operator")
 

@@ -7,11 +7,14 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from syncwright.connectors._base.options import ConnectorOptions, parse_options
 from syncwright.connectors._base.streams import Stream
 from syncwright.errors import ConfigError, SyncwrightError
+
+if TYPE_CHECKING:
+    from syncwright.mapping import CompiledMapping, Direction
 
 
 class WebhookVerifier(Protocol):
@@ -191,6 +194,24 @@ class Connector:
         declared is a :class:`ConfigError` naming the declared ones."""
         self.stream(stream)
         raise NotImplementedError(f"connector {self.vendor!r} cannot poll {stream!r}")
+
+    def mapping(self, direction: Direction) -> CompiledMapping:
+        """The mapping this connection uses for ``direction``: the user's file when
+        ``mappings:`` in the config names one for it, else the one the connector ships."""
+        from syncwright.mapping import MappingSet, shipped_mapping
+
+        chosen = getattr(self.services, "mappings", None)
+        if isinstance(chosen, MappingSet):
+            found = chosen.get(self.name, self.vendor, direction)
+        else:
+            found = shipped_mapping(self.vendor, direction)
+        if found is None:
+            raise ConfigError(
+                f"connection {self.name!r} ({self.vendor}) has no {direction} mapping",
+                code="config.no_mapping",
+                problems=[f"mappings: name an {direction} mapping file for {self.name!r}"],
+            )
+        return found
 
     def close(self) -> None:
         """Release clients (HTTP pools); called when the runtime stops."""

@@ -1,8 +1,12 @@
-"""Canonical entities -> NetSuite REST record bodies (message translator), version ``netsuite/1``.
+"""Canonical entities -> NetSuite REST record bodies (message translator).
 
-Pure functions: they read the canonical entity and the connection's :class:`NetSuiteOptions`,
-and are handed every NetSuite internal id they need (customer, sales order, invoice) by the
-caller, so they never touch the network. What they cannot map they refuse with a
+The fields of each body come from the connection's outbound mapping file (shipped:
+``mappings/outbound.yaml``, ``netsuite_outbound@1``; ``mappings:`` in the config may replace
+it); this module computes what a declaration cannot: lines with their item lookups, the
+discount line, payment applications, an invoice's service period. Pure functions: they read the
+canonical entity and the connection's :class:`NetSuiteOptions`, and are handed every NetSuite
+internal id they need (customer, sales order, invoice) by the caller, so they never touch the
+network. What they cannot map they refuse with a
 :class:`~syncwright.errors.BusinessRuleError` whose remediation names the config key to set.
 
 Amounts come only from ``Money`` (integer minor units): ``Money.to_decimal_string()`` gives the
@@ -15,18 +19,19 @@ SuiteTalk REST tutorial bodies the emulator is proven against.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.mapping import or_shipped
 from syncwright.model import (
     Account,
-    AccountStatus,
     Address,
     BillingLine,
     CreditNote,
@@ -37,7 +42,6 @@ from syncwright.model import (
 )
 
 __all__ = [
-    "MAPPING_VERSION",
     "NETSUITE_MAX_DECIMALS",
     "NetSuiteOptions",
     "NetSuiteRecord",
@@ -55,7 +59,6 @@ __all__ = [
     "sales_order_record",
 ]
 
-MAPPING_VERSION = "netsuite/1"
 # NetSuite keeps at most two decimals on transaction amounts (currencyPrecision 0 or 2).
 NETSUITE_MAX_DECIMALS = 2
 # Sales order status on create: B = Pending Fulfillment (approved); A would be Pending Approval.
@@ -65,6 +68,9 @@ ORDER_STATUS_APPROVED = "B"
 DUNNING_STATUS_FIELD = "custbody_dunning_status"
 DUNNING_ATTEMPTS_FIELD = "custbody_dunning_attempts"
 _TEXT_MAX = 300  # NetSuite free-form text fields hold 300 characters
+
+if TYPE_CHECKING:
+    from syncwright.mapping import CompiledMapping
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -244,11 +250,25 @@ def _lookup(table: Mapping[str, str], key: str) -> str | None:
 
 @dataclass(frozen=True)
 class NetSuiteRecord:
-    """One record to write: its REST type, its external id (our global id) and its body."""
+    """One record to write: its REST type, its external id (our global id), its body and the
+    mapping (``name@version``) that shaped it."""
 
     record_type: str
     external_id: str
     body: dict[str, Any]
+    mapping: str
+
+
+def _apply(
+    mapping: CompiledMapping | None,
+    entity: str,
+    record: Mapping[str, Any],
+    options: NetSuiteOptions,
+) -> tuple[dict[str, Any], str]:
+    """``entity`` of ``mapping`` (default: the shipped ``netsuite_outbound``) for ``record``."""
+    mapping = or_shipped(mapping, "netsuite", "outbound")
+    body = mapping.apply(entity, record, options=dataclasses.asdict(options))
+    return body, mapping.ref
 
 
 def parse_canonical(model: type[M], data: Any, what: str) -> M:
@@ -323,24 +343,12 @@ def _iso(day: date | None) -> str | None:
 # -- customer --------------------------------------------------------------------------------
 
 
-def customer_record(account: Account, options: NetSuiteOptions) -> NetSuiteRecord:
+def customer_record(
+    account: Account, options: NetSuiteOptions, *, mapping: CompiledMapping | None = None
+) -> NetSuiteRecord:
     """Account -> ``customer`` (a company, not a person)."""
-    body: dict[str, Any] = {
-        "companyName": account.legal_name or account.name,
-        "isPerson": False,
-        "subsidiary": _ref(options.subsidiary_id(account.subsidiary, account=account.global_id)),
-        "isInactive": account.status is AccountStatus.CLOSED,
-    }
-    if account.currency is not None:
-        what = f"account {account.global_id}"
-        body["currency"] = _ref(options.currency_id(account.currency, what=what))
-    if account.billing_email:
-        body["email"] = account.billing_email
-    if account.bill_to is not None:
-        body["defaultAddress"] = format_address(account.bill_to)
-    if account.tax_ids:
-        body["taxRegNumber"] = account.tax_ids[0].value
-    return NetSuiteRecord("customer", account.global_id, body)
+    body, ref = _apply(mapping, "customer", account.model_dump(mode="json"), options)
+    return NetSuiteRecord("customer", account.global_id, body, ref)
 
 
 # -- sales order -----------------------------------------------------------------------------
@@ -361,6 +369,7 @@ def sales_order_record(
     *,
     customer_id: str,
     item_aliases: Mapping[str, Sequence[str]] | None = None,
+    mapping: CompiledMapping | None = None,
 ) -> NetSuiteRecord:
     """Subscription -> ``salesOrder``: one line per subscription item at the charged unit price.
 
@@ -380,22 +389,13 @@ def sales_order_record(
                 "amount": amount(item.amount),
             }
         )
-    body: dict[str, Any] = {
-        "entity": _ref(customer_id),
-        "currency": _ref(
-            options.currency_id(
-                subscription.currency, what=f"subscription {subscription.global_id}"
-            )
-        ),
-        "tranDate": subscription.term_start.isoformat(),
-        "startDate": subscription.term_start.isoformat(),
-        "orderStatus": ORDER_STATUS_APPROVED,
-        "memo": _text(f"Subscription {subscription.global_id}"),
-        "item": {"items": lines},
+    record = {
+        "subscription": subscription.model_dump(mode="json"),
+        "customer_id": customer_id,
+        "lines": lines,
     }
-    if subscription.term_end is not None:
-        body["endDate"] = subscription.term_end.isoformat()
-    return NetSuiteRecord("salesOrder", subscription.global_id, body)
+    body, ref = _apply(mapping, "sales_order", record, options)
+    return NetSuiteRecord("salesOrder", subscription.global_id, body, ref)
 
 
 def sales_order_close_body(end_date: date | None, line_numbers: Iterable[int]) -> dict[str, Any]:
@@ -494,38 +494,34 @@ def invoice_record(
     sales_order_id: str | None = None,
     item_aliases: Mapping[str, Sequence[str]] | None = None,
     tax_code: str | None = None,
+    mapping: CompiledMapping | None = None,
 ) -> NetSuiteRecord:
     """Invoice -> ``invoice``: our lines (never the sales order's), created from the sales order
     when it is known, dated and due as in billing."""
-    body: dict[str, Any] = {
-        "entity": _ref(customer_id),
-        "currency": _ref(
-            options.currency_id(invoice.currency, what=f"invoice {invoice.global_id}")
-        ),
-        "item": {
-            "items": _billing_lines(
-                invoice.lines,
-                options,
-                item_aliases or {},
-                tax_code=tax_code,
-                discount=invoice.discount_total,
-                document=f"invoice {invoice.global_id}",
-            )
-        },
-    }
-    if sales_order_id is not None:
-        body["createdFrom"] = _ref(sales_order_id)
-    if invoice.issue_date is not None:
-        body["tranDate"] = invoice.issue_date.isoformat()
-    if invoice.due_date is not None:
-        body["dueDate"] = invoice.due_date.isoformat()
+    options.currency_id(invoice.currency, what=f"invoice {invoice.global_id}")  # before lines
+    lines = _billing_lines(
+        invoice.lines,
+        options,
+        item_aliases or {},
+        tax_code=tax_code,
+        discount=invoice.discount_total,
+        document=f"invoice {invoice.global_id}",
+    )
     periods = [line for line in invoice.lines if line.period_start and line.period_end]
-    if periods:
-        body["startDate"] = _iso(min(line.period_start for line in periods if line.period_start))
-        body["endDate"] = _iso(max(line.period_end for line in periods if line.period_end))
-    memo = f"Invoice {invoice.number}" if invoice.number else f"Invoice {invoice.global_id}"
-    body["memo"] = _text(memo)
-    return NetSuiteRecord("invoice", invoice.global_id, body)
+    record = {
+        "invoice": invoice.model_dump(mode="json"),
+        "customer_id": customer_id,
+        "sales_order_id": sales_order_id,
+        "lines": lines,
+        "start_date": _iso(min(line.period_start for line in periods if line.period_start))
+        if periods
+        else None,
+        "end_date": _iso(max(line.period_end for line in periods if line.period_end))
+        if periods
+        else None,
+    }
+    body, ref = _apply(mapping, "invoice", record, options)
+    return NetSuiteRecord("invoice", invoice.global_id, body, ref)
 
 
 def credit_memo_record(
@@ -537,6 +533,7 @@ def credit_memo_record(
     apply_amount: Money | None = None,
     item_aliases: Mapping[str, Sequence[str]] | None = None,
     tax_code: str | None = None,
+    mapping: CompiledMapping | None = None,
 ) -> NetSuiteRecord:
     """CreditNote -> ``creditMemo`` created from, and applied to, its invoice.
 
@@ -544,33 +541,30 @@ def credit_memo_record(
     NetSuite); None or zero leaves the credit unapplied, as customer credit.
     """
     what = f"credit note {credit_note.global_id}"
-    body: dict[str, Any] = {
-        "entity": _ref(customer_id),
-        "currency": _ref(options.currency_id(credit_note.currency, what=what)),
-        "tranDate": credit_note.issue_date.isoformat(),
-        "memo": _text(
-            f"Credit note {credit_note.number or credit_note.global_id} "
-            f"({credit_note.reason.value})"
-        ),
-        "item": {
-            "items": _billing_lines(
-                credit_note.lines,
-                options,
-                item_aliases or {},
-                tax_code=tax_code,
-                discount=credit_note.discount_total,
-                document=what,
-            )
-        },
-    }
+    options.currency_id(credit_note.currency, what=what)  # refused before the lines are
+    lines = _billing_lines(
+        credit_note.lines,
+        options,
+        item_aliases or {},
+        tax_code=tax_code,
+        discount=credit_note.discount_total,
+        document=what,
+    )
+    apply: list[dict[str, Any]] | None = None
     if invoice_id is not None:
-        body["createdFrom"] = _ref(invoice_id)
         apply = []
         if apply_amount is not None and apply_amount.is_positive:
             applied = min(apply_amount, credit_note.total)
             apply.append({"doc": _ref(invoice_id), "apply": True, "amount": amount(applied)})
-        body["apply"] = {"items": apply}
-    return NetSuiteRecord("creditMemo", credit_note.global_id, body)
+    record = {
+        "credit_note": credit_note.model_dump(mode="json"),
+        "customer_id": customer_id,
+        "invoice_id": invoice_id,
+        "lines": lines,
+        "apply": apply,
+    }
+    body, ref = _apply(mapping, "credit_memo", record, options)
+    return NetSuiteRecord("creditMemo", credit_note.global_id, body, ref)
 
 
 # -- payments --------------------------------------------------------------------------------
@@ -590,12 +584,12 @@ def customer_payment_record(
     apply_limits: Mapping[str, Money] | None = None,
     external_id: str | None = None,
     tran_date: date | None = None,
+    mapping: CompiledMapping | None = None,
 ) -> NetSuiteRecord:
     """Payment -> ``customerPayment`` applied to its invoices (``invoice_ids``: canonical invoice
     global id -> NetSuite internal id). ``apply_limits`` caps what is applied to an invoice
     (what is due on it); the rest of the payment stays unapplied, as customer credit, and a
     line with nothing to apply is sent with ``apply: false``."""
-    what = f"payment {payment.global_id}"
     limits = apply_limits or {}
     apply: list[dict[str, Any]] = []
     for application in payment.applied_to:
@@ -609,21 +603,22 @@ def customer_payment_record(
         else:
             line["apply"] = False
         apply.append(line)
-    body: dict[str, Any] = {
-        "customer": _ref(customer_id),
-        "payment": amount(payment.amount),
-        "currency": _ref(options.currency_id(payment.amount.currency, what=what)),
-        "apply": {"items": apply},
-    }
     day = tran_date or (payment.received_at.date() if payment.received_at else None)
-    if day is not None:
-        body["tranDate"] = day.isoformat()
-    memo = f"{payment.method.value} {payment.reference}" if payment.reference else None
-    body["memo"] = _text(memo or f"Payment {payment.global_id}")
-    return NetSuiteRecord("customerPayment", external_id or payment.global_id, body)
+    record = {
+        "payment": payment.model_dump(mode="json"),
+        "customer_id": customer_id,
+        "apply": apply,
+        "tran_date": _iso(day),
+    }
+    body, ref = _apply(mapping, "customer_payment", record, options)
+    return NetSuiteRecord("customerPayment", external_id or payment.global_id, body, ref)
 
 
-def dunning_fields(attempt_count: int, reason: str | None) -> dict[str, Any]:
-    """The invoice's dunning state after a failed collection attempt."""
-    status = f"Payment attempt {attempt_count} failed" + (f": {reason}" if reason else "")
-    return {DUNNING_STATUS_FIELD: _text(status), DUNNING_ATTEMPTS_FIELD: attempt_count}
+def dunning_fields(
+    attempt_count: int, reason: str | None, *, mapping: CompiledMapping | None = None
+) -> dict[str, Any]:
+    """The invoice's dunning state after a failed collection attempt (the mapping's
+    ``dunning`` entity: ``custbody_dunning_status`` and ``custbody_dunning_attempts``)."""
+    options = NetSuiteOptions(connection="")
+    record = {"attempt_count": attempt_count, "reason": reason}
+    return _apply(mapping, "dunning", record, options)[0]

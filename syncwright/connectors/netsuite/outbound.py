@@ -25,7 +25,6 @@ from syncwright.connectors import audit_write, connector_for, ledger_block
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import (
     DUNNING_STATUS_FIELD,
-    MAPPING_VERSION,
     NetSuiteRecord,
     credit_memo_record,
     customer_payment_record,
@@ -128,6 +127,11 @@ def _money(record: Mapping[str, Any], field: str, currency: str) -> Money | None
         return None
 
 
+def _ref_of(connector: NetSuiteConnector) -> str:
+    """The connection's outbound mapping (``name@version``), for bodies built here."""
+    return connector.mapping("outbound").ref
+
+
 def _result(
     connection: str, entity_type: str, record: NetSuiteRecord, native_id: str, **extra: Any
 ) -> JSON:
@@ -142,7 +146,7 @@ def _result(
             record.external_id,
             native_id,
             record.body,
-            mapping_version=MAPPING_VERSION,
+            mapping_version=record.mapping,
         ),
     }
 
@@ -372,8 +376,8 @@ def _tax_code(
             f"{what} has tax-inclusive amounts; NetSuite lines are net of tax",
             code="netsuite.tax_inclusive",
             remediation=(
-                "Mapping netsuite/1 books tax-exclusive documents only: book this one by hand in "
-                "NetSuite, then resolve the exception."
+                "Mapping netsuite_outbound books tax-exclusive documents only: book this one by "
+                "hand in NetSuite, then resolve the exception."
             ),
         )
     customer = connector.client.get("customer", customer_id)
@@ -423,7 +427,7 @@ def upsert_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
     """Account -> NetSuite customer, upserted by external id = account global id."""
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Account, account, "account")
-    record = customer_record(parsed, connector.options)
+    record = customer_record(parsed, connector.options, mapping=connector.mapping("outbound"))
     native_id = connector.client.upsert_by_external_id(
         record.record_type, record.external_id, record.body
     )
@@ -435,7 +439,7 @@ def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | N
     """Did this version of the customer land? (name and subsidiary match)"""
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Account, account, "account")
-    record = customer_record(parsed, connector.options)
+    record = customer_record(parsed, connector.options, mapping=connector.mapping("outbound"))
     found = connector.client.get_by_external_id("customer", record.external_id)
     if found is None:
         return None
@@ -460,7 +464,11 @@ def _sales_order(
     for item in parsed.items:
         keys += [("price", item.price_id), ("product", item.product_id)]
     record = sales_order_record(
-        parsed, connector.options, customer_id=customer_id, item_aliases=_item_aliases(ctx, keys)
+        parsed,
+        connector.options,
+        customer_id=customer_id,
+        item_aliases=_item_aliases(ctx, keys),
+        mapping=connector.mapping("outbound"),
     )
     return parsed, record
 
@@ -571,7 +579,7 @@ def close_sales_order(
     body = sales_order_close_body(end, [line for line, _closed in lines])
     connector.client.update("salesOrder", native_id, body)
     _link(ctx, SUBSCRIPTION, parsed.global_id, connection, native_id)
-    record = NetSuiteRecord("salesOrder", parsed.global_id, body)
+    record = NetSuiteRecord("salesOrder", parsed.global_id, body, _ref_of(connector))
     return _result(
         connection,
         SUBSCRIPTION,
@@ -596,7 +604,7 @@ def probe_close_sales_order(
         return None
     end = _end_date(parsed, effective_date)
     body = sales_order_close_body(end, [line for line, _closed in lines])
-    record = NetSuiteRecord("salesOrder", parsed.global_id, body)
+    record = NetSuiteRecord("salesOrder", parsed.global_id, body, _ref_of(connector))
     return _result(
         connection,
         SUBSCRIPTION,
@@ -653,6 +661,7 @@ def _invoice(
         sales_order_id=order_id,
         item_aliases=_line_aliases(ctx, parsed.lines),
         tax_code=tax_code,
+        mapping=connector.mapping("outbound"),
     )
     return parsed, record
 
@@ -783,6 +792,7 @@ def _payment(
         customer_id=customer_id,
         invoice_ids={key: native_id for key, (native_id, _) in invoices.items()},
         apply_limits=_apply_limits(payment, invoices, existing),
+        mapping=connector.mapping("outbound"),
     )
     return payment, record, existing
 
@@ -876,9 +886,9 @@ def mark_dunning(
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Invoice, invoice, "invoice")
     native_id = _invoice_id(ctx, connector, parsed.global_id)
-    body = dunning_fields(attempt_count, reason)
+    body = dunning_fields(attempt_count, reason, mapping=connector.mapping("outbound"))
     connector.client.update("invoice", native_id, body)
-    record = NetSuiteRecord("invoice", parsed.global_id, body)
+    record = NetSuiteRecord("invoice", parsed.global_id, body, _ref_of(connector))
     return _result(connection, INVOICE, record, native_id, attempt_count=attempt_count)
 
 
@@ -892,10 +902,10 @@ def probe_mark_dunning(
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Invoice, invoice, "invoice")
     found = connector.client.get_by_external_id("invoice", parsed.global_id)
-    body = dunning_fields(attempt_count, reason)
+    body = dunning_fields(attempt_count, reason, mapping=connector.mapping("outbound"))
     if found is None or found.get(DUNNING_STATUS_FIELD) != body[DUNNING_STATUS_FIELD]:
         return None
-    record = NetSuiteRecord("invoice", parsed.global_id, body)
+    record = NetSuiteRecord("invoice", parsed.global_id, body, _ref_of(connector))
     return _result(connection, INVOICE, record, str(found["id"]), attempt_count=attempt_count)
 
 
@@ -924,6 +934,7 @@ def _credit_memo(
         apply_amount=open_amount,
         item_aliases=_line_aliases(ctx, parsed.lines),
         tax_code=tax_code,
+        mapping=connector.mapping("outbound"),
     )
     return parsed, record, existing
 

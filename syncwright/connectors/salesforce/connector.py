@@ -346,7 +346,9 @@ class SalesforceConnector(Connector):
     @property
     def reader(self) -> SalesforceReader:
         if self._reader is None:
-            self._reader = SalesforceReader(self.client, self.inbound_options)
+            self._reader = SalesforceReader(
+                self.client, self.inbound_options, self.mapping("inbound")
+            )
         return self._reader
 
     def close(self) -> None:

@@ -9,8 +9,10 @@ A delivery is one CDC change event in Salesforce's shape
 
 An UPDATE event carries only the fields that changed, so the canonical record is always read
 fresh from Salesforce through the client (a *content enricher*): the event says *that* something
-changed, the read says *what it is now*. The mapping itself (:func:`account_from_record`,
-:func:`deal_from_records`) is pure and shared with the outbound read actions.
+changed, the read says *what it is now*. The field mapping of the read record is declarative:
+``mappings/inbound.yaml`` (``salesforce_inbound@1``; ``mappings:`` in the config may replace it),
+applied by :func:`account_from_record` and :func:`deal_from_records`, which the outbound read
+actions share.
 
 Two guards keep syncwright from syncing its own writes back (no loops):
 
@@ -32,20 +34,22 @@ customer's events apply in order.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
 from syncwright.connectors import Delivery
 from syncwright.connectors.salesforce.client import valid_id
+from syncwright.connectors.salesforce.transforms import mapping_error
 from syncwright.errors import BusinessRuleError
-from syncwright.model import Account, CanonicalModel, Deal, DealStage, Money
+from syncwright.mapping import CompiledMapping, XrefResolver, or_shipped
+from syncwright.model import Account, CanonicalModel, Deal, DealStage
 from syncwright.model.event_data import AccountUpsertedV1, DealClosedWonV1, EventData
 from syncwright.model.events import ChangeEvent, make_event
 from syncwright.xref import CrossReference
@@ -57,7 +61,6 @@ __all__ = [
     "ACCOUNT_OWNED_FIELDS",
     "DEFAULT_WON_STAGES",
     "MAPPED_ENTITIES",
-    "MAPPING_VERSION",
     "InboundOptions",
     "SalesforceReader",
     "account_from_record",
@@ -68,7 +71,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAPPING_VERSION = "salesforce/1"
 DEFAULT_WON_STAGES: tuple[str, ...] = ("Closed Won",)
 DEFAULT_LEGAL_ENTITY_FIELD = "Legal_Entity__c"
 # Change events of other objects are acknowledged and ignored (the poller does not even store
@@ -161,6 +163,8 @@ class SalesforceReader:
 
     client: SalesforceClient
     options: InboundOptions = field(default_factory=InboundOptions)
+    # The connection's inbound mapping; None: the one the connector ships.
+    mapping: CompiledMapping | None = None
 
     def _fields(self, sobject: str, wanted: Iterable[str]) -> list[str]:
         known = self.client.field_names(sobject)
@@ -197,121 +201,19 @@ def _checked_id(record_id: str, sobject: str) -> str:
     return record_id
 
 
-# -- pure mapping -----------------------------------------------------------------------------
+# -- mapping (mappings/inbound.yaml; transforms.py holds its rules) --------------------------
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _decimal(value: Any, where: str) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise _mapping_error(where, f"expected a number, got {value!r}")
-    try:
-        # JSON numbers arrive as floats; str() of a float is its shortest exact repr.
-        return Decimal(str(value))
-    except InvalidOperation as exc:
-        raise _mapping_error(where, f"expected a number, got {value!r}") from exc
-
-
-def _money(value: Any, currency: str, where: str) -> Money:
-    amount = _decimal(value, where)
-    try:
-        return Money.from_decimal_string(format(amount, "f"), currency)
-    except ValueError as exc:
-        raise BusinessRuleError(
-            f"{where}: {amount} {currency} has more decimals than {currency} has minor units",
-            code="salesforce.amount_fraction",
-            remediation=f"Round the amount in Salesforce to whole {currency} minor units "
-            "(check the field's decimal places), then retry this exception.",
-        ) from exc
-
-
-def _mapping_error(where: str, problem: str) -> BusinessRuleError:
-    return BusinessRuleError(
-        f"{where}: {problem}",
-        code="salesforce.mapping_invalid",
-        remediation="Correct the record in Salesforce so that it can be mapped (the message "
-        "names the field), then retry this exception.",
-    )
-
-
-def _build(model: type[M], where: str, **values: Any) -> M:
+def _build(model: type[M], where: str, values: Mapping[str, Any]) -> M:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
         )
-        raise _mapping_error(
+        raise mapping_error(
             where, f"does not fit the canonical {model.__name__} ({problems})"
         ) from exc
-
-
-def _currency(record: Mapping[str, Any], options: InboundOptions, where: str) -> str:
-    currency = _text(record.get("CurrencyIsoCode")) or options.default_currency
-    if currency is None:
-        raise BusinessRuleError(
-            f"{where} has no CurrencyIsoCode and the connection has no options.default_currency",
-            code="salesforce.currency_unknown",
-            remediation="Set options.default_currency (the org's corporate currency, e.g. USD) "
-            "on the Salesforce connection, then retry this exception.",
-        )
-    return currency.upper()
-
-
-def _country(record: Mapping[str, Any], where: str) -> str | None:
-    code = _text(record.get("BillingCountryCode"))
-    if code:
-        return code.upper()
-    country = _text(record.get("BillingCountry"))
-    if country is None:
-        return None
-    if len(country) == 2 and country.isalpha():
-        return country.upper()
-    raise BusinessRuleError(
-        f"{where} has billing country {country!r}, not an ISO 3166 code",
-        code="salesforce.country_unmapped",
-        remediation="Enter the billing country as a two-letter ISO code (e.g. DE), or enable "
-        "state and country/territory picklists in Salesforce so that BillingCountryCode is set; "
-        "then retry this exception.",
-    )
-
-
-def _bill_to(record: Mapping[str, Any], where: str) -> dict[str, Any] | None:
-    street = _text(record.get("BillingStreet"))
-    city = _text(record.get("BillingCity"))
-    country = _country(record, where)
-    if street is None and city is None:
-        return None  # no address, or only a country: nothing a document can be sent to
-    if street is None or city is None or country is None:
-        missing = [
-            name
-            for name, value in (
-                ("BillingStreet", street),
-                ("BillingCity", city),
-                ("BillingCountry", country),
-            )
-            if value is None
-        ]
-        raise BusinessRuleError(
-            f"{where} has an incomplete billing address (missing {', '.join(missing)})",
-            code="salesforce.address_incomplete",
-            remediation="Complete the account's billing address in Salesforce (street, city and "
-            "country), which sends a new change event; then resolve this exception.",
-        )
-    lines = [line.strip() for line in street.splitlines() if line.strip()]
-    return {
-        "line1": lines[0],
-        "line2": ", ".join(lines[1:]) or None,
-        "city": city,
-        "region": _text(record.get("BillingStateCode")) or _text(record.get("BillingState")),
-        "postal_code": _text(record.get("BillingPostalCode")),
-        "country": country,
-    }
 
 
 def account_from_record(
@@ -320,88 +222,17 @@ def account_from_record(
     *,
     connection: str,
     options: InboundOptions,
+    mapping: CompiledMapping | None = None,
 ) -> Account:
-    """The canonical account of a Salesforce Account record (as read by the client)."""
-    account_id = str(record.get("Id") or "")
-    where = f"Salesforce Account {account_id}"
-    name = _text(record.get("Name"))
-    if name is None:
-        raise _mapping_error(where, "has no Name")
-    parent = _text(record.get("ParentId"))
-    currency = _text(record.get("CurrencyIsoCode")) or options.default_currency
-    return _build(
-        Account,
-        where,
-        global_id=xref.resolve("account", connection, account_id),
-        name=name,
-        bill_to=_bill_to(record, where),
-        website=_text(record.get("Website")),
-        parent_account_id=xref.resolve("account", connection, parent) if parent else None,
-        subsidiary=_text(record.get(options.legal_entity_field)) or options.default_subsidiary,
-        currency=currency.upper() if currency else None,
+    """The canonical account of a Salesforce Account record (as read by the client), by the
+    ``account`` entity of ``mapping`` (default: the shipped ``salesforce_inbound``)."""
+    values = or_shipped(mapping, "salesforce", "inbound").apply(
+        "account",
+        record,
+        options=dataclasses.asdict(options),
+        resolver=XrefResolver(xref, connection),
     )
-
-
-def _stage(record: Mapping[str, Any], options: InboundOptions) -> DealStage:
-    won = record.get("IsWon")
-    if won is None:
-        won = record.get("StageName") in options.won_stages
-    if won:
-        return DealStage.CLOSED_WON
-    return DealStage.CLOSED_LOST if record.get("IsClosed") else DealStage.OPEN
-
-
-def _quantity(value: Any, where: str) -> int:
-    quantity = _decimal(value, f"{where} Quantity")
-    if quantity != quantity.to_integral_value() or quantity < 1:
-        raise BusinessRuleError(
-            f"{where} has quantity {quantity}; canonical deal lines hold whole quantities >= 1",
-            code="salesforce.quantity_fractional",
-            remediation="Use a whole quantity on the opportunity product in Salesforce (express "
-            "fractions in the product's unit), then retry this exception.",
-        )
-    return int(quantity)
-
-
-def _line(
-    line: Mapping[str, Any],
-    xref: CrossReference,
-    connection: str,
-    currency: str,
-    where: str,
-) -> dict[str, Any]:
-    line_id = str(line.get("Id") or "")
-    here = f"{where} line {line_id}"
-    product = _text(line.get("Product2Id"))
-    if product is None:
-        raise _mapping_error(here, "has no Product2Id")
-    quantity = _quantity(line.get("Quantity"), here)
-    unit = _money(line.get("UnitPrice"), currency, f"{here} UnitPrice")
-    discount = line.get("Discount")
-    if discount not in (None, 0, 0.0) and line.get("TotalPrice") is not None:
-        # A discounted line: the negotiated unit amount is what the customer pays per unit.
-        total = _money(line.get("TotalPrice"), currency, f"{here} TotalPrice")
-        if total.amount_minor % quantity:
-            raise BusinessRuleError(
-                f"{here}: a {discount}% discount on {quantity} units leaves a total of {total} "
-                "that is not a whole amount per unit",
-                code="salesforce.discount_uneven",
-                remediation="Put the discount into the opportunity product's sales price instead "
-                "of the Discount field (or pick a quantity it divides evenly), then retry this "
-                "exception.",
-            )
-        unit = Money.of(total.amount_minor // quantity, currency)
-    price = _text(line.get("PricebookEntryId"))
-    service = _text(line.get("ServiceDate"))
-    return {
-        "global_id": xref.resolve("deal_line", connection, line_id),
-        "product_id": xref.resolve("product", connection, product),
-        "price_id": xref.resolve("price", connection, price) if price else None,
-        "description": _text(line.get("Description")) or _text(line.get("Name")),
-        "quantity": quantity,
-        "unit_amount": unit,
-        "service_start": date.fromisoformat(service) if service else None,
-    }
+    return _build(Account, f"Salesforce Account {record.get('Id') or ''}", values)
 
 
 def deal_from_records(
@@ -411,36 +242,18 @@ def deal_from_records(
     *,
     connection: str,
     options: InboundOptions,
+    mapping: CompiledMapping | None = None,
 ) -> Deal:
     """The canonical deal of an Opportunity and its OpportunityLineItems (as read by the
-    client). Product ids resolve through the cross-reference (entity type ``product``)."""
-    opp_id = str(opportunity.get("Id") or "")
-    where = f"Salesforce Opportunity {opp_id}"
-    account = _text(opportunity.get("AccountId"))
-    if account is None:
-        raise BusinessRuleError(
-            f"{where} has no account",
-            code="salesforce.deal_without_account",
-            remediation="Set the opportunity's Account in Salesforce (a deal is booked against "
-            "a customer), then retry this exception.",
-        )
-    currency = _currency(opportunity, options, where)
-    amount = opportunity.get("Amount")
-    close = _text(opportunity.get("CloseDate"))
-    contact = _text(opportunity.get("ContactId"))
-    return _build(
-        Deal,
-        where,
-        global_id=xref.resolve("deal", connection, opp_id),
-        account_id=xref.resolve("account", connection, account),
-        name=_text(opportunity.get("Name")) or opp_id,
-        stage=_stage(opportunity, options),
-        currency=currency,
-        amount=_money(amount, currency, f"{where} Amount") if amount is not None else None,
-        close_date=date.fromisoformat(close) if close else None,
-        primary_contact_id=xref.resolve("contact", connection, contact) if contact else None,
-        lines=[_line(line, xref, connection, currency, where) for line in lines],
+    client), by the ``deal`` entity of ``mapping``. Product ids resolve through the
+    cross-reference (entity type ``product``)."""
+    values = or_shipped(mapping, "salesforce", "inbound").apply(
+        "deal",
+        {"Opportunity": opportunity, "OpportunityLineItems": list(lines)},
+        options=dataclasses.asdict(options),
+        resolver=XrefResolver(xref, connection),
     )
+    return _build(Deal, f"Salesforce Opportunity {opportunity.get('Id') or ''}", values)
 
 
 # -- normalize ---------------------------------------------------------------------------------
@@ -529,7 +342,11 @@ def _account_events(
             log.info("salesforce account %s is gone since the event; skipped", record_id)
             continue
         account = account_from_record(
-            record, xref, connection=out.delivery.connection, options=options
+            record,
+            xref,
+            connection=out.delivery.connection,
+            options=options,
+            mapping=reader.mapping,
         )
         out.emit(
             "syncwright.account.upserted.v1",
@@ -572,7 +389,12 @@ def _deal_events(
             log.info("salesforce opportunity %s is gone since the event; skipped", record_id)
             continue
         deal = deal_from_records(
-            opportunity, lines, xref, connection=out.delivery.connection, options=options
+            opportunity,
+            lines,
+            xref,
+            connection=out.delivery.connection,
+            options=options,
+            mapping=reader.mapping,
         )
         if deal.stage is not DealStage.CLOSED_WON:
             # Re-opened since the event: the fresh record is not a won deal any more, and a

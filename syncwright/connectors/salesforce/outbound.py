@@ -23,11 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from syncwright.connectors import connector_for, ledger_block
-from syncwright.connectors.salesforce.inbound import (
-    MAPPING_VERSION,
-    account_from_record,
-    deal_from_records,
-)
+from syncwright.connectors.salesforce.inbound import account_from_record, deal_from_records
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError
 from syncwright.model import Money
@@ -46,6 +42,8 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
+# The billing write's value conversion is still Python (below), not a mapping file yet.
+MAPPING_VERSION = "salesforce/1"
 
 # Keys of ``update_account_billing(fields=...)`` -> default Account field API names
 # (``options.billing_fields`` renames them per org).
@@ -102,7 +100,11 @@ def read_account(ctx: StepContext, connection: str, account_id: str) -> JSON:
     native = _native_id(ctx, "account", account_id, connection)
     record = connector.reader.account(native)
     account = account_from_record(
-        record, ctx.services.xref, connection=connection, options=connector.inbound_options
+        record,
+        ctx.services.xref,
+        connection=connection,
+        options=connector.inbound_options,
+        mapping=connector.mapping("inbound"),
     )
     return account.model_dump(mode="json")
 
@@ -118,6 +120,7 @@ def read_deal(ctx: StepContext, connection: str, deal_id: str) -> JSON:
         ctx.services.xref,
         connection=connection,
         options=connector.inbound_options,
+        mapping=connector.mapping("inbound"),
     )
     return deal.model_dump(mode="json")
 

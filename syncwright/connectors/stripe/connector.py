@@ -139,6 +139,7 @@ class StripeConnector(Connector):
             self._with_all_lines(delivery),
             self.services.xref,
             default_subsidiary=self._option_str("default_subsidiary"),
+            mapping=self.mapping("inbound"),
         )
 
     def _with_all_lines(self, delivery: Delivery) -> Delivery:

@@ -35,14 +35,13 @@ from pydantic import ValidationError
 from syncwright.connectors import Delivery
 from syncwright.connectors.stripe import payloads as sp
 from syncwright.errors import BusinessRuleError
+from syncwright.mapping import CompiledMapping, or_shipped
 from syncwright.model import (
     Account,
     BillingFrequency,
     BillingTiming,
     CanonicalModel,
     CreditNote,
-    CreditNoteReason,
-    CreditNoteStatus,
     Invoice,
     InvoiceStatus,
     Money,
@@ -72,14 +71,12 @@ from syncwright.xref import CrossReference
 
 __all__ = [
     "MAPPED_EVENT_TYPES",
-    "MAPPING_VERSION",
     "SYNCWRIGHT_ID_KEY",
     "normalize",
     "stripe_frequency",
     "stripe_money",
 ]
 
-MAPPING_VERSION = "stripe/1"
 #: The metadata key under which objects syncwright creates in Stripe carry their global id.
 SYNCWRIGHT_ID_KEY = "syncwright_id"
 
@@ -111,13 +108,6 @@ _INVOICE_STATUS = {
     "paid": InvoiceStatus.PAID,
     "void": InvoiceStatus.VOID,
     "uncollectible": InvoiceStatus.UNCOLLECTIBLE,
-}
-
-_CREDIT_NOTE_REASON = {
-    "duplicate": CreditNoteReason.DUPLICATE,
-    "fraudulent": CreditNoteReason.FRAUDULENT,
-    "order_change": CreditNoteReason.ORDER_CHANGE,
-    "product_unsatisfactory": CreditNoteReason.PRODUCT_UNSATISFACTORY,
 }
 
 _FREQUENCY_BY_MONTHS = {
@@ -167,6 +157,11 @@ def _text(value: str | None) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def stripe_currency(code: str, where: str) -> str:
+    """A Stripe currency as an ISO code syncwright carries (the ``stripe.currency`` transform)."""
+    return _currency(code, where)
+
+
 def _currency(code: str, where: str) -> str:
     upper = code.upper()
     if upper not in CURRENCY_EXPONENTS:
@@ -197,11 +192,22 @@ def _money(amount: int, currency: str, where: str) -> Money:
     return Money.of(amount, code)
 
 
+def stripe_decimal_minor(value: str | None) -> int | None:
+    """``unit_amount_decimal`` as whole minor units, else None (the ``stripe.decimal_minor``
+    transform)."""
+    return _decimal_minor(value)
+
+
 def _decimal_minor(value: str | None) -> int | None:
     """``unit_amount_decimal`` as an int when it is a whole number of minor units."""
     if value is None or not _DECIMAL_INTEGER.match(value.strip()):
         return None
     return int(Decimal(value.strip()))
+
+
+def stripe_ref(value: object, what: str) -> str:
+    """The id of an expandable reference (the ``stripe.ref`` transform)."""
+    return _ref(value, what)
 
 
 def _ref(value: object, what: str) -> str:
@@ -288,6 +294,8 @@ class _Mapper:
     xref: CrossReference
     event: sp.Event
     default_subsidiary: str | None
+    # The connection's inbound mapping (its ``customer`` entity maps customers).
+    mapping: CompiledMapping
     events: list[ChangeEvent[Any]] = field(default_factory=list)
 
     def gid(self, entity_type: str, native_id: str) -> str:
@@ -418,7 +426,8 @@ def _before_update(
 # -- canonical records ---------------------------------------------------------------------
 
 
-def _address(address: sp.Address | None, where: str) -> dict[str, Any] | None:
+def stripe_address(address: sp.Address | None, where: str) -> dict[str, Any] | None:
+    """A Stripe address as a canonical one (the ``stripe.address`` transform)."""
     if address is None or not (_text(address.line1) or _text(address.city)):
         # A country alone (kept for tax) or nothing at all: no postal address to bill to.
         return None
@@ -439,9 +448,10 @@ def _address(address: sp.Address | None, where: str) -> dict[str, Any] | None:
     }
 
 
-def _tax_ids(customer: sp.Customer) -> list[dict[str, Any]]:
-    # ``tax_ids`` is present only when the customer was retrieved with expand[]=tax_ids.
-    listing = (customer.model_extra or {}).get("tax_ids")
+def stripe_tax_ids(listing: Any) -> list[dict[str, Any]]:
+    """A customer's ``tax_ids`` list object as canonical tax ids (the ``stripe.tax_ids``
+    transform). ``tax_ids`` is present only when the customer was retrieved with
+    expand[]=tax_ids."""
     data = listing.get("data") if isinstance(listing, dict) else None
     found: list[dict[str, Any]] = []
     for item in data if isinstance(data, list) else []:
@@ -457,30 +467,43 @@ def _tax_ids(customer: sp.Customer) -> list[dict[str, Any]]:
     return found
 
 
+@dataclass(frozen=True)
+class _ClaimingResolver:
+    """Resolves ids for a mapping; an object whose metadata names our global id (``claims``:
+    (entity type, Stripe id) -> metadata) is claimed first (match-and-link,
+    :meth:`_Mapper.claim`), exactly when it is about to be resolved."""
+
+    m: _Mapper
+    claims: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
+
+    def to_global(self, entity_type: str, native_id: str) -> str | None:
+        metadata = self.claims.get((entity_type, native_id))
+        if metadata is not None:
+            self.m.claim(entity_type, native_id, metadata)
+        return self.m.gid(entity_type, native_id)
+
+    def to_native(self, entity_type: str, global_id: str) -> str | None:
+        return self.m.xref.native_id_for(entity_type, global_id, self.m.delivery.connection)
+
+
+def _customer_claims(customer: object) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """An expanded customer's metadata is at hand: claim it (see :meth:`_Mapper.account_id`)."""
+    if isinstance(customer, sp.Customer):
+        return {("account", customer.id): customer.metadata}
+    return {}
+
+
 def _account(m: _Mapper, customer: sp.Customer) -> Account:
+    """By the ``customer`` entity of the connection's inbound mapping (shipped:
+    ``mappings/inbound.yaml``, ``stripe_inbound@1``)."""
     where = f"Stripe customer {customer.id}"
-    # Stripe needs neither a name nor an email; canonical accounts need a name. The email is
-    # what Stripe's own dashboard shows for a nameless customer, so it stands in.
-    name = _text(customer.name) or _text(customer.email)
-    if name is None:
-        raise BusinessRuleError(
-            f"{where} has neither a name nor an email",
-            code="stripe.customer_unnamed",
-            remediation=f"Give {where} a name in Stripe (Stripe then sends customer.updated, "
-            "which syncs it), then resolve this exception.",
-        )
-    m.claim("account", customer.id, customer.metadata)
-    return _build(
-        Account,
-        where,
-        global_id=m.gid("account", customer.id),
-        name=name,
-        billing_email=_text(customer.email),
-        currency=_currency(customer.currency, where) if customer.currency else None,
-        bill_to=_address(customer.address, where),
-        tax_ids=_tax_ids(customer),
-        subsidiary=_text(customer.metadata.get("subsidiary")) or m.default_subsidiary,
+    values = m.mapping.apply(
+        "customer",
+        customer.model_dump(mode="json"),
+        options={"default_subsidiary": m.default_subsidiary},
+        resolver=_ClaimingResolver(m, {("account", customer.id): customer.metadata}),
     )
+    return _build(Account, where, **values)
 
 
 def _unit_amount(price: sp.Price, where: str) -> int:
@@ -590,30 +613,6 @@ def _subscription(m: _Mapper, sub: sp.Subscription) -> Subscription:
     )
 
 
-def _invoice_line(m: _Mapper, line: sp.InvoiceLineItem, where: str) -> dict[str, Any]:
-    price_id = product_id = item_id = None
-    details = line.pricing.price_details if line.pricing else None
-    if details is not None:
-        price_id = m.gid("price", _ref(details.price, f"{where} line price"))
-        product_id = m.gid("product", _ref(details.product, f"{where} line product"))
-    parent = line.parent.subscription_item_details if line.parent else None
-    if parent is not None and parent.subscription_item:
-        item_id = m.gid("subscription_item", parent.subscription_item)
-    unit = _decimal_minor(line.pricing.unit_amount_decimal) if line.pricing else None
-    return {
-        "global_id": m.gid("invoice_line", line.id),
-        "description": _text(line.description) or "Invoice line",
-        "product_id": product_id,
-        "price_id": price_id,
-        "subscription_item_id": item_id,
-        "quantity": line.quantity if line.quantity is not None else 1,
-        "unit_amount": _money(unit, line.currency, where) if unit is not None else None,
-        "amount": _money(line.amount, line.currency, where),
-        "period_start": _day(line.period.start),
-        "period_end": _day(line.period.end),
-    }
-
-
 def _lines_complete(listing: sp.ListObject[Any], where: str) -> None:
     if listing.has_more:
         raise BusinessRuleError(
@@ -625,42 +624,32 @@ def _lines_complete(listing: sp.ListObject[Any], where: str) -> None:
 
 
 def _invoice(m: _Mapper, inv: sp.Invoice) -> Invoice:
+    """By the ``invoice`` entity of the connection's inbound mapping; taxes, the discount, the
+    issue date and the subscription are worked out here and handed in."""
     where = f"Stripe invoice {inv.id}"
     _lines_complete(inv.lines, where)
     extra = inv.model_extra or {}
-    currency = inv.currency
     tax_total, inclusive = _taxes(extra, where)
     status = _INVOICE_STATUS[inv.status or "draft"]
-    finalized = inv.status_transitions.finalized_at
-    issued = _int_extra(extra, "effective_at") or finalized
+    issued = _int_extra(extra, "effective_at") or inv.status_transitions.finalized_at
     if issued is None and status is not InvoiceStatus.DRAFT:
         issued = inv.created
     subscription = inv.subscription_id
+    claims = _customer_claims(inv.customer)
     details = inv.parent.subscription_details if inv.parent is not None else None
     if subscription and details is not None:
         # The invoice carries its subscription's metadata: it may arrive before the subscription.
-        m.claim("subscription", subscription, details.metadata)
-    paid_at = inv.status_transitions.paid_at
-    return _build(
-        Invoice,
-        where,
-        global_id=m.gid("invoice", inv.id),
-        account_id=m.account_id(inv.customer),
-        subscription_id=m.gid("subscription", subscription) if subscription else None,
-        number=inv.number,
-        status=status,
-        currency=_currency(currency, where),
-        lines=[_invoice_line(m, line, where) for line in inv.lines.data],
-        subtotal=_money(inv.subtotal, currency, where),
-        discount_total=_money(_amount_sum(extra.get("total_discount_amounts")), currency, where),
-        tax_total=_money(tax_total, currency, where),
-        total=_money(inv.total, currency, where),
-        tax_inclusive=inclusive,
-        amount_paid=_money(inv.amount_paid, currency, where),
-        issue_date=_day(issued) if issued is not None else None,
-        due_date=_day(inv.due_date) if inv.due_date else None,
-        paid_at=_ts(paid_at) if paid_at else None,
-    )
+        claims[("subscription", subscription)] = details.metadata or {}
+    record = {
+        "invoice": inv.model_dump(mode="json"),
+        "subscription_id": subscription or None,
+        "tax_total": tax_total,
+        "tax_inclusive": inclusive,
+        "discount_total": _amount_sum(extra.get("total_discount_amounts")),
+        "issued": issued,
+    }
+    values = m.mapping.apply("invoice", record, resolver=_ClaimingResolver(m, claims))
+    return _build(Invoice, where, **values)
 
 
 def _payment_reference(inv: sp.Invoice) -> str | None:
@@ -698,41 +687,23 @@ def _payment(m: _Mapper, inv: sp.Invoice, invoice: Invoice, paid_at: datetime) -
 
 
 def _credit_note(m: _Mapper, cn: sp.CreditNote) -> CreditNote:
+    """By the ``credit_note`` entity of the connection's inbound mapping; taxes, the discount
+    and the issue date are worked out here and handed in."""
     where = f"Stripe credit note {cn.id}"
     _lines_complete(cn.lines, where)
     extra = cn.model_extra or {}
-    currency = cn.currency
     tax_total, inclusive = _taxes(extra, where)
-    lines = [
-        {
-            "global_id": m.gid("credit_note_line", line.id),
-            "description": _text(line.description) or "Credit",
-            "quantity": line.quantity if line.quantity is not None else 1,
-            "unit_amount": (
-                _money(line.unit_amount, currency, where) if line.unit_amount is not None else None
-            ),
-            "amount": _money(line.amount, currency, where),
-        }
-        for line in cn.lines.data
-    ]
-    return _build(
-        CreditNote,
-        where,
-        global_id=m.gid("credit_note", cn.id),
-        account_id=m.account_id(cn.customer),
-        invoice_id=m.gid("invoice", _ref(cn.invoice, f"{where} invoice")),
-        number=cn.number,
-        status=CreditNoteStatus(cn.status),
-        reason=_CREDIT_NOTE_REASON.get(cn.reason or "", CreditNoteReason.OTHER),
-        currency=_currency(currency, where),
-        lines=lines,
-        subtotal=_money(cn.subtotal, currency, where),
-        discount_total=_money(_int_extra(extra, "discount_amount") or 0, currency, where),
-        tax_total=_money(tax_total, currency, where),
-        total=_money(cn.total, currency, where),
-        tax_inclusive=inclusive,
-        issue_date=_day(cn.effective_at or cn.created),
+    record = {
+        "credit_note": cn.model_dump(mode="json"),
+        "tax_total": tax_total,
+        "tax_inclusive": inclusive,
+        "discount_total": _int_extra(extra, "discount_amount") or 0,
+        "issued": cn.effective_at or cn.created,
+    }
+    values = m.mapping.apply(
+        "credit_note", record, resolver=_ClaimingResolver(m, _customer_claims(cn.customer))
     )
+    return _build(CreditNote, where, **values)
 
 
 # -- event handlers ------------------------------------------------------------------------
@@ -918,6 +889,7 @@ def account_from_customer(
     *,
     connection: str,
     default_subsidiary: str | None = None,
+    mapping: CompiledMapping | None = None,
 ) -> Account:
     """The canonical account for a Stripe customer object read through the API (enrichment)."""
     parsed = sp.Customer.model_validate(customer)
@@ -942,12 +914,17 @@ def account_from_customer(
             }
         ),
         default_subsidiary,
+        or_shipped(mapping, "stripe", "inbound"),
     )
     return _account(mapper, parsed)
 
 
 def normalize(
-    delivery: Delivery, xref: CrossReference, *, default_subsidiary: str | None = None
+    delivery: Delivery,
+    xref: CrossReference,
+    *,
+    default_subsidiary: str | None = None,
+    mapping: CompiledMapping | None = None,
 ) -> list[ChangeEvent[Any]]:
     """The canonical change events for one Stripe event; ``[]`` for types we do not map.
 
@@ -967,6 +944,8 @@ def normalize(
         return []  # Stripe sends far more than we sync: acknowledged and ignored.
     event = _parse(payload, sp.Event, delivery)
     obj = _parse(event.data.object, route.model, delivery)
-    mapper = _Mapper(delivery, xref, event, default_subsidiary)
+    mapper = _Mapper(
+        delivery, xref, event, default_subsidiary, or_shipped(mapping, "stripe", "inbound")
+    )
     route.handler(mapper, obj)
     return mapper.events

@@ -16,7 +16,10 @@ instead of Stripe's ``idempotency_error``. Before creating, the cross-reference 
 account or subscription already linked to a Stripe object on this connection is not created
 again.
 
-Mapping ``stripe-out/1``: see this folder's README.
+Mapping: the customer's parameters come from the connection's outbound mapping file (shipped:
+``mappings/outbound.yaml``, ``stripe_outbound@1``); a subscription's are built here
+(:func:`subscription_params`: metered items, payment terms, a trial still ahead). See this
+folder's README.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from syncwright.connectors.stripe.inbound import (
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError
 from syncwright.ledger import request_digest
+from syncwright.mapping import CompiledMapping, or_shipped
 from syncwright.model import Account, Subscription, SubscriptionItem
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
@@ -52,7 +56,6 @@ if TYPE_CHECKING:  # the connector imports this module to declare its actions
     from syncwright.connectors.stripe.connector import StripeConnector
 
 __all__ = [
-    "OUTBOUND_MAPPING_VERSION",
     "cancel_subscription",
     "create_customer",
     "create_subscription",
@@ -61,7 +64,6 @@ __all__ = [
     "read_account",
 ]
 
-OUTBOUND_MAPPING_VERSION = "stripe-out/1"
 JSON = dict[str, Any]
 Ref = Mapping[str, Any] | str | None
 M = TypeVar("M", bound=BaseModel)
@@ -102,6 +104,7 @@ def read_account(ctx: StepContext, connection: str, account_id: str) -> dict[str
         ctx.services.xref,
         connection=connection,
         default_subsidiary=connector.settings.options.get("default_subsidiary"),
+        mapping=connector.mapping("inbound"),
     )
     return account.model_dump(mode="json")
 
@@ -128,14 +131,16 @@ def _idempotency_key(ctx: StepContext, params: Mapping[str, Any]) -> str:
     return f"{base}:{digest}"
 
 
-def _ledger(connection: str, entity_type: str, global_id: str, native_id: str, params: Any) -> JSON:
+def _ledger(
+    connector: StripeConnector, entity_type: str, global_id: str, native_id: str, params: Any
+) -> JSON:
     return ledger_block(
-        connection,
+        connector.name,
         entity_type,
         global_id,
         native_id,
         params,
-        mapping_version=OUTBOUND_MAPPING_VERSION,
+        mapping_version=connector.mapping("outbound").ref,
     )
 
 
@@ -164,25 +169,11 @@ def _pages(fetch: Callable[[str | None], dict[str, Any]], limit: int) -> Iterato
 # -- customers -------------------------------------------------------------------------------
 
 
-def customer_params(account: Account) -> JSON:
-    """``POST /v1/customers`` parameters for an account (mapping ``stripe-out/1``)."""
-    metadata = {SYNCWRIGHT_ID_KEY: account.global_id}
-    if account.subsidiary:
-        metadata["subsidiary"] = account.subsidiary
-    params: JSON = {"name": account.name, "metadata": metadata}
-    if account.billing_email:
-        params["email"] = account.billing_email
-    if account.bill_to is not None:
-        address = account.bill_to
-        params["address"] = {
-            "line1": address.line1,
-            "line2": address.line2,
-            "city": address.city,
-            "state": address.region,
-            "postal_code": address.postal_code,
-            "country": address.country,
-        }
-    return params
+def customer_params(account: Account, mapping: CompiledMapping | None = None) -> JSON:
+    """``POST /v1/customers`` parameters for an account, by the ``customer`` entity of
+    ``mapping`` (default: the shipped ``stripe_outbound``)."""
+    mapping = or_shipped(mapping, "stripe", "outbound")
+    return mapping.apply("customer", account.model_dump(mode="json"))
 
 
 def _customer_result(
@@ -198,7 +189,7 @@ def _customer_result(
         "native_id": native_id,
         "created": created,
         "email": customer.get("email"),
-        "ledger": _ledger(connector.name, ACCOUNT, account.global_id, native_id, params),
+        "ledger": _ledger(connector, ACCOUNT, account.global_id, native_id, params),
     }
 
 
@@ -230,7 +221,7 @@ def create_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
     connection returns that customer (``created: false``)."""
     connector = _connector(ctx, connection)
     parsed = _parse(Account, account, "account")
-    params = customer_params(parsed)
+    params = customer_params(parsed, connector.mapping("outbound"))
     existing = _linked_customer(ctx, connector, parsed.global_id)
     if existing is not None:
         return _customer_result(connector, parsed, params, existing, created=False)
@@ -248,7 +239,7 @@ def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | N
     account's global id (listed by email when the account has one, else the newest customers)."""
     connector = _connector(ctx, connection)
     parsed = _parse(Account, account, "account")
-    params = customer_params(parsed)
+    params = customer_params(parsed, connector.mapping("outbound"))
     existing = _linked_customer(ctx, connector, parsed.global_id)
     if existing is not None:
         return _customer_result(connector, parsed, params, existing, created=None)
@@ -425,7 +416,8 @@ def subscription_params(
     *,
     now: datetime | None = None,
 ) -> JSON:
-    """``POST /v1/subscriptions`` parameters (mapping ``stripe-out/1``)."""
+    """``POST /v1/subscriptions`` parameters (Python: which items are metered, whether the
+    payment terms and the trial apply, are decisions the mapping file cannot express)."""
     lines: list[JSON] = []
     for item, price in items:
         line: JSON = {"price": price["id"], "metadata": {SYNCWRIGHT_ID_KEY: item.global_id}}
@@ -484,7 +476,7 @@ def _subscription_result(
         "customer": sp.expandable_id(stripe_sub.get("customer")),
         "latest_invoice": sp.expandable_id(stripe_sub.get("latest_invoice")),
         "items": items,
-        "ledger": _ledger(connection, SUBSCRIPTION, subscription.global_id, native_id, params),
+        "ledger": _ledger(connector, SUBSCRIPTION, subscription.global_id, native_id, params),
     }
 
 

@@ -5,7 +5,8 @@ the account's global id, as two custom organization fields (the tier and the SLA
 so triggers, SLA policies and views in Zendesk can key on them. The write is
 ``create_or_update`` by external id: repeating it never makes a second organization.
 
-Mapping ``zendesk/1``:
+The fields come from the connection's outbound mapping (shipped:
+``mappings/outbound.yaml``, ``zendesk_outbound@1``; ``mappings:`` in the config may replace it):
 
 | canonical | Zendesk organization |
 |---|---|
@@ -25,6 +26,7 @@ https://developer.zendesk.com/api-reference/ticketing/organizations/organization
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,13 +43,13 @@ from syncwright.connectors import (
 )
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, ConfigError
-from syncwright.model import Account, Entitlement, EntitlementStatus
+from syncwright.mapping import CompiledMapping, or_shipped
+from syncwright.model import Account, Entitlement
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
     from syncwright.connectors.zendesk.connector import ZendeskConnector
 
 __all__ = [
-    "MAPPING_VERSION",
     "ZendeskOptions",
     "organization_body",
     "probe_entitlement",
@@ -55,7 +57,6 @@ __all__ = [
     "upsert_entitlement",
 ]
 
-MAPPING_VERSION = "zendesk/1"
 JSON = dict[str, Any]
 M = TypeVar("M", bound=BaseModel)
 
@@ -134,24 +135,30 @@ def _entities(entitlement: JSON, account: JSON) -> tuple[Entitlement, Account]:
     return parsed_entitlement, parsed_account
 
 
-def wanted_fields(entitlement: Entitlement, options: ZendeskOptions) -> dict[str, str | None]:
-    """The organization field values an entitlement stands for."""
-    if entitlement.status is not EntitlementStatus.ACTIVE:
-        # A suspended or expired entitlement gives no support tier (and no SLA).
-        return {options.tier_field: options.revoked_tier, options.sla_field: None}
-    sla = entitlement.sla_policy.name if entitlement.sla_policy is not None else None
-    return {options.tier_field: entitlement.tier, options.sla_field: sla}
-
-
 def organization_body(
-    entitlement: Entitlement, account: Account, options: ZendeskOptions
+    entitlement: Entitlement,
+    account: Account,
+    options: ZendeskOptions,
+    mapping: CompiledMapping | None = None,
 ) -> dict[str, Any]:
-    """The ``organization`` object sent to ``create_or_update`` (mapping ``zendesk/1``)."""
-    return {
-        "external_id": account.global_id,
-        "name": account.name,
-        "organization_fields": wanted_fields(entitlement, options),
+    """The ``organization`` object sent to ``create_or_update``, by ``mapping``'s
+    ``organization`` entity (default: the shipped ``zendesk_outbound``)."""
+    mapping = or_shipped(mapping, "zendesk", "outbound")
+    record = {
+        "entitlement": entitlement.model_dump(mode="json"),
+        "account": account.model_dump(mode="json"),
     }
+    body = mapping.apply("organization", record, options=dataclasses.asdict(options))
+    fields = body.get("organization_fields")
+    if not isinstance(fields, dict) or not {options.tier_field, options.sla_field} <= set(fields):
+        # The result and the compensation read these two keys; a mapping must write both.
+        raise ConfigError(
+            f"mapping {mapping.ref} does not write organization_fields.<tier_field> and "
+            "organization_fields.<sla_field>",
+            code="config.invalid_mapping",
+            problems=[f"{mapping.source}: entities.organization.fields: map both"],
+        )
+    return body
 
 
 def _require_fields(ctx: StepContext, connector: ZendeskConnector, keys: list[str]) -> None:
@@ -194,6 +201,7 @@ def _result(
     ctx.services.xref.link(ACCOUNT, account.global_id, connector.name, native_id)
     fields = body["organization_fields"]
     options = connector.options
+    mapping_ref = connector.mapping("outbound").ref
     return {
         "native_id": native_id,
         "external_id": account.global_id,
@@ -206,7 +214,7 @@ def _result(
             entitlement.global_id,
             native_id,
             body,
-            mapping_version=MAPPING_VERSION,
+            mapping_version=mapping_ref,
         ),
     }
 
@@ -219,7 +227,7 @@ def upsert_entitlement(ctx: StepContext, connection: str, entitlement: JSON, acc
     name, tier and SLA policy fields; created when missing, updated otherwise."""
     connector = _connector(ctx, connection)
     parsed, owner = _entities(entitlement, account)
-    body = organization_body(parsed, owner, connector.options)
+    body = organization_body(parsed, owner, connector.options, connector.mapping("outbound"))
     _require_fields(ctx, connector, list(body["organization_fields"]))
     org, created = connector.client.create_or_update_organization(
         body, timeout=call_timeout(ctx, connector)
@@ -235,7 +243,7 @@ def probe_entitlement(
     name, tier and SLA policy?"""
     connector = _connector(ctx, connection)
     parsed, owner = _entities(entitlement, account)
-    body = organization_body(parsed, owner, connector.options)
+    body = organization_body(parsed, owner, connector.options, connector.mapping("outbound"))
     org = connector.client.find_organization_by_external_id(
         owner.global_id, timeout=call_timeout(ctx, connector)
     )

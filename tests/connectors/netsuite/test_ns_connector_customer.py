@@ -10,7 +10,6 @@ import pytest
 from syncwright.config import load_settings
 from syncwright.connectors._base import connector_class
 from syncwright.connectors.netsuite.connector import NetSuiteConnector, account_from_host
-from syncwright.connectors.netsuite.mapping import MAPPING_VERSION
 from syncwright.connectors.netsuite.outbound import probe_customer, upsert_customer
 from syncwright.errors import BusinessRuleError, ConfigError, UncertainOutcomeError
 from syncwright.ledger import request_digest
@@ -78,7 +77,7 @@ def test_customer_upsert_twice_is_one_record(ns_world: NsWorld) -> None:
     assert ledger["entity_type"] == "account"
     assert ledger["global_id"] == "acct_1"
     assert ledger["native_ids"] == {"netsuite": second["native_id"]}
-    assert ledger["mapping_version"] == MAPPING_VERSION == "netsuite/1"
+    assert ledger["mapping_version"] == "netsuite_outbound@1"
     assert len(ledger["request_digest"]) == 64
     assert ledger["request_digest"] != request_digest(first)
     xref = ns_world.runtime.xref

@@ -66,7 +66,7 @@ def test_upsert_twice_makes_one_organization_with_the_fields(
     assert isinstance(ledger, dict)
     assert ledger["entity_type"] == "entitlement" and ledger["global_id"] == "ent_acct_1"
     assert ledger["native_ids"] == {CONNECTION: str(org["id"])}
-    assert ledger["mapping_version"] == "zendesk/1"
+    assert ledger["mapping_version"] == "zendesk_outbound@1"
 
     # An upgrade updates the same organization; an expired entitlement revokes the tier.
     _run(runtime, entitlement("acct_1", tier="enterprise", sla="Enterprise 1h"), acct)
