@@ -15,6 +15,7 @@ from syncwright.engine import Engine
 from syncwright.exceptions import ExceptionQueue
 from syncwright.intake import Inbox
 from syncwright.ledger import AuditTrail, Ledger
+from syncwright.policy import OwnershipPolicy, PolicyGate, PolicyStore
 from syncwright.runtime_hooks import LedgerHooks
 from syncwright.store import Database
 from syncwright.xref import CrossReference
@@ -54,6 +55,12 @@ class Runtime:
         }
         for connector in self.connectors.values():
             connector.bind(self)
+        self.policy_store = PolicyStore(self.db)
+        self.ownership = OwnershipPolicy(
+            settings.ownership,
+            {name: c.options.get("role") for name, c in settings.connections.items() if c.enabled},
+        )
+        self.policy = PolicyGate(self.policy_store, self.ownership, self.ledger)
         self.engine: Engine | None = None
 
     def connection(self, name: str) -> Connector:
@@ -75,7 +82,7 @@ class Runtime:
             application_version=engine_settings.application_version,
             executor_id=engine_settings.executor_id or "local",
             services=self,
-            hooks=LedgerHooks(self.ledger, self.exceptions),
+            hooks=LedgerHooks(self.ledger, self.exceptions, self.policy_store),
             worker_concurrency=engine_settings.workers,
             partition_concurrency=engine_settings.partition_concurrency,
             run_workflows=run_workflows,

@@ -1,5 +1,6 @@
-"""Engine hooks backed by our tables: each step attempt is ledgered; parked steps open
-exception records with remediation, and close them when a retry succeeds."""
+"""Engine hooks backed by our tables: each step attempt is ledgered (and the canonical fields
+a successful write reports are remembered for echo suppression); parked steps open exception
+records with remediation, and close them when a retry succeeds."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from syncwright.engine import StepContext, StepHooks
 from syncwright.errors import BusinessRuleError, SyncwrightError
 from syncwright.exceptions import ExceptionQueue
 from syncwright.ledger import Ledger, LedgerEntry
+from syncwright.policy import PolicyStore
 
 
 class LedgerHooks(StepHooks):
-    def __init__(self, ledger: Ledger, exceptions: ExceptionQueue) -> None:
+    def __init__(
+        self, ledger: Ledger, exceptions: ExceptionQueue, policy: PolicyStore | None = None
+    ) -> None:
         self._ledger = ledger
         self._exceptions = exceptions
+        self._policy = policy
 
     def attempt_finished(
         self,
@@ -45,6 +50,16 @@ class LedgerHooks(StepHooks):
                 mapping_version=touched.get("mapping_version"),
             )
         )
+        fields = touched.get("fields")
+        if outcome == "ok" and fields and self._policy is not None:
+            # What this step wrote, remembered so that its echo from the system is recognised.
+            self._policy.remember_writes(
+                str(touched["connection"]),
+                str(touched["entity_type"]),
+                str(touched["global_id"]),
+                fields,
+                workflow_id=ctx.workflow_id,
+            )
 
     def parked(self, ctx: StepContext, error: SyncwrightError) -> str:
         remediation = error.remediation if isinstance(error, BusinessRuleError) else ""

@@ -91,6 +91,7 @@ Domain = Literal[
     "credit_note",
     "entitlement",
     "case",
+    "deal",
 ]
 DOMAINS: Final[tuple[str, ...]] = get_args(Domain)
 

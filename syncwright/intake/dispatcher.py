@@ -1,7 +1,8 @@
 """Inbox -> normalize -> route -> workflows.
 
 The dispatcher takes pending deliveries in arrival order, asks the owning connector for
-canonical change events, and enqueues every workflow that handles each event in the entity's
+canonical change events, passes each through the policy gate (ownership, echoes, staleness,
+deltas: ``syncwright/policy``), and enqueues every workflow that handles each event in the entity's
 queue partition. Workflow ids are derived from the inbox row, so dispatching the same row twice
 (after a crash between enqueue and the status update) starts nothing new.
 
@@ -106,7 +107,12 @@ class Dispatcher:
         )
         started = 0
         for index, event in enumerate(connector.normalize(delivery)):
-            data = _event_json(event)
+            # Ownership, echo suppression, staleness and deltas (syncwright/policy): what is
+            # held back starts no workflow, and is recorded there.
+            verdict = runtime.policy.admit(row.connection, _event_json(event), inbox_id=row.id)
+            if verdict.event is None:
+                continue
+            data = verdict.event
             for workflow in self.routes(str(data["type"])):
                 engine.enqueue(
                     workflow,

@@ -122,7 +122,14 @@ def _idempotency_key(ctx: StepContext, params: Mapping[str, Any]) -> str:
     return f"{base}:{digest}"
 
 
-def _ledger(connection: str, entity_type: str, global_id: str, native_id: str, params: Any) -> JSON:
+def _ledger(
+    connection: str,
+    entity_type: str,
+    global_id: str,
+    native_id: str,
+    params: Any,
+    fields: Mapping[str, Any] | None = None,
+) -> JSON:
     return ledger_block(
         connection,
         entity_type,
@@ -130,7 +137,13 @@ def _ledger(connection: str, entity_type: str, global_id: str, native_id: str, p
         native_id,
         params,
         mapping_version=OUTBOUND_MAPPING_VERSION,
+        fields=fields,
     )
+
+
+# The canonical account fields a customer carries (customer_params), remembered as written so
+# that the customer's own webhook coming back is recognised as our echo.
+_CUSTOMER_FIELDS = ("name", "billing_email", "bill_to", "subsidiary")
 
 
 def _ours(obj: Mapping[str, Any], global_id: str) -> bool:
@@ -188,11 +201,13 @@ def _customer_result(
     created: bool | None,
 ) -> JSON:
     native_id = str(customer["id"])
+    canonical = account.model_dump(mode="json")
+    written = None if created is False else {f: canonical[f] for f in _CUSTOMER_FIELDS}
     return {
         "native_id": native_id,
         "created": created,
         "email": customer.get("email"),
-        "ledger": _ledger(connector.name, ACCOUNT, account.global_id, native_id, params),
+        "ledger": _ledger(connector.name, ACCOUNT, account.global_id, native_id, params, written),
     }
 
 
