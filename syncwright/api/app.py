@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from syncwright.api.ownership import build_ownership_router
 from syncwright.api.validation import ValidationService, build_validation_router
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
 from syncwright.exceptions.service import ResumeSender
@@ -40,6 +41,7 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
     )
 
     app.include_router(build_validation_router(ValidationService(runtime)))
+    app.include_router(build_ownership_router(runtime))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

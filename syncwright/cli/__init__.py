@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from syncwright.cli import config_cmd, db_cmd, demo_cmd, exceptions_cmd, run_cmd, trace_cmd
+from syncwright.cli import (
+    config_cmd,
+    db_cmd,
+    demo_cmd,
+    exceptions_cmd,
+    ownership_cmd,
+    run_cmd,
+    trace_cmd,
+)
 
 app = typer.Typer(
     name="syncwright",
@@ -15,6 +23,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(exceptions_cmd.app, name="exceptions")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(ownership_cmd.app, name="ownership")
 app.command("serve")(run_cmd.serve)
 app.command("worker")(run_cmd.worker)
 app.command("trace")(trace_cmd.trace)

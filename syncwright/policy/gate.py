@@ -7,10 +7,10 @@ For one event from connection *W* about entity *E* (in one database transaction)
    *E* is dropped: out-of-order delivery never overwrites newer state.
 2. **Delta.** The fields that differ from the canonical state held for *E* are the change. The
    first event about an entity seeds its state; there is no owner's value to protect yet.
-3. **Ownership.** A changed field *W* does not own is removed from the change (its stored value
-   is kept) and reported as a violation naming field, entity, writer and owner.
-4. **Echo.** A changed field whose new value is exactly what syncwright last wrote to *W* is our
+3. **Echo.** A changed field whose new value is exactly what syncwright last wrote to *W* is our
    own write coming back (by webhook, CDC or poll alike) and is removed from the change.
+4. **Ownership.** Any other changed field *W* does not own is removed from the change (its
+   stored value is kept) and reported as a violation naming field, entity, writer and owner.
 5. What is left travels on as the event's ``changed_fields``; an event with nothing left starts
    no workflow. A transition event (activated, paid, ...) travels once per state of the entity,
    even when no field changed; a re-delivery of it is dropped as unchanged.
@@ -189,14 +189,16 @@ class PolicyGate:
                     continue
             elif before.get(name) == digest:
                 continue
+            # Our own write coming back is neither a change nor a violation by that system.
+            if written.get(name) == digest:
+                change.echoes.append(name)
+                if state is not None:
+                    change.restored[name] = state.data.get(name)
+                continue
             owner = self._ownership.owner(subject.domain, name)
             if state is not None and not owner.allows(writer):
                 change.refused.append((name, owner.describe()))
                 change.restored[name] = state.data.get(name)
-            elif written.get(name) == digest:
-                change.echoes.append(name)
-                if state is not None:
-                    change.restored[name] = state.data.get(name)
             else:
                 change.kept.append(name)
         return change

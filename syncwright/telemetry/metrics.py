@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 
 from syncwright._time import utcnow
 from syncwright.engine.executors import ExecutorRegistry
+from syncwright.policy.metrics import PolicyCollector
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -78,6 +79,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_StateCollector(runtime))
+        self.registry.register(PolicyCollector(runtime.policy_store))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
