@@ -33,8 +33,8 @@ from syncwright.connectors.stripe import payloads as sp
 from syncwright.connectors.stripe.inbound import (
     SYNCWRIGHT_ID_KEY,
     account_from_customer,
-    stripe_frequency,
     stripe_money,
+    stripe_period,
 )
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError
@@ -358,13 +358,13 @@ def _check_price(
         if amount != item.unit_amount:
             problems.append(f"it charges {amount}, the item {item.unit_amount}")
     try:
-        frequency = stripe_frequency(parsed, where)
+        period = stripe_period(parsed, where)
     except BusinessRuleError as exc:
         problems.append(exc.message)
     else:
-        if frequency is not subscription.billing_frequency:
-            wanted = subscription.billing_frequency.value
-            problems.append(f"it bills {frequency.value}, the subscription {wanted}")
+        if period != subscription.period:
+            wanted = subscription.period.describe()
+            problems.append(f"it bills {period.describe()}, the subscription {wanted}")
     if problems:
         raise BusinessRuleError(
             f"{where} does not match item {item.global_id} of subscription "
