@@ -15,6 +15,9 @@ For one event from connection *W* about entity *E* (in one database transaction)
    no workflow. A transition event (activated, paid, ...) travels once per state of the entity,
    even when no field changed; a re-delivery of it is dropped as unchanged.
 
+Admitting an event again (same id: the dispatcher repeating a row after a crash between this
+gate and the enqueue) gives the answer it got the first time, so the workflow still starts.
+
 Every event held back, and every field removed, is recorded in ``sw_policy_decisions`` and as a
 ``skipped`` ledger entry.
 """
@@ -41,6 +44,9 @@ from syncwright.policy.store import Decision, PolicyStore, StoredState
 __all__ = ["PolicyGate", "Verdict"]
 
 log = logging.getLogger("syncwright.policy")
+# Events per entity whose verdict is kept for a repeated admission (one delivery can carry
+# several events about one entity, e.g. subscription created and activated).
+_RECENT = 16
 
 
 @dataclass
@@ -116,6 +122,10 @@ class PolicyGate:
             )
 
         state = PolicyStore.state(conn, subject.domain, global_id)
+        event_id = str(event.get("id"))
+        if state is not None and event_id in state.recent:
+            # Admitted before (the dispatcher is repeating a row after a crash): same answer.
+            return Verdict(state.recent[event_id], "passed")
         versions = dict(state.versions) if state else {}
         last = versions.get(writer)
         if last is not None and time < datetime.fromisoformat(last):
@@ -138,6 +148,20 @@ class PolicyGate:
         digest = value_digest(result)
         applied = dict(state.applied) if state else {}
         new_transition = event_type not in STATE_EVENT_TYPES and applied.get(event_type) != digest
+        passes = bool(change.kept) or new_transition
+        travelled: dict[str, Any] | None = None
+        if passes:
+            data = {**data, subject.data_key: result}
+            if subject.has_changed_fields and state is not None:
+                data["changed_fields"] = change.kept
+            # Validated again: what travels on is still a well-formed event of its type.
+            checked = parse_event({**event, "data": data})
+            travelled = checked.model_dump(mode="json", by_alias=True)
+        recent = dict(state.recent) if state else {}
+        if travelled is not None:
+            recent[event_id] = travelled
+            for old in list(recent)[:-_RECENT]:
+                del recent[old]
         PolicyStore.save_state(
             conn,
             subject.domain,
@@ -147,12 +171,13 @@ class PolicyGate:
             source_connection=writer,
             source_time=time,
             versions=versions,
-            applied={**applied, event_type: digest} if change.kept or new_transition else applied,
+            applied={**applied, event_type: digest} if passes else applied,
+            recent=recent,
         )
         if change.kept:
             # The system now holds a value of its own: what we wrote there earlier is history.
             PolicyStore.forget(conn, writer, subject.domain, global_id, change.kept)
-        if not change.kept and not new_transition:
+        if travelled is None:
             if change.echoes:
                 kind = "echo"
                 detail = f"only repeats what syncwright wrote: {', '.join(change.echoes)}"
@@ -165,12 +190,7 @@ class PolicyGate:
             if kind != "ownership":
                 decisions.append(decision(kind, detail=detail))
             return Verdict(None, kind, decisions)
-        data = {**data, subject.data_key: result}
-        if subject.has_changed_fields and state is not None:
-            data["changed_fields"] = change.kept
-        # Validated again: what travels on is still a well-formed event of its registered type.
-        checked = parse_event({**event, "data": data})
-        return Verdict(checked.model_dump(mode="json", by_alias=True), "passed", decisions)
+        return Verdict(travelled, "passed", decisions)
 
     def _assess(
         self,

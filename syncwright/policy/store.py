@@ -28,6 +28,9 @@ class StoredState:
     version: int
     versions: dict[str, str]  # connection -> ISO source time of the newest event applied from it
     applied: dict[str, str]  # event type -> digest of the entity it last carried
+    # event id -> the event as it travelled on, for the last few events that passed: admitting
+    # one again (a dispatch repeated after a crash) gives the same answer.
+    recent: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,13 @@ class PolicyStore:
         )
         if row is None:
             return None
+        applied = dict(row["applied"] or {})
         return StoredState(
             data=dict(row["data"]),
             version=int(row["version"]),
             versions=dict(row["versions"] or {}),
-            applied=dict(row["applied"] or {}),
+            applied=dict(applied.get("types") or {}),
+            recent=dict(applied.get("recent") or {}),
         )
 
     @staticmethod
@@ -108,13 +113,14 @@ class PolicyStore:
         source_time: datetime,
         versions: Mapping[str, str],
         applied: Mapping[str, str],
+        recent: Mapping[str, Any],
     ) -> None:
         values = {
             "data": dict(data),
             "source_connection": source_connection,
             "source_time": source_time,
             "versions": dict(versions),
-            "applied": dict(applied),
+            "applied": {"types": dict(applied), "recent": dict(recent)},
             "updated_at": utcnow(),
         }
         if previous is None:

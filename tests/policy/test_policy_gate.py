@@ -251,3 +251,18 @@ def _digests(**values: Any) -> dict[str, str]:
     from syncwright.policy import field_digests
 
     return field_digests(values)
+
+
+def test_admitting_the_same_event_again_gives_the_same_answer(runtime: Runtime) -> None:
+    """The dispatcher repeats a row after a crash between the gate and the enqueue: the
+    workflow must still start, with the same event."""
+    gate = runtime.policy
+    assert gate.admit("crm", account_event("crm", 1)).kind == "passed"
+    renamed = account_event("crm", 2, at=T0 + timedelta(minutes=1), name="Acme Two")
+    first = gate.admit("crm", renamed)
+    again = gate.admit("crm", renamed)
+    assert first.event is not None and again.kind == "passed" and again.event == first.event
+    assert first.event["data"]["changed_fields"] == ["name"]
+    # A different event with the same content is a re-delivery: unchanged.
+    copy = account_event("crm", 3, at=T0 + timedelta(minutes=1), name="Acme Two")
+    assert gate.admit("crm", copy).kind == "unchanged"
