@@ -182,7 +182,7 @@ def test_an_echo_is_forgotten_once_the_system_changes_the_field_itself(
         assert gate.admit("erp", contact(4, "b@x.test")).kind == "passed"
 
 
-def test_transitions_pass_once_per_state(runtime: Runtime, tmp_path: Path) -> None:
+def test_transitions_pass_once_per_state(runtime: Runtime) -> None:
     gate = runtime.policy
     subscription = {
         "global_id": "sub_1",

@@ -1,6 +1,8 @@
 """Actions on the example ERP, written as engine steps: ``(StepContext, *args) -> JSON``.
 
-Each returns a ``ledger`` block so the step's ledger row carries the native ids it touched.
+Each returns a ``ledger`` block so the step's ledger row carries the native ids it touched, and
+the canonical fields a write sent (``fields=``), so the policy recognises them when the system
+reports them back (echo suppression, ``docs/policy.md``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ from typing import Any
 
 from syncwright.connectors._base import call_timeout, ledger_block
 from syncwright.engine import StepContext
+
+
+# The canonical account fields the ERP customer carries (see _erp_body).
+_WRITTEN = ("name", "billing_email", "currency", "subsidiary")
 
 
 def _erp_body(account: dict[str, Any]) -> dict[str, Any]:
@@ -34,6 +40,7 @@ def _result(
             record["id"],
             _erp_body(account),
             mapping_version="example-erp/1",
+            fields={name: account.get(name) for name in _WRITTEN},
         ),
     }
 
