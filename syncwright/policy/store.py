@@ -80,12 +80,16 @@ class PolicyStore:
 
     @staticmethod
     def state(conn: Connection, entity_type: str, global_id: str) -> StoredState | None:
+        # FOR UPDATE (PostgreSQL; SQLite's single writer needs none): two workers deciding on
+        # one entity's events take turns instead of overwriting each other's state.
         row = (
             conn.execute(
-                sa.select(canonical_state).where(
+                sa.select(canonical_state)
+                .where(
                     canonical_state.c.entity_type == entity_type,
                     canonical_state.c.global_id == global_id,
                 )
+                .with_for_update()
             )
             .mappings()
             .first()
