@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncwright.config import OwnershipRule
-from syncwright.errors import ConfigError
 from syncwright.policy.entities import DOMAIN_MODELS
 
 __all__ = ["DEFAULT_OWNERSHIP", "DefaultOwnership", "Owner", "OwnershipPolicy"]
@@ -76,16 +75,7 @@ class OwnershipPolicy:
     """Resolves owners from the ``ownership:`` section and the connections' roles."""
 
     def __init__(self, rules: Mapping[Any, OwnershipRule], roles: Mapping[str, Any]) -> None:
-        problems = [
-            f"ownership.{domain}.fields.{name}: {DOMAIN_MODELS[domain].__name__} has no field "
-            f"{name!r}; fields are {', '.join(_fields(domain))}"
-            for domain, rule in rules.items()
-            if domain in DOMAIN_MODELS
-            for name in rule.fields
-            if name not in _fields(domain)
-        ]
-        if problems:
-            raise ConfigError("ownership names unknown fields", problems=problems)
+        # Field names were checked with the rest of the config (config/_models.py).
         self._rules: dict[str, OwnershipRule] = {str(k): v for k, v in rules.items()}
         self._roles = {name: str(role) if role else None for name, role in roles.items()}
 

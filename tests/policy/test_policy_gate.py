@@ -231,7 +231,7 @@ def test_ownership_config_names_real_fields(tmp_path: Path, sqlite_url: str) -> 
         "ownership:\n  account: {system: crm, fields: {billing_mail: billing}}\n",
     )
     with pytest.raises(ConfigError) as err:
-        Runtime(load_settings(config))
+        load_settings(config)
     [problem] = err.value.problems
     assert "ownership.account.fields.billing_mail" in problem and "billing_email" in problem
 

@@ -12,7 +12,6 @@ from typing import Any
 from syncwright.connectors._base import call_timeout, ledger_block
 from syncwright.engine import StepContext
 
-
 # The canonical account fields the ERP customer carries (see _erp_body).
 _WRITTEN = ("name", "billing_email", "currency", "subsidiary")
 
