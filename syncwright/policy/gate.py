@@ -4,7 +4,9 @@ deltas, applied to every canonical change event of every connector.
 For one event from connection *W* about entity *E* (in one database transaction):
 
 1. **Staleness.** An event older (``time``) than the newest one already applied from *W* about
-   *E* is dropped: out-of-order delivery never overwrites newer state.
+   *E* is dropped: out-of-order delivery never overwrites newer state. A late transition event
+   of a type not applied yet (``invoice.finalized`` after ``invoice.paid``) is a business fact
+   that still happened: it travels once, as sent, and leaves the stored state as it is.
 2. **Delta.** The fields that differ from the canonical state held for *E* are the change. The
    first event about an entity seeds its state; there is no owner's value to protect yet.
 3. **Echo.** A changed field whose new value is exactly what syncwright last wrote to *W* is our
@@ -128,9 +130,14 @@ class PolicyGate:
             return Verdict(state.recent[event_id], "passed")
         versions = dict(state.versions) if state else {}
         last = versions.get(writer)
-        if last is not None and time < datetime.fromisoformat(last):
-            detail = f"event time {time.isoformat()} is older than {last}, already applied"
-            return Verdict(None, "stale", [decision("stale", detail=detail)])
+        if state is not None and last is not None and time < datetime.fromisoformat(last):
+            if event_type in STATE_EVENT_TYPES or event_type in state.applied:
+                detail = f"event time {time.isoformat()} is older than {last}, already applied"
+                return Verdict(None, "stale", [decision("stale", detail=detail)])
+            # A transition that arrives late (paid before finalized) is still a business fact
+            # that happened: it travels once, as sent, but leaves the newer state as it is.
+            self._late_transition(conn, subject, global_id, event, state)
+            return Verdict(event, "passed")
         versions[writer] = time.isoformat()
 
         written = PolicyStore.written(conn, writer, subject.domain, global_id)
@@ -191,6 +198,32 @@ class PolicyGate:
                 decisions.append(decision(kind, detail=detail))
             return Verdict(None, kind, decisions)
         return Verdict(travelled, "passed", decisions)
+
+    @staticmethod
+    def _late_transition(
+        conn: Any,
+        subject: EventSubject,
+        global_id: str,
+        event: dict[str, Any],
+        state: StoredState,
+    ) -> None:
+        event_type = str(event["type"])
+        recent = {**state.recent, str(event.get("id")): event}
+        for old in list(recent)[:-_RECENT]:
+            del recent[old]
+        digest = value_digest(event["data"][subject.data_key])
+        PolicyStore.save_state(
+            conn,
+            subject.domain,
+            global_id,
+            previous=state,
+            data=state.data,
+            source_connection=state.source_connection,
+            source_time=state.source_time,
+            versions=state.versions,
+            applied={**state.applied, event_type: digest},
+            recent=recent,
+        )
 
     def _assess(
         self,

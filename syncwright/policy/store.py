@@ -26,6 +26,8 @@ class StoredState:
 
     data: dict[str, Any]
     version: int
+    source_connection: str
+    source_time: datetime | None
     versions: dict[str, str]  # connection -> ISO source time of the newest event applied from it
     applied: dict[str, str]  # event type -> digest of the entity it last carried
     # event id -> the event as it travelled on, for the last few events that passed: admitting
@@ -100,6 +102,8 @@ class PolicyStore:
         return StoredState(
             data=dict(row["data"]),
             version=int(row["version"]),
+            source_connection=str(row["source_connection"]),
+            source_time=as_utc(row["source_time"]) if row["source_time"] else None,
             versions=dict(row["versions"] or {}),
             applied=dict(applied.get("types") or {}),
             recent=dict(applied.get("recent") or {}),
@@ -114,7 +118,7 @@ class PolicyStore:
         previous: StoredState | None,
         data: Mapping[str, Any],
         source_connection: str,
-        source_time: datetime,
+        source_time: datetime | None,
         versions: Mapping[str, str],
         applied: Mapping[str, str],
         recent: Mapping[str, Any],

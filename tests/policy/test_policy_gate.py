@@ -16,6 +16,23 @@ from syncwright.model import make_event
 from syncwright.runtime import Runtime
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+SUBSCRIPTION: dict[str, Any] = {
+    "global_id": "sub_1",
+    "account_id": "acct_1",
+    "plan_id": "prod_1",
+    "status": "active",
+    "currency": "USD",
+    "term_start": "2026-12-01",
+    "billing_frequency": "monthly",
+    "items": [
+        {
+            "global_id": "si_1",
+            "price_id": "price_1",
+            "quantity": 1,
+            "unit_amount": {"amount_minor": 1000, "currency": "USD"},
+        }
+    ],
+}
 
 
 def _config(tmp_path: Path, db_url: str, ownership: str = "") -> Path:
@@ -184,23 +201,7 @@ def test_an_echo_is_forgotten_once_the_system_changes_the_field_itself(
 
 def test_transitions_pass_once_per_state(runtime: Runtime) -> None:
     gate = runtime.policy
-    subscription = {
-        "global_id": "sub_1",
-        "account_id": "acct_1",
-        "plan_id": "prod_1",
-        "status": "active",
-        "currency": "USD",
-        "term_start": "2026-12-01",
-        "billing_frequency": "monthly",
-        "items": [
-            {
-                "global_id": "si_1",
-                "price_id": "price_1",
-                "quantity": 1,
-                "unit_amount": {"amount_minor": 1000, "currency": "USD"},
-            }
-        ],
-    }
+    subscription = SUBSCRIPTION
 
     def sub_event(event_type: str, n: int, **data: Any) -> dict[str, Any]:
         event = make_event(
@@ -266,3 +267,38 @@ def test_admitting_the_same_event_again_gives_the_same_answer(runtime: Runtime) 
     # A different event with the same content is a re-delivery: unchanged.
     copy = account_event("crm", 3, at=T0 + timedelta(minutes=1), name="Acme Two")
     assert gate.admit("crm", copy).kind == "unchanged"
+
+
+def test_a_late_transition_travels_once_without_overwriting_newer_state(runtime: Runtime) -> None:
+    gate = runtime.policy
+
+    def sub_event(event_type: str, n: int, at: datetime, status: str, **data: Any) -> Any:
+        subscription = {**SUBSCRIPTION, "status": status}
+        return make_event(
+            event_type,
+            {"subscription": subscription, **data},
+            source="syncwright/billing",
+            correlation_id=f"cor_{n}",
+            entity_key="account:acct_1",
+            event_id=f"billing:{n}",
+            time=at,
+        ).model_dump(mode="json", by_alias=True)
+
+    later = T0 + timedelta(minutes=5)
+    activated = sub_event(
+        "syncwright.subscription.activated.v1", 2, later, "active", activated_at=later.isoformat()
+    )
+    assert gate.admit("billing", activated).kind == "passed"
+    # created happened first but arrives last: a fact that happened, it travels as sent...
+    created = sub_event("syncwright.subscription.created.v1", 1, T0, "pending")
+    late = gate.admit("billing", created)
+    assert late.kind == "passed" and late.event == created
+    # ...and the newer state stays.
+    stored = runtime.policy_store.get_state("subscription", "sub_1")
+    assert stored is not None and stored.data["status"] == "active"
+    # Once applied, that type arriving late again is stale.
+    again = sub_event("syncwright.subscription.created.v1", 3, T0, "pending")
+    assert gate.admit("billing", again).kind == "stale"
+    # A state event older than the newest applied is stale at once.
+    updated = sub_event("syncwright.subscription.updated.v1", 4, T0, "pending")
+    assert gate.admit("billing", updated).kind == "stale"
