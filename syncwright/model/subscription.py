@@ -79,6 +79,16 @@ class BillingPeriod(CanonicalModel):
         months = frequency.months
         return cls(unit=RecurringInterval.MONTH, count=months) if months else None
 
+    def equivalent(self, other: BillingPeriod) -> bool:
+        """The same length: every 12 months is every year, every 2 weeks is every 14 days."""
+        return self._length() == other._length()
+
+    def _length(self) -> tuple[str, int]:
+        months = self.months
+        if months is not None:
+            return ("months", months)
+        return ("days", self.count * (7 if self.unit is RecurringInterval.WEEK else 1))
+
     def describe(self) -> str:
         unit = self.unit.value
         return f"every {unit}" if self.count == 1 else f"every {self.count} {unit}s"

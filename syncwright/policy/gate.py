@@ -17,8 +17,9 @@ For one event from connection *W* about entity *E* (in one database transaction)
    no workflow. A transition event (activated, paid, ...) travels once per state of the entity,
    even when no field changed; a re-delivery of it is dropped as unchanged.
 
-Admitting an event again (same id: the dispatcher repeating a row after a crash between this
-gate and the enqueue) gives the answer it got the first time, so the workflow still starts.
+Admitting an event of the same inbox row again (the dispatcher repeating the row after a crash
+between this gate and the enqueue) gives the answer it got the first time, so the workflow still
+starts; the same event delivered again in another row is judged afresh.
 
 Every event held back, and every field removed, is recorded in ``sw_policy_decisions`` and as a
 ``skipped`` ledger entry.
@@ -124,10 +125,11 @@ class PolicyGate:
             )
 
         state = PolicyStore.state(conn, subject.domain, global_id)
-        event_id = str(event.get("id"))
-        if state is not None and event_id in state.recent:
-            # Admitted before (the dispatcher is repeating a row after a crash): same answer.
-            return Verdict(state.recent[event_id], "passed")
+        # The same event of the same inbox row: the dispatcher repeating the row after a crash.
+        # (A vendor delivering the event again comes in another row, and is judged afresh.)
+        admission = f"{inbox_id}:{event.get('id')}"
+        if state is not None and admission in state.recent:
+            return Verdict(state.recent[admission], "passed")
         versions = dict(state.versions) if state else {}
         last = versions.get(writer)
         if state is not None and last is not None and time < datetime.fromisoformat(last):
@@ -136,7 +138,7 @@ class PolicyGate:
                 return Verdict(None, "stale", [decision("stale", detail=detail)])
             # A transition that arrives late (paid before finalized) is still a business fact
             # that happened: it travels once, as sent, but leaves the newer state as it is.
-            self._late_transition(conn, subject, global_id, event, state)
+            self._late_transition(conn, subject, global_id, event, state, admission)
             return Verdict(event, "passed")
         versions[writer] = time.isoformat()
 
@@ -166,7 +168,7 @@ class PolicyGate:
             travelled = checked.model_dump(mode="json", by_alias=True)
         recent = dict(state.recent) if state else {}
         if travelled is not None:
-            recent[event_id] = travelled
+            recent[admission] = travelled
             for old in list(recent)[:-_RECENT]:
                 del recent[old]
         PolicyStore.save_state(
@@ -206,9 +208,10 @@ class PolicyGate:
         global_id: str,
         event: dict[str, Any],
         state: StoredState,
+        admission: str,
     ) -> None:
         event_type = str(event["type"])
-        recent = {**state.recent, str(event.get("id")): event}
+        recent = {**state.recent, admission: event}
         for old in list(recent)[:-_RECENT]:
             del recent[old]
         digest = value_digest(event["data"][subject.data_key])

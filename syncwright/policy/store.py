@@ -30,8 +30,8 @@ class StoredState:
     source_time: datetime | None
     versions: dict[str, str]  # connection -> ISO source time of the newest event applied from it
     applied: dict[str, str]  # event type -> digest of the entity it last carried
-    # event id -> the event as it travelled on, for the last few events that passed: admitting
-    # one again (a dispatch repeated after a crash) gives the same answer.
+    # "<inbox id>:<event id>" -> the event as it travelled on, for the last few that passed:
+    # admitting one again (a dispatch of that row repeated after a crash) gives the same answer.
     recent: dict[str, Any]
 
 

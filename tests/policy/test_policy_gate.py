@@ -260,10 +260,12 @@ def test_admitting_the_same_event_again_gives_the_same_answer(runtime: Runtime) 
     gate = runtime.policy
     assert gate.admit("crm", account_event("crm", 1)).kind == "passed"
     renamed = account_event("crm", 2, at=T0 + timedelta(minutes=1), name="Acme Two")
-    first = gate.admit("crm", renamed)
-    again = gate.admit("crm", renamed)
+    first = gate.admit("crm", renamed, inbox_id=7)
+    again = gate.admit("crm", renamed, inbox_id=7)
     assert first.event is not None and again.kind == "passed" and again.event == first.event
     assert first.event["data"]["changed_fields"] == ["name"]
+    # The vendor delivering the same event again (another inbox row): nothing new.
+    assert gate.admit("crm", renamed, inbox_id=8).kind == "unchanged"
     # A different event with the same content is a re-delivery: unchanged.
     copy = account_event("crm", 3, at=T0 + timedelta(minutes=1), name="Acme Two")
     assert gate.admit("crm", copy).kind == "unchanged"

@@ -362,7 +362,7 @@ def _check_price(
     except BusinessRuleError as exc:
         problems.append(exc.message)
     else:
-        if period != subscription.period:
+        if not period.equivalent(subscription.period):
             wanted = subscription.period.describe()
             problems.append(f"it bills {period.describe()}, the subscription {wanted}")
     if problems:
