@@ -109,7 +109,12 @@ class Dispatcher:
         for index, event in enumerate(connector.normalize(delivery)):
             # Ownership, echo suppression, staleness and deltas (syncwright/policy): what is
             # held back starts no workflow, and is recorded there.
-            verdict = runtime.policy.admit(row.connection, _event_json(event), inbox_id=row.id)
+            verdict = runtime.policy.admit(
+                row.connection,
+                _event_json(event),
+                inbox_id=row.id,
+                replay=row.origin == "replay",  # an operator asked for the runs again
+            )
             if verdict.event is None:
                 continue
             data = verdict.event

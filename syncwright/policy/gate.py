@@ -87,11 +87,17 @@ class PolicyGate:
         event: dict[str, Any],
         *,
         inbox_id: int | None = None,
+        replay: bool = False,
     ) -> Verdict:
+        """``replay``: the delivery is an operator's replay (``syncwright replay``), which asks
+        for the workflows to run again: it is never held back and changes no state, but fields
+        its writer does not own still carry the stored (owner's) values."""
         subject = event_subject(str(event.get("type")))
         if subject is None:
             return Verdict(event)
         with self._store.begin() as conn:
+            if replay:
+                return self._replayed(conn, connection, event, subject)
             verdict = self._decide(conn, connection, event, subject, inbox_id)
             PolicyStore.record(conn, verdict.decisions)
         self._ledger_entries(event, verdict)
@@ -200,6 +206,29 @@ class PolicyGate:
                 decisions.append(decision(kind, detail=detail))
             return Verdict(None, kind, decisions)
         return Verdict(travelled, "passed", decisions)
+
+    def _replayed(
+        self, conn: Any, writer: str, event: dict[str, Any], subject: EventSubject
+    ) -> Verdict:
+        data: dict[str, Any] = event["data"]
+        entity: dict[str, Any] = data[subject.data_key]
+        state = PolicyStore.state(conn, subject.domain, str(entity["global_id"]))
+        if state is None:
+            return Verdict(event, "passed")
+        before = field_digests(state.data)
+        refused = [
+            name
+            for name, digest in field_digests(entity).items()
+            if before.get(name) != digest
+            and not self._ownership.owner(subject.domain, name).allows(writer)
+        ]
+        if not refused:
+            return Verdict(event, "passed")
+        data = {**data, subject.data_key: {**entity, **{f: state.data.get(f) for f in refused}}}
+        if subject.has_changed_fields:
+            data["changed_fields"] = [f for f in data.get("changed_fields", []) if f not in refused]
+        checked = parse_event({**event, "data": data})
+        return Verdict(checked.model_dump(mode="json", by_alias=True), "passed")
 
     @staticmethod
     def _late_transition(

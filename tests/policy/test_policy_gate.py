@@ -304,3 +304,16 @@ def test_a_late_transition_travels_once_without_overwriting_newer_state(runtime:
     # A state event older than the newest applied is stale at once.
     updated = sub_event("syncwright.subscription.updated.v1", 4, T0, "pending")
     assert gate.admit("billing", updated).kind == "stale"
+
+
+def test_a_replay_is_never_held_back_but_ownership_still_holds(runtime: Runtime) -> None:
+    gate = runtime.policy
+    assert gate.admit("crm", account_event("crm", 1, billing_email="ap@acme.test")).event
+    same = account_event("crm", 2, at=T0 - timedelta(1), billing_email="x@acme.test")
+    assert gate.admit("crm", same).kind == "stale"
+    replayed = gate.admit("crm", same, replay=True)
+    assert replayed.kind == "passed" and replayed.event is not None
+    assert replayed.event["data"]["account"]["billing_email"] == "ap@acme.test"  # billing's
+    assert replayed.event["data"]["account"]["name"] == "Acme"
+    stored = runtime.policy_store.get_state("account", "acct_1")
+    assert stored is not None and stored.version == 1  # a replay changes no state
