@@ -18,6 +18,7 @@ from syncwright.exceptions import ExceptionQueue
 from syncwright.intake import Inbox
 from syncwright.ledger import AuditTrail, Ledger
 from syncwright.mapping import load_mapping_set
+from syncwright.policy import OwnershipPolicy, PolicyGate, PolicyStore
 from syncwright.runtime_hooks import LedgerHooks
 from syncwright.store import Database
 from syncwright.telemetry.process import Telemetry, TelemetryHooks
@@ -61,6 +62,12 @@ class Runtime:
         }
         for connector in self.connectors.values():
             connector.bind(self)
+        self.policy_store = PolicyStore(self.db)
+        self.ownership = OwnershipPolicy(
+            settings.ownership,
+            {name: c.options.get("role") for name, c in settings.connections.items() if c.enabled},
+        )
+        self.policy = PolicyGate(self.policy_store, self.ownership, self.ledger)
         self.engine: Engine | None = None
         self.telemetry = Telemetry(settings.telemetry)
 
@@ -87,7 +94,7 @@ class Runtime:
             executor_id=engine_settings.executor_id or "local",
             services=self,
             hooks=TelemetryHooks(
-                LedgerHooks(self.ledger, self.exceptions, self.audit),
+                LedgerHooks(self.ledger, self.exceptions, self.audit, self.policy_store),
                 self.telemetry,
                 self.connectors,
             ),

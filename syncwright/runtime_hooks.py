@@ -1,4 +1,5 @@
-"""Engine hooks backed by our tables: each step attempt is ledgered; the financial writes a step
+"""Engine hooks backed by our tables: each step attempt is ledgered (and the canonical fields
+a successful write reports are remembered for echo suppression); the financial writes a step
 declared (``connectors.audit_write``) go to the audit trail; parked steps open exception
 records with remediation, and close them when a retry succeeds; a run stopped by its time limit
 opens one too."""
@@ -13,15 +14,21 @@ from syncwright.exceptions import ExceptionQueue
 from syncwright.exceptions.classify import classify
 from syncwright.exceptions.service import TIMED_OUT
 from syncwright.ledger import AuditEntry, AuditTrail, Ledger, LedgerEntry
+from syncwright.policy import PolicyStore
 
 
 class LedgerHooks(StepHooks):
     def __init__(
-        self, ledger: Ledger, exceptions: ExceptionQueue, audit: AuditTrail | None = None
+        self,
+        ledger: Ledger,
+        exceptions: ExceptionQueue,
+        audit: AuditTrail | None = None,
+        policy: PolicyStore | None = None,
     ) -> None:
         self._ledger = ledger
         self._exceptions = exceptions
         self._audit = audit
+        self._policy = policy
 
     def record_writes(self, ctx: StepContext) -> None:
         """The audit trail's one way in for writes: what the step declared, once per run."""
@@ -86,6 +93,16 @@ class LedgerHooks(StepHooks):
                 mapping_version=touched.get("mapping_version"),
             )
         )
+        fields = touched.get("fields")
+        if outcome == "ok" and fields and self._policy is not None:
+            # What this step wrote, remembered so that its echo from the system is recognised.
+            self._policy.remember_writes(
+                str(touched["connection"]),
+                str(touched["entity_type"]),
+                str(touched["global_id"]),
+                fields,
+                workflow_id=ctx.workflow_id,
+            )
 
     def parked(
         self, ctx: StepContext, error: SyncwrightError, about: dict[str, Any] | None = None

@@ -17,6 +17,7 @@ from syncwright.api.auth import OperatorPrincipal, authorize_api
 from syncwright.api.hardening import Limit, docs_urls, metrics_guard, secure_api
 from syncwright.api.hooks_app import create_hooks_api, hooks_router
 from syncwright.api.operations import build_operations_router
+from syncwright.api.ownership import build_ownership_router
 from syncwright.api.reconcile import build_reconcile_router
 from syncwright.api.replay import build_replay_router
 from syncwright.api.validation import ValidationService, build_validation_router
@@ -60,6 +61,7 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         app.state.hooks_app = create_hooks_api(runtime, metrics)
 
     app.include_router(build_validation_router(ValidationService(runtime)))
+    app.include_router(build_ownership_router(runtime))
     app.include_router(build_reconcile_router(Reconciler(runtime)))
     app.include_router(build_replay_router(runtime))
 

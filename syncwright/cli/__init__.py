@@ -11,6 +11,7 @@ from syncwright.cli import (
     demo_cmd,
     exceptions_cmd,
     mapping_cmd,
+    ownership_cmd,
     reconcile_cmd,
     replay_cmd,
     run_cmd,
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(exceptions_cmd.app, name="exceptions")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(ownership_cmd.app, name="ownership")
 app.add_typer(reconcile_cmd.app, name="reconcile")
 app.command("serve")(run_cmd.serve)
 app.command("worker")(run_cmd.worker)

@@ -103,6 +103,7 @@ Domain = Literal[
     "credit_note",
     "entitlement",
     "case",
+    "deal",
 ]
 DOMAINS: Final[tuple[str, ...]] = get_args(Domain)
 
@@ -682,6 +683,24 @@ class Settings(_Model):
 Loc = tuple[str | int, ...]
 
 
+def _ownership_field_problems(domain: str, fields: Mapping[Any, Any]) -> list[tuple[Loc, str]]:
+    """Field names under ``ownership.<domain>.fields`` must be the canonical model's."""
+    from syncwright.policy.entities import DOMAIN_MODELS  # the model is heavy; only when used
+
+    model = DOMAIN_MODELS.get(domain)
+    if model is None:
+        return []
+    known = [name for name in model.model_fields if name != "global_id"]
+    return [
+        (
+            ("ownership", domain, "fields", str(name)),
+            f"{model.__name__} has no field {name!r}; fields are {', '.join(known)}",
+        )
+        for name in fields
+        if str(name) not in known
+    ]
+
+
 def _dotted(loc: Loc) -> str:
     out = ""
     for part in loc:
@@ -722,6 +741,7 @@ def reference_problems(data: Any) -> list[tuple[Loc, str]]:
             if isinstance(fields, Mapping):
                 for field, owner in fields.items():
                     check(("ownership", str(domain), "fields", str(field)), owner)
+                problems.extend(_ownership_field_problems(str(domain), fields))
 
     mappings = data.get("mappings")
     if isinstance(mappings, list):

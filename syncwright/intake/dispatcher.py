@@ -1,7 +1,8 @@
 """Inbox -> normalize -> route -> workflows.
 
 The dispatcher takes pending deliveries in arrival order, asks the owning connector for
-canonical change events, and enqueues every workflow that handles each event in the entity's
+canonical change events, passes each through the policy gate (ownership, echoes, staleness,
+deltas: ``syncwright/policy``), and enqueues every workflow that handles each event in the entity's
 queue partition. Workflow ids are derived from the inbox row, so dispatching the same row twice
 (after a crash between enqueue and the status update) starts nothing new.
 
@@ -118,7 +119,18 @@ class Dispatcher:
         )
         started = skipped = 0
         for index, event in enumerate(connector.normalize(delivery)):
-            data = _event_json(event)
+            # Ownership, echo suppression, staleness and deltas (syncwright/policy): what is
+            # held back starts no workflow, and is recorded there. A replay, or a record
+            # reconciliation re-sends to heal drift, is asked for again on purpose.
+            verdict = runtime.policy.admit(
+                row.connection,
+                _event_json(event),
+                inbox_id=row.id,
+                replay=row.origin in ("replay", "reconcile"),
+            )
+            if verdict.event is None:
+                continue
+            data = verdict.event
             entity_key = str(data.get("entitykey") or data.get("subject") or row.id)
             correlation_id = str(data.get("correlationid") or row.correlation_id)
             for workflow in self._handlers(str(data["type"])):

@@ -75,6 +75,7 @@ from syncwright.model.party import (
     TaxNexus,
 )
 from syncwright.model.subscription import (
+    BillingPeriod,
     BillingTiming,
     InvoiceSchedule,
     Subscription,
@@ -101,6 +102,7 @@ __all__ = [
     "Address",
     "BillingFrequency",
     "BillingLine",
+    "BillingPeriod",
     "BillingTiming",
     "CanonicalModel",
     "CaseChannel",

@@ -40,10 +40,13 @@ class BillingFrequency(StrEnum):
     QUARTERLY = "quarterly"
     SEMIANNUAL = "semiannual"
     ANNUAL = "annual"
+    # Any other recurring period (every week, every 2 years, every 10 days): the exact period
+    # is the subscription's ``billing_period``.
+    CUSTOM = "custom"
 
     @property
     def months(self) -> int | None:
-        """Months between invoices; ``None`` for a one-time charge."""
+        """Months between invoices; ``None`` for a one-time charge or a custom period."""
         return _FREQUENCY_MONTHS[self]
 
 
@@ -53,6 +56,7 @@ _FREQUENCY_MONTHS: dict[BillingFrequency, int | None] = {
     BillingFrequency.QUARTERLY: 3,
     BillingFrequency.SEMIANNUAL: 6,
     BillingFrequency.ANNUAL: 12,
+    BillingFrequency.CUSTOM: None,
 }
 
 

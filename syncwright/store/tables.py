@@ -208,7 +208,45 @@ canonical_state = sa.Table(
     sa.Column("source_time", Timestamp),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+    # Per source connection, the source time of the newest event applied from it (staleness),
+    # and per event type the digest of the entity it last carried (unchanged re-deliveries).
+    sa.Column("versions", sa.JSON),
+    sa.Column("applied", sa.JSON),
 )
+
+# What syncwright wrote to a system, per entity and canonical field: an inbound change that only
+# repeats one of these is our own write coming back (an echo), whatever path it returns by.
+write_memory = sa.Table(
+    "sw_write_memory",
+    metadata,
+    sa.Column("connection", sa.String(100), primary_key=True),
+    sa.Column("entity_type", sa.String(50), primary_key=True),
+    sa.Column("global_id", sa.String(64), primary_key=True),
+    sa.Column("field", sa.String(100), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("workflow_id", sa.String(200)),
+    sa.Column("written_at", Timestamp, nullable=False),
+)
+
+# Changes the policy held back: ownership violations, echoes, stale and unchanged events.
+policy_decisions = sa.Table(
+    "sw_policy_decisions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # ownership | echo | stale | unchanged
+    sa.Column("connection", sa.String(100), nullable=False),  # the writer
+    sa.Column("entity_type", sa.String(50), nullable=False),
+    sa.Column("global_id", sa.String(64), nullable=False),
+    sa.Column("field", sa.String(100)),
+    sa.Column("owner", sa.String(200)),
+    sa.Column("event_type", sa.String(255), nullable=False),
+    sa.Column("event_id", sa.String(255), nullable=False),
+    sa.Column("inbox_id", sa.BigInteger),
+    sa.Column("correlation_id", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text),
+)
+sa.Index("ix_sw_policy_decisions_kind_at", policy_decisions.c.kind, policy_decisions.c.at)
 
 reconciliation_runs = sa.Table(
     "sw_reconciliation_runs",

@@ -16,6 +16,7 @@ from syncwright.connectors._base import Connector
 from syncwright.connectors._base.http import VendorHttpClient
 from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 from syncwright.engine.executors import ExecutorRegistry
+from syncwright.policy.metrics import PolicyCollector
 from syncwright.telemetry import business
 
 if TYPE_CHECKING:
@@ -202,6 +203,7 @@ class Metrics:
         self.registry.register(_StateCollector(runtime))
         self.registry.register(_LimiterCollector(runtime))
         self.registry.register(_ProcessCollector(runtime))
+        self.registry.register(PolicyCollector(runtime.policy_store))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,7 +1,10 @@
-"""Account changes -> every connection with ``options.role: erp`` that can upsert accounts.
+"""Account changes -> every connection with ``options.role: erp`` that can upsert accounts, and
+the ERP's id back onto the account in the CRM it came from (two-way).
 
 The workflow speaks canonical data and action names only; each target's connector supplies
-the vendor calls (``Connector.actions``).
+the vendor calls (``Connector.actions``). The write-back is a partial update that sends nothing
+when the CRM already holds that id, so a repeated sync writes nothing into the CRM and no echo
+comes back.
 """
 
 from __future__ import annotations
@@ -34,4 +37,18 @@ def account_sync(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
             connection=target.name,
         )
         written[target.name] = result["native_id"]
+    source = str(event.get("source", "")).split("/", 1)[-1]
+    crm = [c for c in run.services.connections_with_role("crm") if c.name == source]
+    if written and crm and crm[0].can("update_account_billing"):
+        # The ERP owns its own id; the CRM shows it (the first ERP's, when there are several).
+        back = crm[0].action("update_account_billing")
+        run.step(
+            f"{source}.update_account_billing",
+            back.run,
+            source,
+            account["global_id"],
+            {"erp_id": next(iter(written.values()))},
+            policy=ERP_WRITE,
+            probe=back.probe,
+        )
     return {"native_ids": written}

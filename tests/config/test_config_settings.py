@@ -107,7 +107,7 @@ def test_empty_sections_mean_defaults() -> None:
 def test_vendor_and_domain_lists() -> None:
     # The installed connectors (entry points), not a fixed list of vendor names.
     assert installed_vendors() == ("example", "netsuite", "salesforce", "stripe", "zendesk")
-    assert DOMAINS[0] == "account" and "credit_note" in DOMAINS and len(DOMAINS) == 12
+    assert DOMAINS[0] == "account" and "credit_note" in DOMAINS and len(DOMAINS) == 13
 
 
 # --- the example ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Steps are ``(StepContext, connection, *args) -> JSON``; see ``connectors/example
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
@@ -79,9 +80,15 @@ def ledger_block(
     body: Any,
     *,
     mapping_version: str,
+    fields: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``ledger`` block of a step's result: what it touched, and a digest of what it sent."""
-    return {
+    """The ``ledger`` block of a step's result: what it touched, and a digest of what it sent.
+
+    ``fields`` are the canonical fields of ``entity_type`` the step wrote (name -> canonical JSON
+    value, e.g. the account it upserted). Their digests are remembered once the step succeeds,
+    so the same values coming back from that system are recognised as our echo
+    (``syncwright/policy``)."""
+    block: dict[str, Any] = {
         "connection": connection,
         "entity_type": entity_type,
         "global_id": global_id,
@@ -89,6 +96,11 @@ def ledger_block(
         "request_digest": request_digest(body),
         "mapping_version": mapping_version,
     }
+    if fields is not None:
+        block["fields"] = {
+            name: request_digest(value) for name, value in fields.items() if name != "global_id"
+        }
+    return block
 
 
 def audit_write(

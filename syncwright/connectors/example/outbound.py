@@ -1,7 +1,9 @@
 """Actions on the example ERP as engine steps: ``(StepContext, connection, *args) -> JSON``.
 
-Each returns a ``ledger`` block so the step's ledger row carries the native ids it touched. A
-write has a probe (did the ERP apply *this* version?) and, where it can be undone, a compensation.
+Each returns a ``ledger`` block so the step's ledger row carries the native ids it touched, and
+the canonical fields a write sent (``fields=``), so the policy recognises them when the system
+reports them back (echo suppression, ``docs/policy.md``). A write has a probe (did the ERP apply
+*this* version?) and, where it can be undone, a compensation.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from syncwright.engine import StepContext
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
     from syncwright.connectors.example.connector import ExampleConnector
+
+# The canonical account fields the ERP customer carries (see _erp_body).
+_WRITTEN = ("name", "billing_email", "currency", "subsidiary")
+
 
 MAPPING_VERSION = "example-erp/1"
 
@@ -49,6 +55,7 @@ def _result(
             record["id"],
             _erp_body(account, connector),
             mapping_version=MAPPING_VERSION,
+            fields={name: account.get(name) for name in _WRITTEN},
         ),
     }
 

@@ -374,7 +374,22 @@ def sales_order_record(
     """Subscription -> ``salesOrder``: one line per subscription item at the charged unit price.
 
     The subsidiary is not sent: NetSuite takes it from the customer (and refuses another one).
+    The lines carry the amount per billing period; NetSuite bills on month-based schedules, so
+    a period of days or weeks cannot be represented and parks (any count of months or years,
+    e.g. every two years, is fine).
     """
+    period = subscription.period
+    if period.months is None:
+        raise BusinessRuleError(
+            f"subscription {subscription.global_id} bills {period.describe()}; NetSuite sales "
+            "orders bill on month-based schedules",
+            code="netsuite.interval_unsupported",
+            remediation=(
+                "Move the subscription to a monthly or yearly interval (any count) in the "
+                "billing system, or enter this order in NetSuite by hand (with a billing "
+                "schedule that fits) and resolve this exception."
+            ),
+        )
     aliases = item_aliases or {}
     lines = []
     for item in subscription.items:

@@ -133,7 +133,13 @@ def _ref_of(connector: NetSuiteConnector) -> str:
 
 
 def _result(
-    connection: str, entity_type: str, record: NetSuiteRecord, native_id: str, **extra: Any
+    connection: str,
+    entity_type: str,
+    record: NetSuiteRecord,
+    native_id: str,
+    *,
+    fields: Mapping[str, Any] | None = None,
+    **extra: Any,
 ) -> JSON:
     return {
         "native_id": native_id,
@@ -147,6 +153,7 @@ def _result(
             native_id,
             record.body,
             mapping_version=record.mapping,
+            fields=fields,
         ),
     }
 
@@ -432,7 +439,26 @@ def upsert_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
         record.record_type, record.external_id, record.body
     )
     _link(ctx, ACCOUNT, parsed.global_id, connection, native_id)
-    return _result(connection, ACCOUNT, record, native_id)
+    return _result(connection, ACCOUNT, record, native_id, fields=_customer_fields(parsed))
+
+
+# The canonical account fields a customer record carries (customer_record), remembered as
+# written for echo suppression.
+_CUSTOMER_FIELDS = (
+    "name",
+    "legal_name",
+    "subsidiary",
+    "status",
+    "currency",
+    "billing_email",
+    "bill_to",
+    "tax_ids",
+)
+
+
+def _customer_fields(account: Account) -> JSON:
+    canonical = account.model_dump(mode="json")
+    return {name: canonical[name] for name in _CUSTOMER_FIELDS}
 
 
 def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | None:
@@ -449,7 +475,7 @@ def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | N
         return None
     native_id = str(found["id"])
     _link(ctx, ACCOUNT, parsed.global_id, connection, native_id)
-    return _result(connection, ACCOUNT, record, native_id)
+    return _result(connection, ACCOUNT, record, native_id, fields=_customer_fields(parsed))
 
 
 # -- sales order -----------------------------------------------------------------------------

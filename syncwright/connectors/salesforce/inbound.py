@@ -14,17 +14,21 @@ changed, the read says *what it is now*. The field mapping of the read record is
 applied by :func:`account_from_record` and :func:`deal_from_records`, which the outbound read
 actions share.
 
-Two guards keep syncwright from syncing its own writes back (no loops):
+Two things keep syncwright from syncing its own writes back (no loops):
 
-1. **Echo suppression.** Our client sends ``Sforce-Call-Options: client=<client name>`` with every
+1. **Echo fast path.** Our client sends ``Sforce-Call-Options: client=<client name>`` with every
    request and Salesforce copies it into the event's ``changeOrigin``
    (``com/salesforce/api/rest/59.0;client=syncwright``). An event whose origin names our client is
-   our own write coming back: it normalizes to ``[]``.
-2. **Ownership.** An Account UPDATE starts a sync only when a field the CRM owns changed (name,
-   billing address, website, parent, currency, legal entity). The fields syncwright writes into
-   Salesforce (``ERP_Id__c``, ``Subscription_Status__c``, ``ACV__c``, invoice fields) are owned
-   by the billing and ERP side, so a change of only those starts nothing, even when the header
-   is missing (a change made through another tool, a data loader, a flow).
+   our own write coming back: it normalizes to ``[]`` without reading the record.
+2. **Mapped fields.** An Account UPDATE becomes an event only when a field that feeds a canonical
+   account field changed (:data:`ACCOUNT_FIELD_MAP`: name, billing address, website, parent,
+   currency, legal entity). The fields syncwright writes into Salesforce (``ERP_Id__c``,
+   ``Subscription_Status__c``, ``ACV__c``, invoice fields) feed none, so a change of only those
+   translates to nothing, whoever made it.
+
+Who may change which canonical field (ownership), echoes that arrive without the header,
+staleness and the delta against the state syncwright holds are decided for every connector
+alike by the policy gate (``syncwright/policy``), after this mapping.
 
 Event ids are deterministic (``<connection>:<replay id>:<n>``; for deliveries synthesized by the
 ``soql`` poll stream, the vendor event id stands in for the replay id): normalizing one delivery
@@ -58,7 +62,7 @@ if TYPE_CHECKING:
     from syncwright.connectors.salesforce.client import SalesforceClient
 
 __all__ = [
-    "ACCOUNT_OWNED_FIELDS",
+    "ACCOUNT_FIELD_MAP",
     "DEFAULT_WON_STAGES",
     "MAPPED_ENTITIES",
     "InboundOptions",
@@ -77,10 +81,11 @@ DEFAULT_LEGAL_ENTITY_FIELD = "Legal_Entity__c"
 # them).
 MAPPED_ENTITIES = frozenset({"Account", "Opportunity"})
 
-# Account fields the CRM owns -> the canonical field each one feeds. Compound fields arrive in
+# Account fields that feed the canonical account -> the canonical field each one feeds (a
+# mapping, not ownership: ownership is syncwright/policy's). Compound fields arrive in
 # ``changedFields`` as ``BillingAddress.City``; their root is what is looked up. The legal
 # entity field is added per connection (its API name is an option).
-ACCOUNT_OWNED_FIELDS: Mapping[str, str] = {
+ACCOUNT_FIELD_MAP: Mapping[str, str] = {
     "Name": "name",
     "BillingAddress": "bill_to",
     "BillingStreet": "bill_to",
@@ -148,8 +153,8 @@ class InboundOptions:
     legal_entity_field: str = DEFAULT_LEGAL_ENTITY_FIELD
     won_stages: tuple[str, ...] = DEFAULT_WON_STAGES
 
-    def owned_fields(self) -> dict[str, str]:
-        return {**ACCOUNT_OWNED_FIELDS, self.legal_entity_field: "subsidiary"}
+    def mapped_fields(self) -> dict[str, str]:
+        return {**ACCOUNT_FIELD_MAP, self.legal_entity_field: "subsidiary"}
 
 
 # -- reading Salesforce (the content enricher) -----------------------------------------------
@@ -322,14 +327,14 @@ def _account_events(
     change = header.get("changeType")
     changed_fields: tuple[str, ...] = ()
     if change == "UPDATE":
-        owned = options.owned_fields()
+        mapped = options.mapped_fields()
         names: list[str] = []
         for root in _roots(header.get("changedFields") or ()):
-            canonical = owned.get(root)
+            canonical = mapped.get(root)
             if canonical is not None and canonical not in names:
                 names.append(canonical)
         if not names:
-            return  # only fields others own changed (our ERP id, ACV, status): no sync
+            return  # only fields that feed no canonical field changed (ERP id, ACV, status)
         changed_fields = tuple(names)
     elif change not in ("CREATE", "UNDELETE"):
         return  # DELETE (and GAP_* events) are not mapped by salesforce/1

@@ -3,12 +3,13 @@
 - :func:`read_account`, :func:`read_deal`: content enrichers -- the canonical Account or Deal as
   Salesforce holds it now (for a workflow that needs a record whose own event it never saw).
 - :func:`update_account_billing`: billing and ERP facts onto the CRM account (subscription
-  status, ACV, ERP id, last invoice), so sales sees them. A PATCH of absolute values: sending the
-  same values again changes nothing, so a retry is harmless; :func:`probe_account_billing` reads
-  the fields back after an uncertain outcome. The write carries ``Sforce-Call-Options:
-  client=<client name>``, so the change event it causes is recognised as ours and not synced back
-  (see ``inbound.py``); and the fields it writes are not CRM-owned, so even without that header
-  they start no sync.
+  status, ACV, ERP id, last invoice), so sales sees them. A PATCH of absolute values, and only
+  of those that differ from what the Account holds (read first): sending the same values again
+  writes nothing, so a retry is harmless and causes no change event;
+  :func:`probe_account_billing` reads the fields back after an uncertain outcome. The write
+  carries ``Sforce-Call-Options: client=<client name>``, so the change event it causes is
+  recognised as ours and not synced back (see ``inbound.py``); and the fields it writes feed no
+  canonical account field, so even without that header they start no sync.
 
 Each step returns a ``ledger`` block (connection, entity type, global id, native ids, request
 digest, mapping version).
@@ -255,15 +256,28 @@ def update_account_billing(
     ``fields`` keys: ``subscription_status`` (a canonical subscription status), ``acv``
     (canonical Money; written in major units), ``erp_id``, ``last_invoice_number``,
     ``last_invoice_status`` (a canonical invoice status). ``None`` clears a field. The last two
-    are skipped when the org has no such field.
+    are skipped when the org has no such field. Only fields whose value differs from the
+    Account's are sent (``written`` in the result); none differing, nothing is sent.
     https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_update_fields.htm
     """
     connector = _connector(ctx, connection)
     native = _native_id(ctx, "account", account_id, connection)
     body, skipped = billing_body(connector, native, fields)
-    if body:
-        connector.client.update("Account", native, body)
-    return _billing_result(connection, account_id, native, body, skipped)
+    changed = _changed(connector, native, body)
+    if changed:
+        # Only what differs: an unchanged field is not rewritten (no change event, no echo).
+        connector.client.update("Account", native, changed)
+    return _billing_result(connection, account_id, native, changed, skipped)
+
+
+def _changed(connector: SalesforceConnector, native_id: str, body: JSON) -> JSON:
+    """The part of ``body`` the Account does not hold yet.
+    https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_get_field_values.htm
+    """
+    if not body:
+        return {}
+    record = connector.client.get("Account", native_id, list(body))
+    return {name: value for name, value in body.items() if not _same(value, record.get(name))}
 
 
 def _same(written: Any, found: Any) -> bool:

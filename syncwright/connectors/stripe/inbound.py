@@ -39,6 +39,7 @@ from syncwright.mapping import CompiledMapping, or_shipped
 from syncwright.model import (
     Account,
     BillingFrequency,
+    BillingPeriod,
     BillingTiming,
     CanonicalModel,
     CreditNote,
@@ -75,6 +76,7 @@ __all__ = [
     "normalize",
     "stripe_frequency",
     "stripe_money",
+    "stripe_period",
 ]
 
 #: The metadata key under which objects syncwright creates in Stripe carry their global id.
@@ -110,12 +112,6 @@ _INVOICE_STATUS = {
     "uncollectible": InvoiceStatus.UNCOLLECTIBLE,
 }
 
-_FREQUENCY_BY_MONTHS = {
-    1: BillingFrequency.MONTHLY,
-    3: BillingFrequency.QUARTERLY,
-    6: BillingFrequency.SEMIANNUAL,
-    12: BillingFrequency.ANNUAL,
-}
 
 # When previous_attributes cannot be rebuilt into a whole previous object, these say which
 # canonical fields a changed Stripe attribute touches.
@@ -522,27 +518,27 @@ def _unit_amount(price: sp.Price, where: str) -> int:
     return whole
 
 
-def _frequency(price: sp.Price, where: str) -> BillingFrequency:
+def _billing_period(price: sp.Price, where: str) -> BillingPeriod:
+    """Every interval Stripe allows (day, week, month, year, any count) is a canonical period;
+    only a one-time price is none."""
     recurring = price.recurring
-    months = None
-    if recurring is not None:
-        if recurring.interval == "month":
-            months = recurring.interval_count
-        elif recurring.interval == "year":
-            months = 12 * recurring.interval_count
-    frequency = _FREQUENCY_BY_MONTHS.get(months) if months else None
-    if frequency is None:
-        interval = (
-            f"every {recurring.interval_count} {recurring.interval}" if recurring else "one-time"
-        )
+    if recurring is None:
         raise BusinessRuleError(
-            f"{where} bills {interval} (price {price.id}); canonical subscriptions bill monthly, "
-            "quarterly, semiannually or annually",
+            f"{where} uses one-time price {price.id}; a subscription bills a recurring price",
             code="stripe.interval_unsupported",
-            remediation="Move the subscription to a price with a monthly, 3-, 6- or 12-monthly "
-            "or yearly interval in Stripe, or resolve this exception to leave it unsynced.",
+            remediation="Move the subscription to a recurring price in Stripe, or resolve this "
+            "exception to leave it unsynced.",
         )
-    return frequency
+    return _build(
+        BillingPeriod,
+        where,
+        unit=recurring.interval,
+        count=recurring.interval_count,
+    )
+
+
+def _frequency(price: sp.Price, where: str) -> BillingFrequency:
+    return _billing_period(price, where).frequency
 
 
 def _period(sub: sp.Subscription) -> tuple[int, int]:
@@ -567,7 +563,8 @@ def _subscription(m: _Mapper, sub: sp.Subscription) -> Subscription:
     m.claim("subscription", sub.id, sub.metadata)
     for item in items:
         m.claim("subscription_item", item.id, item.metadata)
-    frequency = _frequency(items[0].price, where)
+    period = _billing_period(items[0].price, where)
+    frequency = period.frequency
     status = _SUBSCRIPTION_STATUS[sub.status]
     ended = status is SubscriptionStatus.CANCELLED
     start, end = _period(sub)
@@ -598,6 +595,8 @@ def _subscription(m: _Mapper, sub: sp.Subscription) -> Subscription:
         term_start=_day(start),
         term_end=_day(end),
         billing_frequency=frequency,
+        # Named frequencies carry their period; any other (weekly, every 2 years) is explicit.
+        billing_period=period if frequency is BillingFrequency.CUSTOM else None,
         items=canonical_items,
         trial_end=_day(sub.trial_end) if sub.trial_end else None,
         auto_renew=not ended and not stops,
@@ -863,9 +862,15 @@ def stripe_money(amount: int, currency: str, where: str) -> Money:
 
 
 def stripe_frequency(price: sp.Price, where: str) -> BillingFrequency:
-    """The canonical billing frequency of a recurring Stripe price (``BusinessRuleError`` for
-    intervals the canonical model does not hold)."""
+    """The canonical billing frequency of a recurring Stripe price (``BusinessRuleError`` for a
+    one-time price)."""
     return _frequency(price, where)
+
+
+def stripe_period(price: sp.Price, where: str) -> BillingPeriod:
+    """The canonical billing period of a recurring Stripe price (``BusinessRuleError`` for a
+    one-time price)."""
+    return _billing_period(price, where)
 
 
 def _parse(data: Mapping[str, Any], model: type[S], delivery: Delivery) -> S:

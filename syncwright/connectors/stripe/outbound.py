@@ -42,8 +42,8 @@ from syncwright.connectors.stripe import payloads as sp
 from syncwright.connectors.stripe.inbound import (
     SYNCWRIGHT_ID_KEY,
     account_from_customer,
-    stripe_frequency,
     stripe_money,
+    stripe_period,
 )
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError
@@ -132,7 +132,12 @@ def _idempotency_key(ctx: StepContext, params: Mapping[str, Any]) -> str:
 
 
 def _ledger(
-    connector: StripeConnector, entity_type: str, global_id: str, native_id: str, params: Any
+    connector: StripeConnector,
+    entity_type: str,
+    global_id: str,
+    native_id: str,
+    params: Any,
+    fields: Mapping[str, Any] | None = None,
 ) -> JSON:
     return ledger_block(
         connector.name,
@@ -141,7 +146,13 @@ def _ledger(
         native_id,
         params,
         mapping_version=connector.mapping("outbound").ref,
+        fields=fields,
     )
+
+
+# The canonical account fields a customer carries (customer_params), remembered as written so
+# that the customer's own webhook coming back is recognised as our echo.
+_CUSTOMER_FIELDS = ("name", "billing_email", "bill_to", "subsidiary")
 
 
 def _ours(obj: Mapping[str, Any], global_id: str) -> bool:
@@ -185,11 +196,13 @@ def _customer_result(
     created: bool | None,
 ) -> JSON:
     native_id = str(customer["id"])
+    canonical = account.model_dump(mode="json")
+    written = None if created is False else {f: canonical[f] for f in _CUSTOMER_FIELDS}
     return {
         "native_id": native_id,
         "created": created,
         "email": customer.get("email"),
-        "ledger": _ledger(connector, ACCOUNT, account.global_id, native_id, params),
+        "ledger": _ledger(connector, ACCOUNT, account.global_id, native_id, params, written),
     }
 
 
@@ -340,13 +353,13 @@ def _check_price(
         if amount != item.unit_amount:
             problems.append(f"it charges {amount}, the item {item.unit_amount}")
     try:
-        frequency = stripe_frequency(parsed, where)
+        period = stripe_period(parsed, where)
     except BusinessRuleError as exc:
         problems.append(exc.message)
     else:
-        if frequency is not subscription.billing_frequency:
-            wanted = subscription.billing_frequency.value
-            problems.append(f"it bills {frequency.value}, the subscription {wanted}")
+        if not period.equivalent(subscription.period):
+            wanted = subscription.period.describe()
+            problems.append(f"it bills {period.describe()}, the subscription {wanted}")
     if problems:
         raise BusinessRuleError(
             f"{where} does not match item {item.global_id} of subscription "

@@ -224,16 +224,43 @@ def _result(
 
 def upsert_entitlement(ctx: StepContext, connection: str, entitlement: JSON, account: JSON) -> JSON:
     """Entitlement -> the account's Zendesk organization (external id = account global id):
-    name, tier and SLA policy fields; created when missing, updated otherwise."""
+    name, tier and SLA policy fields; created when missing, otherwise updated with only the
+    values that differ (nothing is sent when none do)."""
     connector = _connector(ctx, connection)
     parsed, owner = _entities(entitlement, account)
     body = organization_body(parsed, owner, connector.options, connector.mapping("outbound"))
     _require_fields(ctx, connector, list(body["organization_fields"]))
-    org, created = connector.client.create_or_update_organization(
-        body, timeout=call_timeout(ctx, connector)
-    )
-    audit_write(ctx, connection, "zendesk.entitlement.set", org.get("id"), body)
-    return _result(ctx, connector, parsed, owner, body, org, created=created)
+    timeout = call_timeout(ctx, connector)
+    client = connector.client
+    found = client.find_organization_by_external_id(owner.global_id, timeout=timeout)
+    if found is None:
+        org, created = client.create_or_update_organization(body, timeout=timeout)
+        audit_write(ctx, connection, "zendesk.entitlement.set", org.get("id"), body)
+        return _result(ctx, connector, parsed, owner, body, org, created=created)
+    changes = organization_changes(found, body)
+    # https://developer.zendesk.com/api-reference/ticketing/organizations/organizations/#update-organization
+    org = client.update_organization(found["id"], changes, timeout=timeout) if changes else found
+    if changes:
+        audit_write(ctx, connection, "zendesk.entitlement.set", org.get("id"), changes)
+    return _result(ctx, connector, parsed, owner, body, org, created=False)
+
+
+def organization_changes(org: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of ``body`` the organization does not hold yet: a partial update (Zendesk
+    keeps organization fields that are not sent)."""
+    changes: dict[str, Any] = {}
+    if org.get("name") != body["name"]:
+        changes["name"] = body["name"]
+    have = org.get("organization_fields")
+    have = have if isinstance(have, Mapping) else {}
+    fields = {
+        key: value
+        for key, value in body["organization_fields"].items()
+        if key not in have or have[key] != value
+    }
+    if fields:
+        changes["organization_fields"] = fields
+    return changes
 
 
 def probe_entitlement(

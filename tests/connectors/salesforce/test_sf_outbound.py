@@ -65,11 +65,16 @@ def test_update_account_billing_writes_and_is_idempotent(
         },
     }
     stamp = sf.Account.get(native)["SystemModstamp"]
-    # The same values again: a retry (or a replay) changes nothing.
-    assert update_account_billing(world.ctx(), CONNECTION, "acct_1", _billing()) == result
+    # The same values again: a retry (or a replay) sends nothing and changes nothing.
+    repeated = update_account_billing(world.ctx(), CONNECTION, "acct_1", _billing())
+    assert repeated["written"] == {} and repeated["native_id"] == native
     again = sf.Account.get(native)
     assert {k: again[k] for k in FIELDS} == {k: record[k] for k in FIELDS}
-    assert again["SystemModstamp"] >= stamp
+    assert again["SystemModstamp"] == stamp
+    # One changed value: only that field is sent (a partial PATCH).
+    moved = update_account_billing(world.ctx(), CONNECTION, "acct_1", _billing(status="past_due"))
+    assert moved["written"] == {"Subscription_Status__c": "Past Due"}
+    assert sf.Account.get(native)["ACV__c"] == record["ACV__c"]
 
     # None clears a field.
     update_account_billing(world.ctx(), CONNECTION, "acct_1", {"acv": None})

@@ -265,10 +265,24 @@ def test_subscription_transitions(
     assert event.data.reason == "too_expensive" and str(event.data.effective_date) == "2026-01-06"
     assert event.data.subscription.status == "cancelled"
 
+    # Every interval Stripe allows is canonical: weekly, and every two years.
     weekly = copy.deepcopy(active)
     weekly["items"]["data"][0]["price"]["recurring"]["interval"] = "week"
+    (created,) = _run(
+        connector, _event("customer.subscription.created", {**weekly, "status": "trialing"})
+    )
+    assert created.data.subscription.billing_frequency == "custom"
+    assert created.data.subscription.billing_period.model_dump() == {"unit": "week", "count": 1}
+    biennial = copy.deepcopy(active)
+    biennial["items"]["data"][0]["price"]["recurring"].update(interval="year", interval_count=2)
+    (created,) = _run(
+        connector, _event("customer.subscription.created", {**biennial, "status": "trialing"})
+    )
+    assert created.data.subscription.period.months == 24
+    one_time = copy.deepcopy(active)
+    one_time["items"]["data"][0]["price"]["recurring"] = None
     with pytest.raises(BusinessRuleError) as info:
-        _run(connector, _event("customer.subscription.created", weekly))
+        _run(connector, _event("customer.subscription.created", one_time))
     assert info.value.code == "stripe.interval_unsupported"
     quarterly = copy.deepcopy(active)
     quarterly["items"]["data"][0]["price"]["recurring"]["interval_count"] = 3

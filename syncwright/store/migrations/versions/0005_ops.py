@@ -16,7 +16,7 @@ from alembic import op
 from syncwright.ledger._chain import GENESIS, entry_hash
 
 revision: str = "0005_ops"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_policy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
