@@ -11,11 +11,20 @@ import typer
 import uvicorn
 
 from syncwright.api import create_api
-from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, load_or_exit
+from syncwright.cli._common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    emit_json,
+    fail,
+    load_or_exit,
+)
 from syncwright.engine import EngineClient
+from syncwright.errors import ConfigError
 from syncwright.exceptions.watcher import DependencyWatcher
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
+from syncwright.reconcile import Reconciler, ReconcileScheduler
 from syncwright.runtime import Runtime
 
 
@@ -74,6 +83,12 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Run workflows: recover this executor's unfinished runs, then dispatch and execute."""
     settings = load_or_exit(config, as_json=as_json)
     runtime = Runtime(settings)
+    reconciler = Reconciler(runtime)
+    try:
+        reconciler.check_rules()  # before any work starts: a rule that cannot run is a config error
+    except ConfigError as exc:
+        runtime.close()
+        fail(f"{exc}: {'; '.join(exc.problems)}", as_json=as_json)
     engine = runtime.start_engine()
     dispatcher = Dispatcher(runtime)
     dispatcher.start()
@@ -81,6 +96,8 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     poller.start()
     watcher = DependencyWatcher(runtime, engine)
     watcher.start()
+    scheduler = ReconcileScheduler(reconciler)
+    scheduler.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -94,6 +111,7 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         stop.wait()
     finally:
         watcher.stop()
+        scheduler.stop()
         poller.stop()
         dispatcher.stop()
         runtime.close()
