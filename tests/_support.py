@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from syncwright.api import create_api
 from syncwright.config import Settings, load_settings
@@ -26,6 +27,15 @@ from syncwright.sandbox.example import ExampleErpState, create_app
 
 SHOP_SECRET = "whsec_test_shop_secret_value"
 ERP_TOKEN = "erp-test-token-value"
+# API tokens written by write_config (auth.tokens): one per role.
+VIEWER_TOKEN = "viewer-api-token-for-tests"
+OPERATOR_TOKEN = "operator-api-token-for-tests"
+ADMIN_TOKEN = "admin-api-token-for-tests"
+API_TOKENS = {"viewer": VIEWER_TOKEN, "operator": OPERATOR_TOKEN, "admin": ADMIN_TOKEN}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def write_config(
@@ -42,11 +52,18 @@ def write_config(
     secrets.mkdir(parents=True, exist_ok=True)
     (secrets / "shop").write_text(SHOP_SECRET)
     (secrets / "erp").write_text(ERP_TOKEN)
+    for role, token in API_TOKENS.items():
+        (secrets / f"api_{role}").write_text(token)
     path = directory / "syncwright.yaml"
     path.write_text(
         f"""\
 database:
   url: {db_url}
+auth:
+  tokens:
+    - {{name: test-viewer, role: viewer, secret: "file:secrets/api_viewer"}}
+    - {{name: test-operator, role: operator, secret: "file:secrets/api_operator"}}
+    - {{name: test-admin, role: admin, secret: "file:secrets/api_admin"}}
 engine:
   executor_id: {executor_id}
 {engine_extra}connections:
@@ -130,7 +147,11 @@ class Stack:
     engine: Engine
     dispatcher: Dispatcher
     api: ServerThread
-    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    app: FastAPI
+    # Sends the operator's token: every /api/v1 call needs one.
+    http: httpx.Client = field(
+        default_factory=lambda: httpx.Client(timeout=30, headers=bearer(OPERATOR_TOKEN))
+    )
 
     def post(
         self, body: bytes, *, secret: str = SHOP_SECRET, connection: str = "shop"
@@ -158,8 +179,9 @@ def start_stack(config_path: Path, *, dispatch: bool = True) -> Stack:
     dispatcher = Dispatcher(runtime)
     if dispatch:
         dispatcher.start()
-    api = ServerThread(create_api(runtime, engine)).start()
-    return Stack(settings, runtime, engine, dispatcher, api)
+    app = create_api(runtime, engine)
+    api = ServerThread(app).start()
+    return Stack(settings, runtime, engine, dispatcher, api, app)
 
 
 def stats(erp: Erp) -> dict[str, Any]:
@@ -177,6 +199,17 @@ def accept_customer_events(config: Path, count: int) -> None:
                 event_type="customer.updated",
                 body=customer_event(f"evt_{n}", f"cust_{n}").decode(),
             )
+
+
+def run_syncwright(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m syncwright ARGS`` to its end, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "syncwright", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:

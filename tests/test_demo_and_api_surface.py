@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.console import Console
+
 import syncwright
+from syncwright.config import load_settings
 from syncwright.demo import run_example_demo
 from syncwright.demo.billing_demo import run_billing_demo
 from syncwright.demo.quote_to_cash_demo import run_quote_to_cash_demo
 
 
 def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
-    result = run_example_demo(tmp_path / "demo", customers=12)
+    console = Console(record=True, width=200)
+    result = run_example_demo(tmp_path / "demo", customers=12, console=console)
     assert result.workflows == {"SUCCESS": 12}
     assert result.erp_customers == 12
     assert result.max_applied_per_key == 1
@@ -20,6 +24,15 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     # The written config holds file references, never a secret value.
     text = result.config_path.read_text()
     assert "file:secrets/" in text and "whsec_" not in text
+    # It made an API token, referenced from the config, and says how to use it (not its value).
+    token_file = tmp_path / "demo" / "secrets" / "demo_operator_token"
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    [token] = load_settings(result.config_path).auth.tokens
+    assert (token.name, token.role) == ("demo-operator", "operator")
+    assert token.secret.reveal() == token_file.read_text()
+    shown = console.export_text()
+    assert f'curl -H "Authorization: Bearer $(cat {token_file.resolve()})"' in shown
+    assert token_file.read_text() not in shown + text
 
 
 def test_billing_demo_ends_with_netsuite_matching_stripe(tmp_path: Path) -> None:

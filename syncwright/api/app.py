@@ -1,14 +1,21 @@
-"""The HTTP surface: intake, ledger and trace, exceptions, health and metrics. OpenAPI at /docs."""
+"""The HTTP surface: intake, ledger and trace, exceptions, health and metrics. OpenAPI at /docs.
+
+Every ``/api/v1`` route needs a bearer token (viewer to read, operator to change anything),
+by the app-wide dependency :func:`~syncwright.api.auth.authorize_api`: routes added here later
+are covered without doing anything. See ``docs/security.md``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from syncwright.api.auth import OperatorPrincipal, authorize_api
+from syncwright.api.hardening import Limit, docs_urls, metrics_guard, secure_api
+from syncwright.api.hooks_app import create_hooks_api, hooks_router
 from syncwright.api.operations import build_operations_router
 from syncwright.api.reconcile import build_reconcile_router
 from syncwright.api.replay import build_replay_router
@@ -16,7 +23,6 @@ from syncwright.api.validation import ValidationService, build_validation_router
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
 from syncwright.exceptions.queue import ExceptionFilter
 from syncwright.exceptions.service import NotEditable, ResumeSender
-from syncwright.intake import build_hooks_router
 from syncwright.ledger import AuditHead
 from syncwright.reconcile import Reconciler
 from syncwright.runtime import Runtime
@@ -28,26 +34,26 @@ class ResolveRequest(BaseModel):
     note: str = ""
 
 
-# Until API tokens name their holder, API actions are recorded under this actor.
-API_ACTOR = "api"
-
-
 def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
     app = FastAPI(
         title="syncwright",
         version=runtime.settings.engine.application_version,
         description="Keeps CRM, support desk, billing and ERP in step.",
+        dependencies=[Depends(authorize_api)],
+        **docs_urls(runtime.settings),
     )
-    service = ExceptionService(runtime.exceptions, runtime.inbox, resume, runtime.audit)
+    secure_api(app, runtime.settings)
+    service = ExceptionService(
+        runtime.exceptions, runtime.inbox, resume, ledger=runtime.ledger, audit=runtime.audit
+    )
     metrics = Metrics(runtime)
-    app.include_router(
-        build_hooks_router(
-            connectors=runtime.connectors,
-            inbox=runtime.inbox,
-            max_body_bytes=runtime.settings.server.max_body_bytes,
-            on_result=lambda connection, result: metrics.webhooks.labels(connection, result).inc(),
-        )
-    )
+    # With server.hooks the intake gets a listener (and app) of its own: `syncwright serve`
+    # runs app.state.hooks_app there, and this app does not serve /hooks.
+    app.state.hooks_app = None
+    if runtime.settings.server.hooks is None:
+        app.include_router(hooks_router(runtime, metrics))
+    else:
+        app.state.hooks_app = create_hooks_api(runtime, metrics)
 
     app.include_router(build_validation_router(ValidationService(runtime)))
     app.include_router(build_reconcile_router(Reconciler(runtime)))
@@ -67,9 +73,11 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
             raise HTTPException(503, "database not migrated: run `syncwright db upgrade`")
         return {"status": "ready", "schema_revision": revision}
 
-    @app.get("/metrics", tags=["ops"])
-    def prometheus_metrics() -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+    if runtime.settings.telemetry.metrics_enabled:
+
+        @app.get("/metrics", tags=["ops"], dependencies=metrics_guard(runtime.settings))
+        def prometheus_metrics() -> Response:
+            return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/api/v1/ledger", tags=["ledger"])
     def ledger(correlation_id: str = Query(...)) -> list[dict[str, Any]]:
@@ -101,7 +109,7 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
     @app.get("/api/v1/exceptions", tags=["exceptions"])
     def list_exceptions(
         status: str | None = None,
-        limit: int = 100,
+        limit: Limit = 100,
         error_class: str | None = Query(None, alias="class"),
         connection: str | None = None,
         tag: str | None = None,
@@ -119,12 +127,14 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         return record.as_json()
 
     @app.post("/api/v1/exceptions/{record_id}/retry", tags=["exceptions"])
-    async def retry_exception(record_id: str) -> dict[str, Any]:
-        return await _act(lambda: service.retry(record_id, actor=API_ACTOR))
+    async def retry_exception(record_id: str, who: OperatorPrincipal) -> dict[str, Any]:
+        return await _act(lambda: service.retry(record_id, actor=who.name))
 
     @app.post("/api/v1/exceptions/{record_id}/resolve", tags=["exceptions"])
-    async def resolve_exception(record_id: str, body: ResolveRequest) -> dict[str, Any]:
-        return await _act(lambda: service.resolve(record_id, body.note, actor=API_ACTOR))
+    async def resolve_exception(
+        record_id: str, body: ResolveRequest, who: OperatorPrincipal
+    ) -> dict[str, Any]:
+        return await _act(lambda: service.resolve(record_id, body.note, actor=who.name))
 
     async def _act(action: Any) -> dict[str, Any]:
         try:
@@ -138,6 +148,6 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         result: dict[str, Any] = record.as_json()
         return result
 
-    app.include_router(build_operations_router(runtime, service, _act, actor=API_ACTOR))
+    app.include_router(build_operations_router(runtime, service, _act))
 
     return app

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
+from syncwright.api.auth import OperatorPrincipal
 from syncwright.exceptions import ExceptionService
 from syncwright.exceptions.classify import CLASSES
 from syncwright.exceptions.queue import ExceptionFilter
@@ -64,22 +65,23 @@ class BulkRequest(BaseModel):
         )
 
 
-def build_operations_router(
-    runtime: Runtime, service: ExceptionService, act: Act, *, actor: str
-) -> APIRouter:
+def build_operations_router(runtime: Runtime, service: ExceptionService, act: Act) -> APIRouter:
+    """Writes need an operator token; the token's name is the actor recorded."""
     router = APIRouter(prefix="/api/v1/exceptions", tags=["exceptions"])
 
     @router.post("/retry")
-    async def bulk_retry(body: BulkRequest) -> dict[str, Any]:
+    async def bulk_retry(body: BulkRequest, who: OperatorPrincipal) -> dict[str, Any]:
         """Retry every unresolved exception the filter selects (``confirm: true``)."""
-        return await _bulk("retry", body)
+        return await _bulk("retry", body, who.name)
 
     @router.post("/resolve")
-    async def bulk_resolve(body: BulkRequest) -> dict[str, Any]:
+    async def bulk_resolve(body: BulkRequest, who: OperatorPrincipal) -> dict[str, Any]:
         """Resolve every unresolved exception the filter selects (``confirm: true``)."""
-        return await _bulk("resolve", body)
+        return await _bulk("resolve", body, who.name)
 
-    async def _bulk(action: Literal["retry", "resolve"], body: BulkRequest) -> dict[str, Any]:
+    async def _bulk(
+        action: Literal["retry", "resolve"], body: BulkRequest, actor: str
+    ) -> dict[str, Any]:
         where = body.where()
         if where == ExceptionFilter():
             raise HTTPException(422, "a bulk action needs at least one filter")
@@ -92,21 +94,23 @@ def build_operations_router(
         return {"action": action, "confirmed": True, "outcomes": [o.as_json() for o in outcomes]}
 
     @router.post("/{record_id}/assign")
-    async def assign(record_id: str, body: AssignRequest) -> dict[str, Any]:
-        return await act(lambda: service.assign(record_id, body.assignee, actor=actor))
+    async def assign(record_id: str, body: AssignRequest, who: OperatorPrincipal) -> dict[str, Any]:
+        return await act(lambda: service.assign(record_id, body.assignee, actor=who.name))
 
     @router.post("/{record_id}/tag")
-    async def tag(record_id: str, body: TagRequest) -> dict[str, Any]:
-        return await act(lambda: service.tag(record_id, body.add, body.remove, actor=actor))
+    async def tag(record_id: str, body: TagRequest, who: OperatorPrincipal) -> dict[str, Any]:
+        return await act(lambda: service.tag(record_id, body.add, body.remove, actor=who.name))
 
     @router.post("/{record_id}/comment")
-    async def comment(record_id: str, body: CommentRequest) -> dict[str, Any]:
-        return await act(lambda: service.comment(record_id, body.text, actor=actor))
+    async def comment(
+        record_id: str, body: CommentRequest, who: OperatorPrincipal
+    ) -> dict[str, Any]:
+        return await act(lambda: service.comment(record_id, body.text, actor=who.name))
 
     @router.post("/{record_id}/edit")
-    async def edit(record_id: str, body: EditRequest) -> dict[str, Any]:
+    async def edit(record_id: str, body: EditRequest, who: OperatorPrincipal) -> dict[str, Any]:
         """Replace a parked delivery's payload (the original kept in the history) and retry."""
-        return await act(lambda: service.edit_payload(record_id, body.payload, actor=actor))
+        return await act(lambda: service.edit_payload(record_id, body.payload, actor=who.name))
 
     @router.get("/{record_id}/history")
     def history(record_id: str) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from syncwright.api.auth import OperatorPrincipal
 from syncwright.engine import EngineClient
 from syncwright.replay import (
     MAX_REPLAY,
@@ -37,10 +38,11 @@ class ReplayRequest(BaseModel):
     dry_run: bool = False
 
 
-def build_replay_router(runtime: Runtime, actor: str = "api") -> APIRouter:
+def build_replay_router(runtime: Runtime) -> APIRouter:
+    """Replays are recorded in the ledger under the calling token's name (the actor)."""
     router = APIRouter(prefix="/api/v1/replay", tags=["replay"])
 
-    def act(body: ReplayRequest) -> dict[str, Any]:
+    def act(body: ReplayRequest, actor: str) -> dict[str, Any]:
         wanted = ReplayFilter(**body.model_dump(exclude={"dry_run", "from_step"}))
         if wanted.is_empty():
             raise HTTPException(422, "say what to replay: give at least one filter field")
@@ -70,7 +72,7 @@ def build_replay_router(runtime: Runtime, actor: str = "api") -> APIRouter:
         return {"dry_run": False, "replayed": [r.as_json() for r in done]}
 
     @router.post("")
-    async def replay(body: ReplayRequest) -> dict[str, Any]:
-        return await run_in_threadpool(act, body)
+    async def replay(body: ReplayRequest, who: OperatorPrincipal) -> dict[str, Any]:
+        return await run_in_threadpool(act, body, who.name)
 
     return router

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -56,3 +58,12 @@ def load_or_exit(path: Path | None, *, as_json: bool) -> Settings:
             for problem in exc.problems or [exc.message]:
                 err_console.print(f"  - {problem}")
         raise typer.Exit(1) from exc
+
+
+def cli_actor() -> str:
+    """Who acts from the command line, as recorded in the ledger and audit: ``cli:<os user>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        user = f"uid{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return f"cli:{user}"

@@ -3,7 +3,6 @@ queue. ``retry`` and ``resolve`` without an id act in bulk on the records a filt
 
 from __future__ import annotations
 
-import getpass
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -13,7 +12,15 @@ from typing import Annotated, Literal, TypeVar
 import typer
 from rich.table import Table
 
-from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
+from syncwright.cli._common import (
+    ConfigOption,
+    JsonOption,
+    cli_actor,
+    console,
+    emit_json,
+    fail,
+    load_or_exit,
+)
 from syncwright.engine import EngineClient
 from syncwright.exceptions import (
     ExceptionAlreadyResolved,
@@ -44,11 +51,6 @@ YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do it without aski
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 T = TypeVar("T")
-
-
-def actor() -> str:
-    """Who runs the command: ``cli:<os user>``."""
-    return f"cli:{getpass.getuser()}"
 
 
 def _filter(
@@ -148,7 +150,7 @@ def retry(
         where = _filter(status, error_class, connection, tag, older_than, as_json)
         _bulk("retry", where, "", yes, config, as_json)
         return
-    _one(config, as_json, lambda s: s.retry(record_id, actor=actor()))
+    _one(config, as_json, lambda s: s.retry(record_id, actor=cli_actor()))
 
 
 @app.command()
@@ -170,7 +172,7 @@ def resolve(
         where = _filter(status, error_class, connection, tag, older_than, as_json)
         _bulk("resolve", where, note, yes, config, as_json)
         return
-    _one(config, as_json, lambda s: s.resolve(record_id, note, actor=actor()))
+    _one(config, as_json, lambda s: s.resolve(record_id, note, actor=cli_actor()))
 
 
 @app.command()
@@ -182,7 +184,7 @@ def assign(
 ) -> None:
     """Give an exception to someone."""
     who = None if assignee == "-" else assignee
-    _one(config, as_json, lambda s: s.assign(record_id, who, actor=actor()))
+    _one(config, as_json, lambda s: s.assign(record_id, who, actor=cli_actor()))
 
 
 @app.command()
@@ -199,7 +201,7 @@ def tag(
     add, drop = tags or [], remove or []
     if not add and not drop:
         fail("name a tag to add, or --remove one", as_json=as_json, code=2)
-    _one(config, as_json, lambda s: s.tag(record_id, add, drop, actor=actor()))
+    _one(config, as_json, lambda s: s.tag(record_id, add, drop, actor=cli_actor()))
 
 
 @app.command()
@@ -210,7 +212,7 @@ def comment(
     as_json: JsonOption = False,
 ) -> None:
     """Add a comment to an exception's history."""
-    _one(config, as_json, lambda s: s.comment(record_id, text, actor=actor()))
+    _one(config, as_json, lambda s: s.comment(record_id, text, actor=cli_actor()))
 
 
 @app.command()
@@ -227,7 +229,7 @@ def edit(
         body = payload.read_text()
     except OSError as exc:
         fail(f"{payload}: cannot read ({exc.strerror})", as_json=as_json, code=2)
-    _one(config, as_json, lambda s: s.edit_payload(record_id, body, actor=actor()))
+    _one(config, as_json, lambda s: s.edit_payload(record_id, body, actor=cli_actor()))
 
 
 def _with_service(
@@ -236,7 +238,9 @@ def _with_service(
     settings = load_or_exit(config, as_json=as_json)
     with Runtime(settings) as runtime:
         client = EngineClient(runtime.db)
-        service = ExceptionService(runtime.exceptions, runtime.inbox, client, runtime.audit)
+        service = ExceptionService(
+            runtime.exceptions, runtime.inbox, client, ledger=runtime.ledger, audit=runtime.audit
+        )
         try:
             return action(service)
         except (UnknownException, ExceptionAlreadyResolved, NotEditable, ValueError) as exc:
@@ -284,7 +288,7 @@ def _bulk(
             console.print(f"{action} {len(chosen)} exceptions: {', '.join(r.id for r in chosen)}")
             if not chosen or not typer.confirm("Go ahead?"):
                 raise typer.Exit(1)
-        return [o.as_json() for o in service.bulk(action, where, actor=actor(), note=note)]
+        return [o.as_json() for o in service.bulk(action, where, actor=cli_actor(), note=note)]
 
     outcomes = _with_service(config, as_json, run)
     if as_json:

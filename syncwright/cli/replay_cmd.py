@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
+from syncwright.cli._common import (
+    ConfigOption,
+    JsonOption,
+    cli_actor,
+    console,
+    emit_json,
+    fail,
+    load_or_exit,
+)
 from syncwright.engine import EngineClient
 from syncwright.replay import (
     CannotReplayFromStep,
@@ -113,7 +120,7 @@ def replay(
                 f"{len(rows)} deliveries match; add --yes to replay them all (or --dry-run first)",
                 as_json=as_json,
             )
-        actor = f"cli:{getpass.getuser()}"
+        actor = cli_actor()
         if from_step is None:
             done = _each(
                 rows, "replaying", as_json, lambda row: replay_delivery(runtime, row, actor=actor)

@@ -8,9 +8,9 @@ import threading
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from syncwright.api import create_api
+from syncwright.api.serving import exposure_problem, listeners, serve_listeners
 from syncwright.cli._common import (
     ConfigOption,
     JsonOption,
@@ -37,8 +37,14 @@ def serve(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Serve the HTTP API, webhook intake and console."""
+    """Serve the HTTP API, webhook intake and console.
+
+    Refuses to start (exit code 2) on a non-loopback address without auth.tokens."""
     settings = load_or_exit(config, as_json=as_json)
+    bind_host, bind_port = host or settings.server.host, port or settings.server.port
+    problem = exposure_problem(settings, bind_host)
+    if problem is not None:
+        fail(problem, as_json=as_json, code=2)
     runtime = Runtime(settings)
     dispatcher: Dispatcher | None = None
     watcher: DependencyWatcher | None = None
@@ -53,22 +59,20 @@ def serve(
     else:
         client = EngineClient(runtime.db)
         app = create_api(runtime, client)
-    bind_host, bind_port = host or settings.server.host, port or settings.server.port
+    found = listeners(app, settings, bind_host, bind_port)
     # What start-up allocated lives for the whole process: keep it out of every collection,
     # which shortens the pauses that show up as tail latency on the intake.
     gc.freeze()
+    hooks_url = found[1].url if len(found) > 1 else None
     if as_json:
-        emit_json({"event": "serve.started", "url": f"http://{bind_host}:{bind_port}"})
+        emit_json({"event": "serve.started", "url": found[0].url, "hooks_url": hooks_url})
     else:
-        console.print(f"serving on http://{bind_host}:{bind_port} (OpenAPI at /docs)")
+        docs = " (OpenAPI at /docs)" if settings.server.docs_enabled else ""
+        console.print(f"serving on {found[0].url}{docs}")
+        if hooks_url is not None:
+            console.print(f"webhook intake on {hooks_url}/hooks/{{connection}}")
     try:
-        uvicorn.run(
-            app,
-            host=bind_host,
-            port=bind_port,
-            log_level="warning",
-            access_log=False,
-        )
+        serve_listeners(found)
     finally:
         if watcher is not None:
             watcher.stop()

@@ -7,6 +7,7 @@ a mistake worth reporting). Defaults here are the documented defaults (``docs/co
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from importlib import metadata
@@ -32,24 +33,30 @@ from ._secret import Secret
 
 __all__ = [
     "DOMAINS",
+    "ROLES",
     "VENDORS",
     "AuditSettings",
+    "AuthSettings",
     "ConnectionSettings",
     "DatabaseSettings",
     "Domain",
     "EngineSettings",
     "ExceptionSettings",
+    "HooksListenerSettings",
     "LimitSettings",
     "MappingRef",
     "OwnershipRule",
     "ReconciliationRule",
     "RetryPolicy",
+    "Role",
     "ServerSettings",
     "Settings",
     "TelemetrySettings",
+    "TokenSettings",
     "Vendor",
     "WebhookSettings",
     "WorkflowSettings",
+    "is_loopback_host",
     "reference_problems",
 ]
 
@@ -137,6 +144,17 @@ class _Model(BaseModel):
 # --- value checks ----------------------------------------------------------------------------
 
 
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _check_http_url(value: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
@@ -148,6 +166,11 @@ def _check_http_url(value: str) -> str:
         )
     if parts.query or parts.fragment:
         raise ValueError("must not have a query string or fragment; give the API root only")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError(
+            "must use https:// (plain http:// is accepted only for a loopback address such as "
+            "127.0.0.1 or localhost, e.g. an emulator on this machine)"
+        )
     try:
         _ = parts.port
     except ValueError:
@@ -275,6 +298,23 @@ class DatabaseSettings(_Model):
         return urlunsplit(parts._replace(netloc=f"{user}:{secret}@{host}"))
 
 
+_HOST_PATTERN = r"^(\*|(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$"
+TrustedHost = Annotated[
+    str,
+    StringConstraints(pattern=_HOST_PATTERN, strict=True, to_lower=True),
+    WithJsonSchema({"type": "string", "examples": ["syncwright.example.com", "*.example.com"]}),
+]
+
+
+class HooksListenerSettings(_Model):
+    """A second listener that serves only the webhook intake (``/hooks/*`` and ``/healthz``)."""
+
+    host: str = Field(min_length=1)
+    """Interface the webhook listener binds, e.g. 0.0.0.0 to face the internet."""
+    port: int = Field(ge=1, le=65535)
+    """TCP port of the webhook listener; must differ from `server.port`."""
+
+
 class ServerSettings(_Model):
     """The HTTP server: API, webhook intake and console."""
 
@@ -284,6 +324,25 @@ class ServerSettings(_Model):
     """TCP port."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body accepted (webhook deliveries included); larger ones get 413."""
+    hooks: HooksListenerSettings | None = None
+    """Serve the webhook intake on its own address and port; the main listener then no
+    longer serves /hooks. Unset: one listener serves everything."""
+    trusted_hosts: list[TrustedHost] = Field(default_factory=list)
+    """Host header values the API listener answers (e.g. syncwright.example.com,
+    *.example.com); any other gets 400. Empty accepts every host."""
+    docs_enabled: bool = True
+    """Serve the OpenAPI document at /openapi.json and its pages at /docs and /redoc."""
+    docs_token_required: bool = False
+    """/docs, /redoc and /openapi.json need a viewer token (or a console session)."""
+
+    @model_validator(mode="after")
+    def _listeners_differ(self) -> ServerSettings:
+        if self.hooks is not None and self.hooks.port == self.port:
+            raise ValueError(
+                f"hooks.port ({self.hooks.port}) must differ from port ({self.port}): "
+                "the webhook intake gets a listener of its own"
+            )
+        return self
 
 
 class EngineSettings(_Model):
@@ -455,6 +514,62 @@ class TelemetrySettings(_Model):
     """Lowest level logged."""
     metrics_enabled: bool = True
     """Serve Prometheus metrics at /metrics."""
+    metrics_token_required: bool = False
+    """/metrics needs a viewer token (`Authorization: Bearer ...`), e.g. for a scraper that
+    reaches a listener which is not loopback-only."""
+
+
+Role = Literal["viewer", "operator", "admin"]
+#: The roles, weakest first: each may do what the ones before it may.
+ROLES: Final[tuple[Role, ...]] = get_args(Role)
+MIN_TOKEN_LENGTH: Final = 16
+
+
+class TokenSettings(_Model):
+    """One API token: who holds it, what it may do, and its value."""
+
+    name: Name
+    """Who holds the token; the ledger records it as the actor of the actions taken with it."""
+    role: Annotated[Role, BeforeValidator(_lower)]
+    """viewer (read), operator (also retry, resolve, replay, reconcile, validate) or admin
+    (also configuration-level actions)."""
+    secret: Secret
+    """The token value, as ${ENV} or file:PATH; at least 16 characters."""
+
+    @field_validator("secret", mode="after")
+    @classmethod
+    def _long_enough(cls, value: Secret) -> Secret:
+        if len(value.reveal()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"the token in {value.source} is shorter than {MIN_TOKEN_LENGTH} characters; "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
+
+class AuthSettings(_Model):
+    """Who may call the HTTP API (`Authorization: Bearer <token>`)."""
+
+    tokens: list[TokenSettings] = Field(default_factory=list)
+    """API tokens; names unique, values distinct."""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> AuthSettings:
+        names: dict[str, int] = {}
+        for index, token in enumerate(self.tokens):
+            if token.name in names:
+                raise ValueError(
+                    f"tokens[{index}].name: {token.name!r} is already used at "
+                    f"tokens[{names[token.name]}]; names must be unique"
+                )
+            names[token.name] = index
+            for earlier in self.tokens[:index]:
+                if earlier.secret == token.secret:
+                    raise ValueError(
+                        f"tokens[{index}].secret: same value as token {earlier.name!r}; "
+                        "each token needs its own value"
+                    )
+        return self
 
 
 class AuditSettings(_Model):
@@ -500,6 +615,8 @@ class Settings(_Model):
     """Audit trail."""
     exceptions: ExceptionSettings = Field(default_factory=ExceptionSettings)
     """Exception queue."""
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    """API tokens and their roles."""
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Settings:

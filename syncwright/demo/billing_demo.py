@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from syncwright.demo.api_token import print_api_usage
 from syncwright.demo.billing_world import BillingWorld, start_billing_world
 from syncwright.demo.stripe_netsuite import UNMAPPED_ENTITY, Comparison, compare, drive_scenario
 from syncwright.exceptions import ExceptionService
@@ -98,7 +99,9 @@ def _run(world: BillingWorld, customers: int, console: Console) -> BillingDemoRe
     world.extra_subsidiaries[UNMAPPED_ENTITY] = 1
     runtime = world.start_syncwright()
     assert world.engine is not None
-    service = ExceptionService(runtime.exceptions, runtime.inbox, world.engine, runtime.audit)
+    service = ExceptionService(
+        runtime.exceptions, runtime.inbox, world.engine, ledger=runtime.ledger, audit=runtime.audit
+    )
     for record in parked:
         service.retry(record.id, actor="demo")
     world.wait_settled()
@@ -136,6 +139,7 @@ def _run(world: BillingWorld, customers: int, console: Console) -> BillingDemoRe
     console.print(f"  syncwright trace {sample} --config {world.config_path}")
     console.print(f"  syncwright exceptions list --config {world.config_path}")
     console.print(f"  syncwright serve --config {world.config_path}   (API, /docs, /metrics)")
+    print_api_usage(console, world.api.url if world.api else "http://127.0.0.1:8787", world.workdir)
     return BillingDemoResult(
         config_path=world.config_path,
         customers=len(scenario.customers),

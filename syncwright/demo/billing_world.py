@@ -41,6 +41,10 @@ database:
   url: sqlite:///{db}
 engine:
   workers: {workers}
+auth:
+  tokens:
+    - {{name: demo-operator, role: operator, secret: "file:secrets/demo_operator_token"}}
+    - {{name: demo-viewer, role: viewer, secret: "file:secrets/demo_viewer_token"}}
 connections:
   stripe:
     vendor: stripe
@@ -71,6 +75,15 @@ connections:
       default_item: 100
       tax_codes: {tax_codes}
 {extra}"""
+
+
+#: The demo's API tokens (console sign-in, curl): token name -> its secret file in secrets/.
+DEMO_TOKENS = {"demo-operator": "demo_operator_token", "demo-viewer": "demo_viewer_token"}
+
+
+def demo_token(workdir: Path, name: str) -> str:
+    """The value of one of the demo's API tokens (written at start, mode 0600)."""
+    return (workdir / "secrets" / DEMO_TOKENS[name]).read_text()
 
 
 def _write_secret(path: Path, value: str) -> None:
@@ -236,6 +249,8 @@ def start_billing_world(
     _write_secret(secrets_dir / "stripe_webhook_secret", str(endpoint.secret))
     for key in ("consumer_key", "consumer_secret", "token_id", "token_secret"):
         _write_secret(secrets_dir / f"ns_{key}", getattr(credentials, key))
+    for filename in DEMO_TOKENS.values():
+        _write_secret(secrets_dir / filename, secrets.token_urlsafe(24))
     return BillingWorld(
         workdir=workdir,
         config_path=workdir / "syncwright.yaml",

@@ -23,6 +23,7 @@ from rich.table import Table
 from syncwright.api import create_api
 from syncwright.config import load_settings
 from syncwright.connectors.example.signature import HEADER, sign
+from syncwright.demo.api_token import AUTH_SECTION, print_api_usage, write_api_token
 from syncwright.engine import Engine
 from syncwright.exceptions import ExceptionService
 from syncwright.intake.dispatcher import Dispatcher
@@ -124,7 +125,9 @@ def run_example_demo(
             db=(workdir / "syncwright.db").resolve(),
             erp_url=erp.url,
         )
+        + AUTH_SECTION
     )
+    write_api_token(workdir)
     settings = load_settings(config_path)
     runtime = Runtime(settings)
     engine = runtime.start_engine()
@@ -194,7 +197,9 @@ def _drive(
 
     console.print("  fixing the data: creating subsidiary DE in the ERP, then retrying ...")
     httpx.post(f"{erp.url}/_sandbox/subsidiaries/DE", timeout=5).raise_for_status()
-    service = ExceptionService(runtime.exceptions, runtime.inbox, engine, runtime.audit)
+    service = ExceptionService(
+        runtime.exceptions, runtime.inbox, engine, ledger=runtime.ledger, audit=runtime.audit
+    )
     for record in parked:
         service.retry(record.id, actor="demo")
     _wait_for(lambda: _count(engine, "SUCCESS") >= customers, 120, "the retried workflows")
@@ -208,9 +213,9 @@ def _drive(
     table.add_row("ERP customers", str(stats["customers"]))
     table.add_row("max times one write was applied", str(max(stats["applied_by_key"].values())))
     table.add_row("faults injected by the ERP", json.dumps(stats["faults_injected"]))
-    table.add_row(
-        "security events (rejected signatures)", str(len(runtime.inbox.security_events()))
-    )
+    # Rows count events per source and window; their counts add up to the rejections.
+    rejected_signatures = sum(int(e["count"]) for e in runtime.inbox.security_events())
+    table.add_row("security events (rejected signatures)", str(rejected_signatures))
     console.print(table)
 
     sample = correlation_ids[6]  # customer 7: parked, fixed, retried
@@ -223,6 +228,7 @@ def _drive(
     console.print(f"  syncwright trace {sample} --config {config_path}")
     console.print(f"  syncwright exceptions list --config {config_path}")
     console.print(f"  syncwright serve --config {config_path}   (API, /docs, /metrics)")
+    print_api_usage(console, api.url, config_path.parent)
     if keep_running:
         console.print(f"\nServing on {api.url}; press Ctrl-C to stop.")
         try:

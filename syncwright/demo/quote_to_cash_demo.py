@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from syncwright.demo.api_token import print_api_usage
 from syncwright.demo.quote_to_cash import (
     QuoteToCashCheck,
     QuoteToCashWorld,
@@ -86,7 +87,13 @@ def _run(world: QuoteToCashWorld, count: int, console: Console) -> QuoteToCashDe
 
     console.print("\n  the rep corrects the billing country in Salesforce; the operator retries")
     world.sdk().update("Account", deals[-1].account, {"BillingCountry": "US"})
-    service = ExceptionService(runtime.exceptions, runtime.inbox, billing.engine, runtime.audit)
+    service = ExceptionService(
+        runtime.exceptions,
+        runtime.inbox,
+        billing.engine,
+        ledger=runtime.ledger,
+        audit=runtime.audit,
+    )
     for record in parked:
         service.retry(record.id, actor="demo")
     wait_onboarded(world, deals)
@@ -129,6 +136,7 @@ def _run(world: QuoteToCashWorld, count: int, console: Console) -> QuoteToCashDe
         "   (the customer's whole story)"
     )
     console.print(f"  syncwright exceptions list --config {billing.config_path}")
+    print_api_usage(console, billing.api.url if billing.api else "", billing.workdir)
     return QuoteToCashDemoResult(
         config_path=billing.config_path,
         deals=len(deals),

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy import RowMapping
@@ -46,6 +46,17 @@ class InboxRow:
     correlation_id: str
     attempts: int
     last_error: str | None
+
+
+#: Security events of one source, kind and code within this window share one row.
+SECURITY_WINDOW: Final = timedelta(minutes=5)
+#: Security event rows older than this are deleted.
+SECURITY_RETENTION: Final = timedelta(days=90)
+
+
+def _window_start(at: datetime) -> datetime:
+    seconds = int(SECURITY_WINDOW.total_seconds())
+    return datetime.fromtimestamp(int(at.timestamp()) // seconds * seconds, UTC)
 
 
 def storable_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -218,18 +229,45 @@ class Inbox:
     def record_security_event(
         self, *, connection: str, kind: str, code: str, remote_addr: str | None, detail: str
     ) -> None:
-        """A rejected signature is evidence, not noise: keep who, when and why (never the body)."""
+        """A rejected signature is evidence, not noise: keep who, when and why (never the body).
+
+        Events are counted per source (connection, remote address), kind and code within a
+        window of :data:`SECURITY_WINDOW`: a flood of forged deliveries adds to one row's
+        ``count`` instead of a row each. Windows older than :data:`SECURITY_RETENTION` are
+        deleted when a new window starts."""
+        now = utcnow()
+        window = _window_start(now)
+        remote = remote_addr or ""
+        table = security_events
+        key = sa.and_(
+            table.c.connection == connection,
+            table.c.window_start == window,
+            table.c.kind == kind,
+            table.c.code == code,
+            table.c.remote_addr == remote,
+        )
         with self._db.engine.begin() as conn:
+            updated = conn.execute(
+                sa.update(table)
+                .where(key)
+                .values(count=table.c["count"] + 1, last_at=now, detail=detail)
+            )
+            if updated.rowcount:
+                return
             conn.execute(
-                sa.insert(security_events).values(
-                    at=utcnow(),
+                sa.insert(table).values(
+                    at=now,
+                    window_start=window,
+                    last_at=now,
+                    count=1,
                     connection=connection,
                     kind=kind,
                     code=code,
-                    remote_addr=remote_addr,
+                    remote_addr=remote,
                     detail=detail,
                 )
             )
+            conn.execute(sa.delete(table).where(table.c.at < now - SECURITY_RETENTION))
 
     def security_events(self, limit: int = 100) -> list[dict[str, Any]]:
         query = sa.select(security_events).order_by(security_events.c.id.desc()).limit(limit)

@@ -2,13 +2,15 @@
 
 Status codes are part of the contract vendors retry on:
 - 200 accepted (or a duplicate, acknowledged so the vendor stops retrying),
-- 400 body is not JSON, 401 signature missing or wrong (recorded as a security event),
-- 404 unknown connection, 413 body too large, 503 the inbox could not be written (retry later).
+- 400 body is not JSON, or hostile JSON (nested deeper than 64 levels, a number Python cannot
+  hold, NaN),
+- 401 signature missing, malformed or wrong (recorded as a security event),
+- 404 unknown connection, 413 body too large (also a chunked body, read only up to the limit),
+- 503 the inbox could not be written (retry later).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,8 +23,12 @@ from syncwright.connectors._base import Connector
 from syncwright.errors import AuthError
 from syncwright.intake.group_commit import GroupCommitWriter
 from syncwright.intake.inbox import Inbox
+from syncwright.intake.limits import BodyTooLarge, HostileJson, parse_json, read_body
 
 log = logging.getLogger("syncwright.intake")
+
+#: Code of a delivery whose signature headers a verifier could not even parse.
+MALFORMED_SIGNATURE = "signature.malformed"
 
 
 def _problem(status: int, code: str, message: str) -> JSONResponse:
@@ -70,32 +76,29 @@ def build_hooks_router(
                 f"connection {connection!r} does not receive webhooks; configure its webhook "
                 "secrets under connections.{connection}.webhook",
             )
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
-            return _problem(413, "intake.too_large", f"body exceeds {max_body_bytes} bytes")
-        body = await request.body()
-        if len(body) > max_body_bytes:
+        try:
+            body = await read_body(request, max_body_bytes)
+        except BodyTooLarge:
             return _problem(413, "intake.too_large", f"body exceeds {max_body_bytes} bytes")
 
         headers = dict(request.headers)
         try:
             verifier.verify(body, headers)
         except AuthError as exc:
-            remote = request.client.host if request.client else None
-            await run_in_threadpool(
-                inbox.record_security_event,
-                connection=connection,
-                kind="webhook_signature_rejected",
-                code=exc.code,
-                remote_addr=remote,
-                detail=exc.message,
+            return await _reject(connection, request, exc.code, exc.message)
+        except (ValueError, TypeError, OverflowError, LookupError) as exc:
+            # A verifier tripping over a malformed header (non-ASCII, odd hex, a part missing)
+            # is still a refused signature, never a 500.
+            log.debug("verifier on %s failed on malformed input: %r", connection, exc)
+            return await _reject(
+                connection, request, MALFORMED_SIGNATURE, "signature headers are malformed"
             )
-            log.warning("rejected webhook on %s: %s", connection, exc.code)
-            return _problem(401, exc.code, exc.message)
 
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            payload = parse_json(body)
+        except HostileJson as exc:
+            return _problem(400, "intake.hostile_json", f"body is refused: {exc}")
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int over 4300 digits
             return _problem(400, "intake.malformed_json", f"body is not valid JSON: {exc}")
 
         identity = connector.identify(payload, body)
@@ -118,5 +121,18 @@ def build_hooks_router(
             "correlation_id": result.correlation_id,
             "vendor_event_id": identity.vendor_event_id,
         }
+
+    async def _reject(connection: str, request: Request, code: str, message: str) -> Any:
+        remote = request.client.host if request.client else None
+        await run_in_threadpool(
+            inbox.record_security_event,
+            connection=connection,
+            kind="webhook_signature_rejected",
+            code=code,
+            remote_addr=remote,
+            detail=message,
+        )
+        log.warning("rejected webhook on %s: %s", connection, code)
+        return _problem(401, code, message)
 
     return router

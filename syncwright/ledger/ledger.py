@@ -45,6 +45,7 @@ class LedgerEntry:
     message: str | None = None
     mapping_version: str | None = None
     duration_ms: float | None = None
+    actor: str | None = None
     at: datetime | None = None
     id: int | None = None
 

@@ -44,6 +44,19 @@ security_events = sa.Table(
     sa.Column("code", sa.String(100), nullable=False),
     sa.Column("remote_addr", sa.String(100)),
     sa.Column("detail", sa.Text),
+    # One row per (connection, kind, code, remote_addr) and time window: `at` is the first
+    # event of the window, `last_at` the latest, `count` how many (migration 0007_auth).
+    sa.Column("window_start", Timestamp),
+    sa.Column("last_at", Timestamp),
+    sa.Column("count", sa.Integer, nullable=False, server_default="1"),
+)
+sa.Index(
+    "ix_sw_security_events_window",
+    security_events.c.connection,
+    security_events.c.window_start,
+    security_events.c.kind,
+    security_events.c.code,
+    security_events.c.remote_addr,
 )
 
 ledger = sa.Table(
@@ -69,6 +82,7 @@ ledger = sa.Table(
     sa.Column("message", sa.Text),
     sa.Column("mapping_version", sa.String(50)),
     sa.Column("duration_ms", sa.Float),
+    sa.Column("actor", sa.String(150)),  # who acted, for operator actions (migration 0007_auth)
 )
 sa.Index("ix_sw_ledger_correlation", ledger.c.correlation_id, ledger.c.id)
 sa.Index("ix_sw_ledger_workflow", ledger.c.workflow_id)

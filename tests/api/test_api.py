@@ -84,4 +84,7 @@ def test_exception_endpoints(stack: Stack) -> None:
     ledger = stack.http.get(
         f"{stack.api.url}/api/v1/ledger", params={"correlation_id": listed["correlation_id"]}
     ).json()
-    assert [e["outcome"] for e in ledger] == ["business", "parked"]
+    assert [e["outcome"] for e in ledger] == ["business", "parked", "operator"]
+    # The token's name is the actor.
+    assert (ledger[-1]["step"], ledger[-1]["actor"]) == ("exception.resolve", "test-operator")
+    assert ledger[-1]["message"] == f"resolve of exception {listed['id']} by test-operator: test"

@@ -26,9 +26,8 @@ def test_db_upgrade_is_repeatable(tmp_path: Path, sqlite_url: str) -> None:
     first = run("db", "upgrade", "--config", str(config), "--json")
     again = run("db", "upgrade", "--config", str(config), "--json")
     assert first.returncode == 0 and again.returncode == 0, first.stderr
-    assert (
-        json.loads(first.stdout) == json.loads(again.stdout) == {"ok": True, "revision": "0005_ops"}
-    )
+    expected = {"ok": True, "revision": "0005_ops"}
+    assert json.loads(first.stdout) == json.loads(again.stdout) == expected
 
 
 def test_trace_of_unknown_correlation_exits_1(tmp_path: Path, sqlite_url: str) -> None:

@@ -65,7 +65,7 @@ def test_validate_ok_json(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_validate_example(runner: CliRunner) -> None:
-    env = {name: "x" for name in _example_env_names()}
+    env = {name: "x" * 32 for name in _example_env_names()}  # API tokens need 16+ characters
     result = runner.invoke(app, ["validate", "--config", str(EXAMPLE), "--json"], env=env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["ok"] is True

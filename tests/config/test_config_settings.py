@@ -41,6 +41,7 @@ EXAMPLE_ENV = {
         "ZENDESK_EMAIL",
         "ZENDESK_API_TOKEN",
         "ZENDESK_WEBHOOK_SECRET",
+        "SYNCWRIGHT_OPS_TOKEN",
     )
 }
 
@@ -128,6 +129,8 @@ def test_example_file_validates() -> None:
     assert [r.check for r in settings.reconciliation] == ["invoices", "subscriptions"]
     # mapping paths are relative to the config file
     assert settings.mappings[0].path == ROOT / "mappings" / "stripe.yaml"
+    [token] = settings.auth.tokens
+    assert (token.name, token.role) == ("ops-team", "operator")
 
 
 # --- every problem at once -----------------------------------------------------------------

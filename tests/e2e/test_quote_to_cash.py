@@ -36,7 +36,7 @@ def world(tmp_path: Path) -> Iterator[QuoteToCashWorld]:
 def _retry_open(world: QuoteToCashWorld) -> None:
     runtime, engine = world.billing.runtime, world.billing.engine
     assert runtime is not None and engine is not None
-    service = ExceptionService(runtime.exceptions, runtime.inbox, engine)
+    service = ExceptionService(runtime.exceptions, runtime.inbox, engine, ledger=runtime.ledger)
     for record in runtime.exceptions.list(status="open"):
         service.retry(record.id, actor="test")
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import subprocess
 import sys
@@ -77,8 +78,10 @@ def test_business_rejection_parks_then_cli_retry_finishes_once(
     assert after is not None and after.status == "resolved"
     assert after.resolution == "retried successfully"
     assert list(stats(erp)["applied_by_key"].values()) == [1]
-    outcomes = [e["outcome"] for e in cli(config, "trace", record["correlation_id"])["ledger"]]
-    assert outcomes == ["business", "parked", "ok"]
+    ledger = cli(config, "trace", record["correlation_id"])["ledger"]
+    assert [e["outcome"] for e in ledger] == ["business", "parked", "operator", "ok"]
+    assert ledger[2]["step"] == "exception.retry"
+    assert ledger[2]["actor"] == f"cli:{getpass.getuser()}"
 
 
 def test_retry_of_unfixed_data_parks_again(stack: Stack, erp: Erp, config: Path) -> None:
@@ -128,6 +131,7 @@ def test_resolve_aborts_and_runs_compensations(stack: Stack, erp: Erp, config: P
         ("erp.first", "ok"),
         ("erp.second", "business"),
         ("erp.second", "parked"),
+        ("exception.resolve", "operator"),
         ("erp.first.compensate", "compensated"),
     ]
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from syncwright.config import load_settings
-from syncwright.demo.billing_world import BillingWorld, start_billing_world
+from syncwright.demo.billing_world import BillingWorld, demo_token, start_billing_world
 from syncwright.reconcile import Reconciler, ReconcileScheduler
 from syncwright.reconcile.schedule import current_slot, next_slot
 from syncwright.runtime import Runtime
@@ -68,6 +68,7 @@ def test_each_slot_runs_once_across_workers(world: BillingWorld) -> None:
         runs = Reconciler(other).runs.list()
         assert sorted(r.rule for r in runs) == ["invoices", "nightly"]
         assert all(r.status == "clean" for r in runs)
+        assert not any("requested_by" in (r.report or {}) for r in runs)  # nobody asked
         assert sorted(started[0] + started[1]) == sorted(r.id for r in runs)
         # The same slot again: nothing new, on either worker.
         assert schedulers[0].run_due() == [] and schedulers[1].run_due() == []
@@ -78,7 +79,8 @@ def test_each_slot_runs_once_across_workers(world: BillingWorld) -> None:
 
 def test_the_api_runs_a_rule_and_lists_runs(world: BillingWorld) -> None:
     base = f"http://127.0.0.1:{world.api_port}/api/v1/reconcile"
-    with httpx.Client(timeout=60) as client:
+    token = demo_token(world.workdir, "demo-operator")
+    with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
         ran = client.post(base, json={"rule": "invoices"})
         assert ran.status_code == 200, ran.text
         body = ran.json()
@@ -87,6 +89,7 @@ def test_the_api_runs_a_rule_and_lists_runs(world: BillingWorld) -> None:
         assert [r["id"] for r in listed] == [body["id"]]
         shown = client.get(f"{base}/runs/{body['id']}").json()
         assert shown["report"]["check"] == "invoices"
+        assert shown["report"]["requested_by"] == "demo-operator"  # the token's name
         missing = client.post(base, json={"rule": "nope"})
         assert missing.status_code == 404 and "invoices" in missing.json()["detail"]
         assert client.get(f"{base}/runs/run-nope").status_code == 404

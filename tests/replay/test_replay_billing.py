@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from syncwright.demo.billing_world import BillingWorld, start_billing_world
+from syncwright.demo.billing_world import BillingWorld, demo_token, start_billing_world
 from syncwright.demo.stripe_netsuite import Scenario, drive_scenario
 from syncwright.replay import field_changes
 
@@ -106,7 +106,8 @@ def test_the_api_replays_one_business_event(world: tuple[BillingWorld, Scenario]
     row = billing.runtime.inbox.get(1)
     assert row is not None
     url = f"http://127.0.0.1:{billing.api_port}/api/v1/replay"
-    with httpx.Client(timeout=60) as client:
+    token = demo_token(billing.workdir, "demo-operator")
+    with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
         planned = client.post(url, json={"correlation_id": row.correlation_id, "dry_run": True})
         assert planned.status_code == 200, planned.text
         assert [d["inbox_id"] for d in planned.json()["deliveries"]] == [row.id]
@@ -119,6 +120,12 @@ def test_the_api_replays_one_business_event(world: tuple[BillingWorld, Scenario]
     billing.wait_settled(timeout=60)
     copy = billing.runtime.inbox.get(item["new_inbox_id"])
     assert copy is not None and copy.origin == "replay" and copy.body == row.body
+    # The calling token's name is the replay's actor, on both sides of the link.
+    for correlation in (row.correlation_id, item["new_correlation_id"]):
+        [entry] = [
+            e for e in billing.runtime.ledger.for_correlation(correlation) if e.step == "replay"
+        ]
+        assert entry.actor == "demo-operator"
 
 
 def test_replay_from_a_step_reruns_only_that_step_and_after(

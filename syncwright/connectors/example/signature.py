@@ -32,17 +32,19 @@ class ExampleSignatureVerifier:
         for item in header.split(","):
             key, _, value = item.strip().partition("=")
             parts.setdefault(key, []).append(value)
-        try:
-            timestamp = int(parts["t"][0])
-        except (KeyError, ValueError) as exc:
-            raise AuthError(
-                "signature header has no timestamp", code="signature.malformed"
-            ) from exc
+        stamp = parts.get("t", [""])[0]
+        # ASCII digits only, no longer than a Unix time: int() would take "²", "1_0" or a
+        # number too large to subtract from the clock.
+        if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
+            raise AuthError("signature header has no timestamp", code="signature.malformed")
+        timestamp = int(stamp)
         if abs(time.time() - timestamp) > self._tolerance:
             raise AuthError("signature timestamp outside tolerance", code="signature.stale")
         signed = f"{timestamp}.".encode() + body
         for secret in self._secrets:
             expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-            if any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
+            # Bytes, not str: compare_digest refuses a str with non-ASCII characters.
+            given = [value.encode("utf-8", "replace") for value in parts.get("v1", [])]
+            if any(hmac.compare_digest(expected.encode(), g) for g in given):
                 return
         raise AuthError("no signature matches a configured secret", code="signature.mismatch")

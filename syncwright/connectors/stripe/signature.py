@@ -63,6 +63,10 @@ def sign_stripe_payload(payload: bytes | bytearray | str, secret: str, timestamp
     return f"t={int(timestamp)},{EXPECTED_SCHEME}={signature}"
 
 
+def _unix_time(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 12
+
+
 def _parse_header(header: str) -> tuple[int, list[str]]:
     timestamp: int | None = None
     signatures: list[str] = []
@@ -71,7 +75,8 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
         if not sep or not key:
             raise AuthError("Stripe-Signature header is malformed", code=CODE_MALFORMED)
         if key == "t":
-            if timestamp is not None or not value.isdigit():
+            # ASCII digits only ("²".isdigit() is true), no longer than a Unix time needs.
+            if timestamp is not None or not _unix_time(value):
                 raise AuthError("Stripe-Signature timestamp is malformed", code=CODE_MALFORMED)
             timestamp = int(value)
         elif key == EXPECTED_SCHEME:
