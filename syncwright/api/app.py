@@ -36,9 +36,6 @@ class ResolveRequest(BaseModel):
     note: str = ""
 
 
-# Until API tokens name their holder, API actions are recorded under this actor.
-
-
 def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
     app = FastAPI(
         title="syncwright",
@@ -49,7 +46,7 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
     )
     secure_api(app, runtime.settings)
     service = ExceptionService(
-        runtime.exceptions, runtime.inbox, resume, runtime.audit, ledger=runtime.ledger
+        runtime.exceptions, runtime.inbox, resume, ledger=runtime.ledger, audit=runtime.audit
     )
     metrics = Metrics(runtime)
     # With server.hooks the intake gets a listener (and app) of its own: `syncwright serve`

@@ -66,7 +66,7 @@ class BulkRequest(BaseModel):
 
 
 def build_operations_router(runtime: Runtime, service: ExceptionService, act: Act) -> APIRouter:
-    """Every write names the calling token as its actor."""
+    """Writes need an operator token; the token's name is the actor recorded."""
     router = APIRouter(prefix="/api/v1/exceptions", tags=["exceptions"])
 
     @router.post("/retry")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from syncwright.api.auth import OperatorPrincipal
 from syncwright.errors import ConfigError
 from syncwright.reconcile import Reconciler, UnknownRule
 
@@ -22,9 +23,11 @@ def build_reconcile_router(reconciler: Reconciler) -> APIRouter:
     router = APIRouter(prefix="/api/v1/reconcile", tags=["reconciliation"])
 
     @router.post("")
-    async def run_rule(body: ReconcileRequest) -> dict[str, Any]:
+    async def run_rule(body: ReconcileRequest, who: OperatorPrincipal) -> dict[str, Any]:
         try:
-            result = await run_in_threadpool(reconciler.run, body.rule, heal=body.heal)
+            result = await run_in_threadpool(
+                reconciler.run, body.rule, heal=body.heal, actor=who.name
+            )
         except UnknownRule as exc:
             raise HTTPException(404, str(exc)) from exc
         except ConfigError as exc:

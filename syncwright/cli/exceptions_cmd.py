@@ -53,11 +53,6 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 T = TypeVar("T")
 
 
-def actor() -> str:
-    """Who runs the command: ``cli:<os user>``."""
-    return cli_actor()
-
-
 def _filter(
     status: str | None,
     error_class: str | None,
@@ -166,7 +161,7 @@ def retry(
         where = _filter(status, error_class, connection, tag, older_than, as_json)
         _bulk("retry", where, "", yes, config, as_json)
         return
-    _one(config, as_json, lambda s: s.retry(record_id, actor=actor()))
+    _one(config, as_json, lambda s: s.retry(record_id, actor=cli_actor()))
 
 
 @app.command()
@@ -188,7 +183,7 @@ def resolve(
         where = _filter(status, error_class, connection, tag, older_than, as_json)
         _bulk("resolve", where, note, yes, config, as_json)
         return
-    _one(config, as_json, lambda s: s.resolve(record_id, note, actor=actor()))
+    _one(config, as_json, lambda s: s.resolve(record_id, note, actor=cli_actor()))
 
 
 @app.command()
@@ -200,7 +195,7 @@ def assign(
 ) -> None:
     """Give an exception to someone."""
     who = None if assignee == "-" else assignee
-    _one(config, as_json, lambda s: s.assign(record_id, who, actor=actor()))
+    _one(config, as_json, lambda s: s.assign(record_id, who, actor=cli_actor()))
 
 
 @app.command()
@@ -217,7 +212,7 @@ def tag(
     add, drop = tags or [], remove or []
     if not add and not drop:
         fail("name a tag to add, or --remove one", as_json=as_json, code=2)
-    _one(config, as_json, lambda s: s.tag(record_id, add, drop, actor=actor()))
+    _one(config, as_json, lambda s: s.tag(record_id, add, drop, actor=cli_actor()))
 
 
 @app.command()
@@ -228,7 +223,7 @@ def comment(
     as_json: JsonOption = False,
 ) -> None:
     """Add a comment to an exception's history."""
-    _one(config, as_json, lambda s: s.comment(record_id, text, actor=actor()))
+    _one(config, as_json, lambda s: s.comment(record_id, text, actor=cli_actor()))
 
 
 @app.command()
@@ -245,7 +240,7 @@ def edit(
         body = payload.read_text()
     except OSError as exc:
         fail(f"{payload}: cannot read ({exc.strerror})", as_json=as_json, code=2)
-    _one(config, as_json, lambda s: s.edit_payload(record_id, body, actor=actor()))
+    _one(config, as_json, lambda s: s.edit_payload(record_id, body, actor=cli_actor()))
 
 
 def _with_service(
@@ -255,7 +250,7 @@ def _with_service(
     with Runtime(settings) as runtime:
         client = EngineClient(runtime.db)
         service = ExceptionService(
-            runtime.exceptions, runtime.inbox, client, runtime.audit, ledger=runtime.ledger
+            runtime.exceptions, runtime.inbox, client, ledger=runtime.ledger, audit=runtime.audit
         )
         try:
             return action(service)
@@ -304,7 +299,7 @@ def _bulk(
             console.print(f"{action} {len(chosen)} exceptions: {', '.join(r.id for r in chosen)}")
             if not chosen or not typer.confirm("Go ahead?"):
                 raise typer.Exit(1)
-        return [o.as_json() for o in service.bulk(action, where, actor=actor(), note=note)]
+        return [o.as_json() for o in service.bulk(action, where, actor=cli_actor(), note=note)]
 
     outcomes = _with_service(config, as_json, run)
     if as_json:

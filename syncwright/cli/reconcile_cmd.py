@@ -8,7 +8,15 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
+from syncwright.cli._common import (
+    ConfigOption,
+    JsonOption,
+    cli_actor,
+    console,
+    emit_json,
+    fail,
+    load_or_exit,
+)
 from syncwright.errors import ConfigError
 from syncwright.reconcile import Reconciler, RunResult, UnknownRule
 from syncwright.runtime import Runtime
@@ -69,7 +77,7 @@ def reconcile(
 
 def _run_one(reconciler: Reconciler, name: str, heal: bool | None, as_json: bool) -> RunResult:
     if as_json:
-        result = reconciler.run(name, heal=heal)
+        result = reconciler.run(name, heal=heal, actor=cli_actor())
     else:
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
@@ -79,7 +87,7 @@ def _run_one(reconciler: Reconciler, name: str, heal: bool | None, as_json: bool
             def progress(side: str, count: int) -> None:
                 bar.update(task, description=f"{name}: {count} {side} records read")
 
-            result = reconciler.run(name, heal=heal, progress=progress)
+            result = reconciler.run(name, heal=heal, progress=progress, actor=cli_actor())
     assert result is not None  # an on-demand run always gets its own id
     return result
 

@@ -109,7 +109,7 @@ def _run(world: BillingWorld, customers: int, console: Console) -> BillingDemoRe
     runtime = world.start_syncwright()
     assert world.engine is not None
     service = ExceptionService(
-        runtime.exceptions, runtime.inbox, world.engine, runtime.audit, ledger=runtime.ledger
+        runtime.exceptions, runtime.inbox, world.engine, ledger=runtime.ledger, audit=runtime.audit
     )
     for record in parked:
         service.retry(record.id, actor="demo")

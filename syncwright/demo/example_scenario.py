@@ -198,7 +198,7 @@ def _drive(
     console.print("  fixing the data: creating subsidiary DE in the ERP, then retrying ...")
     httpx.post(f"{erp.url}/_sandbox/subsidiaries/DE", timeout=5).raise_for_status()
     service = ExceptionService(
-        runtime.exceptions, runtime.inbox, engine, runtime.audit, ledger=runtime.ledger
+        runtime.exceptions, runtime.inbox, engine, ledger=runtime.ledger, audit=runtime.audit
     )
     for record in parked:
         service.retry(record.id, actor="demo")

@@ -98,7 +98,11 @@ def _run(world: QuoteToCashWorld, count: int, console: Console) -> QuoteToCashDe
     console.print("\n  the rep corrects the billing country in Salesforce; the operator retries")
     world.sdk().update("Account", deals[-1].account, {"BillingCountry": "US"})
     service = ExceptionService(
-        runtime.exceptions, runtime.inbox, billing.engine, runtime.audit, ledger=runtime.ledger
+        runtime.exceptions,
+        runtime.inbox,
+        billing.engine,
+        ledger=runtime.ledger,
+        audit=runtime.audit,
     )
     for record in parked:
         service.retry(record.id, actor="demo")

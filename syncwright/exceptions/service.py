@@ -14,8 +14,9 @@
   history) and retry it.
 - ``bulk``: retry or resolve every record a filter selects.
 
-Every action names its ``actor`` (the CLI passes ``cli:<os user>``) and is recorded in the
-record's history and in the audit trail (``kind="operator"``).
+Every action names its ``actor`` (an API token's name, ``cli:<os user>``) and is recorded in
+the record's history, in the ledger under the exception's correlation id, and in the audit
+trail (``kind="operator"``).
 """
 
 from __future__ import annotations
@@ -65,15 +66,15 @@ class ExceptionService:
         queue: ExceptionQueue,
         inbox: Inbox,
         resume: ResumeSender,
-        audit: AuditTrail | None = None,
         *,
-        ledger: Ledger | None = None,
+        ledger: Ledger,
+        audit: AuditTrail | None = None,
     ) -> None:
         self._queue = queue
         self._inbox = inbox
         self._resume = resume
-        self._audit = audit
         self._ledger = ledger
+        self._audit = audit
 
     def _get(self, record_id: str) -> ExceptionRecord:
         record = self._queue.get(record_id)
@@ -87,24 +88,24 @@ class ExceptionService:
             raise ExceptionAlreadyResolved(f"exception {record_id} is already resolved")
         return record
 
-    def _audited(self, record: ExceptionRecord, action: str, actor: str, **detail: Any) -> None:
-        """Record an operator action, before it acts, in the ledger (under the exception's
-        correlation id, so a trace shows who did what) and in the audit trail."""
-        if self._ledger is not None:
-            note = detail.get("note") or detail.get("text") or ""
-            self._ledger.append(
-                LedgerEntry(
-                    correlation_id=record.correlation_id,
-                    step=f"exception.{action}",
-                    outcome="operator",
-                    workflow_id=record.workflow_id,
-                    workflow=record.workflow,
-                    connection=record.connection,
-                    message=f"{action} of exception {record.id} by {actor}"
-                    + (f": {note}" if note else ""),
-                    actor=actor,
-                )
+    def _audited(
+        self, record: ExceptionRecord, action: str, actor: str, note: str = "", **detail: Any
+    ) -> None:
+        """An operator action, in the ledger (under the exception's correlation id) and in
+        the audit trail."""
+        message = f"{action} of exception {record.id} by {actor}" + (f": {note}" if note else "")
+        self._ledger.append(
+            LedgerEntry(
+                correlation_id=record.correlation_id,
+                step=f"exception.{action}",
+                outcome="operator",
+                workflow_id=record.workflow_id,
+                workflow=record.workflow,
+                connection=record.connection,
+                message=message,
+                actor=actor,
             )
+        )
         if self._audit is None:
             return
         self._audit.append(
@@ -129,8 +130,9 @@ class ExceptionService:
 
     def retry(self, record_id: str, *, actor: str) -> ExceptionRecord:
         record = self._open_record(record_id)
-        self._queue.mark_retrying(record.id, actor=actor)
+        # Recorded before acting, so it precedes in the ledger whatever the action sets off.
         self._audited(record, "retry", actor)
+        self._queue.mark_retrying(record.id, actor=actor)
         self._send_back(record)
         return self._reloaded(record.id)
 
@@ -152,15 +154,15 @@ class ExceptionService:
 
     def resolve(self, record_id: str, note: str, *, actor: str) -> ExceptionRecord:
         record = self._open_record(record_id)
+        resolution = note or f"resolved by {actor}"
+        self._audited(record, "resolve", actor, note, resolution=resolution)
         if record.code == TIMED_OUT:
             pass  # a stopped run waits for nothing
         elif record.source == "workflow" and record.workflow_id:
             self._resume.send_resume(record.workflow_id, "abort")
         elif record.inbox_id is not None:
             self._inbox.resolve(record.inbox_id)
-        resolution = note or "resolved by operator"
         self._queue.mark_resolved(record.id, resolution, actor=actor)
-        self._audited(record, "resolve", actor, note=resolution)
         return self._reloaded(record.id)
 
     def assign(self, record_id: str, assignee: str | None, *, actor: str) -> ExceptionRecord:
@@ -188,7 +190,7 @@ class ExceptionService:
         tags = tags_after(record.tags, add, remove)
         detail = {"add": list(add), "remove": list(remove)}
         self._queue.update(record.id, actor=actor, action="tag", detail=detail, tags=tags)
-        self._audited(record, "tag", actor, **detail)
+        self._audited(record, "tag", actor, add=list(add), remove=list(remove))
         return self._reloaded(record.id)
 
     def comment(self, record_id: str, text: str, *, actor: str) -> ExceptionRecord:
@@ -196,7 +198,7 @@ class ExceptionService:
             raise ValueError("a comment needs some text")
         record = self._get(record_id)
         self._queue.update(record.id, actor=actor, action="comment", detail={"text": text})
-        self._audited(record, "comment", actor, text=text)
+        self._audited(record, "comment", actor, text, text=text)
         return self._reloaded(record.id)
 
     def edit_payload(self, record_id: str, body: str, *, actor: str) -> ExceptionRecord:

@@ -36,7 +36,9 @@ class DependencyWatcher:
     def __init__(self, runtime: Runtime, resume: ResumeSender) -> None:
         self._runtime = runtime
         self._resume = resume
-        self._service = ExceptionService(runtime.exceptions, runtime.inbox, resume, runtime.audit)
+        self._service = ExceptionService(
+            runtime.exceptions, runtime.inbox, resume, ledger=runtime.ledger, audit=runtime.audit
+        )
         self._interval = timedelta(seconds=runtime.settings.exceptions.dependency_check_seconds)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

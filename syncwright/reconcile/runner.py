@@ -98,9 +98,12 @@ class Reconciler:
         heal: bool | None = None,
         run_id: str | None = None,
         progress: Progress | None = None,
+        actor: str | None = None,
     ) -> RunResult | None:
         """Run rule ``name`` now. ``heal`` overrides the rule's own setting. With ``run_id``
-        (a scheduled slot), returns ``None`` when another worker has taken that slot."""
+        (a scheduled slot), returns ``None`` when another worker has taken that slot.
+        ``actor`` (who asked: a token's name, ``cli:<user>``) is kept in the report as
+        ``requested_by``; scheduled runs have none."""
         rule = self.rule(name)
         started = self.runs.start(rule.name, run_id=run_id)
         if started is None:
@@ -108,10 +111,11 @@ class Reconciler:
         try:
             report = self._compare_and_heal(rule, rule.heal if heal is None else heal, progress)
         except SyncwrightError as exc:
-            report = {"error": {"code": exc.code, "message": str(exc)}}
+            report = {"error": {"code": exc.code, "message": str(exc)}, **_requested_by(actor)}
             self.runs.finish(started, "failed", 0, report)
             log.warning("reconciliation %s failed: %s", rule.name, exc.code)
             return RunResult(started, rule.name, "failed", {**report, "counts": {"drift": 0}})
+        report.update(_requested_by(actor))
         status = "drift" if report["counts"]["drift"] else "clean"
         self.runs.finish(started, status, report["counts"]["drift"], report)
         return RunResult(started, rule.name, status, report)
@@ -175,3 +179,7 @@ def _report(rule: ReconciliationRule, heal: bool, comparison: Comparison) -> dic
         "drift": [d.as_json() for d in comparison.drift],
         "totals": [t.as_json() for t in comparison.totals],
     }
+
+
+def _requested_by(actor: str | None) -> dict[str, str]:
+    return {} if actor is None else {"requested_by": actor}

@@ -64,6 +64,7 @@ def _link(
     correlation_id: str,
     new_inbox: int | None,
     how: str,
+    *,
     actor: str,
 ) -> None:
     runtime.ledger.append(
@@ -92,7 +93,7 @@ def replay_delivery(runtime: Runtime, row: InboxRow, *, actor: str) -> Replayed:
     """From the start: the delivery is processed again by the dispatcher and its workflows."""
     correlation_id = new_correlation_id()
     new_inbox = _copy(runtime, row, correlation_id, "pending")
-    _link(runtime, row, correlation_id, new_inbox, f"by {actor}", actor)
+    _link(runtime, row, correlation_id, new_inbox, f"by {actor}", actor=actor)
     return Replayed(row.id, row.correlation_id, new_inbox, correlation_id)
 
 
@@ -129,7 +130,7 @@ def replay_from_step(
     new_inbox = _copy(runtime, row, correlation_id, "dispatched")
     if new_inbox is None:  # pragma: no cover - the vendor event id is new by construction
         raise CannotReplayFromStep(f"inbox {row.id} could not be copied")
-    _link(runtime, row, correlation_id, new_inbox, f"from step {step} by {actor}", actor)
+    _link(runtime, row, correlation_id, new_inbox, f"from step {step} by {actor}", actor=actor)
     for workflow_id, index, number, workflow in chosen:
         engine.fork(workflow_id, number, replay_fork_id(new_inbox, index, workflow, correlation_id))
     return Replayed(row.id, row.correlation_id, new_inbox, correlation_id)

@@ -22,7 +22,17 @@ from syncwright.connectors.example.outbound import upsert_account
 from syncwright.engine import WorkflowRun, workflow
 from syncwright.exceptions.watcher import DependencyWatcher
 from syncwright.store.tables import audit
-from tests._support import Erp, Stack, customer_event, start_stack, stats, wait_until, write_config
+from tests._support import (
+    VIEWER_TOKEN,
+    Erp,
+    Stack,
+    bearer,
+    customer_event,
+    start_stack,
+    stats,
+    wait_until,
+    write_config,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI_ACTOR = f"cli:{getpass.getuser()}"
@@ -217,10 +227,15 @@ def test_api_actions_and_bulk_preview(stack: Stack, erp: Erp) -> None:
     assert [r["id"] for r in http.get(base, params={"tag": "feed"}).json()] == [record_id]
     history = http.get(f"{base}/{record_id}/history").json()
     assert [(e["actor"], e["action"]) for e in history][1:] == [
-        ("api", "assign"),
-        ("api", "tag"),
-        ("api", "comment"),
+        ("test-operator", "assign"),
+        ("test-operator", "tag"),
+        ("test-operator", "comment"),
     ]
+    # A viewer may read but not act.
+    viewer = httpx.post(
+        f"{base}/{record_id}/comment", json={"text": "x"}, headers=bearer(VIEWER_TOKEN)
+    )
+    assert viewer.status_code == 403
     preview = http.post(f"{base}/retry", json={"class": "missing_reference"}).json()
     assert preview["confirmed"] is False and len(preview["ids"]) == 1
     assert http.post(f"{base}/retry", json={}).status_code == 422

@@ -25,7 +25,7 @@ from syncwright.runtime import Runtime
 from syncwright.sandbox import ServerThread
 from syncwright.store import Database
 from syncwright.store.tables import audit, audit_head
-from tests._support import write_config
+from tests._support import VIEWER_TOKEN, bearer, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "audit-chain-test-key"  # a test value, not a secret
@@ -206,7 +206,12 @@ def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _api_verify(audited: Audited, **params: object) -> dict[str, object]:
-    response = httpx.get(f"{audited.api.url}/api/v1/audit/verify", params=params, timeout=30)
+    response = httpx.get(
+        f"{audited.api.url}/api/v1/audit/verify",
+        params=params,
+        timeout=30,
+        headers=bearer(VIEWER_TOKEN),
+    )
     assert response.status_code == 200, response.text
     result: dict[str, object] = response.json()
     return result
@@ -250,5 +255,9 @@ def test_a_bad_head_file_is_a_clear_usage_error(audited: Audited, tmp_path: Path
     done = _cli(audited.config, "audit", "verify", "--head", str(bad), "--json")
     assert done.returncode == 2
     assert "sequence" in json.loads(done.stdout)["error"]
-    half = httpx.get(f"{audited.api.url}/api/v1/audit/verify", params={"sequence": 6})
+    half = httpx.get(
+        f"{audited.api.url}/api/v1/audit/verify",
+        params={"sequence": 6},
+        headers=bearer(VIEWER_TOKEN),
+    )
     assert half.status_code == 422

@@ -5,6 +5,7 @@ pipeline, and gone on the next run -- checked in NetSuite's own records as well.
 
 from __future__ import annotations
 
+import getpass
 import json
 import subprocess
 import sys
@@ -71,6 +72,7 @@ def test_a_clean_sync_reconciles_clean_with_totals(world: tuple[BillingWorld, Sc
     runs = {run["rule"]: run for run in output["runs"]}
     assert set(runs) == {"invoices", "contracts"}
     invoices = runs["invoices"]["report"]
+    assert invoices["requested_by"] == f"cli:{getpass.getuser()}"
     assert invoices["counts"]["drift"] == 0 and invoices["counts"]["source"] > 0
     assert invoices["counts"]["source"] == invoices["counts"]["target"]
     # Totals per currency: the scenario bills in USD and GBP, and both sides agree.

@@ -68,6 +68,7 @@ def test_each_slot_runs_once_across_workers(world: BillingWorld) -> None:
         runs = Reconciler(other).runs.list()
         assert sorted(r.rule for r in runs) == ["invoices", "nightly"]
         assert all(r.status == "clean" for r in runs)
+        assert not any("requested_by" in (r.report or {}) for r in runs)  # nobody asked
         assert sorted(started[0] + started[1]) == sorted(r.id for r in runs)
         # The same slot again: nothing new, on either worker.
         assert schedulers[0].run_due() == [] and schedulers[1].run_due() == []
@@ -88,6 +89,7 @@ def test_the_api_runs_a_rule_and_lists_runs(world: BillingWorld) -> None:
         assert [r["id"] for r in listed] == [body["id"]]
         shown = client.get(f"{base}/runs/{body['id']}").json()
         assert shown["report"]["check"] == "invoices"
+        assert shown["report"]["requested_by"] == "demo-operator"  # the token's name
         missing = client.post(base, json={"rule": "nope"})
         assert missing.status_code == 404 and "invoices" in missing.json()["detail"]
         assert client.get(f"{base}/runs/run-nope").status_code == 404

@@ -4,7 +4,7 @@ Entries written before this revision are re-chained in the new form (unkeyed, in
 their old hashes covered fewer fields, so they could not be verified by the new rules.
 
 Revision ID: 0005_ops
-Revises: 0003
+Revises: 0007_auth
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 from syncwright.ledger._chain import GENESIS, entry_hash
 
 revision: str = "0005_ops"
-down_revision: str | None = "0004_policy"
+down_revision: str | None = "0007_auth"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
