@@ -327,8 +327,8 @@ mappings:
         "mappings[1]: the zendesk connector ships no inbound mapping file to replace (it does "
         f"not map that direction through a file), so {unused} would not be used; remove the entry",
         f"mappings[2].connection: 'desk' is a zendesk connection but {V1} maps stripe",
-        f"{V1}: entities: the stripe connector needs credit_note, credit_note_line, "
-        "invoice_line (as in "
+        f"{V1}: entities: the stripe connector needs application, credit_note, "
+        "credit_note_line, invoice_line, payment (as in "
         "syncwright/connectors/stripe/mappings/inbound.yaml); add them",
         "mappings[2]: connection 'desk' already has an inbound mapping at mappings[1]; keep one",
     ]

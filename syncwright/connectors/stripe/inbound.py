@@ -47,8 +47,6 @@ from syncwright.model import (
     InvoiceStatus,
     Money,
     Payment,
-    PaymentMethod,
-    PaymentStatus,
     Subscription,
     SubscriptionStatus,
 )
@@ -667,22 +665,18 @@ def _payment_reference(inv: sp.Invoice) -> str | None:
 
 
 def _payment(m: _Mapper, inv: sp.Invoice, invoice: Invoice, paid_at: datetime) -> Payment:
+    """By the ``payment`` entity of the connection's inbound mapping, from the paid invoice
+    (canonical) and the reference of what paid it."""
     where = f"payment of Stripe invoice {inv.id}"
-    amount = invoice.amount_paid
-    return _build(
-        Payment,
-        where,
-        # Keyed by the invoice it settled: the invoice.paid payload names no payment object
-        # unless ``payments`` was expanded, and one key for all deliveries keeps the id stable.
-        global_id=m.gid("payment", inv.id),
-        account_id=invoice.account_id,
-        amount=amount,
-        status=PaymentStatus.SUCCEEDED,
-        method=PaymentMethod.OTHER,
-        received_at=paid_at,
-        reference=_payment_reference(inv) or inv.number,
-        applied_to=[{"invoice_id": invoice.global_id, "amount": amount}],
-    )
+    record = {
+        "stripe_invoice_id": inv.id,
+        "invoice": invoice.model_dump(mode="json"),
+        "settles": [invoice.model_dump(mode="json")],
+        "paid_at": paid_at.isoformat(),
+        "reference": _payment_reference(inv),
+    }
+    values = m.mapping.apply("payment", record, resolver=_ClaimingResolver(m))
+    return _build(Payment, where, **values)
 
 
 def _credit_note(m: _Mapper, cn: sp.CreditNote) -> CreditNote:
