@@ -2,7 +2,12 @@
 
 from syncwright.engine.context import StepContext
 from syncwright.engine.engine import Engine, EngineClient, open_runs
-from syncwright.engine.ids import workflow_id_for, workflow_prefix_for
+from syncwright.engine.ids import (
+    replay_correlation_id,
+    replay_fork_id,
+    workflow_id_for,
+    workflow_prefix_for,
+)
 from syncwright.engine.policy import RetryPolicy, StepPolicy
 from syncwright.engine.workflow import (
     Branch,
@@ -27,6 +32,8 @@ __all__ = [
     "WorkflowRun",
     "open_runs",
     "registered_workflows",
+    "replay_correlation_id",
+    "replay_fork_id",
     "workflow",
     "workflow_id_for",
     "workflow_prefix_for",
