@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from syncwright.config import load_settings
-from syncwright.demo.billing_world import BillingWorld, start_billing_world
+from syncwright.demo.billing_world import BillingWorld, demo_token, start_billing_world
 from syncwright.reconcile import Reconciler, ReconcileScheduler
 from syncwright.reconcile.schedule import current_slot, next_slot
 from syncwright.runtime import Runtime
@@ -78,7 +78,8 @@ def test_each_slot_runs_once_across_workers(world: BillingWorld) -> None:
 
 def test_the_api_runs_a_rule_and_lists_runs(world: BillingWorld) -> None:
     base = f"http://127.0.0.1:{world.api_port}/api/v1/reconcile"
-    with httpx.Client(timeout=60) as client:
+    token = demo_token(world.workdir, "demo-operator")
+    with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
         ran = client.post(base, json={"rule": "invoices"})
         assert ran.status_code == 200, ran.text
         body = ran.json()

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from syncwright.demo.billing_world import BillingWorld, start_billing_world
+from syncwright.demo.billing_world import BillingWorld, demo_token, start_billing_world
 from syncwright.demo.stripe_netsuite import Scenario, drive_scenario
 from syncwright.replay import field_changes
 
@@ -106,7 +106,8 @@ def test_the_api_replays_one_business_event(world: tuple[BillingWorld, Scenario]
     row = billing.runtime.inbox.get(1)
     assert row is not None
     url = f"http://127.0.0.1:{billing.api_port}/api/v1/replay"
-    with httpx.Client(timeout=60) as client:
+    token = demo_token(billing.workdir, "demo-operator")
+    with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
         planned = client.post(url, json={"correlation_id": row.correlation_id, "dry_run": True})
         assert planned.status_code == 200, planned.text
         assert [d["inbox_id"] for d in planned.json()["deliveries"]] == [row.id]
