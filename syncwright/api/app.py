@@ -82,6 +82,12 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
         def prometheus_metrics() -> Response:
             return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
+    else:
+
+        @app.get("/metrics", include_in_schema=False)
+        def metrics_off() -> Response:
+            raise HTTPException(404, "metrics are off (telemetry.metrics_enabled: false)")
+
     @app.get("/api/v1/ledger", tags=["ledger"])
     def ledger(correlation_id: str = Query(...)) -> list[dict[str, Any]]:
         return [e.as_json() for e in runtime.ledger.for_correlation(correlation_id)]

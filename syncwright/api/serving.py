@@ -60,15 +60,17 @@ async def _serve_all(servers: list[uvicorn.Server]) -> None:
     await asyncio.gather(*tasks)
 
 
-def serve_listeners(found: list[Listener]) -> None:
-    """Serve every listener in this process until interrupted."""
+def serve_listeners(found: list[Listener], *, log_level: str = "warning") -> None:
+    """Serve every listener in this process until interrupted. uvicorn's records go to the
+    process's own logging handler (level, format, redaction from ``telemetry``)."""
     servers = [
         uvicorn.Server(
             uvicorn.Config(
                 listener.app,
                 host=listener.host,
                 port=listener.port,
-                log_level="warning",
+                log_config=None,
+                log_level=log_level,
                 access_log=False,
             )
         )

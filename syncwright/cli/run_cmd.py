@@ -74,7 +74,7 @@ def serve(
         if hooks_url is not None:
             console.print(f"webhook intake on {hooks_url}/hooks/{{connection}}")
     try:
-        serve_listeners(found)
+        serve_listeners(found, log_level=settings.telemetry.log_level)
     finally:
         if watcher is not None:
             watcher.stop()

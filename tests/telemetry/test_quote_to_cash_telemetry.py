@@ -57,7 +57,9 @@ def test_order_awaits_erp_validation_until_fixed(world: QuoteToCashWorld) -> Non
     world.sdk().update("Account", deal.account, {"BillingCountry": "US"})
     engine = world.billing.engine
     assert engine is not None
-    service = ExceptionService(runtime.exceptions, runtime.inbox, engine)
+    service = ExceptionService(
+        runtime.exceptions, runtime.inbox, engine, ledger=runtime.ledger, audit=runtime.audit
+    )
     for record in runtime.exceptions.list(status="open"):
         service.retry(record.id, actor="test")
     wait_onboarded(world, [deal])
