@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("syncwright.dispatch")
 MAX_TRANSIENT_ATTEMPTS = 20
+# Deliveries put into the inbox to run their workflows again (``syncwright replay``, a
+# reconciliation heal): the policy gate never holds them back as unchanged, stale or echoes.
+RERUN_ORIGINS = frozenset({"replay", "reconcile"})
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ class Dispatcher:
                 row.connection,
                 _event_json(event),
                 inbox_id=row.id,
-                replay=row.origin == "replay",  # an operator asked for the runs again
+                rerun=row.origin in RERUN_ORIGINS,
             )
             if verdict.event is None:
                 continue

@@ -311,7 +311,7 @@ def test_a_replay_is_never_held_back_but_ownership_still_holds(runtime: Runtime)
     assert gate.admit("crm", account_event("crm", 1, billing_email="ap@acme.test")).event
     same = account_event("crm", 2, at=T0 - timedelta(1), billing_email="x@acme.test")
     assert gate.admit("crm", same).kind == "stale"
-    replayed = gate.admit("crm", same, replay=True)
+    replayed = gate.admit("crm", same, rerun=True)
     assert replayed.kind == "passed" and replayed.event is not None
     assert replayed.event["data"]["account"]["billing_email"] == "ap@acme.test"  # billing's
     assert replayed.event["data"]["account"]["name"] == "Acme"
