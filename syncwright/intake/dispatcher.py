@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("syncwright.dispatch")
 MAX_TRANSIENT_ATTEMPTS = 20
+# Deliveries put into the inbox to run their workflows again (``syncwright replay``, a
+# reconciliation heal): the policy gate never holds them back as unchanged, stale or echoes.
+RERUN_ORIGINS = frozenset({"replay", "reconcile"})
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ class Dispatcher:
                 row.connection,
                 _event_json(event),
                 inbox_id=row.id,
-                replay=row.origin in ("replay", "reconcile"),
+                rerun=row.origin in RERUN_ORIGINS,
             )
             if verdict.event is None:
                 continue

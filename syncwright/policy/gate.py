@@ -87,17 +87,17 @@ class PolicyGate:
         event: dict[str, Any],
         *,
         inbox_id: int | None = None,
-        replay: bool = False,
+        rerun: bool = False,
     ) -> Verdict:
-        """``replay``: the delivery is an operator's replay (``syncwright replay``), which asks
-        for the workflows to run again: it is never held back and changes no state, but fields
+        """``rerun``: the delivery asks for its workflows to run again (an operator's ``syncwright
+        replay``, a reconciliation heal): it is never held back and changes no state, but fields
         its writer does not own still carry the stored (owner's) values."""
         subject = event_subject(str(event.get("type")))
         if subject is None:
             return Verdict(event)
         with self._store.begin() as conn:
-            if replay:
-                return self._replayed(conn, connection, event, subject)
+            if rerun:
+                return self._rerun(conn, connection, event, subject)
             verdict = self._decide(conn, connection, event, subject, inbox_id)
             PolicyStore.record(conn, verdict.decisions)
         self._ledger_entries(event, verdict)
@@ -207,7 +207,7 @@ class PolicyGate:
             return Verdict(None, kind, decisions)
         return Verdict(travelled, "passed", decisions)
 
-    def _replayed(
+    def _rerun(
         self, conn: Any, writer: str, event: dict[str, Any], subject: EventSubject
     ) -> Verdict:
         data: dict[str, Any] = event["data"]

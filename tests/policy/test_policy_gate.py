@@ -78,6 +78,22 @@ def account_event(
     return dumped
 
 
+def sub_event(
+    event_type: str, n: int, *, at: datetime = T0, status: str = "active", **data: Any
+) -> dict[str, Any]:
+    event = make_event(
+        event_type,
+        {"subscription": {**SUBSCRIPTION, "status": status}, **data},
+        source="syncwright/billing",
+        correlation_id=f"cor_{n}",
+        entity_key="account:acct_1",
+        event_id=f"billing:{n}",
+        time=at,
+    )
+    dumped: dict[str, Any] = event.model_dump(mode="json", by_alias=True)
+    return dumped
+
+
 def test_a_non_owner_change_is_removed_and_reported(runtime: Runtime) -> None:
     gate = runtime.policy
     first = gate.admit("crm", account_event("crm", 1, billing_email="ap@acme.test"), inbox_id=1)
@@ -201,21 +217,6 @@ def test_an_echo_is_forgotten_once_the_system_changes_the_field_itself(
 
 def test_transitions_pass_once_per_state(runtime: Runtime) -> None:
     gate = runtime.policy
-    subscription = SUBSCRIPTION
-
-    def sub_event(event_type: str, n: int, **data: Any) -> dict[str, Any]:
-        event = make_event(
-            event_type,
-            {"subscription": subscription, **data},
-            source="syncwright/billing",
-            correlation_id=f"cor_{n}",
-            entity_key="account:acct_1",
-            event_id=f"billing:{n}",
-            time=T0,
-        )
-        dumped: dict[str, Any] = event.model_dump(mode="json", by_alias=True)
-        return dumped
-
     created = sub_event("syncwright.subscription.created.v1", 1)
     activated = sub_event("syncwright.subscription.activated.v1", 2, activated_at=T0.isoformat())
     assert gate.admit("billing", created).kind == "passed"
@@ -273,36 +274,23 @@ def test_admitting_the_same_event_again_gives_the_same_answer(runtime: Runtime) 
 
 def test_a_late_transition_travels_once_without_overwriting_newer_state(runtime: Runtime) -> None:
     gate = runtime.policy
-
-    def sub_event(event_type: str, n: int, at: datetime, status: str, **data: Any) -> Any:
-        subscription = {**SUBSCRIPTION, "status": status}
-        return make_event(
-            event_type,
-            {"subscription": subscription, **data},
-            source="syncwright/billing",
-            correlation_id=f"cor_{n}",
-            entity_key="account:acct_1",
-            event_id=f"billing:{n}",
-            time=at,
-        ).model_dump(mode="json", by_alias=True)
-
     later = T0 + timedelta(minutes=5)
     activated = sub_event(
-        "syncwright.subscription.activated.v1", 2, later, "active", activated_at=later.isoformat()
+        "syncwright.subscription.activated.v1", 2, at=later, activated_at=later.isoformat()
     )
     assert gate.admit("billing", activated).kind == "passed"
     # created happened first but arrives last: a fact that happened, it travels as sent...
-    created = sub_event("syncwright.subscription.created.v1", 1, T0, "pending")
+    created = sub_event("syncwright.subscription.created.v1", 1, status="pending")
     late = gate.admit("billing", created)
     assert late.kind == "passed" and late.event == created
     # ...and the newer state stays.
     stored = runtime.policy_store.get_state("subscription", "sub_1")
     assert stored is not None and stored.data["status"] == "active"
     # Once applied, that type arriving late again is stale.
-    again = sub_event("syncwright.subscription.created.v1", 3, T0, "pending")
+    again = sub_event("syncwright.subscription.created.v1", 3, status="pending")
     assert gate.admit("billing", again).kind == "stale"
     # A state event older than the newest applied is stale at once.
-    updated = sub_event("syncwright.subscription.updated.v1", 4, T0, "pending")
+    updated = sub_event("syncwright.subscription.updated.v1", 4, status="pending")
     assert gate.admit("billing", updated).kind == "stale"
 
 
@@ -311,7 +299,7 @@ def test_a_replay_is_never_held_back_but_ownership_still_holds(runtime: Runtime)
     assert gate.admit("crm", account_event("crm", 1, billing_email="ap@acme.test")).event
     same = account_event("crm", 2, at=T0 - timedelta(1), billing_email="x@acme.test")
     assert gate.admit("crm", same).kind == "stale"
-    replayed = gate.admit("crm", same, replay=True)
+    replayed = gate.admit("crm", same, rerun=True)
     assert replayed.kind == "passed" and replayed.event is not None
     assert replayed.event["data"]["account"]["billing_email"] == "ap@acme.test"  # billing's
     assert replayed.event["data"]["account"]["name"] == "Acme"
