@@ -101,11 +101,13 @@ def list_(
         return
     columns = (
         Column("id", whole=True),
-        Column("status", keep=4),
-        Column("class", keep=3),
-        Column("connection", keep=2),
-        Column("record", whole=True),
+        Column("status", keep=5),
+        Column("class", keep=4),
         Column("code", keep=3),
+        Column("step", whole=True),
+        Column("correlation", whole=True),
+        Column("record", keep=2),
+        Column("connection", keep=2),
         Column("assignee", keep=1),
         Column("created", keep=1),
     )
@@ -114,9 +116,11 @@ def list_(
             r.id,
             r.status,
             r.error_class or "",
-            r.connection or "",
-            r.record or "",
             r.code,
+            r.step or "",
+            r.correlation_id,
+            r.record or "",
+            r.connection or "",
             r.assignee or "",
             r.created_at.isoformat(timespec="seconds"),
         )

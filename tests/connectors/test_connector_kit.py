@@ -70,6 +70,7 @@ def test_the_kit_is_curated() -> None:
         "VendorHttpClient",
         "WebhookIdentity",
         "WebhookVerifier",
+        "audit_write",
         "call_timeout",
         "check_timestamp",
         "connector_class",

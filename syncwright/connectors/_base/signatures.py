@@ -68,10 +68,10 @@ def check_timestamp(
 ) -> int:
     """The signed unix ``timestamp`` as an int; :class:`AuthError` when it is missing, not a
     number, or further than ``tolerance_seconds`` from now (a replayed delivery)."""
-    try:
-        stamp = int(timestamp) if timestamp is not None else None
-    except ValueError:
-        stamp = None
+    # ASCII digits only, no longer than a Unix time: int() would take "²", "1_0" or a number
+    # too large to subtract from the clock.
+    valid = timestamp is not None and timestamp.isascii() and timestamp.isdigit()
+    stamp = int(timestamp) if valid and timestamp is not None and len(timestamp) <= 12 else None
     if stamp is None:
         raise AuthError("signature header has no valid timestamp", code="signature.malformed")
     current = time.time() if now is None else now
