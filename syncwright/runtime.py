@@ -94,7 +94,9 @@ class Runtime:
             executor_id=engine_settings.executor_id or "local",
             services=self,
             hooks=TelemetryHooks(
-                LedgerHooks(self.ledger, self.exceptions, self.audit, self.policy_store),
+                LedgerHooks(
+                    self.ledger, self.exceptions, audit=self.audit, policy=self.policy_store
+                ),
                 self.telemetry,
                 self.connectors,
             ),

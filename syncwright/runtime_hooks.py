@@ -22,6 +22,7 @@ class LedgerHooks(StepHooks):
         self,
         ledger: Ledger,
         exceptions: ExceptionQueue,
+        *,
         audit: AuditTrail | None = None,
         policy: PolicyStore | None = None,
     ) -> None:

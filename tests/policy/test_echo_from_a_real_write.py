@@ -54,9 +54,9 @@ def test_the_erp_reporting_our_write_back_is_an_echo(
             services=runtime,
         )
         result = runtime.connection("erp").action("upsert_account").run(ctx, "erp", state.data)
-        LedgerHooks(runtime.ledger, runtime.exceptions, runtime.policy_store).attempt_finished(
-            ctx, "ok", None, 5.0, result
-        )
+        LedgerHooks(
+            runtime.ledger, runtime.exceptions, policy=runtime.policy_store
+        ).attempt_finished(ctx, "ok", None, 5.0, result)
         native = str(result["native_id"])
         assert erp.state.customers[global_id]["name"] == "Acme"
 

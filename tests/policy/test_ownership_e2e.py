@@ -16,8 +16,10 @@ import pytest
 
 from syncwright.connectors.example.signature import HEADER, sign
 from tests._support import (
+    VIEWER_TOKEN,
     Erp,
     Stack,
+    bearer,
     customer_event,
     start_stack,
     wait_until,
@@ -138,10 +140,18 @@ def test_billing_email_edited_in_the_crm_is_not_propagated_and_is_reported(
     )
     assert "account.billing_email" in text.stdout and "pay" in text.stdout
 
-    api = httpx.get(f"{app.api.url}/api/v1/ownership/violations", params={"since": "1h"})
+    api = httpx.get(
+        f"{app.api.url}/api/v1/ownership/violations",
+        params={"since": "1h"},
+        headers=bearer(VIEWER_TOKEN),
+    )
     assert api.status_code == 200
     assert [v["event_id"] for v in api.json()["violations"]] == [violation["event_id"]]
-    bad = httpx.get(f"{app.api.url}/api/v1/ownership/violations", params={"since": "soon"})
+    bad = httpx.get(
+        f"{app.api.url}/api/v1/ownership/violations",
+        params={"since": "soon"},
+        headers=bearer(VIEWER_TOKEN),
+    )
     assert bad.status_code == 422 and "duration" in bad.json()["detail"]
     metrics = httpx.get(f"{app.api.url}/metrics").text
     assert 'syncwright_policy_held_back_total{connection="shop",reason="ownership"} 1.0' in metrics

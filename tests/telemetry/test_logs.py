@@ -67,7 +67,9 @@ def test_secrets_of_a_failing_connector_call_are_masked(
             log.exception(
                 "erp call failed (%s); headers %s; webhook secret %s",
                 failed.value.code,
-                dict(client._http.headers),
+                # The kit adds the bearer header per request (httpx auth), so add it as a
+                # request's headers would carry it.
+                {**dict(client._http.headers), "authorization": f"Bearer {ERP_TOKEN}"},
                 SHOP_SECRET,
             )
     finally:

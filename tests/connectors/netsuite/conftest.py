@@ -147,7 +147,7 @@ class NsWorld:
     def record_audit(self) -> None:
         """What the engine does when an attempt ends: the runtime hook records the writes
         each step declared (steps are called directly here, one after another)."""
-        hooks = LedgerHooks(self.runtime.ledger, self.runtime.exceptions, self.runtime.audit)
+        hooks = LedgerHooks(self.runtime.ledger, self.runtime.exceptions, audit=self.runtime.audit)
         for ctx in self.contexts:
             hooks.record_writes(ctx)
 

@@ -323,7 +323,7 @@ def test_a_write_without_an_answer(failure: Exception, kind: type[Exception]) ->
 
 def _audited(runtime: Runtime, *contexts: StepContext) -> list[tuple[str, str | None]]:
     """What the runtime hook records for these finished steps: (action, native id)."""
-    hooks = LedgerHooks(runtime.ledger, runtime.exceptions, runtime.audit)
+    hooks = LedgerHooks(runtime.ledger, runtime.exceptions, audit=runtime.audit)
     for ctx in contexts:
         hooks.record_writes(ctx)
     with runtime.db.engine.connect() as conn:

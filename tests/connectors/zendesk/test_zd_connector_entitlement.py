@@ -250,7 +250,7 @@ def test_entitlement_set_and_revoke_are_audited(zendesk: Zendesk, runtime: Runti
     result = action.run(set_ctx, CONNECTION, ent, acct)
     assert action.compensate is not None
     action.compensate(revoke_ctx, result, CONNECTION, ent, acct)
-    hooks = LedgerHooks(runtime.ledger, runtime.exceptions, runtime.audit)
+    hooks = LedgerHooks(runtime.ledger, runtime.exceptions, audit=runtime.audit)
     hooks.record_writes(set_ctx)
     hooks.record_writes(revoke_ctx)
     with runtime.db.engine.connect() as conn:
