@@ -140,8 +140,14 @@ def test_timed_out_run_becomes_an_exception_and_retry_restarts_it(
         assert [e.workflow_id for e in timed_out] == [record.workflow_id]
 
         erp.faults.configure(FaultPlan())
-        service = ExceptionService(stack.runtime.exceptions, stack.runtime.inbox, stack.engine)
-        assert service.retry(record.id).status == "resolved"
+        service = ExceptionService(
+            stack.runtime.exceptions,
+            stack.runtime.inbox,
+            stack.engine,
+            ledger=stack.runtime.ledger,
+            audit=stack.runtime.audit,
+        )
+        assert service.retry(record.id, actor="test").status == "resolved"
         wait_until(lambda: stack.count("SUCCESS") == 1, 60, "the restarted run")
         assert stats(erp)["customers"] == 1
 
@@ -190,7 +196,13 @@ def test_parked_run_past_its_time_limit_is_stopped_and_its_park_superseded(
         [record] = stack.runtime.exceptions.list(status="open")
 
         erp.faults.configure(FaultPlan())
-        service = ExceptionService(stack.runtime.exceptions, stack.runtime.inbox, stack.engine)
-        service.retry(record.id)
+        service = ExceptionService(
+            stack.runtime.exceptions,
+            stack.runtime.inbox,
+            stack.engine,
+            ledger=stack.runtime.ledger,
+            audit=stack.runtime.audit,
+        )
+        service.retry(record.id, actor="test")
         wait_until(lambda: stack.count("SUCCESS") == 1, 60, "the restarted run")
         assert stats(erp)["customers"] == 1
