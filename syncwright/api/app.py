@@ -10,12 +10,15 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from syncwright.api.operations import build_operations_router
+from syncwright.api.reconcile import build_reconcile_router
+from syncwright.api.replay import build_replay_router
 from syncwright.api.validation import ValidationService, build_validation_router
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
 from syncwright.exceptions.queue import ExceptionFilter
 from syncwright.exceptions.service import NotEditable, ResumeSender
 from syncwright.intake import build_hooks_router
 from syncwright.ledger import AuditHead
+from syncwright.reconcile import Reconciler
 from syncwright.runtime import Runtime
 from syncwright.telemetry import Metrics
 from syncwright.trace import build_trace
@@ -47,6 +50,8 @@ def create_api(runtime: Runtime, resume: ResumeSender) -> FastAPI:
     )
 
     app.include_router(build_validation_router(ValidationService(runtime)))
+    app.include_router(build_reconcile_router(Reconciler(runtime)))
+    app.include_router(build_replay_router(runtime))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -10,6 +10,8 @@ from syncwright.cli import (
     db_cmd,
     demo_cmd,
     exceptions_cmd,
+    reconcile_cmd,
+    replay_cmd,
     run_cmd,
     trace_cmd,
 )
@@ -23,9 +25,11 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(exceptions_cmd.app, name="exceptions")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(reconcile_cmd.app, name="reconcile")
 app.command("serve")(run_cmd.serve)
 app.command("worker")(run_cmd.worker)
 app.command("trace")(trace_cmd.trace)
+app.command("replay")(replay_cmd.replay)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(audit_cmd.app, name="audit")
 

@@ -11,11 +11,20 @@ import typer
 import uvicorn
 
 from syncwright.api import create_api
-from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, load_or_exit
+from syncwright.cli._common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    emit_json,
+    fail,
+    load_or_exit,
+)
 from syncwright.engine import EngineClient
+from syncwright.errors import ConfigError
 from syncwright.exceptions.watcher import DependencyWatcher
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
+from syncwright.reconcile import Reconciler, ReconcileScheduler
 from syncwright.runtime import Runtime
 from syncwright.telemetry import configure_logging, serve_worker_metrics
 
@@ -79,6 +88,12 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     settings = load_or_exit(config, as_json=as_json)
     configure_logging(settings)
     runtime = Runtime(settings)
+    reconciler = Reconciler(runtime)
+    try:
+        reconciler.check_rules()  # before any work starts: a rule that cannot run is a config error
+    except ConfigError as exc:
+        runtime.close()
+        fail(f"{exc}: {'; '.join(exc.problems)}", as_json=as_json)
     engine = runtime.start_engine()
     metrics_server = serve_worker_metrics(runtime)
     dispatcher = Dispatcher(runtime)
@@ -87,6 +102,8 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     poller.start()
     watcher = DependencyWatcher(runtime, engine)
     watcher.start()
+    scheduler = ReconcileScheduler(reconciler)
+    scheduler.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -102,6 +119,7 @@ def worker(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         if metrics_server is not None:
             metrics_server.shutdown()
         watcher.stop()
+        scheduler.stop()
         poller.stop()
         dispatcher.stop()
         runtime.close()

@@ -429,10 +429,15 @@ class ReconciliationRule(_Model):
     """Rule name (unique)."""
     schedule: Schedule
     """Interval in seconds, a duration (15m, 1h, 1d) or a 5-field cron expression."""
+    check: Literal["invoices", "subscriptions"]
+    """What to compare: ``invoices`` (amount, currency, settlement of issued invoices) or
+    ``subscriptions`` (live billing subscriptions against open ERP sales orders)."""
     compare: list[ConnectionName] = Field(min_length=2, max_length=2)
-    """The two connections to compare."""
+    """The two connections to compare: the system of record first, then the target."""
     heal: bool = False
-    """Start the fixing workflow for each drift found (otherwise only report)."""
+    """Re-send each missing or different record from the system of record, so the workflow
+    that should have written it runs again (otherwise only report). Extra records are never
+    deleted automatically."""
 
     @field_validator("compare", mode="after")
     @classmethod

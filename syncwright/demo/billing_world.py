@@ -119,6 +119,8 @@ class BillingWorld:
                 tax_codes=json.dumps(args.get("tax_codes", {})),
                 extra=args.get("extra_connections", ""),
             )
+            # Top-level sections after connections: (e.g. reconciliation rules).
+            + args.get("extra_sections", "")
         )
 
     def start_syncwright(self, *, poll: bool = True, dispatch: bool = True) -> Runtime:

@@ -2,7 +2,12 @@
 
 from syncwright.engine.context import StepContext
 from syncwright.engine.engine import Engine, EngineClient, open_run_counts, open_runs
-from syncwright.engine.ids import workflow_id_for
+from syncwright.engine.ids import (
+    replay_correlation_id,
+    replay_fork_id,
+    workflow_id_for,
+    workflow_prefix_for,
+)
 from syncwright.engine.policy import RetryPolicy, StepPolicy
 from syncwright.engine.workflow import (
     Branch,
@@ -28,6 +33,9 @@ __all__ = [
     "open_run_counts",
     "open_runs",
     "registered_workflows",
+    "replay_correlation_id",
+    "replay_fork_id",
     "workflow",
     "workflow_id_for",
+    "workflow_prefix_for",
 ]

@@ -294,5 +294,35 @@ class Client:
     def list_statuses(self, limit: int = 10_000) -> dict[str, str]:
         return {str(w.workflow_id): str(w.status) for w in self._client.list_workflows(limit=limit)}
 
+    def inputs(self, workflow_id_prefix: str) -> dict[str, Any]:
+        """Workflow id -> the payload it was started with, for ids beginning with the prefix."""
+        found = self._client.list_workflows(
+            workflow_id_prefix=workflow_id_prefix, load_input=True, load_output=False
+        )
+        return {str(w.workflow_id): _payload(w.input) for w in found}
+
+    def steps(self, workflow_id: str) -> list[tuple[int, str]]:
+        found = self._client.list_workflow_steps(workflow_id, load_output=False)
+        return [(int(s["function_id"]), str(s["function_name"])) for s in found]
+
+    def fork(self, workflow_id: str, from_step: int, new_workflow_id: str) -> str:
+        original = self._client.retrieve_workflow(workflow_id).get_status()
+        with SetWorkflowID(new_workflow_id):
+            handle = self._client.fork_workflow(
+                workflow_id,
+                from_step,
+                queue_name=original.queue_name or ENTITY_QUEUE,
+                queue_partition_key=original.queue_partition_key,
+            )
+        return str(handle.workflow_id)
+
     def destroy(self) -> None:
         self._client.destroy()
+
+
+def _payload(recorded: Any) -> Any:
+    """DBOS records a run's input as its call arguments; our workflows take one payload."""
+    if isinstance(recorded, dict) and "args" in recorded:
+        args = recorded.get("args") or []
+        return args[0] if args else None
+    return recorded

@@ -19,7 +19,7 @@ connections:
 mappings:
   - {name: stripe_in, connection: stripe, version: 1, path: /m/stripe.yaml}
 reconciliation:
-  - {name: subs, schedule: 1h, compare: [stripe, netsuite]}
+  - {name: subs, check: invoices, schedule: 1h, compare: [stripe, netsuite]}
 """
 
 ENV = {

@@ -124,7 +124,8 @@ def test_example_file_validates() -> None:
     ]
     assert settings.ownership["account"].fields == {"billing_email": "stripe"}
     assert settings.reconciliation[0].schedule == 3600
-    assert settings.reconciliation[1].schedule == "*/15 * * * *"
+    assert settings.reconciliation[1].schedule == "0 3 * * *"
+    assert [r.check for r in settings.reconciliation] == ["invoices", "subscriptions"]
     # mapping paths are relative to the config file
     assert settings.mappings[0].path == ROOT / "mappings" / "stripe.yaml"
 
@@ -151,7 +152,7 @@ ownership:
 mappings:
   - {name: m, connection: stripe, version: 0, path: m.yaml}
 reconciliation:
-  - {name: r, schedule: sometimes, compare: [stripe, netsuite]}
+  - {name: r, check: invoices, schedule: sometimes, compare: [stripe, netsuite]}
 telemetry:
   log_level: LOUD
 """
@@ -302,8 +303,8 @@ def test_mapping_and_rule_uniqueness() -> None:
           - {name: m, connection: a, version: 1, path: m2.yaml}
           - {name: m, connection: a, version: 2, path: m2.yaml}
         reconciliation:
-          - {name: r, schedule: 60, compare: [a, b]}
-          - {name: r, schedule: 60, compare: [a, a]}
+          - {name: r, check: invoices, schedule: 60, compare: [a, b]}
+          - {name: r, check: invoices, schedule: 60, compare: [a, a]}
         """
     )
     assert [p.split(":")[0] for p in problems] == [
@@ -337,7 +338,7 @@ def test_connection_names_are_slugs() -> None:
 )
 def test_schedule_forms(given: object, expected: object) -> None:
     rule = ReconciliationRule.model_validate(
-        {"name": "r", "schedule": given, "compare": ["a", "b"]}
+        {"name": "r", "check": "invoices", "schedule": given, "compare": ["a", "b"]}
     )
     assert rule.schedule == expected
 
@@ -345,7 +346,9 @@ def test_schedule_forms(given: object, expected: object) -> None:
 @pytest.mark.parametrize("given", [0, -5, True, "sometimes", "61 * * * *", "* * *", 1.5])
 def test_bad_schedules(given: object) -> None:
     with pytest.raises(ValidationError):
-        ReconciliationRule.model_validate({"name": "r", "schedule": given, "compare": ["a", "b"]})
+        ReconciliationRule.model_validate(
+            {"name": "r", "check": "invoices", "schedule": given, "compare": ["a", "b"]}
+        )
 
 
 def test_scalars_are_strict() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
@@ -22,15 +23,17 @@ from syncwright.connectors._base import (
     Action,
     ConcurrencyLimiter,
     Connector,
+    PolledEvent,
     RateLimiter,
     WebhookVerifier,
     register_connector,
 )
-from syncwright.connectors.netsuite import checks, outbound
+from syncwright.connectors.netsuite import checks, outbound, snapshots
 from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import NetSuiteOptions
 from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 
 __all__ = ["DEFAULT_CONCURRENCY", "GovernedHttpClient", "NetSuiteConnector", "account_from_host"]
 
@@ -152,6 +155,14 @@ class NetSuiteConnector(Connector):
 
     def webhook_verifier(self) -> WebhookVerifier | None:
         return None
+
+    def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
+        """Invoices or sales orders as NetSuite holds them (``syncwright.reconcile``)."""
+        return snapshots.snapshot(self.client, self.options.currencies, dataset)
+
+    def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
+        """NetSuite is compared as the target of billing data; it re-sends nothing."""
+        return []
 
     @property
     def account(self) -> str:

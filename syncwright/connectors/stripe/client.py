@@ -326,10 +326,21 @@ class StripeClient(VendorHttpClient):
 
     # -- plumbing -------------------------------------------------------------------------
 
-    def _auto_page(self, path: str) -> Iterator[dict[str, Any]]:
+    # https://docs.stripe.com/api/pagination/auto -- every object of a list endpoint.
+    def iterate(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every object a list endpoint returns for ``params``, page by page (reconciliation)."""
+        return self._auto_page(path, params)
+
+    def _auto_page(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
         after: str | None = None
         while True:
-            page = self._get(path, {"limit": MAX_LIST_LIMIT, "starting_after": after})
+            page = self._get(
+                path, {**(params or {}), "limit": MAX_LIST_LIMIT, "starting_after": after}
+            )
             data = page.get("data") or []
             yield from data
             if not page.get("has_more") or not data:

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from syncwright.connectors._base import (
@@ -27,6 +27,7 @@ from syncwright.connectors._base import (
     WebhookVerifier,
     register_connector,
 )
+from syncwright.connectors.stripe import snapshots
 from syncwright.connectors.stripe.client import DEFAULT_BASE_URL, MAX_LIST_LIMIT, StripeClient
 from syncwright.connectors.stripe.inbound import MAPPED_EVENT_TYPES, normalize
 from syncwright.connectors.stripe.outbound import (
@@ -43,6 +44,7 @@ from syncwright.connectors.stripe.signature import (
     verify_stripe_signature,
 )
 from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 
 __all__ = ["StripeConnector", "StripeWebhookVerifier"]
 
@@ -147,6 +149,16 @@ class StripeConnector(Connector):
             return delivery
         obj["lines"] = {**lines, "data": fetched, "has_more": False}
         return dataclasses.replace(delivery, body=json.dumps(payload))
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
+        """Issued invoices or live subscriptions as Stripe holds them (``syncwright.reconcile``)."""
+        return snapshots.snapshot(self.client, self.services.xref, dataset)
+
+    def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
+        """Fresh events for one record, so the workflows that missed it run again."""
+        return snapshots.reemit(self.client, dataset, native_id, reason)
 
     # -- inbound: polling ---------------------------------------------------------------------
 

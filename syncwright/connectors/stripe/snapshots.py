@@ -1,0 +1,110 @@
+"""Stripe's side of reconciliation: issued invoices and live subscriptions as Stripe holds them,
+and the event that, processed again, brings the ERP back in line with one of them.
+
+https://docs.stripe.com/api/invoices/list, https://docs.stripe.com/api/subscriptions/list
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from syncwright.connectors._base import PolledEvent
+from syncwright.errors import ConfigError
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
+
+if TYPE_CHECKING:
+    from syncwright.connectors.stripe.client import StripeClient
+    from syncwright.xref import CrossReference
+
+# What the ERP should hold: an invoice once it is issued (open) or paid; drafts, void and
+# uncollectible invoices are not receivables there.
+_ISSUED = ("open", "paid")
+# A subscription that never became active (first payment failed) has no ERP contract.
+_NEVER_ACTIVE = ("incomplete", "incomplete_expired")
+
+
+def _period(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m")
+
+
+def invoice_records(client: StripeClient) -> Iterator[SnapshotRecord]:
+    for status in _ISSUED:
+        for inv in client.iterate("/v1/invoices", {"status": status}):
+            currency = str(inv["currency"]).upper()
+            total = int(inv["total"])
+            yield SnapshotRecord(
+                entity_type="invoice",
+                native_id=str(inv["id"]),
+                fields={"total": total, "currency": currency, "settled": status == "paid"},
+                currency=currency,
+                period=_period(int(inv["created"])),
+                amount_minor=total,
+            )
+
+
+def subscription_records(client: StripeClient, xref: CrossReference) -> Iterator[SnapshotRecord]:
+    for sub in client.iterate("/v1/subscriptions", {"status": "all"}):
+        status = str(sub["status"])
+        if status in _NEVER_ACTIVE:
+            continue
+        native_id = str(sub["id"])
+        # A subscription cancelled before syncwright ever saw it has nothing to match in the ERP.
+        if status == "canceled" and xref.global_id_for("subscription", "stripe", native_id) is None:
+            continue
+        yield SnapshotRecord(
+            entity_type="subscription",
+            native_id=native_id,
+            fields={"active": status != "canceled"},
+            period=_period(int(sub["created"])),
+        )
+
+
+def snapshot(
+    client: StripeClient, xref: CrossReference, dataset: Dataset
+) -> Iterator[SnapshotRecord]:
+    if dataset == "invoices":
+        return invoice_records(client)
+    if dataset == "subscriptions":
+        return subscription_records(client, xref)
+    raise ConfigError(
+        f"stripe cannot be reconciled on {dataset!r}",
+        code="stripe.unknown_dataset",
+        problems=["stripe datasets: invoices, subscriptions"],
+    )
+
+
+def _event(kind: str, obj: dict[str, Any], reason: str) -> PolledEvent:
+    """A Stripe-shaped event around the object as Stripe holds it now. Its id is new, so the
+    inbox keeps it beside the original; ``request.reason`` says why it exists."""
+    event_id = f"evt_reconcile_{obj['id']}_{time.time_ns()}"
+    body = {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+        "request": {"id": None, "idempotency_key": None, "reason": reason},
+    }
+    return PolledEvent(vendor_event_id=event_id, event_type=kind, body=json.dumps(body))
+
+
+def reemit(
+    client: StripeClient, dataset: Dataset, native_id: str, reason: str
+) -> list[PolledEvent]:
+    """The events that re-send one record: a finalized invoice (and its payment when paid),
+    a subscription as created (active) or deleted (cancelled)."""
+    if dataset == "invoices":
+        inv = client.get_invoice(native_id)
+        events = [_event("invoice.finalized", inv, reason)]
+        if inv.get("status") == "paid":
+            events.append(_event("invoice.paid", inv, reason))
+        return events
+    sub = client.get_subscription(native_id)
+    if sub.get("status") == "canceled":
+        return [_event("customer.subscription.deleted", sub, reason)]
+    return [_event("customer.subscription.created", sub, reason)]
