@@ -227,11 +227,14 @@ class Engine:
     def _entry(self, definition: WorkflowDefinition) -> Callable[[dict[str, Any]], dict[str, Any]]:
         def entry(payload: dict[str, Any]) -> dict[str, Any]:
             workflow_id = _dbos.current_workflow_id()
+            forked = replay_correlation_id(workflow_id)
+            # A fork replays an old delivery: when it ends says nothing about sync latency.
+            received_at = None if forked else payload.get("received_at")
             run = WorkflowRun(
                 workflow_id=workflow_id,
                 workflow=definition.name,
                 # A replay fork keeps its original's input but runs under its own correlation id.
-                correlation_id=replay_correlation_id(workflow_id) or str(payload["correlation_id"]),
+                correlation_id=forked or str(payload["correlation_id"]),
                 entity_key=str(payload["entity_key"]),
                 services=self.services,
                 hooks=self.hooks,
@@ -254,7 +257,7 @@ class Engine:
                     status = "failed"
                     raise
                 finally:
-                    self.hooks.workflow_finished(run, status, payload.get("received_at"))
+                    self.hooks.workflow_finished(run, status, received_at)
                     current_run.reset(marked)
                 return {"status": "completed", **outcome}
 
