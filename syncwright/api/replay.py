@@ -12,9 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from syncwright.engine import EngineClient
 from syncwright.replay import (
     MAX_REPLAY,
+    CannotReplayFromStep,
     ReplayFilter,
     plan_delivery,
     replay_delivery,
+    replay_from_step,
     select_deliveries,
 )
 from syncwright.runtime import Runtime
@@ -30,6 +32,8 @@ class ReplayRequest(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     limit: int = Field(default=1000, ge=1, le=MAX_REPLAY)
+    from_step: str | None = None
+    """Run each finished workflow of the deliveries again from this step."""
     dry_run: bool = False
 
 
@@ -37,7 +41,7 @@ def build_replay_router(runtime: Runtime, actor: str = "api") -> APIRouter:
     router = APIRouter(prefix="/api/v1/replay", tags=["replay"])
 
     def act(body: ReplayRequest) -> dict[str, Any]:
-        wanted = ReplayFilter(**body.model_dump(exclude={"dry_run"}))
+        wanted = ReplayFilter(**body.model_dump(exclude={"dry_run", "from_step"}))
         if wanted.is_empty():
             raise HTTPException(422, "say what to replay: give at least one filter field")
         rows = select_deliveries(runtime.db, wanted)
@@ -50,10 +54,20 @@ def build_replay_router(runtime: Runtime, actor: str = "api") -> APIRouter:
             finally:
                 engine.close()
             return {"dry_run": True, "deliveries": plans}
-        return {
-            "dry_run": False,
-            "replayed": [replay_delivery(runtime, row, actor=actor).as_json() for row in rows],
-        }
+        if body.from_step is None:
+            done = [replay_delivery(runtime, row, actor=actor) for row in rows]
+        else:
+            engine = EngineClient(runtime.db)
+            try:
+                done = [
+                    replay_from_step(runtime, engine, row, body.from_step, actor=actor)
+                    for row in rows
+                ]
+            except CannotReplayFromStep as exc:
+                raise HTTPException(409, str(exc)) from exc
+            finally:
+                engine.close()
+        return {"dry_run": False, "replayed": [r.as_json() for r in done]}
 
     @router.post("")
     async def replay(body: ReplayRequest) -> dict[str, Any]:

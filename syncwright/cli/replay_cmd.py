@@ -12,11 +12,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json, fail, load_or_exit
 from syncwright.engine import EngineClient
 from syncwright.replay import (
+    CannotReplayFromStep,
     DeliveryPlan,
     Replayed,
     ReplayFilter,
     plan_delivery,
     replay_delivery,
+    replay_from_step,
     select_deliveries,
 )
 from syncwright.runtime import Runtime
@@ -53,6 +55,14 @@ def replay(
     since: Annotated[str | None, typer.Option(help="Received at or after (ISO time).")] = None,
     until: Annotated[str | None, typer.Option(help="Received before (ISO time).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
+    from_step: Annotated[
+        str | None,
+        typer.Option(
+            "--from-step",
+            help="Run each finished workflow again from this step (e.g. erp.upsert_invoice); "
+            "earlier steps keep their results.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change, send nothing.")
     ] = False,
@@ -60,7 +70,7 @@ def replay(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Replay stored deliveries from the start, under the current mapping and workflows.
+    """Replay stored deliveries from the start (or --from-step), under the current mapping.
 
     Each replay gets a new correlation id, linked both ways in the ledger (see `syncwright
     trace`). --dry-run prints, per delivery and canonical field, what processing it again would
@@ -104,9 +114,23 @@ def replay(
                 as_json=as_json,
             )
         actor = f"cli:{getpass.getuser()}"
-        done = _each(
-            rows, "replaying", as_json, lambda row: replay_delivery(runtime, row, actor=actor)
-        )
+        if from_step is None:
+            done = _each(
+                rows, "replaying", as_json, lambda row: replay_delivery(runtime, row, actor=actor)
+            )
+        else:
+            engine = EngineClient(runtime.db)
+            try:
+                done = _each(
+                    rows,
+                    "replaying",
+                    as_json,
+                    lambda row: replay_from_step(runtime, engine, row, from_step, actor=actor),
+                )
+            except CannotReplayFromStep as exc:
+                fail(str(exc), as_json=as_json)
+            finally:
+                engine.close()
     _print_replayed(done, as_json)
 
 

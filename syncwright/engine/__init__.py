@@ -2,7 +2,12 @@
 
 from syncwright.engine.context import StepContext
 from syncwright.engine.engine import Engine, EngineClient
-from syncwright.engine.ids import workflow_id_for, workflow_prefix_for
+from syncwright.engine.ids import (
+    replay_correlation_id,
+    replay_fork_id,
+    workflow_id_for,
+    workflow_prefix_for,
+)
 from syncwright.engine.policy import RetryPolicy, StepPolicy, policy_for
 from syncwright.engine.timeouts import WorkflowLimits
 from syncwright.engine.workflow import (
@@ -31,6 +36,8 @@ __all__ = [
     "WorkflowRun",
     "policy_for",
     "registered_workflows",
+    "replay_correlation_id",
+    "replay_fork_id",
     "workflow",
     "workflow_id_for",
     "workflow_prefix_for",

@@ -345,6 +345,21 @@ class Client:
         )
         return {str(w.workflow_id): _payload(w.input) for w in found}
 
+    def steps(self, workflow_id: str) -> list[tuple[int, str]]:
+        found = self._client.list_workflow_steps(workflow_id, load_output=False)
+        return [(int(s["function_id"]), str(s["function_name"])) for s in found]
+
+    def fork(self, workflow_id: str, from_step: int, new_workflow_id: str) -> str:
+        original = self._client.retrieve_workflow(workflow_id).get_status()
+        with SetWorkflowID(new_workflow_id):
+            handle = self._client.fork_workflow(
+                workflow_id,
+                from_step,
+                queue_name=original.queue_name or ENTITY_QUEUE,
+                queue_partition_key=original.queue_partition_key,
+            )
+        return str(handle.workflow_id)
+
     def destroy(self) -> None:
         self._client.destroy()
 

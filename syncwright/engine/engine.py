@@ -7,6 +7,7 @@ from typing import Any
 
 from syncwright.engine import _dbos
 from syncwright.engine.executors import ExecutorRegistry, Heartbeat
+from syncwright.engine.ids import replay_correlation_id
 from syncwright.engine.policy import RetryPolicy, StepPolicy
 from syncwright.engine.timeouts import TimeoutWatch, WorkflowLimits
 from syncwright.engine.workflow import (
@@ -205,10 +206,12 @@ class Engine:
 
     def _entry(self, definition: WorkflowDefinition) -> Callable[[dict[str, Any]], dict[str, Any]]:
         def entry(payload: dict[str, Any]) -> dict[str, Any]:
+            workflow_id = _dbos.current_workflow_id()
             run = WorkflowRun(
-                workflow_id=_dbos.current_workflow_id(),
+                workflow_id=workflow_id,
                 workflow=definition.name,
-                correlation_id=str(payload["correlation_id"]),
+                # A replay fork keeps its original's input but runs under its own correlation id.
+                correlation_id=replay_correlation_id(workflow_id) or str(payload["correlation_id"]),
                 entity_key=str(payload["entity_key"]),
                 services=self.services,
                 hooks=self.hooks,
@@ -246,6 +249,15 @@ class EngineClient:
 
     def statuses(self) -> dict[str, str]:
         return self._client.list_statuses()
+
+    def steps(self, workflow_id: str) -> list[tuple[int, str]]:
+        """(step number, step name) of a run, in order."""
+        return self._client.steps(workflow_id)
+
+    def fork(self, workflow_id: str, from_step: int, new_workflow_id: str) -> str:
+        """Run ``workflow_id`` again as ``new_workflow_id``: steps before ``from_step`` keep
+        their recorded results, the rest run anew, in the original's queue and partition."""
+        return self._client.fork(workflow_id, from_step, new_workflow_id)
 
     def inputs(self, workflow_id_prefix: str) -> dict[str, dict[str, Any]]:
         """Workflow id -> its payload (``correlation_id``, ``entity_key``, ``event``) for every

@@ -86,8 +86,11 @@ class Inbox:
         headers: Mapping[str, str] | None = None,
         origin: str = "webhook",
         correlation_id: str | None = None,
+        status: str = "pending",
     ) -> AcceptResult:
-        """Store a delivery once. A duplicate returns ``duplicate=True`` and stores nothing."""
+        """Store a delivery once. A duplicate returns ``duplicate=True`` and stores nothing.
+        ``status="dispatched"`` stores a delivery whose runs are started by the caller (a
+        replay from a step), so the dispatcher leaves it alone."""
         correlation_id = correlation_id or new_correlation_id()
         with self._db.engine.begin() as conn:
             inbox_id = insert_ignore_duplicate(
@@ -101,7 +104,7 @@ class Inbox:
                     "headers": storable_headers(headers or {}),
                     "body": body,
                     "origin": origin,
-                    "status": "pending",
+                    "status": status,
                     "correlation_id": correlation_id,
                     "attempts": 0,
                 },

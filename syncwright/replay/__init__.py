@@ -8,12 +8,19 @@ from syncwright.replay.plan import (
     field_changes,
     plan_delivery,
 )
-from syncwright.replay.run import REPLAY_OF_HEADER, Replayed, replay_delivery
+from syncwright.replay.run import (
+    REPLAY_OF_HEADER,
+    CannotReplayFromStep,
+    Replayed,
+    replay_delivery,
+    replay_from_step,
+)
 from syncwright.replay.select import MAX_REPLAY, ReplayFilter, select_deliveries
 
 __all__ = [
     "MAX_REPLAY",
     "REPLAY_OF_HEADER",
+    "CannotReplayFromStep",
     "DeliveryPlan",
     "EventPlan",
     "FieldChange",
@@ -22,5 +29,6 @@ __all__ = [
     "field_changes",
     "plan_delivery",
     "replay_delivery",
+    "replay_from_step",
     "select_deliveries",
 ]

@@ -119,3 +119,45 @@ def test_the_api_replays_one_business_event(world: tuple[BillingWorld, Scenario]
     billing.wait_settled(timeout=60)
     copy = billing.runtime.inbox.get(item["new_inbox_id"])
     assert copy is not None and copy.origin == "replay" and copy.body == row.body
+
+
+def test_replay_from_a_step_reruns_only_that_step_and_after(
+    world: tuple[BillingWorld, Scenario],
+) -> None:
+    billing, scenario = world
+    assert billing.runtime is not None
+    stripe = billing.stripe.v1
+    invoice = stripe.invoices.list({"customer": scenario.customers[0]}).data[0]
+    gid = billing.runtime.xref.global_id_for("invoice", "stripe", invoice.id)
+    assert gid is not None
+    # An ERP invoice's amount edited by hand; the finalized event's run is replayed from its
+    # write, which puts it back.
+    ns = billing.netsuite.state
+    lost = ns.find_by_external_id("invoice", gid)
+    assert lost is not None
+    with ns.lock:
+        stored = ns.raw("invoice", str(lost["id"]))
+        assert stored is not None
+        stored["total"] = float(lost["total"]) + 1
+    (row,) = [
+        r
+        for r in (billing.runtime.inbox.get(i) for i in range(1, 200))
+        if r is not None and r.event_type == "invoice.finalized" and invoice.id in r.body
+    ]
+
+    code, refused = _cli(billing, "--inbox-id", str(row.id), "--from-step", "nope")
+    assert code == 1 and "netsuite.upsert_invoice" in refused["error"]
+
+    code, done = _cli(billing, "--inbox-id", str(row.id), "--from-step", "netsuite.upsert_invoice")
+    assert code == 0, done
+    (item,) = done["replayed"]
+    billing.wait_settled(timeout=120)
+    restored = ns.find_by_external_id("invoice", gid)
+    assert restored is not None and restored["id"] == lost["id"]
+    assert float(restored["total"]) == float(lost["total"])
+    steps = [e.step for e in billing.runtime.ledger.for_correlation(item["new_correlation_id"])]
+    assert "netsuite.upsert_invoice" in steps
+    # The steps before it kept their recorded results: they were not run again.
+    assert "netsuite.customer_known" not in steps
+    copy = billing.runtime.inbox.get(item["new_inbox_id"])
+    assert copy is not None and copy.status == "dispatched"
