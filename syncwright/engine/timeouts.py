@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from syncwright.engine import _dbos
 from syncwright.engine._loop import DaemonLoop
+from syncwright.engine.ids import replay_correlation_id
 from syncwright.engine.workflow import StepHooks, TimedOutRun
 
 log = logging.getLogger("syncwright.engine")
@@ -71,7 +72,9 @@ class TimeoutWatch(DaemonLoop):
             run = TimedOutRun(
                 workflow_id=item["workflow_id"],
                 workflow=item["workflow"],
-                correlation_id=str(payload.get("correlation_id") or item["workflow_id"]),
+                # A replay fork runs under its own correlation id, not its original's.
+                correlation_id=replay_correlation_id(item["workflow_id"])
+                or str(payload.get("correlation_id") or item["workflow_id"]),
                 entity_key=str(payload.get("entity_key") or ""),
                 timeout_seconds=float(item["timeout_seconds"]),
                 stopped_at_ms=int(item["stopped_at_ms"]),
