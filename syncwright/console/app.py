@@ -8,6 +8,7 @@ session's CSRF token, and operator actions are refused to viewers with a 403 pag
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,7 +36,7 @@ from syncwright.console.session import (
     SessionStore,
 )
 from syncwright.exceptions import ExceptionAlreadyResolved, ExceptionService, UnknownException
-from syncwright.exceptions.service import ResumeSender
+from syncwright.exceptions.service import NotEditable, ResumeSender
 from syncwright.reconcile import RunStore
 from syncwright.runtime import Runtime
 from syncwright.trace import build_trace
@@ -312,9 +313,38 @@ def mount_console(app: FastAPI, config: ConsoleConfig) -> None:
         record = runtime.exceptions.get(record_id)
         if record is None:
             raise _Refused(404, "Not found", f"There is no exception with id {record_id}.")
+        delivery = runtime.inbox.get(record.inbox_id) if record.inbox_id is not None else None
         return render(
-            request, "exception.html", session, record=record, flash=sessions.pop_flash(session)
+            request,
+            "exception.html",
+            session,
+            record=record,
+            payload=_pretty(delivery.body) if delivery is not None else None,
+            history=runtime.exceptions.history(record_id),
+            flash=sessions.pop_flash(session),
         )
+
+    @router.post("/exceptions/{record_id}/edit")
+    async def edit(request: Request, record_id: str) -> Response:
+        session, form = await acting(request, "operator")
+        back = f"/exceptions/{record_id}"
+        body = str(form.get("payload") or "")
+        try:
+            json.loads(body)
+        except ValueError as exc:
+            sessions.flash(
+                session, "error", f"The payload is not valid JSON ({exc}); nothing saved."
+            )
+            return RedirectResponse(back, status_code=303)
+        try:
+            await run_in_threadpool(
+                lambda: service.edit_payload(record_id, body, actor=session.principal.name)
+            )
+        except (UnknownException, ExceptionAlreadyResolved, NotEditable) as exc:
+            sessions.flash(session, "error", str(exc))
+            return RedirectResponse(back, status_code=303)
+        sessions.flash(session, "ok", f"Payload saved and {record_id} retried.")
+        return RedirectResponse(back, status_code=303)
 
     @router.post("/exceptions/act")
     async def act(request: Request) -> Response:
@@ -381,3 +411,11 @@ def _apply(
             continue
         done.append(record_id)
     return done, problems
+
+
+def _pretty(body: str) -> str:
+    """A stored payload, indented for editing (as stored when it is not JSON)."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body

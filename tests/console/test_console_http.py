@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 
 from syncwright.exceptions import ExceptionRecord
 from syncwright.reconcile import RunStore
+from tests._support import wait_until
 from tests.console._client import csrf_token, sign_in
 from tests.console.conftest import ConsoleWorld
 
@@ -184,3 +186,60 @@ def test_reconciliation_page_shows_what_the_runs_table_holds(
     assert run_id in page and "invoices_vs_erp" in page
     assert '<td class="num strong bad">2</td>' in page
     assert "in_123" in page
+
+
+def test_edit_a_parked_delivery_and_retry_it(console_world: ConsoleWorld) -> None:
+    runtime = console_world.world.billing.runtime
+    assert runtime is not None
+    stripe = next(n for n, c in runtime.connectors.items() if c.vendor == "stripe")
+    # A delivery whose customer object is malformed: normalize refuses it and it parks.
+    poison = {"id": "evt_console_poison", "type": "customer.updated", "data": {"object": {}}}
+    accepted = runtime.inbox.accept(
+        connection=stripe,
+        vendor_event_id="evt_console_poison",
+        event_type="customer.updated",
+        body=json.dumps(poison),
+    )
+    assert accepted.inbox_id is not None
+
+    def parked() -> ExceptionRecord | None:
+        open_ = runtime.exceptions.list(status="open")
+        return next((r for r in open_ if r.inbox_id == accepted.inbox_id), None)
+
+    wait_until(lambda: parked() is not None, what="the poisoned delivery to park")
+    record = parked()
+    assert record is not None
+    operator = sign_in(console_world.url, console_world.operator_token)
+    page = operator.get(f"/exceptions/{record.id}").text
+    assert "Edit the payload and retry" in page and "evt_console_poison" in page
+    token = csrf_token(page)
+
+    bad = operator.post(
+        f"/exceptions/{record.id}/edit", data={"payload": "{not json", "csrf_token": token}
+    )
+    assert bad.status_code == 303
+    assert "not valid JSON" in operator.get(f"/exceptions/{record.id}").text
+    viewer = sign_in(console_world.url, console_world.viewer_token)
+    refused = viewer.post(
+        f"/exceptions/{record.id}/edit",
+        data={"payload": "{}", "csrf_token": csrf_token(viewer.get("/exceptions").text)},
+    )
+    assert refused.status_code == 403
+
+    # The fix: the customer as Stripe holds it.
+    customer = console_world.world.billing.stripe.v1.customers.list({"limit": 1}).data[0]
+    fixed = {**poison, "data": {"object": customer.to_dict()}}
+    saved = operator.post(
+        f"/exceptions/{record.id}/edit", data={"payload": json.dumps(fixed), "csrf_token": token}
+    )
+    assert saved.status_code == 303
+    # Saved in the inbox (the original kept in the history) and sent back to the dispatcher.
+    row = runtime.inbox.get(accepted.inbox_id)
+    assert row is not None and row.status in ("pending", "dispatched")
+    after = runtime.exceptions.get(record.id)
+    assert after is not None and after.status != "open"
+    assert json.loads(row.body)["data"]["object"]["id"] == customer.id
+    history = runtime.exceptions.history(record.id)
+    assert [e["actor"] for e in history if e["action"] == "edit_payload"] == ["demo-operator"]
+    detail = operator.get(f"/exceptions/{record.id}").text
+    assert "edit_payload" in detail and "demo-operator" in detail
