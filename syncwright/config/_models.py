@@ -367,7 +367,7 @@ class ConnectionSettings(_Model):
     """Which connector speaks to it."""
     base_url: HttpUrlStr | None = None
     """API root (http or https); unset uses the vendor's production URL. Point it at an
-    emulator from `syncwright sandbox up` to work offline."""
+    emulator (`syncwright.sandbox`) to work offline."""
     credentials: dict[str, Secret] = Field(default_factory=dict)
     """Named credentials (api_key, client_id, client_secret, ...); each a secret reference."""
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
