@@ -87,6 +87,9 @@ def test_renewal_is_not_in_the_crm_until_written(world: QuoteToCashWorld) -> Non
     wait_onboarded(world, [deal])
     assert value(scrape(world), "syncwright_renewals_not_in_crm") == 0
 
+    # Someone edits the contract value in the CRM: the renewal has something to write there
+    # (CRM updates send only what differs, so an unchanged account would get no write at all).
+    world.sdk().update("Account", deal.account, {"ACV__c": 1})
     # Salesforce refuses writes for now; then the subscription's period ends in Stripe.
     world.sf_faults.plan = FaultPlan(error_5xx_rate=1.0)
     stripe = world.billing.stripe_state
