@@ -81,7 +81,8 @@ class Overview:
     window_start: datetime
     now: datetime
     business: list[Figure]
-    exceptions_by_code: list[tuple[str, dict[str, int]]]
+    exceptions_by_class: list[tuple[tuple[str, str], dict[str, int]]]
+    """(class, code) -> count per age bucket, the largest first."""
     age_buckets: list[str]
     events_per_second: float
     deliveries: int
@@ -107,7 +108,7 @@ class OverviewQueries:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
 
-    def business(self) -> tuple[list[Figure], list[tuple[str, dict[str, int]]]]:
+    def business(self) -> tuple[list[Figure], list[tuple[tuple[str, str], dict[str, int]]]]:
         figures = business_figures(self._runtime.db)
         cards = [
             Figure(
@@ -138,10 +139,11 @@ class OverviewQueries:
                 "latest collection event in the ERP is a failed payment",
             ),
         ]
-        by_code: dict[str, dict[str, int]] = {}
+        by_class: dict[tuple[str, str], dict[str, int]] = {}
         for item in figures.open_exceptions:
-            by_code.setdefault(item.code, {})[AGE_LABELS[item.age]] = item.count
-        ranked = sorted(by_code.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+            key = (item.error_class, item.code)
+            by_class.setdefault(key, {})[AGE_LABELS[item.age]] = item.count
+        ranked = sorted(by_class.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
         return cards, ranked
 
     # --- technical --------------------------------------------------------------------------
@@ -222,14 +224,14 @@ class OverviewQueries:
             Series("Retries", "", edges, [float(len(b)) for b in retry_buckets]),
             Series("Exceptions opened", "", edges, [float(len(b)) for b in opened_buckets]),
         ]
-        cards, by_code = self.business()
+        cards, by_class = self.business()
         recent = [at for at, _ in received if at >= now - timedelta(minutes=5)]
         recent_span = min(300.0, span_seconds)
         return Overview(
             window_start=edges[0],
             now=now,
             business=cards,
-            exceptions_by_code=by_code,
+            exceptions_by_class=by_class,
             age_buckets=[AGE_LABELS[name] for name, _ in AGE_BUCKETS],
             events_per_second=len(recent) / recent_span,
             deliveries=len(received),

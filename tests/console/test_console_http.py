@@ -136,7 +136,8 @@ def test_overview_shows_the_parked_deal_and_the_connections(console_world: Conso
     assert runtime is not None
     parked = runtime.exceptions.list(status="open")
     assert awaiting is not None and awaiting.group(1) == str(len(parked))
-    assert "onboarding.validation_failed" in page  # open exceptions by code and age
+    assert "onboarding.validation_failed" in page  # open exceptions by class and age
+    assert "business_rule" in page
     for connection in ("netsuite", "salesforce", "stripe", "zendesk"):
         assert f'href="/connections#{connection}"' in page
     fragment = client.get("/?window=15m", headers={"HX-Request": "true"})
