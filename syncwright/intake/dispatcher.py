@@ -50,6 +50,19 @@ def _event_json(event: Any) -> dict[str, Any]:
     return dict(event)
 
 
+def delivery_of(row: InboxRow) -> Delivery:
+    """The inbox row as the connector's normalizer takes it."""
+    return Delivery(
+        inbox_id=row.id,
+        connection=row.connection,
+        vendor_event_id=row.vendor_event_id,
+        event_type=row.event_type,
+        body=row.body,
+        correlation_id=row.correlation_id,
+        received_at=row.received_at,
+    )
+
+
 class Dispatcher:
     def __init__(self, runtime: Runtime, *, batch_size: int = 200) -> None:
         self._runtime = runtime
@@ -111,15 +124,7 @@ class Dispatcher:
                 remediation=f"Add connection {row.connection!r} back to syncwright.yaml "
                 "(or resolve this exception to discard the delivery).",
             )
-        delivery = Delivery(
-            inbox_id=row.id,
-            connection=row.connection,
-            vendor_event_id=row.vendor_event_id,
-            event_type=row.event_type,
-            body=row.body,
-            correlation_id=row.correlation_id,
-            received_at=row.received_at,
-        )
+        delivery = delivery_of(row)
         started = skipped = 0
         for index, event in enumerate(connector.normalize(delivery)):
             # Ownership, echo suppression, staleness and deltas (syncwright/policy): what is

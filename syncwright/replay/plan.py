@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from syncwright.connectors import Delivery
 from syncwright.engine import workflow_prefix_for
 from syncwright.errors import SyncwrightError
-from syncwright.intake.dispatcher import Dispatcher
+from syncwright.intake.dispatcher import Dispatcher, delivery_of
 from syncwright.intake.inbox import InboxRow
 from syncwright.runtime import load_workflow_modules
 
@@ -136,15 +135,7 @@ def plan_delivery(runtime: Runtime, engine: EngineClient, row: InboxRow) -> Deli
     if connector is None:
         plan.error = f"connection {row.connection!r} is not configured (or disabled)"
         return plan
-    delivery = Delivery(
-        inbox_id=row.id,
-        connection=row.connection,
-        vendor_event_id=row.vendor_event_id,
-        event_type=row.event_type,
-        body=row.body,
-        correlation_id=row.correlation_id,
-        received_at=row.received_at,
-    )
+    delivery = delivery_of(row)
     try:
         events = [_event_json(e) for e in connector.normalize(delivery)]
     except (SyncwrightError, ValueError, KeyError, TypeError) as exc:
