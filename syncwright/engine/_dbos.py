@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import dbos._dbos as _dbos_module
 import sqlalchemy as sa
 from dbos import (
     DBOS,
@@ -24,6 +25,8 @@ from dbos._schemas import SCHEMA_PLACEHOLDER
 from dbos._schemas.system_database import SystemSchema
 
 from syncwright.store import Database
+
+log = logging.getLogger("syncwright.engine")
 
 ENTITY_QUEUE = "syncwright.entities"
 # A workflow with its own concurrency limit runs on a queue of its own (DBOS limits queues).
@@ -86,6 +89,11 @@ def launch(
         "log_level": "WARNING",
         "notification_listener_polling_interval_sec": 0.05,
     }
+    # One engine per process (DBOS is process-global). An engine its owner never shut down
+    # would make this launch a no-op that silently keeps the old one's database and queues.
+    if _dbos_module._dbos_global_instance is not None:
+        log.warning("an engine was still launched in this process; destroying it first")
+        DBOS.destroy(workflow_completion_timeout_sec=0, destroy_registry=True)
     _stopping.clear()
     DBOS(config=config)
     _functions.clear()
