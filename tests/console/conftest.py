@@ -1,4 +1,4 @@
-"""One short quote-to-cash run shared by the console tests: four emulators, the engine, the
+"""One short quote-to-cash run per console test module: four emulators, the engine, the
 API and console on 127.0.0.1, three deals onboarded and two parked on validation (a test
 that retries one leaves the other open for the rest)."""
 
@@ -30,8 +30,10 @@ class ConsoleWorld:
     parked_deals: list[Deal]
 
 
-# Package scope: the engine is one per process, so the run ends before other packages start theirs.
-@pytest.fixture(scope="package")
+# Module scope: the engine is one per process, so the run must end before any other test starts
+# one. (tests/console is a directory, not a package: a "package" fixture here lived on to the
+# end of the session and overlapped every later test of the same xdist worker.)
+@pytest.fixture(scope="module")
 def console_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleWorld]:
     workdir: Path = tmp_path_factory.mktemp("console-demo")
     world = start_quote_to_cash_world(workdir)
