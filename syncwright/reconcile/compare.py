@@ -131,72 +131,48 @@ def compare(
     target_name: str,
 ) -> Comparison:
     """``source`` and ``target`` are (key, record) pairs, keyed by global id."""
+    drift: list[Drift] = []
+
+    def add(
+        kind: DriftKind,
+        key: str,
+        record: SnapshotRecord,
+        source_id: str | None,
+        target_id: str | None,
+        fields: list[FieldDiff] | None = None,
+        remediation: str | None = None,
+    ) -> None:
+        entity = record.entity_type
+        why = remediation or _remediation(kind, source_name, target_name, entity)
+        drift.append(Drift(kind, entity, key, source_id, target_id, fields or [], remediation=why))
+
     totals: dict[tuple[str, str], Total] = {}
     wanted: dict[str, SnapshotRecord] = {}
     for key, record in source:
         wanted[key] = record
         _add_total(totals, record, "source")
     held: dict[str, SnapshotRecord] = {}
-    drift: list[Drift] = []
     for key, record in target:
         _add_total(totals, record, "target")
         if key in held:  # two target records for one source record: a duplicate
-            drift.append(
-                Drift(
-                    "extra",
-                    record.entity_type,
-                    key,
-                    None,
-                    record.native_id,
-                    remediation=f"{target_name} holds this {record.entity_type} twice; void the "
-                    f"duplicate {record.native_id} there.",
-                )
+            duplicate = (
+                f"{target_name} holds this {record.entity_type} twice; void the duplicate "
+                f"{record.native_id} there."
             )
+            add("extra", key, record, None, record.native_id, remediation=duplicate)
             continue
         held[key] = record
     for key, record in wanted.items():
         found = held.get(key)
         if found is None:
-            drift.append(
-                Drift(
-                    "missing",
-                    record.entity_type,
-                    key,
-                    record.native_id,
-                    None,
-                    remediation=_remediation(
-                        "missing", source_name, target_name, record.entity_type
-                    ),
-                )
-            )
+            add("missing", key, record, record.native_id, None)
             continue
         diffs = _field_diffs(dataset, record, found)
         if diffs:
-            drift.append(
-                Drift(
-                    "different",
-                    record.entity_type,
-                    key,
-                    record.native_id,
-                    found.native_id,
-                    diffs,
-                    remediation=_remediation(
-                        "different", source_name, target_name, record.entity_type
-                    ),
-                )
-            )
+            add("different", key, record, record.native_id, found.native_id, diffs)
     for key, record in held.items():
         if key not in wanted:
-            drift.append(
-                Drift(
-                    "extra",
-                    record.entity_type,
-                    key,
-                    None,
-                    record.native_id,
-                    remediation=_remediation("extra", source_name, target_name, record.entity_type),
-                )
-            )
+            add("extra", key, record, None, record.native_id)
     ordered = sorted(totals.values(), key=lambda t: (t.currency, t.period))
     return Comparison(drift, ordered, len(wanted), len(held))
 
