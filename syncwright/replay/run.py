@@ -63,10 +63,11 @@ def _link(
     row: InboxRow,
     correlation_id: str,
     new_inbox: int | None,
-    how: str,
     *,
     actor: str,
+    from_step: str | None = None,
 ) -> None:
+    how = f"from step {from_step} by {actor}" if from_step else f"by {actor}"
     runtime.ledger.append(
         LedgerEntry(
             correlation_id=correlation_id,
@@ -93,7 +94,7 @@ def replay_delivery(runtime: Runtime, row: InboxRow, *, actor: str) -> Replayed:
     """From the start: the delivery is processed again by the dispatcher and its workflows."""
     correlation_id = new_correlation_id()
     new_inbox = _copy(runtime, row, correlation_id, "pending")
-    _link(runtime, row, correlation_id, new_inbox, f"by {actor}", actor=actor)
+    _link(runtime, row, correlation_id, new_inbox, actor=actor)
     return Replayed(row.id, row.correlation_id, new_inbox, correlation_id)
 
 
@@ -130,7 +131,7 @@ def replay_from_step(
     new_inbox = _copy(runtime, row, correlation_id, "dispatched")
     if new_inbox is None:  # pragma: no cover - the vendor event id is new by construction
         raise CannotReplayFromStep(f"inbox {row.id} could not be copied")
-    _link(runtime, row, correlation_id, new_inbox, f"from step {step} by {actor}", actor=actor)
+    _link(runtime, row, correlation_id, new_inbox, actor=actor, from_step=step)
     for workflow_id, index, number, workflow in chosen:
         engine.fork(workflow_id, number, replay_fork_id(new_inbox, index, workflow, correlation_id))
     return Replayed(row.id, row.correlation_id, new_inbox, correlation_id)
