@@ -237,12 +237,12 @@ class StripeClient(VendorHttpClient):
     # https://docs.stripe.com/api/invoices/invoice_lines
     def list_invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]:
         """Every line of an invoice (event payloads carry only the first ten)."""
-        return list(self._auto_page(f"/v1/invoices/{_segment(invoice_id)}/lines"))
+        return list(self.iterate(f"/v1/invoices/{_segment(invoice_id)}/lines"))
 
     # https://docs.stripe.com/api/credit_notes/lines
     def list_credit_note_lines(self, credit_note_id: str) -> list[dict[str, Any]]:
         """Every line of a credit note (event payloads carry only the first ten)."""
-        return list(self._auto_page(f"/v1/credit_notes/{_segment(credit_note_id)}/lines"))
+        return list(self.iterate(f"/v1/credit_notes/{_segment(credit_note_id)}/lines"))
 
     # https://docs.stripe.com/api/events/list -- newest first; ``ending_before`` pages towards
     # newer events, ``starting_after`` towards older ones (https://docs.stripe.com/api/pagination).
@@ -330,12 +330,7 @@ class StripeClient(VendorHttpClient):
     def iterate(
         self, path: str, params: Mapping[str, Any] | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Every object a list endpoint returns for ``params``, page by page (reconciliation)."""
-        return self._auto_page(path, params)
-
-    def _auto_page(
-        self, path: str, params: Mapping[str, Any] | None = None
-    ) -> Iterator[dict[str, Any]]:
+        """Every object a list endpoint returns for ``params``, page by page."""
         after: str | None = None
         while True:
             page = self._get(
