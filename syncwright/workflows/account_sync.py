@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from syncwright.engine import RetryPolicy, StepPolicy, WorkflowRun, workflow
+from syncwright.workflows._route import targets_for_account
 
 ERP_WRITE = StepPolicy(
     timeout_seconds=10.0,
@@ -23,9 +24,7 @@ ERP_WRITE = StepPolicy(
 def account_sync(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     account = event["data"]["account"]
     written: dict[str, Any] = {}
-    for target in run.services.connections_with_role("erp"):
-        if not target.can("upsert_account"):
-            continue
+    for target in targets_for_account(run, "erp", "upsert_account", account["global_id"]):
         action = target.action("upsert_account")
         result = run.step(
             f"{target.name}.upsert_account",

@@ -12,6 +12,7 @@ from typing import Any
 
 from syncwright.connectors import Connector
 from syncwright.engine import RetryPolicy, StepContext, StepPolicy, WorkflowRun, workflow
+from syncwright.workflows._route import targets_for_account
 from syncwright.workflows.onboarding_plan import annual_contract_value
 
 ERP_WRITE = StepPolicy(
@@ -29,9 +30,8 @@ def _source(event: dict[str, Any]) -> str:
     return str(event["source"]).split("/", 1)[-1]
 
 
-def _targets(run: WorkflowRun, action: str) -> list[Connector]:
-    targets: list[Connector] = run.services.connections_with_role("erp")
-    return [t for t in targets if t.can(action)]
+def _targets(run: WorkflowRun, action: str, account_id: str) -> list[Connector]:
+    return targets_for_account(run, "erp", action, account_id)
 
 
 def _write(run: WorkflowRun, target: Connector, action: str, *args: Any) -> Any:
@@ -114,7 +114,7 @@ def activate(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     sales order for the contract terms; the document ids land in the ledger and xref."""
     subscription = event["data"]["subscription"]
     orders: dict[str, Any] = {}
-    for target in _targets(run, "upsert_sales_order"):
+    for target in _targets(run, "upsert_sales_order", subscription["account_id"]):
         _ensure_customer(run, target, subscription["account_id"], _source(event), refresh=True)
         orders[target.name] = _write(run, target, "upsert_sales_order", subscription)["native_id"]
     return {"sales_orders": orders}
@@ -130,7 +130,7 @@ def amend(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     if subscription["status"] not in ("active", "past_due"):
         return {"skipped": f"subscription is {subscription['status']}"}
     orders: dict[str, Any] = {}
-    for target in _targets(run, "upsert_sales_order"):
+    for target in _targets(run, "upsert_sales_order", subscription["account_id"]):
         _ensure_customer(run, target, subscription["account_id"], _source(event), refresh=False)
         orders[target.name] = _write(run, target, "upsert_sales_order", subscription)["native_id"]
     return {"sales_orders": orders}
@@ -156,7 +156,7 @@ def renewal_to_crm(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
 def cancel(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     data = event["data"]
     closed: dict[str, Any] = {}
-    for target in _targets(run, "close_sales_order"):
+    for target in _targets(run, "close_sales_order", data["subscription"]["account_id"]):
         result = _write(
             run, target, "close_sales_order", data["subscription"], data["effective_date"]
         )
@@ -168,7 +168,7 @@ def cancel(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
 def finalize_invoice(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     invoice = event["data"]["invoice"]
     written: dict[str, Any] = {}
-    for target in _targets(run, "upsert_invoice"):
+    for target in _targets(run, "upsert_invoice", invoice["account_id"]):
         _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
         written[target.name] = _write(run, target, "upsert_invoice", invoice)["native_id"]
     _show_invoice_in_crm(run, invoice)
@@ -182,7 +182,7 @@ def invoice_paid(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     data = event["data"]
     invoice = data["invoice"]
     payments: dict[str, Any] = {}
-    for target in _targets(run, "apply_payment"):
+    for target in _targets(run, "apply_payment", invoice["account_id"]):
         _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
         _ensure_invoice(run, target, invoice)
         result = _write(run, target, "apply_payment", invoice, data.get("payment_id"))
@@ -197,7 +197,7 @@ def payment_failed(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     data = event["data"]
     invoice = data["invoice"]
     marked: dict[str, Any] = {}
-    for target in _targets(run, "mark_dunning"):
+    for target in _targets(run, "mark_dunning", invoice["account_id"]):
         _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
         _ensure_invoice(run, target, invoice)
         result = _write(
@@ -212,6 +212,6 @@ def payment_failed(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
 def credit_note(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     note = event["data"]["credit_note"]
     memos: dict[str, Any] = {}
-    for target in _targets(run, "upsert_credit_memo"):
+    for target in _targets(run, "upsert_credit_memo", note["account_id"]):
         memos[target.name] = _write(run, target, "upsert_credit_memo", note)["native_id"]
     return {"credit_memos": memos}
