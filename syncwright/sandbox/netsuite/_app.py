@@ -20,9 +20,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.sandbox._faults import FaultInjector, FaultPlan
 from syncwright.sandbox.netsuite._auth import TbaVerifier
+from syncwright.sandbox.netsuite._credentials import TbaSecrets
 from syncwright.sandbox.netsuite._errors import (
     NetSuiteApiError,
     error_body,
@@ -202,7 +202,7 @@ def create_app(
     state: NetSuiteState | None = None,
     *,
     account: str = "TSTDRV1",
-    credentials: TbaCredentials,
+    credentials: TbaSecrets,
     concurrency_limit: int = 5,
     faults: FaultInjector | None = None,
 ) -> FastAPI:
