@@ -103,7 +103,7 @@ def read_account(ctx: StepContext, connection: str, account_id: str) -> dict[str
         customer,
         ctx.services.xref,
         connection=connection,
-        default_subsidiary=connector.settings.options.get("default_subsidiary"),
+        default_subsidiary=connector.options.default_subsidiary or None,
         mapping=connector.mapping("inbound"),
     )
     return account.model_dump(mode="json")
