@@ -14,9 +14,19 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from syncwright.connectors import PolledEvent
 
 #: What a rule can compare. ``invoices``: amounts, currency and settlement of issued invoices;
-#: ``subscriptions``: which contracts are live (billing subscription vs ERP sales order).
-Dataset = Literal["invoices", "subscriptions"]
-DATASETS: tuple[Dataset, ...] = ("invoices", "subscriptions")
+#: ``subscriptions``: which contracts are live (billing subscription vs ERP sales order);
+#: ``entitlements``: the support tier an account has against the one its plan grants;
+#: ``crm_standing``: the latest invoice (number, status) the CRM account shows.
+Dataset = Literal["invoices", "subscriptions", "entitlements", "crm_standing"]
+DATASETS: tuple[Dataset, ...] = ("invoices", "subscriptions", "entitlements", "crm_standing")
+
+#: The comparable fields of each dataset (a rule's ``fields`` picks among them).
+CHECK_FIELDS: dict[str, tuple[str, ...]] = {
+    "invoices": ("total", "currency", "settled"),
+    "subscriptions": ("active",),
+    "entitlements": ("tier",),
+    "crm_standing": ("last_invoice_number", "last_invoice_status"),
+}
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from syncwright.connectors import (
@@ -44,6 +44,7 @@ from syncwright.connectors import (
     WebhookIdentity,
     WebhookVerifier,
 )
+from syncwright.connectors.salesforce import snapshots
 from syncwright.connectors.salesforce.client import (
     DEFAULT_API_VERSION,
     DEFAULT_CLIENT_NAME,
@@ -78,6 +79,7 @@ from syncwright.errors import (
     TransientError,
     UncertainOutcomeError,
 )
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 
 __all__ = ["STREAMS", "SalesforceConnector"]
 
@@ -350,6 +352,16 @@ class SalesforceConnector(Connector):
                 self.client, self.inbound_options, self.mapping("inbound")
             )
         return self._reader
+
+    # -- reconciliation -----------------------------------------------------------------------
+
+    def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
+        """The billing standing each Account shows (``crm_standing``)."""
+        return snapshots.snapshot(self.client, self.billing_fields, self.name, dataset)
+
+    def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
+        """Nothing: the CRM shows billing standing, the billing system is its record."""
+        return []
 
     def close(self) -> None:
         if self._client is not None:
