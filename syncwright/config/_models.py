@@ -466,6 +466,9 @@ class MappingRef(_Model):
     """Version recorded in the ledger with each step it shaped."""
     path: Annotated[Path, Field(strict=False)]
     """Mapping file; relative paths are relative to the config file."""
+    replay_only: bool = False
+    """Keep this version loadable for ``syncwright replay --mapping NAME@VERSION`` (an older
+    version, or a candidate to try) without using it for live traffic."""
 
     @field_validator("path", mode="after")
     @classmethod

@@ -79,6 +79,7 @@ from syncwright.errors import (
     TransientError,
     UncertainOutcomeError,
 )
+from syncwright.mapping import mapping_override
 from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 
 __all__ = ["STREAMS", "SalesforceConnector"]
@@ -347,6 +348,9 @@ class SalesforceConnector(Connector):
 
     @property
     def reader(self) -> SalesforceReader:
+        replayed = mapping_override(self.vendor, "inbound")
+        if replayed is not None:  # a replay under another mapping version: only for it
+            return SalesforceReader(self.client, self.inbound_options, replayed)
         if self._reader is None:
             self._reader = SalesforceReader(
                 self.client, self.inbound_options, self.mapping("inbound")
