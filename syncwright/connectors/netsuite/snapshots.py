@@ -10,9 +10,8 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from syncwright.errors import ConfigError
 from syncwright.model.money import CURRENCY_EXPONENTS
-from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord, unsupported
 
 if TYPE_CHECKING:
     from syncwright.connectors.netsuite.client import NetSuiteClient
@@ -90,8 +89,4 @@ def snapshot(
         return invoice_records(client, currencies)
     if dataset == "subscriptions":
         return order_records(client, currencies)
-    raise ConfigError(
-        f"netsuite cannot be reconciled on {dataset!r}",
-        code="netsuite.unknown_dataset",
-        problems=["netsuite datasets: invoices, subscriptions"],
-    )
+    raise unsupported("netsuite", dataset, ("invoices", "subscriptions"))

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from syncwright.errors import ConfigError
-from syncwright.reconcile.snapshot import CHECK_FIELDS, Dataset, SnapshotRecord
+from syncwright.reconcile.snapshot import CHECK_FIELDS, Dataset, SnapshotRecord, unsupported
 
 if TYPE_CHECKING:
     from syncwright.connectors.salesforce.client import SalesforceClient
@@ -57,8 +57,4 @@ def snapshot(
 ) -> Iterator[SnapshotRecord]:
     if dataset == "crm_standing":
         return standing_records(client, billing_fields, connection)
-    raise ConfigError(
-        f"salesforce cannot be reconciled on {dataset!r}",
-        code="salesforce.unknown_dataset",
-        problems=["salesforce datasets: crm_standing"],
-    )
+    raise unsupported("salesforce", dataset, ("crm_standing",))

@@ -13,8 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import PolledEvent
-from syncwright.errors import ConfigError
-from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord, unsupported
 
 if TYPE_CHECKING:
     from syncwright.connectors.stripe.client import StripeClient
@@ -136,10 +135,8 @@ def snapshot(
         return entitlement_records(client, xref)
     if dataset == "crm_standing":
         return standing_records(client, xref)
-    raise ConfigError(
-        f"stripe cannot be reconciled on {dataset!r}",
-        code="stripe.unknown_dataset",
-        problems=["stripe datasets: invoices, subscriptions, entitlements, crm_standing"],
+    raise unsupported(
+        "stripe", dataset, ("invoices", "subscriptions", "entitlements", "crm_standing")
     )
 
 

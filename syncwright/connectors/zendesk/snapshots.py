@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from syncwright.errors import ConfigError
-from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord, unsupported
 
 if TYPE_CHECKING:
     from syncwright.connectors.zendesk.client import ZendeskClient
@@ -40,8 +39,4 @@ def snapshot(
 ) -> Iterator[SnapshotRecord]:
     if dataset == "entitlements":
         return entitlement_records(client, options)
-    raise ConfigError(
-        f"zendesk cannot be reconciled on {dataset!r}",
-        code="zendesk.unknown_dataset",
-        problems=["zendesk datasets: entitlements"],
-    )
+    raise unsupported("zendesk", dataset, ("entitlements",))
