@@ -50,8 +50,8 @@ def period_closed(message: str, date: str | None, record: str) -> DependencyMiss
         remediation=(
             f"The accounting period of this {record} ({when}) is closed or locked for "
             "receivables in NetSuite. Finance reopens it (Setup > Accounting > Manage "
-            "Accounting Periods) and the exception retries by itself; or, to post in the next "
-            "open period, edit the payload's date and retry."
+            "Accounting Periods) and the exception retries by itself. To book it in a later "
+            "period instead, post it by hand in NetSuite and resolve this exception."
         ),
         waits_for={"check": PERIOD_OPEN_CHECK, "date": date or ""},
     )
