@@ -81,10 +81,21 @@ class Reconciler:
         self.rules = {rule.name: rule for rule in runtime.settings.reconciliation}
 
     def check_rules(self) -> None:
-        """Every rule's connections exist and can be read (called at worker start-up)."""
+        """Every rule's connections exist and can read its check (called at worker start-up)."""
         for rule in self.rules.values():
             for connection in rule.compare:
-                _source(self._runtime, connection, rule.name)
+                source = _source(self._runtime, connection, rule.name)
+                can = getattr(source, "reconcile_datasets", None)
+                if can is not None and rule.check not in can:
+                    raise ConfigError(
+                        f"reconciliation rule {rule.name!r}: connection {connection!r} cannot "
+                        f"be reconciled on {rule.check!r}",
+                        code="config.reconcile_unsupported",
+                        problems=[
+                            f"reconciliation[{rule.name}].compare: {connection} reads "
+                            f"{', '.join(can)}, not {rule.check}"
+                        ],
+                    )
 
     def rule(self, name: str) -> ReconciliationRule:
         found = self.rules.get(name)

@@ -109,6 +109,8 @@ def account_from_host(base_url: str) -> str | None:
 
 class NetSuiteConnector(Connector):
     vendor = "netsuite"
+    #: What reconciliation can read here (``syncwright.reconcile``).
+    reconcile_datasets: tuple[str, ...] = ("invoices", "subscriptions")
     # An ERP target only: NetSuite sends no webhooks we accept and nothing is polled or mapped in.
     takes_webhooks = False
     maps_inbound = False

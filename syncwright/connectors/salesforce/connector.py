@@ -107,6 +107,8 @@ _SF_DATETIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 
 class SalesforceConnector(Connector):
     vendor = "salesforce"
+    #: What reconciliation can read here (``syncwright.reconcile``).
+    reconcile_datasets: tuple[str, ...] = ("crm_standing",)
     takes_webhooks = False  # see the module docstring: polling is the intake
     maps_inbound = True
     streams = (

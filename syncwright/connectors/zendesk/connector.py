@@ -46,6 +46,8 @@ DEFAULT_CONCURRENCY = 5
 
 class ZendeskConnector(Connector):
     vendor = "zendesk"
+    #: What reconciliation can read here (``syncwright.reconcile``).
+    reconcile_datasets: tuple[str, ...] = ("entitlements",)
     # Zendesk's event webhooks carry ``id`` and ``type`` at the top of the envelope.
     event_id_field = "id"
     event_type_field = "type"
