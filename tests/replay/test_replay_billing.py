@@ -148,6 +148,15 @@ def test_the_api_replays_one_business_event(world: tuple[BillingWorld, Scenario]
         (item,) = sent.json()["replayed"]
         assert item["new_correlation_id"] != row.correlation_id
         assert client.post(url, json={}).status_code == 422
+        by_version = {"correlation_id": row.correlation_id, "dry_run": True}
+        unknown = client.post(url, json={**by_version, "mapping": "stripe_inbound@99"})
+        assert unknown.status_code == 404 and CANDIDATE in unknown.text
+        forked = {**by_version, "mapping": CANDIDATE, "from_step": "netsuite.upsert_invoice"}
+        assert client.post(url, json=forked).status_code == 422
+        planned = client.post(url, json={**by_version, "mapping": CANDIDATE})
+        assert (
+            planned.status_code == 200 and planned.json()["deliveries"][0]["mapping"] == CANDIDATE
+        )
         assert client.post(url, json={"correlation_id": "nope"}).status_code == 404
     billing.wait_settled(timeout=60)
     copy = billing.runtime.inbox.get(item["new_inbox_id"])
