@@ -119,6 +119,7 @@ class Rules:
             "currency": self._currency,
             "subsidiary": self._subsidiary,
             "term": self._term,
+            "accountingPeriod": self._accounting_period,
             "salesTaxItem": self._tax_code,
             "serviceSaleItem": self._item,
             "nonInventorySaleItem": self._item,
@@ -152,6 +153,13 @@ class Rules:
     def _term(self, rt: RecordType, rid: str, rec: Record, is_new: bool) -> None:
         self._require(rec, "name", "Terms")
         rec.setdefault("daysUntilNetDue", Decimal(0))
+
+    def _accounting_period(self, rt: RecordType, rid: str, rec: Record, is_new: bool) -> None:
+        self._require(rec, "periodName", "Period Name")
+        self._require(rec, "startDate", "Start Date")
+        self._require(rec, "endDate", "End Date")
+        for flag in ("isQuarter", "isYear", "closed", "arLocked", "allLocked"):
+            rec.setdefault(flag, False)
 
     def _tax_code(self, rt: RecordType, rid: str, rec: Record, is_new: bool) -> None:
         self._require(rec, "itemId", "Tax Name")
