@@ -1,0 +1,399 @@
+"""HubSpot webhook batches (and polled deals) -> canonical change events (a message translator).
+
+A delivery is what HubSpot POSTs: a JSON array of events
+(https://developers.hubspot.com/docs/api/webhooks; fields in ../shared/vendor/hubspot/
+webhook-payload.fields.txt)::
+
+    [{"eventId", "subscriptionId", "portalId", "appId", "occurredAt", "subscriptionType":
+      "deal.propertyChange", "attemptNumber", "objectId", "propertyName": "dealstage",
+      "propertyValue": "closedwon", "changeSource": "CRM_UI"}, ...]
+
+An event says *that* a company or deal changed, so the record is read fresh through the client
+(a *content enricher*) and mapped with ``mappings/inbound.yaml`` (``hubspot_inbound@1``):
+
+- ``company.creation``, and ``company.propertyChange`` of a property that feeds the canonical
+  account (:data:`COMPANY_PROPERTY_MAP`) -> ``syncwright.account.upserted.v1``. The billing
+  properties syncwright writes feed none, so our own writes coming back start nothing.
+- ``deal.creation`` and ``deal.propertyChange`` of ``dealstage`` to a won stage -> the deal,
+  its primary company, first contact and line items -> ``syncwright.deal.closed_won.v1`` (when
+  the fresh read is still won).
+
+Several events about one record in a batch are read once. Event ids are deterministic
+(``<connection>:<vendor event id>:<n>``), so normalizing a delivery again yields the same events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from syncwright.connectors import Delivery, WebhookIdentity
+from syncwright.connectors.hubspot.transforms import mapping_error
+from syncwright.errors import BusinessRuleError
+from syncwright.mapping import CompiledMapping, XrefResolver, or_shipped
+from syncwright.model import Account, Deal, DealStage
+from syncwright.model.event_data import AccountUpsertedV1, DealClosedWonV1, EventData
+from syncwright.model.events import ChangeEvent, make_event
+from syncwright.xref import CrossReference
+
+if TYPE_CHECKING:
+    from syncwright.connectors.hubspot.client import HubSpotClient
+
+__all__ = [
+    "COMPANY_PROPERTY_MAP",
+    "DEFAULT_WON_STAGES",
+    "HubSpotReader",
+    "InboundOptions",
+    "account_from_record",
+    "deal_from_records",
+    "identify",
+    "normalize",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WON_STAGES: tuple[str, ...] = ("closedwon",)
+DEFAULT_LEGAL_ENTITY_PROPERTY = "legal_entity"
+PRIMARY_DEAL_COMPANY = 5  # HUBSPOT_DEFINED association type "Primary" deal -> company
+
+# Company properties that feed the canonical account -> the field each one feeds.
+COMPANY_PROPERTY_MAP: Mapping[str, str] = {
+    "name": "name",
+    "address": "bill_to",
+    "address2": "bill_to",
+    "city": "bill_to",
+    "state": "bill_to",
+    "zip": "bill_to",
+    "country": "bill_to",
+    "website": "website",
+    "domain": "website",
+    "hs_parent_company_id": "parent_account_id",
+}
+_COMPANY_READ = (*COMPANY_PROPERTY_MAP, "hs_object_id")
+_DEAL_READ = (
+    "dealname",
+    "dealstage",
+    "pipeline",
+    "amount",
+    "closedate",
+    "deal_currency_code",
+    "hs_is_closed",
+    "hs_is_closed_won",
+    "hs_lastmodifieddate",
+)
+_LINE_READ = (
+    "name",
+    "description",
+    "hs_product_id",
+    "quantity",
+    "price",
+    "amount",
+    "discount",
+    "hs_discount_percentage",
+    "hs_recurring_billing_start_date",
+)
+
+
+@dataclass(frozen=True)
+class InboundOptions:
+    """The connection options the mapping reads (see the README for each)."""
+
+    default_currency: str | None = None
+    default_subsidiary: str | None = None
+    legal_entity_property: str = DEFAULT_LEGAL_ENTITY_PROPERTY
+    won_stages: tuple[str, ...] = DEFAULT_WON_STAGES
+
+    def mapped_properties(self) -> dict[str, str]:
+        return {**COMPANY_PROPERTY_MAP, self.legal_entity_property: "subsidiary"}
+
+
+# -- reading HubSpot (the content enricher) ----------------------------------------------------
+
+
+@dataclass
+class HubSpotReader:
+    """Reads the current company, or deal with its associations, through the client, asking
+    only for properties the portal defines."""
+
+    client: HubSpotClient
+    options: InboundOptions = field(default_factory=InboundOptions)
+    mapping: CompiledMapping | None = None
+
+    def _props(self, object_type: str, wanted: Iterable[str]) -> list[str]:
+        known = self.client.property_names(object_type)
+        return [p for p in wanted if p in known]
+
+    def company(self, company_id: str) -> dict[str, Any]:
+        wanted = (*_COMPANY_READ, self.options.legal_entity_property)
+        return self.client.get("companies", company_id, self._props("companies", wanted))
+
+    def deal(self, deal_id: str) -> dict[str, Any]:
+        """``{"deal", "company", "contact", "line_items"}`` (the mapping's deal record)."""
+        deal = self.client.get("deals", deal_id, self._props("deals", _DEAL_READ))
+        companies = self.client.associations("deals", deal_id, "companies")
+        primary = [
+            c
+            for c in companies
+            if any(t.get("typeId") == PRIMARY_DEAL_COMPANY for t in c.get("associationTypes") or [])
+        ]
+        company = (primary or companies)[0] if companies else None
+        contacts = self.client.associations("deals", deal_id, "contacts")
+        line_ids = [
+            str(a["toObjectId"]) for a in self.client.associations("deals", deal_id, "line_items")
+        ]
+        lines = self.client.batch_read(
+            "line_items", line_ids, self._props("line_items", _LINE_READ)
+        )
+        lines.sort(key=lambda line: int(line["id"]))
+        return {
+            "deal": deal,
+            "company": str(company["toObjectId"]) if company else None,
+            "contact": str(contacts[0]["toObjectId"]) if contacts else None,
+            "line_items": lines,
+        }
+
+
+# -- mapping (mappings/inbound.yaml; transforms.py holds its rules) ----------------------------
+
+
+def _build(model: type[Any], where: str, values: Mapping[str, Any]) -> Any:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise mapping_error(
+            where, f"does not fit the canonical {model.__name__} ({problems})"
+        ) from exc
+
+
+def account_from_record(
+    record: Mapping[str, Any],
+    xref: CrossReference,
+    *,
+    connection: str,
+    options: InboundOptions,
+    mapping: CompiledMapping | None = None,
+) -> Account:
+    """The canonical account of a HubSpot company (as read by the client)."""
+    values = or_shipped(mapping, "hubspot", "inbound").apply(
+        "account",
+        record,
+        options=dataclasses.asdict(options),
+        resolver=XrefResolver(xref, connection),
+    )
+    built: Account = _build(Account, f"HubSpot company {record.get('id') or ''}", values)
+    return built
+
+
+def deal_from_records(
+    record: Mapping[str, Any],
+    xref: CrossReference,
+    *,
+    connection: str,
+    options: InboundOptions,
+    mapping: CompiledMapping | None = None,
+) -> Deal:
+    """The canonical deal of :meth:`HubSpotReader.deal`'s record; product ids resolve through
+    the cross-reference (entity type ``product``)."""
+    values = or_shipped(mapping, "hubspot", "inbound").apply(
+        "deal",
+        record,
+        options=dataclasses.asdict(options),
+        resolver=XrefResolver(xref, connection),
+    )
+    deal_id = (record.get("deal") or {}).get("id") or ""
+    built: Deal = _build(Deal, f"HubSpot deal {deal_id}", values)
+    return built
+
+
+# -- identify and normalize --------------------------------------------------------------------
+
+
+def _events(payload: Any) -> list[dict[str, Any]] | None:
+    if not isinstance(payload, list) or not payload:
+        return None
+    if not all(
+        isinstance(e, dict)
+        and isinstance(e.get("subscriptionType"), str)
+        and isinstance(e.get("objectId"), int)
+        for e in payload
+    ):
+        return None
+    return payload
+
+
+def identify(payload: Any, body: bytes) -> WebhookIdentity:
+    """A batch's id: a digest of its events' identities without ``attemptNumber``, so that a
+    retried batch is the same delivery; its type the events' one subscription type (or
+    ``batch`` when they differ)."""
+    events = _events(payload)
+    if events is None:
+        return WebhookIdentity("sha256:" + hashlib.sha256(body).hexdigest(), "unknown")
+    keys = sorted(
+        f"{e.get('subscriptionId')}:{e.get('eventId')}:{e['objectId']}:{e.get('occurredAt')}:"
+        f"{e.get('propertyName') or ''}"
+        for e in events
+    )
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
+    types = {str(e["subscriptionType"]) for e in events}
+    return WebhookIdentity(f"batch:{digest}", types.pop() if len(types) == 1 else "batch")
+
+
+def _invalid(delivery: Delivery, problem: str) -> BusinessRuleError:
+    return BusinessRuleError(
+        f"HubSpot delivery {delivery.vendor_event_id} on {delivery.connection}: {problem}",
+        code="hubspot.payload_invalid",
+        remediation="The delivery is not a HubSpot webhook batch syncwright understands; check "
+        "the sender (the app's target URL), then resolve this exception.",
+    )
+
+
+@dataclass
+class _Emitter:
+    delivery: Delivery
+    events: list[ChangeEvent[Any]] = field(default_factory=list)
+
+    def emit(
+        self, event_type: str, data: EventData, *, subject: str, account_id: str, at: datetime
+    ) -> None:
+        connection = self.delivery.connection
+        self.events.append(
+            make_event(
+                event_type,
+                data,
+                source=f"syncwright/{connection}",
+                correlation_id=self.delivery.correlation_id,
+                entity_key=f"account:{account_id}",
+                subject=subject,
+                event_id=f"{connection}:{self.delivery.vendor_event_id}:{len(self.events)}",
+                time=at,
+            )
+        )
+
+
+@dataclass
+class _Wanted:
+    """What a batch asks about one record: when, and which canonical fields changed."""
+
+    at: int
+    fields: list[str] = field(default_factory=list)
+    everything: bool = False
+
+
+def _plan(
+    events: Sequence[Mapping[str, Any]], options: InboundOptions
+) -> tuple[dict[str, _Wanted], dict[str, _Wanted]]:
+    companies: dict[str, _Wanted] = {}
+    deals: dict[str, _Wanted] = {}
+    mapped = options.mapped_properties()
+    for event in events:
+        kind, _, change = str(event["subscriptionType"]).partition(".")
+        object_id = str(event["objectId"])
+        at = int(event.get("occurredAt") or 0)
+        if kind == "company" and change in ("creation", "restore"):
+            wanted = companies.setdefault(object_id, _Wanted(at))
+            wanted.everything = True
+        elif kind == "company" and change == "propertyChange":
+            canonical = mapped.get(str(event.get("propertyName")))
+            if canonical is None:
+                continue  # billing properties syncwright writes, or others no field reads
+            wanted = companies.setdefault(object_id, _Wanted(at))
+            if canonical not in wanted.fields:
+                wanted.fields.append(canonical)
+        elif kind == "deal" and (
+            change in ("creation", "restore")
+            or (
+                change == "propertyChange"
+                and event.get("propertyName") == "dealstage"
+                and event.get("propertyValue") in options.won_stages
+            )
+        ):
+            deals.setdefault(object_id, _Wanted(at))
+        else:
+            continue
+        found = (companies if kind == "company" else deals)[object_id]
+        found.at = max(found.at, at)
+    return companies, deals
+
+
+def _time(ms: int, delivery: Delivery) -> datetime:
+    if ms > 0:
+        return datetime.fromtimestamp(ms / 1000, UTC)
+    received = delivery.received_at
+    return received if received.tzinfo else received.replace(tzinfo=UTC)
+
+
+def _missing(exc: BusinessRuleError) -> bool:
+    return exc.code == "hubspot.OBJECT_NOT_FOUND"
+
+
+def normalize(
+    delivery: Delivery, xref: CrossReference, reader: HubSpotReader
+) -> list[ChangeEvent[Any]]:
+    """The canonical change events of one batch; ``[]`` for what hubspot/1 ignores.
+
+    Raises :class:`~syncwright.errors.BusinessRuleError` (the dispatcher parks the delivery)
+    when the body is not a batch or a record cannot be mapped; errors of the enriching reads
+    propagate as they are."""
+    try:
+        payload = json.loads(delivery.body)
+    except ValueError as exc:
+        raise _invalid(delivery, "the body is not JSON") from exc
+    events = _events(payload)
+    if events is None:
+        raise _invalid(delivery, "not a non-empty array of events with subscriptionType/objectId")
+    companies, deals = _plan(events, reader.options)
+    out = _Emitter(delivery)
+    connection = delivery.connection
+    for company_id, wanted in companies.items():
+        try:
+            record = reader.company(company_id)
+        except BusinessRuleError as exc:
+            if not _missing(exc):
+                raise
+            log.info("hubspot company %s is gone since the event; skipped", company_id)
+            continue
+        account = account_from_record(
+            record, xref, connection=connection, options=reader.options, mapping=reader.mapping
+        )
+        changed = () if wanted.everything else tuple(wanted.fields)
+        out.emit(
+            "syncwright.account.upserted.v1",
+            AccountUpsertedV1(account=account, changed_fields=changed),
+            subject=account.global_id,
+            account_id=account.global_id,
+            at=_time(wanted.at, delivery),
+        )
+    for deal_id, wanted in deals.items():
+        try:
+            record = reader.deal(deal_id)
+        except BusinessRuleError as exc:
+            if not _missing(exc):
+                raise
+            log.info("hubspot deal %s is gone since the event; skipped", deal_id)
+            continue
+        if record["deal"].get("properties", {}).get("dealstage") not in reader.options.won_stages:
+            continue  # not won (a creation in an open stage, or re-opened since the event)
+        deal = deal_from_records(
+            record, xref, connection=connection, options=reader.options, mapping=reader.mapping
+        )
+        if deal.stage is not DealStage.CLOSED_WON:
+            continue
+        out.emit(
+            "syncwright.deal.closed_won.v1",
+            DealClosedWonV1(deal=deal),
+            subject=deal.global_id,
+            account_id=deal.account_id,
+            at=_time(wanted.at, delivery),
+        )
+    return out.events
