@@ -230,12 +230,14 @@ class HubSpotClient(VendorHttpClient):
                 return found
             params = {**params, "after": str(after)}
 
-    def property_names(self, object_type: str) -> frozenset[str]:
-        """The properties the portal defines for an object type (read once per 5 minutes).
+    def property_names(self, object_type: str, *, fresh: bool = False) -> frozenset[str]:
+        """The properties the portal defines for an object type (read once per 5 minutes, or
+        now when ``fresh``).
         https://developers.hubspot.com/docs/api/crm/properties"""
         with self._lock:
             cached = self._properties.get(object_type)
-            if cached is not None and time.monotonic() - cached[0] < _PROPERTY_TTL_SECONDS:
+            young = cached is not None and time.monotonic() - cached[0] < _PROPERTY_TTL_SECONDS
+            if cached is not None and young and not fresh:
                 return cached[1]
         page = self._send("GET", f"/crm/v3/properties/{object_type}")
         names = frozenset(str(p["name"]) for p in page.get("results") or [])

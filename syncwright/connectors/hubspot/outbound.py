@@ -161,6 +161,9 @@ def billing_body(
         )
     names = connector.billing_properties
     known = connector.client.property_names("companies")
+    if any(names.get(key) not in known for key in fields):
+        # An admin may have created the property since the last read.
+        known = connector.client.property_names("companies", fresh=True)
     body: dict[str, str] = {}
     skipped: list[str] = []
     for key, value in fields.items():
