@@ -43,6 +43,9 @@ class _Started:
     server: ServerThread
     credentials: dict[str, str]
     options: dict[str, Any] = field(default_factory=dict)
+    # The secret the emulator signs webhooks with, when it is fixed at start (HubSpot's app
+    # client secret); None: a fresh one is generated for the connection.
+    webhook_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,9 +131,20 @@ def _zendesk(connection: str, options: Mapping[str, Any], workdir: Path) -> _Sta
     return _Started(server, {"email": ZENDESK_EMAIL, "api_token": token})
 
 
+def _hubspot(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+    from syncwright.sandbox.hubspot import create_app
+
+    token = "pat-na1-" + secrets.token_hex(16)
+    client_secret = secrets.token_hex(16)
+    app = create_app(access_tokens=(token,), client_secret=client_secret)
+    server = ServerThread(app).start()
+    return _Started(server, {"access_token": token}, webhook_secret=client_secret)
+
+
 _Starter = Callable[[str, Mapping[str, Any], Path], _Started]
 _STARTERS: dict[str, _Starter] = {
     "example": _example,
+    "hubspot": _hubspot,
     "netsuite": _netsuite,
     "salesforce": _salesforce,
     "stripe": _stripe,
@@ -189,7 +203,7 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
                 connection["credentials"][key] = f"${{{env_name(name, key)}}}"
             if _takes_webhooks(vendor):
                 secret_name = env_name(name, "webhook_secret")
-                env[secret_name] = "whsec_" + secrets.token_hex(16)
+                env[secret_name] = emulator.webhook_secret or "whsec_" + secrets.token_hex(16)
                 webhook = dict(connection.get("webhook") or {})
                 webhook["secrets"] = [f"${{{secret_name}}}"]
                 connection["webhook"] = webhook
