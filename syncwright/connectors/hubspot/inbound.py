@@ -28,10 +28,10 @@ import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", Account, Deal)
 
 DEFAULT_WON_STAGES: tuple[str, ...] = ("closedwon",)
 DEFAULT_LEGAL_ENTITY_PROPERTY = "legal_entity"
@@ -164,7 +165,21 @@ class HubSpotReader:
 # -- mapping (mappings/inbound.yaml; transforms.py holds its rules) ----------------------------
 
 
-def _build(model: type[Any], where: str, values: Mapping[str, Any]) -> Any:
+def _mapped(
+    entity: str,
+    model: type[M],
+    record: Mapping[str, Any],
+    where: str,
+    xref: CrossReference,
+    connection: str,
+    options: InboundOptions,
+    mapping: CompiledMapping | None,
+) -> M:
+    """``record`` through ``entity`` of the mapping (default: the shipped ``hubspot_inbound``),
+    validated as ``model``; what does not fit parks with ``hubspot.mapping_invalid``."""
+    values = or_shipped(mapping, "hubspot", "inbound").apply(
+        entity, record, options=dataclasses.asdict(options), resolver=XrefResolver(xref, connection)
+    )
     try:
         return model.model_validate(values)
     except ValidationError as exc:
@@ -185,14 +200,8 @@ def account_from_record(
     mapping: CompiledMapping | None = None,
 ) -> Account:
     """The canonical account of a HubSpot company (as read by the client)."""
-    values = or_shipped(mapping, "hubspot", "inbound").apply(
-        "account",
-        record,
-        options=dataclasses.asdict(options),
-        resolver=XrefResolver(xref, connection),
-    )
-    built: Account = _build(Account, f"HubSpot company {record.get('id') or ''}", values)
-    return built
+    where = f"HubSpot company {record.get('id') or ''}"
+    return _mapped("account", Account, record, where, xref, connection, options, mapping)
 
 
 def deal_from_records(
@@ -205,15 +214,8 @@ def deal_from_records(
 ) -> Deal:
     """The canonical deal of :meth:`HubSpotReader.deal`'s record; product ids resolve through
     the cross-reference (entity type ``product``)."""
-    values = or_shipped(mapping, "hubspot", "inbound").apply(
-        "deal",
-        record,
-        options=dataclasses.asdict(options),
-        resolver=XrefResolver(xref, connection),
-    )
-    deal_id = (record.get("deal") or {}).get("id") or ""
-    built: Deal = _build(Deal, f"HubSpot deal {deal_id}", values)
-    return built
+    where = f"HubSpot deal {(record.get('deal') or {}).get('id') or ''}"
+    return _mapped("deal", Deal, record, where, xref, connection, options, mapping)
 
 
 # -- identify and normalize --------------------------------------------------------------------
@@ -333,8 +335,17 @@ def _time(ms: int, delivery: Delivery) -> datetime:
     return received if received.tzinfo else received.replace(tzinfo=UTC)
 
 
-def _missing(exc: BusinessRuleError) -> bool:
-    return exc.code == "hubspot.OBJECT_NOT_FOUND"
+def _read(
+    read: Callable[[str], dict[str, Any]], kind: str, object_id: str
+) -> dict[str, Any] | None:
+    """The record, or None when it is gone since the event (deleted or merged)."""
+    try:
+        return read(object_id)
+    except BusinessRuleError as exc:
+        if exc.code != "hubspot.OBJECT_NOT_FOUND":
+            raise
+        log.info("hubspot %s %s is gone since the event; skipped", kind, object_id)
+        return None
 
 
 def normalize(
@@ -356,15 +367,11 @@ def normalize(
     out = _Emitter(delivery)
     connection = delivery.connection
     for company_id, wanted in companies.items():
-        try:
-            record = reader.company(company_id)
-        except BusinessRuleError as exc:
-            if not _missing(exc):
-                raise
-            log.info("hubspot company %s is gone since the event; skipped", company_id)
+        company = _read(reader.company, "company", company_id)
+        if company is None:
             continue
         account = account_from_record(
-            record, xref, connection=connection, options=reader.options, mapping=reader.mapping
+            company, xref, connection=connection, options=reader.options, mapping=reader.mapping
         )
         changed = () if wanted.everything else tuple(wanted.fields)
         out.emit(
@@ -375,12 +382,8 @@ def normalize(
             at=_time(wanted.at, delivery),
         )
     for deal_id, wanted in deals.items():
-        try:
-            record = reader.deal(deal_id)
-        except BusinessRuleError as exc:
-            if not _missing(exc):
-                raise
-            log.info("hubspot deal %s is gone since the event; skipped", deal_id)
+        record = _read(reader.deal, "deal", deal_id)
+        if record is None:
             continue
         if record["deal"].get("properties", {}).get("dealstage") not in reader.options.won_stages:
             continue  # not won (a creation in an open stage, or re-opened since the event)

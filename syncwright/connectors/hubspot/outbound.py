@@ -207,12 +207,6 @@ def _same(written: str, found: Any) -> bool:
         return False
 
 
-def _held(connector: HubSpotConnector, native: str, body: Mapping[str, str]) -> dict[str, Any]:
-    record = connector.client.get("companies", native, list(body))
-    held: dict[str, Any] = record.get("properties") or {}
-    return held
-
-
 def _result(connection: str, account_id: str, native: str, body: JSON, skipped: list[str]) -> JSON:
     return {
         "native_id": native,
@@ -222,6 +216,21 @@ def _result(connection: str, account_id: str, native: str, body: JSON, skipped: 
             connection, "account", account_id, native, body, mapping_version=MAPPING_VERSION
         ),
     }
+
+
+def _compare(
+    ctx: StepContext, connection: str, account_id: str, fields: Mapping[str, Any]
+) -> tuple[HubSpotConnector, str, dict[str, str], list[str], dict[str, str]]:
+    """``(connector, company id, body, skipped keys, the part of body the company does not
+    hold yet)`` -- read first, so that a write sends only what differs and a probe can tell."""
+    connector = _connector(ctx, connection)
+    native = _native_id(ctx, "account", account_id, connection)
+    body, skipped = billing_body(connector, fields)
+    held: dict[str, Any] = {}
+    if body:
+        held = connector.client.get("companies", native, list(body)).get("properties") or {}
+    differing = {name: value for name, value in body.items() if not _same(value, held.get(name))}
+    return connector, native, body, skipped, differing
 
 
 def update_account_billing(
@@ -234,28 +243,18 @@ def update_account_billing(
     clears a property. The last two are skipped when the portal lacks their property. Only
     properties whose value differs are sent (``written``).
     https://developers.hubspot.com/docs/api/crm/companies (Update)"""
-    connector = _connector(ctx, connection)
-    native = _native_id(ctx, "account", account_id, connection)
-    body, skipped = billing_body(connector, fields)
-    held = _held(connector, native, body) if body else {}
-    changed = {name: value for name, value in body.items() if not _same(value, held.get(name))}
-    if changed:
-        connector.client.update("companies", native, changed)
-    return _result(connection, account_id, native, changed, skipped)
+    connector, native, _, skipped, differing = _compare(ctx, connection, account_id, fields)
+    if differing:
+        connector.client.update("companies", native, differing)
+    return _result(connection, account_id, native, differing, skipped)
 
 
 def probe_account_billing(
     ctx: StepContext, connection: str, account_id: str, fields: Mapping[str, Any]
 ) -> JSON | None:
     """After an uncertain write: does the company hold exactly these values now?"""
-    connector = _connector(ctx, connection)
-    native = _native_id(ctx, "account", account_id, connection)
-    body, skipped = billing_body(connector, fields)
-    if body:
-        held = _held(connector, native, body)
-        if not all(_same(value, held.get(name)) for name, value in body.items()):
-            return None
-    return _result(connection, account_id, native, body, skipped)
+    _, native, body, skipped, differing = _compare(ctx, connection, account_id, fields)
+    return None if differing else _result(connection, account_id, native, body, skipped)
 
 
 def withdraw_account_billing(

@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
 
 from syncwright.sandbox._faults import FaultInjector
+from syncwright.sandbox._stats import RequestStats
 from syncwright.sandbox.hubspot import _errors as err
 from syncwright.sandbox.hubspot._ratelimit import RateLimiter
 from syncwright.sandbox.hubspot._schema import object_path
 from syncwright.sandbox.hubspot._state import HubSpotState
 from syncwright.sandbox.hubspot._webhooks import WebhookDispatcher
-
-
-@dataclass
-class RequestStats:
-    requests: int = 0
-    unauthenticated: int = 0
-    by_status: Counter[int] = field(default_factory=Counter)
-    by_route: Counter[str] = field(default_factory=Counter)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "unauthenticated": self.unauthenticated,
-            "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
-            "by_route": dict(sorted(self.by_route.items())),
-        }
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -82,7 +82,7 @@ class HubSpotState:
     associations: dict[tuple[str, str, str], dict[str, list[int]]] = field(default_factory=dict)
     properties: dict[str, dict[str, PropertyDef]] = field(default_factory=dict)
     listeners: list[Callable[[ChangeEvent], None]] = field(default_factory=list)
-    _ids: Iterable[int] = field(default_factory=lambda: itertools.count(10_000_001))
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(10_000_001))
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
@@ -164,7 +164,7 @@ class HubSpotState:
         with self._lock:
             props = self._check(object_type, values)
             stamp = now_ms()
-            object_id = str(next(iter(self._ids)))
+            object_id = str(next(self._ids))
             if object_type == "deals":
                 props.setdefault("pipeline", "default")
             if object_type == "line_items":
@@ -178,17 +178,7 @@ class HubSpotState:
                 f"{_singular(object_type)}.creation", int(object_id), stamp, change_source=source
             )
         )
-        for name, value in props.items():
-            self._emit(
-                ChangeEvent(
-                    f"{_singular(object_type)}.propertyChange",
-                    int(object_id),
-                    stamp,
-                    name,
-                    value,
-                    change_source=source,
-                )
-            )
+        self._emit_changes(object_type, object_id, stamp, props, source)
         return record
 
     def _stamp(self, record: CrmObject, stamp: int) -> None:
@@ -234,17 +224,7 @@ class HubSpotState:
                 _line_amount(record.properties)
             stamp = now_ms()
             self._stamp(record, stamp)
-        for name, value in changed.items():
-            self._emit(
-                ChangeEvent(
-                    f"{_singular(object_type)}.propertyChange",
-                    int(object_id),
-                    stamp,
-                    name,
-                    value,
-                    change_source=source,
-                )
-            )
+        self._emit_changes(object_type, object_id, stamp, changed, source)
         return record
 
     def archive(self, object_type: str, object_id: str) -> None:
@@ -291,6 +271,13 @@ class HubSpotState:
             return {k: list(v) for k, v in found.items() if k in live and not live[k].archived}
 
     # -- events -------------------------------------------------------------------------------
+
+    def _emit_changes(
+        self, object_type: str, object_id: str, stamp: int, changed: Mapping[str, str], source: str
+    ) -> None:
+        kind = f"{_singular(object_type)}.propertyChange"
+        for name, value in changed.items():
+            self._emit(ChangeEvent(kind, int(object_id), stamp, name, value, change_source=source))
 
     def _emit(self, event: ChangeEvent) -> None:
         for listener in list(self.listeners):
