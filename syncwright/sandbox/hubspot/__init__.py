@@ -14,6 +14,8 @@ from syncwright.sandbox.hubspot._app import (
     DEFAULT_APP_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_DEVELOPER_API_KEY,
+    DEFAULT_OAUTH_CLIENT_ID,
+    DEFAULT_REFRESH_TOKEN,
     create_app,
 )
 from syncwright.sandbox.hubspot._context import HubSpotEmulator, emulator_of
@@ -26,6 +28,8 @@ __all__ = [
     "DEFAULT_APP_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_DEVELOPER_API_KEY",
+    "DEFAULT_OAUTH_CLIENT_ID",
+    "DEFAULT_REFRESH_TOKEN",
     "SYNCWRIGHT_PROPERTIES",
     "HubSpotEmulator",
     "HubSpotState",

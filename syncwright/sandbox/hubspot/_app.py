@@ -12,8 +12,9 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from syncwright.sandbox._faults import FaultInjector
 from syncwright.sandbox.hubspot import _errors as err
-from syncwright.sandbox.hubspot import _routes_admin, _routes_crm, _routes_webhooks
+from syncwright.sandbox.hubspot import _oauth, _routes_admin, _routes_crm, _routes_webhooks
 from syncwright.sandbox.hubspot._context import HubSpotEmulator, emulator, emulator_of
+from syncwright.sandbox.hubspot._oauth import OAuthApp, accepted
 from syncwright.sandbox.hubspot._ratelimit import RateLimiter
 from syncwright.sandbox.hubspot._state import HubSpotState
 from syncwright.sandbox.hubspot._webhooks import WebhookDispatcher
@@ -22,6 +23,8 @@ DEFAULT_ACCESS_TOKEN = "pat-na1-sandbox-0000-0000-000000000000"  # noqa: S105 --
 DEFAULT_CLIENT_SECRET = "sandbox-hubspot-client-secret"  # noqa: S105
 DEFAULT_DEVELOPER_API_KEY = "sandbox-hubspot-developer-key"
 DEFAULT_APP_ID = 54321
+DEFAULT_OAUTH_CLIENT_ID = "sandbox-hubspot-client-id"
+DEFAULT_REFRESH_TOKEN = "sandbox-hubspot-refresh-token"  # noqa: S105
 
 
 async def _gate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -33,10 +36,13 @@ async def _gate(request: Request, call_next: Callable[[Request], Awaitable[Respo
     em.stats.requests += 1
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
-    if scheme.lower() != "bearer" or token.strip() not in em.access_tokens:
+    refused = (
+        accepted(em.access_tokens, em.oauth, token.strip()) if scheme.lower() == "bearer" else 0.0
+    )
+    if refused is not None:
         em.stats.unauthenticated += 1
         em.stats.by_status[401] += 1
-        error = err.unauthorized()
+        error = err.expired(refused) if refused > 0 else err.unauthorized()
         return JSONResponse(error.body, error.status)
     decision = em.limiter.take(search=path.endswith("/search"))
     if decision.policy is not None:
@@ -80,6 +86,9 @@ def create_app(
     client_secret: str = DEFAULT_CLIENT_SECRET,
     developer_api_key: str = DEFAULT_DEVELOPER_API_KEY,
     app_id: int = DEFAULT_APP_ID,
+    oauth_client_id: str = DEFAULT_OAUTH_CLIENT_ID,
+    refresh_tokens: Sequence[str] = (DEFAULT_REFRESH_TOKEN,),
+    oauth_token_seconds: float = 1800.0,
     per_interval: int = 190,
     interval_seconds: float = 10.0,
     daily: int = 650_000,
@@ -89,8 +98,10 @@ def create_app(
 ) -> FastAPI:
     """A HubSpot portal's CRM API, its app's Webhooks API, and the admin API at ``/_sandbox``.
 
-    ``access_tokens`` are the private-app / OAuth bearer tokens accepted; ``client_secret`` signs
-    webhooks; limits default to a Professional private app (190 per 10 s, 650,000 a day).
+    ``access_tokens`` are the private-app tokens accepted; the public app (``oauth_client_id``,
+    ``client_secret``) swaps ``refresh_tokens`` for access tokens valid ``oauth_token_seconds``
+    at ``/oauth/v1/token``; ``client_secret`` also signs webhooks. Limits default to a
+    Professional private app (190 per 10 s, 650,000 a day).
     """
     state = state or HubSpotState()
     dispatcher = WebhookDispatcher(
@@ -125,9 +136,13 @@ def create_app(
         ),
         faults=faults or FaultInjector(),
         webhooks=dispatcher,
+        oauth=OAuthApp(
+            oauth_client_id, client_secret, frozenset(refresh_tokens), oauth_token_seconds
+        ),
     )
     app.add_exception_handler(err.HubSpotApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.include_router(_oauth.router)
     app.include_router(_routes_admin.router)
     app.include_router(_routes_webhooks.router)
     app.include_router(_routes_crm.router)

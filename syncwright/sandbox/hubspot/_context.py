@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from fastapi import FastAPI, Request
 
@@ -12,6 +12,9 @@ from syncwright.sandbox._faults import FaultInjector
 from syncwright.sandbox._stats import RequestStats
 from syncwright.sandbox.hubspot import _errors as err
 from syncwright.sandbox.hubspot._ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from syncwright.sandbox.hubspot._oauth import OAuthApp
 from syncwright.sandbox.hubspot._schema import object_path
 from syncwright.sandbox.hubspot._state import HubSpotState
 from syncwright.sandbox.hubspot._webhooks import WebhookDispatcher
@@ -25,6 +28,7 @@ class HubSpotEmulator:
     limiter: RateLimiter
     faults: FaultInjector
     webhooks: WebhookDispatcher
+    oauth: OAuthApp
     stats: RequestStats = field(default_factory=RequestStats)
 
     def reset(self) -> None:

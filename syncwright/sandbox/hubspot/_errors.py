@@ -49,6 +49,17 @@ def unauthorized() -> HubSpotApiError:
     return HubSpotApiError(401, error_body(AUTH_MESSAGE, "INVALID_AUTHENTICATION"))
 
 
+def expired(seconds: float) -> HubSpotApiError:
+    minutes = max(1, int(seconds // 60))
+    return HubSpotApiError(
+        401,
+        error_body(
+            f"The OAuth token used to make this call expired {minutes} minute(s) ago.",
+            "EXPIRED_AUTHENTICATION",
+        ),
+    )
+
+
 def not_found(object_type: str, object_id: str) -> HubSpotApiError:
     # HubSpot answers a GET of a missing record with an empty 404 body on some endpoints; the
     # CRM objects API answers with this object.
