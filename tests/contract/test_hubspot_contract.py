@@ -16,10 +16,15 @@ import pytest
 from hubspot import HubSpot
 
 from syncwright.connectors import Delivery
+from syncwright.connectors.hubspot.auth import OAuthRefreshAuth
 from syncwright.connectors.hubspot.client import HubSpotClient
 from syncwright.connectors.hubspot.signature import sign_v3
 from syncwright.sandbox import FaultPlan
-from syncwright.sandbox.hubspot import DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_SECRET
+from syncwright.sandbox.hubspot import (
+    DEFAULT_ACCESS_TOKEN,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_OAUTH_CLIENT_ID,
+)
 from tests.connectors.hubspot import _seed
 from tests.connectors.hubspot.conftest import (  # noqa: F401 - fixtures used by this module
     CONNECTION,
@@ -98,10 +103,21 @@ class TestHubSpotConnector(ConnectorContract):
             portal.emulator.limiter.storm(1)
             return client.get("companies", company(), ["name"])
 
+        def oauth_refused() -> Any:
+            auth = OAuthRefreshAuth(
+                f"{portal.url}/oauth/v1/token",
+                DEFAULT_OAUTH_CLIENT_ID,
+                DEFAULT_CLIENT_SECRET,
+                "revoked-refresh-token",
+            )
+            with HubSpotClient(portal.url, auth=auth, timeout=5) as client:
+                return client.get("companies", "1", ["name"])
+
         return {
             "INVALID_AUTHENTICATION": call(
                 lambda c: c.get("companies", "1", ["name"]), token="pat-na1-wrong"
             ),
+            "oauth.BAD_REFRESH_TOKEN": oauth_refused,
             "OBJECT_NOT_FOUND": call(lambda c: c.get("companies", "999", ["name"])),
             "VALIDATION_ERROR": call(lambda c: c.update("companies", company(), {"colour": "x"})),
             "RATE_LIMITS": call(storm),

@@ -1,7 +1,8 @@
 """HTTP client for HubSpot's CRM API (objects, search, v4 associations, properties).
 
-Authentication is a bearer token: a private app's access token or an OAuth access token
-(https://developers.hubspot.com/docs/api/private-apps).
+Authentication is a bearer token: a private app's access token
+(https://developers.hubspot.com/docs/api/private-apps), or a public app's OAuth access token
+renewed from its refresh token (``auth.py``, passed as ``auth``).
 
 Every failure is raised as a syncwright error whose *type* says what to do next, keyed by the
 ``category`` of HubSpot's error body (https://developers.hubspot.com/docs/faq/api-error-responses):
@@ -115,8 +116,9 @@ class HubSpotClient(VendorHttpClient):
     def __init__(
         self,
         base_url: str,
-        access_token: str,
+        access_token: str | None = None,
         *,
+        auth: httpx.Auth | None = None,
         timeout: float,
         limiter: ConcurrencyLimiter | None = None,
         rate: RateLimiter | None = None,
@@ -129,7 +131,7 @@ class HubSpotClient(VendorHttpClient):
             rate=rate,
             http=http,
             base_url=self.base_url,
-            auth=BearerAuth(access_token),
+            auth=auth or BearerAuth(access_token or ""),
             headers={"Accept": "application/json"},
             trust_env=False,
         )

@@ -2,7 +2,8 @@
 
 Config (``connections.<name>`` in ``syncwright.yaml``; every key is in this folder's README):
 ``base_url`` (default ``https://api.hubapi.com``), ``credentials.access_token`` (a private
-app's token, or an OAuth access token), ``webhook.secrets`` (the app's client secret),
+app's token) or ``credentials.client_id``/``client_secret``/``refresh_token`` (a public app's
+OAuth), ``webhook.secrets`` (the app's client secret),
 ``limits``, and ``options`` (:class:`~syncwright.connectors.hubspot.options.HubSpotOptionsModel`).
 
 One poll stream, ``deals``: won deals by ``hs_lastmodifieddate`` through the search API, each
@@ -30,6 +31,7 @@ from syncwright.connectors import (
     WebhookIdentity,
     WebhookVerifier,
 )
+from syncwright.connectors.hubspot.auth import OAuthRefreshAuth
 from syncwright.connectors.hubspot.client import DEFAULT_BASE_URL, HubSpotClient
 from syncwright.connectors.hubspot.inbound import (
     DEFAULT_LEGAL_ENTITY_PROPERTY,
@@ -89,6 +91,7 @@ class HubSpotConnector(Connector):
     # was lost.
     documented_errors = {
         "INVALID_AUTHENTICATION": AuthError,
+        "oauth.BAD_REFRESH_TOKEN": AuthError,
         "OBJECT_NOT_FOUND": BusinessRuleError,
         "VALIDATION_ERROR": BusinessRuleError,
         "RATE_LIMITS": TransientError,
@@ -239,20 +242,37 @@ class HubSpotConnector(Connector):
             return self._client
 
     def _build_client(self) -> HubSpotClient:
-        token = self.settings.credentials.get("access_token")
-        if token is None or not token.reveal().strip():
-            raise ConfigError(
-                f"connection {self.name!r} (hubspot) lacks credentials.access_token",
-                code="hubspot.no_credentials",
-                problems=[
-                    f"connections.{self.name}.credentials.access_token: set it to "
-                    "${HUBSPOT_ACCESS_TOKEN} or file:/path (a private app's access token)"
-                ],
+        """A private app's ``access_token``, or a public app's ``client_id``, ``client_secret``
+        and ``refresh_token`` (OAuth; access tokens renewed as they run out)."""
+        creds = self.settings.credentials
+        value = {k: creds[k].reveal().strip() for k in creds if creds[k].reveal().strip()}
+        base_url = str(self.settings.base_url or DEFAULT_BASE_URL)
+        oauth_keys = ("client_id", "client_secret", "refresh_token")
+        auth: OAuthRefreshAuth | None = None
+        if "access_token" not in value:
+            missing = [k for k in oauth_keys if k not in value]
+            if missing:
+                raise ConfigError(
+                    f"connection {self.name!r} (hubspot) lacks credentials: set access_token "
+                    "(a private app) or client_id, client_secret and refresh_token (OAuth)",
+                    code="hubspot.no_credentials",
+                    problems=[
+                        f"connections.{self.name}.credentials.access_token: a private app's "
+                        "token as ${HUBSPOT_ACCESS_TOKEN} or file:/path",
+                        *(
+                            f"connections.{self.name}.credentials.{k}: for OAuth instead"
+                            for k in missing
+                        ),
+                    ],
+                )
+            auth = OAuthRefreshAuth(
+                base_url.rstrip("/") + "/oauth/v1/token", *(value[k] for k in oauth_keys)
             )
         limits = self.settings.limits
         return HubSpotClient(
-            str(self.settings.base_url or DEFAULT_BASE_URL),
-            token.reveal().strip(),
+            base_url,
+            value.get("access_token"),
+            auth=auth,
             timeout=limits.timeout_seconds,
             limiter=ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY),
             rate=RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND),

@@ -25,6 +25,8 @@ from syncwright.sandbox import FaultPlan, ServerThread
 from syncwright.sandbox.hubspot import (
     DEFAULT_ACCESS_TOKEN,
     DEFAULT_CLIENT_SECRET,
+    DEFAULT_OAUTH_CLIENT_ID,
+    DEFAULT_REFRESH_TOKEN,
     HubSpotEmulator,
     create_app,
     emulator_of,
@@ -102,10 +104,24 @@ def event(
     return found
 
 
-def write_config(directory: Path, url: str, options: dict[str, Any] | None = None) -> Path:
+def write_config(
+    directory: Path, url: str, options: dict[str, Any] | None = None, *, oauth: bool = False
+) -> Path:
+    """One ``hubspot`` connection: a private app's token, or (``oauth``) a public app's."""
     secrets = directory / "secrets"
     secrets.mkdir(parents=True, exist_ok=True)
-    (secrets / "hs_token").write_text(DEFAULT_ACCESS_TOKEN)
+    values = (
+        {
+            "client_id": DEFAULT_OAUTH_CLIENT_ID,
+            "client_secret": DEFAULT_CLIENT_SECRET,
+            "refresh_token": DEFAULT_REFRESH_TOKEN,
+        }
+        if oauth
+        else {"access_token": DEFAULT_ACCESS_TOKEN}
+    )
+    for key, value in values.items():
+        (secrets / f"hs_{key}").write_text(value)
+    credentials = "\n".join(f'      {key}: "file:secrets/hs_{key}"' for key in values)
     (secrets / "hs_secret").write_text(DEFAULT_CLIENT_SECRET)
     opts = {
         "role": "crm",
@@ -123,7 +139,7 @@ connections:
     vendor: hubspot
     base_url: {url}
     credentials:
-      access_token: "file:secrets/hs_token"
+{credentials}
     webhook:
       secrets: ["file:secrets/hs_secret"]
     limits:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hubspot import HubSpot
 
+from syncwright.config import load_settings
 from syncwright.connectors.hubspot.client import HubSpotClient
 from syncwright.errors import AuthError, BusinessRuleError, TransientError
+from syncwright.runtime import Runtime
 from syncwright.sandbox.hubspot import DEFAULT_ACCESS_TOKEN
 from tests.connectors.hubspot import _seed
-from tests.connectors.hubspot.conftest import CONNECTION, Portal, World
+from tests.connectors.hubspot.conftest import CONNECTION, Portal, World, write_config
 
 BILLING = {
     "subscription_status": "active",
@@ -116,3 +120,22 @@ def test_errors_are_classified_with_retry_after(portal: Portal) -> None:
             client.get("companies", "1/../2", ["name"])
         assert malformed.value.code == "hubspot.malformed_id"
     assert DEFAULT_ACCESS_TOKEN not in repr(client)
+
+
+def test_a_public_app_reads_and_writes_through_oauth(
+    portal: Portal, hs: HubSpot, tmp_path: Path
+) -> None:
+    runtime = Runtime(load_settings(write_config(tmp_path, portal.url, oauth=True)))
+    try:
+        world = World(runtime, portal)
+        _linked(world, hs)
+        read = world.connector.action("read_account")
+        assert read.run(world.ctx(), CONNECTION, "acct_1")["global_id"] == "acct_1"
+        # The access token runs out early (revoked, clock skew): renewed once, call succeeds.
+        portal.emulator.oauth.expire_all()
+        written = world.connector.action("update_account_billing").run(
+            world.ctx(), CONNECTION, "acct_1", {"erp_id": "C-9"}
+        )
+        assert written["written"] == {"syncwright_erp_id": "C-9"}
+    finally:
+        runtime.close()
