@@ -66,6 +66,7 @@ def world(tmp_path: Path) -> Iterator[HubSpotWorld]:
     hook = f"http://127.0.0.1:{billing.api_port}/hooks/hubspot"
     hubspot = emulator_of(app)
     hubspot.webhooks.target_url = hook
+    hubspot.webhooks.paused = True  # held until syncwright listens
     for event_type, prop in (
         ("company.creation", None),
         ("company.propertyChange", "name"),
@@ -104,6 +105,7 @@ def test_a_hubspot_deal_is_onboarded_through_the_unchanged_workflow(world: HubSp
         prices[product] = price.id
     world.billing.settings_args["stripe_prices"] = prices
     runtime = world.billing.start_syncwright()
+    world.emulator.webhooks.paused = False
     assert world.emulator.webhooks.wait_idle(30)  # the company's creation, delivered
     hs.crm.deals.basic_api.update(
         seeded.deal, SimplePublicObjectInput(properties={"dealstage": "closedwon"})
