@@ -133,3 +133,18 @@ def test_polling_finds_won_deals_once_and_resumes_after_the_cursor(
     second = _seed.won_deal(hs)
     later = connector.poll("deals", batch.cursor)
     assert [e.vendor_event_id for e in later.events] == [f"poll:deal:{second.deal}:won"]
+
+
+def test_the_poller_heals_a_missed_webhook_into_the_inbox(hs_world: World, hs: HubSpot) -> None:
+    """No webhook reached syncwright (the app had no target): the real Poller finds the won
+    deal, stores it once, and keeps its cursor."""
+    from syncwright.intake.poller import Poller
+
+    seeded = _seed.won_deal(hs)
+    poller = Poller(hs_world.runtime)
+    first = poller.poll_once(CONNECTION, "deals")
+    assert (first.read, first.accepted) == (1, 1)
+    again = poller.poll_once(CONNECTION, "deals")
+    assert again.read == 0  # the stored cursor is past it
+    [row] = hs_world.runtime.inbox.pending()
+    assert row.vendor_event_id == f"poll:deal:{seeded.deal}:won" and row.connection == CONNECTION
