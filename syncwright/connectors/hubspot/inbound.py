@@ -14,6 +14,9 @@ An event says *that* a company or deal changed, so the record is read fresh thro
 - ``company.creation``, and ``company.propertyChange`` of a property that feeds the canonical
   account (:data:`COMPANY_PROPERTY_MAP`) -> ``syncwright.account.upserted.v1``. The billing
   properties syncwright writes feed none, so our own writes coming back start nothing.
+- ``contact.creation`` and ``contact.propertyChange`` of a property that feeds the canonical
+  contact (:data:`CONTACT_PROPERTY_MAP`) -> the contact with its primary company ->
+  ``syncwright.contact.upserted.v1``.
 - ``deal.creation`` and ``deal.propertyChange`` of ``dealstage`` to a won stage -> the deal,
   its primary company, first contact and line items -> ``syncwright.deal.closed_won.v1`` (when
   the fresh read is still won).
@@ -39,8 +42,13 @@ from syncwright.connectors import Delivery, WebhookIdentity
 from syncwright.connectors.hubspot.transforms import mapping_error
 from syncwright.errors import BusinessRuleError
 from syncwright.mapping import CompiledMapping, XrefResolver, or_shipped
-from syncwright.model import Account, Deal, DealStage
-from syncwright.model.event_data import AccountUpsertedV1, DealClosedWonV1, EventData
+from syncwright.model import Account, Contact, Deal, DealStage
+from syncwright.model.event_data import (
+    AccountUpsertedV1,
+    ContactUpsertedV1,
+    DealClosedWonV1,
+    EventData,
+)
 from syncwright.model.events import ChangeEvent, make_event
 from syncwright.xref import CrossReference
 
@@ -49,17 +57,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPANY_PROPERTY_MAP",
+    "CONTACT_PROPERTY_MAP",
     "DEFAULT_WON_STAGES",
     "HubSpotReader",
     "InboundOptions",
     "account_from_record",
+    "contact_from_record",
     "deal_from_records",
     "identify",
     "normalize",
 ]
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", Account, Deal)
+M = TypeVar("M", Account, Contact, Deal)
 
 DEFAULT_WON_STAGES: tuple[str, ...] = ("closedwon",)
 DEFAULT_LEGAL_ENTITY_PROPERTY = "legal_entity"
@@ -78,6 +88,15 @@ COMPANY_PROPERTY_MAP: Mapping[str, str] = {
     "domain": "website",
     "hs_parent_company_id": "parent_account_id",
 }
+# Contact properties that feed the canonical contact.
+CONTACT_PROPERTY_MAP: Mapping[str, str] = {
+    "email": "email",
+    "firstname": "first_name",
+    "lastname": "last_name",
+    "phone": "phone",
+    "jobtitle": "title",
+}
+PRIMARY_CONTACT_COMPANY = 1  # HUBSPOT_DEFINED "Primary" contact -> company
 _COMPANY_READ = (*COMPANY_PROPERTY_MAP, "hs_object_id")
 _DEAL_READ = (
     "dealname",
@@ -136,16 +155,29 @@ class HubSpotReader:
         wanted = (*_COMPANY_READ, self.options.legal_entity_property)
         return self.client.get("companies", company_id, self._props("companies", wanted))
 
+    def _primary(self, from_type: str, object_id: str, to_type: str, primary: int) -> str | None:
+        """The associated record labelled primary, else the first one, else None."""
+        found = self.client.associations(from_type, object_id, to_type)
+        labelled = [
+            a
+            for a in found
+            if any(t.get("typeId") == primary for t in a.get("associationTypes") or [])
+        ]
+        chosen = (labelled or found)[0] if found else None
+        return str(chosen["toObjectId"]) if chosen else None
+
+    def contact(self, contact_id: str) -> dict[str, Any]:
+        """``{"contact", "company"}`` (the mapping's contact record)."""
+        record = self.client.get(
+            "contacts", contact_id, self._props("contacts", CONTACT_PROPERTY_MAP)
+        )
+        company = self._primary("contacts", contact_id, "companies", PRIMARY_CONTACT_COMPANY)
+        return {"contact": record, "company": company}
+
     def deal(self, deal_id: str) -> dict[str, Any]:
         """``{"deal", "company", "contact", "line_items"}`` (the mapping's deal record)."""
         deal = self.client.get("deals", deal_id, self._props("deals", _DEAL_READ))
-        companies = self.client.associations("deals", deal_id, "companies")
-        primary = [
-            c
-            for c in companies
-            if any(t.get("typeId") == PRIMARY_DEAL_COMPANY for t in c.get("associationTypes") or [])
-        ]
-        company = (primary or companies)[0] if companies else None
+        company = self._primary("deals", deal_id, "companies", PRIMARY_DEAL_COMPANY)
         contacts = self.client.associations("deals", deal_id, "contacts")
         line_ids = [
             str(a["toObjectId"]) for a in self.client.associations("deals", deal_id, "line_items")
@@ -156,7 +188,7 @@ class HubSpotReader:
         lines.sort(key=lambda line: int(line["id"]))
         return {
             "deal": deal,
-            "company": str(company["toObjectId"]) if company else None,
+            "company": company,
             "contact": str(contacts[0]["toObjectId"]) if contacts else None,
             "line_items": lines,
         }
@@ -202,6 +234,19 @@ def account_from_record(
     """The canonical account of a HubSpot company (as read by the client)."""
     where = f"HubSpot company {record.get('id') or ''}"
     return _mapped("account", Account, record, where, xref, connection, options, mapping)
+
+
+def contact_from_record(
+    record: Mapping[str, Any],
+    xref: CrossReference,
+    *,
+    connection: str,
+    options: InboundOptions,
+    mapping: CompiledMapping | None = None,
+) -> Contact:
+    """The canonical contact of :meth:`HubSpotReader.contact`'s record."""
+    where = f"HubSpot contact {(record.get('contact') or {}).get('id') or ''}"
+    return _mapped("contact", Contact, record, where, xref, connection, options, mapping)
 
 
 def deal_from_records(
@@ -266,7 +311,7 @@ class _Emitter:
     events: list[ChangeEvent[Any]] = field(default_factory=list)
 
     def emit(
-        self, event_type: str, data: EventData, *, subject: str, account_id: str, at: datetime
+        self, event_type: str, data: EventData, *, subject: str, entity_key: str, at: datetime
     ) -> None:
         connection = self.delivery.connection
         self.events.append(
@@ -275,7 +320,7 @@ class _Emitter:
                 data,
                 source=f"syncwright/{connection}",
                 correlation_id=self.delivery.correlation_id,
-                entity_key=f"account:{account_id}",
+                entity_key=entity_key,
                 subject=subject,
                 event_id=f"{connection}:{self.delivery.vendor_event_id}:{len(self.events)}",
                 time=at,
@@ -291,41 +336,41 @@ class _Wanted:
     fields: list[str] = field(default_factory=list)
     everything: bool = False
 
+    def changed(self) -> tuple[str, ...]:
+        return () if self.everything else tuple(self.fields)
+
 
 def _plan(
     events: Sequence[Mapping[str, Any]], options: InboundOptions
-) -> tuple[dict[str, _Wanted], dict[str, _Wanted]]:
-    companies: dict[str, _Wanted] = {}
-    deals: dict[str, _Wanted] = {}
-    mapped = options.mapped_properties()
+) -> dict[str, dict[str, _Wanted]]:
+    """Per kind (company, contact, deal), the records a batch asks about."""
+    plan: dict[str, dict[str, _Wanted]] = {"company": {}, "contact": {}, "deal": {}}
+    feeds = {"company": options.mapped_properties(), "contact": CONTACT_PROPERTY_MAP}
     for event in events:
         kind, _, change = str(event["subscriptionType"]).partition(".")
+        if kind not in plan:
+            continue
         object_id = str(event["objectId"])
         at = int(event.get("occurredAt") or 0)
-        if kind == "company" and change in ("creation", "restore"):
-            wanted = companies.setdefault(object_id, _Wanted(at))
+        name = str(event.get("propertyName"))
+        if change in ("creation", "restore"):
+            wanted = plan[kind].setdefault(object_id, _Wanted(at))
             wanted.everything = True
-        elif kind == "company" and change == "propertyChange":
-            canonical = mapped.get(str(event.get("propertyName")))
+        elif change == "propertyChange" and kind == "deal":
+            if name != "dealstage" or event.get("propertyValue") not in options.won_stages:
+                continue
+            wanted = plan[kind].setdefault(object_id, _Wanted(at))
+        elif change == "propertyChange":
+            canonical = feeds[kind].get(name)
             if canonical is None:
                 continue  # billing properties syncwright writes, or others no field reads
-            wanted = companies.setdefault(object_id, _Wanted(at))
+            wanted = plan[kind].setdefault(object_id, _Wanted(at))
             if canonical not in wanted.fields:
                 wanted.fields.append(canonical)
-        elif kind == "deal" and (
-            change in ("creation", "restore")
-            or (
-                change == "propertyChange"
-                and event.get("propertyName") == "dealstage"
-                and event.get("propertyValue") in options.won_stages
-            )
-        ):
-            deals.setdefault(object_id, _Wanted(at))
         else:
             continue
-        found = (companies if kind == "company" else deals)[object_id]
-        found.at = max(found.at, at)
-    return companies, deals
+        wanted.at = max(wanted.at, at)
+    return plan
 
 
 def _time(ms: int, delivery: Delivery) -> datetime:
@@ -363,25 +408,43 @@ def normalize(
     events = _events(payload)
     if events is None:
         raise _invalid(delivery, "not a non-empty array of events with subscriptionType/objectId")
-    companies, deals = _plan(events, reader.options)
+    plan = _plan(events, reader.options)
     out = _Emitter(delivery)
     connection = delivery.connection
-    for company_id, wanted in companies.items():
+    for company_id, wanted in plan["company"].items():
         company = _read(reader.company, "company", company_id)
         if company is None:
             continue
         account = account_from_record(
             company, xref, connection=connection, options=reader.options, mapping=reader.mapping
         )
-        changed = () if wanted.everything else tuple(wanted.fields)
         out.emit(
             "syncwright.account.upserted.v1",
-            AccountUpsertedV1(account=account, changed_fields=changed),
+            AccountUpsertedV1(account=account, changed_fields=wanted.changed()),
             subject=account.global_id,
-            account_id=account.global_id,
+            entity_key=f"account:{account.global_id}",
             at=_time(wanted.at, delivery),
         )
-    for deal_id, wanted in deals.items():
+    for contact_id, wanted in plan["contact"].items():
+        person = _read(reader.contact, "contact", contact_id)
+        if person is None:
+            continue
+        contact = contact_from_record(
+            person, xref, connection=connection, options=reader.options, mapping=reader.mapping
+        )
+        key = (
+            f"account:{contact.account_id}"
+            if contact.account_id
+            else f"contact:{contact.global_id}"
+        )
+        out.emit(
+            "syncwright.contact.upserted.v1",
+            ContactUpsertedV1(contact=contact, changed_fields=wanted.changed()),
+            subject=contact.global_id,
+            entity_key=key,
+            at=_time(wanted.at, delivery),
+        )
+    for deal_id, wanted in plan["deal"].items():
         record = _read(reader.deal, "deal", deal_id)
         if record is None:
             continue
@@ -396,7 +459,7 @@ def normalize(
             "syncwright.deal.closed_won.v1",
             DealClosedWonV1(deal=deal),
             subject=deal.global_id,
-            account_id=deal.account_id,
+            entity_key=f"account:{deal.account_id}",
             at=_time(wanted.at, delivery),
         )
     return out.events

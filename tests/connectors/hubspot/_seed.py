@@ -9,6 +9,7 @@ from hubspot.crm.companies import SimplePublicObjectInputForCreate
 from hubspot.crm.deals import SimplePublicObjectInput as DealUpdate
 
 PRIMARY_COMPANY = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 5}
+PRIMARY_CONTACT_COMPANY = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}
 LINE_TO_DEAL = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 20}
 
 

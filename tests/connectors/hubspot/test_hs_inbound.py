@@ -148,3 +148,34 @@ def test_the_poller_heals_a_missed_webhook_into_the_inbox(hs_world: World, hs: H
     assert again.read == 0  # the stored cursor is past it
     [row] = hs_world.runtime.inbox.pending()
     assert row.vendor_event_id == f"poll:deal:{seeded.deal}:won" and row.connection == CONNECTION
+
+
+def test_contacts_map_with_their_primary_company(hs_world: World, hs: HubSpot) -> None:
+    from hubspot.crm.companies import SimplePublicObjectInputForCreate
+
+    company = _seed.company(hs)
+    person = hs.crm.contacts.basic_api.create(
+        SimplePublicObjectInputForCreate(
+            properties={"email": "Ada@Acme.example", "firstname": "Ada", "jobtitle": "CFO"},
+            associations=[{"to": {"id": company}, "types": [_seed.PRIMARY_CONTACT_COMPANY]}],
+        )
+    ).id
+    batch = [
+        event("contact.propertyChange", person, "jobtitle", "CFO"),
+        event("contact.propertyChange", person, "hs_lead_status", "NEW"),  # feeds no field
+    ]
+    [upserted] = hs_world.connector.normalize(delivery_of(batch))
+    contact = upserted.data.contact
+    account = hs_world.runtime.xref.global_id_for("account", CONNECTION, company)
+    assert upserted.type == "syncwright.contact.upserted.v1"
+    assert contact.email == "ada@acme.example" and contact.title == "CFO"
+    assert contact.account_id == account and upserted.entitykey == f"account:{account}"
+    assert upserted.data.changed_fields == ("title",)
+    unnamed = hs.crm.contacts.basic_api.create(
+        SimplePublicObjectInputForCreate(properties={"phone": "+1 555"})
+    ).id
+    with pytest.raises(BusinessRuleError) as nameless:
+        hs_world.connector.normalize(
+            delivery_of([event("contact.creation", unnamed)], event_id="c")
+        )
+    assert nameless.value.code == "hubspot.mapping_invalid"
