@@ -117,7 +117,8 @@ def classify_response(response: httpx.Response, *, what: str) -> SyncwrightError
     error = error_for_status(
         response,
         vendor="freshdesk",
-        code=code if code.isidentifier() else None,
+        # Throttling and server errors are told apart by status alone (their bodies vary).
+        code=code if code.isidentifier() and status < 500 and status != 429 else None,
         message=message,
         remediation=remediation,
     )

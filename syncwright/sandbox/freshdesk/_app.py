@@ -38,7 +38,7 @@ API_PREFIX = "/api/v2/"
 DEFAULT_API_KEY = "sandbox-freshdesk-api-key"
 DEFAULT_DOMAIN = "syncwright.freshdesk.com"
 # Freshdesk documents the 429's headers, not its body (see _ratelimit): a short JSON message.
-RATE_LIMITED_BODY = {"code": "rate_limit_exceeded", "message": "API rate limit exceeded"}
+RATE_LIMITED_BODY = {"message": "API rate limit exceeded"}
 
 
 @dataclass
@@ -98,11 +98,11 @@ async def _gate(request: Request, call_next: Callable[[Request], Awaitable[Respo
     fault = em.faults.draw(request.method)
     if fault == "error_5xx":
         response: Response = JSONResponse(
-            {"code": "service_unavailable", "message": "Sandbox fault: injected 503"}, 503
+            {"message": "Sandbox fault: injected 503"}, 503
         )
     elif fault == "timeout":
         await em.faults.stall()
-        response = JSONResponse({"code": "timeout", "message": "Sandbox fault: timeout"}, 504)
+        response = JSONResponse({"message": "Sandbox fault: timeout"}, 504)
     else:
         response = await call_next(request)
         if fault == "lost_response":
