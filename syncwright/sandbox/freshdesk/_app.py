@@ -97,9 +97,7 @@ async def _gate(request: Request, call_next: Callable[[Request], Awaitable[Respo
     await em.faults.delay()
     fault = em.faults.draw(request.method)
     if fault == "error_5xx":
-        response: Response = JSONResponse(
-            {"message": "Sandbox fault: injected 503"}, 503
-        )
+        response: Response = JSONResponse({"message": "Sandbox fault: injected 503"}, 503)
     elif fault == "timeout":
         await em.faults.stall()
         response = JSONResponse({"message": "Sandbox fault: timeout"}, 504)
