@@ -81,6 +81,7 @@ async def _gate(request: Request, call_next: Callable[[Request], Awaitable[Respo
         return await call_next(request)
     em = _emulator(request)
     em.stats["requests"] += 1
+    em.stats[f"method_{request.method}"] += 1
     # Failed calls count against the limit too, so the limit is taken before auth.
     decision = em.limiter.take()
     if not decision.allowed:
