@@ -128,6 +128,13 @@ def _zendesk(connection: str, options: Mapping[str, Any], workdir: Path) -> _Sta
     return _Started(server, {"email": ZENDESK_EMAIL, "api_token": token})
 
 
+def _freshdesk(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+    from syncwright.sandbox.freshdesk import create_app
+
+    api_key = secrets.token_hex(20)
+    return _Started(ServerThread(create_app(api_key=api_key)).start(), {"api_key": api_key})
+
+
 _Starter = Callable[[str, Mapping[str, Any], Path], _Started]
 _STARTERS: dict[str, _Starter] = {
     "example": _example,
@@ -135,6 +142,7 @@ _STARTERS: dict[str, _Starter] = {
     "salesforce": _salesforce,
     "stripe": _stripe,
     "zendesk": _zendesk,
+    "freshdesk": _freshdesk,
 }
 #: Vendors that have an emulator in ``syncwright/sandbox``.
 EMULATED_VENDORS: tuple[str, ...] = tuple(sorted(_STARTERS))

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from syncwright.config import load_settings
+from syncwright.sandbox.up import EMULATED_VENDORS
 
 CONFIG = """\
 connections:
@@ -162,4 +163,4 @@ def test_sandbox_up_without_connections_says_what_to_add(tmp_path: Path) -> None
     assert done.returncode == 1
     result = json.loads(done.stdout)
     assert "names no connections to emulate" in result["error"]
-    assert "example, netsuite, salesforce, stripe, zendesk" in result["problems"][0]
+    assert ", ".join(EMULATED_VENDORS) in result["problems"][0]
