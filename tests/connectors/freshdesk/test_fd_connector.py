@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from syncwright.config import load_settings
 from syncwright.connectors.freshdesk.connector import FreshdeskConnector
-from syncwright.errors import AuthError, BusinessRuleError, UncertainOutcomeError
+from syncwright.errors import AuthError, BusinessRuleError, ConfigError, UncertainOutcomeError
 from syncwright.runtime import Runtime
 from tests.connectors.freshdesk.conftest import (
     CONNECTION,
@@ -22,6 +24,7 @@ from tests.connectors.freshdesk.conftest import (
     account,
     entitlement,
     step_context,
+    write_freshdesk_config,
 )
 from tests.contract.conftest import delivery
 
@@ -229,3 +232,19 @@ def test_event_time_is_the_tickets_update(
     )
     assert event.time == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert event.id == f"{CONNECTION}:ticket:7:2026-01-02T03:04:05Z"
+
+
+def test_malformed_options_are_named_before_anything_runs(tmp_path: Path) -> None:
+    for n, (options, problem) in enumerate(
+        (
+            ("page_size: 500", "connections.freshdesk.options.page_size: must be at most 100"),
+            ("tier_field: syncwright_id", "external_id_field and tier_field must name different"),
+            ("tier_field: Tier Name", "connections.freshdesk.options.tier_field"),
+        )
+    ):
+        directory = tmp_path / str(n)
+        directory.mkdir()
+        path = write_freshdesk_config(directory, base_url="http://127.0.0.1:9", options=options)
+        with pytest.raises(ConfigError) as refused:
+            load_settings(path)
+        assert problem in "\n".join(refused.value.problems), options
