@@ -19,7 +19,7 @@ from syncwright.demo.quote_to_cash import CATALOG, TIERS, QuoteToCashWorld
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.freshdesk import create_app
 
-__all__ = ["FreshdeskDesk", "use_freshdesk"]
+__all__ = ["FreshdeskDesk", "add_webhook_rule", "use_freshdesk"]
 
 SLA_POLICIES = {"premium": "Premium 4h", "standard": "Standard 24h"}
 # Freshdesk wants a condition on a new SLA policy: the helpdesk's own company.
@@ -31,6 +31,8 @@ CONNECTION = """\
     base_url: {url}
     credentials:
       api_key: "file:secrets/fd_api_key"
+    webhook:
+      secrets: ["file:secrets/fd_webhook_secret"]
     limits: {{timeout_seconds: 10, requests_per_second: 100}}
     options:
       role: support
@@ -45,6 +47,7 @@ CONNECTION = """\
 class FreshdeskDesk:
     server: ServerThread
     api_key: str
+    webhook_secret: str
 
     def api(self) -> httpx.Client:
         return httpx.Client(
@@ -72,13 +75,29 @@ class FreshdeskDesk:
         ]
 
 
+def add_webhook_rule(desk: FreshdeskDesk, intake_url: str) -> None:
+    """The automation rule the connector's README recommends, delivering to ``intake_url``
+    (``.../hooks/<connection>``) with the shared secret header."""
+    rule = {
+        "name": "Tickets to syncwright",
+        "url": intake_url,
+        "headers": {"X-Syncwright-Webhook-Secret": desk.webhook_secret},
+        "content": '{"freshdesk_webhook": {"ticket_id": {{ticket.id}}}}',
+    }
+    with httpx.Client(base_url=f"{desk.server.url}/_sandbox", timeout=30, trust_env=False) as adm:
+        adm.post("/automations", json=rule).raise_for_status()
+
+
 def use_freshdesk(world: QuoteToCashWorld) -> FreshdeskDesk:
     """Replace the world's Zendesk connection by a Freshdesk one (before syncwright starts)."""
     api_key = "fd-" + secrets.token_hex(12)
-    desk = FreshdeskDesk(ServerThread(create_app(api_key=api_key)).start(), api_key)
-    secret = world.billing.workdir / "secrets" / "fd_api_key"
-    secret.write_text(api_key)
-    secret.chmod(0o600)
+    hook_secret = secrets.token_hex(16)
+    server = ServerThread(create_app(api_key=api_key, webhook_retry_delays=(1.0,))).start()
+    desk = FreshdeskDesk(server, api_key, hook_secret)
+    for name, value in (("fd_api_key", api_key), ("fd_webhook_secret", hook_secret)):
+        secret = world.billing.workdir / "secrets" / name
+        secret.write_text(value)
+        secret.chmod(0o600)
     with httpx.Client(base_url=f"{desk.server.url}/_sandbox", timeout=30, trust_env=False) as adm:
         adm.post("/company_fields", json={"name": "syncwright_id"}).raise_for_status()
         tier = {"name": "entitlement_tier", "label": "Tier", "choices": list(TIERS)}

@@ -8,10 +8,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from syncwright.demo.freshdesk_support import FreshdeskDesk, use_freshdesk
+from syncwright.demo.freshdesk_support import FreshdeskDesk, add_webhook_rule, use_freshdesk
 from syncwright.demo.quote_to_cash import (
     QuoteToCashWorld,
     close_deals,
@@ -50,7 +51,9 @@ def test_onboarding_writes_entitlements_to_freshdesk_and_tickets_come_back(
         assert desk.sla_policy_of(company["id"]) == ["Premium 4h"]
         companies.append((account_id, company))
 
-    # A customer opens a ticket in Freshdesk; no webhook rule is set up: polling brings it in.
+    # A customer opens a ticket in Freshdesk: the automation rule's webhook goes through the
+    # intake, and the poll stream reads the same ticket version; both map, neither parks.
+    add_webhook_rule(desk, f"http://127.0.0.1:{q2c.billing.api_port}/hooks/freshdesk")
     account_id, company = companies[0]
     with desk.api() as api:
         contact = api.post(
@@ -60,22 +63,23 @@ def test_onboarding_writes_entitlements_to_freshdesk_and_tickets_come_back(
             "/tickets", json={"subject": "Cannot log in", "requester_id": contact["id"]}
         ).json()
     deadline = time.monotonic() + 60
-    rows: list[object] = []
+    rows: list[Any] = []
     while time.monotonic() < deadline:
         with runtime.db.engine.connect() as conn:
             rows = list(
                 conn.execute(
                     inbox.select().where(
-                        inbox.c.connection == "freshdesk",
-                        inbox.c.status != "pending",
+                        inbox.c.connection == "freshdesk", inbox.c.status != "pending"
                     )
                 )
             )
-        if rows:
+        if {row.origin for row in rows} == {"webhook", "poll"}:
             break
         time.sleep(0.2)
-    (row,) = rows
-    assert row.vendor_event_id.startswith(f"ticket:{ticket['id']}:")  # type: ignore[attr-defined]
-    assert row.status in ("dispatched", "skipped"), row.last_error  # type: ignore[attr-defined]
+    assert sorted(row.origin for row in rows) == ["poll", "webhook"], rows
+    for row in rows:
+        assert row.status in ("dispatched", "skipped"), row.last_error
+    (polled,) = [row for row in rows if row.origin == "poll"]
+    assert polled.vendor_event_id.startswith(f"ticket:{ticket['id']}:")
     assert runtime.xref.global_id_for("account", "freshdesk", str(company["id"])) == account_id
     assert runtime.exceptions.list(status="open") == []
