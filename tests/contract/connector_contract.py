@@ -17,7 +17,8 @@ Fixtures a subclass provides:
 - ``error_cases``: documented error code -> a callable that makes the emulator answer with it.
 - ``vendor_samples``: deliveries built from the vendor's own sample payloads (``tests/vendor``
   holds the repo's copies of ``../shared/vendor``; see ``shared/vendor/MANIFEST.md``).
-- when it takes webhooks: ``signed_webhook`` -> ``(body, headers)`` signed as the vendor signs.
+- when it takes webhooks: ``signed_webhook`` -> ``(body, headers)`` signed as the vendor signs;
+  optionally ``tampered_webhook`` (default: the signed body plus one byte) that must be refused.
 - when it maps inbound events: ``ignored_delivery`` and ``malformed_delivery``.
 - when it declares streams: ``new_stream_event`` -> a callable that makes the emulator produce
   one new event on the first polled stream.
@@ -60,10 +61,6 @@ class ContractWorld:
 class ConnectorContract:
     # Actions the connector must offer (it may offer more, all from the vocabulary).
     required_actions: ClassVar[frozenset[str]] = frozenset()
-    # Whether the vendor's webhook scheme covers the body (an HMAC over it). False for schemes
-    # that authenticate only the sender (a shared secret header, basic auth): then a forged
-    # credential must fail instead of a tampered body.
-    webhook_signs_body: ClassVar[bool] = True
 
     @pytest.fixture
     def connector(self, world: ContractWorld) -> Connector:
@@ -180,11 +177,14 @@ class ConnectorContract:
         assert verifier is not None, "takes webhooks, yet no verifier for configured secrets"
         body, headers = request.getfixturevalue("signed_webhook")
         verifier.verify(body, headers)
+        # A scheme that authenticates the sender but signs no bytes (Chargebee's basic auth
+        # plus re-fetch) provides its own tampered delivery: one whose content was changed.
+        try:
+            tampered_body, tampered_headers = request.getfixturevalue("tampered_webhook")
+        except pytest.FixtureLookupError:
+            tampered_body, tampered_headers = body + b" ", headers
         with pytest.raises(AuthError) as tampered:
-            if self.webhook_signs_body:
-                verifier.verify(body + b" ", headers)
-            else:
-                verifier.verify(body, {k: v + "x" for k, v in headers.items()})
+            verifier.verify(tampered_body, tampered_headers)
         with pytest.raises(AuthError) as unsigned:
             verifier.verify(body, {"content-type": "application/json"})
         for error in (tampered.value, unsigned.value):

@@ -33,7 +33,6 @@ SAMPLES = "freshdesk/python-freshdesk.v2-sample-responses.json"
 
 class TestFreshdeskConnector(ConnectorContract):
     required_actions = frozenset({"upsert_entitlement"})
-    webhook_signs_body = False  # a shared secret header or basic auth, set on the rule
 
     @pytest.fixture
     def runtime(self, make_runtime: RuntimeFactory, freshdesk: Freshdesk) -> Runtime:
@@ -104,6 +103,13 @@ class TestFreshdeskConnector(ConnectorContract):
     def signed_webhook(self) -> tuple[bytes, dict[str, str]]:
         body = json.dumps({"freshdesk_webhook": {"ticket_id": 1}}).encode()
         return body, {"X-Syncwright-Webhook-Secret": HOOK_SECRET}
+
+    @pytest.fixture
+    def tampered_webhook(self) -> tuple[bytes, dict[str, str]]:
+        """Freshdesk signs no bytes (a shared secret header or basic auth, set on the rule):
+        what must be refused is a delivery with a wrong secret."""
+        body = json.dumps({"freshdesk_webhook": {"ticket_id": 1}}).encode()
+        return body, {"X-Syncwright-Webhook-Secret": HOOK_SECRET + "x"}
 
     @pytest.fixture
     def vendor_samples(self) -> list[Delivery]:
