@@ -8,6 +8,7 @@ Config (``connections.<name>`` in ``syncwright.yaml``; see this folder's README)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import uuid
@@ -100,7 +101,11 @@ class FreshdeskConnector(Connector):
         if isinstance(hook, dict):
             ticket = hook.get("ticket_id")
             return WebhookIdentity(f"webhook:{ticket}:{uuid.uuid4().hex}", "ticket.webhook")
-        return super().identify(payload, body)
+        if isinstance(payload, dict) and payload.get("id") and payload.get("updated_at"):
+            # A rule that sends the ticket itself: one event per ticket version, never the
+            # bare ticket id (that would swallow every later update as a duplicate).
+            return WebhookIdentity(ticket_event_id(payload), "ticket.updated")
+        return WebhookIdentity("sha256:" + hashlib.sha256(body).hexdigest(), "unknown")
 
     def normalize(self, delivery: Delivery) -> list[Any]:
         def read(ticket_id: int) -> Any:

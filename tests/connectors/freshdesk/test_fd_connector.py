@@ -14,7 +14,13 @@ import pytest
 
 from syncwright.config import load_settings
 from syncwright.connectors.freshdesk.connector import FreshdeskConnector
-from syncwright.errors import AuthError, BusinessRuleError, ConfigError, UncertainOutcomeError
+from syncwright.errors import (
+    AuthError,
+    BusinessRuleError,
+    ConfigError,
+    TransientError,
+    UncertainOutcomeError,
+)
 from syncwright.runtime import Runtime
 from tests.connectors.freshdesk.conftest import (
     CONNECTION,
@@ -248,3 +254,27 @@ def test_malformed_options_are_named_before_anything_runs(tmp_path: Path) -> Non
         with pytest.raises(ConfigError) as refused:
             load_settings(path)
         assert problem in "\n".join(refused.value.problems), options
+
+
+def test_identity_of_deliveries_that_are_not_the_recommended_rule(
+    connector: FreshdeskConnector,
+) -> None:
+    ticket = {"id": 5, "subject": "S", "status": 2, "updated_at": "2026-01-02T03:04:05Z"}
+    body = json.dumps(ticket).encode()
+    identity = connector.identify(ticket, body)
+    assert (identity.vendor_event_id, identity.event_type) == (
+        "ticket:5:2026-01-02T03:04:05Z",
+        "ticket.updated",
+    )
+    other = connector.identify({"id": 5}, b'{"id": 5}')
+    assert other.vendor_event_id.startswith("sha256:") and other.event_type == "unknown"
+
+
+def test_throttling_is_transient_with_retry_after(
+    freshdesk: Freshdesk, connector: FreshdeskConnector
+) -> None:
+    freshdesk.faults(rate_limit_storm={"requests": 1, "retry_after": 7})
+    with pytest.raises(TransientError) as throttled:
+        connector.client.list_sla_policies()
+    assert throttled.value.code == "freshdesk.http_429"
+    assert throttled.value.retry_after == 7
