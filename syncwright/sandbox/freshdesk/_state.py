@@ -14,7 +14,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syncwright.sandbox.freshdesk._errors import (
@@ -431,12 +431,13 @@ class FreshdeskState:
             return _copy(record)
 
     def list_tickets(self, updated_since: str | None) -> list[JSON]:
+        """Tickets updated at or after ``updated_since``; without it, those created in the last
+        30 days (Freshdesk's default window for the ticket list)."""
         with self._lock:
-            return [
-                _copy(t)
-                for t in self.tickets.values()
-                if updated_since is None or t["updated_at"] >= updated_since
-            ]
+            if updated_since is None:
+                cutoff = now_text(lambda: self._clock() - timedelta(days=30))
+                return [_copy(t) for t in self.tickets.values() if t["created_at"] >= cutoff]
+            return [_copy(t) for t in self.tickets.values() if t["updated_at"] >= updated_since]
 
     def _check_ticket_values(self, body: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         problems = []

@@ -126,6 +126,9 @@ def test_tickets_listed_by_updated_since_in_update_order(freshdesk: FreshdeskEnv
         filter_name=None, updated_since="2026-01-15T00:00:00Z", order_by="updated_at"
     )
     assert [t.id for t in listed] == [second.id]
+    # Without updated_since Freshdesk lists only tickets created in the last 30 days.
+    state.tickets[first.id]["created_at"] = "2020-01-01T00:00:00Z"
+    assert [t.id for t in api.tickets.list_tickets(filter_name=None)] == [second.id]
     with freshdesk.http() as http:
         asc = http.get(
             "/tickets",
