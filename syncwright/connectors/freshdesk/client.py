@@ -154,7 +154,13 @@ class FreshdeskClient(VendorHttpClient):
         """``GET /search/companies?query="<field>:'<value>'"``: the oldest company whose custom
         field equals ``value``, or None."""
         if "'" in value or '"' in value:
-            raise ValueError(f"a company search value cannot hold quotes: {value!r}")
+            # Freshdesk's query language has no escape for quotes.
+            raise BusinessRuleError(
+                f"Freshdesk cannot search company field {field} for {value!r} (it holds quotes)",
+                code="freshdesk.unsearchable_value",
+                remediation="Global ids never hold quotes: check the record that carries this "
+                f"id (syncwright trace), {_RETRY}.",
+            )
         response = self._send(
             "GET",
             "/search/companies",
