@@ -121,11 +121,11 @@ def test_lost_create_response_is_probed_then_retried_without_a_duplicate(
     freshdesk: Freshdesk, make_runtime: RuntimeFactory
 ) -> None:
     freshdesk.seed()
-    runtime = make_runtime(timeout_seconds=0.5)
+    runtime = make_runtime(timeout_seconds=1.5)
     connector = runtime.connection(CONNECTION)
     assert isinstance(connector, FreshdeskConnector)
     args = (entitlement("acct_4"), account("acct_4"))
-    freshdesk.faults(lost_response_rate=1.0, stall_seconds=2.0, only_methods=["POST"])
+    freshdesk.faults(lost_response_rate=1.0, stall_seconds=3.0, only_methods=["POST"])
     with pytest.raises(UncertainOutcomeError):
         _upsert(runtime, connector, *args)
     freshdesk.faults(lost_response_rate=0.0)
@@ -278,3 +278,11 @@ def test_throttling_is_transient_with_retry_after(
         connector.client.list_sla_policies()
     assert throttled.value.code == "freshdesk.http_429"
     assert throttled.value.retry_after == 7
+
+
+def test_an_id_with_quotes_parks_instead_of_breaking_the_search(
+    connector: FreshdeskConnector,
+) -> None:
+    with pytest.raises(BusinessRuleError) as parked:
+        connector.client.find_company("syncwright_id", "acct' OR name:'x")
+    assert parked.value.code == "freshdesk.unsearchable_value" and parked.value.remediation
