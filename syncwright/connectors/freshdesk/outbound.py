@@ -17,16 +17,14 @@ https://developers.freshdesk.com/api/#sla-policies.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import (
     audit_write,
     call_timeout,
     connector_for,
     ledger_block,
-    parse_canonical,
+    parse_entitlement,
 )
 from syncwright.connectors.freshdesk.options import FreshdeskOptions
 from syncwright.engine import StepContext
@@ -46,7 +44,6 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
-M = TypeVar("M", bound=BaseModel)
 
 ACCOUNT = "account"
 ENTITLEMENT = "entitlement"
@@ -60,26 +57,10 @@ def _connector(ctx: StepContext, connection: str) -> FreshdeskConnector:
     return connector_for(ctx, connection, FreshdeskConnector, label="Freshdesk")
 
 
-def _parse(model: type[M], data: Any, what: str) -> M:
-    return parse_canonical(
-        model, data, what, vendor="freshdesk", label="Freshdesk", retry_hint=_RETRY
-    )
-
-
 def _entities(entitlement: JSON, account: JSON) -> tuple[Entitlement, Account]:
-    parsed_entitlement = _parse(Entitlement, entitlement, "entitlement")
-    parsed_account = _parse(Account, account, "account")
-    if parsed_entitlement.account_id != parsed_account.global_id:
-        raise BusinessRuleError(
-            f"entitlement {parsed_entitlement.global_id} belongs to account "
-            f"{parsed_entitlement.account_id}, not to account {parsed_account.global_id}",
-            code="freshdesk.entitlement_account_mismatch",
-            remediation=(
-                "The workflow paired an entitlement with another account; fix the workflow or "
-                "the event that started it, then retry (or resolve) the exception."
-            ),
-        )
-    return parsed_entitlement, parsed_account
+    return parse_entitlement(
+        entitlement, account, vendor="freshdesk", label="Freshdesk", retry_hint=_RETRY
+    )
 
 
 def company_body(
