@@ -222,9 +222,19 @@ def _hubspot(
     return _Started(server, {"access_token": token}, webhook_secret=client_secret)
 
 
+def _freshdesk(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
+    from syncwright.sandbox.freshdesk import create_app
+
+    api_key = secrets.token_hex(20)
+    return _Started(ServerThread(create_app(api_key=api_key)).start(), {"api_key": api_key})
+
+
 _Starter = Callable[[str, Mapping[str, Any], Path, str], _Started]
 _STARTERS: dict[str, _Starter] = {
     "example": _example,
+    "freshdesk": _freshdesk,
     "hubspot": _hubspot,
     "netsuite": _netsuite,
     "salesforce": _salesforce,
