@@ -243,6 +243,7 @@ class SalesforceClient(VendorHttpClient):
         self._auth_lock = threading.Lock()
         self._token: str | None = None
         self._instance_url: str | None = None
+        self._org_id = ""
         self._describe_ttl = describe_ttl_seconds
         self._described: dict[str, tuple[float, frozenset[str]]] = {}
         # (used, max) from the last Sforce-Limit-Info header.
@@ -267,6 +268,13 @@ class SalesforceClient(VendorHttpClient):
         """Get a new session token now (normally done lazily on the first call)."""
         with self._auth_lock:
             self._login()
+
+    def pubsub_session(self, stale: str | None = None) -> tuple[str, str, str]:
+        """``(access token, instance URL, org id)`` for the Pub/Sub API's auth headers; a new
+        session when ``stale`` (a token the API refused) is still the current one."""
+        token = self._renew(stale) if stale else self._session()
+        assert self._instance_url is not None
+        return token, self._instance_url, self._org_id
 
     def _session(self) -> str:
         with self._auth_lock:
@@ -330,6 +338,8 @@ class SalesforceClient(VendorHttpClient):
         self._check_signature(body)
         self._token = str(body["access_token"])
         self._instance_url = str(body.get("instance_url") or self.base_url).rstrip("/")
+        # The identity URL ends /id/<org id>/<user id>; the Pub/Sub API wants the org id.
+        self._org_id = str(body.get("id") or "").rstrip("/").split("/")[-2:][0]
         log.info("salesforce session opened (%s grant) for %s", creds.grant_type, self.base_url)
 
     def _check_signature(self, body: Mapping[str, Any]) -> None:

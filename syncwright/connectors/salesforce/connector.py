@@ -6,14 +6,16 @@ Config (``connections.<name>`` in ``syncwright.yaml``; every key is in this fold
 ``api_version``, ``default_currency``, ``default_subsidiary``, ``legal_entity_field``,
 ``won_stages``, ``poll_streams``, ``poll_page_size``, ``cdc_start_replay_id``,
 ``poll_lookback_seconds``, ``soql_overlap_seconds``, ``billing_fields``,
-``subscription_status_values``, ``describe_cache_seconds``.
+``subscription_status_values``, ``describe_cache_seconds``, ``pubsub_endpoint``, ``cdc_topic``,
+``pubsub_wait_seconds``.
 
 Two poll streams:
 
-- ``cdc`` (default): the emulator's CDC replay endpoint (``/_sandbox/cdc/events?replay_id=N``),
-  cursor = the last replay id. Real Salesforce delivers change events over the Pub/Sub API
-  (gRPC) or CometD, which this connector does not speak yet; ``cdc`` is the emulator's stand-in
-  for that subscription, with the same events and replay semantics.
+- ``cdc`` (default): Change Data Capture. With ``options.pubsub_endpoint`` set, over
+  Salesforce's Pub/Sub API (gRPC, Avro; ``pubsub.py``; the ``salesforce-cdc`` extra), cursor =
+  the hex of the last event's replay id; the Salesforce emulator serves the same API. Without
+  it, the emulator's CDC replay endpoint (``/_sandbox/cdc/events?replay_id=N``, cursor = the
+  last replay id), which only the emulator has.
 - ``soql``: works against real Salesforce and the emulator alike. It polls won opportunities by
   ``SystemModstamp`` and hands each one on as a synthetic change-event-shaped delivery, so the
   same normalizer maps it. Accounts are not polled this way.
@@ -71,6 +73,8 @@ from syncwright.connectors.salesforce.outbound import (
     update_account_billing,
     withdraw_account_billing,
 )
+from syncwright.connectors.salesforce.pubsub import PubSubReader
+from syncwright.connectors.salesforce.pubsub import require as require_pubsub
 from syncwright.errors import (
     AuthError,
     BusinessRuleError,
@@ -182,6 +186,9 @@ class SalesforceConnector(Connector):
         self._lookback = options.poll_lookback_seconds
         self._overlap = options.soql_overlap_seconds
         self._describe_ttl = options.describe_cache_seconds
+        self._pubsub: PubSubReader | None = None
+        if options.pubsub_endpoint and "cdc" in streams:
+            require_pubsub(name)  # say what to install at start-up, not at the first poll
 
     # -- inbound: webhooks --------------------------------------------------------------------
 
@@ -218,6 +225,41 @@ class SalesforceConnector(Connector):
         )
 
     def _poll_cdc(self, cursor: str | None) -> PollBatch:
+        if self.options.pubsub_endpoint:
+            return self._poll_pubsub(cursor)
+        return self._poll_sandbox_cdc(cursor)
+
+    def _poll_pubsub(self, cursor: str | None) -> PollBatch:
+        """Change events after the replay id ``cursor`` (hex of Salesforce's opaque replay id)
+        over the Pub/Sub API (``pubsub.py``). Without a cursor, ``cdc_start_replay_id`` picks
+        the preset: -2 EARLIEST, -1 LATEST. Events of objects the mapping ignores move the
+        cursor but are not stored."""
+        replay: bytes | None = None
+        if cursor is not None:
+            try:
+                replay = bytes.fromhex(cursor)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"connection {self.name!r}: cdc cursor {cursor!r} is not a Pub/Sub replay id",
+                    code="salesforce.bad_cursor",
+                    problems=[f"sw_cursors {self.name}/cdc: delete it to start again"],
+                ) from exc
+        fetched = self.pubsub.fetch(
+            replay, earliest=self._cdc_start != REPLAY_NEW, limit=self._page_size
+        )
+        polled: list[PolledEvent] = []
+        for replay_hex, event_uuid, body in fetched.events:
+            body["event"] = {"replayId": replay_hex, "EventUuid": event_uuid}
+            header = body["payload"]["ChangeEventHeader"]
+            if header.get("entityName") in MAPPED_ENTITIES:
+                polled.append(PolledEvent(event_uuid, _event_type(header), json.dumps(body)))
+        new_cursor = fetched.events[-1][0] if fetched.events else None
+        if new_cursor is None and cursor is None and replay is None:
+            # Nothing yet: remember where "now" was, or LATEST skips what comes meanwhile.
+            new_cursor = fetched.latest
+        return PollBatch(polled, new_cursor, has_more=len(fetched.events) >= self._page_size)
+
+    def _poll_sandbox_cdc(self, cursor: str | None) -> PollBatch:
         """Change events after the replay id ``cursor``, oldest first (the emulator's replay
         endpoint). Without a cursor, ``options.cdc_start_replay_id`` (-2: every retained event,
         -1: only new ones). Events of objects the mapping ignores move the cursor but are not
@@ -339,6 +381,20 @@ class SalesforceConnector(Connector):
         return self._client
 
     @property
+    def pubsub(self) -> PubSubReader:
+        if self._pubsub is None:
+            endpoint = str(self.options.pubsub_endpoint)
+            self._pubsub = PubSubReader(
+                self.name,
+                endpoint,
+                self.client.pubsub_session,
+                ca_file=self.options.ca_file or None,
+                topic=self.options.cdc_topic,
+                wait_seconds=self.options.pubsub_wait_seconds,
+            )
+        return self._pubsub
+
+    @property
     def reader(self) -> SalesforceReader:
         replayed = mapping_override(self.vendor, "inbound")
         if replayed is not None:  # a replay under another mapping version: only for it
@@ -360,6 +416,9 @@ class SalesforceConnector(Connector):
         return []
 
     def close(self) -> None:
+        if self._pubsub is not None:
+            self._pubsub.close()
+            self._pubsub = None
         if self._client is not None:
             self._client.close()
             self._client = None

@@ -58,3 +58,10 @@ class SalesforceOptionsModel(ConnectorOptions):
     """Canonical subscription status -> picklist value."""
     describe_cache_seconds: int = Field(default=300, ge=0)
     """How long a describe of an object is reused."""
+    pubsub_endpoint: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]+:\d{1,5}$")
+    """host:port of the Pub/Sub API (api.pubsub.salesforce.com:7443): the cdc stream subscribes
+    there over gRPC. Unset: the cdc stream reads the emulator's replay endpoint."""
+    cdc_topic: str = Field(default="/data/ChangeEvents", pattern=r"^/data/[A-Za-z0-9_]+$")
+    """The change event channel the cdc stream subscribes to over the Pub/Sub API."""
+    pubsub_wait_seconds: float = Field(default=10.0, gt=0, le=300)
+    """How long one cdc poll over the Pub/Sub API waits for events before it returns."""

@@ -136,6 +136,11 @@ class ChangeEventLog:
                 found = self._since_locked(replay_id, limit, None)
             return found
 
+    def oldest_replay_id(self) -> int | None:
+        """The oldest retained event's replay id (None when nothing is retained)."""
+        with self._cond:
+            return self._events[0].replay_id if self._events else None
+
     def clear(self) -> None:
         with self._cond:
             self._events.clear()
