@@ -24,7 +24,7 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -54,6 +54,10 @@ ZENDESK_EVENTS = (
 )
 
 
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class _Started:
     """One running emulator and what a connection needs to reach it; ``webhook_secret``: the
@@ -65,6 +69,8 @@ class _Started:
     # The secret the emulator signs webhooks with (HubSpot's app client secret, the Stripe and
     # Zendesk endpoints' secrets); None: a fresh one is generated for the connection.
     webhook_secret: str | None = None
+    # Servers that run beside the emulator's HTTP one (Salesforce's Pub/Sub API over gRPC).
+    companions: tuple[_Stoppable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class Sandbox:
     not_emulated: dict[str, str]  # connection -> vendor
     config_path: Path
     env_path: Path
-    _servers: list[ServerThread]
+    _servers: list[_Stoppable]
 
     def stop(self) -> None:
         for server in self._servers:
@@ -137,6 +143,7 @@ def _salesforce(
     from syncwright.sandbox.salesforce import (
         DEFAULT_PASSWORD,
         DEFAULT_USERNAME,
+        SalesforceState,
         create_app,
     )
 
@@ -149,14 +156,24 @@ def _salesforce(
         "username": DEFAULT_USERNAME,
         "password": DEFAULT_PASSWORD,
     }
+    state = SalesforceState()
     app = create_app(
+        state,
         client_id=values["client_id"],
         client_secret=values["client_secret"],
         username=values["username"],
         password=values["password"],
     )
     server = ServerThread(app, certfile=certfile, keyfile=keyfile).start()
-    return _Started(server, values, {"ca_file": certfile})
+    try:
+        from syncwright.sandbox.salesforce._pubsub import PubSubServer
+    except ImportError:  # without the salesforce-cdc extra: cdc reads the replay endpoint
+        return _Started(server, values, {"ca_file": certfile})
+    # The Pub/Sub API beside it, on the same certificate; a short keepalive so that a cdc poll
+    # that has caught up returns within a second (Salesforce sends one every ~270 s).
+    pubsub = PubSubServer(state, certfile=certfile, keyfile=keyfile, keepalive_seconds=1.0)
+    options = {"ca_file": certfile, "pubsub_endpoint": pubsub.start().endpoint}
+    return _Started(server, values, options, companions=(pubsub,))
 
 
 def _zendesk(
@@ -273,7 +290,7 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
     workdir = out.parent / ".sandbox"
     hooks = hooks_base_url(document)
     env: dict[str, str] = {}
-    started: list[ServerThread] = []
+    started: list[_Stoppable] = []
     running: list[SandboxConnection] = []
     not_emulated: dict[str, str] = {}
     written = copy.deepcopy(document)
@@ -288,6 +305,7 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
             hooks_url = f"{hooks}/hooks/{quote(str(name), safe='')}"
             emulator = starter(str(name), options, workdir, hooks_url)
             started.append(emulator.server)
+            started.extend(emulator.companions)
             sends = emulator.webhook_secret is not None
             running.append(
                 SandboxConnection(
