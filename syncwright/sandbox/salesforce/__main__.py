@@ -14,6 +14,7 @@ import uvicorn
 from .._tls import make_self_signed_cert
 from ._app import create_app
 from ._auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME
+from ._state import SalesforceState
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,9 +31,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
     parser.add_argument("--username", default=DEFAULT_USERNAME)
     parser.add_argument("--password", default=DEFAULT_PASSWORD)
+    parser.add_argument(
+        "--pubsub-port",
+        type=int,
+        default=7443,
+        help="port of the Pub/Sub API (gRPC, TLS unless --no-tls; needs the salesforce-cdc extra)",
+    )
+    parser.add_argument("--no-pubsub", action="store_true", help="serve no Pub/Sub API")
     args = parser.parse_args(argv)
 
+    state = SalesforceState(api_version=args.api_version)
     app = create_app(
+        state,
         api_version=args.api_version,
         client_id=args.client_id,
         client_secret=args.client_secret,
@@ -52,6 +62,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  client_id={args.client_id} username={args.username}")
     print(f"  token:  POST {scheme}://{args.host}:{args.port}/services/oauth2/token")
     print(f"  sandbox control API: {scheme}://{args.host}:{args.port}/_sandbox/docs")
+    pubsub = None
+    if not args.no_pubsub:
+        from ._pubsub import PubSubServer  # needs grpcio, protobuf, fastavro
+
+        pubsub = PubSubServer(
+            state, host=args.host, port=args.pubsub_port, certfile=certfile, keyfile=keyfile
+        ).start()
+        print(f"  Pub/Sub API (gRPC, options.pubsub_endpoint): {pubsub.endpoint}")
     uvicorn.run(
         app,
         host=args.host,
@@ -62,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
         # shutdown times out (~30 s).
         timeout_graceful_shutdown=2,
     )
+    if pubsub is not None:
+        pubsub.stop()
 
 
 if __name__ == "__main__":
