@@ -239,11 +239,7 @@ class SalesforceConnector(Connector):
             try:
                 replay = bytes.fromhex(cursor)
             except ValueError as exc:
-                raise ConfigError(
-                    f"connection {self.name!r}: cdc cursor {cursor!r} is not a Pub/Sub replay id",
-                    code="salesforce.bad_cursor",
-                    problems=[f"sw_cursors {self.name}/cdc: delete it to start again"],
-                ) from exc
+                raise self._bad_cursor("cdc", cursor, "a Pub/Sub replay id (hex)") from exc
         fetched = self.pubsub.fetch(
             replay, earliest=self._cdc_start != REPLAY_NEW, limit=self._page_size
         )
@@ -270,11 +266,7 @@ class SalesforceConnector(Connector):
             try:
                 start = int(cursor)
             except ValueError as exc:
-                raise ConfigError(
-                    f"connection {self.name!r}: cdc cursor {cursor!r} is not a replay id",
-                    code="salesforce.bad_cursor",
-                    problems=[f"sw_cursors {self.name}/cdc: reset it to a replay id or delete it"],
-                ) from exc
+                raise self._bad_cursor("cdc", cursor, "a replay id") from exc
         page = self.client.cdc_events(start, limit=self._page_size)
         events = [e for e in page.get("events") or [] if isinstance(e, dict)]
         polled: list[PolledEvent] = []
@@ -307,11 +299,7 @@ class SalesforceConnector(Connector):
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         watermark = _parse_stamp(cursor) if cursor else now - dt.timedelta(seconds=self._lookback)
         if watermark is None:
-            raise ConfigError(
-                f"connection {self.name!r}: soql cursor {cursor!r} is not a date-time",
-                code="salesforce.bad_cursor",
-                problems=[f"sw_cursors {self.name}/soql: reset it or delete it"],
-            )
+            raise self._bad_cursor("soql", str(cursor), "a date-time")
         since = watermark - dt.timedelta(seconds=self._overlap if cursor else 0)
         # Only our own formatted date-time goes into the query text.
         soql = (
@@ -423,6 +411,13 @@ class SalesforceConnector(Connector):
             self._client.close()
             self._client = None
             self._reader = None
+
+    def _bad_cursor(self, stream: str, cursor: str, wanted: str) -> ConfigError:
+        return ConfigError(
+            f"connection {self.name!r}: {stream} cursor {cursor!r} is not {wanted}",
+            code="salesforce.bad_cursor",
+            problems=[f"sw_cursors {self.name}/{stream}: reset it to {wanted} or delete it"],
+        )
 
     def _bad(self, key: str, wanted: str, value: Any) -> ConfigError:
         return ConfigError(

@@ -210,6 +210,25 @@ def delivery_of(event: dict[str, Any] | str, *, correlation_id: str = "cor-1") -
     )
 
 
+def normalize_pending(runtime: Runtime) -> list[Any]:
+    """Normalize every pending inbox row in arrival order (as the dispatcher does)."""
+    connector = runtime.connection(CONNECTION)
+    out: list[Any] = []
+    for row in runtime.inbox.pending(10_000):
+        delivery = Delivery(
+            inbox_id=row.id,
+            connection=row.connection,
+            vendor_event_id=row.vendor_event_id,
+            event_type=row.event_type,
+            body=row.body,
+            correlation_id=row.correlation_id,
+            received_at=row.received_at,
+        )
+        out.extend(connector.normalize(delivery))
+        runtime.inbox.mark_dispatched(row.id)
+    return out
+
+
 def header(event: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = event["payload"]["ChangeEventHeader"]
     return found

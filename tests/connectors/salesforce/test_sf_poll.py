@@ -14,32 +14,12 @@ from syncwright.connectors._base import Delivery
 from syncwright.errors import ConfigError
 from syncwright.intake.cursors import CursorStore
 from syncwright.intake.poller import Poller
-from syncwright.runtime import Runtime
-from tests.connectors.salesforce._support import CONNECTION, Org, World
+from tests.connectors.salesforce._support import CONNECTION, Org, World, normalize_pending
 from tests.connectors.salesforce.conftest import WorldFactory
 
 
 def _names(batch_events: list[Any]) -> list[str]:
     return [json.loads(e.body)["payload"].get("Name") for e in batch_events]
-
-
-def _normalize_pending(runtime: Runtime) -> list[Any]:
-    """Normalize every pending inbox row in arrival order (as the dispatcher does)."""
-    connector = runtime.connection(CONNECTION)
-    out: list[Any] = []
-    for row in runtime.inbox.pending(10_000):
-        delivery = Delivery(
-            inbox_id=row.id,
-            connection=row.connection,
-            vendor_event_id=row.vendor_event_id,
-            event_type=row.event_type,
-            body=row.body,
-            correlation_id=row.correlation_id,
-            received_at=row.received_at,
-        )
-        out.extend(connector.normalize(delivery))
-        runtime.inbox.mark_dispatched(row.id)
-    return out
 
 
 def test_cdc_stream_pages_by_replay_id(make_world: WorldFactory, org: Org) -> None:
@@ -74,7 +54,7 @@ def test_cdc_stream_through_the_poller(make_world: WorldFactory, org: Org, sf: S
     assert poller.poll_once(CONNECTION, "cdc").read == 0
     sf.Account.update(org.state.rows("Account")[0]["Id"], {"Name": "A2"})
     assert poller.poll_once(CONNECTION, "cdc").accepted == 1
-    events = _normalize_pending(world.runtime)
+    events = normalize_pending(world.runtime)
     assert [e.data.account.name for e in events] == ["A2", "B", "C", "A2"]  # fresh reads
     assert [e.data.changed_fields for e in events][-1] == ("name",)
 
@@ -164,7 +144,7 @@ def test_both_streams_through_the_poller(
     cursors = CursorStore(world.runtime.db)
     assert cursors.get(CONNECTION, "cdc") == str(org.mark())
     assert cursors.get(CONNECTION, "soql") is not None
-    types = [e.type for e in _normalize_pending(world.runtime)]
+    types = [e.type for e in normalize_pending(world.runtime)]
     # Both streams saw the close: one deal event each (run one stream per connection in
     # production -- see the README).
     assert types.count("syncwright.deal.closed_won.v1") == 2
