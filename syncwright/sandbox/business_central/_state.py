@@ -297,15 +297,27 @@ class BcState:
             self._emit(company_id, spec.name, row["id"], "updated")
 
     def cancel(self, company_id: str, spec: EntitySet, record_id: str) -> None:
-        """``Microsoft.NAV.cancel`` of a posted, unpaid sales invoice."""
+        """``Microsoft.NAV.cancel`` of a posted, unpaid sales invoice, or of a posted credit
+        memo (what it applied to its invoice is due again)."""
         with self.lock:
             company = self.company(company_id)
             row = self._row(company_id, spec, record_id)
-            if spec.name != "salesInvoices" or row["status"] not in ("Open",):
+            if spec.name == "salesCreditMemos" and row["status"] in ("Open", "Paid"):
+                invoice = company.table("salesInvoices").get(str(row.get("invoiceId")))
+                if invoice is not None and invoice["status"] in ("Open", "Paid"):
+                    restored = _money(invoice.get("remainingAmount")) + _money(
+                        row["totalAmountIncludingTax"]
+                    )
+                    invoice["remainingAmount"], invoice["status"] = _number(restored), "Open"
+                    self._touch(invoice)
+                    self._emit(company_id, "salesInvoices", invoice["id"], "updated")
+            elif spec.name != "salesInvoices" or row["status"] not in ("Open",):
                 raise dialog(f"{spec.entity} {row.get('number')} cannot be canceled.")
-            if _money(row["remainingAmount"]) != _money(row["totalAmountIncludingTax"]):
+            elif _money(row["remainingAmount"]) != _money(row["totalAmountIncludingTax"]):
                 raise dialog(f"You cannot cancel invoice {row['number']}: it is partly paid.")
-            row["status"], row["remainingAmount"] = "Canceled", 0
+            else:
+                row["remainingAmount"] = 0
+            row["status"] = "Canceled"
             self._touch(row)
             self._refresh_balance(company, row["customerId"])
             self._emit(company_id, spec.name, row["id"], "updated")
