@@ -30,6 +30,9 @@ from tests.connectors.business_central.conftest import (  # noqa: F401 - fixture
 from tests.contract.conftest import delivery, vendor_json
 from tests.contract.connector_contract import ActionScript, ConnectorContract, ContractWorld
 
+# The item id of Microsoft's notification example (items are not mapped inbound).
+ITEM_ID = "26814998-936a-401c-81c1-0e848a64971d"
+
 
 class TestBusinessCentralConnector(ConnectorContract):
     required_actions = frozenset(
@@ -93,7 +96,10 @@ class TestBusinessCentralConnector(ConnectorContract):
             ("upsert_invoice", (invoice,)),
             ("apply_payment", (bc.payment("pay_k", "acct_k", 3242, "inv_k"),)),
             # 10.00 GBP + 20 % UK VAT, as the customer's tax area computes it
-            ("upsert_credit_memo", (bc.credit_note("cn_k", "acct_k", "inv_k", 1000, tax_minor=200),)),
+            (
+                "upsert_credit_memo",
+                (bc.credit_note("cn_k", "acct_k", "inv_k", 1000, tax_minor=200),),
+            ),
             ("close_sales_order", (cancelled,)),
             ("check_credit", (subject,)),
             ("check_customer", (subject,)),
@@ -134,14 +140,21 @@ class TestBusinessCentralConnector(ConnectorContract):
 
         return {
             "Authentication_InvalidCredentials": wrong_secret,
-            "BadRequest_NotFound": lambda: client.get("customers", "00000000-0000-0000-0000-00000000abcd"),
+            "BadRequest_NotFound": lambda: client.get(
+                "customers", "00000000-0000-0000-0000-00000000abcd"
+            ),
             "BadRequest": lambda: client.create("customers", {"displayName": "X", "nickname": "y"}),
             "Internal_InvalidTableRelation": lambda: client.create(
-                "salesOrders", {"customerNumber": "10000", "salesOrderLines": [{"lineObjectNumber": "NOPE"}]}
+                "salesOrders",
+                {"customerNumber": "10000", "salesOrderLines": [{"lineObjectNumber": "NOPE"}]},
             ),
             "Internal_EntityWithSameKeyExists": duplicate,
-            "Internal_RecordNotFound": lambda: client.create("salesOrders", {"customerNumber": "NOBODY"}),
-            "Application_DialogException": lambda: client.create("salesOrders", {"orderDate": "2026-01-01"}),
+            "Internal_RecordNotFound": lambda: client.create(
+                "salesOrders", {"customerNumber": "NOBODY"}
+            ),
+            "Application_DialogException": lambda: client.create(
+                "salesOrders", {"orderDate": "2026-01-01"}
+            ),
             "Request_EntityChanged": stale_etag,
             "Internal_ServerError": server_error,
         }
@@ -185,7 +198,10 @@ class TestBusinessCentralConnector(ConnectorContract):
         out = []
         for n, item in enumerate(example["value"]):
             resource = item["resource"]
-            for company in ("b18aed47-c385-49d2-b954-dbdf8ad71780", "7dbba574-5f69-4167-a43e-fb975045de15"):
+            for company in (
+                "b18aed47-c385-49d2-b954-dbdf8ad71780",
+                "7dbba574-5f69-4167-a43e-fb975045de15",
+            ):
                 resource = resource.replace(company, COMPANY_ID)
             resource = resource.replace("130bbd17-dbb9-4790-9b12-2b0e9c9d22c3", customer["id"])
             body = json.dumps({"value": [{**item, "resource": resource}]}).encode()
@@ -195,7 +211,14 @@ class TestBusinessCentralConnector(ConnectorContract):
     @pytest.fixture
     def ignored_delivery(self, bc_emulator: BcEmulator) -> Delivery:
         body = json.dumps(
-            {"value": [{"resource": f"api/v2.0/companies({COMPANY_ID})/items(26814998-936a-401c-81c1-0e848a64971d)", "changeType": "updated"}]}
+            {
+                "value": [
+                    {
+                        "resource": f"api/v2.0/companies({COMPANY_ID})/items({ITEM_ID})",
+                        "changeType": "updated",
+                    }
+                ]
+            }
         ).encode()
         return delivery(CONNECTION, "bc_ignored", "notification.updated", body)
 
@@ -206,6 +229,8 @@ class TestBusinessCentralConnector(ConnectorContract):
     @pytest.fixture
     def new_stream_event(self, bc: BcWorld) -> Callable[[], None]:
         def make() -> None:
-            bc.connector.client.create("customers", {"number": customer_number("acct_new"), "displayName": "New"})
+            bc.connector.client.create(
+                "customers", {"number": customer_number("acct_new"), "displayName": "New"}
+            )
 
         return make

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from syncwright.connectors.business_central.outbound import (
+from syncwright.connectors.business_central._steps import (
     _aliases,
     _connector,
     _parse,
@@ -170,7 +170,8 @@ def check_tax(ctx: StepContext, connection: str, subject: Mapping[str, Any]) -> 
     if code is None:
         return _answer(
             [
-                f"No tax area is mapped for {name}'s legal entity {account.subsidiary or '(default)'!r}: "
+                f"No tax area is mapped for {name}'s legal entity "
+                f"{account.subsidiary or '(default)'!r}: "
                 f"map it under connections.{connection}.options.tax_areas."
             ],
             [],

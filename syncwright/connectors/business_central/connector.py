@@ -32,7 +32,7 @@ from syncwright.connectors import (
     WebhookIdentity,
     WebhookVerifier,
 )
-from syncwright.connectors.business_central import checks, outbound
+from syncwright.connectors.business_central import billing, checks, outbound
 from syncwright.connectors.business_central._auth import EntraClientCredentials
 from syncwright.connectors.business_central._errors import DOCUMENTED_ERRORS
 from syncwright.connectors.business_central.client import BusinessCentralClient
@@ -77,17 +77,17 @@ class BusinessCentralConnector(Connector):
             outbound.close_sales_order, probe=outbound.probe_close_sales_order
         ),
         "upsert_invoice": Action(
-            outbound.upsert_invoice, probe=outbound.probe_invoice, compensate=outbound.void_invoice
+            billing.upsert_invoice, probe=billing.probe_invoice, compensate=billing.void_invoice
         ),
         "apply_payment": Action(
-            outbound.apply_payment,
-            probe=outbound.probe_apply_payment,
-            compensate=outbound.void_payment,
+            billing.apply_payment,
+            probe=billing.probe_apply_payment,
+            compensate=billing.void_payment,
         ),
         "upsert_credit_memo": Action(
-            outbound.upsert_credit_memo,
-            probe=outbound.probe_credit_memo,
-            compensate=outbound.void_credit_memo,
+            billing.upsert_credit_memo,
+            probe=billing.probe_credit_memo,
+            compensate=billing.void_credit_memo,
         ),
         "check_credit": Action(checks.check_credit),
         "check_customer": Action(checks.check_customer),
@@ -180,7 +180,7 @@ class BusinessCentralConnector(Connector):
         return self._tax_areas[code]
 
     def payment_journal_id(self) -> str:
-        """The customer payment journal payments go to (``options.payment_journal`` or the first)."""
+        """The payment journal payments go to (``options.payment_journal``, else the first)."""
         if self._journal is None:
             wanted = self.options.payment_journal
             journals = list(self.client.query("customerPaymentJournals"))

@@ -125,11 +125,18 @@ class BcWorld:
             "subsidiary": subsidiary,
             "currency": "GBP",
             "billing_email": f"ap@{gid}.test",
-            "bill_to": {"line1": "1 High Street", "city": "London", "postal_code": "EC1A 1AA", "country": "GB"},
+            "bill_to": {
+                "line1": "1 High Street",
+                "city": "London",
+                "postal_code": "EC1A 1AA",
+                "country": "GB",
+            },
             "tax_ids": [{"kind": "gb_vat", "value": "GB123456789"}],
         }
 
-    def subscription(self, gid: str, account_id: str, items: list[tuple[str, int, int]]) -> dict[str, Any]:
+    def subscription(
+        self, gid: str, account_id: str, items: list[tuple[str, int, int]]
+    ) -> dict[str, Any]:
         return {
             "global_id": gid,
             "account_id": account_id,
@@ -140,13 +147,24 @@ class BcWorld:
             "term_end": "2027-01-01",
             "billing_frequency": "monthly",
             "items": [
-                {"global_id": f"{gid}-item-{i}", "price_id": price, "quantity": q, "unit_amount": self.money(unit)}
+                {
+                    "global_id": f"{gid}-item-{i}",
+                    "price_id": price,
+                    "quantity": q,
+                    "unit_amount": self.money(unit),
+                }
                 for i, (price, q, unit) in enumerate(items)
             ],
         }
 
     def invoice(
-        self, gid: str, account_id: str, lines: list[tuple[str, int, int]], *, tax_minor: int = 0, paid: bool = False
+        self,
+        gid: str,
+        account_id: str,
+        lines: list[tuple[str, int, int]],
+        *,
+        tax_minor: int = 0,
+        paid: bool = False,
     ) -> dict[str, Any]:
         subtotal = sum(q * unit for _, q, unit in lines)
         total = subtotal + tax_minor
@@ -223,7 +241,8 @@ def make_bc_world(emulator: BcEmulator, directory: Path) -> BcWorld:
         (folder / key).write_text(value)
     config = directory / "syncwright.yaml"
     config.write_text(
-        f"database:\n  url: sqlite:///{directory / 'bc.db'}\nconnections:\n{bc_connection_yaml(emulator)}"
+        f"database:\n  url: sqlite:///{directory / 'bc.db'}\n"
+        f"connections:\n{bc_connection_yaml(emulator)}"
     )
     return BcWorld(Runtime(load_settings(config)), emulator)
 
