@@ -133,6 +133,18 @@ class BusinessCentralClient(VendorHttpClient):
         """A bound action, e.g. ``Microsoft.NAV.post`` of a sales invoice."""
         self._send("POST", f"{self.company_url}/{entity_set}({record_id})/Microsoft.NAV.{name}")
 
+    # -- webhooks ----------------------------------------------------------------------------
+
+    def subscribe(self, notification_url: str, entity_set: str, client_state: str) -> JSON:
+        """Subscribe ``notification_url`` to changes of this company's ``entity_set``
+        (Business Central calls it with ``?validationToken=`` before answering)."""
+        body = {
+            "notificationUrl": notification_url,
+            "resource": f"/api/v2.0/companies({self.company_id})/{entity_set}",
+            "clientState": client_state,
+        }
+        return self._json("POST", f"{self.api_root}/subscriptions", json=body)
+
     # -- plumbing ----------------------------------------------------------------------------
 
     def _json(self, method: str, url: str, **kwargs: Any) -> JSON:

@@ -344,7 +344,10 @@ class BcState:
     # -- webhooks ----------------------------------------------------------------------------
 
     def _emit(self, company_id: str, entity_set: str, record_id: str, change_type: str) -> None:
-        change = Change(company_id, entity_set, record_id, change_type, self.now())
+        # A notification carries the record's own lastModifiedDateTime (now, for a deletion).
+        row = self.company(company_id).table(entity_set).get(record_id)
+        at = str(row["lastModifiedDateTime"]) if row is not None else self.now()
+        change = Change(company_id, entity_set, record_id, change_type, at)
         for listener in list(self.listeners):
             listener(change)
 
