@@ -4,7 +4,8 @@ For each connection of the config whose vendor has an emulator here, one emulato
 loopback port with fresh test credentials. The written config is the input config with each such
 connection's ``base_url`` set to its emulator, its credentials (and webhook secrets, for vendors
 that take webhooks) replaced by ``${SANDBOX_<CONNECTION>_<KEY>}`` references, and the options an
-emulator needs (NetSuite's account, Salesforce's CA file) added. The values go to an env file
+emulator needs (NetSuite's account, Salesforce's CA file, Business Central's tenant, company,
+token issuer and CA file) added. The values go to an env file
 (``export NAME=value`` lines, mode 0600) and are never printed. Connections of vendors without an
 emulator are kept as they are and reported.
 
@@ -34,6 +35,7 @@ __all__ = ["EMULATED_VENDORS", "Sandbox", "SandboxConnection", "start_sandbox"]
 
 ZENDESK_EMAIL = "agent@example.com"
 NETSUITE_ACCOUNT = "TSTDRV1"
+BUSINESS_CENTRAL_TENANT = "contoso.onmicrosoft.com"
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,27 @@ def _zendesk(connection: str, options: Mapping[str, Any], workdir: Path) -> _Sta
     return _Started(server, {"email": ZENDESK_EMAIL, "api_token": token})
 
 
+def _business_central(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+    from syncwright.sandbox.business_central import COMPANY_ID, create_app
+
+    # msal (and Entra ID itself) speak HTTPS only: a throwaway certificate, trusted through
+    # options.ca_file; the emulator is both the API host and the token issuer (login_url).
+    certfile, keyfile = make_self_signed_cert(workdir / f"{connection}-tls")
+    tenant = str(options.get("tenant") or BUSINESS_CENTRAL_TENANT)
+    environment = str(options.get("environment") or "production")
+    values = {"client_id": secrets.token_hex(16), "client_secret": secrets.token_urlsafe(24)}
+    app = create_app(tenant=tenant, environment=environment, **values)
+    server = ServerThread(app, certfile=certfile, keyfile=keyfile).start()
+    wired = {
+        "tenant": tenant,
+        "environment": environment,
+        "company_id": COMPANY_ID,
+        "login_url": server.url,
+        "ca_file": certfile,
+    }
+    return _Started(server, values, wired)
+
+
 _Starter = Callable[[str, Mapping[str, Any], Path], _Started]
 _STARTERS: dict[str, _Starter] = {
     "example": _example,
@@ -135,6 +158,7 @@ _STARTERS: dict[str, _Starter] = {
     "salesforce": _salesforce,
     "stripe": _stripe,
     "zendesk": _zendesk,
+    "business_central": _business_central,
 }
 #: Vendors that have an emulator in ``syncwright/sandbox``.
 EMULATED_VENDORS: tuple[str, ...] = tuple(sorted(_STARTERS))
