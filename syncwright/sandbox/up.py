@@ -139,7 +139,12 @@ def _business_central(connection: str, options: Mapping[str, Any], workdir: Path
     tenant = str(options.get("tenant") or BUSINESS_CENTRAL_TENANT)
     environment = str(options.get("environment") or "production")
     values = {"client_id": secrets.token_hex(16), "client_secret": secrets.token_urlsafe(24)}
-    app = create_app(tenant=tenant, environment=environment, **values)
+    app = create_app(
+        tenant=tenant,
+        environment=environment,
+        client_id=values["client_id"],
+        client_secret=values["client_secret"],
+    )
     server = ServerThread(app, certfile=certfile, keyfile=keyfile).start()
     wired = {
         "tenant": tenant,
