@@ -5,6 +5,7 @@ equal the canonical ones) and payments as customer payment journal lines. The ru
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors.business_central._steps import (
@@ -44,6 +45,127 @@ __all__ = [
 ]
 
 
+# -- posted documents (invoices, credit memos) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Posted:
+    """A kind of document that is written as a draft and then posted."""
+
+    entity_set: str
+    entity_type: str  # cross-reference entity type
+    label: str  # "invoice", "credit note"
+
+    @property
+    def audit_action(self) -> str:
+        return f"business_central.{self.entity_set[:-1]}.post"
+
+
+_INVOICE = _Posted("salesInvoices", INVOICE, "invoice")
+_CREDIT_MEMO = _Posted("salesCreditMemos", CREDIT_NOTE, "credit note")
+
+
+def _booked(
+    ctx: StepContext,
+    connection: str,
+    kind: _Posted,
+    parsed: Invoice | CreditNote,
+    record: JSON,
+    body: JSON,
+    ref: str,
+) -> JSON:
+    """A posted document Business Central holds (posted now, or found by a probe): linked to
+    its global id, audited, and the step's result."""
+    _link(ctx, kind.entity_type, parsed.global_id, connection, record["id"])
+    _audit(ctx, connection, kind.audit_action, record["id"], parsed.total, body)
+    return _result(
+        connection,
+        kind.entity_type,
+        parsed.global_id,
+        record["id"],
+        body,
+        ref,
+        number=record.get("number"),
+        status=record.get("status"),
+        total=parsed.total.model_dump(mode="json"),
+        remaining=record.get("remainingAmount"),
+    )
+
+
+def _upsert_posted(
+    ctx: StepContext,
+    connector: BusinessCentralConnector,
+    kind: _Posted,
+    parsed: Invoice | CreditNote,
+    body: JSON,
+    ref: str,
+) -> JSON:
+    """Write the draft (unless it is posted already), post it when its totals are ours."""
+    client = connector.client
+    existing = _find_document(client, kind.entity_set, parsed.global_id)
+    draft = (
+        existing
+        if existing is not None and existing.get("status") != "Draft"
+        else _write_document(client, kind.entity_set, body, existing)
+    )
+    what = f"{kind.label} {parsed.global_id}"
+    record = _post_checked(
+        ctx, connector, kind.entity_set, draft, parsed.total, parsed.tax_total, what
+    )
+    return _booked(ctx, connector.name, kind, parsed, record, body, ref)
+
+
+def _probe_posted(
+    ctx: StepContext,
+    connector: BusinessCentralConnector,
+    kind: _Posted,
+    parsed: Invoice | CreditNote,
+    body: JSON,
+    ref: str,
+) -> JSON | None:
+    """Did the document land, posted, with our total?"""
+    found = _find_document(connector.client, kind.entity_set, parsed.global_id)
+    if (
+        found is None
+        or found.get("status") == "Draft"
+        or not _same(found.get("totalAmountIncludingTax"), parsed.total)
+    ):
+        return None
+    return _booked(ctx, connector.name, kind, parsed, found, body, ref)
+
+
+def _cancel_posted(ctx: StepContext, connection: str, kind: _Posted, result: JSON) -> None:
+    """Cancel a posted document (``Microsoft.NAV.cancel``); a draft is deleted."""
+    client = _connector(ctx, connection).client
+    record = client.get(kind.entity_set, str(result["native_id"]))
+    if record.get("status") == "Draft":
+        client.delete(kind.entity_set, record)
+    elif record.get("status") != "Canceled":
+        client.action(kind.entity_set, record["id"], "cancel")
+
+
+def _posted_invoice(connector: BusinessCentralConnector, invoice_id: str) -> str:
+    """The Business Central id of a posted invoice a payment or credit applies to; waits for
+    the invoice when it is not posted yet."""
+    found = _find_document(connector.client, "salesInvoices", invoice_id)
+    if found is None or found.get("status") == "Draft":
+        raise DependencyMissingError(
+            f"invoice {invoice_id} is not posted in Business Central ({connector.name})",
+            code="business_central.invoice_not_synced",
+            remediation=(
+                f"Sync invoice {invoice_id} first (upsert_invoice); the exception waits for it "
+                "and retries by itself."
+            ),
+            waits_for={
+                "entity_type": INVOICE,
+                "global_id": invoice_id,
+                "system": connector.name,
+                "record_type": "salesInvoice",
+            },
+        )
+    return str(found["id"])
+
+
 # -- invoice ---------------------------------------------------------------------------------
 
 
@@ -71,67 +193,25 @@ def _invoice_body(
     return parsed, mapping.apply("invoice", record), mapping.ref
 
 
-def _invoice_result(connection: str, parsed: Invoice, record: JSON, body: JSON, ref: str) -> JSON:
-    return _result(
-        connection,
-        INVOICE,
-        parsed.global_id,
-        record["id"],
-        body,
-        ref,
-        number=record.get("number"),
-        status=record.get("status"),
-        total=parsed.total.model_dump(mode="json"),
-        remaining=record.get("remainingAmount"),
-    )
-
-
 def upsert_invoice(ctx: StepContext, connection: str, invoice: JSON) -> JSON:
     """Invoice -> posted sales invoice (external document No. = invoice global id), posted
     only when Business Central's totals equal the canonical ones."""
     connector = _connector(ctx, connection)
     parsed, body, ref = _invoice_body(ctx, connector, invoice)
-    client = connector.client
-    what = f"invoice {parsed.global_id}"
-    existing = _find_document(client, "salesInvoices", parsed.global_id)
-    draft = (
-        existing
-        if existing is not None and existing.get("status") != "Draft"
-        else _write_document(client, "salesInvoices", body, existing)
-    )
-    record = _post_checked(
-        ctx, connector, "salesInvoices", draft, parsed.total, parsed.tax_total, what
-    )
-    _link(ctx, INVOICE, parsed.global_id, connection, record["id"])
-    _audit(ctx, connection, "business_central.salesInvoice.post", record["id"], parsed.total, body)
-    return _invoice_result(connection, parsed, record, body, ref)
+    return _upsert_posted(ctx, connector, _INVOICE, parsed, body, ref)
 
 
 def probe_invoice(ctx: StepContext, connection: str, invoice: JSON) -> JSON | None:
     connector = _connector(ctx, connection)
     parsed, body, ref = _invoice_body(ctx, connector, invoice)
-    found = _find_document(connector.client, "salesInvoices", parsed.global_id)
-    if (
-        found is None
-        or found.get("status") == "Draft"
-        or not _same(found.get("totalAmountIncludingTax"), parsed.total)
-    ):
-        return None
-    _link(ctx, INVOICE, parsed.global_id, connection, found["id"])
-    _audit(ctx, connection, "business_central.salesInvoice.post", found["id"], parsed.total, body)
-    return _invoice_result(connection, parsed, found, body, ref)
+    return _probe_posted(ctx, connector, _INVOICE, parsed, body, ref)
 
 
 def void_invoice(ctx: StepContext, result: JSON, connection: str, *args: Any) -> None:
-    """Compensation for :func:`upsert_invoice`: cancel the posted invoice
-    (``Microsoft.NAV.cancel``: Business Central books a corrective credit memo); refused once
-    it is partly paid, and the compensation then fails and is reported."""
-    client = _connector(ctx, connection).client
-    record = client.get("salesInvoices", str(result["native_id"]))
-    if record.get("status") == "Draft":
-        client.delete("salesInvoices", record)
-    elif record.get("status") != "Canceled":
-        client.action("salesInvoices", record["id"], "cancel")
+    """Compensation for :func:`upsert_invoice`: cancel the posted invoice (Business Central
+    books a corrective credit memo); refused once it is partly paid, and the compensation
+    then fails and is reported."""
+    _cancel_posted(ctx, connection, _INVOICE, result)
 
 
 # -- payments --------------------------------------------------------------------------------
@@ -185,24 +265,7 @@ def _payment(
     customer = _customer(ctx, connector, payment.account_id)
     invoice_id = None
     if payment.applied_to:
-        target = payment.applied_to[0].invoice_id
-        found = _find_document(connector.client, "salesInvoices", target)
-        if found is None or found.get("status") == "Draft":
-            raise DependencyMissingError(
-                f"invoice {target} is not posted in Business Central ({connector.name})",
-                code="business_central.invoice_not_synced",
-                remediation=(
-                    f"Sync invoice {target} first (upsert_invoice); the exception waits for "
-                    "it and retries by itself."
-                ),
-                waits_for={
-                    "entity_type": INVOICE,
-                    "global_id": target,
-                    "system": connector.name,
-                    "record_type": "salesInvoice",
-                },
-            )
-        invoice_id = found["id"]
+        invoice_id = _posted_invoice(connector, payment.applied_to[0].invoice_id)
     mapping = connector.mapping("outbound")
     record = {
         "payment": payment.model_dump(mode="json"),
@@ -213,6 +276,16 @@ def _payment(
     return payment, mapping.apply("customer_payment", record), mapping.ref
 
 
+def _payment_booked(
+    ctx: StepContext, connection: str, payment: Payment, record: JSON, body: JSON, ref: str
+) -> JSON:
+    _link(ctx, PAYMENT, payment.global_id, connection, record["id"])
+    action = "business_central.customerPayment.upsert"
+    _audit(ctx, connection, action, record["id"], payment.amount, body)
+    amount = payment.amount.model_dump(mode="json")
+    return _result(connection, PAYMENT, payment.global_id, record["id"], body, ref, amount=amount)
+
+
 def apply_payment(
     ctx: StepContext, connection: str, document: JSON, payment_id: str | None = None
 ) -> JSON:
@@ -220,32 +293,14 @@ def apply_payment(
     connector = _connector(ctx, connection)
     payment, body, ref = _payment(ctx, connector, document, payment_id)
     client = connector.client
-    existing = client.find(
-        "customerPayments", "externalDocumentNumber", body["externalDocumentNumber"]
-    )
+    number = body["externalDocumentNumber"]
+    existing = client.find("customerPayments", "externalDocumentNumber", number)
     if existing is None:
         record = client.create("customerPayments", body)
     else:
         changed = {k: v for k, v in body.items() if k != "journalId" and existing.get(k) != v}
         record = client.update("customerPayments", existing, changed) if changed else existing
-    _link(ctx, PAYMENT, payment.global_id, connection, record["id"])
-    _audit(
-        ctx,
-        connection,
-        "business_central.customerPayment.upsert",
-        record["id"],
-        payment.amount,
-        body,
-    )
-    return _result(
-        connection,
-        PAYMENT,
-        payment.global_id,
-        record["id"],
-        body,
-        ref,
-        amount=payment.amount.model_dump(mode="json"),
-    )
+    return _payment_booked(ctx, connection, payment, record, body, ref)
 
 
 def probe_apply_payment(
@@ -253,29 +308,11 @@ def probe_apply_payment(
 ) -> JSON | None:
     connector = _connector(ctx, connection)
     payment, body, ref = _payment(ctx, connector, document, payment_id)
-    found = connector.client.find(
-        "customerPayments", "externalDocumentNumber", body["externalDocumentNumber"]
-    )
+    number = body["externalDocumentNumber"]
+    found = connector.client.find("customerPayments", "externalDocumentNumber", number)
     if found is None or not _same(found.get("amount"), payment.amount):
         return None
-    _link(ctx, PAYMENT, payment.global_id, connection, found["id"])
-    _audit(
-        ctx,
-        connection,
-        "business_central.customerPayment.upsert",
-        found["id"],
-        payment.amount,
-        body,
-    )
-    return _result(
-        connection,
-        PAYMENT,
-        payment.global_id,
-        found["id"],
-        body,
-        ref,
-        amount=payment.amount.model_dump(mode="json"),
-    )
+    return _payment_booked(ctx, connection, payment, found, body, ref)
 
 
 def void_payment(ctx: StepContext, result: JSON, connection: str, *args: Any) -> None:
@@ -300,23 +337,7 @@ def _credit_body(
     customer = _customer(ctx, connector, parsed.account_id)
     invoice_id = None
     if parsed.invoice_id is not None:
-        found = _find_document(connector.client, "salesInvoices", parsed.invoice_id)
-        if found is None or found.get("status") == "Draft":
-            raise DependencyMissingError(
-                f"invoice {parsed.invoice_id} is not posted in Business Central ({connector.name})",
-                code="business_central.invoice_not_synced",
-                remediation=(
-                    f"Sync invoice {parsed.invoice_id} first; the exception waits for it and "
-                    "retries by itself."
-                ),
-                waits_for={
-                    "entity_type": INVOICE,
-                    "global_id": parsed.invoice_id,
-                    "system": connector.name,
-                    "record_type": "salesInvoice",
-                },
-            )
-        invoice_id = found["id"]
+        invoice_id = _posted_invoice(connector, parsed.invoice_id)
     lines = _billing_lines(ctx, connector, parsed.lines, f"credit note {parsed.global_id}")
     mapping = connector.mapping("outbound")
     record = {
@@ -332,70 +353,16 @@ def upsert_credit_memo(ctx: StepContext, connection: str, credit_note: JSON) -> 
     """CreditNote -> posted sales credit memo applied to its invoice."""
     connector = _connector(ctx, connection)
     parsed, body, ref = _credit_body(ctx, connector, credit_note)
-    client = connector.client
-    existing = _find_document(client, "salesCreditMemos", parsed.global_id)
-    draft = (
-        existing
-        if existing is not None and existing.get("status") != "Draft"
-        else _write_document(client, "salesCreditMemos", body, existing)
-    )
-    record = _post_checked(
-        ctx,
-        connector,
-        "salesCreditMemos",
-        draft,
-        parsed.total,
-        parsed.tax_total,
-        f"credit note {parsed.global_id}",
-    )
-    _link(ctx, CREDIT_NOTE, parsed.global_id, connection, record["id"])
-    _audit(
-        ctx, connection, "business_central.salesCreditMemo.post", record["id"], parsed.total, body
-    )
-    return _result(
-        connection,
-        CREDIT_NOTE,
-        parsed.global_id,
-        record["id"],
-        body,
-        ref,
-        number=record.get("number"),
-        total=parsed.total.model_dump(mode="json"),
-    )
+    return _upsert_posted(ctx, connector, _CREDIT_MEMO, parsed, body, ref)
 
 
 def probe_credit_memo(ctx: StepContext, connection: str, credit_note: JSON) -> JSON | None:
     connector = _connector(ctx, connection)
     parsed, body, ref = _credit_body(ctx, connector, credit_note)
-    found = _find_document(connector.client, "salesCreditMemos", parsed.global_id)
-    if (
-        found is None
-        or found.get("status") == "Draft"
-        or not _same(found.get("totalAmountIncludingTax"), parsed.total)
-    ):
-        return None
-    _link(ctx, CREDIT_NOTE, parsed.global_id, connection, found["id"])
-    _audit(
-        ctx, connection, "business_central.salesCreditMemo.post", found["id"], parsed.total, body
-    )
-    return _result(
-        connection,
-        CREDIT_NOTE,
-        parsed.global_id,
-        found["id"],
-        body,
-        ref,
-        number=found.get("number"),
-        total=parsed.total.model_dump(mode="json"),
-    )
+    return _probe_posted(ctx, connector, _CREDIT_MEMO, parsed, body, ref)
 
 
 def void_credit_memo(ctx: StepContext, result: JSON, connection: str, *args: Any) -> None:
-    """Compensation for :func:`upsert_credit_memo`: cancel the posted credit memo
-    (``Microsoft.NAV.cancel``), so its invoice is due again; a draft is deleted."""
-    client = _connector(ctx, connection).client
-    record = client.get("salesCreditMemos", str(result["native_id"]))
-    if record.get("status") == "Draft":
-        client.delete("salesCreditMemos", record)
-    elif record.get("status") != "Canceled":
-        client.action("salesCreditMemos", record["id"], "cancel")
+    """Compensation for :func:`upsert_credit_memo`: cancel the posted credit memo, so its
+    invoice is due again; a draft is deleted."""
+    _cancel_posted(ctx, connection, _CREDIT_MEMO, result)

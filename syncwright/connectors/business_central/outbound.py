@@ -88,6 +88,17 @@ def _customer_fields(account: Account) -> JSON:
     return {name: canonical[name] for name in _CUSTOMER_FIELDS}
 
 
+def _customer_booked(
+    ctx: StepContext, connection: str, parsed: Account, record: JSON, body: JSON, ref: str
+) -> JSON:
+    _link(ctx, ACCOUNT, parsed.global_id, connection, record["id"])
+    fields = _customer_fields(parsed)
+    number = record["number"]
+    return _result(
+        connection, ACCOUNT, parsed.global_id, record["id"], body, ref, fields=fields, number=number
+    )
+
+
 def upsert_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
     """Account -> Business Central customer (number = the account's global id, or a digest)."""
     connector = _connector(ctx, connection)
@@ -100,17 +111,7 @@ def upsert_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
     else:
         changed = {k: v for k, v in body.items() if existing.get(k) != v}
         record = client.update("customers", existing, changed) if changed else existing
-    _link(ctx, ACCOUNT, parsed.global_id, connection, record["id"])
-    return _result(
-        connection,
-        ACCOUNT,
-        parsed.global_id,
-        record["id"],
-        body,
-        ref,
-        fields=_customer_fields(parsed),
-        number=record["number"],
-    )
+    return _customer_booked(ctx, connection, parsed, record, body, ref)
 
 
 def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | None:
@@ -120,17 +121,7 @@ def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | N
     found = connector.client.find("customers", "number", body["number"])
     if found is None or found.get("displayName") != body["displayName"]:
         return None
-    _link(ctx, ACCOUNT, parsed.global_id, connection, found["id"])
-    return _result(
-        connection,
-        ACCOUNT,
-        parsed.global_id,
-        found["id"],
-        body,
-        ref,
-        fields=_customer_fields(parsed),
-        number=found["number"],
-    )
+    return _customer_booked(ctx, connection, parsed, found, body, ref)
 
 
 # -- sales order -----------------------------------------------------------------------------
@@ -151,9 +142,6 @@ def _order_body(
                 "lineObjectNumber": _item(connector, keys, what),
                 "quantity": item.quantity,
                 "unitPrice": float(item.unit_amount.to_decimal()),
-                "description": (item.description or "")[:100]
-                if hasattr(item, "description")
-                else "",
             }
         )
     mapping = connector.mapping("outbound")
@@ -165,15 +153,12 @@ def _order_body(
     return parsed, mapping.apply("sales_order", record), mapping.ref
 
 
-def upsert_sales_order(ctx: StepContext, connection: str, subscription: JSON) -> JSON:
-    """Subscription -> sales order (external document No. = subscription global id)."""
-    connector = _connector(ctx, connection)
-    parsed, body, ref = _order_body(ctx, connector, subscription)
-    client = connector.client
-    record = _write_document(
-        client, "salesOrders", body, _find_document(client, "salesOrders", parsed.global_id)
-    )
+def _order_booked(
+    ctx: StepContext, connection: str, parsed: Subscription, record: JSON, body: JSON, ref: str
+) -> JSON:
     _link(ctx, SUBSCRIPTION, parsed.global_id, connection, record["id"])
+    total = parsed.recurring_amount.model_dump(mode="json")
+    number = record.get("number")
     return _result(
         connection,
         SUBSCRIPTION,
@@ -181,30 +166,29 @@ def upsert_sales_order(ctx: StepContext, connection: str, subscription: JSON) ->
         record["id"],
         body,
         ref,
-        number=record.get("number"),
-        total=parsed.recurring_amount.model_dump(mode="json"),
+        number=number,
+        total=total,
     )
+
+
+def upsert_sales_order(ctx: StepContext, connection: str, subscription: JSON) -> JSON:
+    """Subscription -> sales order (external document No. = subscription global id)."""
+    connector = _connector(ctx, connection)
+    parsed, body, ref = _order_body(ctx, connector, subscription)
+    client = connector.client
+    existing = _find_document(client, "salesOrders", parsed.global_id)
+    record = _write_document(client, "salesOrders", body, existing)
+    return _order_booked(ctx, connection, parsed, record, body, ref)
 
 
 def probe_sales_order(ctx: StepContext, connection: str, subscription: JSON) -> JSON | None:
     connector = _connector(ctx, connection)
     parsed, body, ref = _order_body(ctx, connector, subscription)
     found = _find_document(connector.client, "salesOrders", parsed.global_id)
-    if found is None or not _same_lines(
-        found.get("salesOrderLines") or [], body["salesOrderLines"]
-    ):
+    lines = found.get("salesOrderLines") or [] if found is not None else []
+    if found is None or not _same_lines(lines, body["salesOrderLines"]):
         return None
-    _link(ctx, SUBSCRIPTION, parsed.global_id, connection, found["id"])
-    return _result(
-        connection,
-        SUBSCRIPTION,
-        parsed.global_id,
-        found["id"],
-        body,
-        ref,
-        number=found.get("number"),
-        total=parsed.recurring_amount.model_dump(mode="json"),
-    )
+    return _order_booked(ctx, connection, parsed, found, body, ref)
 
 
 def void_sales_order(ctx: StepContext, result: JSON, connection: str, *args: Any) -> None:
@@ -226,6 +210,30 @@ def _order_to_close(
     return parsed, _find_document(connector.client, "salesOrders", parsed.global_id)
 
 
+# What a closed line carries: nothing more to ship or invoice.
+_CLOSED = {"shipQuantity": 0, "invoiceQuantity": 0}
+
+
+def _closed(
+    ctx: StepContext,
+    connector: BusinessCentralConnector,
+    parsed: Subscription,
+    order: JSON,
+    effective_date: str | None,
+) -> JSON:
+    _link(ctx, SUBSCRIPTION, parsed.global_id, connector.name, order["id"])
+    return _result(
+        connector.name,
+        SUBSCRIPTION,
+        parsed.global_id,
+        order["id"],
+        _CLOSED,
+        connector.mapping("outbound").ref,
+        closed_lines=len(order.get("salesOrderLines") or []),
+        effective_date=effective_date,
+    )
+
+
 def close_sales_order(
     ctx: StepContext, connection: str, subscription: JSON, effective_date: str | None = None
 ) -> JSON:
@@ -244,24 +252,12 @@ def close_sales_order(
                 "replay its activation first and retry; if it never did, resolve this exception."
             ),
         )
-    body = {"shipQuantity": 0, "invoiceQuantity": 0}
-    closed = 0
     for line in order.get("salesOrderLines") or []:
         if line.get("shipQuantity") or line.get("invoiceQuantity"):
-            connector.client.update_line("salesOrders", order["id"], "salesOrderLines", line, body)
-        closed += 1
-    _link(ctx, SUBSCRIPTION, parsed.global_id, connection, order["id"])
-    ref = connector.mapping("outbound").ref
-    return _result(
-        connection,
-        SUBSCRIPTION,
-        parsed.global_id,
-        order["id"],
-        body,
-        ref,
-        closed_lines=closed,
-        effective_date=effective_date,
-    )
+            connector.client.update_line(
+                "salesOrders", order["id"], "salesOrderLines", line, _CLOSED
+            )
+    return _closed(ctx, connector, parsed, order, effective_date)
 
 
 def probe_close_sales_order(
@@ -274,15 +270,4 @@ def probe_close_sales_order(
     lines = order.get("salesOrderLines") or []
     if any(line.get("shipQuantity") or line.get("invoiceQuantity") for line in lines):
         return None
-    body = {"shipQuantity": 0, "invoiceQuantity": 0}
-    ref = connector.mapping("outbound").ref
-    return _result(
-        connection,
-        SUBSCRIPTION,
-        parsed.global_id,
-        order["id"],
-        body,
-        ref,
-        closed_lines=len(lines),
-        effective_date=effective_date,
-    )
+    return _closed(ctx, connector, parsed, order, effective_date)

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,6 +23,7 @@ from syncwright.sandbox.business_central import (
     create_app,
     sandbox_of,
 )
+from tests.connectors._canonical import CanonicalBuilders
 
 CONNECTION = "bc"
 TENANT = "contoso.onmicrosoft.com"
@@ -90,7 +90,7 @@ def bc_secrets(emulator: BcEmulator) -> dict[str, str]:
 
 
 @dataclass
-class BcWorld:
+class BcWorld(CanonicalBuilders):
     runtime: Runtime
     emulator: BcEmulator
 
@@ -112,126 +112,6 @@ class BcWorld:
             timeout_seconds=5,
             services=self.runtime,
         )
-
-    @staticmethod
-    def money(minor: int, currency: str = "GBP") -> dict[str, Any]:
-        return {"amount_minor": minor, "currency": currency}
-
-    def account(self, gid: str, *, subsidiary: str | None = "Syncwright UK Ltd") -> dict[str, Any]:
-        return {
-            "global_id": gid,
-            "name": f"Client {gid}",
-            "legal_name": f"Client {gid} Ltd",
-            "subsidiary": subsidiary,
-            "currency": "GBP",
-            "billing_email": f"ap@{gid}.test",
-            "bill_to": {
-                "line1": "1 High Street",
-                "city": "London",
-                "postal_code": "EC1A 1AA",
-                "country": "GB",
-            },
-            "tax_ids": [{"kind": "gb_vat", "value": "GB123456789"}],
-        }
-
-    def subscription(
-        self, gid: str, account_id: str, items: list[tuple[str, int, int]]
-    ) -> dict[str, Any]:
-        return {
-            "global_id": gid,
-            "account_id": account_id,
-            "plan_id": "prod_plan",
-            "status": "active",
-            "currency": "GBP",
-            "term_start": "2026-01-01",
-            "term_end": "2027-01-01",
-            "billing_frequency": "monthly",
-            "items": [
-                {
-                    "global_id": f"{gid}-item-{i}",
-                    "price_id": price,
-                    "quantity": q,
-                    "unit_amount": self.money(unit),
-                }
-                for i, (price, q, unit) in enumerate(items)
-            ],
-        }
-
-    def invoice(
-        self,
-        gid: str,
-        account_id: str,
-        lines: list[tuple[str, int, int]],
-        *,
-        tax_minor: int = 0,
-        paid: bool = False,
-    ) -> dict[str, Any]:
-        subtotal = sum(q * unit for _, q, unit in lines)
-        total = subtotal + tax_minor
-        return {
-            "global_id": gid,
-            "account_id": account_id,
-            "number": f"INV-{gid}",
-            "status": "paid" if paid else "open",
-            "currency": "GBP",
-            "lines": [
-                {
-                    "global_id": f"{gid}-line-{i}",
-                    "description": f"{price} x {q}",
-                    "price_id": price,
-                    "quantity": q,
-                    "unit_amount": self.money(unit),
-                    "amount": self.money(q * unit),
-                }
-                for i, (price, q, unit) in enumerate(lines)
-            ],
-            "subtotal": self.money(subtotal),
-            "discount_total": self.money(0),
-            "tax_total": self.money(tax_minor),
-            "total": self.money(total),
-            "amount_paid": self.money(total if paid else 0),
-            "issue_date": "2026-02-01",
-            "due_date": "2026-03-03",
-            "paid_at": "2026-02-05T10:00:00+00:00" if paid else None,
-        }
-
-    def payment(self, gid: str, account_id: str, minor: int, invoice_id: str) -> dict[str, Any]:
-        return {
-            "global_id": gid,
-            "account_id": account_id,
-            "amount": self.money(minor),
-            "status": "succeeded",
-            "method": "card",
-            "received_at": "2026-02-05T10:00:00+00:00",
-            "reference": "ch_123",
-            "applied_to": [{"invoice_id": invoice_id, "amount": self.money(minor)}],
-        }
-
-    def credit_note(
-        self, gid: str, account_id: str, invoice_id: str, minor: int, *, tax_minor: int = 0
-    ) -> dict[str, Any]:
-        return {
-            "global_id": gid,
-            "account_id": account_id,
-            "invoice_id": invoice_id,
-            "number": f"CN-{gid}",
-            "reason": "goodwill",
-            "currency": "GBP",
-            "lines": [
-                {
-                    "global_id": f"{gid}-line-0",
-                    "description": "Goodwill credit",
-                    "price_id": "price_seat",
-                    "quantity": 1,
-                    "amount": self.money(minor),
-                }
-            ],
-            "subtotal": self.money(minor),
-            "discount_total": self.money(0),
-            "tax_total": self.money(tax_minor),
-            "total": self.money(minor + tax_minor),
-            "issue_date": "2026-02-10",
-        }
 
 
 def make_bc_world(emulator: BcEmulator, directory: Path) -> BcWorld:

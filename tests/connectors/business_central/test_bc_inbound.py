@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from syncwright.api.hooks_app import create_hooks_api
-from syncwright.connectors import Delivery
+from syncwright.intake.dispatcher import delivery_of
 from syncwright.intake.poller import Poller
 from syncwright.model.event_data import AccountUpsertedV1
 from syncwright.sandbox import ServerThread
@@ -25,18 +25,6 @@ def hooks(bc_world: BcWorld) -> Iterator[str]:
     app = create_hooks_api(bc_world.runtime, Metrics(bc_world.runtime))
     with ServerThread(app) as server:
         yield f"{server.url}/hooks/{CONNECTION}"
-
-
-def _delivery(bc_world: BcWorld, row: Any) -> Delivery:
-    return Delivery(
-        inbox_id=row.id,
-        connection=row.connection,
-        vendor_event_id=row.vendor_event_id,
-        event_type=row.event_type,
-        body=row.body,
-        correlation_id=row.correlation_id,
-        received_at=row.received_at,
-    )
 
 
 def _customer(bc_world: BcWorld, number: str) -> dict[str, Any]:
@@ -66,7 +54,7 @@ def test_subscription_handshake_and_notifications_reach_the_inbox(
     assert bc_world.emulator.sandbox.subscriptions.deliver() == 2
     [row] = bc_world.runtime.inbox.pending()  # one batch of two notifications
     assert row.event_type == "notification.batch"
-    events = bc_world.connector.normalize(_delivery(bc_world, row))
+    events = bc_world.connector.normalize(delivery_of(row))
     assert len(events) == 2
     for event in events:
         assert event.type == "syncwright.account.upserted.v1"
@@ -75,7 +63,7 @@ def test_subscription_handshake_and_notifications_reach_the_inbox(
         # read fresh: both carry the customer as it is now
         assert data.account.name == "Hooked Ltd" and data.account.currency == "GBP"
         assert data.account.bill_to is not None and data.account.bill_to.city == "London"
-    again = bc_world.connector.normalize(_delivery(bc_world, row))
+    again = bc_world.connector.normalize(delivery_of(row))
     assert [e.id for e in again] == [e.id for e in events]
 
 
@@ -105,7 +93,7 @@ def test_poll_heals_a_missed_notification_without_doubling(bc_world: BcWorld, ho
     assert bc_world.runtime.inbox.count() == seen + 2
     names = set()
     for row in bc_world.runtime.inbox.pending():
-        for event in bc_world.connector.normalize(_delivery(bc_world, row)):
+        for event in bc_world.connector.normalize(delivery_of(row)):
             names.add(event.data.account.name)
     assert {f"Customer {delivered['number']}", f"Customer {missed['number']}"} <= names
     assert poller.poll_once(CONNECTION, "customers").read == 0
