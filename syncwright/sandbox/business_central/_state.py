@@ -24,51 +24,21 @@ import copy
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from decimal import Decimal
 
+from syncwright.sandbox.business_central._company import Change, Company, Record, money, number
 from syncwright.sandbox.business_central._errors import BcApiError, dialog, not_found
+from syncwright.sandbox.business_central._rules import (
+    CREATORS,
+    check_etag,
+    check_fields,
+    editable,
+    resolve_customer,
+)
 from syncwright.sandbox.business_central._schema import ENTITY_SETS, LINE_SETS, EntitySet
 
 __all__ = ["BcState", "Change", "Record"]
-
-Record = dict[str, Any]
-_CENT = Decimal("0.01")
-_EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
-
-
-@dataclass(frozen=True)
-class Change:
-    """A change webhook subscribers hear about: ``created``, ``updated`` or ``deleted``."""
-
-    company_id: str
-    entity_set: str
-    record_id: str
-    change_type: str
-    at: str
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
-def _number(value: Decimal) -> float | int:
-    return int(value) if value == value.to_integral() else float(value)
-
-
-@dataclass
-class _Company:
-    record: Record
-    tables: dict[str, dict[str, Record]] = field(default_factory=dict)
-    lines: dict[str, dict[str, Record]] = field(default_factory=dict)
-    tax_rates: dict[str, Decimal] = field(default_factory=dict)  # tax area id -> percent
-    local_currency: str = "GBP"
-    counters: dict[str, int] = field(default_factory=dict)
-
-    def table(self, name: str) -> dict[str, Record]:
-        return self.tables.setdefault(name, {})
 
 
 class BcState:
@@ -76,7 +46,7 @@ class BcState:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.companies: dict[str, _Company] = {}
+        self.companies: dict[str, Company] = {}
         self._last = datetime.now(UTC)
         self.listeners: list[Callable[[Change], None]] = []
 
@@ -113,15 +83,15 @@ class BcState:
                 "systemCreatedAt": self.now(),
                 "systemModifiedAt": self.now(),
             }
-            self.companies[cid] = _Company(record, local_currency=local_currency)
+            self.companies[cid] = Company(record, local_currency=local_currency)
             return cid
 
-    def company(self, company_id: str) -> _Company:
+    def company(self, company_id: str) -> Company:
         found = self.companies.get(company_id.lower())
         if found is None:
             raise BcApiError(
                 404,
-                "Internal_CompanyNotFound",
+                "InternalCompanyNotFound",
                 f"Cannot process the request because the company {company_id} cannot be found.",
             )
         return found
@@ -183,14 +153,14 @@ class BcState:
         with self.lock:
             company = self.company(company_id)
             lines = body.pop(spec.lines, None) if spec.lines else None
-            _check_fields(spec, body)
+            check_fields(spec, body)
             row: Record = {"id": str(uuid.uuid4())}
-            creator = _CREATORS.get(spec.name)
+            creator = CREATORS.get(spec.name)
             row.update(body)
             if creator is not None:
-                creator(self, company, spec, row)
+                creator(company, spec, row)
             if spec.number_prefix and not row.get("number") and spec.name != "customerPayments":
-                row["number"] = self._next_number(company, spec)
+                row["number"] = self._nextnumber(company, spec)
             self._check_unique(company, spec, row)
             self._touch(row)
             company.table(spec.name)[row["id"]] = row
@@ -207,20 +177,20 @@ class BcState:
         with self.lock:
             company = self.company(company_id)
             row = self._row(company_id, spec, record_id)
-            _check_etag(row, if_match)
-            _check_fields(spec, body)
+            check_etag(row, if_match)
+            check_fields(spec, body)
             if spec.name in LINE_SETS:
                 document, doc_spec = self._document_of(company, spec, row)
-                _editable(doc_spec, document)
+                editable(doc_spec, document)
                 row.update(body)
                 self._price_line(company, document, row)
                 self._touch(row)
                 self._compute(company, doc_spec, document)
                 self._emit(company_id, doc_spec.name, document["id"], "updated")
                 return self.public(row)
-            _editable(spec, row)
+            editable(spec, row)
             if "customerId" in body or "customerNumber" in body:
-                _resolve_customer(company, row, body)
+                resolve_customer(company, row, body)
             row.update({k: v for k, v in body.items() if k not in ("customerNumber",)})
             self._check_unique(company, spec, row)
             self._touch(row)
@@ -235,16 +205,16 @@ class BcState:
         with self.lock:
             company = self.company(company_id)
             row = self._row(company_id, spec, record_id)
-            _check_etag(row, if_match)
+            check_etag(row, if_match)
             if spec.name in LINE_SETS:
                 document, doc_spec = self._document_of(company, spec, row)
-                _editable(doc_spec, document)
+                editable(doc_spec, document)
                 del company.lines[spec.name][row["id"]]
                 self._touch(document)
                 self._compute(company, doc_spec, document)
                 self._emit(company_id, doc_spec.name, document["id"], "updated")
                 return
-            _editable(spec, row)
+            editable(spec, row)
             del company.table(spec.name)[row["id"]]
             if spec.lines:
                 for line_id in [
@@ -259,7 +229,7 @@ class BcState:
         with self.lock:
             company = self.company(company_id)
             document = self._row(company_id, spec, document_id)
-            _editable(spec, document)
+            editable(spec, document)
             line = self._add_line(company, spec, document, body)
             self._touch(document)
             self._compute(company, spec, document)
@@ -290,7 +260,7 @@ class BcState:
             elif row.get("invoiceId"):
                 invoice = company.table("salesInvoices").get(row["invoiceId"])
                 if invoice is not None:
-                    self._apply(invoice, _money(row["totalAmountIncludingTax"]))
+                    self._apply(invoice, money(row["totalAmountIncludingTax"]))
                     row["status"] = "Paid"
             self._touch(row)
             self._refresh_balance(company, row["customerId"])
@@ -305,15 +275,15 @@ class BcState:
             if spec.name == "salesCreditMemos" and row["status"] in ("Open", "Paid"):
                 invoice = company.table("salesInvoices").get(str(row.get("invoiceId")))
                 if invoice is not None and invoice["status"] in ("Open", "Paid"):
-                    restored = _money(invoice.get("remainingAmount")) + _money(
+                    restored = money(invoice.get("remainingAmount")) + money(
                         row["totalAmountIncludingTax"]
                     )
-                    invoice["remainingAmount"], invoice["status"] = _number(restored), "Open"
+                    invoice["remainingAmount"], invoice["status"] = number(restored), "Open"
                     self._touch(invoice)
                     self._emit(company_id, "salesInvoices", invoice["id"], "updated")
             elif spec.name != "salesInvoices" or row["status"] not in ("Open",):
                 raise dialog(f"{spec.entity} {row.get('number')} cannot be canceled.")
-            elif _money(row["remainingAmount"]) != _money(row["totalAmountIncludingTax"]):
+            elif money(row["remainingAmount"]) != money(row["totalAmountIncludingTax"]):
                 raise dialog(f"You cannot cancel invoice {row['number']}: it is partly paid.")
             else:
                 row["remainingAmount"] = 0
@@ -322,21 +292,21 @@ class BcState:
             self._refresh_balance(company, row["customerId"])
             self._emit(company_id, spec.name, row["id"], "updated")
 
-    def _post_payments(self, company: _Company, company_id: str, journal: Record) -> None:
+    def _post_payments(self, company: Company, company_id: str, journal: Record) -> None:
         payments = company.table("customerPayments")
         posted = [p for p in payments.values() if p.get("journalId") == journal["id"]]
         for payment in posted:
             invoice = company.table("salesInvoices").get(str(payment.get("appliesToInvoiceId")))
             if invoice is not None:
-                self._apply(invoice, _money(payment["amount"]))
+                self._apply(invoice, money(payment["amount"]))
                 self._emit(company_id, "salesInvoices", invoice["id"], "updated")
             del payments[payment["id"]]
             company.table("_postedPayments")[payment["id"]] = payment
             self._refresh_balance(company, payment["customerId"])
 
     def _apply(self, invoice: Record, amount: Decimal) -> None:
-        remaining = max(_money(invoice.get("remainingAmount")) - amount, Decimal(0))
-        invoice["remainingAmount"] = _number(remaining)
+        remaining = max(money(invoice.get("remainingAmount")) - amount, Decimal(0))
+        invoice["remainingAmount"] = number(remaining)
         if remaining == 0 and invoice["status"] == "Open":
             invoice["status"] = "Paid"
         self._touch(invoice)
@@ -353,12 +323,12 @@ class BcState:
 
     # -- computing documents -----------------------------------------------------------------
 
-    def _next_number(self, company: _Company, spec: EntitySet) -> str:
+    def _nextnumber(self, company: Company, spec: EntitySet) -> str:
         count = company.counters.get(spec.name, 1000) + 1
         company.counters[spec.name] = count
         return f"{spec.number_prefix}{count}"
 
-    def _check_unique(self, company: _Company, spec: EntitySet, row: Record) -> None:
+    def _check_unique(self, company: Company, spec: EntitySet, row: Record) -> None:
         if "number" not in spec.writable or not row.get("number"):
             return
         for other in company.table(spec.name).values():
@@ -371,17 +341,17 @@ class BcState:
                 )
 
     def _document_of(
-        self, company: _Company, spec: EntitySet, line: Record
+        self, company: Company, spec: EntitySet, line: Record
     ) -> tuple[Record, EntitySet]:
         doc_spec = next(s for s in ENTITY_SETS.values() if s.lines == spec.name)
         return company.table(doc_spec.name)[line["documentId"]], doc_spec
 
     def _add_line(
-        self, company: _Company, spec: EntitySet, document: Record, body: Record
+        self, company: Company, spec: EntitySet, document: Record, body: Record
     ) -> Record:
         assert spec.lines is not None
         line_spec = LINE_SETS[spec.lines]
-        _check_fields(line_spec, body)
+        check_fields(line_spec, body)
         line: Record = {
             "id": str(uuid.uuid4()),
             "documentId": document["id"],
@@ -406,7 +376,7 @@ class BcState:
         company.lines.setdefault(spec.lines, {})[line["id"]] = line
         return line
 
-    def _price_line(self, company: _Company, document: Record, line: Record) -> None:
+    def _price_line(self, company: Company, document: Record, line: Record) -> None:
         if line.get("lineType") != "Item":
             raise BcApiError(
                 400,
@@ -436,10 +406,10 @@ class BcState:
             line["description"] = item["displayName"]
         if "unitPrice" not in line:
             line["unitPrice"] = item.get("unitPrice", 0)
-        amount = _money(Decimal(str(line["quantity"])) * Decimal(str(line["unitPrice"])))
-        line["amountExcludingTax"] = _number(amount - _money(line.get("discountAmount")))
+        amount = money(Decimal(str(line["quantity"])) * Decimal(str(line["unitPrice"])))
+        line["amountExcludingTax"] = number(amount - money(line.get("discountAmount")))
 
-    def _compute(self, company: _Company, spec: EntitySet, document: Record) -> None:
+    def _compute(self, company: Company, spec: EntitySet, document: Record) -> None:
         assert spec.lines is not None
         lines = [
             line
@@ -450,215 +420,36 @@ class BcState:
         rate = Decimal(0)
         if customer.get("taxLiable"):
             rate = company.tax_rates.get(str(customer.get("taxAreaId")), Decimal(0))
-        net = sum((_money(line["amountExcludingTax"]) for line in lines), Decimal(0))
-        net -= _money(document.get("discountAmount"))
-        tax = _money(net * rate / 100)
+        net = sum((money(line["amountExcludingTax"]) for line in lines), Decimal(0))
+        net -= money(document.get("discountAmount"))
+        tax = money(net * rate / 100)
         for line in lines:
-            line_tax = _money(_money(line["amountExcludingTax"]) * rate / 100)
-            line["taxPercent"] = _number(rate)
-            line["totalTaxAmount"] = _number(line_tax)
-            line["amountIncludingTax"] = _number(_money(line["amountExcludingTax"]) + line_tax)
-        document["totalAmountExcludingTax"] = _number(net)
-        document["totalTaxAmount"] = _number(tax)
-        document["totalAmountIncludingTax"] = _number(net + tax)
+            line_tax = money(money(line["amountExcludingTax"]) * rate / 100)
+            line["taxPercent"] = number(rate)
+            line["totalTaxAmount"] = number(line_tax)
+            line["amountIncludingTax"] = number(money(line["amountExcludingTax"]) + line_tax)
+        document["totalAmountExcludingTax"] = number(net)
+        document["totalTaxAmount"] = number(tax)
+        document["totalAmountIncludingTax"] = number(net + tax)
         if spec.name == "salesInvoices" and document["status"] == "Draft":
             document["remainingAmount"] = 0
 
-    def _refresh_balance(self, company: _Company, customer_id: str) -> None:
+    def _refresh_balance(self, company: Company, customer_id: str) -> None:
         customer = company.table("customers").get(customer_id)
         if customer is None:
             return
         due = sum(
             (
-                _money(i.get("remainingAmount"))
+                money(i.get("remainingAmount"))
                 for i in company.table("salesInvoices").values()
                 if i["customerId"] == customer_id and i["status"] == "Open"
             ),
             Decimal(0),
         )
-        customer["balanceDue"] = _number(due)
+        customer["balanceDue"] = number(due)
         self._touch(customer)
 
     def iter_companies(self) -> Iterator[Record]:
         with self.lock:
             for company in self.companies.values():
                 yield dict(company.record)
-
-
-# -- creation rules per entity set -------------------------------------------------------------
-
-
-def _check_fields(spec: EntitySet, body: Record) -> None:
-    for name in body:
-        if name.startswith("@odata"):
-            continue
-        if name in spec.read_only:
-            raise BcApiError(400, "BadRequest_InvalidOperation", f"Control '{name}' is read-only")
-        if name not in spec.writable:
-            raise BcApiError(
-                400,
-                "BadRequest",
-                f"The property '{name}' does not exist on type 'Microsoft.NAV.{spec.entity}'. "
-                "Make sure to only use property names that are defined by the type.",
-            )
-
-
-def _check_etag(row: Record, if_match: str | None) -> None:
-    if if_match is None:
-        raise BcApiError(
-            400,
-            "BadRequest_InvalidToken",
-            "Could not validate the client concurrency token required by the service. Please "
-            "provide a valid token in the client request.",
-        )
-    if if_match.strip() != "*" and if_match.strip() != row["@odata.etag"]:
-        raise BcApiError(
-            409, "Request_EntityChanged", "Another user has already changed the record."
-        )
-
-
-def _editable(spec: EntitySet, row: Record) -> None:
-    if spec.name in ("salesInvoices", "salesCreditMemos") and row.get("status") != "Draft":
-        raise dialog(
-            f"You cannot change or delete posted {spec.entity} {row.get('number')}; "
-            "correct it with a credit memo."
-        )
-
-
-def _resolve_customer(company: _Company, row: Record, body: Record) -> None:
-    customers = company.table("customers")
-    customer = None
-    if body.get("customerId"):
-        customer = customers.get(str(body["customerId"]).lower())
-    elif body.get("customerNumber"):
-        customer = next(
-            (c for c in customers.values() if c["number"] == body["customerNumber"]), None
-        )
-    else:
-        raise dialog("A customerNumber or a customerID must be provided.")
-    if customer is None:
-        wanted = body.get("customerId") or body.get("customerNumber")
-        raise BcApiError(
-            400,
-            "Internal_RecordNotFound",
-            f"The Customer does not exist. Identification fields and values: No.='{wanted}'",
-        )
-    if customer.get("blocked") == "All":
-        raise dialog(
-            f"You cannot create this type of document when Customer {customer['number']} is "
-            "blocked with type All"
-        )
-    row["customerId"], row["customerNumber"] = customer["id"], customer["number"]
-    row["customerName"] = customer["displayName"]
-
-
-def _create_customer(state: BcState, company: _Company, spec: EntitySet, row: Record) -> None:
-    if not row.get("displayName"):
-        raise BcApiError(
-            400,
-            "BadRequest_RequiredParamNotProvided",
-            "Field 'displayName' must not be blank or empty.",
-        )
-    defaults = {
-        "type": "Company",
-        "blocked": " ",
-        "balanceDue": 0,
-        "creditLimit": 0,
-        "taxLiable": False,
-        "taxAreaId": _EMPTY_GUID,
-        "currencyCode": company.local_currency,
-    }
-    for key, value in defaults.items():
-        row.setdefault(key, value)
-    if row["blocked"] not in (" ", "Ship", "Invoice", "All"):
-        raise BcApiError(
-            400,
-            "Application_EvaluateException",
-            f'The value "{row["blocked"]}" cannot be evaluated into type Option.',
-        )
-    area = company.table("taxAreas").get(str(row["taxAreaId"]).lower())
-    if row["taxAreaId"] != _EMPTY_GUID and area is None:
-        raise BcApiError(
-            400,
-            "Internal_InvalidTableRelation",
-            f"The field Tax Area Code of table Customer contains a value ({row['taxAreaId']}) "
-            "that cannot be found in the related table (Tax Area).",
-        )
-    row["taxAreaDisplayName"] = area["displayName"] if area else ""
-
-
-def _create_document(state: BcState, company: _Company, spec: EntitySet, row: Record) -> None:
-    _resolve_customer(company, row, row)
-    customer = company.table("customers")[row["customerId"]]
-    row.setdefault("currencyCode", customer.get("currencyCode") or company.local_currency)
-    row.setdefault("externalDocumentNumber", "")
-    row.setdefault("discountAmount", 0)
-    row["status"] = "Draft"
-    row["pricesIncludeTax"] = False
-    today = datetime.now(UTC).date().isoformat()
-    date_field = {
-        "salesOrders": "orderDate",
-        "salesInvoices": "invoiceDate",
-        "salesCreditMemos": "creditMemoDate",
-    }[spec.name]
-    row.setdefault(date_field, today)
-    if spec.name == "salesInvoices":
-        row.setdefault("dueDate", row["invoiceDate"])
-        row["remainingAmount"] = 0
-    if spec.name == "salesOrders":
-        row["fullyShipped"] = False
-    if spec.name == "salesCreditMemos" and (row.get("invoiceId") or row.get("invoiceNumber")):
-        invoices = company.table("salesInvoices")
-        invoice = invoices.get(str(row.get("invoiceId") or "").lower()) or next(
-            (i for i in invoices.values() if i["number"] == row.get("invoiceNumber")), None
-        )
-        if invoice is None or invoice["status"] == "Draft":
-            raise dialog("The credit memo must be applied to a posted invoice of the customer.")
-        row["invoiceId"], row["invoiceNumber"] = invoice["id"], invoice["number"]
-
-
-def _create_payment(state: BcState, company: _Company, spec: EntitySet, row: Record) -> None:
-    _resolve_customer(company, row, row)
-    journals = company.table("customerPaymentJournals")
-    journal = journals.get(str(row.get("journalId") or "").lower()) or next(
-        iter(journals.values()), None
-    )
-    if journal is None:
-        raise dialog("There is no customer payment journal.")
-    row["journalId"], row["journalDisplayName"] = journal["id"], journal["displayName"]
-    if row.get("amount") is None:
-        raise BcApiError(
-            400, "BadRequest_RequiredParamNotProvided", "Field 'amount' must not be blank or empty."
-        )
-    row.setdefault("postingDate", datetime.now(UTC).date().isoformat())
-    row.setdefault("externalDocumentNumber", "")
-    row.setdefault("description", "")
-    row.setdefault("comment", "")
-    siblings = [
-        p for p in company.table("customerPayments").values() if p["journalId"] == journal["id"]
-    ]
-    row["lineNumber"] = max((p["lineNumber"] for p in siblings), default=0) + 10000
-    count = company.counters.get("customerPayments", 1000) + 1
-    company.counters["customerPayments"] = count
-    row["documentNumber"] = f"PAY{count}"
-    if row.get("appliesToInvoiceId") or row.get("appliesToInvoiceNumber"):
-        invoices = company.table("salesInvoices")
-        invoice = invoices.get(str(row.get("appliesToInvoiceId") or "").lower()) or next(
-            (i for i in invoices.values() if i["number"] == row.get("appliesToInvoiceNumber")), None
-        )
-        if invoice is None or invoice["status"] == "Draft":
-            raise dialog("The payment must be applied to a posted invoice.")
-        row["appliesToInvoiceId"], row["appliesToInvoiceNumber"] = invoice["id"], invoice["number"]
-    else:
-        row["appliesToInvoiceId"], row["appliesToInvoiceNumber"] = _EMPTY_GUID, ""
-    row.pop("customerNumber", None)
-    row["customerNumber"] = company.table("customers")[row["customerId"]]["number"]
-
-
-_CREATORS: dict[str, Callable[[BcState, _Company, EntitySet, Record], None]] = {
-    "customers": _create_customer,
-    "salesOrders": _create_document,
-    "salesInvoices": _create_document,
-    "salesCreditMemos": _create_document,
-    "customerPayments": _create_payment,
-}
