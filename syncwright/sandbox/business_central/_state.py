@@ -91,7 +91,7 @@ class BcState:
         if found is None:
             raise BcApiError(
                 404,
-                "InternalCompanyNotFound",
+                "Internal_CompanyNotFound",
                 f"Cannot process the request because the company {company_id} cannot be found.",
             )
         return found
