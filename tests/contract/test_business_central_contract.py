@@ -218,3 +218,12 @@ class TestBusinessCentralConnector(ConnectorContract):
             )
 
         return make
+
+
+def test_declared_codes_are_microsofts() -> None:
+    """Every error code the connector declares is on Microsoft's v2.0 error-code page."""
+    from syncwright.connectors.business_central.connector import BusinessCentralConnector
+
+    doc = vendor_json("business_central/odata-error-codes.v2.0.json")
+    documented = {entry["code"] for entry in doc["codes"]}
+    assert set(BusinessCentralConnector.documented_errors) <= documented

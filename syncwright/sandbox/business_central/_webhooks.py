@@ -150,8 +150,10 @@ class Subscriptions:
 
     def on_change(self, change: Change) -> None:
         path = f"api/v2.0/companies({change.company_id})/{change.entity_set}"
+        now = _iso(datetime.now(UTC))
         for record in list(self.records.values()):
-            if record["resource"].lstrip("/") != path:
+            # an expired subscription (not renewed within 3 days) hears nothing
+            if record["resource"].lstrip("/") != path or record["expirationDateTime"] <= now:
                 continue
             notification = {
                 "subscriptionId": record["subscriptionId"],

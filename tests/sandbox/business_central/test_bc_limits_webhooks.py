@@ -119,3 +119,17 @@ def test_subscription_refused_without_handshake(bc: BcEnv) -> None:
         json={"notificationUrl": bc.receiver_url, "resource": "/api/v2.0/nothing"},
     )
     assert bad.json()["error"]["code"] == "BadRequest_ResourceNotFound"
+
+
+def test_an_expired_subscription_hears_nothing(bc: BcEnv) -> None:
+    s = bc.authed()
+    sub = _subscribe(s, bc, "customers").json()
+    bc.sandbox.subscriptions.records[sub["subscriptionId"]]["expirationDateTime"] = (
+        "2020-01-01T00:00:00Z"
+    )
+    s.post(f"{bc.company}/customers", json={"displayName": "Too late"})
+    assert s.post(f"{bc.url}/_sandbox/webhooks/deliver").json()["sent"] == 0
+    renewed = s.patch(f"{bc.api}/subscriptions('{sub['subscriptionId']}')", json={})
+    assert renewed.status_code == 200  # renewal (with a new handshake) brings it back
+    s.post(f"{bc.company}/customers", json={"displayName": "Heard"})
+    assert s.post(f"{bc.url}/_sandbox/webhooks/deliver").json()["sent"] == 1
