@@ -4,7 +4,8 @@ TLS with Entra ID tokens), Stripe's signed webhooks into syncwright's intake, th
 dispatcher and poller running; a quarter of Business Central writes fail or lose their
 response (seeded).
 Business Central ends with the customer, its sales order, the posted invoice, the payment
-applied to it and the posted credit memo -- once each, read back from the emulator."""
+applied to it and the posted credit memo -- once each, read back from the emulator -- and
+reconciliation finds the two systems agreeing, then finds a drift made behind its back."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ import stripe
 
 from syncwright.api import create_api
 from syncwright.config import load_settings
+from syncwright.connectors.business_central.connector import BusinessCentralConnector
 from syncwright.engine import Engine
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
+from syncwright.reconcile import Reconciler
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox._server import free_port
@@ -120,6 +123,9 @@ connections:
       default_item: SW-PRO
       tax_areas: {{default: UK-ZERO}}
       poll_interval_seconds: 3600
+reconciliation:
+  - {{name: invoices, check: invoices, schedule: 1h, compare: [stripe, bc]}}
+  - {{name: contracts, check: subscriptions, schedule: 1h, compare: [stripe, bc]}}
 """
         )
         runtime = Runtime(load_settings(config))
@@ -164,9 +170,9 @@ def test_billing_lands_in_business_central_once(world: World) -> None:
             "expand": ["latest_invoice"],
         }
     )
-    invoice_id = (
-        sub.latest_invoice if isinstance(sub.latest_invoice, str) else sub.latest_invoice.id
-    )
+    latest = sub.latest_invoice
+    assert latest is not None
+    invoice_id = latest if isinstance(latest, str) else latest.id
     v1.credit_notes.create({"invoice": invoice_id, "amount": 1000, "memo": "Service credit"})
     world.wait_settled()
     world.bc.faults.configure(FaultPlan())  # read back without injected faults
@@ -186,3 +192,25 @@ def test_billing_lands_in_business_central_once(world: World) -> None:
     assert (
         world.bc.stats()["faults"]["error_5xx"] + world.bc.stats()["faults"]["lost_response"] >= 0
     )
+
+    # Reconciliation reads both systems and finds them agreeing; an order whose lines were
+    # closed in Business Central while the subscription lives on in Stripe is drift.
+    reconciler = Reconciler(world.runtime)
+    for rule in ("invoices", "contracts"):
+        clean = reconciler.run(rule)
+        assert clean is not None and clean.status == "clean", clean.report if clean else None
+        assert clean.report["counts"]["source"] > 0
+    connector = world.runtime.connection("bc")
+    assert isinstance(connector, BusinessCentralConnector)
+    client = connector.client
+    for line in client.get("salesOrders", order["id"], expand="salesOrderLines")["salesOrderLines"]:
+        client.update_line(
+            "salesOrders",
+            order["id"],
+            "salesOrderLines",
+            line,
+            {"shipQuantity": 0, "invoiceQuantity": 0},
+        )
+    drift = reconciler.run("contracts")
+    assert drift is not None and drift.status == "drift"
+    assert drift.report["counts"]["drift"] == 1

@@ -15,7 +15,7 @@ import json
 import re
 import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -32,7 +32,7 @@ from syncwright.connectors import (
     WebhookIdentity,
     WebhookVerifier,
 )
-from syncwright.connectors.business_central import billing, checks, outbound
+from syncwright.connectors.business_central import billing, checks, outbound, snapshots
 from syncwright.connectors.business_central._auth import EntraClientCredentials
 from syncwright.connectors.business_central._errors import DOCUMENTED_ERRORS
 from syncwright.connectors.business_central.client import BusinessCentralClient
@@ -43,6 +43,7 @@ from syncwright.connectors.business_central.inbound import (
 )
 from syncwright.connectors.business_central.options import BusinessCentralOptionsModel
 from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 
 __all__ = ["DEFAULT_BASE_URL", "BusinessCentralConnector"]
 
@@ -198,6 +199,16 @@ class BusinessCentralConnector(Connector):
                 )
             self._journal = str(found[0]["id"])
         return self._journal
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
+        """Posted invoices or sales orders as Business Central holds them (``reconcile``)."""
+        return snapshots.snapshot(self.client, dataset)
+
+    def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
+        """Business Central is compared as the target of billing data; it re-sends nothing."""
+        return []
 
     # -- inbound -----------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ with Retry-After, a token renewed after a 401, and the checks' answers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from syncwright.errors import BusinessRuleError, DependencyMissingError, TransientError
@@ -12,14 +14,14 @@ from tests.connectors.business_central.conftest import BcWorld
 LINES = [("price_std", 3, 1234)]  # 37.02 GBP + 20 % UK VAT = 44.42
 
 
-def _rows(bc_world: BcWorld, entity_set: str) -> list[dict[str, object]]:
+def _rows(bc_world: BcWorld, entity_set: str) -> list[dict[str, Any]]:
     sandbox = bc_world.emulator.sandbox
     return sandbox.state.rows(sandbox.company_id, entity_set)
 
 
-def _run(bc_world: BcWorld, action: str, *args: object) -> dict[str, object]:
+def _run(bc_world: BcWorld, action: str, *args: object) -> dict[str, Any]:
     connector = bc_world.connector
-    result: dict[str, object] = connector.action(action).run(
+    result: dict[str, Any] = connector.action(action).run(
         bc_world.ctx(action), connector.name, *args
     )
     return result
