@@ -288,3 +288,59 @@ def test_companies_and_unknown_segments(bc: BcEnv) -> None:
         "Internal_CompanyNotFound",
     )
     _error(s.post(f"{bc.company}/taxAreas", json={}), 405, "BadRequest_MethodNotAllowed")
+
+
+def test_line_delete_payment_patch_and_credit_memo_cancel(bc: BcEnv) -> None:
+    """The rest of what the connector does: replace a draft's lines, correct and remove a
+    payment journal line, cancel a posted credit memo (the invoice is due again)."""
+    s = bc.authed()
+    _customer(s, bc, "REST-1")
+    lines = [{"lineObjectNumber": "SW-PRO", "quantity": 1}, {"lineObjectNumber": "SW-SEAT"}]
+    invoice = _ok(
+        s.post(
+            f"{bc.company}/salesInvoices",
+            json={"customerNumber": "REST-1", "salesInvoiceLines": lines},
+        ),
+        201,
+    )
+    url = f"{bc.company}/salesInvoices({invoice['id']})"
+    current = _ok(s.get(f"{url}/salesInvoiceLines"))["value"]
+    seat = current[1]
+    _ok(
+        s.delete(
+            f"{url}/salesInvoiceLines({seat['id']})", headers={"If-Match": seat["@odata.etag"]}
+        ),
+        204,
+    )
+    assert _ok(s.get(url))["totalAmountIncludingTax"] == 50
+    _ok(s.post(f"{url}/Microsoft.NAV.post"), 204)
+    payment = _ok(
+        s.post(
+            f"{bc.company}/customerPayments",
+            json={"customerNumber": "REST-1", "amount": 10, "appliesToInvoiceId": invoice["id"]},
+        ),
+        201,
+    )
+    pay_url = f"{bc.company}/customerPayments({payment['id']})"
+    corrected = _ok(
+        s.patch(pay_url, json={"amount": 20}, headers={"If-Match": payment["@odata.etag"]})
+    )
+    assert corrected["amount"] == 20
+    _ok(s.delete(pay_url, headers={"If-Match": corrected["@odata.etag"]}), 204)
+    memo = _ok(
+        s.post(
+            f"{bc.company}/salesCreditMemos",
+            json={
+                "customerNumber": "REST-1",
+                "invoiceNumber": invoice["number"],
+                "salesCreditMemoLines": [{"lineObjectNumber": "SW-SEAT"}],
+            },
+        ),
+        201,
+    )
+    memo_url = f"{bc.company}/salesCreditMemos({memo['id']})"
+    _ok(s.post(f"{memo_url}/Microsoft.NAV.post"), 204)
+    assert _ok(s.get(url))["remainingAmount"] == 40
+    _ok(s.post(f"{memo_url}/Microsoft.NAV.cancel"), 204)
+    assert _ok(s.get(memo_url))["status"] == "Canceled"
+    assert _ok(s.get(url))["remainingAmount"] == 50
