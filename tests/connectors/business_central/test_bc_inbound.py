@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from syncwright.api.hooks_app import create_hooks_api
+from syncwright.connectors.business_central.inbound import ClientStateVerifier
+from syncwright.errors import AuthError
 from syncwright.intake.dispatcher import delivery_of
 from syncwright.intake.poller import Poller
 from syncwright.model.event_data import AccountUpsertedV1
@@ -97,3 +99,22 @@ def test_poll_heals_a_missed_notification_without_doubling(bc_world: BcWorld, ho
             names.add(event.data.account.name)
     assert {f"Customer {delivered['number']}", f"Customer {missed['number']}"} <= names
     assert poller.poll_once(CONNECTION, "customers").read == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"\xff\xfe",
+        b"[]",
+        b'{"value": null}',
+        b'{"value": [1, "x", null]}',
+        b'{"value": [{"clientState": 7}]}',
+        b'{"value": [{"clientState": ["' + WEBHOOK_SECRET.encode() + b'"]}]}',
+        b'{"value": [{"clientState": "' + WEBHOOK_SECRET.encode() + b'"}, {}]}',
+    ],
+)
+def test_malformed_batches_are_refused_as_auth_errors_only(body: bytes) -> None:
+    verifier = ClientStateVerifier([WEBHOOK_SECRET])
+    with pytest.raises(AuthError):
+        verifier.verify(body, {})
