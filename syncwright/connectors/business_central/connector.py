@@ -54,6 +54,8 @@ DEFAULT_REQUESTS_PER_SECOND = 20.0  # 6,000 per 5-minute window
 
 class BusinessCentralConnector(Connector):
     vendor = "business_central"
+    #: What reconciliation can read here (``syncwright.reconcile``).
+    reconcile_datasets: tuple[str, ...] = snapshots.DATASETS
     takes_webhooks = True
     maps_inbound = True
     options_model = BusinessCentralOptionsModel

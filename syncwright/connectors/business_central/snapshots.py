@@ -15,11 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from syncwright.connectors.business_central.client import BusinessCentralClient
-from syncwright.errors import ConfigError
 from syncwright.model.money import CURRENCY_EXPONENTS
-from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord, unsupported
 
-__all__ = ["snapshot"]
+__all__ = ["DATASETS", "snapshot"]
+
+#: What reconciliation can read here.
+DATASETS: tuple[str, ...] = ("invoices", "subscriptions")
 
 _POSTED = ("Open", "Paid")
 
@@ -62,6 +64,7 @@ def order_records(client: BusinessCentralClient) -> Iterator[SnapshotRecord]:
                     line.get("shipQuantity") or line.get("invoiceQuantity") for line in lines
                 )
             },
+            currency=str(row.get("currencyCode") or "").upper() or None,
             period=str(row.get("orderDate") or "")[:7] or None,
         )
 
@@ -71,8 +74,4 @@ def snapshot(client: BusinessCentralClient, dataset: Dataset) -> Iterator[Snapsh
         return invoice_records(client)
     if dataset == "subscriptions":
         return order_records(client)
-    raise ConfigError(
-        f"business_central cannot be reconciled on {dataset!r}",
-        code="business_central.unknown_dataset",
-        problems=["business_central datasets: invoices, subscriptions"],
-    )
+    raise unsupported("business_central", dataset, DATASETS)
