@@ -18,7 +18,9 @@ Fixtures a subclass provides:
 - ``vendor_samples``: deliveries built from the vendor's own sample payloads (``tests/vendor``
   holds the repo's copies of ``../shared/vendor``; see ``shared/vendor/MANIFEST.md``).
 - when it takes webhooks: ``signed_webhook`` -> ``(body, headers)`` signed as the vendor signs;
-  with ``webhook_body_signed = False`` also ``forged_webhooks`` -> deliveries to refuse.
+  optionally ``tampered_webhook`` (default: the signed body plus one byte) that must be refused.
+  With ``webhook_body_signed = False`` (a secret carried in the body, not a signature over
+  it): ``forged_webhooks`` -> deliveries that must be refused, instead of both defaults.
 - when it maps inbound events: ``ignored_delivery`` and ``malformed_delivery``.
 - when it declares streams: ``new_stream_event`` -> a callable that makes the emulator produce
   one new event on the first polled stream.
@@ -181,11 +183,17 @@ class ConnectorContract:
         assert verifier is not None, "takes webhooks, yet no verifier for configured secrets"
         body, headers = request.getfixturevalue("signed_webhook")
         verifier.verify(body, headers)
-        forged: list[tuple[bytes, dict[str, str]]] = (
-            [(body + b" ", headers), (body, {"content-type": "application/json"})]
-            if self.webhook_body_signed
-            else request.getfixturevalue("forged_webhooks")
-        )
+        # A scheme that authenticates the sender but signs no bytes (Chargebee's basic auth
+        # plus re-fetch) provides its own tampered delivery: one whose content was changed.
+        forged: list[tuple[bytes, Any]]
+        if not self.webhook_body_signed:
+            forged = request.getfixturevalue("forged_webhooks")
+        else:
+            try:
+                tampered = request.getfixturevalue("tampered_webhook")
+            except pytest.FixtureLookupError:
+                tampered = (body + b" ", headers)
+            forged = [tampered, (body, {"content-type": "application/json"})]
         assert forged
         errors = []
         for forged_body, forged_headers in forged:
