@@ -64,12 +64,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  sandbox control API: {scheme}://{args.host}:{args.port}/_sandbox/docs")
     pubsub = None
     if not args.no_pubsub:
-        from ._pubsub import PubSubServer  # needs grpcio, protobuf, fastavro
-
-        pubsub = PubSubServer(
-            state, host=args.host, port=args.pubsub_port, certfile=certfile, keyfile=keyfile
-        ).start()
-        print(f"  Pub/Sub API (gRPC, options.pubsub_endpoint): {pubsub.endpoint}")
+        try:
+            from ._pubsub import PubSubServer
+        except ImportError:
+            print("  Pub/Sub API not served: pip install 'syncwright[salesforce-cdc]'")
+        else:
+            pubsub = PubSubServer(
+                state, host=args.host, port=args.pubsub_port, certfile=certfile, keyfile=keyfile
+            ).start()
+            print(f"  Pub/Sub API (gRPC, options.pubsub_endpoint): {pubsub.endpoint}")
     uvicorn.run(
         app,
         host=args.host,
