@@ -1,5 +1,6 @@
 """Salesforce emulator: REST API (sObjects, SOQL, composite, collections, limits), OAuth, and
-Change Data Capture, served as a FastAPI app. See README.md in this folder.
+Change Data Capture, served as a FastAPI app; the Pub/Sub API (gRPC) over the same change events
+is ``_pubsub.PubSubServer`` (needs the ``salesforce-cdc`` extra). See README.md in this folder.
 
     from syncwright.sandbox._server import ServerThread
     from syncwright.sandbox._tls import make_self_signed_cert

@@ -7,10 +7,11 @@ https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/chang
 Compound fields (``BillingAddress.City`` in ``changedFields``, nested values in the payload):
 https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_subscribe_compound_fields.htm
 
-Salesforce delivers change events over CometD or the Pub/Sub API; this emulator offers the same
-events through a replay endpoint and an HTTP push to registered subscribers instead, so a test
-needs no gRPC client. Replay semantics follow Salesforce: ``-2`` = all retained events, ``-1`` =
-only new ones, ``N`` = events after replay id N.
+Salesforce delivers change events over CometD or the Pub/Sub API; this emulator serves the
+Pub/Sub API from this log (``_pubsub.py``, Avro in ``_avro.py``) and, for tests and demos that
+drive it over HTTP alone, a replay endpoint and an HTTP push to registered subscribers. Replay
+semantics follow Salesforce: ``-2`` = all retained events, ``-1`` = only new ones, ``N`` = events
+after replay id N.
 """
 
 from __future__ import annotations
