@@ -34,7 +34,9 @@ if TYPE_CHECKING:  # the connector imports this module to declare its actions
 
 __all__ = [
     "BILLING_FIELDS",
+    "MONEY_BILLING_FIELDS",
     "OPTIONAL_BILLING_FIELDS",
+    "STANDING_VALUES",
     "SUBSCRIPTION_STATUS_VALUES",
     "probe_account_billing",
     "read_account",
@@ -54,9 +56,39 @@ BILLING_FIELDS: Mapping[str, str] = {
     "erp_id": "ERP_Id__c",
     "last_invoice_number": "Last_Invoice_Number__c",
     "last_invoice_status": "Last_Invoice_Status__c",
+    # Lifecycle (docs/lifecycle.md): what was bought, when it renews or ends, how it pays.
+    "product_summary": "Product_Summary__c",
+    "renewal_date": "Renewal_Date__c",
+    "renewal_amount": "Renewal_Amount__c",
+    "cancel_date": "Cancel_Date__c",
+    "standing": "Account_Standing__c",
+    "balance_due": "Balance_Due__c",
+    "last_payment_date": "Last_Payment_Date__c",
+    "last_payment_amount": "Last_Payment_Amount__c",
 }
 # Written when the org has the field, skipped (and reported) when it does not.
-OPTIONAL_BILLING_FIELDS = frozenset({"last_invoice_number", "last_invoice_status"})
+OPTIONAL_BILLING_FIELDS = frozenset(
+    {
+        "last_invoice_number",
+        "last_invoice_status",
+        "product_summary",
+        "renewal_date",
+        "renewal_amount",
+        "cancel_date",
+        "standing",
+        "balance_due",
+        "last_payment_date",
+        "last_payment_amount",
+    }
+)
+# Keys whose value is canonical Money, written in major units to a currency field.
+MONEY_BILLING_FIELDS = frozenset({"acv", "renewal_amount", "balance_due", "last_payment_amount"})
+# Canonical account standing -> Account_Standing__c picklist value.
+STANDING_VALUES: Mapping[str, str] = {
+    "current": "Current",
+    "past_due": "Past Due",
+    "suspended": "Suspended",
+}
 # Canonical subscription status -> Subscription_Status__c picklist value
 # (``options.subscription_status_values`` adds or overrides entries).
 SUBSCRIPTION_STATUS_VALUES: Mapping[str, str] = {
@@ -154,8 +186,8 @@ def _status_value(connector: SalesforceConnector, value: Any) -> str | None:
     return found
 
 
-def _acv(
-    connector: SalesforceConnector, native_id: str, value: Any, known: frozenset[str]
+def _money(
+    connector: SalesforceConnector, native_id: str, key: str, value: Any, known: frozenset[str]
 ) -> float | None:
     if value is None:
         return None
@@ -163,9 +195,9 @@ def _acv(
         money = Money.model_validate(value)
     except ValidationError as exc:
         raise BusinessRuleError(
-            f"acv must be a Money object (amount_minor, currency), got {value!r}",
+            f"{key} must be a Money object (amount_minor, currency), got {value!r}",
             code="salesforce.billing_value_invalid",
-            remediation="Fix the workflow that passes acv, then retry this exception.",
+            remediation=f"Fix the workflow that passes {key}, then retry this exception.",
         ) from exc
     # A currency field holds amounts in the record's currency (multi-currency orgs) or the
     # org's corporate currency; writing another currency's figure would be silently wrong.
@@ -175,10 +207,10 @@ def _acv(
         expected = record.get("CurrencyIsoCode") or expected
     if expected and str(expected).upper() != money.currency:
         raise BusinessRuleError(
-            f"ACV is in {money.currency} but Salesforce Account {native_id} holds amounts in "
+            f"{key} is in {money.currency} but Salesforce Account {native_id} holds amounts in "
             f"{expected}",
             code="salesforce.currency_mismatch",
-            remediation="Convert the ACV in the workflow, or change the account's currency in "
+            remediation=f"Convert {key} in the workflow, or change the account's currency in "
             "Salesforce (or options.default_currency), then retry this exception.",
         )
     # JSON numbers: the float's repr is the exact decimal for any amount below 2**53 minor units.
@@ -188,6 +220,19 @@ def _acv(
 def _invoice_status(value: Any) -> str | None:
     # Canonical invoice statuses (``paid``, ``past_due``...) as a person reads them.
     return None if value is None else str(value).replace("_", " ").title()
+
+
+def _standing(value: Any) -> str | None:
+    if value is None:
+        return None
+    found = STANDING_VALUES.get(str(value))
+    if found is None:
+        raise BusinessRuleError(
+            f"account standing {value!r} is not one of {', '.join(STANDING_VALUES)}",
+            code="salesforce.billing_value_invalid",
+            remediation="Fix the workflow that passes standing, then retry this exception.",
+        )
+    return found
 
 
 def _text(value: Any) -> str | None:
@@ -226,8 +271,10 @@ def billing_body(
             )
         if key == "subscription_status":
             body[sf_field] = _status_value(connector, value)
-        elif key == "acv":
-            body[sf_field] = _acv(connector, native_id, value, known)
+        elif key in MONEY_BILLING_FIELDS:
+            body[sf_field] = _money(connector, native_id, key, value, known)
+        elif key == "standing":
+            body[sf_field] = _standing(value)
         elif key == "last_invoice_status":
             body[sf_field] = _invoice_status(value)
         else:
@@ -255,9 +302,13 @@ def update_account_billing(
 
     ``fields`` keys: ``subscription_status`` (a canonical subscription status), ``acv``
     (canonical Money; written in major units), ``erp_id``, ``last_invoice_number``,
-    ``last_invoice_status`` (a canonical invoice status). ``None`` clears a field. The last two
-    are skipped when the org has no such field. Only fields whose value differs from the
-    Account's are sent (``written`` in the result); none differing, nothing is sent.
+    ``last_invoice_status`` (a canonical invoice status), and the lifecycle keys
+    ``product_summary``, ``renewal_date``, ``renewal_amount``, ``cancel_date``, ``standing``
+    (``current``/``past_due``/``suspended``), ``balance_due``, ``last_payment_date``,
+    ``last_payment_amount`` (dates as ISO text, amounts as Money). ``None`` clears a field.
+    Keys other than the first three are skipped when the org has no such field. Only fields
+    whose value differs from the Account's are sent (``written`` in the result); none
+    differing, nothing is sent.
     https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_update_fields.htm
     """
     connector = _connector(ctx, connection)
