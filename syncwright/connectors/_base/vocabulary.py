@@ -15,6 +15,8 @@ ACTIONS: frozenset[str] = frozenset(
         # billing
         "create_customer",
         "create_subscription",
+        "read_subscription",
+        "read_receivables",
         "upsert_invoice",
         "apply_payment",
         "mark_dunning",
