@@ -204,12 +204,17 @@ def _standing(
 
 @workflow(
     "invoice.standing_downstream",
-    handles=("syncwright.invoice.payment_failed.v1", "syncwright.invoice.paid.v1"),
+    handles=(
+        "syncwright.invoice.finalized.v1",
+        "syncwright.invoice.payment_failed.v1",
+        "syncwright.invoice.paid.v1",
+    ),
 )
 def invoice_standing(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
-    """Failed collection or paid invoice -> the CRM account's standing (current, past due or
-    suspended) and balance due; the support entitlement downgraded or suspended while in
-    dunning as ``lifecycle.dunning`` says, and the plan's tier back once the dues are paid."""
+    """Invoice issued, collection failed or invoice paid -> the CRM account's standing
+    (current, past due or suspended) and balance due; the support entitlement downgraded or
+    suspended while in dunning as ``lifecycle.dunning`` says, and the plan's tier back once
+    the dues are paid."""
     invoice = event["data"]["invoice"]
     return _standing(run, _source(event), invoice["account_id"], invoice)
 

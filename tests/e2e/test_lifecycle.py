@@ -1,0 +1,290 @@
+"""The customer's life after onboarding, over the four emulators with faults injected in
+Salesforce and NetSuite: an upgrade and a downgrade with proration, a cancellation at period
+end and an immediate one with a credit note, a failed then recovered payment under
+``lifecycle.dunning: suspend``, and the term's roll-over. Every check reads the emulators' own
+records (Stripe's API, Salesforce's sObjects, Zendesk's organizations, NetSuite's SuiteQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import stripe as stripe_sdk
+
+from syncwright.demo.quote_to_cash import (
+    CATALOG,
+    Deal,
+    QuoteToCashWorld,
+    close_deals,
+    start_quote_to_cash_world,
+    wait_onboarded,
+)
+from syncwright.sandbox import FaultPlan
+from syncwright.sandbox.stripe._billing import sub_period
+from syncwright.sandbox.stripe._clock import run_due
+
+SETTLE = 300.0
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteToCashWorld]:
+    started = start_quote_to_cash_world(
+        tmp_path_factory.mktemp("lifecycle"),
+        salesforce_faults=FaultPlan(error_5xx_rate=0.05, seed=5),
+        netsuite_faults=FaultPlan(error_5xx_rate=0.03, lost_response_rate=0.02, seed=8),
+    )
+    started.billing.settings_args["extra_sections"] = (
+        "lifecycle:\n  dunning: {action: suspend, after_attempts: 1}\n"
+    )
+    started.billing.start_syncwright()
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+def _settle(world: QuoteToCashWorld) -> None:
+    world.billing.wait_settled(SETTLE)
+    runtime = world.billing.runtime
+    assert runtime is not None
+    assert runtime.exceptions.list(status="open") == []
+
+
+def _ids(world: QuoteToCashWorld, deal: Deal) -> tuple[str, str, str]:
+    """(account global id, subscription global id, Stripe subscription id) of a deal."""
+    runtime = world.billing.runtime
+    assert runtime is not None
+    account = runtime.xref.global_id_for("account", "salesforce", deal.account)
+    deal_id = runtime.xref.global_id_for("deal", "salesforce", deal.opportunity)
+    assert account is not None and deal_id is not None
+    subscription = f"subs_{deal_id.split('_', 1)[-1]}"
+    native = runtime.xref.native_id_for("subscription", subscription, "stripe")
+    assert native is not None
+    return account, subscription, native
+
+
+def _item(sub: Any, world: QuoteToCashWorld, product: str) -> Any:
+    price = world.catalog[product]["stripe_price"]
+    return next(i for i in sub["items"]["data"] if i["price"]["id"] == price)
+
+
+def _crm(world: QuoteToCashWorld, deal: Deal) -> dict[str, Any]:
+    return world.sdk().get("Account", deal.account)
+
+
+def _tier(world: QuoteToCashWorld, account_id: str) -> Any:
+    orgs = {org.get("external_id"): org for org in world.zendesk_orgs()}
+    return orgs[account_id]["organization_fields"]["entitlement_tier"]
+
+
+def _order_lines(world: QuoteToCashWorld, subscription_id: str) -> list[dict[str, Any]]:
+    with world.billing.netsuite_client() as netsuite:
+        [order] = [
+            r
+            for r in netsuite.suiteql("SELECT id, externalid, recordtype FROM transaction")
+            if r["recordtype"] == "salesorder" and r.get("externalid") == subscription_id
+        ]
+        return [
+            line
+            for line in netsuite.suiteql(
+                "SELECT transaction, item, quantity, rate, isclosed FROM transactionline"
+            )
+            if line["transaction"] == order["id"]
+        ]
+
+
+def _open_quantities(world: QuoteToCashWorld, subscription_id: str) -> list[int]:
+    lines = _order_lines(world, subscription_id)
+    return sorted(int(Decimal(line["quantity"])) for line in lines if line["isclosed"] != "T")
+
+
+def _erp_total(world: QuoteToCashWorld, native_stripe_id: str, kind: str) -> Decimal | None:
+    """The NetSuite total of the invoice or credit memo of a Stripe invoice or credit note."""
+    runtime = world.billing.runtime
+    assert runtime is not None
+    entity = "invoice" if kind == "invoice" else "credit_note"
+    gid = runtime.xref.global_id_for(entity, "stripe", native_stripe_id)
+    with world.billing.netsuite_client() as netsuite:
+        for row in netsuite.suiteql("SELECT externalid, recordtype, foreigntotal FROM transaction"):
+            if row.get("externalid") == gid and row["recordtype"] == kind:
+                return Decimal(row["foreigntotal"])
+    return None
+
+
+def _acv(seats: int, platform: bool = True) -> Decimal:
+    monthly = (CATALOG["Platform"][0] if platform else 0) + seats * CATALOG["Seats"][0]
+    return Decimal(monthly) * 12 / 100
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def _balance(world: QuoteToCashWorld, customer: str) -> Decimal:
+    stripe = world.billing.stripe.v1
+    open_invoices = stripe.invoices.list({"customer": customer, "status": "open"}).data
+    return Decimal(sum(i.amount_remaining for i in open_invoices)) / 100
+
+
+def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld) -> None:
+    runtime = world.billing.runtime
+    assert runtime is not None
+    stripe = world.billing.stripe.v1
+    deals = close_deals(world, 4, seed=31)
+    wait_onboarded(world, deals, timeout=SETTLE)
+    _settle(world)
+    upgrade, downgrade, at_end, now = deals
+    ids = {deal.opportunity: _ids(world, deal) for deal in deals}
+    for deal in deals:
+        account_id = ids[deal.opportunity][0]
+        assert _tier(world, account_id) == "premium"
+        crm = _crm(world, deal)
+        assert crm["Account_Standing__c"] == "Current"  # the first invoice is open, not failed
+        customer = stripe.subscriptions.retrieve(ids[deal.opportunity][2]).customer
+        assert _money(crm["Balance_Due__c"]) == _balance(world, str(customer))
+
+    # Upgrade: ten more seats, invoiced now with Stripe's proration.
+    sub_id = ids[upgrade.opportunity][2]
+    seats = _item(stripe.subscriptions.retrieve(sub_id), world, "Seats")
+    stripe.subscriptions.update(
+        sub_id,
+        {
+            "items": [{"id": seats["id"], "quantity": upgrade.seats + 10}],
+            "proration_behavior": "always_invoice",
+        },
+    )
+    # Downgrade: the Platform product (the premium tier) is dropped, prorated to the next bill.
+    down_id = ids[downgrade.opportunity][2]
+    platform = _item(stripe.subscriptions.retrieve(down_id), world, "Platform")
+    stripe.subscriptions.update(
+        down_id,
+        {
+            "items": [{"id": platform["id"], "deleted": True}],
+            "proration_behavior": "create_prorations",
+        },
+    )
+    # Cancellation requested for the end of the period; another customer leaves now and is
+    # credited its open first invoice.
+    at_end_id = ids[at_end.opportunity][2]
+    stripe.subscriptions.update(at_end_id, {"cancel_at_period_end": True})
+    now_id = ids[now.opportunity][2]
+    stripe.subscriptions.cancel(now_id)
+    first_invoice = stripe.invoices.list({"subscription": now_id}).data[-1]
+    note = stripe.credit_notes.create(
+        {"invoice": first_invoice.id, "amount": first_invoice.amount_remaining // 2}
+    )
+    _settle(world)
+
+    # The upgrade: one correlation id across the ERP order, the CRM and the support desk.
+    up_account, up_subscription, _ = ids[upgrade.opportunity]
+    amend = [
+        e
+        for e in runtime.ledger.for_entity(f"account:{up_account}")
+        if e.workflow == "subscription.amend_downstream"
+    ]
+    assert amend
+    fanout = runtime.ledger.for_correlation(amend[0].correlation_id)
+    assert {"subscription.amend_in_erp", "subscription.amend_downstream"} <= {
+        e.workflow for e in fanout
+    }
+    assert {"netsuite", "salesforce"} <= {e.connection for e in fanout if e.outcome == "ok"}
+    crm = _crm(world, upgrade)
+    assert _money(crm["ACV__c"]) == _acv(upgrade.seats + 10)
+    assert f"x{upgrade.seats + 10}" in crm["Product_Summary__c"]
+    assert _money(crm["Renewal_Amount__c"]) == _acv(upgrade.seats + 10)
+    assert _open_quantities(world, up_subscription) == sorted([1, upgrade.seats + 10])
+    proration = stripe.invoices.retrieve(
+        stripe.subscriptions.retrieve(sub_id).latest_invoice  # type: ignore[arg-type]
+    )
+    # Stripe computed the proration (a credit for the old quantity, a charge for the new).
+    assert any(_prorated(line) for line in proration.to_dict()["lines"]["data"])
+    assert _erp_total(world, proration.id, "invoice") == Decimal(proration.total) / 100
+    assert _tier(world, up_account) == "premium"
+
+    # The downgrade: the CRM's contract, the ERP order's lines, the support tier follow.
+    down_account, down_subscription, _ = ids[downgrade.opportunity]
+    crm = _crm(world, downgrade)
+    assert _money(crm["ACV__c"]) == _acv(downgrade.seats, platform=False)
+    assert "x1;" not in crm["Product_Summary__c"]
+    assert _open_quantities(world, down_subscription) == [downgrade.seats]
+    assert _tier(world, down_account) == "standard"
+
+    # Cancellation at period end: shown in the CRM, service (and support) goes on until then.
+    end_account, end_subscription, _ = ids[at_end.opportunity]
+    crm = _crm(world, at_end)
+    assert crm["Subscription_Status__c"] == "Active" and crm["Renewal_Date__c"] is None
+    assert crm["Cancel_Date__c"] is not None
+    assert _tier(world, end_account) == "premium"
+    assert all(line["isclosed"] != "T" for line in _order_lines(world, end_subscription))
+
+    # Immediate cancellation: CRM, support and the ERP order at once; the credit note is an
+    # ERP credit memo and lowers the CRM's balance due.
+    now_account, now_subscription, _ = ids[now.opportunity]
+    crm = _crm(world, now)
+    assert crm["Subscription_Status__c"] == "Cancelled" and _money(crm["ACV__c"]) == 0
+    assert _tier(world, now_account) == "none"
+    assert all(line["isclosed"] == "T" for line in _order_lines(world, now_subscription))
+    assert _erp_total(world, note.id, "creditmemo") == Decimal(note.total) / 100
+    customer = str(stripe.subscriptions.retrieve(now_id).customer)
+    assert _money(crm["Balance_Due__c"]) == _balance(world, customer)
+
+    # A failed payment of the upgrade's prorated invoice: dunning in the CRM, support
+    # suspended (the policy); then paid: standing and tier restored.
+    up_customer = str(stripe.subscriptions.retrieve(sub_id).customer)
+    world.billing.stripe_state.set_payment_behaviour(up_customer, "fail")
+    with pytest.raises(stripe_sdk.CardError):
+        stripe.invoices.pay(proration.id)
+    _settle(world)
+    crm = _crm(world, upgrade)
+    assert crm["Account_Standing__c"] == "Suspended"
+    assert _money(crm["Balance_Due__c"]) == _balance(world, up_customer)
+    assert _tier(world, up_account) == "none"
+    assert _tier(world, down_account) == "standard"  # only the account in dunning
+    world.billing.stripe_state.set_payment_behaviour(up_customer, "succeed")
+    stripe.invoices.pay(proration.id)
+    _settle(world)
+    crm = _crm(world, upgrade)
+    assert crm["Account_Standing__c"] == "Current"
+    assert _money(crm["Last_Payment_Amount__c"]) == Decimal(proration.total) / 100
+    assert crm["Last_Payment_Date__c"] is not None
+    assert _tier(world, up_account) == "premium"
+
+    # The period ends: the cancelling subscription ends (entitlement withdrawn only now, ERP
+    # order closed); the others renew (new renewal date in the CRM, ERP order's new term).
+    stripe_state = world.billing.stripe_state
+    with stripe_state.lock:
+        _start, end = sub_period(stripe_state, stripe_state.objects["subscription"][at_end_id])
+        run_due(stripe_state, None, end + 1)
+    _settle(world)
+    crm = _crm(world, at_end)
+    assert crm["Subscription_Status__c"] == "Cancelled" and _money(crm["ACV__c"]) == 0
+    assert _tier(world, end_account) == "none"
+    assert all(line["isclosed"] == "T" for line in _order_lines(world, end_subscription))
+    renewed = stripe.subscriptions.retrieve(sub_id)
+    renewal = str(_period_end(renewed))
+    crm = _crm(world, upgrade)
+    assert crm["Renewal_Date__c"] == renewal
+    assert crm["Subscription_Status__c"] == "Active"
+    assert _tier(world, up_account) == "premium"
+    assert _open_quantities(world, up_subscription) == sorted([1, upgrade.seats + 10])
+    with world.billing.netsuite_client() as netsuite:
+        [order] = [
+            r
+            for r in netsuite.suiteql("SELECT externalid, recordtype, enddate FROM transaction")
+            if r["recordtype"] == "salesorder" and r.get("externalid") == up_subscription
+        ]
+    assert order["enddate"] is not None
+
+
+def _period_end(sub: Any) -> date:
+    end = sub["items"]["data"][0]["current_period_end"]
+    return datetime.fromtimestamp(end, UTC).date()
+
+
+def _prorated(line: dict[str, Any]) -> bool:
+    parent = line.get("parent") or {}
+    details = parent.get("invoice_item_details") or parent.get("subscription_item_details") or {}
+    return bool(details.get("proration"))
