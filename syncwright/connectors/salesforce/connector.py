@@ -6,7 +6,7 @@ Config (``connections.<name>`` in ``syncwright.yaml``; every key is in this fold
 ``api_version``, ``default_currency``, ``default_subsidiary``, ``legal_entity_field``,
 ``won_stages``, ``poll_streams``, ``poll_page_size``, ``cdc_start_replay_id``,
 ``poll_lookback_seconds``, ``soql_overlap_seconds``, ``billing_fields``,
-``subscription_status_values``, ``describe_cache_seconds``.
+``subscription_status_values``, ``standing_values``, ``describe_cache_seconds``.
 
 Two poll streams:
 
@@ -63,8 +63,6 @@ from syncwright.connectors.salesforce.inbound import (
 )
 from syncwright.connectors.salesforce.options import SalesforceOptionsModel
 from syncwright.connectors.salesforce.outbound import (
-    BILLING_FIELDS,
-    SUBSCRIPTION_STATUS_VALUES,
     probe_account_billing,
     read_account,
     read_deal,
@@ -168,14 +166,13 @@ class SalesforceConnector(Connector):
             # poll_streams is what the vendor *can* poll; a connection may choose which of them
             # it runs (``soql`` against real Salesforce), so the instance shadows the class value.
             vars(self)["poll_streams"] = streams
-        self.billing_fields: dict[str, str] = {
-            **BILLING_FIELDS,
-            **self._opt_names("billing_fields", allowed=BILLING_FIELDS),
-        }
-        self.subscription_status_values: dict[str, str] = {
-            **SUBSCRIPTION_STATUS_VALUES,
-            **self._opt_map("subscription_status_values"),
-        }
+        # Renames and picklist values over the outbound mapping's (mappings/outbound.yaml);
+        # a renamed key the mapping does not write is refused when the mapping is read.
+        self.billing_field_names: dict[str, str] = self._opt_names("billing_fields")
+        self.subscription_status_values: dict[str, str] = self._opt_map(
+            "subscription_status_values"
+        )
+        self.standing_values: dict[str, str] = self._opt_map("standing_values")
         self._page_size = self._opt_int("poll_page_size", DEFAULT_PAGE_SIZE, low=1, high=10_000)
         self._cdc_start = self._opt_int("cdc_start_replay_id", REPLAY_ALL, low=REPLAY_ALL)
         self._lookback = self._opt_int("poll_lookback_seconds", DEFAULT_POLL_LOOKBACK_SECONDS)
@@ -397,11 +394,9 @@ class SalesforceConnector(Connector):
             raise self._bad(key, "a mapping of strings to strings")
         return dict(value)
 
-    def _opt_names(self, key: str, *, allowed: Mapping[str, str]) -> dict[str, str]:
+    def _opt_names(self, key: str) -> dict[str, str]:
         found = self._opt_map(key)
-        for name, api_name in found.items():
-            if name not in allowed:
-                raise self._bad(key, f"keys among {', '.join(sorted(allowed))}")
+        for api_name in found.values():
             if not _API_NAME.match(api_name):
                 raise self._bad(key, "Salesforce field API names as values")
         return found

@@ -61,7 +61,7 @@ def test_update_account_billing_writes_and_is_idempotent(
             "global_id": "acct_1",
             "native_ids": {CONNECTION: native},
             "request_digest": request_digest(body),
-            "mapping_version": "salesforce/1",
+            "mapping_version": "salesforce_outbound@1",
         },
     }
     stamp = sf.Account.get(native)["SystemModstamp"]
