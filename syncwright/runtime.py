@@ -32,6 +32,7 @@ WORKFLOW_MODULES = (
     "syncwright.workflows.billing_to_erp",
     "syncwright.workflows.onboarding",
     "syncwright.workflows.lifecycle",
+    "syncwright.workflows.support_cases",
 )
 
 

@@ -665,6 +665,11 @@ class LifecycleSettings(_Model):
 
     dunning: DunningPolicy = Field(default_factory=DunningPolicy)
     """Support entitlement while an invoice is unpaid after failed collection."""
+    escalation_tags: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=lambda: ["credit_request", "refund_request"]
+    )
+    """Support case tags that ask for a commercial decision: an open case carrying one becomes
+    a task on the CRM account; empty, no case is escalated."""
 
 
 class Settings(_Model):

@@ -23,6 +23,7 @@ ACTIONS: frozenset[str] = frozenset(
         "upsert_credit_memo",
         # support
         "upsert_entitlement",
+        "escalate_case",
         # synchronous validation against master data
         "check_credit",
         "check_customer",

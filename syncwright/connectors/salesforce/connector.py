@@ -52,6 +52,7 @@ from syncwright.connectors.salesforce.client import (
     SalesforceClient,
     SalesforceCredentials,
 )
+from syncwright.connectors.salesforce.escalation import escalate_case, probe_escalation
 from syncwright.connectors.salesforce.inbound import (
     DEFAULT_LEGAL_ENTITY_FIELD,
     DEFAULT_WON_STAGES,
@@ -138,6 +139,7 @@ class SalesforceConnector(Connector):
             probe=probe_account_billing,
             compensate=withdraw_account_billing,
         ),
+        "escalate_case": Action(escalate_case, probe=probe_escalation),
     }
 
     def __init__(self, name: str, settings: Any) -> None:
