@@ -6,16 +6,19 @@ records (Stripe's API, Salesforce's sObjects, Zendesk's organizations, NetSuite'
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import stripe as stripe_sdk
 
 from syncwright.demo.quote_to_cash import (
     CATALOG,
+    ZENDESK_EMAIL,
     Deal,
     QuoteToCashWorld,
     close_deals,
@@ -25,6 +28,7 @@ from syncwright.demo.quote_to_cash import (
 from syncwright.sandbox import FaultPlan
 from syncwright.sandbox.stripe._billing import sub_period
 from syncwright.sandbox.stripe._clock import run_due
+from tests._support import wait_until
 
 SETTLE = 300.0
 
@@ -39,11 +43,61 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteToCashWorld
     started.billing.settings_args["extra_sections"] = (
         "lifecycle:\n  dunning: {action: suspend, after_attempts: 1}\n"
     )
+    _zendesk_webhook(started)
     started.billing.start_syncwright()
     try:
         yield started
     finally:
         started.close()
+
+
+def _zendesk(world: QuoteToCashWorld, method: str, path: str, body: Any = None) -> Any:
+    response = httpx.request(
+        method,
+        f"{world.zd_server.url}/api/v2{path}",
+        json=body,
+        auth=(f"{ZENDESK_EMAIL}/token", world.zd_token),
+        timeout=30,
+        trust_env=False,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _zendesk_webhook(world: QuoteToCashWorld) -> None:
+    """Ticket events to syncwright's intake, signed with a secret the connection knows."""
+    secret = "zd-webhook-" + world.zd_token
+    (world.billing.workdir / "secrets" / "zd_webhook").write_text(secret)
+    port = world.billing.api_port
+    hook = {
+        "name": "syncwright",
+        "endpoint": f"http://127.0.0.1:{port}/hooks/zendesk",
+        "http_method": "POST",
+        "request_format": "json",
+        "status": "active",
+        "subscriptions": ["zen:event-type:ticket.*"],
+        "signing_secret": {"algorithm": "sha256", "secret": secret},
+    }
+    _zendesk(world, "POST", "/webhooks", {"webhook": hook})
+    world.billing.settings_args["extra_connections"] += (
+        '    webhook: {secrets: ["file:secrets/zd_webhook"]}\n'
+    )
+
+
+def _tasks(world: QuoteToCashWorld, account: str) -> list[dict[str, Any]]:
+    """The account's Tasks, read with SOQL as any Salesforce user's tool does."""
+    soql = f"SELECT Id, Subject, Status, Priority FROM Task WHERE WhatId = '{account}'"
+    response = httpx.get(
+        f"{world.sf_server.url}/services/data/v59.0/query",
+        params={"q": soql},
+        headers={"Authorization": f"Bearer {world.sf_state.issue_token()}"},
+        verify=ssl.create_default_context(cafile=world.certfile),
+        timeout=30,
+        trust_env=False,
+    )
+    response.raise_for_status()
+    records: list[dict[str, Any]] = response.json()["records"]
+    return records
 
 
 def _settle(world: QuoteToCashWorld) -> None:
@@ -288,3 +342,63 @@ def _prorated(line: dict[str, Any]) -> bool:
     parent = line.get("parent") or {}
     details = parent.get("invoice_item_details") or parent.get("subscription_item_details") or {}
     return bool(details.get("proration"))
+
+
+def test_support_case_needing_a_commercial_decision_reaches_the_crm_account(
+    world: QuoteToCashWorld,
+) -> None:
+    runtime = world.billing.runtime
+    assert runtime is not None
+    [deal] = close_deals(world, 1, seed=47, start=20)
+    wait_onboarded(world, [deal], timeout=SETTLE)
+    _settle(world)
+    account_id = _ids(world, deal)[0]
+    org = next(o for o in world.zendesk_orgs() if o.get("external_id") == account_id)
+
+    def case_events() -> int:
+        return sum(
+            1
+            for e in runtime.ledger.for_entity(f"account:{account_id}")
+            if e.step == "salesforce.escalate_case" and e.outcome == "ok"
+        )
+
+    # A ticket without a commercial question: a canonical case, no task in the CRM.
+    created = _zendesk(
+        world,
+        "POST",
+        "/tickets.json",
+        {
+            "ticket": {
+                "subject": "Credit for the outage",
+                "comment": {"body": "We were down for a day."},
+                "requester": {"name": "Ana", "email": "ana@example.com"},
+                "organization_id": org["id"],
+                "priority": "high",
+            }
+        },
+    )
+    ticket = created["ticket"]["id"]
+    wait_until(
+        lambda: runtime.xref.global_id_for("case", "zendesk", str(ticket)) is not None,
+        timeout=SETTLE,
+        what="the ticket as a canonical case",
+    )
+    _settle(world)
+    assert _tasks(world, deal.account) == []
+
+    # The agent tags it for a credit decision: one open Task on the account.
+    path = f"/tickets/{ticket}.json"
+    _zendesk(world, "PUT", path, {"ticket": {"additional_tags": ["credit_request"]}})
+    wait_until(lambda: len(_tasks(world, deal.account)) == 1, timeout=SETTLE, what="the Task")
+    [task] = _tasks(world, deal.account)
+    assert task["Subject"] == "Credit request: Credit for the outage"
+    assert (task["Status"], task["Priority"]) == ("Not Started", "High")
+
+    # Later changes to the ticket neither duplicate nor reopen it.
+    world.sdk().update("Task", task["Id"], {"Status": "Completed"})
+    before = case_events()
+    _zendesk(world, "PUT", path, {"ticket": {"status": "pending", "additional_tags": ["vip"]}})
+    wait_until(lambda: case_events() > before, timeout=SETTLE, what="the ticket's update")
+    _settle(world)
+    [again] = _tasks(world, deal.account)
+    assert again["Id"] == task["Id"] and again["Status"] == "Completed"
