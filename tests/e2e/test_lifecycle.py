@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +16,7 @@ import pytest
 import stripe as stripe_sdk
 
 from syncwright.demo.quote_to_cash import (
-    CATALOG,
     ZENDESK_EMAIL,
-    Deal,
     QuoteToCashWorld,
     close_deals,
     start_quote_to_cash_world,
@@ -29,8 +26,7 @@ from syncwright.sandbox import FaultPlan
 from syncwright.sandbox.stripe._billing import sub_period
 from syncwright.sandbox.stripe._clock import run_due
 from tests._support import wait_until
-
-SETTLE = 300.0
+from tests.e2e import _lifecycle as lc
 
 
 @pytest.fixture(scope="module")
@@ -87,100 +83,18 @@ def _zendesk_webhook(world: QuoteToCashWorld) -> None:
 def _tasks(world: QuoteToCashWorld, account: str) -> list[dict[str, Any]]:
     """The account's Tasks, read with SOQL as any Salesforce user's tool does."""
     soql = f"SELECT Id, Subject, Status, Priority FROM Task WHERE WhatId = '{account}'"
-    response = httpx.get(
-        f"{world.sf_server.url}/services/data/v59.0/query",
-        params={"q": soql},
-        headers={"Authorization": f"Bearer {world.sf_state.issue_token()}"},
-        verify=ssl.create_default_context(cafile=world.certfile),
-        timeout=30,
-        trust_env=False,
-    )
+    with lc.quiet(world):
+        response = httpx.get(
+            f"{world.sf_server.url}/services/data/v59.0/query",
+            params={"q": soql},
+            headers={"Authorization": f"Bearer {world.sf_state.issue_token()}"},
+            verify=ssl.create_default_context(cafile=world.certfile),
+            timeout=30,
+            trust_env=False,
+        )
     response.raise_for_status()
     records: list[dict[str, Any]] = response.json()["records"]
     return records
-
-
-def _settle(world: QuoteToCashWorld) -> None:
-    world.billing.wait_settled(SETTLE)
-    runtime = world.billing.runtime
-    assert runtime is not None
-    assert runtime.exceptions.list(status="open") == []
-
-
-def _ids(world: QuoteToCashWorld, deal: Deal) -> tuple[str, str, str]:
-    """(account global id, subscription global id, Stripe subscription id) of a deal."""
-    runtime = world.billing.runtime
-    assert runtime is not None
-    account = runtime.xref.global_id_for("account", "salesforce", deal.account)
-    deal_id = runtime.xref.global_id_for("deal", "salesforce", deal.opportunity)
-    assert account is not None and deal_id is not None
-    subscription = f"subs_{deal_id.split('_', 1)[-1]}"
-    native = runtime.xref.native_id_for("subscription", subscription, "stripe")
-    assert native is not None
-    return account, subscription, native
-
-
-def _item(sub: Any, world: QuoteToCashWorld, product: str) -> Any:
-    price = world.catalog[product]["stripe_price"]
-    return next(i for i in sub["items"]["data"] if i["price"]["id"] == price)
-
-
-def _crm(world: QuoteToCashWorld, deal: Deal) -> dict[str, Any]:
-    return world.sdk().get("Account", deal.account)
-
-
-def _tier(world: QuoteToCashWorld, account_id: str) -> Any:
-    orgs = {org.get("external_id"): org for org in world.zendesk_orgs()}
-    return orgs[account_id]["organization_fields"]["entitlement_tier"]
-
-
-def _order_lines(world: QuoteToCashWorld, subscription_id: str) -> list[dict[str, Any]]:
-    with world.billing.netsuite_client() as netsuite:
-        [order] = [
-            r
-            for r in netsuite.suiteql("SELECT id, externalid, recordtype FROM transaction")
-            if r["recordtype"] == "salesorder" and r.get("externalid") == subscription_id
-        ]
-        return [
-            line
-            for line in netsuite.suiteql(
-                "SELECT transaction, item, quantity, rate, isclosed FROM transactionline"
-            )
-            if line["transaction"] == order["id"]
-        ]
-
-
-def _open_quantities(world: QuoteToCashWorld, subscription_id: str) -> list[int]:
-    lines = _order_lines(world, subscription_id)
-    return sorted(int(Decimal(line["quantity"])) for line in lines if line["isclosed"] != "T")
-
-
-def _erp_total(world: QuoteToCashWorld, native_stripe_id: str, kind: str) -> Decimal | None:
-    """The NetSuite total of the invoice or credit memo of a Stripe invoice or credit note."""
-    runtime = world.billing.runtime
-    assert runtime is not None
-    entity = "invoice" if kind == "invoice" else "credit_note"
-    gid = runtime.xref.global_id_for(entity, "stripe", native_stripe_id)
-    with world.billing.netsuite_client() as netsuite:
-        for row in netsuite.suiteql("SELECT externalid, recordtype, foreigntotal FROM transaction"):
-            if row.get("externalid") == gid and row["recordtype"] == kind:
-                return Decimal(row["foreigntotal"])
-    return None
-
-
-def _acv(seats: int, platform: bool = True) -> Decimal:
-    monthly = (CATALOG["Platform"][0] if platform else 0) + seats * CATALOG["Seats"][0]
-    return Decimal(monthly) * 12 / 100
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
-
-
-def _balance(world: QuoteToCashWorld, customer: str) -> Decimal:
-    stripe = world.billing.stripe.v1
-    open_invoices = stripe.invoices.list({"customer": customer, "status": "open"}).data
-    return Decimal(sum(i.amount_remaining for i in open_invoices)) / 100
 
 
 def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld) -> None:
@@ -188,21 +102,21 @@ def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld
     assert runtime is not None
     stripe = world.billing.stripe.v1
     deals = close_deals(world, 4, seed=31)
-    wait_onboarded(world, deals, timeout=SETTLE)
-    _settle(world)
+    wait_onboarded(world, deals, timeout=lc.SETTLE)
+    lc.settle(world)
     upgrade, downgrade, at_end, now = deals
-    ids = {deal.opportunity: _ids(world, deal) for deal in deals}
+    ids = {deal.opportunity: lc.ids(world, deal) for deal in deals}
     for deal in deals:
         account_id = ids[deal.opportunity][0]
-        assert _tier(world, account_id) == "premium"
-        crm = _crm(world, deal)
+        assert lc.tier(world, account_id) == "premium"
+        crm = lc.crm(world, deal)
         assert crm["Account_Standing__c"] == "Current"  # the first invoice is open, not failed
         customer = stripe.subscriptions.retrieve(ids[deal.opportunity][2]).customer
-        assert _money(crm["Balance_Due__c"]) == _balance(world, str(customer))
+        assert lc.money(crm["Balance_Due__c"]) == lc.balance(world, str(customer))
 
     # Upgrade: ten more seats, invoiced now with Stripe's proration.
     sub_id = ids[upgrade.opportunity][2]
-    seats = _item(stripe.subscriptions.retrieve(sub_id), world, "Seats")
+    seats = lc.item(stripe.subscriptions.retrieve(sub_id), world, "Seats")
     stripe.subscriptions.update(
         sub_id,
         {
@@ -212,7 +126,7 @@ def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld
     )
     # Downgrade: the Platform product (the premium tier) is dropped, prorated to the next bill.
     down_id = ids[downgrade.opportunity][2]
-    platform = _item(stripe.subscriptions.retrieve(down_id), world, "Platform")
+    platform = lc.item(stripe.subscriptions.retrieve(down_id), world, "Platform")
     stripe.subscriptions.update(
         down_id,
         {
@@ -230,7 +144,7 @@ def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld
     note = stripe.credit_notes.create(
         {"invoice": first_invoice.id, "amount": first_invoice.amount_remaining // 2}
     )
-    _settle(world)
+    lc.settle(world)
 
     # The upgrade: one correlation id across the ERP order, the CRM and the support desk.
     up_account, up_subscription, _ = ids[upgrade.opportunity]
@@ -244,46 +158,48 @@ def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld
     assert {"subscription.amend_in_erp", "subscription.amend_downstream"} <= {
         e.workflow for e in fanout
     }
-    assert {"netsuite", "salesforce"} <= {e.connection for e in fanout if e.outcome == "ok"}
-    crm = _crm(world, upgrade)
-    assert _money(crm["ACV__c"]) == _acv(upgrade.seats + 10)
+    assert {"netsuite", "salesforce", "zendesk"} <= {
+        e.connection for e in fanout if e.outcome == "ok"
+    }
+    crm = lc.crm(world, upgrade)
+    assert lc.money(crm["ACV__c"]) == lc.acv(upgrade.seats + 10)
     assert f"x{upgrade.seats + 10}" in crm["Product_Summary__c"]
-    assert _money(crm["Renewal_Amount__c"]) == _acv(upgrade.seats + 10)
-    assert _open_quantities(world, up_subscription) == sorted([1, upgrade.seats + 10])
+    assert lc.money(crm["Renewal_Amount__c"]) == lc.acv(upgrade.seats + 10)
+    assert lc.open_quantities(world, up_subscription) == sorted([1, upgrade.seats + 10])
     proration = stripe.invoices.retrieve(
         stripe.subscriptions.retrieve(sub_id).latest_invoice  # type: ignore[arg-type]
     )
     # Stripe computed the proration (a credit for the old quantity, a charge for the new).
     assert any(_prorated(line) for line in proration.to_dict()["lines"]["data"])
-    assert _erp_total(world, proration.id, "invoice") == Decimal(proration.total) / 100
-    assert _tier(world, up_account) == "premium"
+    assert lc.erp_total(world, proration.id, "invoice") == Decimal(proration.total) / 100
+    assert lc.tier(world, up_account) == "premium"
 
     # The downgrade: the CRM's contract, the ERP order's lines, the support tier follow.
     down_account, down_subscription, _ = ids[downgrade.opportunity]
-    crm = _crm(world, downgrade)
-    assert _money(crm["ACV__c"]) == _acv(downgrade.seats, platform=False)
+    crm = lc.crm(world, downgrade)
+    assert lc.money(crm["ACV__c"]) == lc.acv(downgrade.seats, platform=False)
     assert "x1;" not in crm["Product_Summary__c"]
-    assert _open_quantities(world, down_subscription) == [downgrade.seats]
-    assert _tier(world, down_account) == "standard"
+    assert lc.open_quantities(world, down_subscription) == [downgrade.seats]
+    assert lc.tier(world, down_account) == "standard"
 
     # Cancellation at period end: shown in the CRM, service (and support) goes on until then.
     end_account, end_subscription, _ = ids[at_end.opportunity]
-    crm = _crm(world, at_end)
+    crm = lc.crm(world, at_end)
     assert crm["Subscription_Status__c"] == "Active" and crm["Renewal_Date__c"] is None
     assert crm["Cancel_Date__c"] is not None
-    assert _tier(world, end_account) == "premium"
-    assert all(line["isclosed"] != "T" for line in _order_lines(world, end_subscription))
+    assert lc.tier(world, end_account) == "premium"
+    assert all(line["isclosed"] != "T" for line in lc.order_lines(world, end_subscription))
 
     # Immediate cancellation: CRM, support and the ERP order at once; the credit note is an
     # ERP credit memo and lowers the CRM's balance due.
     now_account, now_subscription, _ = ids[now.opportunity]
-    crm = _crm(world, now)
-    assert crm["Subscription_Status__c"] == "Cancelled" and _money(crm["ACV__c"]) == 0
-    assert _tier(world, now_account) == "none"
-    assert all(line["isclosed"] == "T" for line in _order_lines(world, now_subscription))
-    assert _erp_total(world, note.id, "creditmemo") == Decimal(note.total) / 100
+    crm = lc.crm(world, now)
+    assert crm["Subscription_Status__c"] == "Cancelled" and lc.money(crm["ACV__c"]) == 0
+    assert lc.tier(world, now_account) == "none"
+    assert all(line["isclosed"] == "T" for line in lc.order_lines(world, now_subscription))
+    assert lc.erp_total(world, note.id, "creditmemo") == Decimal(note.total) / 100
     customer = str(stripe.subscriptions.retrieve(now_id).customer)
-    assert _money(crm["Balance_Due__c"]) == _balance(world, customer)
+    assert lc.money(crm["Balance_Due__c"]) == lc.balance(world, customer)
 
     # A failed payment of the upgrade's prorated invoice: dunning in the CRM, support
     # suspended (the policy); then paid: standing and tier restored.
@@ -291,20 +207,20 @@ def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld
     world.billing.stripe_state.set_payment_behaviour(up_customer, "fail")
     with pytest.raises(stripe_sdk.CardError):
         stripe.invoices.pay(proration.id)
-    _settle(world)
-    crm = _crm(world, upgrade)
+    lc.settle(world)
+    crm = lc.crm(world, upgrade)
     assert crm["Account_Standing__c"] == "Suspended"
-    assert _money(crm["Balance_Due__c"]) == _balance(world, up_customer)
-    assert _tier(world, up_account) == "none"
-    assert _tier(world, down_account) == "standard"  # only the account in dunning
+    assert lc.money(crm["Balance_Due__c"]) == lc.balance(world, up_customer)
+    assert lc.tier(world, up_account) == "none"
+    assert lc.tier(world, down_account) == "standard"  # only the account in dunning
     world.billing.stripe_state.set_payment_behaviour(up_customer, "succeed")
     stripe.invoices.pay(proration.id)
-    _settle(world)
-    crm = _crm(world, upgrade)
+    lc.settle(world)
+    crm = lc.crm(world, upgrade)
     assert crm["Account_Standing__c"] == "Current"
-    assert _money(crm["Last_Payment_Amount__c"]) == Decimal(proration.total) / 100
+    assert lc.money(crm["Last_Payment_Amount__c"]) == Decimal(proration.total) / 100
     assert crm["Last_Payment_Date__c"] is not None
-    assert _tier(world, up_account) == "premium"
+    assert lc.tier(world, up_account) == "premium"
 
     # The period ends: the cancelling subscription ends (entitlement withdrawn only now, ERP
     # order closed); the others renew (new renewal date in the CRM, ERP order's new term).
@@ -312,30 +228,25 @@ def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld
     with stripe_state.lock:
         _start, end = sub_period(stripe_state, stripe_state.objects["subscription"][at_end_id])
         run_due(stripe_state, None, end + 1)
-    _settle(world)
-    crm = _crm(world, at_end)
-    assert crm["Subscription_Status__c"] == "Cancelled" and _money(crm["ACV__c"]) == 0
-    assert _tier(world, end_account) == "none"
-    assert all(line["isclosed"] == "T" for line in _order_lines(world, end_subscription))
+    lc.settle(world)
+    crm = lc.crm(world, at_end)
+    assert crm["Subscription_Status__c"] == "Cancelled" and lc.money(crm["ACV__c"]) == 0
+    assert lc.tier(world, end_account) == "none"
+    assert all(line["isclosed"] == "T" for line in lc.order_lines(world, end_subscription))
     renewed = stripe.subscriptions.retrieve(sub_id)
-    renewal = str(_period_end(renewed))
-    crm = _crm(world, upgrade)
+    renewal = str(lc.period_end(renewed))
+    crm = lc.crm(world, upgrade)
     assert crm["Renewal_Date__c"] == renewal
     assert crm["Subscription_Status__c"] == "Active"
-    assert _tier(world, up_account) == "premium"
-    assert _open_quantities(world, up_subscription) == sorted([1, upgrade.seats + 10])
-    with world.billing.netsuite_client() as netsuite:
+    assert lc.tier(world, up_account) == "premium"
+    assert lc.open_quantities(world, up_subscription) == sorted([1, upgrade.seats + 10])
+    with lc.quiet(world), world.billing.netsuite_client() as netsuite:
         [order] = [
             r
             for r in netsuite.suiteql("SELECT externalid, recordtype, enddate FROM transaction")
             if r["recordtype"] == "salesorder" and r.get("externalid") == up_subscription
         ]
     assert order["enddate"] is not None
-
-
-def _period_end(sub: Any) -> date:
-    end = sub["items"]["data"][0]["current_period_end"]
-    return datetime.fromtimestamp(end, UTC).date()
 
 
 def _prorated(line: dict[str, Any]) -> bool:
@@ -350,9 +261,9 @@ def test_support_case_needing_a_commercial_decision_reaches_the_crm_account(
     runtime = world.billing.runtime
     assert runtime is not None
     [deal] = close_deals(world, 1, seed=47, start=20)
-    wait_onboarded(world, [deal], timeout=SETTLE)
-    _settle(world)
-    account_id = _ids(world, deal)[0]
+    wait_onboarded(world, [deal], timeout=lc.SETTLE)
+    lc.settle(world)
+    account_id = lc.ids(world, deal)[0]
     org = next(o for o in world.zendesk_orgs() if o.get("external_id") == account_id)
 
     def case_events() -> int:
@@ -380,16 +291,16 @@ def test_support_case_needing_a_commercial_decision_reaches_the_crm_account(
     ticket = created["ticket"]["id"]
     wait_until(
         lambda: runtime.xref.global_id_for("case", "zendesk", str(ticket)) is not None,
-        timeout=SETTLE,
+        timeout=lc.SETTLE,
         what="the ticket as a canonical case",
     )
-    _settle(world)
+    lc.settle(world)
     assert _tasks(world, deal.account) == []
 
     # The agent tags it for a credit decision: one open Task on the account.
     path = f"/tickets/{ticket}.json"
     _zendesk(world, "PUT", path, {"ticket": {"additional_tags": ["credit_request"]}})
-    wait_until(lambda: len(_tasks(world, deal.account)) == 1, timeout=SETTLE, what="the Task")
+    wait_until(lambda: len(_tasks(world, deal.account)) == 1, timeout=lc.SETTLE, what="the Task")
     [task] = _tasks(world, deal.account)
     assert task["Subject"] == "Credit request: Credit for the outage"
     assert (task["Status"], task["Priority"]) == ("Not Started", "High")
@@ -398,7 +309,7 @@ def test_support_case_needing_a_commercial_decision_reaches_the_crm_account(
     world.sdk().update("Task", task["Id"], {"Status": "Completed"})
     before = case_events()
     _zendesk(world, "PUT", path, {"ticket": {"status": "pending", "additional_tags": ["vip"]}})
-    wait_until(lambda: case_events() > before, timeout=SETTLE, what="the ticket's update")
-    _settle(world)
+    wait_until(lambda: case_events() > before, timeout=lc.SETTLE, what="the ticket's update")
+    lc.settle(world)
     [again] = _tasks(world, deal.account)
     assert again["Id"] == task["Id"] and again["Status"] == "Completed"

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from syncwright.connectors import connector_for, ledger_block
+from syncwright.connectors import ledger_block
+from syncwright.connectors.salesforce.outbound import _connector, _native_id
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError
 
@@ -26,12 +27,6 @@ JSON = dict[str, Any]
 ESCALATION_ID_FIELD = "Syncwright_Id__c"
 # Canonical case priority -> Task.Priority picklist value.
 _PRIORITY = {"urgent": "High", "high": "High", "normal": "Normal", "low": "Low"}
-
-
-def _connector(ctx: StepContext, connection: str) -> SalesforceConnector:
-    from syncwright.connectors.salesforce.connector import SalesforceConnector  # imports us
-
-    return connector_for(ctx, connection, SalesforceConnector, label="Salesforce")
 
 
 def task_body(account_native_id: str, escalation: Mapping[str, Any]) -> JSON:
@@ -59,18 +54,6 @@ def _find(connector: SalesforceConnector, escalation_id: str) -> str | None:
     for record in connector.client.query(soql):
         return str(record["Id"])
     return None
-
-
-def _account(ctx: StepContext, connection: str, account_id: str) -> str:
-    native = ctx.services.xref.native_id_for("account", account_id, connection)
-    if native is None:
-        raise BusinessRuleError(
-            f"account {account_id} has no Salesforce record on connection {connection!r}",
-            code="salesforce.account_unlinked",
-            remediation="The case's account is not linked to a Salesforce Account on this "
-            "connection; link it in the cross-reference (or resolve this exception).",
-        )
-    return str(native)
 
 
 def _result(
@@ -101,7 +84,7 @@ def escalate_case(
     https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_upsert.htm
     """
     connector = _connector(ctx, connection)
-    native = _account(ctx, connection, account_id)
+    native = _native_id(ctx, "account", account_id, connection)
     escalation_id = str(escalation["id"])
     body = task_body(native, escalation)
     found = _find(connector, escalation_id)
@@ -125,7 +108,7 @@ def probe_escalation(
 ) -> JSON | None:
     """After an uncertain write: is there a Task with the escalation's id?"""
     connector = _connector(ctx, connection)
-    native = _account(ctx, connection, account_id)
+    native = _native_id(ctx, "account", account_id, connection)
     found = _find(connector, str(escalation["id"]))
     if found is None:
         return None
