@@ -99,11 +99,14 @@ def _entitle(
     receivables: dict[str, Any] | None = None,
     *,
     withdraw: bool = False,
+    desks: list[Connector] | None = None,
 ) -> dict[str, Any]:
-    """Every support desk that knows the account gets the plan's entitlement (in the account's
-    standing), or, with ``withdraw``, the entitlement expired."""
+    """Every support desk that knows the account (``desks``, when the caller asked already)
+    gets the plan's entitlement (in the account's standing), or, with ``withdraw``, the
+    entitlement expired."""
     account_id = subscription["account_id"]
-    desks = _desks_knowing(run, account_id)
+    if desks is None:
+        desks = _desks_knowing(run, account_id)
     if not desks:
         return {}
     account = _read(run, source, "read_account", account_id)
@@ -198,7 +201,7 @@ def _standing(
         subscription = _read(run, source, "read_subscription", subscription_id)
         # Service that has ended keeps the withdrawn entitlement its cancellation left.
         if subscription["status"] in SERVING_STATUSES:
-            support = _entitle(run, source, subscription, receivables)
+            support = _entitle(run, source, subscription, receivables, desks=desks)
     return {"receivables": receivables, "crm_accounts": written, "support_tiers": support}
 
 
