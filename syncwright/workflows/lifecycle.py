@@ -130,12 +130,23 @@ def _entitle(
 @workflow("subscription.amend_downstream", handles=("syncwright.subscription.updated.v1",))
 def amend_downstream(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     """Amendment (upgrade, downgrade, seats, cancel at period end) -> the CRM account's
-    contract and forecast; the support tier follows the plan while the customer has service."""
+    contract and forecast; the support tier follows the plan while the customer has service,
+    in the account's standing (an account in dunning stays suspended or downgraded)."""
     subscription = event["data"]["subscription"]
-    crm = _to_crms(run, subscription["account_id"], contract_fields(subscription))
-    support: dict[str, Any] = {}
-    if subscription["status"] in SERVING_STATUSES:
-        support = _entitle(run, _source(event), subscription)
+    account_id = subscription["account_id"]
+    crm = _to_crms(run, account_id, contract_fields(subscription))
+    if subscription["status"] not in SERVING_STATUSES:
+        return {"crm_accounts": crm, "support_tiers": {}}
+    desks = _desks_knowing(run, account_id)
+    source = _source(event)
+    receivables = None
+    if (
+        desks
+        and run.services.settings.lifecycle.dunning.action != "none"
+        and run.services.connection(source).can("read_receivables")
+    ):
+        receivables = _read(run, source, "read_receivables", account_id)
+    support = _entitle(run, source, subscription, receivables, desks=desks)
     return {"crm_accounts": crm, "support_tiers": support}
 
 

@@ -213,6 +213,18 @@ def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld
     assert lc.money(crm["Balance_Due__c"]) == lc.balance(world, up_customer)
     assert lc.tier(world, up_account) == "none"
     assert lc.tier(world, down_account) == "standard"  # only the account in dunning
+    # A seat added while in dunning: the contract follows, the entitlement stays suspended.
+    seats = lc.item(stripe.subscriptions.retrieve(sub_id), world, "Seats")
+    stripe.subscriptions.update(
+        sub_id,
+        {
+            "items": [{"id": seats["id"], "quantity": upgrade.seats + 11}],
+            "proration_behavior": "none",
+        },
+    )
+    lc.settle(world)
+    assert lc.money(lc.crm(world, upgrade)["ACV__c"]) == lc.acv(upgrade.seats + 11)
+    assert lc.tier(world, up_account) == "none"
     world.billing.stripe_state.set_payment_behaviour(up_customer, "succeed")
     stripe.invoices.pay(proration.id)
     lc.settle(world)
@@ -239,7 +251,7 @@ def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld
     assert crm["Renewal_Date__c"] == renewal
     assert crm["Subscription_Status__c"] == "Active"
     assert lc.tier(world, up_account) == "premium"
-    assert lc.open_quantities(world, up_subscription) == sorted([1, upgrade.seats + 10])
+    assert lc.open_quantities(world, up_subscription) == sorted([1, upgrade.seats + 11])
     with lc.quiet(world), world.billing.netsuite_client() as netsuite:
         [order] = [
             r
