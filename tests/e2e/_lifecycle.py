@@ -3,16 +3,47 @@ API, Salesforce's sObjects, Zendesk's organizations, NetSuite's SuiteQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from syncwright.demo.quote_to_cash import CATALOG, Deal, QuoteToCashWorld
+from syncwright.demo.quote_to_cash import (
+    CATALOG,
+    Deal,
+    QuoteToCashWorld,
+    start_quote_to_cash_world,
+)
 from syncwright.sandbox import FaultPlan
 
 SETTLE = 300.0
+
+
+@contextmanager
+def lifecycle_world(
+    workdir: Path,
+    *,
+    salesforce_faults: FaultPlan,
+    netsuite_faults: FaultPlan,
+    before_start: Callable[[QuoteToCashWorld], None] | None = None,
+) -> Iterator[QuoteToCashWorld]:
+    """The four emulators and syncwright with ``lifecycle.dunning: suspend`` after one failed
+    attempt; ``before_start`` may add to the config first."""
+    world = start_quote_to_cash_world(
+        workdir, salesforce_faults=salesforce_faults, netsuite_faults=netsuite_faults
+    )
+    try:
+        world.billing.settings_args["extra_sections"] = (
+            "lifecycle:\n  dunning: {action: suspend, after_attempts: 1}\n"
+        )
+        if before_start is not None:
+            before_start(world)
+        world.billing.start_syncwright()
+        yield world
+    finally:
+        world.close()
 
 
 def settle(world: QuoteToCashWorld) -> None:

@@ -19,7 +19,6 @@ from syncwright.demo.quote_to_cash import (
     ZENDESK_EMAIL,
     QuoteToCashWorld,
     close_deals,
-    start_quote_to_cash_world,
     wait_onboarded,
 )
 from syncwright.sandbox import FaultPlan
@@ -31,20 +30,13 @@ from tests.e2e import _lifecycle as lc
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteToCashWorld]:
-    started = start_quote_to_cash_world(
+    with lc.lifecycle_world(
         tmp_path_factory.mktemp("lifecycle"),
         salesforce_faults=FaultPlan(error_5xx_rate=0.05, seed=5),
         netsuite_faults=FaultPlan(error_5xx_rate=0.03, lost_response_rate=0.02, seed=8),
-    )
-    started.billing.settings_args["extra_sections"] = (
-        "lifecycle:\n  dunning: {action: suspend, after_attempts: 1}\n"
-    )
-    _zendesk_webhook(started)
-    started.billing.start_syncwright()
-    try:
+        before_start=_zendesk_webhook,
+    ) as started:
         yield started
-    finally:
-        started.close()
 
 
 def _zendesk(world: QuoteToCashWorld, method: str, path: str, body: Any = None) -> Any:

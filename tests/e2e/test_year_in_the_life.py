@@ -23,7 +23,6 @@ from syncwright.demo.quote_to_cash import (
     CATALOG,
     QuoteToCashWorld,
     close_deals,
-    start_quote_to_cash_world,
     wait_onboarded,
 )
 from syncwright.sandbox import FaultPlan
@@ -39,19 +38,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteToCashWorld]:
-    started = start_quote_to_cash_world(
+    with lc.lifecycle_world(
         tmp_path_factory.mktemp("year"),
         salesforce_faults=FaultPlan(error_5xx_rate=0.03, seed=3),
         netsuite_faults=FaultPlan(error_5xx_rate=0.02, lost_response_rate=0.01, seed=4),
-    )
-    started.billing.settings_args["extra_sections"] = (
-        "lifecycle:\n  dunning: {action: suspend, after_attempts: 1}\n"
-    )
-    started.billing.start_syncwright()
-    try:
+    ) as started:
         yield started
-    finally:
-        started.close()
 
 
 def _pay_open(world: QuoteToCashWorld, customer: str, *, fail: bool) -> None:
