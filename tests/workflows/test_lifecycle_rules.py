@@ -23,6 +23,11 @@ from syncwright.workflows.lifecycle_plan import (
 
 CONNECTORS = Path(__file__).resolve().parents[2] / "syncwright" / "connectors"
 EVENT_TYPE = re.compile(r"syncwright\.[a-z_]+\.[a-z_]+\.v[0-9]+")
+# Emitted, kept as canonical state by the policy gate, and started no workflow yet; each entry
+# is listed in docs/lifecycle.md. Handling one makes this test fail until it is removed here.
+NO_WORKFLOW_YET = {
+    "syncwright.contact.upserted.v1": "HubSpot contacts: canonical state only",
+}
 
 
 def _emitted() -> set[str]:
@@ -40,7 +45,9 @@ def test_every_emitted_event_type_starts_a_workflow() -> None:
     emitted = _emitted()
     assert "syncwright.subscription.updated.v1" in emitted  # the scan finds what it should
     assert emitted <= set(EVENT_TYPES)
-    assert sorted(emitted - handled) == []
+    assert sorted(emitted - handled) == sorted(NO_WORKFLOW_YET)
+    docs = (CONNECTORS.parents[1] / "docs" / "lifecycle.md").read_text()
+    assert all(f"`{event_type}`" in docs for event_type in NO_WORKFLOW_YET)
 
 
 def _subscription(**changes: Any) -> dict[str, Any]:
