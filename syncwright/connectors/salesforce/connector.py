@@ -254,8 +254,9 @@ class SalesforceConnector(Connector):
             if header.get("entityName") in MAPPED_ENTITIES:
                 polled.append(PolledEvent(event_uuid, _event_type(header), json.dumps(body)))
         new_cursor = fetched.events[-1][0] if fetched.events else None
-        if new_cursor is None and cursor is None and replay is None:
-            # Nothing yet: remember where "now" was, or LATEST skips what comes meanwhile.
+        if new_cursor is None and cursor is None:
+            # Nothing yet: remember where "now" was (from the keepalive), or LATEST skips what
+            # comes meanwhile.
             new_cursor = fetched.latest
         return PollBatch(polled, new_cursor, has_more=len(fetched.events) >= self._page_size)
 
