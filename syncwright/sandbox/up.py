@@ -56,13 +56,11 @@ ZENDESK_EVENTS = (
 
 @dataclass(frozen=True)
 class _Started:
-    """One running emulator and what a connection needs to reach it; ``webhook_secret``: the
-    secret of the endpoint registered in it (emulators that send webhooks)."""
+    """One running emulator and what a connection needs to reach it."""
 
     server: ServerThread
     credentials: dict[str, str]
     options: dict[str, Any] = field(default_factory=dict)
-    webhook_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,9 +87,7 @@ class Sandbox:
             server.stop()
 
 
-def _example(
-    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
-) -> _Started:
+def _example(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
     from syncwright.sandbox.example import ExampleErpState, create_app
 
     token = "erp-sandbox-" + secrets.token_hex(12)
@@ -99,25 +95,26 @@ def _example(
     return _Started(server, {"token": token})
 
 
-def _stripe(connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str) -> _Started:
+def _stripe(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
     from syncwright.sandbox.stripe import create_app
 
     api_key = "sk_test_" + secrets.token_hex(12)
-    server = ServerThread(create_app(api_key=api_key)).start()
-    # As a user does in the dashboard: an endpoint for every event; Stripe answers with the
-    # signing secret once. https://docs.stripe.com/api/webhook_endpoints/create
+    return _Started(ServerThread(create_app(api_key=api_key)).start(), {"api_key": api_key})
+
+
+def _stripe_webhook(connection: str, started: _Started, hooks_url: str) -> str:
+    """As a user does in the dashboard: an endpoint for every event; Stripe answers with the
+    signing secret once. https://docs.stripe.com/api/webhook_endpoints/create"""
     answer = _register(
-        server,
+        started.server,
         "/v1/webhook_endpoints",
         data={"url": hooks_url, "enabled_events[]": "*"},
-        headers={"Authorization": f"Bearer {api_key}"},
+        headers={"Authorization": f"Bearer {started.credentials['api_key']}"},
     )
-    return _Started(server, {"api_key": api_key}, webhook_secret=str(answer["secret"]))
+    return str(answer["secret"])
 
 
-def _netsuite(
-    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
-) -> _Started:
+def _netsuite(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
     from syncwright.sandbox.netsuite import TbaCredentials, create_app
 
     account = str(options.get("account") or options.get("account_id") or NETSUITE_ACCOUNT)
@@ -129,9 +126,7 @@ def _netsuite(
     return _Started(ServerThread(app).start(), values, {"account": account})
 
 
-def _salesforce(
-    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
-) -> _Started:
+def _salesforce(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
     from syncwright.sandbox.salesforce import (
         DEFAULT_PASSWORD,
         DEFAULT_USERNAME,
@@ -157,18 +152,21 @@ def _salesforce(
     return _Started(server, values, {"ca_file": certfile})
 
 
-def _zendesk(
-    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
-) -> _Started:
+def _zendesk(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
     from syncwright.sandbox.zendesk import create_app
 
     token = secrets.token_hex(20)
     server = ServerThread(create_app(email=ZENDESK_EMAIL, api_token=token)).start()
-    # An event webhook for organization and user changes, then its signing secret (shown only
-    # by its own endpoint). https://developer.zendesk.com/api-reference/webhooks/webhooks-api/
-    auth = httpx.BasicAuth(f"{ZENDESK_EMAIL}/token", token)
+    return _Started(server, {"email": ZENDESK_EMAIL, "api_token": token})
+
+
+def _zendesk_webhook(connection: str, started: _Started, hooks_url: str) -> str:
+    """An event webhook for organization and user changes, then its signing secret (shown only
+    by its own endpoint). https://developer.zendesk.com/api-reference/webhooks/webhooks-api/"""
+    credentials = started.credentials
+    auth = httpx.BasicAuth(f"{credentials['email']}/token", credentials["api_token"])
     hook = _register(
-        server,
+        started.server,
         "/api/v2/webhooks",
         json={
             "webhook": {
@@ -182,12 +180,10 @@ def _zendesk(
         },
         auth=auth,
     )["webhook"]
-    secret = _register(
-        server, f"/api/v2/webhooks/{hook['id']}/signing_secret", method="GET", auth=auth
-    )["signing_secret"]["secret"]
-    return _Started(
-        server, {"email": ZENDESK_EMAIL, "api_token": token}, webhook_secret=str(secret)
+    answer = _register(
+        started.server, f"/api/v2/webhooks/{hook['id']}/signing_secret", method="GET", auth=auth
     )
+    return str(answer["signing_secret"]["secret"])
 
 
 def _register(
@@ -206,7 +202,7 @@ def _register(
     return body
 
 
-_Starter = Callable[[str, Mapping[str, Any], Path, str], _Started]
+_Starter = Callable[[str, Mapping[str, Any], Path], _Started]
 _STARTERS: dict[str, _Starter] = {
     "example": _example,
     "netsuite": _netsuite,
@@ -214,6 +210,9 @@ _STARTERS: dict[str, _Starter] = {
     "stripe": _stripe,
     "zendesk": _zendesk,
 }
+# Emulators that send webhooks: register an endpoint at the intake URL, return its secret.
+_Registrar = Callable[[str, _Started, str], str]
+_WEBHOOKS: dict[str, _Registrar] = {"stripe": _stripe_webhook, "zendesk": _zendesk_webhook}
 #: Vendors that have an emulator in ``syncwright/sandbox``.
 EMULATED_VENDORS: tuple[str, ...] = tuple(sorted(_STARTERS))
 
@@ -258,15 +257,15 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
                 not_emulated[str(name)] = vendor
                 continue
             options = dict(connection.get("options") or {})
-            hooks_url = f"{hooks}/hooks/{quote(str(name), safe='')}"
-            emulator = starter(str(name), options, workdir, hooks_url)
+            emulator = starter(str(name), options, workdir)
             started.append(emulator.server)
-            sends = emulator.webhook_secret is not None
-            running.append(
-                SandboxConnection(
-                    str(name), vendor, emulator.server.url, hooks_url if sends else None
-                )
-            )
+            webhook_url: str | None = None
+            webhook_secret: str | None = None
+            register = _WEBHOOKS.get(vendor)
+            if register is not None:
+                webhook_url = f"{hooks}/hooks/{quote(str(name), safe='')}"
+                webhook_secret = register(str(name), emulator, webhook_url)
+            running.append(SandboxConnection(str(name), vendor, emulator.server.url, webhook_url))
             connection["base_url"] = emulator.server.url
             connection["credentials"] = {}
             for key, value in emulator.credentials.items():
@@ -275,7 +274,7 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
             if _takes_webhooks(vendor):
                 secret_name = env_name(name, "webhook_secret")
                 # The emulator's own signing secret when it sends webhooks; else a fresh one.
-                env[secret_name] = emulator.webhook_secret or "whsec_" + secrets.token_hex(16)
+                env[secret_name] = webhook_secret or "whsec_" + secrets.token_hex(16)
                 webhook = dict(connection.get("webhook") or {})
                 webhook["secrets"] = [f"${{{secret_name}}}"]
                 connection["webhook"] = webhook
