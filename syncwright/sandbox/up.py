@@ -56,11 +56,15 @@ ZENDESK_EVENTS = (
 
 @dataclass(frozen=True)
 class _Started:
-    """One running emulator and what a connection needs to reach it."""
+    """One running emulator and what a connection needs to reach it; ``webhook_secret``: the
+    secret of the endpoint registered in it (emulators that send webhooks)."""
 
     server: ServerThread
     credentials: dict[str, str]
     options: dict[str, Any] = field(default_factory=dict)
+    # The secret the emulator signs webhooks with (HubSpot's app client secret, the Stripe and
+    # Zendesk endpoints' secrets); None: a fresh one is generated for the connection.
+    webhook_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,9 @@ class Sandbox:
             server.stop()
 
 
-def _example(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+def _example(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
     from syncwright.sandbox.example import ExampleErpState, create_app
 
     token = "erp-sandbox-" + secrets.token_hex(12)
@@ -95,26 +101,25 @@ def _example(connection: str, options: Mapping[str, Any], workdir: Path) -> _Sta
     return _Started(server, {"token": token})
 
 
-def _stripe(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+def _stripe(connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str) -> _Started:
     from syncwright.sandbox.stripe import create_app
 
     api_key = "sk_test_" + secrets.token_hex(12)
-    return _Started(ServerThread(create_app(api_key=api_key)).start(), {"api_key": api_key})
-
-
-def _stripe_webhook(connection: str, started: _Started, hooks_url: str) -> str:
-    """As a user does in the dashboard: an endpoint for every event; Stripe answers with the
-    signing secret once. https://docs.stripe.com/api/webhook_endpoints/create"""
+    server = ServerThread(create_app(api_key=api_key)).start()
+    # As a user does in the dashboard: an endpoint for every event; Stripe answers with the
+    # signing secret once. https://docs.stripe.com/api/webhook_endpoints/create
     answer = _register(
-        started.server,
+        server,
         "/v1/webhook_endpoints",
         data={"url": hooks_url, "enabled_events[]": "*"},
-        headers={"Authorization": f"Bearer {started.credentials['api_key']}"},
+        headers={"Authorization": f"Bearer {api_key}"},
     )
-    return str(answer["secret"])
+    return _Started(server, {"api_key": api_key}, webhook_secret=str(answer["secret"]))
 
 
-def _netsuite(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+def _netsuite(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
     from syncwright.sandbox.netsuite import TbaCredentials, create_app
 
     account = str(options.get("account") or options.get("account_id") or NETSUITE_ACCOUNT)
@@ -126,7 +131,9 @@ def _netsuite(connection: str, options: Mapping[str, Any], workdir: Path) -> _St
     return _Started(ServerThread(app).start(), values, {"account": account})
 
 
-def _salesforce(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+def _salesforce(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
     from syncwright.sandbox.salesforce import (
         DEFAULT_PASSWORD,
         DEFAULT_USERNAME,
@@ -152,21 +159,18 @@ def _salesforce(connection: str, options: Mapping[str, Any], workdir: Path) -> _
     return _Started(server, values, {"ca_file": certfile})
 
 
-def _zendesk(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+def _zendesk(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
     from syncwright.sandbox.zendesk import create_app
 
     token = secrets.token_hex(20)
     server = ServerThread(create_app(email=ZENDESK_EMAIL, api_token=token)).start()
-    return _Started(server, {"email": ZENDESK_EMAIL, "api_token": token})
-
-
-def _zendesk_webhook(connection: str, started: _Started, hooks_url: str) -> str:
-    """An event webhook for organization and user changes, then its signing secret (shown only
-    by its own endpoint). https://developer.zendesk.com/api-reference/webhooks/webhooks-api/"""
-    credentials = started.credentials
-    auth = httpx.BasicAuth(f"{credentials['email']}/token", credentials["api_token"])
+    # An event webhook for organization and user changes, then its signing secret (shown only
+    # by its own endpoint). https://developer.zendesk.com/api-reference/webhooks/webhooks-api/
+    auth = httpx.BasicAuth(f"{ZENDESK_EMAIL}/token", token)
     hook = _register(
-        started.server,
+        server,
         "/api/v2/webhooks",
         json={
             "webhook": {
@@ -180,10 +184,12 @@ def _zendesk_webhook(connection: str, started: _Started, hooks_url: str) -> str:
         },
         auth=auth,
     )["webhook"]
-    answer = _register(
-        started.server, f"/api/v2/webhooks/{hook['id']}/signing_secret", method="GET", auth=auth
+    secret = _register(
+        server, f"/api/v2/webhooks/{hook['id']}/signing_secret", method="GET", auth=auth
+    )["signing_secret"]["secret"]
+    return _Started(
+        server, {"email": ZENDESK_EMAIL, "api_token": token}, webhook_secret=str(secret)
     )
-    return str(answer["signing_secret"]["secret"])
 
 
 def _register(
@@ -202,17 +208,39 @@ def _register(
     return body
 
 
-_Starter = Callable[[str, Mapping[str, Any], Path], _Started]
+def _hubspot(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
+    from syncwright.sandbox.hubspot import create_app
+
+    token = "pat-na1-" + secrets.token_hex(16)
+    client_secret = secrets.token_hex(16)
+    app = create_app(access_tokens=(token,), client_secret=client_secret)
+    server = ServerThread(app).start()
+    # The app's webhook target (its settings page in HubSpot); the client secret signs them.
+    _register(server, "/_sandbox/webhooks", json={"target_url": hooks_url})
+    return _Started(server, {"access_token": token}, webhook_secret=client_secret)
+
+
+def _freshdesk(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
+    from syncwright.sandbox.freshdesk import create_app
+
+    api_key = secrets.token_hex(20)
+    return _Started(ServerThread(create_app(api_key=api_key)).start(), {"api_key": api_key})
+
+
+_Starter = Callable[[str, Mapping[str, Any], Path, str], _Started]
 _STARTERS: dict[str, _Starter] = {
     "example": _example,
+    "freshdesk": _freshdesk,
+    "hubspot": _hubspot,
     "netsuite": _netsuite,
     "salesforce": _salesforce,
     "stripe": _stripe,
     "zendesk": _zendesk,
 }
-# Emulators that send webhooks: register an endpoint at the intake URL, return its secret.
-_Registrar = Callable[[str, _Started, str], str]
-_WEBHOOKS: dict[str, _Registrar] = {"stripe": _stripe_webhook, "zendesk": _zendesk_webhook}
 #: Vendors that have an emulator in ``syncwright/sandbox``.
 EMULATED_VENDORS: tuple[str, ...] = tuple(sorted(_STARTERS))
 
@@ -257,15 +285,15 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
                 not_emulated[str(name)] = vendor
                 continue
             options = dict(connection.get("options") or {})
-            emulator = starter(str(name), options, workdir)
+            hooks_url = f"{hooks}/hooks/{quote(str(name), safe='')}"
+            emulator = starter(str(name), options, workdir, hooks_url)
             started.append(emulator.server)
-            webhook_url: str | None = None
-            webhook_secret: str | None = None
-            register = _WEBHOOKS.get(vendor)
-            if register is not None:
-                webhook_url = f"{hooks}/hooks/{quote(str(name), safe='')}"
-                webhook_secret = register(str(name), emulator, webhook_url)
-            running.append(SandboxConnection(str(name), vendor, emulator.server.url, webhook_url))
+            sends = emulator.webhook_secret is not None
+            running.append(
+                SandboxConnection(
+                    str(name), vendor, emulator.server.url, hooks_url if sends else None
+                )
+            )
             connection["base_url"] = emulator.server.url
             connection["credentials"] = {}
             for key, value in emulator.credentials.items():
@@ -274,7 +302,7 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
             if _takes_webhooks(vendor):
                 secret_name = env_name(name, "webhook_secret")
                 # The emulator's own signing secret when it sends webhooks; else a fresh one.
-                env[secret_name] = webhook_secret or "whsec_" + secrets.token_hex(16)
+                env[secret_name] = emulator.webhook_secret or "whsec_" + secrets.token_hex(16)
                 webhook = dict(connection.get("webhook") or {})
                 webhook["secrets"] = [f"${{{secret_name}}}"]
                 connection["webhook"] = webhook

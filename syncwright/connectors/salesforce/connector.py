@@ -29,7 +29,7 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from syncwright.connectors import (
@@ -44,6 +44,7 @@ from syncwright.connectors import (
     WebhookIdentity,
     WebhookVerifier,
 )
+from syncwright.connectors.salesforce import snapshots
 from syncwright.connectors.salesforce.client import (
     DEFAULT_API_VERSION,
     DEFAULT_CLIENT_NAME,
@@ -77,6 +78,8 @@ from syncwright.errors import (
     TransientError,
     UncertainOutcomeError,
 )
+from syncwright.mapping import mapping_override
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 
 __all__ = ["STREAMS", "SalesforceConnector"]
 
@@ -98,6 +101,8 @@ _SF_DATETIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 
 class SalesforceConnector(Connector):
     vendor = "salesforce"
+    #: What reconciliation can read here (``syncwright.reconcile``).
+    reconcile_datasets: tuple[str, ...] = ("crm_standing",)
     takes_webhooks = False  # see the module docstring: polling is the intake
     maps_inbound = True
     streams = (
@@ -335,11 +340,24 @@ class SalesforceConnector(Connector):
 
     @property
     def reader(self) -> SalesforceReader:
+        replayed = mapping_override(self.vendor, "inbound")
+        if replayed is not None:  # a replay under another mapping version: only for it
+            return SalesforceReader(self.client, self.inbound_options, replayed)
         if self._reader is None:
             self._reader = SalesforceReader(
                 self.client, self.inbound_options, self.mapping("inbound")
             )
         return self._reader
+
+    # -- reconciliation -----------------------------------------------------------------------
+
+    def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
+        """The billing standing each Account shows (``crm_standing``)."""
+        return snapshots.snapshot(self.client, self.billing_fields, self.name, dataset)
+
+    def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
+        """Nothing: the CRM shows billing standing, the billing system is its record."""
+        return []
 
     def close(self) -> None:
         if self._client is not None:

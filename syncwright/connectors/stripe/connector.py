@@ -45,7 +45,7 @@ from syncwright.connectors.stripe.signature import (
     verify_stripe_signature,
 )
 from syncwright.errors import AuthError, BusinessRuleError, ConfigError, TransientError
-from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
+from syncwright.reconcile.snapshot import DATASETS, Dataset, SnapshotRecord
 
 __all__ = ["StripeConnector", "StripeWebhookVerifier"]
 
@@ -91,6 +91,8 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 class StripeConnector(Connector):
     vendor = "stripe"
+    #: What reconciliation can read here (``syncwright.reconcile``).
+    reconcile_datasets: tuple[str, ...] = DATASETS
     event_id_field = "id"
     event_type_field = "type"
     takes_webhooks = True

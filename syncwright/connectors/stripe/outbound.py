@@ -469,7 +469,8 @@ def _subscription_result(
     *,
     created: bool | None,
 ) -> JSON:
-    """Link the subscription and its items (and the prices used) in the cross-reference."""
+    """Link the subscription and its items (and the prices and products used) in the
+    cross-reference."""
     xref, connection = ctx.services.xref, connector.name
     native_id = str(stripe_sub["id"])
     xref.link(SUBSCRIPTION, subscription.global_id, connection, native_id)
@@ -485,6 +486,14 @@ def _subscription_result(
             price_id = sp.expandable_id(si.get("price"))
             if price_id:
                 xref.link(PRICE, by_gid[gid].price_id, connection, price_id)
+            # The price's product is the item's product: the plan -> support tier rule finds
+            # it from a Stripe subscription as it does from the deal (onboarding_plan.tier_for).
+            price = si.get("price")
+            product_id = (
+                sp.expandable_id(price.get("product")) if isinstance(price, Mapping) else None
+            )
+            if product_id and by_gid[gid].product_id:
+                xref.link(PRODUCT, str(by_gid[gid].product_id), connection, product_id)
     return {
         "native_id": native_id,
         "created": created,
