@@ -18,7 +18,7 @@ import syncwright
 
 PACKAGE = Path(syncwright.__file__).parent
 ROOT = PACKAGE.parent
-VENDOR_SDKS = ("stripe", "zenpy", "simple_salesforce")
+VENDOR_SDKS = ("stripe", "zenpy", "simple_salesforce", "hubspot", "freshdesk", "chargebee")
 # Where an SDK may be used: the demos drive emulators the way a user's systems would.
 SDK_USERS = (PACKAGE / "sandbox", PACKAGE / "demo")
 
