@@ -17,7 +17,8 @@ Fixtures a subclass provides:
 - ``error_cases``: documented error code -> a callable that makes the emulator answer with it.
 - ``vendor_samples``: deliveries built from the vendor's own sample payloads (``tests/vendor``
   holds the repo's copies of ``../shared/vendor``; see ``shared/vendor/MANIFEST.md``).
-- when it takes webhooks: ``signed_webhook`` -> ``(body, headers)`` signed as the vendor signs.
+- when it takes webhooks: ``signed_webhook`` -> ``(body, headers)`` signed as the vendor signs;
+  optionally ``tampered_webhook`` (default: the signed body plus one byte) that must be refused.
 - when it maps inbound events: ``ignored_delivery`` and ``malformed_delivery``.
 - when it declares streams: ``new_stream_event`` -> a callable that makes the emulator produce
   one new event on the first polled stream.
@@ -176,8 +177,14 @@ class ConnectorContract:
         assert verifier is not None, "takes webhooks, yet no verifier for configured secrets"
         body, headers = request.getfixturevalue("signed_webhook")
         verifier.verify(body, headers)
+        # A scheme that authenticates the sender but signs no bytes (Chargebee's basic auth
+        # plus re-fetch) provides its own tampered delivery: one whose content was changed.
+        try:
+            tampered_body, tampered_headers = request.getfixturevalue("tampered_webhook")
+        except pytest.FixtureLookupError:
+            tampered_body, tampered_headers = body + b" ", headers
         with pytest.raises(AuthError) as tampered:
-            verifier.verify(body + b" ", headers)
+            verifier.verify(tampered_body, tampered_headers)
         with pytest.raises(AuthError) as unsigned:
             verifier.verify(body, {"content-type": "application/json"})
         for error in (tampered.value, unsigned.value):
