@@ -53,9 +53,15 @@ def _matches(value: Any, op: str, wanted: str) -> bool:
 
 
 def _page(
-    name: str, rows: Iterable[JSON], params: JSON, filters: tuple[str, ...], sort: str | None
+    name: str,
+    rows: Iterable[JSON],
+    params: JSON,
+    filters: tuple[str, ...],
+    sort: str | None,
+    beside: Callable[[JSON], JSON] | None = None,
 ) -> JSON:
-    """Filter, sort and page ``rows``; each listed under ``name``."""
+    """Filter, sort and page ``rows``; each listed under ``name`` (with ``beside(row)``: the
+    resources Chargebee lists next to it, e.g. a subscription's customer)."""
     found = list(rows)
     for field in filters:
         condition = params.get(field)
@@ -72,7 +78,7 @@ def _page(
         raise wrong_value("limit", f"limit : must be between 1 and {MAX_LIMIT}")
     start = _offset(params.get("offset"))
     page = found[start : start + limit]
-    body: JSON = {"list": [{name: row} for row in page]}
+    body: JSON = {"list": [{name: row, **(beside(row) if beside else {})} for row in page]}
     if start + limit < len(found):
         body["next_offset"] = f'["{start + limit}"]'
     return body
@@ -141,6 +147,7 @@ ROUTES: tuple[Route, ...] = (
             p,
             ("id", "customer_id", "status"),
             "created_at",
+            lambda row: {"customer": s.customers[row["customer_id"]]},
         ),
     ),
     _r("GET", "subscriptions/{id}", _subscription),
