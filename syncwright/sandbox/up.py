@@ -43,6 +43,9 @@ class _Started:
     server: ServerThread
     credentials: dict[str, str]
     options: dict[str, Any] = field(default_factory=dict)
+    # The webhook secret in the vendor's own form, where it is not a signing key (Chargebee:
+    # the basic-auth user:password its webhooks carry); None: a fresh random key.
+    webhook_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,20 @@ def _zendesk(connection: str, options: Mapping[str, Any], workdir: Path) -> _Sta
     return _Started(server, {"email": ZENDESK_EMAIL, "api_token": token})
 
 
+def _chargebee(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+    from syncwright.sandbox.chargebee import create_app
+
+    api_key = "test_" + secrets.token_hex(16)
+    server = ServerThread(create_app(api_key=api_key)).start()
+    # Point its webhooks at syncwright with POST <url>/_sandbox/webhooks {url, username,
+    # password}: the credentials are the connection's webhook secret, user:password.
+    hook = f"syncwright:{secrets.token_hex(16)}"
+    return _Started(server, {"api_key": api_key}, webhook_secret=hook)
+
+
 _Starter = Callable[[str, Mapping[str, Any], Path], _Started]
 _STARTERS: dict[str, _Starter] = {
+    "chargebee": _chargebee,
     "example": _example,
     "netsuite": _netsuite,
     "salesforce": _salesforce,
@@ -189,7 +204,7 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
                 connection["credentials"][key] = f"${{{env_name(name, key)}}}"
             if _takes_webhooks(vendor):
                 secret_name = env_name(name, "webhook_secret")
-                env[secret_name] = "whsec_" + secrets.token_hex(16)
+                env[secret_name] = emulator.webhook_secret or "whsec_" + secrets.token_hex(16)
                 webhook = dict(connection.get("webhook") or {})
                 webhook["secrets"] = [f"${{{secret_name}}}"]
                 connection["webhook"] = webhook

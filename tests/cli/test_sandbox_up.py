@@ -162,4 +162,4 @@ def test_sandbox_up_without_connections_says_what_to_add(tmp_path: Path) -> None
     assert done.returncode == 1
     result = json.loads(done.stdout)
     assert "names no connections to emulate" in result["error"]
-    assert "example, netsuite, salesforce, stripe, zendesk" in result["problems"][0]
+    assert "chargebee, example, netsuite, salesforce, stripe, zendesk" in result["problems"][0]

@@ -86,12 +86,14 @@ class ChargebeeConnector(Connector):
         self._limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
         self._rate = RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND)
         self.item_price_map: Mapping[str, str] = dict(self.options.item_prices or {})
+        # Malformed webhook secrets stop the process at start-up, with the path to fix.
+        secrets = [s.reveal() for s in settings.webhook.secrets if s.reveal().strip()]
+        self._hook_credentials = parse_credentials(name, secrets)
 
     # -- inbound: webhooks --------------------------------------------------------------------
 
     def webhook_verifier(self) -> WebhookVerifier | None:
-        secrets = [s.reveal() for s in self.settings.webhook.secrets if s.reveal().strip()]
-        credentials = parse_credentials(self.name, secrets)
+        credentials = self._hook_credentials
         fetch = self._fetch_event if self.options.verify_webhooks_by_refetch else None
         if not credentials and fetch is None:
             return None
@@ -207,8 +209,10 @@ def _parse_cursor(cursor: str) -> tuple[int, frozenset[str]]:
         raise ConfigError(
             f"Chargebee poll cursor {cursor!r} is not <occurred_at>:<event ids>",
             code="chargebee.bad_cursor",
-            problems=["the cursor was not written by this connector; clear the connection's "
-                      "events cursor so that polling starts from the lookback window"],
+            problems=[
+                "the cursor was not written by this connector; clear the connection's "
+                "events cursor so that polling starts from the lookback window"
+            ],
         )
     return int(stamp), frozenset(i for i in ids.split(",") if i)
 
