@@ -1,0 +1,148 @@
+"""Chargebee webhooks and polling in: basic auth (with rotation) and re-fetch verification,
+the events cursor (whole seconds, nothing read twice), and the canonical events of a lifecycle
+driven through Chargebee's SDK."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import chargebee
+import pytest
+
+from syncwright.errors import AuthError, ConfigError
+from syncwright.runtime import Runtime
+from syncwright.sandbox.chargebee import ChargebeeState
+from tests.connectors.chargebee._support import CONNECTION, PRO_PRICE, RuntimeFactory
+from tests.contract.conftest import delivery
+
+
+def _auth(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_basic_auth_accepts_any_configured_pair(make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime(webhook_secrets=["old:pass-1", "new:pass-2"])
+    verifier = runtime.connection(CONNECTION).webhook_verifier()
+    assert verifier is not None
+    verifier.verify(b"{}", _auth("old", "pass-1"))
+    verifier.verify(b"{}", _auth("new", "pass-2"))
+    for headers, code in (
+        (_auth("new", "pass-1"), "chargebee.webhook_bad_credentials"),
+        ({"Authorization": "Bearer x"}, "chargebee.webhook_unauthenticated"),
+        ({}, "chargebee.webhook_unauthenticated"),
+    ):
+        with pytest.raises(AuthError) as raised:
+            verifier.verify(b"{}", headers)
+        assert raised.value.code == code
+        assert "pass-" not in str(raised.value)
+    assert "pass-" not in repr(verifier)
+
+
+def test_a_secret_that_is_not_user_password_stops_start_up(make_runtime: RuntimeFactory) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_runtime(webhook_secrets=["whsec_not_basic_auth"]).connection(CONNECTION)
+    assert "webhook.secrets[0]" in raised.value.problems[0]
+
+
+def test_refetch_accepts_only_events_the_api_holds(
+    make_runtime: RuntimeFactory, cb_sdk: chargebee.Chargebee, cb_state: ChargebeeState
+) -> None:
+    runtime = make_runtime(options={"verify_webhooks_by_refetch": True})
+    verifier = runtime.connection(CONNECTION).webhook_verifier()
+    assert verifier is not None  # no basic auth configured: the re-fetch alone
+    cb_sdk.Customer.create({"company": "Refetched"})
+    event = cb_state.events[-1]
+    verifier.verify(json.dumps(event).encode(), {})
+    forged = {**event, "id": "ev_forged"}
+    changed = {**event, "content": {"customer": {**event["content"]["customer"], "email": "x@y"}}}
+    for body in (forged, changed):
+        with pytest.raises(AuthError) as raised:
+            verifier.verify(json.dumps(body).encode(), {})
+        assert raised.value.code == "chargebee.webhook_not_verified"
+
+
+def _drain(runtime: Runtime, cursor: str | None) -> tuple[list[str], str | None]:
+    ids: list[str] = []
+    connector = runtime.connection(CONNECTION)
+    for _ in range(50):
+        batch = connector.poll("events", cursor)
+        ids += [e.vendor_event_id for e in batch.events]
+        cursor = batch.cursor or cursor
+        if not batch.has_more:
+            return ids, cursor
+    raise AssertionError("polling did not finish")
+
+
+def test_polling_pages_through_one_second_without_repeats(
+    make_runtime: RuntimeFactory, cb_sdk: chargebee.Chargebee, cb_state: ChargebeeState
+) -> None:
+    runtime = make_runtime(options={"poll_page_size": 2})
+    for n in range(5):
+        cb_sdk.Customer.create({"company": f"Polled {n}"})
+    ids, cursor = _drain(runtime, None)
+    assert ids == [e["id"] for e in cb_state.events if e["event_type"] == "customer_created"]
+    cb_sdk.Customer.create({"company": "Later"})
+    fresh, moved = _drain(runtime, cursor)
+    assert fresh == [cb_state.events[-1]["id"]] and moved != cursor
+    with pytest.raises(ConfigError):
+        runtime.connection(CONNECTION).poll("events", "not-a-cursor")
+
+
+def _normalized(runtime: Runtime, state: ChargebeeState) -> list[tuple[str, dict[str, Any]]]:
+    connector = runtime.connection(CONNECTION)
+    out = []
+    for e in state.events:
+        body = json.dumps(e).encode()
+        for event in connector.normalize(delivery(CONNECTION, e["id"], e["event_type"], body)):
+            out.append((event.type, event.model_dump(mode="json")["data"]))
+    return out
+
+
+def test_lifecycle_maps_to_canonical_events(
+    make_runtime: RuntimeFactory, cb_sdk: chargebee.Chargebee, cb_state: ChargebeeState
+) -> None:
+    runtime = make_runtime()
+    customer = cb_sdk.Customer.create(
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@example.test",
+            "meta_data": json.dumps({"syncwright_id": "acct_ada", "subsidiary": "UK-1"}),
+        }
+    ).customer
+    sub = cb_sdk.Subscription.create_with_items(
+        customer.id, {"subscription_items": [{"item_price_id": PRO_PRICE, "quantity": 2}]}
+    ).subscription
+    cb_sdk.Subscription.cancel_for_items(sub.id, {"credit_option_for_current_term_charges": "full"})
+    events = _normalized(runtime, cb_state)
+    assert [t for t, _ in events] == [
+        "syncwright.account.upserted.v1",
+        "syncwright.subscription.created.v1",
+        "syncwright.subscription.activated.v1",
+        "syncwright.invoice.finalized.v1",
+        "syncwright.invoice.paid.v1",
+        "syncwright.payment.received.v1",
+        "syncwright.credit_note.issued.v1",
+        "syncwright.subscription.cancelled.v1",
+    ]
+    by_type = dict(events)
+    account = by_type["syncwright.account.upserted.v1"]["account"]
+    assert (account["global_id"], account["name"], account["subsidiary"]) == (
+        "acct_ada",
+        "Ada Lovelace",
+        "UK-1",
+    )  # match-and-link by meta_data.syncwright_id
+    created = by_type["syncwright.subscription.created.v1"]["subscription"]
+    assert created["account_id"] == "acct_ada" and created["billing_frequency"] == "monthly"
+    assert created["items"][0]["quantity"] == 2
+    assert created["items"][0]["unit_amount"] == {"amount_minor": 3000, "currency": "USD"}
+    paid = by_type["syncwright.invoice.paid.v1"]["invoice"]
+    assert paid["total"] == {"amount_minor": 6000, "currency": "USD"} and paid["status"] == "paid"
+    payment = by_type["syncwright.payment.received.v1"]["payment"]
+    assert payment["applied_to"][0]["invoice_id"] == paid["global_id"]
+    note = by_type["syncwright.credit_note.issued.v1"]["credit_note"]
+    assert note["total"]["amount_minor"] == 6000 and note["invoice_id"] == paid["global_id"]
+    cancelled = by_type["syncwright.subscription.cancelled.v1"]["subscription"]
+    assert cancelled["status"] == "cancelled" and cancelled["global_id"] == created["global_id"]
