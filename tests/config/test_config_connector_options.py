@@ -26,7 +26,7 @@ def test_a_vendor_without_an_installed_connector_names_the_installed_ones() -> N
     )
     assert problems == [
         "connections.crm.vendor: no connector installed for vendor 'hubspot'; installed: "
-        "example, netsuite, salesforce, stripe, zendesk (line 3)"
+        "chargebee, example, netsuite, salesforce, stripe, zendesk (line 3)"
     ]
 
 
@@ -96,7 +96,7 @@ def test_the_json_schema_describes_each_vendors_options() -> None:
         rule["if"]["properties"]["vendor"]["const"]: rule["then"]["properties"]["options"]["$ref"]
         for rule in rules
     }
-    assert set(by_vendor) == {"example", "netsuite", "salesforce", "stripe", "zendesk"}
+    assert set(by_vendor) == {"chargebee", "example", "netsuite", "salesforce", "stripe", "zendesk"}
     stripe = schema["$defs"][by_vendor["stripe"].removeprefix("#/$defs/")]
     assert stripe["additionalProperties"] is False
     assert stripe["properties"]["poll_page_size"]["minimum"] == 1

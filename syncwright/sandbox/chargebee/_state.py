@@ -3,7 +3,8 @@ subscriptions (items model), invoices, credit notes, transactions, and the event
 
 Every change happens under one lock and records the events Chargebee would raise, in the order it
 raises them; :mod:`._webhooks` delivers them. Payments are simulated: a customer's card succeeds
-unless a test switches it to fail (``set_payment_behaviour``).
+unless a test switches it to fail (``set_payment_behaviour``). Subscriptions live in
+:mod:`._subscriptions`, invoices, payments and credit notes in :mod:`._billing`.
 https://apidocs.chargebee.com/docs/api (resources), .../docs/api/events (event types)
 """
 
