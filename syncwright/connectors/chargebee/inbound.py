@@ -305,7 +305,8 @@ def _subscription(m: _Mapper, sub: JSON) -> Subscription:
         status=_STATUS[status],
         currency=currency,
         term_start=_day(int(start or 0)),
-        term_end=_day(int(end)) if end and int(end) > int(start or 0) else None,
+        # Cancelled the day it started (the term ended at once): no term end after its start.
+        term_end=_day(int(end)) if end and _day(int(end)) > _day(int(start or 0)) else None,
         billing_frequency=period.frequency,
         billing_period=period,
         items=canonical_items,
