@@ -57,7 +57,7 @@ def _source(runtime: Runtime, connection: str, rule: str) -> SnapshotSource:
             problems=[
                 f"reconciliation[{rule}].compare: {connector.vendor} has no reconciliation "
                 "reader; supported today: stripe (invoices, subscriptions), netsuite (invoices, "
-                "subscriptions)"
+                "subscriptions), chargebee (invoices, subscriptions)"
             ],
         )
     return connector

@@ -17,11 +17,18 @@ import httpx
 import pytest
 
 from syncwright.demo.billing_world import BillingWorld, start_billing_world
+from syncwright.reconcile import Reconciler
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.chargebee import ChargebeeState, WebhookEndpoint, create_app
 from tests.connectors.chargebee._support import API_KEY, PRO_PRICE, make_catalog, sdk_for
 
 HOOK_USER, HOOK_PASSWORD = "syncwright", "e2e-hook-password"
+
+RULES = """
+reconciliation:
+  - {name: invoices, check: invoices, schedule: 1h, compare: [chargebee, netsuite]}
+  - {name: contracts, check: subscriptions, schedule: 1h, compare: [chargebee, netsuite]}
+"""
 
 CHARGEBEE_CONNECTION = """\
   chargebee:
@@ -48,6 +55,7 @@ def chargebee_world(tmp_path: Path) -> Iterator[tuple[BillingWorld, ChargebeeSta
     (secrets / "chargebee_api_key").write_text(API_KEY)
     (secrets / "chargebee_webhook_auth").write_text(f"{HOOK_USER}:{HOOK_PASSWORD}")
     world.settings_args["extra_connections"] = CHARGEBEE_CONNECTION.format(url=server.url)
+    world.settings_args["extra_sections"] = RULES
     state.webhooks.configure(
         WebhookEndpoint(
             f"http://127.0.0.1:{world.api_port}/hooks/chargebee", HOOK_USER, HOOK_PASSWORD
@@ -148,3 +156,8 @@ def test_netsuite_ends_with_exactly_chargebees_records(
         body="{}",
     )
     assert again.duplicate
+    # Reconciliation reads both systems the same way and finds them agreeing.
+    reconciler = Reconciler(runtime)
+    for rule in ("invoices", "contracts"):
+        result = reconciler.run(rule)
+        assert result is not None and result.status == "clean", result.report

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from syncwright.connectors import (
@@ -26,6 +26,7 @@ from syncwright.connectors import (
     Stream,
     WebhookVerifier,
 )
+from syncwright.connectors.chargebee import snapshots
 from syncwright.connectors.chargebee.client import MAX_LIST_LIMIT, ChargebeeClient
 from syncwright.connectors.chargebee.inbound import MAPPED_EVENT_TYPES, normalize
 from syncwright.connectors.chargebee.options import ChargebeeOptionsModel
@@ -39,6 +40,7 @@ from syncwright.connectors.chargebee.outbound import (
 )
 from syncwright.connectors.chargebee.webhooks import ChargebeeWebhookVerifier, parse_credentials
 from syncwright.errors import AuthError, BusinessRuleError, ConfigError, TransientError
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 
 __all__ = ["ChargebeeConnector"]
 
@@ -110,6 +112,16 @@ class ChargebeeConnector(Connector):
             default_subsidiary=self.options.default_subsidiary,
             mapping=self.mapping("inbound"),
         )
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
+        """Issued invoices or subscriptions as Chargebee holds them (``syncwright.reconcile``)."""
+        return snapshots.snapshot(self.client, self.services.xref, self.name, dataset)
+
+    def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
+        """Fresh events for one record, so the workflows that missed it run again."""
+        return snapshots.reemit(self.client, dataset, native_id, reason)
 
     # -- inbound: polling ---------------------------------------------------------------------
 

@@ -146,3 +146,35 @@ def test_lifecycle_maps_to_canonical_events(
     assert note["total"]["amount_minor"] == 6000 and note["invoice_id"] == paid["global_id"]
     cancelled = by_type["syncwright.subscription.cancelled.v1"]["subscription"]
     assert cancelled["status"] == "cancelled" and cancelled["global_id"] == created["global_id"]
+
+
+def test_reconciliation_reads_and_reemits(
+    make_runtime: RuntimeFactory, cb_sdk: chargebee.Chargebee, cb_state: ChargebeeState
+) -> None:
+    runtime = make_runtime()
+    connector = runtime.connection(CONNECTION)
+    customer = cb_sdk.Customer.create({"company": "Reconciled"}).customer
+    made = cb_sdk.Subscription.create_with_items(
+        customer.id, {"subscription_items": [{"item_price_id": PRO_PRICE, "quantity": 2}]}
+    )
+    invoices = list(connector.snapshot("invoices"))  # type: ignore[attr-defined]
+    assert [(r.native_id, r.fields) for r in invoices] == [
+        (made.invoice.id, {"total": 6000, "currency": "USD", "settled": True})
+    ]
+    subs = list(connector.snapshot("subscriptions"))  # type: ignore[attr-defined]
+    assert [(r.native_id, r.fields) for r in subs] == [(made.subscription.id, {"active": True})]
+    again = connector.reemit("invoices", made.invoice.id, "drift")  # type: ignore[attr-defined]
+    types = [
+        event.type
+        for polled in again
+        for event in connector.normalize(
+            delivery(CONNECTION, polled.vendor_event_id, polled.event_type, polled.body.encode())
+        )
+    ]
+    assert types == [
+        "syncwright.invoice.finalized.v1",
+        "syncwright.invoice.paid.v1",
+        "syncwright.payment.received.v1",
+    ]
+    with pytest.raises(ConfigError):
+        list(connector.snapshot("orders"))  # type: ignore[attr-defined]
