@@ -85,6 +85,16 @@ def _ours(obj: Mapping[str, Any], global_id: str) -> bool:
     return isinstance(meta, Mapping) and meta.get(SYNCWRIGHT_ID_KEY) == global_id
 
 
+def _find_ours(
+    connector: ChargebeeConnector, resource: str, query: JSON, global_id: str
+) -> JSON | None:
+    """The newest ``resource`` the list ``query`` returns whose ``meta_data`` names
+    ``global_id`` (at most ``PROBE_SCAN_LIMIT`` read: a miss only means a retry, which the
+    idempotency key makes safe)."""
+    listed = connector.client.iterate(resource, query, limit=PROBE_SCAN_LIMIT)
+    return next((found for found in listed if _ours(found, global_id)), None)
+
+
 def _ledger(
     connector: ChargebeeConnector, entity_type: str, global_id: str, native_id: str, params: Any
 ) -> JSON:
@@ -207,14 +217,7 @@ def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | N
     query: JSON = {"sort_by": {"desc": "created_at"}}
     if parsed.billing_email:
         query["email"] = {"is": parsed.billing_email}
-    found = next(
-        (
-            c
-            for c in connector.client.iterate("customer", query, limit=PROBE_SCAN_LIMIT)
-            if _ours(c, parsed.global_id)
-        ),
-        None,
-    )
+    found = _find_ours(connector, "customer", query, parsed.global_id)
     if found is None:
         return None
     ctx.services.xref.link(ACCOUNT, parsed.global_id, connection, str(found["id"]))
@@ -406,14 +409,7 @@ def probe_subscription(
         return _subscription_result(ctx, connector, parsed, existing, {}, created=None)
     customer_id = _customer_id(ctx, connector, customer_ref, parsed.account_id)
     query = {"customer_id": {"is": customer_id}, "sort_by": {"desc": "created_at"}}
-    found = next(
-        (
-            s
-            for s in connector.client.iterate("subscription", query, limit=PROBE_SCAN_LIMIT)
-            if _ours(s, parsed.global_id)
-        ),
-        None,
-    )
+    found = _find_ours(connector, "subscription", query, parsed.global_id)
     if found is None:
         return None
     audit_write(ctx, connection, "chargebee.subscription.create", found.get("id"), subscription)

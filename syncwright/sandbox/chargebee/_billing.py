@@ -40,6 +40,14 @@ CREDIT_NOTE_REASONS = {
 }
 
 
+def found_in(table: dict[str, JSON], resource: str, object_id: str) -> JSON:
+    """``table[object_id]`` unless it is missing or deleted (404 ``resource_not_found``)."""
+    found = table.get(object_id)
+    if found is None or found.get("deleted"):
+        raise not_found(resource, object_id)
+    return found
+
+
 def timestamp() -> int:
     return int(time.time())
 
@@ -184,10 +192,7 @@ class BillingMixin:
     # -- invoices ---------------------------------------------------------------------------
 
     def invoice(self, invoice_id: str) -> JSON:
-        found = self.invoices.get(invoice_id)
-        if found is None:
-            raise not_found("Invoice", invoice_id)
-        return found
+        return found_in(self.invoices, "Invoice", invoice_id)
 
     def _raise_invoice(self, sub: JSON, lines: list[JSON], *, recurring: bool, first: bool) -> JSON:
         """A posted invoice for ``lines`` (``{item_price_id, quantity, unit_amount, amount,
@@ -408,13 +413,7 @@ class BillingMixin:
         )
 
     def credit_note(self, note_id: str) -> JSON:
-        found = self.credit_notes.get(note_id)
-        if found is None:
-            raise not_found("CreditNote", note_id)
-        return found
+        return found_in(self.credit_notes, "CreditNote", note_id)
 
     def transaction(self, txn_id: str) -> JSON:
-        found = self.transactions.get(txn_id)
-        if found is None:
-            raise not_found("Transaction", txn_id)
-        return found
+        return found_in(self.transactions, "Transaction", txn_id)

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import _forms as forms
+from ._billing import found_in
 from ._objects import (
     JSON,
     PERIOD_UNITS,
@@ -94,10 +95,7 @@ class ChargebeeState(SubscriptionsMixin):
     # -- customers --------------------------------------------------------------------------
 
     def customer(self, customer_id: str) -> JSON:
-        found = self.customers.get(customer_id)
-        if found is None or found.get("deleted"):
-            raise not_found("Customer", customer_id)
-        return found
+        return found_in(self.customers, "Customer", customer_id)
 
     def create_customer(self, params: JSON) -> JSON:
         """https://apidocs.chargebee.com/docs/api/customers#create_a_customer"""
@@ -237,10 +235,7 @@ class ChargebeeState(SubscriptionsMixin):
         return price
 
     def item_price(self, price_id: str) -> JSON:
-        found = self.item_prices.get(price_id)
-        if found is None:
-            raise not_found("ItemPrice", price_id)
-        return found
+        return found_in(self.item_prices, "ItemPrice", price_id)
 
     def event(self, event_id: str) -> JSON:
         found = next((e for e in self.events if e["id"] == event_id), None)

@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from . import _forms as forms
-from ._billing import BillingMixin, timestamp
+from ._billing import BillingMixin, found_in, timestamp
 from ._objects import (
     JSON,
     ChargebeeAPIError,
     add_period,
     new_id,
-    not_found,
     resource_version,
     wrong_value,
 )
@@ -32,10 +31,7 @@ class SubscriptionsMixin(BillingMixin):
     # -- subscriptions ----------------------------------------------------------------------
 
     def subscription(self, subscription_id: str) -> JSON:
-        found = self.subscriptions.get(subscription_id)
-        if found is None or found.get("deleted"):
-            raise not_found("Subscription", subscription_id)
-        return found
+        return found_in(self.subscriptions, "Subscription", subscription_id)
 
     def _items(self, rows: Any, currency: str | None) -> tuple[list[JSON], JSON]:
         """``subscription_items[...]`` rows -> subscription items, and the plan's item price."""

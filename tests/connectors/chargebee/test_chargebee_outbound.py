@@ -4,7 +4,6 @@ when its price cannot be placed, and its compensation cancels it."""
 
 from __future__ import annotations
 
-import itertools
 import time
 from typing import Any
 
@@ -23,22 +22,11 @@ from tests.connectors.chargebee._support import (
     account,
     subscription,
 )
+from tests.contract.conftest import step_context
 
-_SEQ = itertools.count(1)
 
-
-def _ctx(runtime: Runtime, step: str = "chargebee.step", timeout: float = 5.0) -> StepContext:
-    n = next(_SEQ)
-    return StepContext(
-        workflow_id=f"wf-cb-{n}",
-        workflow="test.chargebee",
-        step=step,
-        attempt=1,
-        correlation_id=f"cor-cb-{n}",
-        entity_key=f"test:{n}",
-        timeout_seconds=timeout,
-        services=runtime,
-    )
+def _ctx(runtime: Runtime, timeout: float = 5.0) -> StepContext:
+    return step_context(runtime, "chargebee.step", timeout_seconds=timeout)
 
 
 def _run(runtime: Runtime, action: str, *args: Any, ctx: StepContext | None = None) -> Any:
