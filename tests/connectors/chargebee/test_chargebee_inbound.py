@@ -9,10 +9,12 @@ import json
 from typing import Any
 
 import chargebee
+import httpx
 import pytest
 
-from syncwright.errors import AuthError, ConfigError
+from syncwright.errors import AuthError, ConfigError, TransientError
 from syncwright.runtime import Runtime
+from syncwright.sandbox import ServerThread
 from syncwright.sandbox.chargebee import ChargebeeState
 from tests.connectors.chargebee._support import CONNECTION, PRO_PRICE, RuntimeFactory
 from tests.contract.conftest import delivery
@@ -178,3 +180,19 @@ def test_reconciliation_reads_and_reemits(
     ]
     with pytest.raises(ConfigError):
         list(connector.snapshot("orders"))  # type: ignore[attr-defined]
+
+
+def test_a_429_is_transient_with_chargebees_retry_after(
+    make_runtime: RuntimeFactory, cb_server: ServerThread
+) -> None:
+    client = make_runtime().connection(CONNECTION).client  # type: ignore[attr-defined]
+    limit = f"{cb_server.url}/_sandbox/rate_limit"
+    httpx.post(limit, json={"per_minute": 1}, trust_env=False).raise_for_status()
+    try:
+        client.list_page("event", {"limit": 1})
+        with pytest.raises(TransientError) as raised:
+            client.list_page("event", {"limit": 1})
+    finally:
+        httpx.post(limit, json={"per_minute": None}, trust_env=False).raise_for_status()
+    assert raised.value.code == "chargebee.api_request_limit_exceeded"
+    assert raised.value.retry_after is not None and 1 <= raised.value.retry_after <= 60
