@@ -66,6 +66,7 @@ def chargebee_world(tmp_path: Path) -> Iterator[tuple[BillingWorld, ChargebeeSta
     finally:
         world.close()
         server.stop()
+        state.close()
 
 
 def _minor(value: Any) -> int:

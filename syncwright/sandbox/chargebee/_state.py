@@ -55,6 +55,10 @@ class ChargebeeState(SubscriptionsMixin):
     _invoice_seq: int = 0
     _credit_note_seq: int = 0
 
+    def close(self) -> None:
+        """Stop webhook delivery (its background thread)."""
+        self.webhooks.close()
+
     def reset(self) -> None:
         with self.lock:
             for table in (

@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 
 USER_AGENT = "ChargeBee"
+# Put on the queue by close(): the delivery thread ends when it gets there.
+_STOP: dict[str, Any] = {}
 
 
 @dataclass
@@ -108,11 +110,22 @@ class WebhookSender:
     def pending(self) -> int:
         return self._queue.unfinished_tasks
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the delivery thread (what is still queued is not sent)."""
+        with self._lock:
+            thread, self._thread, self.endpoint = self._thread, None, None
+        if thread is not None:
+            self._queue.put(_STOP)
+            self._resume.set()
+            thread.join(timeout)
+
     def _run(self) -> None:
         with httpx.Client(timeout=10.0, trust_env=False) as client:
             while True:
                 job = self._queue.get()
                 try:
+                    if job is _STOP:
+                        return
                     self._resume.wait()
                     self._deliver(client, job)
                 finally:
@@ -120,6 +133,8 @@ class WebhookSender:
 
     def _deliver(self, client: httpx.Client, job: dict[str, Any]) -> None:
         for attempt in range(1, self.max_attempts + 1):
+            if attempt > 1:
+                time.sleep(self.retry_base_seconds * 2 ** (attempt - 2))
             endpoint = self.endpoint
             if endpoint is None:
                 return
@@ -143,7 +158,6 @@ class WebhookSender:
                 )
             if ok:
                 return
-            time.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
         with self._lock:
             self.records.append(
                 DeliveryRecord(job["id"], job["type"], self.max_attempts, "gave_up")

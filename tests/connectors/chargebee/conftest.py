@@ -24,8 +24,10 @@ from tests.connectors.chargebee._support import (
 
 
 @pytest.fixture
-def cb_state() -> ChargebeeState:
-    return ChargebeeState()
+def cb_state() -> Iterator[ChargebeeState]:
+    state = ChargebeeState()
+    yield state
+    state.close()
 
 
 @pytest.fixture

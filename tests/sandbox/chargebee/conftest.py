@@ -39,6 +39,7 @@ def emulator() -> Iterator[Emulator]:
     make_catalog(sdk)
     yield Emulator(state, faults, server, sdk)
     server.stop()
+    state.close()
 
 
 @dataclass
