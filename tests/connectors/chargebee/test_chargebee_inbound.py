@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import chargebee
@@ -196,3 +197,37 @@ def test_a_429_is_transient_with_chargebees_retry_after(
         httpx.post(limit, json={"per_minute": None}, trust_env=False).raise_for_status()
     assert raised.value.code == "chargebee.api_request_limit_exceeded"
     assert raised.value.retry_after is not None and 1 <= raised.value.retry_after <= 60
+
+
+def test_a_trial_activates_when_it_ends(
+    make_runtime: RuntimeFactory,
+    cb_sdk: chargebee.Chargebee,
+    cb_state: ChargebeeState,
+    cb_server: ServerThread,
+) -> None:
+    runtime = make_runtime()
+    customer = cb_sdk.Customer.create({"company": "Trialist"}).customer
+    trial_end = int(time.time()) + 14 * 86_400
+    made = cb_sdk.Subscription.create_with_items(
+        customer.id,
+        {
+            "subscription_items": [{"item_price_id": PRO_PRICE, "quantity": 1}],
+            "trial_end": trial_end,
+        },
+    )
+    assert made.subscription.status == "in_trial" and made.invoice is None
+    httpx.post(
+        f"{cb_server.url}/_sandbox/subscriptions/{made.subscription.id}/renew", trust_env=False
+    ).raise_for_status()
+    assert cb_state.subscriptions[made.subscription.id]["status"] == "active"
+    events = _normalized(runtime, cb_state)
+    types = [t for t, _ in events]
+    assert types[:2] == ["syncwright.account.upserted.v1", "syncwright.subscription.created.v1"]
+    assert "syncwright.subscription.activated.v1" in types
+    trialing = dict(events)["syncwright.subscription.created.v1"]["subscription"]
+    assert trialing["status"] == "trialing" and trialing["trial_end"] is not None
+    activated = dict(events)["syncwright.subscription.activated.v1"]["subscription"]
+    assert activated["status"] == "active"
+    assert types.index("syncwright.subscription.activated.v1") < types.index(
+        "syncwright.invoice.finalized.v1"
+    )
