@@ -147,9 +147,13 @@ def test_netsuite_ends_with_exactly_chargebees_records(
     assert len(notes) == 1
     memo = by_type["creditmemo"][xref.global_id_for("credit_note", "chargebee", notes[0].id) or ""]
     assert _minor(memo["foreigntotal"]) == notes[0].total
+    # The intake took Chargebee's basic-auth webhooks (none refused) ...
+    outcomes = {(r.outcome, r.status_code) for r in state.webhooks.records}
+    assert ("delivered", 200) in outcomes and not any(o == "failed" for o, _ in outcomes)
+    # ... and the one that was dropped came in through polling.
     dropped = [r for r in state.webhooks.records if r.outcome == "dropped"]
     assert dropped and runtime.inbox.count() == runtime.inbox.count("dispatched")
-    # The dropped event reached the inbox all the same (polling): landing it again is a duplicate.
+    # Landing the dropped event again is a duplicate: the inbox holds it already.
     again = runtime.inbox.accept(
         connection="chargebee",
         vendor_event_id=dropped[0].event_id,
