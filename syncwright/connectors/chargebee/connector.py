@@ -64,6 +64,7 @@ class ChargebeeConnector(Connector):
         Stream("events", "/api/v2/events", primary_key="id", cursor_field="occurred_at"),
     )
     options_model = ChargebeeOptionsModel
+    reconcile_datasets: tuple[str, ...] = ("invoices", "subscriptions")
     # https://apidocs.chargebee.com/docs/api/error_handling -- raised as chargebee.<code>.
     documented_errors = {
         "resource_not_found": BusinessRuleError,
