@@ -213,14 +213,21 @@ def _chargebee(
 
     api_key = "test_" + secrets.token_hex(16)
     server = ServerThread(create_app(api_key=api_key)).start()
-    # As a user does in Chargebee's webhook settings: the intake URL with basic-auth
-    # credentials, which are the connection's webhook secret (user:password); Chargebee signs
-    # nothing. https://www.chargebee.com/docs/2.0/webhook_settings.html
+    # As a user does in Chargebee: a webhook endpoint at the intake with basic-auth credentials
+    # (Chargebee signs nothing); they are the connection's webhook secret, user:password.
+    # https://apidocs.chargebee.com/docs/api/webhook_endpoints#create_a_webhook_endpoint
     user, password = "syncwright", secrets.token_hex(16)
     _register(
         server,
-        "/_sandbox/webhooks",
-        json={"url": hooks_url, "username": user, "password": password},
+        "/api/v2/webhook_endpoints",
+        data={
+            "name": f"syncwright {connection}",
+            "url": hooks_url,
+            "api_version": "v2",
+            "basic_auth_username": user,
+            "basic_auth_password": password,
+        },
+        auth=httpx.BasicAuth(api_key, ""),
     )
     return _Started(server, {"api_key": api_key}, webhook_secret=f"{user}:{password}")
 

@@ -1,9 +1,10 @@
 """Chargebee's request encoding: form bodies and query strings with bracket keys.
 
 ``subscription_items[item_price_id][0]=p&subscription_items[quantity][0]=2`` is a list of
-objects (index last, as Chargebee's SDKs send it), ``billing_address[line1]=...`` an object,
-``email[is]=a@b.c`` a list filter (operator in brackets), ``event_type[in]=["a","b"]`` a filter
-whose value is a list (JSON, or the Python SDK's ``['a', 'b']``).
+objects (index last, as Chargebee's SDKs send it), ``enabled_events[0]=a`` a list of values,
+``billing_address[line1]=...`` an object, ``email[is]=a@b.c`` a list filter (operator in
+brackets), ``event_type[in]=["a","b"]`` a filter whose value is a list (JSON, or the Python
+SDK's ``['a', 'b']``).
 https://apidocs.chargebee.com/docs/api#filtering
 """
 
@@ -32,7 +33,8 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if not parts:
             out[name] = value
         elif len(parts) == 1:
-            out.setdefault(name, {})[parts[0]] = value
+            inner: int | str = int(parts[0]) if parts[0].isdigit() else parts[0]
+            out.setdefault(name, {})[inner] = value
         elif len(parts) == 2 and parts[1].isdigit():
             rows = out.setdefault(name, {})
             rows.setdefault(int(parts[1]), {})[parts[0]] = value

@@ -202,6 +202,17 @@ ROUTES: tuple[Route, ...] = (
         ),
     ),
     _r("GET", "transactions/{id}", lambda s, m, p: {"transaction": s.transaction(m["id"])}),
+    # https://apidocs.chargebee.com/docs/api/webhook_endpoints
+    _r(
+        "POST",
+        "webhook_endpoints",
+        lambda s, m, p: {"webhook_endpoint": s.create_webhook_endpoint(p)},
+    ),
+    _r(
+        "GET",
+        "webhook_endpoints",
+        lambda s, m, p: _page("webhook_endpoint", s.webhook_endpoint_list(), p, ("id",), None),
+    ),
     # https://apidocs.chargebee.com/docs/api/events -- filters: id, event_type, occurred_at,
     # source, webhook_status; sort_by[asc|desc]=occurred_at.
     _r(

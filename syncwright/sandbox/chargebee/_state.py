@@ -27,7 +27,7 @@ from ._objects import (
     wrong_value,
 )
 from ._subscriptions import SubscriptionsMixin
-from ._webhooks import WebhookSender
+from ._webhooks import WebhookEndpoint, WebhookSender
 
 
 def _now() -> int:
@@ -240,6 +240,47 @@ class ChargebeeState(SubscriptionsMixin):
 
     def item_price(self, price_id: str) -> JSON:
         return found_in(self.item_prices, "ItemPrice", price_id)
+
+    # -- webhook endpoints ------------------------------------------------------------------
+
+    def create_webhook_endpoint(self, params: JSON) -> JSON:
+        """https://apidocs.chargebee.com/docs/api/webhook_endpoints#create_a_webhook_endpoint"""
+        name, url = forms.required(params, "name"), forms.required(params, "url")
+        if not url.startswith(("http://", "https://")):
+            raise wrong_value("url", f"url : invalid value {url}")
+        events = params.get("enabled_events") or []
+        if not isinstance(events, list):
+            raise wrong_value("enabled_events[0]", "enabled_events : must be a list")
+        endpoint = WebhookEndpoint(
+            url=url,
+            username=params.get("basic_auth_username") or None,
+            password=params.get("basic_auth_password") or None,
+            enabled_events=tuple(str(e) for e in events),
+            id=new_id("whe_"),
+            name=name,
+        )
+        if not forms.boolean(params, "disabled"):
+            self.webhooks.add(endpoint)
+        return self._endpoint_view(endpoint, disabled=forms.boolean(params, "disabled"))
+
+    @staticmethod
+    def _endpoint_view(endpoint: WebhookEndpoint, *, disabled: bool = False) -> JSON:
+        # Chargebee never returns the basic-auth password.
+        return {
+            "id": endpoint.id,
+            "name": endpoint.name,
+            "url": endpoint.url,
+            "api_version": "v2",
+            "disabled": disabled,
+            "send_card_resource": False,
+            "primary_url": False,
+            "basic_auth_username": endpoint.username,
+            "enabled_events": list(endpoint.enabled_events),
+            "object": "webhook_endpoint",
+        }
+
+    def webhook_endpoint_list(self) -> list[JSON]:
+        return [self._endpoint_view(e) for e in self.webhooks.endpoints]
 
     def event(self, event_id: str) -> JSON:
         found = next((e for e in self.events if e["id"] == event_id), None)

@@ -28,9 +28,18 @@ _STOP: dict[str, Any] = {}
 
 @dataclass
 class WebhookEndpoint:
+    """Where events go, with the basic auth configured on it; ``enabled_events`` empty means
+    every event. https://apidocs.chargebee.com/docs/api/webhook_endpoints"""
+
     url: str
     username: str | None = None
     password: str | None = None
+    enabled_events: tuple[str, ...] = ()
+    id: str = ""
+    name: str = ""
+
+    def wants(self, event_type: str) -> bool:
+        return not self.enabled_events or event_type in self.enabled_events
 
     def auth(self) -> httpx.BasicAuth | None:
         if self.username is None:
@@ -54,7 +63,7 @@ class DeliveryRecord:
 class WebhookSender:
     max_attempts: int = 5
     retry_base_seconds: float = 0.2
-    endpoint: WebhookEndpoint | None = None
+    endpoints: list[WebhookEndpoint] = field(default_factory=list)
     drop_next: int = 0
     paused: bool = False
     records: list[DeliveryRecord] = field(default_factory=list)
@@ -65,12 +74,20 @@ class WebhookSender:
 
     @property
     def configured(self) -> bool:
-        return self.endpoint is not None
+        return bool(self.endpoints)
 
     def configure(self, endpoint: WebhookEndpoint | None) -> None:
+        """The one endpoint events go to (None: nowhere), replacing any others."""
         with self._lock:
-            self.endpoint = endpoint
-            if endpoint is not None and self._thread is None:
+            self.endpoints = []
+        if endpoint is not None:
+            self.add(endpoint)
+
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        """One more endpoint; Chargebee calls several one after another for each event."""
+        with self._lock:
+            self.endpoints.append(endpoint)
+            if self._thread is None:
                 self._resume.set()
                 self._thread = threading.Thread(
                     target=self._run, name="chargebee-webhooks", daemon=True
@@ -78,17 +95,20 @@ class WebhookSender:
                 self._thread.start()
 
     def enqueue(self, event: dict[str, Any]) -> None:
-        if self.endpoint is None:
-            return
         with self._lock:
+            targets = [e for e in self.endpoints if e.wants(event["event_type"])]
+            if not targets:
+                return
             if self.drop_next > 0:
                 self.drop_next -= 1
                 self.records.append(DeliveryRecord(event["id"], event["event_type"], 0, "dropped"))
                 return
         # Serialized now: what is sent is the event as it was raised.
-        self._queue.put(
-            {"id": event["id"], "type": event["event_type"], "body": json.dumps(event).encode()}
-        )
+        body = json.dumps(event).encode()
+        for endpoint in targets:
+            self._queue.put(
+                {"id": event["id"], "type": event["event_type"], "body": body, "to": endpoint}
+            )
 
     def pause(self) -> None:
         self.paused = True
@@ -113,7 +133,7 @@ class WebhookSender:
     def close(self, timeout: float = 5.0) -> None:
         """Stop the delivery thread (what is still queued is not sent)."""
         with self._lock:
-            thread, self._thread, self.endpoint = self._thread, None, None
+            thread, self._thread, self.endpoints = self._thread, None, []
         if thread is not None:
             self._queue.put(_STOP)
             self._resume.set()
@@ -135,9 +155,7 @@ class WebhookSender:
         for attempt in range(1, self.max_attempts + 1):
             if attempt > 1:
                 time.sleep(self.retry_base_seconds * 2 ** (attempt - 2))
-            endpoint = self.endpoint
-            if endpoint is None:
-                return
+            endpoint: WebhookEndpoint = job["to"]
             status: int | None = None
             try:
                 response = client.post(

@@ -1,6 +1,6 @@
 """``syncwright sandbox up`` starts the Chargebee emulator for a ``vendor: chargebee``
 connection; the written config reaches it with the connector, and its webhook secret is the
-basic-auth ``user:password`` the emulator's webhooks can carry."""
+basic-auth ``user:password`` of the webhook endpoint registered at the intake."""
 
 from __future__ import annotations
 
@@ -42,7 +42,15 @@ def test_sandbox_up_emulates_a_chargebee_connection(tmp_path: Path) -> None:
             assert connector.webhook_verifier() is not None
         finally:
             runtime.close()
-        health = httpx.get(f"{running.url}/_sandbox/health", trust_env=False).json()
-        assert health["emulates"] == "chargebee"
+        # Its webhooks go to the intake, with the secret as basic auth (Chargebee's own API).
+        listed = httpx.get(
+            f"{running.url}/api/v2/webhook_endpoints",
+            auth=(env["SANDBOX_BILLING_API_KEY"], ""),
+            trust_env=False,
+        ).json()["list"]
+        [endpoint] = [entry["webhook_endpoint"] for entry in listed]
+        assert endpoint["url"].endswith("/hooks/billing")
+        assert endpoint["basic_auth_username"] == user
+        assert "basic_auth_password" not in endpoint
     finally:
         sandbox.stop()

@@ -59,6 +59,37 @@ def test_events_arrive_with_basic_auth_and_the_specs_envelope(
     assert any(d["outcome"] == "failed" and d["status_code"] == 500 for d in deliveries)
 
 
+def test_webhook_endpoints_through_the_sdk_filter_events(
+    emulator: Emulator, receiver: Receiver
+) -> None:
+    """``WebhookEndpoint.create`` as a user registers one: only its enabled events, with its
+    basic auth; the password is never shown back."""
+    emulator.state.webhooks.configure(None)  # only the endpoint made here
+    made = emulator.sdk.WebhookEndpoint.create(
+        {
+            "name": "only subscriptions",
+            "url": receiver.url,
+            "basic_auth_username": "sdk",
+            "basic_auth_password": "sdk-pass",
+            "enabled_events": ["subscription_created"],
+        }
+    ).webhook_endpoint
+    assert made.enabled_events == ["subscription_created"]
+    assert getattr(made, "basic_auth_password", None) is None
+    customer = emulator.sdk.Customer.create({"company": f"Filtered {time.time_ns()}"}).customer
+    emulator.sdk.Subscription.create_with_items(
+        customer.id, {"subscription_items": [{"item_price_id": PRO_PRICE, "quantity": 1}]}
+    )
+    _drain(emulator)
+    with receiver.lock:
+        mine = [
+            (b["event_type"], a)
+            for b, a in receiver.received
+            if b["content"].get("customer", {}).get("id") == customer.id
+        ]
+    assert mine == [("subscription_created", basic("sdk", "sdk-pass"))]
+
+
 def test_a_dropped_delivery_is_still_in_the_events_api(
     emulator: Emulator, receiver: Receiver
 ) -> None:
