@@ -84,7 +84,7 @@ class ChargebeeConnector(Connector):
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         self._client: ChargebeeClient | None = None
-        self.options = self.parse_options(name, settings.options)
+        self.options: ChargebeeOptionsModel = self.parse_options(name, settings.options)
         limits = settings.limits
         self._limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
         self._rate = RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND)

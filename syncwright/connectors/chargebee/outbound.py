@@ -134,7 +134,7 @@ def read_account(ctx: StepContext, connection: str, account_id: str) -> JSON:
         answer["customer"],
         ctx.services.xref,
         connection=connection,
-        default_subsidiary=connector.settings.options.get("default_subsidiary"),
+        default_subsidiary=connector.options.default_subsidiary,
         mapping=connector.mapping("inbound"),
     )
     return account.model_dump(mode="json")
