@@ -62,6 +62,8 @@ class _Started:
     server: ServerThread
     credentials: dict[str, str]
     options: dict[str, Any] = field(default_factory=dict)
+    # The secret the emulator signs webhooks with (HubSpot's app client secret, the Stripe and
+    # Zendesk endpoints' secrets); None: a fresh one is generated for the connection.
     webhook_secret: str | None = None
 
 
@@ -206,6 +208,29 @@ def _register(
     return body
 
 
+def _hubspot(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
+    from syncwright.sandbox.hubspot import create_app
+
+    token = "pat-na1-" + secrets.token_hex(16)
+    client_secret = secrets.token_hex(16)
+    app = create_app(access_tokens=(token,), client_secret=client_secret)
+    server = ServerThread(app).start()
+    # The app's webhook target (its settings page in HubSpot); the client secret signs them.
+    _register(server, "/_sandbox/webhooks", json={"target_url": hooks_url})
+    return _Started(server, {"access_token": token}, webhook_secret=client_secret)
+
+
+def _freshdesk(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
+    from syncwright.sandbox.freshdesk import create_app
+
+    api_key = secrets.token_hex(20)
+    return _Started(ServerThread(create_app(api_key=api_key)).start(), {"api_key": api_key})
+
+
 def _chargebee(
     connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
 ) -> _Started:
@@ -236,6 +261,8 @@ _Starter = Callable[[str, Mapping[str, Any], Path, str], _Started]
 _STARTERS: dict[str, _Starter] = {
     "chargebee": _chargebee,
     "example": _example,
+    "freshdesk": _freshdesk,
+    "hubspot": _hubspot,
     "netsuite": _netsuite,
     "salesforce": _salesforce,
     "stripe": _stripe,
