@@ -75,18 +75,15 @@ def _on_subscription_created(m: records.Mapper) -> None:
         m, "syncwright.subscription.created.v1", SubscriptionCreatedV1(subscription=sub), sub
     )
     if raw.get("status") == "active":  # created active: no subscription_activated follows
-        activated = records.ts(int(raw.get("activated_at") or m.event["occurred_at"]))
-        _emit_subscription(
-            m,
-            "syncwright.subscription.activated.v1",
-            SubscriptionActivatedV1(subscription=sub, activated_at=activated),
-            sub,
-        )
+        _emit_activated(m, raw, sub)
 
 
 def _on_subscription_activated(m: records.Mapper) -> None:
     raw = m.content("subscription")
-    sub = records.subscription(m, raw)
+    _emit_activated(m, raw, records.subscription(m, raw))
+
+
+def _emit_activated(m: records.Mapper, raw: JSON, sub: Subscription) -> None:
     activated = records.ts(int(raw.get("activated_at") or m.event["occurred_at"]))
     _emit_subscription(
         m,
