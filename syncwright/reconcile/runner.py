@@ -59,7 +59,7 @@ def _source(runtime: Runtime, connection: str, rule: str) -> SnapshotSource:
                 f"reconciliation[{rule}].compare: {connector.vendor} has no reconciliation "
                 "reader; supported today: stripe (invoices, subscriptions, entitlements, "
                 "crm_standing), netsuite (invoices, subscriptions), zendesk (entitlements), "
-                "salesforce (crm_standing)"
+                "salesforce (crm_standing), chargebee (invoices, subscriptions)"
             ],
         )
     return connector

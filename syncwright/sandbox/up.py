@@ -280,8 +280,35 @@ def _business_central(
     return _Started(server, values, wired)
 
 
+def _chargebee(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
+    from syncwright.sandbox.chargebee import create_app
+
+    api_key = "test_" + secrets.token_hex(16)
+    server = ServerThread(create_app(api_key=api_key)).start()
+    # As a user does in Chargebee: a webhook endpoint at the intake with basic-auth credentials
+    # (Chargebee signs nothing); they are the connection's webhook secret, user:password.
+    # https://apidocs.chargebee.com/docs/api/webhook_endpoints#create_a_webhook_endpoint
+    user, password = "syncwright", secrets.token_hex(16)
+    _register(
+        server,
+        "/api/v2/webhook_endpoints",
+        data={
+            "name": f"syncwright {connection}",
+            "url": hooks_url,
+            "api_version": "v2",
+            "basic_auth_username": user,
+            "basic_auth_password": password,
+        },
+        auth=httpx.BasicAuth(api_key, ""),
+    )
+    return _Started(server, {"api_key": api_key}, webhook_secret=f"{user}:{password}")
+
+
 _Starter = Callable[[str, Mapping[str, Any], Path, str], _Started]
 _STARTERS: dict[str, _Starter] = {
+    "chargebee": _chargebee,
     "example": _example,
     "freshdesk": _freshdesk,
     "hubspot": _hubspot,

@@ -108,6 +108,7 @@ def test_vendor_and_domain_lists() -> None:
     # The installed connectors (entry points), not a fixed list of vendor names.
     assert installed_vendors() == (
         "business_central",
+        "chargebee",
         "example",
         "freshdesk",
         "hubspot",

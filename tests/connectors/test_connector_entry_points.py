@@ -61,7 +61,7 @@ def test_an_installed_package_is_found_and_usable_from_config(
         parse_settings(text)
     assert missing.value.problems[0].startswith(
         "connections.crm.vendor: no connector installed for vendor 'acme'; installed: "
-        "business_central, example,"
+        "business_central, chargebee, example,"
     )
 
     monkeypatch.syspath_prepend(str(install(tmp_path / "site")))
