@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from syncwright.connectors.netsuite.client import NetSuiteClient
-from syncwright.demo.billing_world import ACCOUNT, BillingWorld, start_billing_world
+from syncwright.demo.billing_world import BillingWorld, start_billing_world
 from syncwright.model.money import CURRENCY_EXPONENTS
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.netsuite import create_app as create_netsuite
