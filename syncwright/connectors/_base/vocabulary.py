@@ -14,6 +14,7 @@ ACTIONS: frozenset[str] = frozenset(
         "close_sales_order",
         # billing
         "create_customer",
+        "update_customer",
         "create_subscription",
         "upsert_invoice",
         "apply_payment",

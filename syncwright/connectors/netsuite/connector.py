@@ -1,4 +1,6 @@
-"""The NetSuite connector: an ERP target (outbound only; NetSuite sends no webhooks we accept).
+"""The NetSuite connector: an ERP target, and a source of the customer facts the ERP owns
+(``customers``: polled through SuiteQL by last-modified time, see ``inbound``; opt in with
+``options.poll_streams: [customers]``). NetSuite sends no webhooks we accept.
 
 Every request of this process to the account goes through one :class:`ConcurrencyLimiter` slot
 (and one :class:`RateLimiter` token), because NetSuite governs *requests in flight per account*
@@ -23,11 +25,14 @@ from syncwright.connectors import (
     Action,
     ConcurrencyLimiter,
     Connector,
+    Delivery,
+    PollBatch,
     PolledEvent,
     RateLimiter,
+    Stream,
     WebhookVerifier,
 )
-from syncwright.connectors.netsuite import checks, outbound, snapshots
+from syncwright.connectors.netsuite import checks, inbound, outbound, snapshots
 from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import NetSuiteOptions
@@ -108,9 +113,21 @@ def account_from_host(base_url: str) -> str | None:
 
 class NetSuiteConnector(Connector):
     vendor = "netsuite"
-    # An ERP target only: NetSuite sends no webhooks we accept and nothing is polled or mapped in.
+    # NetSuite sends no webhooks we accept; customers are polled (when a connection opts in).
     takes_webhooks = False
-    maps_inbound = False
+    maps_inbound = True
+    streams = (
+        # Oracle: "Executing SuiteQL Queries Through REST Web Services" (section_157909186990)
+        Stream(
+            "customers",
+            "/services/rest/query/v1/suiteql",
+            primary_key="id",
+            cursor_field="lastmodifieddate",
+            description="customers by last-modified time: the facts the ERP owns",
+        ),
+    )
+    # Off unless ``options.poll_streams`` names it: an ERP that is only a target is not polled.
+    poll_streams = ()
     options_model = NetSuiteOptionsModel
     # Oracle, "Error Handling in REST Web Services" and the governance pages: the codes this
     # connector raises as netsuite.<code>.
@@ -166,9 +183,21 @@ class NetSuiteConnector(Connector):
         self._http: GovernedHttpClient | None = None
         self._lock = threading.Lock()
         self._tax_rates: dict[str, Decimal] = {}
+        chosen = tuple(settings.options.get("poll_streams") or ())
+        if chosen:
+            # Which declared streams this connection runs (the options model checked the names).
+            vars(self)["poll_streams"] = chosen
+        self._poll_page = int(settings.options.get("poll_page_size") or inbound.DEFAULT_PAGE)
 
     def webhook_verifier(self) -> WebhookVerifier | None:
         return None
+
+    def poll(self, stream: str, cursor: str | None) -> PollBatch:
+        self.stream(stream)  # a ConfigError naming the declared streams if unknown
+        return inbound.poll_customers(self, cursor, self._poll_page)
+
+    def normalize(self, delivery: Delivery) -> list[Any]:
+        return inbound.normalize_customer(self, delivery)
 
     def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
         """Invoices or sales orders as NetSuite holds them (``syncwright.reconcile``)."""

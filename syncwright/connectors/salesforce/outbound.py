@@ -54,6 +54,11 @@ BILLING_FIELDS: Mapping[str, str] = {
     "erp_id": "ERP_Id__c",
     "last_invoice_number": "Last_Invoice_Number__c",
     "last_invoice_status": "Last_Invoice_Status__c",
+    # The facts the ERP owns, shown on the CRM account (workflows/erp_source.py).
+    "legal_name": "Legal_Name__c",
+    "tax_id": "Tax_Id__c",
+    "credit_status": "Credit_Status__c",
+    "payment_terms": "Payment_Terms__c",
 }
 # Written when the org has the field, skipped (and reported) when it does not.
 OPTIONAL_BILLING_FIELDS = frozenset({"last_invoice_number", "last_invoice_status"})
@@ -185,8 +190,8 @@ def _acv(
     return float(money.to_decimal())
 
 
-def _invoice_status(value: Any) -> str | None:
-    # Canonical invoice statuses (``paid``, ``past_due``...) as a person reads them.
+def _readable(value: Any) -> str | None:
+    # Canonical statuses (``paid``, ``past_due``, ``hold``...) as a person reads them.
     return None if value is None else str(value).replace("_", " ").title()
 
 
@@ -228,8 +233,8 @@ def billing_body(
             body[sf_field] = _status_value(connector, value)
         elif key == "acv":
             body[sf_field] = _acv(connector, native_id, value, known)
-        elif key == "last_invoice_status":
-            body[sf_field] = _invoice_status(value)
+        elif key in ("last_invoice_status", "credit_status"):
+            body[sf_field] = _readable(value)  # hold -> Hold, past_due -> Past Due
         else:
             body[sf_field] = _text(value)
     return body, skipped

@@ -210,6 +210,13 @@ SYNCWRIGHT_CUSTOM_FIELDS: tuple[CustomField, ...] = (
         picklist_values=("Trial", "Active", "Past Due", "Cancelled"),
     ),
     CustomField("Account", "ACV__c", "currency"),
+    # What the ERP owns, shown on the account (docs/erp-source.md).
+    CustomField("Account", "Legal_Name__c", "string", length=255),
+    CustomField("Account", "Tax_Id__c", "string", length=64),
+    CustomField(
+        "Account", "Credit_Status__c", "picklist", picklist_values=("Good", "Watch", "Hold")
+    ),
+    CustomField("Account", "Payment_Terms__c", "string", length=64),
 )
 
 
