@@ -29,7 +29,10 @@ from syncwright.connectors import (
 )
 from syncwright.connectors.stripe import snapshots
 from syncwright.connectors.stripe.client import DEFAULT_BASE_URL, MAX_LIST_LIMIT, StripeClient
-from syncwright.connectors.stripe.customer_update import update_customer
+from syncwright.connectors.stripe.customer_update import (
+    probe_customer_update,
+    update_customer,
+)
 from syncwright.connectors.stripe.inbound import MAPPED_EVENT_TYPES, normalize
 from syncwright.connectors.stripe.options import StripeOptionsModel
 from syncwright.connectors.stripe.outbound import (
@@ -112,8 +115,7 @@ class StripeConnector(Connector):
     actions = {
         "read_account": Action(read_account),
         "create_customer": Action(create_customer, probe=probe_customer),
-        # A plain update: repeating it writes the same values, so it needs no probe.
-        "update_customer": Action(update_customer),
+        "update_customer": Action(update_customer, probe=probe_customer_update),
         "create_subscription": Action(
             create_subscription, probe=probe_subscription, compensate=cancel_subscription
         ),

@@ -21,7 +21,12 @@ from syncwright.errors import BusinessRuleError, DependencyMissingError
 if TYPE_CHECKING:
     from syncwright.connectors.stripe.connector import StripeConnector
 
-__all__ = ["CUSTOMER_UPDATE_KEYS", "customer_update_params", "update_customer"]
+__all__ = [
+    "CUSTOMER_UPDATE_KEYS",
+    "customer_update_params",
+    "probe_customer_update",
+    "update_customer",
+]
 
 #: Keys ``update_customer`` takes -> where they go on the Stripe customer.
 CUSTOMER_UPDATE_KEYS = {
@@ -52,10 +57,7 @@ def customer_update_params(fields: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-def update_customer(
-    ctx: StepContext, connection: str, account_id: str, fields: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Write ``fields`` onto the Stripe customer linked to ``account_id``."""
+def _linked(ctx: StepContext, connection: str, account_id: str) -> tuple[StripeConnector, str]:
     from syncwright.connectors.stripe.connector import StripeConnector  # imports us
 
     connector: StripeConnector = connector_for(ctx, connection, StripeConnector, label="Stripe")
@@ -68,20 +70,18 @@ def update_customer(
             "create it), then retry.",
             waits_for={"entity_type": "account", "global_id": account_id, "system": connection},
         )
-    params = customer_update_params(fields)
-    if params:
-        connector.client.update_customer(
-            native_id,
-            params,
-            idempotency_key=ctx.idempotency_key,
-            timeout=call_timeout(ctx, connector),
-        )
+    return connector, native_id
+
+
+def _result(
+    connector: StripeConnector, account_id: str, native_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
     written = {"name": params["name"]} if "name" in params else None
     return {
         "native_id": native_id,
         "written": params,
         "ledger": ledger_block(
-            connection,
+            connector.name,
             "account",
             account_id,
             native_id,
@@ -90,3 +90,34 @@ def update_customer(
             fields=written,
         ),
     }
+
+
+def update_customer(
+    ctx: StepContext, connection: str, account_id: str, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Write ``fields`` onto the Stripe customer linked to ``account_id``."""
+    connector, native_id = _linked(ctx, connection, account_id)
+    params = customer_update_params(fields)
+    if params:
+        connector.client.update_customer(
+            native_id,
+            params,
+            idempotency_key=ctx.idempotency_key,
+            timeout=call_timeout(ctx, connector),
+        )
+    return _result(connector, account_id, native_id, params)
+
+
+def probe_customer_update(
+    ctx: StepContext, connection: str, account_id: str, fields: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """After an uncertain update: the result if the customer already shows every value."""
+    connector, native_id = _linked(ctx, connection, account_id)
+    params = customer_update_params(fields)
+    customer = connector.client.get_customer(native_id, timeout=call_timeout(ctx, connector))
+    metadata = customer.get("metadata") or {}
+    for target, value in params.items():
+        held = customer.get("name") if target == "name" else metadata.get(target[9:-1])
+        if (held or "") != value:
+            return None
+    return _result(connector, account_id, native_id, params)
