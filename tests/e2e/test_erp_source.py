@@ -26,6 +26,9 @@ ownership:
     system: salesforce
     fields: {legal_name: netsuite, tax_ids: netsuite, credit_status: netsuite,
              payment_terms: netsuite}
+routing:
+  erp:
+    - {name: americas, when: {billing_country: [US, CA]}, connection: netsuite}
 """
 ERP_WORKFLOW = "account.erp_to_crm_and_billing"
 
@@ -43,6 +46,8 @@ def world(
         billing.settings_args["extra_sections"] = OWNERSHIP
         billing.start_syncwright()
         deals = close_deals(started, 2)
+        # A French customer: no routing rule covers France.
+        deals += close_deals(started, 1, country="FR", start=2)
         wait_onboarded(started, deals)
         yield started, deals
     finally:
@@ -76,7 +81,7 @@ def test_credit_hold_set_in_netsuite_shows_in_crm_and_billing(
     world: tuple[QuoteToCashWorld, list[Deal]],
 ) -> None:
     q2c, deals = world
-    held, other = deals
+    held, other, _ = deals
     _, ns_id, stripe_id = _ids(q2c, held)
     _, other_ns, other_stripe = _ids(q2c, other)
     runtime = q2c.billing.runtime
@@ -129,7 +134,33 @@ def test_credit_hold_set_in_netsuite_shows_in_crm_and_billing(
         assert netsuite.get("customer", other_ns).get("creditHoldOverride") != "ON"
     # One run for the one change; Stripe's customer.updated echo of our write started none.
     assert len(_erp_runs(q2c)) == 1
-    assert runtime.exceptions.count_open() == 0
+    assert {r.code for r in runtime.exceptions.list(status="open")} == {"routing.no_route"}
+
+
+def test_an_unrouted_customer_parks_before_any_write(
+    world: tuple[QuoteToCashWorld, list[Deal]],
+) -> None:
+    q2c, deals = world
+    runtime = q2c.billing.runtime
+    assert runtime is not None
+    french = deals[2]
+    gid = runtime.xref.global_id_for("account", "salesforce", french.account)
+    assert gid is not None
+    (parked,) = runtime.exceptions.list(status="open")
+    assert parked.code == "routing.no_route"
+    assert "billing_country=FR" in parked.remediation and "routing.erp" in parked.remediation
+    # Nothing anywhere: no NetSuite customer, no Stripe customer, no ERP id on the CRM account.
+    with q2c.billing.netsuite_client() as netsuite:
+        externals = {
+            r.get("externalid") for r in netsuite.suiteql("SELECT externalid FROM customer")
+        }
+    assert gid not in externals
+    assert runtime.xref.native_id_for("account", gid, "stripe") is None
+    assert not q2c.sdk().get("Account", french.account).get("ERP_Id__c")
+    # The routed customers were onboarded in full.
+    for deal in deals[:2]:
+        routed = runtime.xref.global_id_for("account", "salesforce", deal.account)
+        assert routed in externals
 
 
 def test_a_poll_without_changes_starts_nothing(
