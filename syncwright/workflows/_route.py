@@ -174,14 +174,11 @@ def route_account(
 
 
 def targets_for_account(
-    run: WorkflowRun,
-    role: str,
-    action: str,
-    account_id: str | None,
-    *,
-    account: Mapping[str, Any] | None = None,
-    currency: str | None = None,
+    run: WorkflowRun, role: str, action: str, account_id: str | None, currency: str | None = None
 ) -> list[Connector]:
-    """The connections with ``options.role: role`` that do ``action`` for ``account_id``."""
-    routes = route_account(run, role, action, account_id, account=account, currency=currency)
-    return [route.target for route in routes]
+    """The connections with ``options.role: role`` that do ``action`` for ``account_id`` (for
+    writes that carry no legal entity; a customer write takes :func:`route_account`'s
+    :meth:`Route.account`)."""
+    return [
+        route.target for route in route_account(run, role, action, account_id, currency=currency)
+    ]
