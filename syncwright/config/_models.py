@@ -518,6 +518,9 @@ class ReconciliationRule(_Model):
         return value
 
 
+#: The connection roles whose targets workflows choose by ``routing:`` rules.
+RoutedRole = Literal["erp"]
+ROUTED_ROLES: Final[tuple[str, ...]] = get_args(RoutedRole)
 _COUNTRY = r"^[A-Z]{2}$"
 _ISO_CURRENCY = r"^[A-Z]{3}$"
 CountryList = list[Annotated[str, StringConstraints(pattern=_COUNTRY, strict=True)]]
@@ -709,10 +712,10 @@ class Settings(_Model):
     """Exception queue."""
     auth: AuthSettings = Field(default_factory=AuthSettings)
     """API tokens and their roles."""
-    routing: dict[str, list[RoutingRule]] = Field(default_factory=dict)
-    """Per connection role (``erp``, ...), rules choosing which connection of that role (and
-    which legal entity) serves each account. A role without rules: every connection of the
-    role serves every account (docs/routing.md)."""
+    routing: dict[RoutedRole, list[RoutingRule]] = Field(default_factory=dict)
+    """Per connection role (today ``erp``, the role workflows route), rules choosing which
+    connection of that role (and which legal entity) serves each account. Without rules: every
+    connection of the role serves every account (docs/routing.md)."""
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Settings:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from syncwright.config._models import ROUTED_ROLES
+
 __all__ = ["MATCH_KEYS", "covers", "routing_problems"]
 
 Loc = tuple[str | int, ...]
@@ -46,8 +48,8 @@ def routing_problems(
     connections = connections if isinstance(connections, Mapping) else {}
     problems: list[tuple[Loc, str]] = []
     for role, rules in routing.items():
-        if not isinstance(rules, list):
-            continue
+        if role not in ROUTED_ROLES or not isinstance(rules, list):
+            continue  # an unknown role is reported by the type check
         names: dict[str, int] = {}
         seen: list[tuple[int, str, Mapping[str, Any]]] = []
         for index, rule in enumerate(rules):

@@ -130,3 +130,14 @@ def test_codes_are_checked() -> None:
     assert "routing.erp[0].when.currency[0]" in problems
     assert "routing.erp[0].currencies" in problems
     assert "routing.erp[0].colour" in problems
+
+
+def test_only_routed_roles_are_accepted() -> None:
+    (problem,) = problems_of(
+        """\
+        routing:
+          crm:
+            - {name: all, connection: ns_home}
+        """
+    )
+    assert problem == "routing.crm: unknown name 'crm' (one of: erp) (line 12)"
