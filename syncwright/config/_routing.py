@@ -106,7 +106,15 @@ def _connection_problems(
         )
     subsidiary = rule.get("subsidiary")
     entities = options.get("subsidiaries")
-    if isinstance(subsidiary, str) and isinstance(entities, Mapping):
+    if isinstance(subsidiary, str) and entities is None and conn.get("vendor") == "netsuite":
+        problems.append(
+            (
+                (*loc, "subsidiary"),
+                f"connections.{target}.options.subsidiaries is not set: map legal entity "
+                f"{subsidiary!r} to its subsidiary internal id there",
+            )
+        )
+    elif isinstance(subsidiary, str) and isinstance(entities, Mapping):
         known = {_squash(str(key)) for key in entities}
         if _squash(subsidiary) not in known:
             problems.append(

@@ -24,13 +24,13 @@ connections:
 """
 
 
-def parse(routing: str) -> Settings:
-    return parse_settings(CONNECTIONS + textwrap.dedent(routing))
+def parse(routing: str, connections: str = CONNECTIONS) -> Settings:
+    return parse_settings(connections + textwrap.dedent(routing))
 
 
-def problems_of(routing: str) -> list[str]:
+def problems_of(routing: str, connections: str = CONNECTIONS) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        parse(routing)
+        parse(routing, connections)
     return caught.value.problems
 
 
@@ -112,6 +112,20 @@ def test_legal_entity_must_be_mapped_on_the_connection() -> None:
     assert problem.startswith(
         "routing.erp[0].subsidiary: legal entity 'Syncwright KK' is not under "
         "connections.ns_home.options.subsidiaries (Parent Company)"
+    )
+
+
+def test_legal_entity_needs_a_subsidiary_map_on_netsuite() -> None:
+    (problem,) = problems_of(
+        """\
+        routing:
+          erp:
+            - {name: home, connection: ns_home, subsidiary: Parent Company}
+        """,
+        connections=CONNECTIONS.replace(', subsidiaries: {"Parent Company": 1}', ""),
+    )
+    assert problem.startswith(
+        "routing.erp[0].subsidiary: connections.ns_home.options.subsidiaries is not set"
     )
 
 
