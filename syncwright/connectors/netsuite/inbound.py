@@ -28,6 +28,8 @@ from syncwright.connectors._base.connector import Delivery, PollBatch, PolledEve
 from syncwright.errors import BusinessRuleError, ConfigError
 from syncwright.model import Account, make_event
 from syncwright.model.event_data import AccountErpChangedV1
+from syncwright.policy.entities import value_digest
+from syncwright.policy.store import PolicyStore
 
 if TYPE_CHECKING:
     from syncwright.connectors.netsuite.connector import NetSuiteConnector
@@ -150,6 +152,15 @@ def _modified_at(text: str, fallback: datetime) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _our_company_name(connector: NetSuiteConnector, global_id: str, company: Any) -> bool:
+    """Whether ``company`` is the name or legal name syncwright last wrote to this customer."""
+    if not company:
+        return False
+    with connector.services.db.engine.connect() as conn:
+        written = PolicyStore.written(conn, connector.name, "account", global_id)
+    return value_digest(str(company)) in {written.get("name"), written.get("legal_name")}
+
+
 def normalize_customer(connector: NetSuiteConnector, delivery: Delivery) -> list[Any]:
     """One polled customer row -> ``account.erp_changed`` with the ERP facts that differ from the
     canonical state (none: no event). Customers syncwright never linked are not mapped."""
@@ -177,6 +188,10 @@ def normalize_customer(connector: NetSuiteConnector, delivery: Delivery) -> list
         else {"global_id": global_id, "name": row.get("companyname") or global_id}
     )
     before = Account.model_validate(base).model_dump(mode="json")
+    if _our_company_name(connector, global_id, row.get("companyname")):
+        # A name syncwright wrote as the company name (perhaps one a newer CRM change has since
+        # replaced, its write still on the way): not a legal name the ERP chose.
+        row = {**row, "companyname": before.get("legal_name") or before["name"]}
     after = Account.model_validate(erp_view(row, before)).model_dump(mode="json")
     changed = tuple(name for name in ERP_ACCOUNT_FIELDS if after[name] != before[name])
     if not changed:
