@@ -31,6 +31,7 @@ WORKFLOW_MODULES = (
     "syncwright.workflows.account_sync",
     "syncwright.workflows.billing_to_erp",
     "syncwright.workflows.onboarding",
+    "syncwright.workflows.entitlement_sync",
     "syncwright.workflows.erp_source",
 )
 

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from syncwright.api.auth import OperatorPrincipal
 from syncwright.engine import EngineClient
+from syncwright.mapping import CompiledMapping
 from syncwright.replay import (
     MAX_REPLAY,
     CannotReplayFromStep,
@@ -36,6 +37,25 @@ class ReplayRequest(BaseModel):
     from_step: str | None = None
     """Run each finished workflow of the deliveries again from this step."""
     dry_run: bool = False
+    mapping: str | None = None
+    """Normalize with this mapping version (``name@version``) instead of the configured one."""
+
+
+def chosen_mapping(
+    runtime: Runtime, ref: str | None, from_step: str | None
+) -> CompiledMapping | None:
+    if ref is None:
+        return None
+    if from_step is not None:
+        raise HTTPException(
+            422,
+            "mapping and from_step do not combine: a replay from a step keeps the events "
+            "its runs were started with",
+        )
+    try:
+        return runtime.mappings.version(ref)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
 
 
 def build_replay_router(runtime: Runtime) -> APIRouter:
@@ -43,21 +63,26 @@ def build_replay_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(prefix="/api/v1/replay", tags=["replay"])
 
     def act(body: ReplayRequest, actor: str) -> dict[str, Any]:
-        wanted = ReplayFilter(**body.model_dump(exclude={"dry_run", "from_step"}))
+        wanted = ReplayFilter(**body.model_dump(exclude={"dry_run", "from_step", "mapping"}))
         if wanted.is_empty():
             raise HTTPException(422, "say what to replay: give at least one filter field")
+        mapping = chosen_mapping(runtime, body.mapping, body.from_step)
         rows = select_deliveries(runtime.db, wanted)
         if not rows:
             raise HTTPException(404, f"no delivery matches {wanted.as_json()}")
         if body.dry_run:
             engine = EngineClient(runtime.db)
             try:
-                plans = [plan_delivery(runtime, engine, row).as_json() for row in rows]
+                plans = [
+                    plan_delivery(runtime, engine, row, mapping=mapping).as_json() for row in rows
+                ]
             finally:
                 engine.close()
             return {"dry_run": True, "deliveries": plans}
         if body.from_step is None:
-            done = [replay_delivery(runtime, row, actor=actor) for row in rows]
+            done = [
+                replay_delivery(runtime, row, actor=actor, mapping=body.mapping) for row in rows
+            ]
         else:
             engine = EngineClient(runtime.db)
             try:

@@ -70,6 +70,14 @@ def replay(
             "earlier steps keep their results.",
         ),
     ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Normalize with this mapping version (NAME@VERSION, configured or shipped) "
+            "instead of the connection's own.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change, send nothing.")
     ] = False,
@@ -77,7 +85,8 @@ def replay(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Replay stored deliveries from the start (or --from-step), under the current mapping.
+    """Replay stored deliveries from the start (or --from-step), under the current mapping
+    (or --mapping NAME@VERSION).
 
     Each replay gets a new correlation id, linked both ways in the ledger (see `syncwright
     trace`). --dry-run prints, per delivery and canonical field, what processing it again would
@@ -101,7 +110,18 @@ def replay(
             as_json=as_json,
             code=2,
         )
+    if mapping is not None and from_step is not None:
+        fail(
+            "--mapping and --from-step do not combine: a replay from a step keeps the events "
+            "its runs were started with",
+            as_json=as_json,
+            code=2,
+        )
     with Runtime(settings) as runtime:
+        try:
+            compiled = runtime.mappings.version(mapping) if mapping is not None else None
+        except LookupError as exc:
+            fail(str(exc), as_json=as_json)
         rows = select_deliveries(runtime.db, wanted)
         if not rows:
             fail(f"no delivery matches {wanted.as_json()}", as_json=as_json)
@@ -109,7 +129,10 @@ def replay(
             engine = EngineClient(runtime.db)
             try:
                 plans = _each(
-                    rows, "planning", as_json, lambda row: plan_delivery(runtime, engine, row)
+                    rows,
+                    "planning",
+                    as_json,
+                    lambda row: plan_delivery(runtime, engine, row, mapping=compiled),
                 )
             finally:
                 engine.close()
@@ -123,7 +146,10 @@ def replay(
         actor = cli_actor()
         if from_step is None:
             done = _each(
-                rows, "replaying", as_json, lambda row: replay_delivery(runtime, row, actor=actor)
+                rows,
+                "replaying",
+                as_json,
+                lambda row: replay_delivery(runtime, row, actor=actor, mapping=mapping),
             )
         else:
             engine = EngineClient(runtime.db)
@@ -164,7 +190,7 @@ def _print_plans(plans: list[DeliveryPlan], as_json: bool) -> None:
     for plan in changed:
         console.print(
             f"[bold]inbox {plan.inbox_id}[/bold] {plan.connection} {plan.event_type} "
-            f"({plan.correlation_id})"
+            f"({plan.correlation_id})" + (f" under {plan.mapping}" if plan.mapping else "")
         )
         if plan.error:
             console.print(f"  [red]would fail:[/red] {plan.error}")

@@ -468,6 +468,9 @@ class MappingRef(_Model):
     """Version recorded in the ledger with each step it shaped."""
     path: Annotated[Path, Field(strict=False)]
     """Mapping file; relative paths are relative to the config file."""
+    replay_only: bool = False
+    """Keep this version loadable for ``syncwright replay --mapping NAME@VERSION`` (an older
+    version, or a candidate to try) without using it for live traffic."""
 
     @field_validator("path", mode="after")
     @classmethod
@@ -500,15 +503,22 @@ class ReconciliationRule(_Model):
     """Rule name (unique)."""
     schedule: Schedule
     """Interval in seconds, a duration (15m, 1h, 1d) or a 5-field cron expression."""
-    check: Literal["invoices", "subscriptions"]
-    """What to compare: ``invoices`` (amount, currency, settlement of issued invoices) or
-    ``subscriptions`` (live billing subscriptions against open ERP sales orders)."""
+    check: Literal["invoices", "subscriptions", "entitlements", "crm_standing"]
+    """What to compare: ``invoices`` (amount, currency, settlement of issued invoices),
+    ``subscriptions`` (live billing subscriptions against open ERP sales orders),
+    ``entitlements`` (the support desk's tier against the plan of the customer's active billing
+    subscriptions) or ``crm_standing`` (the CRM account's latest invoice and its status against
+    the billing system's)."""
     compare: list[ConnectionName] = Field(min_length=2, max_length=2)
     """The two connections to compare: the system of record first, then the target."""
     heal: bool = False
     """Re-send each missing or different record from the system of record, so the workflow
     that should have written it runs again (otherwise only report). Extra records are never
     deleted automatically."""
+    fields: list[str] | None = None
+    """Compare only these fields of the check (default: all of them). ``invoices``: total,
+    currency, settled; ``subscriptions``: active; ``entitlements``: tier; ``crm_standing``:
+    last_invoice_number, last_invoice_status."""
 
     @field_validator("compare", mode="after")
     @classmethod
@@ -516,6 +526,19 @@ class ReconciliationRule(_Model):
         if value[0] == value[1]:
             raise ValueError("must name two different connections")
         return value
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> ReconciliationRule:
+        from syncwright.reconcile.snapshot import CHECK_FIELDS  # the reconciler owns them
+
+        known = CHECK_FIELDS[self.check]
+        unknown = [name for name in self.fields or [] if name not in known]
+        if unknown or self.fields == []:
+            raise ValueError(
+                f"fields: {unknown or '[]'} cannot be compared by check {self.check!r}; "
+                f"choose from {', '.join(known)}"
+            )
+        return self
 
 
 #: The connection roles whose targets workflows choose by ``routing:`` rules.

@@ -6,8 +6,10 @@ Every ``exceptions.dependency_check_seconds`` the worker looks at records that a
   in the ERP): is the record there now? First the cross-reference (``entity_type``,
   ``global_id`` on the ``system`` connection), then the target itself, read by external id
   where the connector's client can (``client.get_by_external_id(record_type, global_id)``,
-  NetSuite). If so, the exception is retried (actor ``worker:dependency``); if not, it is
-  checked again one interval later.
+  NetSuite). A wait with a ``check`` (``accounting_period_open``: a posting dated in a closed
+  accounting period) is judged by the connector's ``dependency_ready``. If the dependency is
+  there, the exception is retried (actor ``worker:dependency``); if not, it is checked again
+  one interval later.
 - records resolved because a later attempt for the same record succeeded in another run: their
   own parked run is sent ``retry`` (writes are idempotent, so it finishes without duplicates).
 """
@@ -68,6 +70,8 @@ class DependencyWatcher:
         wanted: Mapping[str, Any] = record.waiting_on or {}
         entity_type, global_id = wanted.get("entity_type"), wanted.get("global_id")
         system = wanted.get("system") or record.connection
+        if wanted.get("check"):  # a condition only the connector can judge (a period open)
+            return self._ready(record, str(system or ""), wanted)
         if not (entity_type and global_id and system):
             return False
         xref = self._runtime.xref
@@ -80,6 +84,16 @@ class DependencyWatcher:
             return False
         try:
             return read(str(record_type), str(global_id)) is not None
+        except SyncwrightError as exc:  # the target is unwell: look again next time
+            log.info("dependency check for %s failed: %s", record.id, exc.code)
+            return False
+
+    def _ready(self, record: ExceptionRecord, system: str, wanted: Mapping[str, Any]) -> bool:
+        ready = getattr(self._runtime.connectors.get(system), "dependency_ready", None)
+        if ready is None:
+            return False
+        try:
+            return bool(ready(wanted))
         except SyncwrightError as exc:  # the target is unwell: look again next time
             log.info("dependency check for %s failed: %s", record.id, exc.code)
             return False

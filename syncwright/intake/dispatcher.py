@@ -25,6 +25,7 @@ from syncwright.errors import BusinessRuleError, SyncwrightError, TransientError
 from syncwright.exceptions.classify import classify
 from syncwright.intake.inbox import InboxRow
 from syncwright.ledger import LedgerEntry
+from syncwright.mapping import CompiledMapping, using_mapping
 
 if TYPE_CHECKING:
     from syncwright.runtime import Runtime
@@ -34,6 +35,8 @@ MAX_TRANSIENT_ATTEMPTS = 20
 # Deliveries put into the inbox to run their workflows again (``syncwright replay``, a
 # reconciliation heal): the policy gate never holds them back as unchanged, stale or echoes.
 RERUN_ORIGINS = frozenset({"replay", "reconcile"})
+#: A replayed delivery's header naming the mapping version to normalize it with.
+REPLAY_MAPPING_HEADER = "x-syncwright-replay-mapping"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,23 @@ def delivery_of(row: InboxRow) -> Delivery:
         correlation_id=row.correlation_id,
         received_at=row.received_at,
     )
+
+
+def replay_mapping(runtime: Runtime, row: InboxRow) -> CompiledMapping | None:
+    """The mapping version a replay asked this delivery to be normalized with
+    (``REPLAY_MAPPING_HEADER``); None: the connection's own."""
+    ref = row.headers.get(REPLAY_MAPPING_HEADER)
+    if not ref:
+        return None
+    try:
+        return runtime.mappings.version(ref)
+    except LookupError as exc:
+        raise BusinessRuleError(
+            f"delivery {row.id} is a replay under mapping {ref}, which is not configured: {exc}",
+            code="dispatch.replay_mapping_unknown",
+            remediation=f"List {ref} under mappings: (replay_only: true keeps it out of live "
+            "traffic) and retry this exception, or resolve it to discard the replay.",
+        ) from exc
 
 
 class Dispatcher:
@@ -126,7 +146,9 @@ class Dispatcher:
             )
         delivery = delivery_of(row)
         started = skipped = 0
-        for index, event in enumerate(connector.normalize(delivery)):
+        with using_mapping(replay_mapping(self._runtime, row)):
+            events = list(connector.normalize(delivery))
+        for index, event in enumerate(events):
             # Ownership, echo suppression, staleness and deltas (syncwright/policy): what is
             # held back starts no workflow, and is recorded there. A replay, or a record
             # reconciliation re-sends to heal drift, is asked for again on purpose.

@@ -9,7 +9,7 @@ operator), so nothing accepted is ever lost.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -46,6 +46,7 @@ class InboxRow:
     correlation_id: str
     attempts: int
     last_error: str | None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 #: Security events of one source, kind and code within this window share one row.
@@ -76,6 +77,7 @@ def _row(mapping: RowMapping) -> InboxRow:
         correlation_id=mapping["correlation_id"],
         attempts=int(mapping["attempts"]),
         last_error=mapping["last_error"],
+        headers=dict(mapping["headers"] or {}),
     )
 
 

@@ -17,7 +17,14 @@ from syncwright.mapping._compile import compile_text, load_mapping
 from syncwright.mapping._evaluate import CompiledMapping, Resolver
 from syncwright.mapping._models import Direction, MappingFile
 from syncwright.mapping._resolvers import DryRunResolver, XrefResolver
-from syncwright.mapping._select import MappingSet, load_mapping_set, or_shipped, shipped_mapping
+from syncwright.mapping._select import (
+    MappingSet,
+    load_mapping_set,
+    mapping_override,
+    or_shipped,
+    shipped_mapping,
+    using_mapping,
+)
 from syncwright.mapping.diff import FieldChange, RecordDiff, diff_deliveries, diff_records
 
 __all__ = [
@@ -35,6 +42,8 @@ __all__ = [
     "diff_records",
     "load_mapping",
     "load_mapping_set",
+    "mapping_override",
     "or_shipped",
     "shipped_mapping",
+    "using_mapping",
 ]

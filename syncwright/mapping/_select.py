@@ -9,7 +9,9 @@ file of the same direction for its connection with the user's file; that file's 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,7 +22,14 @@ from syncwright.mapping._compile import compile_text, load_mapping
 from syncwright.mapping._evaluate import CompiledMapping
 from syncwright.mapping._models import Direction
 
-__all__ = ["MappingSet", "load_mapping_set", "or_shipped", "shipped_mapping"]
+__all__ = [
+    "MappingSet",
+    "load_mapping_set",
+    "mapping_override",
+    "or_shipped",
+    "shipped_mapping",
+    "using_mapping",
+]
 
 
 @functools.cache
@@ -52,20 +61,59 @@ def or_shipped(
 
 @dataclass(frozen=True)
 class MappingSet:
-    """The mappings the configuration chose, per (connection, direction)."""
+    """The mappings the configuration chose, per (connection, direction), and every version
+    it can load by reference (``name@version``) for a replay."""
 
     chosen: Mapping[tuple[str, Direction], CompiledMapping] = field(default_factory=dict)
+    versions: Mapping[str, CompiledMapping] = field(default_factory=dict)
 
     def get(self, connection: str, vendor: str, direction: Direction) -> CompiledMapping | None:
         """The user's mapping for ``connection``, else the vendor's shipped one."""
         found = self.chosen.get((connection, direction))
         return found if found is not None else shipped_mapping(vendor, direction)
 
+    def version(self, ref: str) -> CompiledMapping:
+        """The mapping ``name@version`` (a configured file, live or ``replay_only``, or one a
+        configured connection's connector ships); ``LookupError`` names the known ones."""
+        found = self.versions.get(ref.strip())
+        if found is None:
+            known = ", ".join(sorted(self.versions)) or "none"
+            raise LookupError(f"no mapping {ref!r} is configured or shipped (known: {known})")
+        return found
+
+
+# The mapping a replay asked for, in force while its delivery is normalized (see ``using``).
+_OVERRIDE: ContextVar[CompiledMapping | None] = ContextVar("mapping_override", default=None)
+
+
+@contextmanager
+def using_mapping(mapping: CompiledMapping | None) -> Iterator[None]:
+    """Within this block, a connector of ``mapping``'s vendor asking for its ``direction``
+    mapping gets ``mapping`` (``None``: no change)."""
+    token = _OVERRIDE.set(mapping)
+    try:
+        yield
+    finally:
+        _OVERRIDE.reset(token)
+
+
+def mapping_override(vendor: str, direction: Direction) -> CompiledMapping | None:
+    found = _OVERRIDE.get()
+    if found is not None and found.vendor == vendor and found.direction == direction:
+        return found
+    return None
+
 
 def load_mapping_set(settings: Settings) -> MappingSet:
     """Compile every ``mappings:`` entry; one :class:`ConfigError` lists every problem."""
     problems: list[str] = []
     chosen: dict[tuple[str, Direction], CompiledMapping] = {}
+    versions: dict[str, CompiledMapping] = {}
+    for vendor in {c.vendor for c in settings.connections.values()}:
+        for direction in ("inbound", "outbound"):
+            shipped = shipped_mapping(vendor, direction)
+            if shipped is not None:
+                versions[shipped.ref] = shipped
     where: dict[tuple[str, Direction], int] = {}
     for index, ref in enumerate(settings.mappings):
         entry = f"mappings[{index}]"
@@ -86,6 +134,9 @@ def load_mapping_set(settings: Settings) -> MappingSet:
                 f"{ref.path} maps {compiled.vendor}"
             )
         problems.extend(_replaces_shipped(entry, ref.path, compiled))
+        versions[compiled.ref] = compiled
+        if ref.replay_only:
+            continue
         key = (ref.connection, compiled.direction)
         if key in where:
             problems.append(
@@ -101,7 +152,7 @@ def load_mapping_set(settings: Settings) -> MappingSet:
             code="config.invalid_mapping",
             problems=problems,
         )
-    return MappingSet(chosen)
+    return MappingSet(chosen, versions)
 
 
 def _replaces_shipped(entry: str, path: Path, compiled: CompiledMapping) -> list[str]:

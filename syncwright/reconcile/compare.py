@@ -110,16 +110,18 @@ def _remediation(kind: DriftKind, source: str, target: str, entity_type: str) ->
 
 
 def _add_total(totals: dict[tuple[str, str], Total], record: SnapshotRecord, side: str) -> None:
-    if record.currency is None or record.amount_minor is None:
+    """Counts per currency and period; amounts too where the record has one (invoices)."""
+    if record.currency is None:
         return
     key = (record.currency, record.period or "unknown")
     total = totals.setdefault(key, Total(*key))
+    amount = record.amount_minor or 0
     if side == "source":
         total.source_count += 1
-        total.source_amount += record.amount_minor
+        total.source_amount += amount
     else:
         total.target_count += 1
-        total.target_amount += record.amount_minor
+        total.target_amount += amount
 
 
 def compare(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncwright.config import ReconciliationRule
 from syncwright.errors import ConfigError, SyncwrightError
+from syncwright.reconcile.checks import ACCOUNT_CHECKS, known_to, only_fields, with_tiers
 from syncwright.reconcile.compare import Comparison, Drift, compare, keyed
 from syncwright.reconcile.runs import RunStore
 from syncwright.reconcile.snapshot import SnapshotRecord, SnapshotSource
@@ -56,8 +57,9 @@ def _source(runtime: Runtime, connection: str, rule: str) -> SnapshotSource:
             code="config.reconcile_unsupported",
             problems=[
                 f"reconciliation[{rule}].compare: {connector.vendor} has no reconciliation "
-                "reader; supported today: stripe (invoices, subscriptions), netsuite (invoices, "
-                "subscriptions)"
+                "reader; supported today: stripe (invoices, subscriptions, entitlements, "
+                "crm_standing), netsuite (invoices, subscriptions), zendesk (entitlements), "
+                "salesforce (crm_standing)"
             ],
         )
     return connector
@@ -79,10 +81,21 @@ class Reconciler:
         self.rules = {rule.name: rule for rule in runtime.settings.reconciliation}
 
     def check_rules(self) -> None:
-        """Every rule's connections exist and can be read (called at worker start-up)."""
+        """Every rule's connections exist and can read its check (called at worker start-up)."""
         for rule in self.rules.values():
             for connection in rule.compare:
-                _source(self._runtime, connection, rule.name)
+                source = _source(self._runtime, connection, rule.name)
+                can = getattr(source, "reconcile_datasets", None)
+                if can is not None and rule.check not in can:
+                    raise ConfigError(
+                        f"reconciliation rule {rule.name!r}: connection {connection!r} cannot "
+                        f"be reconciled on {rule.check!r}",
+                        code="config.reconcile_unsupported",
+                        problems=[
+                            f"reconciliation[{rule.name}].compare: {connection} reads "
+                            f"{', '.join(can)}, not {rule.check}"
+                        ],
+                    )
 
     def rule(self, name: str) -> ReconciliationRule:
         found = self.rules.get(name)
@@ -129,10 +142,15 @@ class Reconciler:
         xref = self._runtime.xref
         source_records = _counted(source.snapshot(rule.check), "source", progress)
         target_records = _counted(target.snapshot(rule.check), "target", progress)
+        if rule.check in ACCOUNT_CHECKS:
+            source_records = known_to(source_records, xref, target_name)
+        if rule.check == "entitlements":
+            options = self._runtime.settings.connections[target_name].options
+            source_records = with_tiers(source_records, options, xref)
         comparison = compare(
             rule.check,
-            keyed(source_records, source_name, xref.global_id_for),
-            keyed(target_records, target_name, xref.global_id_for),
+            keyed(only_fields(source_records, rule.fields), source_name, xref.global_id_for),
+            keyed(only_fields(target_records, rule.fields), target_name, xref.global_id_for),
             source_name=source_name,
             target_name=target_name,
         )
@@ -147,7 +165,10 @@ class Reconciler:
         if drift.kind == "extra" or drift.source_id is None:
             return  # never deleted automatically: see the drift's remediation
         reason = f"reconciliation {rule.name}: {drift.kind} {drift.entity_type} {drift.key}"
-        for event in source.reemit(rule.check, drift.source_id, reason):
+        events = source.reemit(rule.check, drift.source_id, reason)
+        if not events:
+            drift.remediation += f" {connection} has nothing to re-send for it."
+        for event in events:
             accepted = self._runtime.inbox.accept(
                 connection=connection,
                 vendor_event_id=event.vendor_event_id,

@@ -12,11 +12,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from syncwright.connectors import PolledEvent
+from syncwright.errors import ConfigError
 
 #: What a rule can compare. ``invoices``: amounts, currency and settlement of issued invoices;
-#: ``subscriptions``: which contracts are live (billing subscription vs ERP sales order).
-Dataset = Literal["invoices", "subscriptions"]
-DATASETS: tuple[Dataset, ...] = ("invoices", "subscriptions")
+#: ``subscriptions``: which contracts are live (billing subscription vs ERP sales order);
+#: ``entitlements``: the support tier an account has against the one its plan grants;
+#: ``crm_standing``: the latest invoice (number, status) the CRM account shows.
+Dataset = Literal["invoices", "subscriptions", "entitlements", "crm_standing"]
+DATASETS: tuple[Dataset, ...] = ("invoices", "subscriptions", "entitlements", "crm_standing")
+
+#: The comparable fields of each dataset (a rule's ``fields`` picks among them).
+CHECK_FIELDS: dict[str, tuple[str, ...]] = {
+    "invoices": ("total", "currency", "settled"),
+    "subscriptions": ("active",),
+    "entitlements": ("tier",),
+    "crm_standing": ("last_invoice_number", "last_invoice_status"),
+}
 
 
 @dataclass(frozen=True)
@@ -52,3 +63,12 @@ class SnapshotSource(Protocol):
         """The vendor event that, processed again, brings the other systems in line with this
         record as it is now (read fresh); empty when there is nothing to re-send."""
         ...
+
+
+def unsupported(vendor: str, dataset: str, supported: tuple[str, ...]) -> ConfigError:
+    """What a connector's ``snapshot`` raises for a dataset it cannot read."""
+    return ConfigError(
+        f"{vendor} cannot be reconciled on {dataset!r}",
+        code=f"{vendor}.unknown_dataset",
+        problems=[f"{vendor} datasets: {', '.join(supported)}"],
+    )

@@ -1,6 +1,7 @@
 """Replay stored deliveries: pick them by filter, see field by field what processing them again
 would change (dry run), then send them through again under new, linked correlation ids."""
 
+from syncwright.intake.dispatcher import REPLAY_MAPPING_HEADER
 from syncwright.replay.plan import (
     DeliveryPlan,
     EventPlan,
@@ -19,6 +20,7 @@ from syncwright.replay.select import MAX_REPLAY, ReplayFilter, select_deliveries
 
 __all__ = [
     "MAX_REPLAY",
+    "REPLAY_MAPPING_HEADER",
     "REPLAY_OF_HEADER",
     "CannotReplayFromStep",
     "DeliveryPlan",

@@ -16,6 +16,7 @@ from syncwright.engine import workflow_prefix_for
 from syncwright.errors import SyncwrightError
 from syncwright.intake.dispatcher import Dispatcher, delivery_of
 from syncwright.intake.inbox import InboxRow
+from syncwright.mapping import CompiledMapping, using_mapping
 from syncwright.runtime import load_workflow_modules
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class DeliveryPlan:
     events: list[EventPlan] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     error: str | None = None
+    mapping: str | None = None  # the inbound mapping version it is normalized with
 
     @property
     def changed(self) -> bool:
@@ -82,6 +84,7 @@ class DeliveryPlan:
             "events": [e.as_json() for e in self.events],
             "dropped": self.dropped,
             "error": self.error,
+            "mapping": self.mapping,
         }
 
 
@@ -117,6 +120,15 @@ def _event_json(event: Any) -> dict[str, Any]:
     return dict(event)
 
 
+def _maps(connector: Any) -> bool:
+    """Whether the connector normalizes through an inbound mapping file."""
+    try:
+        connector.mapping("inbound")
+    except SyncwrightError:
+        return False
+    return True
+
+
 def _previous_events(engine: EngineClient, inbox_id: int) -> dict[int, dict[str, Any]]:
     """Event index -> the event each run of this inbox row was started with."""
     found: dict[int, dict[str, Any]] = {}
@@ -129,7 +141,15 @@ def _previous_events(engine: EngineClient, inbox_id: int) -> dict[int, dict[str,
     return found
 
 
-def plan_delivery(runtime: Runtime, engine: EngineClient, row: InboxRow) -> DeliveryPlan:
+def plan_delivery(
+    runtime: Runtime,
+    engine: EngineClient,
+    row: InboxRow,
+    *,
+    mapping: CompiledMapping | None = None,
+) -> DeliveryPlan:
+    """``mapping``: normalize with this version (``replay --mapping``) instead of the
+    connection's own; a connection of another vendor or direction keeps its own."""
     plan = DeliveryPlan(row.id, row.connection, row.event_type, row.correlation_id)
     connector = runtime.connectors.get(row.connection)
     if connector is None:
@@ -137,7 +157,9 @@ def plan_delivery(runtime: Runtime, engine: EngineClient, row: InboxRow) -> Deli
         return plan
     delivery = delivery_of(row)
     try:
-        events = [_event_json(e) for e in connector.normalize(delivery)]
+        with using_mapping(mapping):
+            plan.mapping = connector.mapping("inbound").ref if _maps(connector) else None
+            events = [_event_json(e) for e in connector.normalize(delivery)]
     except (SyncwrightError, ValueError, KeyError, TypeError) as exc:
         plan.error = f"{type(exc).__name__}: {exc}"
         return plan

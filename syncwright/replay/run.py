@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncwright.engine import replay_fork_id, workflow_prefix_for
 from syncwright.ids import new_correlation_id
+from syncwright.intake.dispatcher import REPLAY_MAPPING_HEADER
 from syncwright.intake.inbox import InboxRow
 from syncwright.ledger import LedgerEntry
 
@@ -43,14 +44,19 @@ class CannotReplayFromStep(ValueError):
     pass
 
 
-def _copy(runtime: Runtime, row: InboxRow, correlation_id: str, status: str) -> int | None:
+def _copy(
+    runtime: Runtime, row: InboxRow, correlation_id: str, status: str, mapping: str | None = None
+) -> int | None:
     # A new vendor event id keeps the copy apart from the original in the inbox's dedupe.
+    headers = {REPLAY_OF_HEADER: row.correlation_id}
+    if mapping is not None:
+        headers[REPLAY_MAPPING_HEADER] = mapping
     accepted = runtime.inbox.accept(
         connection=row.connection,
         vendor_event_id=f"replay:{correlation_id}:{row.vendor_event_id}"[:255],
         event_type=row.event_type,
         body=row.body,
-        headers={REPLAY_OF_HEADER: row.correlation_id},
+        headers=headers,
         origin="replay",
         correlation_id=correlation_id,
         status=status,
@@ -66,8 +72,11 @@ def _link(
     *,
     actor: str,
     from_step: str | None = None,
+    mapping: str | None = None,
 ) -> None:
     how = f"from step {from_step} by {actor}" if from_step else f"by {actor}"
+    if mapping is not None:
+        how += f" under mapping {mapping}"
     runtime.ledger.append(
         LedgerEntry(
             correlation_id=correlation_id,
@@ -75,6 +84,7 @@ def _link(
             outcome="requested",
             connection=row.connection,
             message=f"replay of {row.correlation_id} (inbox {row.id}) {how}",
+            mapping_version=mapping,
             actor=actor,
         )
     )
@@ -85,16 +95,21 @@ def _link(
             outcome="replayed",
             connection=row.connection,
             message=f"replayed as {correlation_id} (inbox {new_inbox}) {how}",
+            mapping_version=mapping,
             actor=actor,
         )
     )
 
 
-def replay_delivery(runtime: Runtime, row: InboxRow, *, actor: str) -> Replayed:
-    """From the start: the delivery is processed again by the dispatcher and its workflows."""
+def replay_delivery(
+    runtime: Runtime, row: InboxRow, *, actor: str, mapping: str | None = None
+) -> Replayed:
+    """From the start: the delivery is processed again by the dispatcher and its workflows --
+    normalized with mapping version ``mapping`` (``name@version``, see
+    ``MappingSet.version``) when given, which the ledger records with the replay."""
     correlation_id = new_correlation_id()
-    new_inbox = _copy(runtime, row, correlation_id, "pending")
-    _link(runtime, row, correlation_id, new_inbox, actor=actor)
+    new_inbox = _copy(runtime, row, correlation_id, "pending", mapping)
+    _link(runtime, row, correlation_id, new_inbox, actor=actor, mapping=mapping)
     return Replayed(row.id, row.correlation_id, new_inbox, correlation_id)
 
 

@@ -6,12 +6,16 @@ sees exactly what the first run decided.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError
 from syncwright.model import Account, BillingFrequency, Deal, Entitlement, Money, Subscription
+
+if TYPE_CHECKING:
+    from syncwright.xref import CrossReference
 
 TERM_MONTHS = 12
 # Sales-led deals are invoiced with payment terms rather than charged to a card on file.
@@ -89,6 +93,23 @@ def annual_contract_value(subscription: dict[str, Any]) -> dict[str, Any]:
     return (total * (12 // months if months <= 12 else 1)).model_dump(mode="json")
 
 
+def tier_for(options: Mapping[str, Any], xref: CrossReference, lines: list[list[str]]) -> str:
+    """The support tier a plan grants: each line's ids (product, price; global or native) and
+    what the cross-reference links them to are looked up in ``options.tiers`` of the support
+    connection; the best tier any line grants wins (``options.tier_order``, lowest first),
+    ``options.default_tier`` ("standard") when none does. Reconciliation asks the same."""
+    tiers: dict[str, str] = {str(k): str(v) for k, v in (options.get("tiers") or {}).items()}
+    order = [str(t) for t in options.get("tier_order", ["standard", "premium", "enterprise"])]
+    granted = [str(options.get("default_tier", "standard"))]
+    for ids in lines:
+        candidates = [i for i in ids if i]
+        for system_id in list(candidates):
+            for kind in ("product", "price"):
+                candidates.extend(xref.links(kind, system_id).values())
+        granted.extend(tiers[c] for c in candidates if c in tiers)
+    return max(granted, key=lambda t: order.index(t) if t in order else -1)
+
+
 def plan_entitlement(
     ctx: StepContext, support: str, account: dict[str, Any], subscription: dict[str, Any]
 ) -> dict[str, Any]:
@@ -98,17 +119,8 @@ def plan_entitlement(
     the default tier is ``options.default_tier`` ("standard")."""
     options = ctx.services.settings.connections[support].options
     parsed = Subscription.model_validate(subscription)
-    tiers: dict[str, str] = {str(k): str(v) for k, v in (options.get("tiers") or {}).items()}
-    order = [str(t) for t in options.get("tier_order", ["standard", "premium", "enterprise"])]
-    granted = [str(options.get("default_tier", "standard"))]
-    for item in parsed.items:
-        candidates = [item.product_id or "", item.price_id]
-        for system_id in list(candidates):
-            for kind in ("product", "price"):
-                candidates.extend(ctx.services.xref.links(kind, system_id).values())
-        granted.extend(tiers[c] for c in candidates if c in tiers)
-    # The best tier any line grants (``options.tier_order``, lowest first) is the account's.
-    tier = max(granted, key=lambda t: order.index(t) if t in order else -1)
+    lines = [[item.product_id or "", item.price_id] for item in parsed.items]
+    tier = tier_for(options, ctx.services.xref, lines)
     policies = options.get("sla_policies") or {}
     entitlement = Entitlement.model_validate(
         {

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
+from syncwright.config import ReconciliationRule
 from syncwright.reconcile import SnapshotRecord, compare
+from syncwright.reconcile.checks import only_fields
 
 
 def _invoice(native: str, total: int, *, settled: bool, currency: str = "USD") -> SnapshotRecord:
@@ -43,3 +48,42 @@ def test_missing_extra_different_duplicate_and_totals() -> None:
     assert totals[("USD", "2026-11")]["difference"] == 650
     assert totals[("JPY", "2026-11")]["target_count"] == 2
     assert (result.source_count, result.target_count) == (4, 4)
+
+
+def test_a_rules_fields_narrow_the_comparison_and_unknown_ones_are_refused() -> None:
+    source = [("g1", _invoice("in_1", 1000, settled=True))]
+    target = [("g1", _invoice("10", 1200, settled=False))]
+    narrowed = compare(
+        "invoices",
+        zip(["g1"], only_fields((r for _, r in source), ["settled"]), strict=True),
+        target,
+        source_name="stripe",
+        target_name="netsuite",
+    )
+    (drift,) = narrowed.drift
+    assert [f.field for f in drift.fields] == ["settled"]  # the amount is not compared
+    rule = {"name": "r", "schedule": "1h", "compare": ["stripe", "zendesk"]}
+    assert ReconciliationRule.model_validate({**rule, "check": "entitlements"}).fields is None
+    with pytest.raises(ValidationError, match="choose from tier"):
+        ReconciliationRule.model_validate({**rule, "check": "entitlements", "fields": ["total"]})
+    with pytest.raises(ValidationError, match="cannot be compared"):
+        ReconciliationRule.model_validate({**rule, "check": "crm_standing", "fields": []})
+
+
+def test_records_without_an_amount_are_counted_per_currency_and_period() -> None:
+    def sub(native: str, currency: str) -> SnapshotRecord:
+        return SnapshotRecord(
+            "subscription", native, {"active": True}, currency=currency, period="2026-11"
+        )
+
+    result = compare(
+        "subscriptions",
+        [("g1", sub("sub_1", "USD")), ("g2", sub("sub_2", "GBP"))],
+        [("g1", sub("1", "USD"))],
+        source_name="stripe",
+        target_name="netsuite",
+    )
+    totals = {t.currency: t.as_json() for t in result.totals}
+    assert totals["USD"]["source_count"] == totals["USD"]["target_count"] == 1
+    assert (totals["GBP"]["source_count"], totals["GBP"]["target_count"]) == (1, 0)
+    assert all(t["difference"] == 0 for t in totals.values())  # no amounts to differ

@@ -29,3 +29,35 @@ reconciliation:
     assert done.returncode == 1
     assert "cannot be reconciled" in done.stderr
     assert "reconciliation[shop_vs_erp].compare" in done.stderr
+
+
+def test_worker_refuses_a_check_a_connection_cannot_read(tmp_path: Path) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("not-used")
+    config = tmp_path / "syncwright.yaml"
+    config.write_text(
+        f"""
+database: {{url: "sqlite:///{tmp_path / "sw.db"}"}}
+connections:
+  desk:
+    vendor: zendesk
+    base_url: "http://127.0.0.1:9"
+    credentials: {{email: "file:{secret}", api_token: "file:{secret}"}}
+  crm:
+    vendor: salesforce
+    base_url: "http://127.0.0.1:9"
+    credentials: {{client_id: "file:{secret}", client_secret: "file:{secret}"}}
+reconciliation:
+  - {{name: tiers, check: entitlements, schedule: 1h, compare: [crm, desk]}}
+"""
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "syncwright", "worker", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "cannot be reconciled on 'entitlements'" in done.stderr
+    assert "reconciliation[tiers].compare: crm reads crm_standing" in done.stderr

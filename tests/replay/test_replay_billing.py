@@ -16,12 +16,44 @@ import pytest
 
 from syncwright.demo.billing_world import BillingWorld, demo_token, start_billing_world
 from syncwright.demo.stripe_netsuite import Scenario, drive_scenario
+from syncwright.mapping import shipped_mapping
 from syncwright.replay import field_changes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+SHIPPED = shipped_mapping("stripe", "inbound")
+assert SHIPPED is not None
+# The next version of Stripe's inbound mapping, kept for replay only: invoice lines get a
+# fixed description in the ERP.
+CANDIDATE = f"{SHIPPED.name}@{SHIPPED.version + 1}"
+LINE_DESCRIPTION = "Subscription fee"
+
+
+def _candidate_file(folder: Path) -> Path:
+    assert SHIPPED is not None and SHIPPED.source is not None
+    text = (ROOT / SHIPPED.source).read_text()
+    old_line = "      description: {from: description, transform: text, default: Invoice line}\n"
+    assert text.count(old_line) == 1 and text.count(f"\nversion: {SHIPPED.version}\n") == 1
+    text = text.replace(old_line, f"      description: {{const: {LINE_DESCRIPTION}}}\n")
+    text = text.replace(f"\nversion: {SHIPPED.version}\n", f"\nversion: {SHIPPED.version + 1}\n")
+    path = folder / "stripe_inbound_next.yaml"
+    path.write_text(text)
+    return path
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[BillingWorld, Scenario]]:
     started = start_billing_world(tmp_path / "world")
+    assert SHIPPED is not None
+    started.settings_args["extra_sections"] = f"""
+mappings:
+  - name: {SHIPPED.name}
+    connection: stripe
+    version: {SHIPPED.version + 1}
+    path: {_candidate_file(tmp_path)}
+    replay_only: true
+"""
     try:
         started.start_syncwright(poll=False)
         scenario = drive_scenario(started, customers=3, seed=5)
@@ -116,6 +148,15 @@ def test_the_api_replays_one_business_event(world: tuple[BillingWorld, Scenario]
         (item,) = sent.json()["replayed"]
         assert item["new_correlation_id"] != row.correlation_id
         assert client.post(url, json={}).status_code == 422
+        by_version = {"correlation_id": row.correlation_id, "dry_run": True}
+        unknown = client.post(url, json={**by_version, "mapping": "stripe_inbound@99"})
+        assert unknown.status_code == 404 and CANDIDATE in unknown.text
+        forked = {**by_version, "mapping": CANDIDATE, "from_step": "netsuite.upsert_invoice"}
+        assert client.post(url, json=forked).status_code == 422
+        planned = client.post(url, json={**by_version, "mapping": CANDIDATE})
+        assert (
+            planned.status_code == 200 and planned.json()["deliveries"][0]["mapping"] == CANDIDATE
+        )
         assert client.post(url, json={"correlation_id": "nope"}).status_code == 404
     billing.wait_settled(timeout=60)
     copy = billing.runtime.inbox.get(item["new_inbox_id"])
@@ -168,3 +209,57 @@ def test_replay_from_a_step_reruns_only_that_step_and_after(
     assert "netsuite.customer_known" not in steps
     copy = billing.runtime.inbox.get(item["new_inbox_id"])
     assert copy is not None and copy.status == "dispatched"
+
+
+def test_replay_under_another_mapping_version_writes_what_its_dry_run_showed(
+    world: tuple[BillingWorld, Scenario],
+) -> None:
+    billing, scenario = world
+    runtime = billing.runtime
+    assert runtime is not None and SHIPPED is not None
+    invoice = billing.stripe.v1.invoices.list({"customer": scenario.customers[0]}).data[0]
+    gid = runtime.xref.global_id_for("invoice", "stripe", invoice.id)
+    assert gid is not None
+    (row,) = [
+        r
+        for r in (runtime.inbox.get(i) for i in range(1, 200))
+        if r is not None and r.event_type == "invoice.finalized" and invoice.id in r.body
+    ]
+    erp = billing.netsuite.state.find_by_external_id("invoice", gid)
+    assert erp is not None
+    before = [line.get("description") for line in erp["item"]]
+    assert before and LINE_DESCRIPTION not in before
+
+    code, unknown = _cli(billing, "--inbox-id", str(row.id), "--mapping", "stripe_inbound@99")
+    assert code == 1 and CANDIDATE in unknown["error"]
+
+    code, plan = _cli(billing, "--inbox-id", str(row.id), "--mapping", CANDIDATE, "--dry-run")
+    assert code == 0, plan
+    (delivery,) = plan["deliveries"]
+    assert delivery["mapping"] == CANDIDATE and delivery["changed"]
+    changes = {
+        c["path"]: (c["before"], c["after"])
+        for e in delivery["events"]
+        if e["type"] == "syncwright.invoice.finalized.v1"
+        for c in e["changes"]
+    }
+    described = {p: c for p, c in changes.items() if p.endswith(".description")}
+    assert described and set(described) == set(changes), changes  # only descriptions change
+    assert all(after == LINE_DESCRIPTION for _, after in described.values())
+    assert runtime.inbox.count("pending") == 0  # a dry run sends nothing
+
+    code, done = _cli(billing, "--inbox-id", str(row.id), "--mapping", CANDIDATE)
+    assert code == 0, done
+    (item,) = done["replayed"]
+    billing.wait_settled(timeout=120)
+    # NetSuite holds exactly what the dry run showed: the new descriptions, nothing else moved.
+    after = billing.netsuite.state.find_by_external_id("invoice", gid)
+    assert after is not None and after["id"] == erp["id"]
+    assert [line.get("description") for line in after["item"]] == [LINE_DESCRIPTION] * len(before)
+    assert float(after["total"]) == float(erp["total"])
+    # The ledger records the version used, on both sides of the link.
+    for correlation in (row.correlation_id, item["new_correlation_id"]):
+        [entry] = [e for e in runtime.ledger.for_correlation(correlation) if e.step == "replay"]
+        assert entry.mapping_version == CANDIDATE
+    # Live traffic keeps the configured version.
+    assert runtime.connectors["stripe"].mapping("inbound").ref == SHIPPED.ref

@@ -198,8 +198,11 @@ class Connector:
     def mapping(self, direction: Direction) -> CompiledMapping:
         """The mapping this connection uses for ``direction``: the user's file when
         ``mappings:`` in the config names one for it, else the one the connector ships."""
-        from syncwright.mapping import MappingSet, shipped_mapping
+        from syncwright.mapping import MappingSet, mapping_override, shipped_mapping
 
+        replayed = mapping_override(self.vendor, direction)  # replay --mapping NAME@VERSION
+        if replayed is not None:
+            return replayed
         chosen = getattr(self.services, "mappings", None)
         if isinstance(chosen, MappingSet):
             found = chosen.get(self.name, self.vendor, direction)

@@ -25,6 +25,7 @@ from syncwright.errors import (
     AuthError,
     BusinessRuleError,
     ConfigError,
+    DependencyMissingError,
     SyncwrightError,
     TransientError,
     UncertainOutcomeError,
@@ -33,6 +34,27 @@ from syncwright.errors import (
 __all__ = ["classify_response", "classify_transport", "parse_retry_after", "remediation_for"]
 
 _RETRY = "then retry the exception"
+# A posting dated in a closed or locked accounting period (NetSuite's USER_ERROR wording).
+_PERIOD_CLOSED = re.compile(r"accounting period .* (closed|locked)|closed period", re.I)
+#: ``waits_for["check"]`` of a posting that waits for its accounting period to reopen.
+PERIOD_OPEN_CHECK = "accounting_period_open"
+
+
+def period_closed(message: str, date: str | None, record: str) -> DependencyMissingError:
+    """The posting waits (exception status ``waiting``) until the period of its date is open
+    again; the worker asks NetSuite (``NetSuiteConnector.dependency_ready``)."""
+    when = f"dated {date}" if date else "dated today"
+    return DependencyMissingError(
+        message,
+        code="netsuite.period_closed",
+        remediation=(
+            f"The accounting period of this {record} ({when}) is closed or locked for "
+            "receivables in NetSuite. Finance reopens it (Setup > Accounting > Manage "
+            "Accounting Periods) and the exception retries by itself. To book it in a later "
+            "period instead, post it by hand in NetSuite and resolve this exception."
+        ),
+        waits_for={"check": PERIOD_OPEN_CHECK, "date": date or ""},
+    )
 
 
 def _details(response: httpx.Response) -> list[dict[str, Any]]:
@@ -187,6 +209,8 @@ def classify_response(
     if status == 429 or status >= 500:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         return TransientError(message, code=code, retry_after=retry_after)
+    if status == 400 and ns_code == "USER_ERROR" and _PERIOD_CLOSED.search(detail_text):
+        return period_closed(message, value_at(body, "tranDate"), record)
     value = value_at(body, path if isinstance(path, str) else None)
     remediation = remediation_for(
         ns_code,

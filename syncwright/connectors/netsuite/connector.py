@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
@@ -32,7 +32,8 @@ from syncwright.connectors import (
     Stream,
     WebhookVerifier,
 )
-from syncwright.connectors.netsuite import checks, inbound, outbound, snapshots
+from syncwright.connectors.netsuite import checks, inbound, outbound, periods, snapshots
+from syncwright.connectors.netsuite._errors import PERIOD_OPEN_CHECK
 from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import NetSuiteOptions
@@ -113,6 +114,8 @@ def account_from_host(base_url: str) -> str | None:
 
 class NetSuiteConnector(Connector):
     vendor = "netsuite"
+    #: What reconciliation can read here (``syncwright.reconcile``).
+    reconcile_datasets: tuple[str, ...] = ("invoices", "subscriptions")
     # NetSuite sends no webhooks we accept; customers are polled (when a connection opts in).
     takes_webhooks = False
     maps_inbound = True
@@ -175,7 +178,7 @@ class NetSuiteConnector(Connector):
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         # Option errors stop the process at start-up, not at the first order.
-        self.options = NetSuiteOptions.parse(name, settings.options)
+        self.options = NetSuiteOptions.from_model(name, self.parse_options(name, settings.options))
         limits = settings.limits
         self.limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
         self.rate_limiter = RateLimiter(limits.requests_per_second)
@@ -206,6 +209,13 @@ class NetSuiteConnector(Connector):
     def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
         """NetSuite is compared as the target of billing data; it re-sends nothing."""
         return []
+
+    def dependency_ready(self, waits_for: Mapping[str, Any]) -> bool:
+        """Whether what a waiting exception waits for is there now: the accounting period of
+        its posting open again (``check: accounting_period_open``)."""
+        if waits_for.get("check") == PERIOD_OPEN_CHECK:
+            return periods.period_open(self.client, str(waits_for.get("date") or "") or None)
+        return False
 
     @property
     def account(self) -> str:

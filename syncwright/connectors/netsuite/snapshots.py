@@ -10,9 +10,8 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from syncwright.errors import ConfigError
 from syncwright.model.money import CURRENCY_EXPONENTS
-from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord, unsupported
 
 if TYPE_CHECKING:
     from syncwright.connectors.netsuite.client import NetSuiteClient
@@ -21,7 +20,9 @@ _INVOICES = (
     "SELECT id, externalid, foreigntotal, foreignamountunpaid, currency, trandate "
     "FROM transaction WHERE recordtype = 'invoice'"
 )
-_ORDERS = "SELECT id, externalid, trandate FROM transaction WHERE recordtype = 'salesorder'"
+_ORDERS = (
+    "SELECT id, externalid, trandate, currency FROM transaction WHERE recordtype = 'salesorder'"
+)
 _LINES = "SELECT transaction, isclosed FROM transactionline"
 
 
@@ -60,7 +61,9 @@ def invoice_records(
         )
 
 
-def order_records(client: NetSuiteClient) -> Iterator[SnapshotRecord]:
+def order_records(
+    client: NetSuiteClient, currencies: Mapping[str, str]
+) -> Iterator[SnapshotRecord]:
     orders = list(client.suiteql(_ORDERS))
     open_lines: dict[str, int] = {}
     for line in client.suiteql(_LINES):
@@ -74,6 +77,7 @@ def order_records(client: NetSuiteClient) -> Iterator[SnapshotRecord]:
             global_id=row.get("externalid") or None,
             # A cancelled subscription's order has every line closed.
             fields={"active": open_lines.get(str(row["id"]), 0) > 0},
+            currency=_iso_currency(row.get("currency"), currencies),
             period=str(row.get("trandate") or "")[:7] or None,
         )
 
@@ -84,9 +88,5 @@ def snapshot(
     if dataset == "invoices":
         return invoice_records(client, currencies)
     if dataset == "subscriptions":
-        return order_records(client)
-    raise ConfigError(
-        f"netsuite cannot be reconciled on {dataset!r}",
-        code="netsuite.unknown_dataset",
-        problems=["netsuite datasets: invoices, subscriptions"],
-    )
+        return order_records(client, currencies)
+    raise unsupported("netsuite", dataset, ("invoices", "subscriptions"))

@@ -22,7 +22,7 @@ appears in a message, a log line or ``repr``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -288,25 +288,29 @@ class ZendeskClient(VendorHttpClient):
 
     def list_organization_fields(self, *, timeout: float | None = None) -> list[dict[str, Any]]:
         """Every custom organization field (cursor pagination)."""
-        fields: list[dict[str, Any]] = []
+        return list(self._paged("organization_fields", timeout=timeout))
+
+    def iterate_organizations(self, *, timeout: float | None = None) -> Iterator[dict[str, Any]]:
+        """Every organization, page by page (cursor pagination).
+        https://developer.zendesk.com/api-reference/ticketing/organizations/organizations/#list-organizations
+        """
+        return self._paged("organizations", timeout=timeout)
+
+    def _paged(self, key: str, *, timeout: float | None) -> Iterator[dict[str, Any]]:
+        """``GET /<key>.json`` with cursor pagination: each record of each page."""
         params: dict[str, Any] = {"page[size]": MAX_PAGE}
-        for _ in range(1000):  # a guard against a server that never stops paging
+        for _ in range(100_000):  # a guard against a server that never stops paging
             response = self._send(
-                "GET",
-                "/organization_fields.json",
-                params=params,
-                what="list organization_fields",
-                timeout=timeout,
+                "GET", f"/{key}.json", params=params, what=f"list {key}", timeout=timeout
             )
             page = _json_object(response)
-            fields += [f for f in page.get("organization_fields") or [] if isinstance(f, dict)]
+            yield from (r for r in page.get(key) or [] if isinstance(r, dict))
             raw_meta = page.get("meta")
             meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
             cursor = meta.get("after_cursor")
             if not meta.get("has_more") or not cursor:
                 break
             params = {"page[size]": MAX_PAGE, "page[after]": cursor}
-        return fields
 
     # -- plumbing -------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ rotation), ``limits``, ``options.tier_field``, ``options.sla_field``, ``options.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from syncwright.connectors import (
@@ -17,9 +17,11 @@ from syncwright.connectors import (
     ConcurrencyLimiter,
     Connector,
     Delivery,
+    PolledEvent,
     RateLimiter,
     WebhookVerifier,
 )
+from syncwright.connectors.zendesk import snapshots
 from syncwright.connectors.zendesk.client import ZendeskClient
 from syncwright.connectors.zendesk.options import ZendeskOptionsModel
 from syncwright.connectors.zendesk.outbound import (
@@ -30,6 +32,7 @@ from syncwright.connectors.zendesk.outbound import (
 )
 from syncwright.connectors.zendesk.signature import ZendeskSignatureVerifier
 from syncwright.errors import AuthError, BusinessRuleError, ConfigError, TransientError
+from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 
 __all__ = ["ZendeskConnector"]
 
@@ -43,6 +46,8 @@ DEFAULT_CONCURRENCY = 5
 
 class ZendeskConnector(Connector):
     vendor = "zendesk"
+    #: What reconciliation can read here (``syncwright.reconcile``).
+    reconcile_datasets: tuple[str, ...] = ("entitlements",)
     # Zendesk's event webhooks carry ``id`` and ``type`` at the top of the envelope.
     event_id_field = "id"
     event_type_field = "type"
@@ -67,7 +72,8 @@ class ZendeskConnector(Connector):
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         # Malformed options stop the process at start-up, with every problem named.
-        self.options = ZendeskOptions.parse(name, settings.options)
+        self.typed_options: ZendeskOptionsModel = self.parse_options(name, settings.options)
+        self.options = ZendeskOptions.parse(name, self.typed_options)
         self._client: ZendeskClient | None = None
         self._field_keys: frozenset[str] | None = None
         self._lock = threading.Lock()
@@ -85,6 +91,16 @@ class ZendeskConnector(Connector):
     def normalize(self, delivery: Delivery) -> list[Any]:
         """No inbound mapping yet: deliveries are kept in the inbox (replayable once one
         exists) and produce no canonical events, like any event type a connector does not map."""
+        return []
+
+    # -- reconciliation -------------------------------------------------------------------
+
+    def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
+        """The tier each organization holds (``entitlements``)."""
+        return snapshots.snapshot(self.client, self.options, dataset)
+
+    def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
+        """Nothing: Zendesk is the target of entitlements, never their system of record."""
         return []
 
     # -- client ---------------------------------------------------------------------------
@@ -130,8 +146,8 @@ class ZendeskConnector(Connector):
     def _base_url(self) -> str | None:
         if self.settings.base_url:
             return str(self.settings.base_url)
-        subdomain = self.settings.options.get("subdomain")
-        if isinstance(subdomain, str) and subdomain.strip():
+        subdomain = self.typed_options.subdomain
+        if subdomain and subdomain.strip():
             return f"https://{subdomain.strip()}.zendesk.com"
         return None
 

@@ -157,3 +157,13 @@ def unexpected_error() -> NetSuiteApiError:
         "UNEXPECTED_ERROR",
         "An unexpected error occurred. Error ID: sandbox-injected-fault.",
     )
+
+
+def period_closed(period: str) -> NetSuiteApiError:
+    """A posting dated in a closed (or A/R-locked) accounting period. NetSuite answers a
+    business rule with ``USER_ERROR``; the wording here is the emulator's own."""
+    return user_error(
+        f"The accounting period {period} is closed. You cannot post to a closed period; "
+        "reopen it, or date the transaction in an open period.",
+        path="tranDate",
+    )

@@ -16,6 +16,7 @@ from syncwright.sandbox.netsuite._errors import (
     invalid_field_value,
     invalid_reference,
     missing_value,
+    period_closed,
     user_error,
 )
 from syncwright.sandbox.netsuite._schema import (
@@ -36,6 +37,10 @@ class Lookup(Protocol):
     def raw(self, rtype: str, rid: str) -> Record | None: ...
 
     def raw_all(self, rtype: str) -> Iterable[Record]: ...
+
+
+def _day(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def money(value: Decimal) -> Decimal:
@@ -114,6 +119,7 @@ class Rules:
             "currency": self._currency,
             "subsidiary": self._subsidiary,
             "term": self._term,
+            "accountingPeriod": self._accounting_period,
             "salesTaxItem": self._tax_code,
             "serviceSaleItem": self._item,
             "nonInventorySaleItem": self._item,
@@ -147,6 +153,13 @@ class Rules:
     def _term(self, rt: RecordType, rid: str, rec: Record, is_new: bool) -> None:
         self._require(rec, "name", "Terms")
         rec.setdefault("daysUntilNetDue", Decimal(0))
+
+    def _accounting_period(self, rt: RecordType, rid: str, rec: Record, is_new: bool) -> None:
+        self._require(rec, "periodName", "Period Name")
+        self._require(rec, "startDate", "Start Date")
+        self._require(rec, "endDate", "End Date")
+        for flag in ("isQuarter", "isYear", "closed", "arLocked", "allLocked"):
+            rec.setdefault(flag, False)
 
     def _tax_code(self, rt: RecordType, rid: str, rec: Record, is_new: bool) -> None:
         self._require(rec, "itemId", "Tax Name")
@@ -296,6 +309,7 @@ class Rules:
                 if rec.get(key) is None and order.get(key) is not None:
                     rec[key] = order[key]
         self._tran_header(rt, rid, rec, customer)
+        self._posting_period(rec)
         if rec.get("terms") is None:
             rec["terms"] = customer.get("terms")
         if not rec.get("dueDate"):
@@ -365,6 +379,25 @@ class Rules:
         rec["applied"] = money(applied)
         rec["unapplied"] = money(limit - applied)
 
+    def _posting_period(self, rec: Record) -> None:
+        """An accounts-receivable posting (invoice, payment, credit memo) lands in the period
+        of its date, which must be open: not closed, not locked for A/R or for everything.
+        Without any periods set up (the default) nothing is checked, as in an account that
+        does not use Accounting Periods."""
+        when = _day(rec["tranDate"])
+        for period in self.db.raw_all("accountingPeriod"):
+            if period.get("isQuarter") or period.get("isYear"):
+                continue
+            start, end = period.get("startDate"), period.get("endDate")
+            if start is None or end is None:
+                continue
+            if not _day(start) <= when <= _day(end):
+                continue
+            rec["postingPeriod"] = period["id"]
+            if period.get("closed") or period.get("arLocked") or period.get("allLocked"):
+                raise period_closed(str(period.get("periodName") or period["id"]))
+            return
+
     def _customer_payment(self, rt: RecordType, rid: str, rec: Record, is_new: bool) -> None:
         customer = self._customer_of(rec, "customer")
         if rec.get("payment") is None:
@@ -372,6 +405,7 @@ class Rules:
         if rec["payment"] <= 0:
             raise invalid_field_value("payment", rec["payment"], path="payment")
         self._tran_header(rt, rid, rec, customer)
+        self._posting_period(rec)
         rec["total"] = rec["payment"]
         self._apply_lines(rt, rid, rec, rec["customer"], rec["payment"], "payment")
 
@@ -391,6 +425,7 @@ class Rules:
                     for line in invoice.get("item") or []
                 ]
         self._tran_header(rt, rid, rec, customer)
+        self._posting_period(rec)
         self._item_lines(rec, customer)
         self._apply_lines(rt, rid, rec, rec["entity"], rec["total"], "apply")
         rec["status"] = "B" if rec["unapplied"] == 0 else "A"

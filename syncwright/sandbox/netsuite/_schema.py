@@ -131,6 +131,7 @@ _TRAN_COMMON = (
     _f("otherRefNum"),
     _f("status", ro=True),
     _f("total", "money", ro=True),
+    _f("postingPeriod", "ref", "accountingPeriod", label="Posting Period", ro=True),
     *_COMMON,
 )
 _LINE_TOTALS = (
@@ -160,6 +161,22 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _f("country"),
                 _f("currency", "ref", "currency", label="Currency"),
                 _f("isInactive", "bool"),
+                *_COMMON,
+            ),
+        ),
+        # Setup > Accounting > Manage Accounting Periods; the REST record ``accountingPeriod``.
+        RecordType(
+            "accountingPeriod",
+            "list",
+            (
+                _f("periodName", label="Period Name"),
+                _f("startDate", "date", label="Start Date"),
+                _f("endDate", "date", label="End Date"),
+                _f("isQuarter", "bool"),
+                _f("isYear", "bool"),
+                _f("closed", "bool"),
+                _f("arLocked", "bool"),
+                _f("allLocked", "bool"),
                 *_COMMON,
             ),
         ),

@@ -6,6 +6,7 @@ Supported: ``SELECT * | col [AS alias], ... FROM table [alias] [WHERE ...] [ORDE
 ``AND``, ``OR``, ``NOT``, parentheses and ``UPPER()``/``LOWER()``. No joins or aggregates.
 
 Tables follow the analytics data source: ``customer``, ``subsidiary``, ``currency``, ``term``,
+``accountingperiod``,
 ``salestaxitem``, ``item`` (every item type), ``transaction`` (``type`` = ``SalesOrd``,
 ``CustInvc``, ``CustPymt``, ``CustCred``) and ``transactionline``. Values come back as strings,
 booleans as ``T``/``F``, references as the internal id, and empty columns are left out.
@@ -144,6 +145,7 @@ TABLES: dict[str, Table] = {
     "subsidiary": _simple("subsidiary"),
     "currency": _simple("currency"),
     "term": _simple("term"),
+    "accountingperiod": _simple("accountingPeriod"),
     "salestaxitem": _simple("salesTaxItem"),
     "item": Table(frozenset(_columns(RECORD_TYPES["serviceSaleItem"])), _items),
     "transaction": Table(_TRAN_COLUMNS, _transactions),

@@ -86,3 +86,58 @@ def test_a_missing_customer_waits_and_the_worker_retries_when_it_appears(
         ("write", "netsuite.invoice.upsert", None),
     ]
     assert runtime.audit.verify().ok
+
+
+def test_a_posting_in_a_closed_period_waits_until_the_period_reopens(ns_world: NsWorld) -> None:
+    runtime = ns_world.runtime
+    engine = runtime.start_engine()
+    watcher = DependencyWatcher(runtime, engine)
+    account = Account.model_validate(ns_world.account("acct_closed"))
+    customer = customer_record(account, ns_world.connector.options)
+    with ns_world.emulator.client() as netsuite:
+        netsuite.upsert_by_external_id("customer", customer.external_id, customer.body)
+        # Finance closed February 2026 (the invoice is dated 2026-02-01); March is open.
+        february = netsuite.create(
+            "accountingPeriod",
+            {
+                "periodName": "Feb 2026",
+                "startDate": "2026-02-01",
+                "endDate": "2026-02-28",
+                "closed": True,
+                "arLocked": True,
+            },
+        )
+        netsuite.create(
+            "accountingPeriod",
+            {"periodName": "Mar 2026", "startDate": "2026-03-01", "endDate": "2026-03-31"},
+        )
+    invoice = ns_world.invoice("inv_closed", "acct_closed", [("price_std", 1, 1000)])
+    assert invoice["issue_date"] == "2026-02-01"
+    engine.enqueue(
+        "test.ns_invoice",
+        workflow_id="wf-ns-closed",
+        entity_key="account:acct_closed",
+        correlation_id="cor_closed",
+        event={"invoice": invoice},
+    )
+    wait_until(lambda: runtime.exceptions.count_open() == 1, what="the run to park")
+    [record] = runtime.exceptions.list()
+    assert (record.status, record.code) == ("waiting", "netsuite.period_closed")
+    assert record.waiting_on == {"check": "accounting_period_open", "date": "2026-02-01"}
+    assert "Feb 2026 is closed" in record.message and "reopens it" in record.remediation
+    assert ns_world.state.find_by_external_id("invoice", "inv_closed") is None
+    # Still closed: the check leaves it waiting.
+    assert watcher.check_due() == 0
+    still = runtime.exceptions.get(record.id)
+    assert still is not None and still.status == "waiting"
+
+    # Finance reopens February (the REST record's own fields).
+    with ns_world.emulator.client() as netsuite:
+        netsuite.update("accountingPeriod", february, {"closed": False, "arLocked": False})
+    runtime.exceptions.recheck_later(record.id, still.created_at)  # due now, not in 30 s
+    assert watcher.check_due() == 1
+    wait_until(lambda: engine.statuses().get("wf-ns-closed") == "SUCCESS", what="the run to finish")
+    done = runtime.exceptions.get(record.id)
+    assert done is not None and done.status == "resolved"
+    booked = ns_world.state.find_by_external_id("invoice", "inv_closed")
+    assert booked is not None and booked["postingPeriod"] == february
