@@ -21,12 +21,19 @@ def _write_and_link(ns: NsWorld, gid: str) -> tuple[dict[str, Any], str]:
     result = upsert_customer(ns.ctx("netsuite.upsert_account"), "netsuite", account)
     ledger = result["ledger"]
     ns.runtime.policy_store.remember_writes("netsuite", "account", gid, ledger["fields"])
-    with ns.runtime.policy_store.begin() as conn:
-        ns.runtime.policy_store.save_state(
+    _set_state(ns, account)
+    return account, str(result["native_id"])
+
+
+def _set_state(ns: NsWorld, account: dict[str, Any]) -> None:
+    """The canonical state of the account, as the CRM's events would have left it."""
+    store = ns.runtime.policy_store
+    with store.begin() as conn:
+        store.save_state(
             conn,
             "account",
-            gid,
-            previous=None,
+            account["global_id"],
+            previous=store.state(conn, "account", account["global_id"]),
             data=account,
             source_connection="crm",
             source_time=None,
@@ -34,7 +41,6 @@ def _write_and_link(ns: NsWorld, gid: str) -> tuple[dict[str, Any], str]:
             applied={},
             recent={},
         )
-    return account, str(result["native_id"])
 
 
 def _polled(ns: NsWorld, native_id: str) -> Delivery:
@@ -62,21 +68,7 @@ def test_finance_changes_become_one_event_with_the_changed_facts(ns_world: NsWor
 def test_an_overtaken_write_of_ours_is_not_a_legal_name(ns_world: NsWorld) -> None:
     account, native_id = _write_and_link(ns_world, "acct_race")
     # The CRM renamed the account since; our write of the new name has not reached NetSuite.
-    renamed = {**account, "name": "Renamed Corp", "legal_name": "Renamed Corp Ltd"}
-    with ns_world.runtime.policy_store.begin() as conn:
-        state = ns_world.runtime.policy_store.state(conn, "account", "acct_race")
-        ns_world.runtime.policy_store.save_state(
-            conn,
-            "account",
-            "acct_race",
-            previous=state,
-            data=renamed,
-            source_connection="crm",
-            source_time=None,
-            versions={},
-            applied={},
-            recent={},
-        )
+    _set_state(ns_world, {**account, "name": "Renamed Corp", "legal_name": "Renamed Corp Ltd"})
     assert ns_world.connector.normalize(_polled(ns_world, native_id)) == []
     # A legal name finance types in is one.
     ns_world.connector.client.update("customer", native_id, {"companyName": "Renamed Holdings"})
