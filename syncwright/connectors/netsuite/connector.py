@@ -178,7 +178,8 @@ class NetSuiteConnector(Connector):
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         # Option errors stop the process at start-up, not at the first order.
-        self.options = NetSuiteOptions.from_model(name, self.parse_options(name, settings.options))
+        model: NetSuiteOptionsModel = self.parse_options(name, settings.options)
+        self.options = NetSuiteOptions.from_model(name, model)
         limits = settings.limits
         self.limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
         self.rate_limiter = RateLimiter(limits.requests_per_second)
@@ -186,11 +187,10 @@ class NetSuiteConnector(Connector):
         self._http: GovernedHttpClient | None = None
         self._lock = threading.Lock()
         self._tax_rates: dict[str, Decimal] = {}
-        chosen = tuple(settings.options.get("poll_streams") or ())
-        if chosen:
+        if model.poll_streams:
             # Which declared streams this connection runs (the options model checked the names).
-            vars(self)["poll_streams"] = chosen
-        self._poll_page = int(settings.options.get("poll_page_size") or inbound.DEFAULT_PAGE)
+            vars(self)["poll_streams"] = tuple(model.poll_streams)
+        self._poll_page = model.poll_page_size
 
     def webhook_verifier(self) -> WebhookVerifier | None:
         return None

@@ -39,7 +39,6 @@ __all__ = ["CUSTOMER_EVENT", "ERP_ACCOUNT_FIELDS", "normalize_customer", "poll_c
 log = logging.getLogger("syncwright.netsuite")
 
 CUSTOMER_EVENT = "customer.changed"
-DEFAULT_PAGE = 200
 #: The canonical account fields a NetSuite customer row reports (what the ERP can own).
 ERP_ACCOUNT_FIELDS = ("legal_name", "tax_ids", "credit_status", "payment_terms")
 _COLUMNS = (
