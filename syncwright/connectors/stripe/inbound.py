@@ -566,8 +566,6 @@ def _subscription(m: _Mapper, sub: sp.Subscription) -> Subscription:
         "subscription": sub.model_dump(mode="json"),
         "period_start": start,
         "period_end": end,
-        # The plan's price: the first item's (Stripe has no plan above the items).
-        "price": items[0].price.model_dump(mode="json"),
         "renews": not ended and not stops,
         "next_invoice": None if ended or stops else end,
         "timing": BillingTiming.IN_ARREARS if metered else BillingTiming.IN_ADVANCE,
