@@ -34,6 +34,7 @@ WORKFLOW_MODULES = (
     "syncwright.workflows.entitlement_sync",
     "syncwright.workflows.lifecycle",
     "syncwright.workflows.support_cases",
+    "syncwright.workflows.erp_source",
 )
 
 

@@ -51,6 +51,8 @@ __all__ = [
     "ReconciliationRule",
     "RetryPolicy",
     "Role",
+    "RouteMatch",
+    "RoutingRule",
     "ServerSettings",
     "Settings",
     "TelemetrySettings",
@@ -539,6 +541,49 @@ class ReconciliationRule(_Model):
         return self
 
 
+#: The connection roles whose targets workflows choose by ``routing:`` rules.
+RoutedRole = Literal["erp"]
+ROUTED_ROLES: Final[tuple[str, ...]] = get_args(RoutedRole)
+_COUNTRY = r"^[A-Z]{2}$"
+_ISO_CURRENCY = r"^[A-Z]{3}$"
+CountryList = list[Annotated[str, StringConstraints(pattern=_COUNTRY, strict=True)]]
+CurrencyList = list[Annotated[str, StringConstraints(pattern=_ISO_CURRENCY, strict=True)]]
+
+
+class RouteMatch(_Model):
+    """What an account must have for a routing rule to apply: every key given must match (one
+    of its listed values); a rule without ``when`` matches every account."""
+
+    billing_country: CountryList | None = Field(default=None, min_length=1)
+    """ISO 3166 alpha-2 codes of the account's billing address country, e.g. [JP, KR]."""
+    currency: CurrencyList | None = Field(default=None, min_length=1)
+    """ISO 4217 codes of the account's currency, e.g. [JPY]."""
+    legal_entity: list[Annotated[str, StringConstraints(min_length=1, strict=True)]] | None = Field(
+        default=None, min_length=1
+    )
+    """The account's legal entity (``Account.subsidiary``: the CRM's entity field, or Stripe's
+    ``metadata.subsidiary``), matched exactly."""
+
+
+class RoutingRule(_Model):
+    """One rule of ``routing.<role>``: which connection (and legal entity) books the accounts
+    it matches. The first matching rule wins."""
+
+    name: Name
+    """Rule name, unique within the role (named in the ledger and in remediation)."""
+    when: RouteMatch = Field(default_factory=lambda: RouteMatch())
+    """What the account must have; unset matches every account (a catch-all, put it last)."""
+    connection: ConnectionName
+    """The connection (of this role) that receives the matched accounts' documents."""
+    subsidiary: str | None = Field(default=None, min_length=1)
+    """The legal entity that books them there; it replaces the account's own legal entity in
+    the writes to that connection (a NetSuite connection maps it to a subsidiary id through
+    ``options.subsidiaries``, and to a tax code through ``options.tax_codes``)."""
+    currencies: CurrencyList | None = Field(default=None, min_length=1)
+    """Currencies this legal entity books; a document in another currency parks with
+    remediation instead of being converted (FX is never invented). Unset: any currency."""
+
+
 OTLP_EXPORTER_MODULE = "opentelemetry.exporter.otlp.proto.http"
 
 
@@ -726,6 +771,10 @@ class Settings(_Model):
     """API tokens and their roles."""
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     """Customer lifecycle policies (dunning)."""
+    routing: dict[RoutedRole, list[RoutingRule]] = Field(default_factory=dict)
+    """Per connection role (today ``erp``, the role workflows route), rules choosing which
+    connection of that role (and which legal entity) serves each account. Without rules: every
+    connection of the role serves every account (docs/routing.md)."""
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Settings:
@@ -841,4 +890,8 @@ def reference_problems(data: Any) -> list[tuple[Loc, str]]:
                         )
                     )
                 rule_names.setdefault(name, index)
+
+    from syncwright.config._routing import routing_problems
+
+    problems.extend(routing_problems(data, check))
     return problems

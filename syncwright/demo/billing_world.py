@@ -74,7 +74,7 @@ connections:
       currencies: {currencies}
       default_item: 100
       tax_codes: {tax_codes}
-{extra}"""
+{netsuite_options}{extra}"""
 
 
 #: The demo's API tokens (console sign-in, curl): token name -> its secret file in secrets/.
@@ -130,6 +130,8 @@ class BillingWorld:
                 currencies="{" + ", ".join(f"{k}: {v}" for k, v in CURRENCIES.items()) + "}",
                 stripe_prices=json.dumps(args.get("stripe_prices", {})),
                 tax_codes=json.dumps(args.get("tax_codes", {})),
+                # More options of the netsuite connection, each line indented six spaces.
+                netsuite_options=args.get("netsuite_options", ""),
                 extra=args.get("extra_connections", ""),
             )
             # Top-level sections after connections: (e.g. reconciliation rules).

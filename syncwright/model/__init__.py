@@ -30,6 +30,7 @@ from syncwright.model.commerce import (
     OrderStatus,
 )
 from syncwright.model.event_data import (
+    AccountErpChangedV1,
     AccountUpsertedV1,
     CaseUpsertedV1,
     ContactUpsertedV1,
@@ -97,6 +98,7 @@ __all__ = [
     "CURRENCY_EXPONENTS",
     "EVENT_TYPES",
     "Account",
+    "AccountErpChangedV1",
     "AccountStatus",
     "AccountUpsertedV1",
     "Address",

@@ -26,6 +26,7 @@ from syncwright.model.subscription import Subscription
 from syncwright.model.support import Entitlement, SupportCase
 
 __all__ = [
+    "AccountErpChangedV1",
     "AccountUpsertedV1",
     "CaseUpsertedV1",
     "ContactUpsertedV1",
@@ -51,6 +52,14 @@ class EventData(CanonicalModel):
 
 
 class AccountUpsertedV1(EventData):
+    account: Account
+    changed_fields: tuple[str, ...] = ()
+
+
+class AccountErpChangedV1(EventData):
+    """The ERP changed facts of the account it owns (legal name, tax registration, credit
+    status, payment terms); ``account`` is the canonical account with them applied."""
+
     account: Account
     changed_fields: tuple[str, ...] = ()
 

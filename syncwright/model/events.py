@@ -28,6 +28,7 @@ from ulid import ULID
 from syncwright.errors import BusinessRuleError
 from syncwright.model._base import CanonicalModel, NonEmptyStr, Timestamp
 from syncwright.model.event_data import (
+    AccountErpChangedV1,
     AccountUpsertedV1,
     CaseUpsertedV1,
     ContactUpsertedV1,
@@ -82,6 +83,7 @@ EVENT_TYPES: Mapping[str, type[EventData]] = MappingProxyType(
         "syncwright.order.placed.v1": OrderPlacedV1,
         "syncwright.deal.closed_won.v1": DealClosedWonV1,
         "syncwright.case.upserted.v1": CaseUpsertedV1,
+        "syncwright.account.erp_changed.v1": AccountErpChangedV1,
     }
 )
 

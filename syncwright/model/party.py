@@ -95,6 +95,8 @@ class Account(Entity):
     credit_status: CreditStatus = CreditStatus.GOOD
     website: str | None = None
     billing_email: EmailAddress | None = None
+    # The ERP's payment terms as it names them ("Net 30"); the ERP owns them.
+    payment_terms: str | None = None
 
     @model_validator(mode="after")
     def _not_own_parent(self) -> Self:

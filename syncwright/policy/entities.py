@@ -52,6 +52,7 @@ DOMAIN_MODELS: Mapping[str, type[Entity]] = {
 STATE_EVENT_TYPES = frozenset(
     {
         "syncwright.account.upserted.v1",
+        "syncwright.account.erp_changed.v1",
         "syncwright.contact.upserted.v1",
         "syncwright.subscription.updated.v1",
         "syncwright.entitlement.changed.v1",

@@ -43,6 +43,7 @@ DEFAULT_OWNERSHIP: Mapping[str, DefaultOwnership] = {
             "tax_ids": "erp",
             "tax_nexus": "erp",
             "credit_status": "erp",
+            "payment_terms": "erp",
             "billing_email": "billing",
         },
     ),

@@ -1,4 +1,5 @@
-"""Account changes -> every connection with ``options.role: erp`` that can upsert accounts, and
+"""Account changes -> the connections with ``options.role: erp`` that can upsert accounts (those
+``routing.erp`` chooses for the account, when it has rules), and
 the ERP's id back onto the account in the CRM it came from (two-way).
 
 The workflow speaks canonical data and action names only; each target's connector supplies
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from syncwright.engine import RetryPolicy, StepPolicy, WorkflowRun, workflow
-from syncwright.workflows._route import targets_for_account
+from syncwright.workflows._route import route_account
 
 ERP_WRITE = StepPolicy(
     timeout_seconds=10.0,
@@ -24,13 +25,14 @@ ERP_WRITE = StepPolicy(
 def account_sync(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     account = event["data"]["account"]
     written: dict[str, Any] = {}
-    for target in targets_for_account(run, "erp", "upsert_account", account["global_id"]):
+    for route in route_account(run, "erp", "upsert_account", account["global_id"], account=account):
+        target = route.target
         action = target.action("upsert_account")
         result = run.step(
             f"{target.name}.upsert_account",
             action.run,
             target.name,
-            account,
+            route.account(account),
             policy=ERP_WRITE,
             probe=action.probe,
             connection=target.name,

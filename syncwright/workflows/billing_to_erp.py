@@ -2,8 +2,9 @@
 
 Events of one billing customer share the entity key ``account:<id>``, so they run one after
 another, in arrival order: the ERP customer exists before its sales order, the sales order
-before its invoices. Each workflow writes to every connection with ``options.role: erp`` that
-has the action it needs; every write is idempotent by external id and probed when uncertain.
+before its invoices. Each workflow writes to the connections with ``options.role: erp`` that
+have the action it needs (those ``routing.erp`` chooses for the customer, when it has rules);
+every write is idempotent by external id and probed when uncertain.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from syncwright.connectors import Connector
 from syncwright.engine import RetryPolicy, StepContext, StepPolicy, WorkflowRun, workflow
-from syncwright.workflows._route import targets_for_account
+from syncwright.workflows._route import Route, route_account
 from syncwright.workflows.lifecycle_plan import contract_fields
 
 ERP_WRITE = StepPolicy(
@@ -30,8 +31,9 @@ def _source(event: dict[str, Any]) -> str:
     return str(event["source"]).split("/", 1)[-1]
 
 
-def _targets(run: WorkflowRun, action: str, account_id: str) -> list[Connector]:
-    return targets_for_account(run, "erp", action, account_id)
+def _targets(run: WorkflowRun, action: str, account_id: str, currency: str | None) -> list[Route]:
+    """The ERP routes of the account; a document in a currency its entity does not book parks."""
+    return route_account(run, "erp", action, account_id, currency=currency)
 
 
 def _write(run: WorkflowRun, target: Connector, action: str, *args: Any) -> Any:
@@ -54,10 +56,11 @@ def _linked(ctx: StepContext, entity_type: str, system: str, global_id: str) -> 
 
 
 def _ensure_customer(
-    run: WorkflowRun, target: Connector, account_id: str, source: str, *, refresh: bool
+    run: WorkflowRun, route: Route, account_id: str, source: str, *, refresh: bool
 ) -> None:
     """Content enricher: read the account from the billing system and upsert it in the ERP,
     unless the ERP already has it (``refresh`` re-sends it anyway, e.g. at activation)."""
+    target = route.target
     if not refresh and run.step(
         f"{target.name}.customer_known", _linked, "account", target.name, account_id
     ):
@@ -73,7 +76,7 @@ def _ensure_customer(
         policy=BILLING_READ,
         connection=source,
     )
-    _write(run, target, "upsert_account", account)
+    _write(run, target, "upsert_account", route.account(account))
 
 
 def _ensure_invoice(run: WorkflowRun, target: Connector, invoice: dict[str, Any]) -> None:
@@ -114,8 +117,10 @@ def activate(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     sales order for the contract terms; the document ids land in the ledger and xref."""
     subscription = event["data"]["subscription"]
     orders: dict[str, Any] = {}
-    for target in _targets(run, "upsert_sales_order", subscription["account_id"]):
-        _ensure_customer(run, target, subscription["account_id"], _source(event), refresh=True)
+    account_id, currency = subscription["account_id"], subscription["currency"]
+    for route in _targets(run, "upsert_sales_order", account_id, currency):
+        _ensure_customer(run, route, account_id, _source(event), refresh=True)
+        target = route.target
         orders[target.name] = _write(run, target, "upsert_sales_order", subscription)["native_id"]
     return {"sales_orders": orders}
 
@@ -130,8 +135,10 @@ def amend(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     if subscription["status"] not in ("active", "past_due"):
         return {"skipped": f"subscription is {subscription['status']}"}
     orders: dict[str, Any] = {}
-    for target in _targets(run, "upsert_sales_order", subscription["account_id"]):
-        _ensure_customer(run, target, subscription["account_id"], _source(event), refresh=False)
+    account_id, currency = subscription["account_id"], subscription["currency"]
+    for route in _targets(run, "upsert_sales_order", account_id, currency):
+        _ensure_customer(run, route, account_id, _source(event), refresh=False)
+        target = route.target
         orders[target.name] = _write(run, target, "upsert_sales_order", subscription)["native_id"]
     return {"sales_orders": orders}
 
@@ -155,7 +162,9 @@ def renewal_to_crm(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
 def cancel(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     data = event["data"]
     closed: dict[str, Any] = {}
-    for target in _targets(run, "close_sales_order", data["subscription"]["account_id"]):
+    subscription = data["subscription"]
+    for route in _targets(run, "close_sales_order", subscription["account_id"], None):
+        target = route.target
         result = _write(
             run, target, "close_sales_order", data["subscription"], data["effective_date"]
         )
@@ -167,8 +176,9 @@ def cancel(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
 def finalize_invoice(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     invoice = event["data"]["invoice"]
     written: dict[str, Any] = {}
-    for target in _targets(run, "upsert_invoice", invoice["account_id"]):
-        _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
+    for route in _targets(run, "upsert_invoice", invoice["account_id"], invoice["currency"]):
+        _ensure_customer(run, route, invoice["account_id"], _source(event), refresh=False)
+        target = route.target
         written[target.name] = _write(run, target, "upsert_invoice", invoice)["native_id"]
     _show_invoice_in_crm(run, invoice)
     return {"invoices": written}
@@ -181,8 +191,9 @@ def invoice_paid(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     data = event["data"]
     invoice = data["invoice"]
     payments: dict[str, Any] = {}
-    for target in _targets(run, "apply_payment", invoice["account_id"]):
-        _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
+    for route in _targets(run, "apply_payment", invoice["account_id"], invoice["currency"]):
+        _ensure_customer(run, route, invoice["account_id"], _source(event), refresh=False)
+        target = route.target
         _ensure_invoice(run, target, invoice)
         result = _write(run, target, "apply_payment", invoice, data.get("payment_id"))
         payments[target.name] = result["native_id"]
@@ -196,8 +207,9 @@ def payment_failed(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     data = event["data"]
     invoice = data["invoice"]
     marked: dict[str, Any] = {}
-    for target in _targets(run, "mark_dunning", invoice["account_id"]):
-        _ensure_customer(run, target, invoice["account_id"], _source(event), refresh=False)
+    for route in _targets(run, "mark_dunning", invoice["account_id"], invoice["currency"]):
+        _ensure_customer(run, route, invoice["account_id"], _source(event), refresh=False)
+        target = route.target
         _ensure_invoice(run, target, invoice)
         result = _write(
             run, target, "mark_dunning", invoice, data["attempt_count"], data.get("failure_reason")
@@ -211,6 +223,7 @@ def payment_failed(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
 def credit_note(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     note = event["data"]["credit_note"]
     memos: dict[str, Any] = {}
-    for target in _targets(run, "upsert_credit_memo", note["account_id"]):
+    for route in _targets(run, "upsert_credit_memo", note["account_id"], note["currency"]):
+        target = route.target
         memos[target.name] = _write(run, target, "upsert_credit_memo", note)["native_id"]
     return {"credit_memos": memos}

@@ -13,8 +13,9 @@ right order, or a governed pause, never partial state.
 5. Once the subscription is active, in parallel: the CRM account gets the subscription status,
    ACV and ERP id; the support desk gets the entitlement tier and SLA.
 
-Connections are found by role (``options.role``: ``erp``, ``billing``, ``support``); the CRM is
-the connection the deal came from.
+Connections are found by role (``options.role``: ``erp``, ``billing``, ``support``; the ERP by
+the account's ``routing.erp`` rule when there are rules); the CRM is the connection the deal came
+from.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from syncwright.connectors import Connector
 from syncwright.engine import Branch, RetryPolicy, StepContext, StepPolicy, WorkflowRun, workflow
 from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.workflows._route import Route, route_account
 from syncwright.workflows.onboarding_plan import (
     annual_contract_value,
     plan_entitlement,
@@ -50,6 +52,17 @@ def _one(run: WorkflowRun, role: str) -> Connector:
             problems=[f"connections: no connection has options.role: {role}"],
         )
     return found[0]
+
+
+def _erp_for(run: WorkflowRun, deal: dict[str, Any]) -> Route:
+    """The ERP the deal's account is booked in: its ``routing.erp`` rule (parks when none
+    matches, or when the rule's entity does not book the deal's currency), else the first ERP."""
+    if not run.services.settings.routing.get("erp"):
+        return Route(_one(run, "erp"))
+    (route,) = route_account(
+        run, "erp", "upsert_sales_order", deal["account_id"], currency=deal.get("currency")
+    )
+    return route
 
 
 def _act(
@@ -104,7 +117,8 @@ def read_and_validate(
 @workflow("deal.onboard", handles=("syncwright.deal.closed_won.v1",))
 def onboard(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     crm_name = str(event["source"]).split("/", 1)[-1]
-    erp, billing = _one(run, "erp"), _one(run, "billing")
+    route = _erp_for(run, event["data"]["deal"])
+    erp, billing = route.target, _one(run, "billing")
     support = run.services.connections_with_role("support")
 
     checked = run.step(
@@ -118,7 +132,7 @@ def onboard(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     )
     deal, account = checked["deal"], checked["account"]
 
-    customer = _act(run, erp, "upsert_account", account)
+    customer = _act(run, erp, "upsert_account", route.account(account))
     subscription = run.step("plan.subscription", plan_subscription, account, deal)
     order = _act(run, erp, "upsert_sales_order", subscription)
 

@@ -1,5 +1,5 @@
-"""The NetSuite connector (an ERP target: no webhooks, no polling, no inbound mapping) passes
-the connector contract against the NetSuite emulator. Oracle's own error examples
+"""The NetSuite connector (an ERP target, and a source of customer facts by polling; no webhooks)
+passes the connector contract against the NetSuite emulator. Oracle's own error examples
 (``tests/vendor/netsuite/errors.oracle-docs-examples.json``) name codes it must classify."""
 
 from __future__ import annotations
@@ -140,15 +140,41 @@ class TestNetSuiteConnector(ConnectorContract):
         }
 
     @pytest.fixture
-    def vendor_samples(self) -> list[Delivery]:
-        # NetSuite sends nothing we take in; an error body from Oracle's docs, delivered anyway,
-        # must map to nothing.
+    def vendor_samples(self, ns: NsWorld) -> list[Delivery]:
+        # NetSuite sends no webhooks; an error body from Oracle's docs, delivered anyway, must
+        # map to nothing. shared/vendor holds no SuiteQL customer row, so the polled row of
+        # Oracle's tutorial customer 110 (seeded as in Oracle's samples: terms Net 30) stands
+        # in for one, linked to an account as if syncwright had created it.
         examples = vendor_json("netsuite/errors.oracle-docs-examples.json")["examples"]
-        return [
+        errors = [
             delivery(CONNECTION, f"ns_{n}", "unknown", str(example["body"]).encode())
             for n, example in enumerate(examples)
             if "body" in example
         ]
+        ns.runtime.xref.link("account", "acct_oracle_110", CONNECTION, "110")
+        rows = ns.connector.poll("customers", None).events
+        (row,) = [e for e in rows if e.vendor_event_id.startswith("customer:110:")]
+        return [
+            *errors,
+            delivery(CONNECTION, row.vendor_event_id, row.event_type, row.body.encode()),
+        ]
+
+    @pytest.fixture
+    def new_stream_event(self, ns: NsWorld) -> Callable[[], None]:
+        def create() -> None:
+            ns.connector.client.create(
+                "customer", {"companyName": "Polled Ltd", "subsidiary": {"id": "1"}}
+            )
+
+        return create
+
+    @pytest.fixture
+    def ignored_delivery(self) -> Delivery:
+        return delivery(CONNECTION, "ns_other", "salesOrder.changed", b'{"id": "1"}')
+
+    @pytest.fixture
+    def malformed_delivery(self) -> Delivery:
+        return delivery(CONNECTION, "ns_bad", "customer.changed", b"not a customer row")
 
 
 def test_oracle_documented_codes_are_declared() -> None:

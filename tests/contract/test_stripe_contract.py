@@ -79,6 +79,10 @@ class TestStripeConnector(ConnectorContract):
             ("create_subscription", (subscription("sub_k", "acct_k"),)),
             ("read_subscription", ("sub_k",)),  # the subscription the step above linked
             ("read_receivables", ("acct_k",)),
+            (
+                "update_customer",
+                ("acct_k", {"legal_name": "Acct K Holdings", "credit_status": "hold"}),
+            ),
         ]
 
     @pytest.fixture

@@ -14,6 +14,7 @@ ACTIONS: frozenset[str] = frozenset(
         "close_sales_order",
         # billing
         "create_customer",
+        "update_customer",
         "create_subscription",
         "read_subscription",
         "read_receivables",

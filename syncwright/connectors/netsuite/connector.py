@@ -1,4 +1,6 @@
-"""The NetSuite connector: an ERP target (outbound only; NetSuite sends no webhooks we accept).
+"""The NetSuite connector: an ERP target, and a source of the customer facts the ERP owns
+(``customers``: polled through SuiteQL by last-modified time, see ``inbound``; opt in with
+``options.poll_streams: [customers]``). NetSuite sends no webhooks we accept.
 
 Every request of this process to the account goes through one :class:`ConcurrencyLimiter` slot
 (and one :class:`RateLimiter` token), because NetSuite governs *requests in flight per account*
@@ -23,11 +25,14 @@ from syncwright.connectors import (
     Action,
     ConcurrencyLimiter,
     Connector,
+    Delivery,
+    PollBatch,
     PolledEvent,
     RateLimiter,
+    Stream,
     WebhookVerifier,
 )
-from syncwright.connectors.netsuite import checks, outbound, periods, snapshots
+from syncwright.connectors.netsuite import checks, inbound, outbound, periods, snapshots
 from syncwright.connectors.netsuite._errors import PERIOD_OPEN_CHECK
 from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.connectors.netsuite.client import NetSuiteClient
@@ -111,9 +116,21 @@ class NetSuiteConnector(Connector):
     vendor = "netsuite"
     #: What reconciliation can read here (``syncwright.reconcile``).
     reconcile_datasets: tuple[str, ...] = ("invoices", "subscriptions")
-    # An ERP target only: NetSuite sends no webhooks we accept and nothing is polled or mapped in.
+    # NetSuite sends no webhooks we accept; customers are polled (when a connection opts in).
     takes_webhooks = False
-    maps_inbound = False
+    maps_inbound = True
+    streams = (
+        # Oracle: "Executing SuiteQL Queries Through REST Web Services" (section_157909186990)
+        Stream(
+            "customers",
+            "/services/rest/query/v1/suiteql",
+            primary_key="id",
+            cursor_field="lastmodifieddate",
+            description="customers by last-modified time: the facts the ERP owns",
+        ),
+    )
+    # Off unless ``options.poll_streams`` names it: an ERP that is only a target is not polled.
+    poll_streams = ()
     options_model = NetSuiteOptionsModel
     # Oracle, "Error Handling in REST Web Services" and the governance pages: the codes this
     # connector raises as netsuite.<code>.
@@ -161,7 +178,8 @@ class NetSuiteConnector(Connector):
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         # Option errors stop the process at start-up, not at the first order.
-        self.options = NetSuiteOptions.from_model(name, self.parse_options(name, settings.options))
+        model: NetSuiteOptionsModel = self.parse_options(name, settings.options)
+        self.options = NetSuiteOptions.from_model(name, model)
         limits = settings.limits
         self.limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
         self.rate_limiter = RateLimiter(limits.requests_per_second)
@@ -169,9 +187,20 @@ class NetSuiteConnector(Connector):
         self._http: GovernedHttpClient | None = None
         self._lock = threading.Lock()
         self._tax_rates: dict[str, Decimal] = {}
+        if model.poll_streams:
+            # Which declared streams this connection runs (the options model checked the names).
+            vars(self)["poll_streams"] = tuple(model.poll_streams)
+        self._poll_page = model.poll_page_size
 
     def webhook_verifier(self) -> WebhookVerifier | None:
         return None
+
+    def poll(self, stream: str, cursor: str | None) -> PollBatch:
+        self.stream(stream)  # a ConfigError naming the declared streams if unknown
+        return inbound.poll_customers(self, cursor, self._poll_page)
+
+    def normalize(self, delivery: Delivery) -> list[Any]:
+        return inbound.normalize_customer(self, delivery)
 
     def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
         """Invoices or sales orders as NetSuite holds them (``syncwright.reconcile``)."""

@@ -6,9 +6,9 @@ a config is checked against before anything runs. See this folder's README.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import PlainValidator, WithJsonSchema
+from pydantic import Field, PlainValidator, WithJsonSchema
 
 from syncwright.connectors import ConnectorOptions, ValidationOptions
 
@@ -54,5 +54,11 @@ class NetSuiteOptionsModel(ConnectorOptions):
     """Discount item internal id, for discount lines."""
     tax_codes: IdMap | None = None
     """Legal entity, subsidiary internal id or ``default`` -> tax code internal id."""
+    poll_streams: list[Literal["customers"]] | None = Field(default=None, min_length=1)
+    """Streams to poll: ``customers`` reads changed customers (legal name, tax registration,
+    credit hold, payment terms) so the ERP's facts flow back (docs/erp-source.md). Unset: none,
+    NetSuite is a target only."""
+    poll_page_size: int = Field(default=200, ge=1, le=1000)
+    """Customers read per SuiteQL page when polling."""
     validation: ValidationOptions | None = None
     """Synchronous validation (``POST /api/v1/validate/{check}``) against this account."""

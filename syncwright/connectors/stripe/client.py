@@ -274,6 +274,22 @@ class StripeClient(VendorHttpClient):
     ) -> dict[str, Any]:
         return self._post("/v1/customers", params, idempotency_key=idempotency_key, timeout=timeout)
 
+    # https://docs.stripe.com/api/customers/update -- unset parameters are left unchanged.
+    def update_customer(
+        self,
+        customer_id: str,
+        params: Mapping[str, Any],
+        *,
+        idempotency_key: str,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        return self._post(
+            f"/v1/customers/{_segment(customer_id)}",
+            params,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+
     # https://docs.stripe.com/api/customers/list -- newest first; ``email`` is an exact,
     # case-sensitive match.
     def list_customers(

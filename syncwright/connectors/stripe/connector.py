@@ -29,6 +29,10 @@ from syncwright.connectors import (
 )
 from syncwright.connectors.stripe import snapshots
 from syncwright.connectors.stripe.client import DEFAULT_BASE_URL, MAX_LIST_LIMIT, StripeClient
+from syncwright.connectors.stripe.customer_update import (
+    probe_customer_update,
+    update_customer,
+)
 from syncwright.connectors.stripe.inbound import MAPPED_EVENT_TYPES, normalize
 from syncwright.connectors.stripe.options import StripeOptionsModel
 from syncwright.connectors.stripe.outbound import (
@@ -115,6 +119,7 @@ class StripeConnector(Connector):
         "read_subscription": Action(read_subscription),
         "read_receivables": Action(read_receivables),
         "create_customer": Action(create_customer, probe=probe_customer),
+        "update_customer": Action(update_customer, probe=probe_customer_update),
         "create_subscription": Action(
             create_subscription, probe=probe_subscription, compensate=cancel_subscription
         ),

@@ -227,6 +227,13 @@ SYNCWRIGHT_CUSTOM_FIELDS: tuple[CustomField, ...] = (
     # A support escalation's Task on the account carries the case's global id, so writing it
     # again finds the same Task (docs/lifecycle.md).
     CustomField("Task", "Syncwright_Id__c", "string", length=255, external_id=True, unique=True),
+    # What the ERP owns, shown on the account (docs/erp-source.md).
+    CustomField("Account", "Legal_Name__c", "string", length=255),
+    CustomField("Account", "Tax_Id__c", "string", length=64),
+    CustomField(
+        "Account", "Credit_Status__c", "picklist", picklist_values=("Good", "Watch", "Hold")
+    ),
+    CustomField("Account", "Payment_Terms__c", "string", length=64),
 )
 
 

@@ -1,0 +1,123 @@
+"""``update_customer``: the facts another system owns (the ERP's legal name, tax registration,
+credit status and payment terms), written onto the Stripe customer of an account.
+
+Stripe: "Update a customer" (https://docs.stripe.com/api/customers/update). The legal name goes
+to ``name`` (what Stripe prints on invoices); the other facts to ``metadata`` (``tax_id``,
+``credit_status``, ``payment_terms``), since Stripe's own tax-id objects need a Stripe tax-id
+type syncwright cannot infer from a bare number. Only the keys given are sent; ``None`` clears a
+metadata key. The ``name`` written is remembered for echo suppression: the customer's
+``customer.updated`` event coming back is our own write, not a change of the account's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from syncwright.connectors._base.steps import call_timeout, connector_for, ledger_block
+from syncwright.engine import StepContext
+from syncwright.errors import BusinessRuleError, DependencyMissingError
+
+if TYPE_CHECKING:
+    from syncwright.connectors.stripe.connector import StripeConnector
+
+__all__ = [
+    "CUSTOMER_UPDATE_KEYS",
+    "customer_update_params",
+    "probe_customer_update",
+    "update_customer",
+]
+
+#: Keys ``update_customer`` takes -> where they go on the Stripe customer.
+CUSTOMER_UPDATE_KEYS = {
+    "legal_name": "name",
+    "tax_id": "metadata[tax_id]",
+    "credit_status": "metadata[credit_status]",
+    "payment_terms": "metadata[payment_terms]",
+}
+
+
+def customer_update_params(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The form parameters for ``fields`` (keys of :data:`CUSTOMER_UPDATE_KEYS`)."""
+    unknown = sorted(set(fields) - set(CUSTOMER_UPDATE_KEYS))
+    if unknown:
+        raise BusinessRuleError(
+            f"update_customer cannot write {', '.join(unknown)}",
+            code="stripe.update_key_unknown",
+            remediation=f"update_customer takes {', '.join(CUSTOMER_UPDATE_KEYS)}; fix the "
+            "workflow that called it, then retry.",
+        )
+    params: dict[str, Any] = {}
+    for key, value in fields.items():
+        target = CUSTOMER_UPDATE_KEYS[key]
+        if target == "name" and not value:
+            continue  # Stripe keeps a name; an empty legal name leaves it as it is
+        # Stripe clears a metadata key given an empty string.
+        params[target] = "" if value is None else str(value)
+    return params
+
+
+def _linked(ctx: StepContext, connection: str, account_id: str) -> tuple[StripeConnector, str]:
+    from syncwright.connectors.stripe.connector import StripeConnector  # imports us
+
+    connector: StripeConnector = connector_for(ctx, connection, StripeConnector, label="Stripe")
+    native_id = ctx.services.xref.native_id_for("account", account_id, connection)
+    if native_id is None:
+        raise DependencyMissingError(
+            f"account {account_id} has no Stripe customer on {connection}",
+            code="stripe.customer_unlinked",
+            remediation=f"Link account {account_id} to its Stripe customer (or let billing "
+            "create it), then retry.",
+            waits_for={"entity_type": "account", "global_id": account_id, "system": connection},
+        )
+    return connector, native_id
+
+
+def _result(
+    connector: StripeConnector, account_id: str, native_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    written = {"name": params["name"]} if "name" in params else None
+    return {
+        "native_id": native_id,
+        "written": params,
+        "ledger": ledger_block(
+            connector.name,
+            "account",
+            account_id,
+            native_id,
+            params,
+            mapping_version=connector.mapping("outbound").ref,
+            fields=written,
+        ),
+    }
+
+
+def update_customer(
+    ctx: StepContext, connection: str, account_id: str, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Write ``fields`` onto the Stripe customer linked to ``account_id``."""
+    connector, native_id = _linked(ctx, connection, account_id)
+    params = customer_update_params(fields)
+    if params:
+        connector.client.update_customer(
+            native_id,
+            params,
+            idempotency_key=ctx.idempotency_key,
+            timeout=call_timeout(ctx, connector),
+        )
+    return _result(connector, account_id, native_id, params)
+
+
+def probe_customer_update(
+    ctx: StepContext, connection: str, account_id: str, fields: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """After an uncertain update: the result if the customer already shows every value."""
+    connector, native_id = _linked(ctx, connection, account_id)
+    params = customer_update_params(fields)
+    customer = connector.client.get_customer(native_id, timeout=call_timeout(ctx, connector))
+    metadata = customer.get("metadata") or {}
+    for target, value in params.items():
+        held = customer.get("name") if target == "name" else metadata.get(target[9:-1])
+        if (held or "") != value:
+            return None
+    return _result(connector, account_id, native_id, params)
