@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 import syncwright
@@ -11,6 +12,7 @@ from syncwright.config import load_settings
 from syncwright.demo import run_example_demo
 from syncwright.demo.billing_demo import run_billing_demo
 from syncwright.demo.quote_to_cash_demo import run_quote_to_cash_demo
+from syncwright.demo.stack import parse_stack
 
 
 def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
@@ -44,12 +46,21 @@ def test_billing_demo_ends_with_netsuite_matching_stripe(tmp_path: Path) -> None
     assert result.netsuite_breaches == 0 and result.netsuite_max_in_flight <= 5
 
 
-def test_quote_to_cash_demo_shows_one_deal_across_four_systems(tmp_path: Path) -> None:
-    result = run_quote_to_cash_demo(tmp_path / "q2c", deals=6)
+@pytest.mark.parametrize("support", ["zendesk", "freshdesk"])
+def test_quote_to_cash_demo_shows_one_deal_across_four_systems(
+    tmp_path: Path, support: str
+) -> None:
+    """The default stack, and the mixed one with Freshdesk as the support desk: the same
+    story, faults included, checked deal by deal from each emulator's own API."""
+    console = Console(record=True, width=200)
+    stack = parse_stack(f"salesforce,stripe,netsuite,{support}")
+    result = run_quote_to_cash_demo(tmp_path / "q2c", deals=6, console=console, stack=stack)
     assert result.parked == 1  # the deal billed in a country the subsidiary cannot tax
     assert result.check.problems == [] and result.check.onboarded == 6
     assert result.check.duplicates == 0 and result.netsuite_breaches == 0
-    assert result.systems_in_trace == ["netsuite", "salesforce", "stripe", "zendesk"]
+    assert result.systems_in_trace == ["netsuite", "salesforce", "stripe", support]
+    assert result.stack == f"crm salesforce, billing stripe, erp netsuite, support {support}"
+    assert f"stack: {result.stack}" in console.export_text()
 
 
 def test_public_api_is_curated() -> None:

@@ -13,6 +13,7 @@ from syncwright.cli._common import ConfigOption, JsonOption, console, emit_json,
 from syncwright.config import DEFAULT_CONFIG_PATH, Settings, TelemetrySettings
 from syncwright.demo import run_example_demo
 from syncwright.demo._extra import require_sandbox_extra
+from syncwright.demo.stack import Stack, parse_stack, require_runnable
 from syncwright.errors import ConfigError
 from syncwright.telemetry import configure_logging
 
@@ -51,6 +52,14 @@ def demo(
             "data; prints its URL and sign-in tokens (until Ctrl-C).",
         ),
     ] = False,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            help="One vendor per kind, comma-separated, e.g. salesforce,stripe,netsuite,freshdesk "
+            "(kinds not named keep the default; business-central or business_central). "
+            "The demo says which vendors it cannot start yet."
+        ),
+    ] = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
@@ -72,13 +81,20 @@ def demo(
             code=2,
         )
 
+    if scenario is DemoScenario.example and stack is not None:
+        fail("--stack works with the quote-to-cash and billing scenarios", as_json=as_json, code=2)
     if scenario is DemoScenario.example:
         result = run_example_demo(
             workdir, customers=customers, console=console, keep_running=keep_running
         )
         ok = result.max_applied_per_key == 1
     else:
-        result, ok = _billing_scenario(scenario, workdir, customers, with_console, as_json)
+        try:
+            chosen = parse_stack(stack)
+            require_runnable(scenario.value, chosen)
+        except ConfigError as exc:
+            fail(str(exc), as_json=as_json, code=2, problems=exc.problems)
+        result, ok = _billing_scenario(scenario, chosen, workdir, customers, with_console, as_json)
     if as_json:
         emit_json(dataclasses.asdict(result))
     if not ok:
@@ -86,7 +102,12 @@ def demo(
 
 
 def _billing_scenario(
-    scenario: DemoScenario, workdir: Path, customers: int, with_console: bool, as_json: bool
+    scenario: DemoScenario,
+    stack: Stack,
+    workdir: Path,
+    customers: int,
+    with_console: bool,
+    as_json: bool,
 ) -> tuple[Any, bool]:
     """The scenarios that drive Stripe's SDK: imported only once the sandbox extra is known to
     be installed, so a lean install gets the install command instead of an ImportError."""
@@ -105,10 +126,12 @@ def _billing_scenario(
     result: Any
     if scenario is DemoScenario.quote_to_cash:
         result = run_quote_to_cash_demo(
-            workdir, deals=min(customers, 200), console=console, hold=chosen_hold
+            workdir, deals=min(customers, 200), console=console, hold=chosen_hold, stack=stack
         )
         ok = not result.check.problems and result.netsuite_breaches == 0
     else:
-        result = run_billing_demo(workdir, customers=customers, console=console, hold=chosen_hold)
+        result = run_billing_demo(
+            workdir, customers=customers, console=console, hold=chosen_hold, stack=stack
+        )
         ok = not result.comparison.problems and result.netsuite_breaches == 0
     return result, ok

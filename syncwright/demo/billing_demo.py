@@ -21,6 +21,7 @@ from rich.table import Table
 
 from syncwright.demo.api_token import print_api_usage
 from syncwright.demo.billing_world import BillingWorld, start_billing_world
+from syncwright.demo.stack import DEFAULT_STACK, Stack, require_runnable
 from syncwright.demo.stripe_netsuite import UNMAPPED_ENTITY, Comparison, compare, drive_scenario
 from syncwright.exceptions import ExceptionService
 from syncwright.sandbox import FaultPlan
@@ -37,6 +38,7 @@ class BillingDemoResult:
     netsuite_breaches: int
     netsuite_max_in_flight: int
     sample_customer: str
+    stack: str
 
 
 def run_billing_demo(
@@ -45,8 +47,11 @@ def run_billing_demo(
     customers: int = 30,
     console: Console | None = None,
     hold: Callable[[BillingWorld], None] | None = None,
+    stack: Stack = DEFAULT_STACK,
 ) -> BillingDemoResult:
-    """Run the scenario; ``hold`` (``demo --console``) runs before anything stops."""
+    """Run the scenario on ``stack``'s billing system and ERP (the only kinds it uses);
+    ``hold`` (``demo --console``) runs before anything stops."""
+    require_runnable("billing", stack)
     console = console or Console()
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -58,7 +63,7 @@ def run_billing_demo(
         ns_timeout=2.0,
     )
     try:
-        result = _run(world, customers, console)
+        result = _run(world, customers, console, stack)
         if hold is not None:
             hold(world)
         return result
@@ -66,12 +71,13 @@ def run_billing_demo(
         world.close()
 
 
-def _run(world: BillingWorld, customers: int, console: Console) -> BillingDemoResult:
+def _run(world: BillingWorld, customers: int, console: Console, stack: Stack) -> BillingDemoResult:
     world.stripe_state.configure_webhooks(
         WebhookFaults(duplicate_rate=0.2, shuffle_window=4, drop_rate=0.05, seed=5)
     )
     runtime = world.start_syncwright()
     console.print("[bold]syncwright demo[/bold]: Stripe Billing -> NetSuite, on local emulators")
+    console.print(f"  stack: {stack.describe(('billing', 'erp'))}")
     console.print(
         f"  Stripe emulator {world.stripe_server.url}, NetSuite emulator "
         f"{world.netsuite_server.url} (concurrency limit 5)"
@@ -157,4 +163,5 @@ def _run(world: BillingWorld, customers: int, console: Console) -> BillingDemoRe
         netsuite_breaches=int(stats["breaches"]),
         netsuite_max_in_flight=int(stats["max_in_flight_observed"]),
         sample_customer=sample,
+        stack=stack.describe(("billing", "erp")),
     )

@@ -67,6 +67,12 @@ class FreshdeskDesk:
             results: list[dict[str, Any]] = found.json()["results"]
         return results[0] if results else None
 
+    def tier_of(self, account_id: str) -> str | None:
+        """The entitlement tier on the account's company, as Freshdesk's API shows it."""
+        company = self.company_of(account_id)
+        tier = (company or {}).get("custom_fields", {}).get("entitlement_tier")
+        return None if tier is None else str(tier)
+
     def sla_policy_of(self, company_id: int) -> list[str]:
         with self.api() as api:
             policies = api.get("/sla_policies").json()
@@ -121,4 +127,6 @@ def use_freshdesk(world: QuoteToCashWorld) -> FreshdeskDesk:
     args["extra_connections"] = head + CONNECTION.format(
         url=desk.server.url, tiers=json.dumps(tiers), policies=json.dumps(SLA_POLICIES)
     )
+    world.support_vendor = "freshdesk"
+    world.tier_reader = desk.tier_of
     return desk

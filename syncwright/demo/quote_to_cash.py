@@ -12,6 +12,7 @@ import json
 import random
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -81,6 +82,10 @@ class QuoteToCashWorld:
     zd_server: ServerThread
     zd_token: str
     catalog: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The support desk in the story and how to read an account's tier back from it (from the
+    #: desk's own API); ``None`` reads Zendesk's organizations.
+    support_vendor: str = "zendesk"
+    tier_reader: Callable[[str], str | None] | None = None
 
     def sdk(self) -> SalesRep:
         """Salesforce's REST API as a sales rep's tool uses it (no syncwright call options)."""
@@ -353,7 +358,11 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
             order_count.get(order.get("externalid") or "", 0) + 1
         )
     duplicates = sum(n - 1 for n in order_count.values() if n > 1)
-    orgs = {org.get("external_id"): org for org in world.zendesk_orgs()}
+    orgs = (
+        {org.get("external_id"): org for org in world.zendesk_orgs()}
+        if world.tier_reader is None
+        else {}
+    )
     onboarded = 0
     for deal in deals:
         account_id = xref.global_id_for("account", "salesforce", deal.account)
@@ -399,9 +408,12 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
             problems.append(f"{deal.opportunity}: no invoice visible on the CRM account")
         if str(record.get("ERP_Id__c") or "") != str(customer_ids.get(account_id, "")):
             problems.append(f"{deal.opportunity}: CRM ERP_Id__c {record.get('ERP_Id__c')}")
-        org = orgs.get(account_id)
-        tier = (org or {}).get("organization_fields", {}).get("entitlement_tier")
+        if world.tier_reader is None:
+            org = orgs.get(account_id)
+            tier = (org or {}).get("organization_fields", {}).get("entitlement_tier")
+        else:
+            tier = world.tier_reader(account_id)
         if tier != "premium":
-            problems.append(f"{deal.opportunity}: Zendesk tier {tier!r}")
+            problems.append(f"{deal.opportunity}: {world.support_vendor} tier {tier!r}")
         onboarded += 1 if len(problems) == before else 0
     return QuoteToCashCheck(len(deals), onboarded, problems, duplicates)

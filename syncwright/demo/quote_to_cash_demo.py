@@ -1,4 +1,5 @@
-"""``syncwright demo``: quote-to-cash over four emulators (Salesforce, NetSuite, Stripe, Zendesk).
+"""``syncwright demo``: quote-to-cash over four emulators (Salesforce, NetSuite, Stripe, and
+Zendesk or Freshdesk as the support desk: ``--stack``).
 
 Sales reps close deals in the Salesforce emulator. syncwright polls the change events, validates
 each deal against NetSuite's master data, creates the NetSuite customer and sales order, the
@@ -22,6 +23,7 @@ from rich.table import Table
 
 from syncwright.demo.api_token import print_api_usage
 from syncwright.demo.billing_world import BillingWorld
+from syncwright.demo.freshdesk_support import FreshdeskDesk, use_freshdesk
 from syncwright.demo.quote_to_cash import (
     QuoteToCashCheck,
     QuoteToCashWorld,
@@ -30,6 +32,7 @@ from syncwright.demo.quote_to_cash import (
     start_quote_to_cash_world,
     wait_onboarded,
 )
+from syncwright.demo.stack import DEFAULT_STACK, Stack, require_runnable
 from syncwright.exceptions import ExceptionService
 from syncwright.sandbox import FaultPlan
 from syncwright.sandbox.stripe import WebhookFaults
@@ -45,6 +48,7 @@ class QuoteToCashDemoResult:
     netsuite_breaches: int
     sample_correlation_id: str
     systems_in_trace: list[str]
+    stack: str
 
 
 def run_quote_to_cash_demo(
@@ -53,8 +57,11 @@ def run_quote_to_cash_demo(
     deals: int = 12,
     console: Console | None = None,
     hold: Callable[[BillingWorld], None] | None = None,
+    stack: Stack = DEFAULT_STACK,
 ) -> QuoteToCashDemoResult:
-    """Run the scenario; ``hold`` (``demo --console``) runs before anything stops."""
+    """Run the scenario on ``stack`` (:data:`~syncwright.demo.stack.RUNNABLE` says which
+    vendors it can start); ``hold`` (``demo --console``) runs before anything stops."""
+    require_runnable("quote-to-cash", stack)
     console = console or Console()
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -64,23 +71,31 @@ def run_quote_to_cash_demo(
             latency_ms=5, error_5xx_rate=0.03, lost_response_rate=0.02, stall_seconds=3, seed=8
         ),
     )
+    desk: FreshdeskDesk | None = None
     try:
-        result = _run(world, deals, console)
+        if stack.support == "freshdesk":
+            desk = use_freshdesk(world)
+        result = _run(world, deals, console, stack)
         if hold is not None:
             hold(world.billing)
         return result
     finally:
         world.close()
+        if desk is not None:
+            desk.server.stop()
 
 
-def _run(world: QuoteToCashWorld, count: int, console: Console) -> QuoteToCashDemoResult:
+def _run(
+    world: QuoteToCashWorld, count: int, console: Console, stack: Stack
+) -> QuoteToCashDemoResult:
     billing = world.billing
     billing.stripe_state.configure_webhooks(WebhookFaults(duplicate_rate=0.2, shuffle_window=4))
     runtime = billing.start_syncwright()
     assert billing.engine is not None
     console.print("[bold]syncwright demo[/bold]: quote-to-cash over four emulators")
+    console.print(f"  stack: {stack.describe()}")
     console.print(f"  Salesforce {world.sf_server.url}  NetSuite {billing.netsuite_server.url}")
-    console.print(f"  Stripe {billing.stripe_server.url}  Zendesk {world.zd_server.url}")
+    console.print(f"  Stripe {billing.stripe_server.url}  support desk: {world.support_vendor}")
     console.print(
         "  faults: 3% NetSuite 5xx, 2% lost NetSuite responses, 20% duplicate and "
         "reordered Stripe webhooks"
@@ -115,7 +130,7 @@ def _run(world: QuoteToCashWorld, count: int, console: Console) -> QuoteToCashDe
         ("NetSuite", "customer + sales order"),
         ("Stripe", "active subscription"),
         ("Salesforce", "status, ACV, ERP id on the account"),
-        ("Zendesk", "entitlement tier and SLA"),
+        (world.support_vendor.title(), "entitlement tier and SLA"),
     ):
         table.add_row(system, what, f"{check.onboarded}/{check.deals}")
     console.print(table)
@@ -155,4 +170,5 @@ def _run(world: QuoteToCashWorld, count: int, console: Console) -> QuoteToCashDe
         netsuite_breaches=int(stats["breaches"]),
         sample_correlation_id=correlation,
         systems_in_trace=systems,
+        stack=stack.describe(),
     )

@@ -1,0 +1,95 @@
+"""Which vendor plays which part in a demo: ``syncwright demo --stack crm,billing,erp,support``.
+
+A stack names one vendor per kind of system. :func:`parse_stack` reads the option (in any
+order, ``business-central`` or ``business_central``) and :func:`require_runnable` says, before
+anything starts, whether the chosen scenario's world can be built on it -- naming what is wired
+into the demo today and what is not, instead of silently running another stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from syncwright.errors import ConfigError
+
+#: Every vendor syncwright has a connector for -> the kind of system it is.
+KINDS: dict[str, str] = {
+    "salesforce": "crm",
+    "hubspot": "crm",
+    "stripe": "billing",
+    "chargebee": "billing",
+    "netsuite": "erp",
+    "business_central": "erp",
+    "zendesk": "support",
+    "freshdesk": "support",
+}
+KIND_ORDER = ("crm", "billing", "erp", "support")
+
+
+@dataclass(frozen=True)
+class Stack:
+    crm: str = "salesforce"
+    billing: str = "stripe"
+    erp: str = "netsuite"
+    support: str = "zendesk"
+
+    def vendor(self, kind: str) -> str:
+        return str(getattr(self, kind))
+
+    def describe(self, kinds: tuple[str, ...] = KIND_ORDER) -> str:
+        return ", ".join(f"{kind} {self.vendor(kind)}" for kind in kinds)
+
+
+DEFAULT_STACK = Stack()
+
+#: Scenario -> (the kinds it uses, for each kind the vendors its world can start today).
+#: The quote-to-cash world swaps its support desk (``freshdesk_support.py``); the CRM, billing
+#: and ERP drives are still Salesforce-, Stripe- and NetSuite-specific.
+RUNNABLE: dict[str, dict[str, tuple[str, ...]]] = {
+    "quote-to-cash": {
+        "crm": ("salesforce",),
+        "billing": ("stripe",),
+        "erp": ("netsuite",),
+        "support": ("zendesk", "freshdesk"),
+    },
+    "billing": {"billing": ("stripe",), "erp": ("netsuite",)},
+}
+
+
+def parse_stack(text: str | None) -> Stack:
+    """``hubspot,business-central,chargebee,freshdesk`` -> a :class:`Stack`; kinds not named
+    keep the default vendor. Unknown vendors or two vendors of one kind are errors."""
+    if text is None or not text.strip():
+        return DEFAULT_STACK
+    chosen: dict[str, str] = {}
+    problems: list[str] = []
+    for raw in text.split(","):
+        name = raw.strip().lower().replace("-", "_")
+        if not name:
+            continue
+        kind = KINDS.get(name)
+        if kind is None:
+            problems.append(f"--stack: unknown vendor {raw.strip()!r}; known: {', '.join(KINDS)}")
+        elif kind in chosen and chosen[kind] != name:
+            problems.append(
+                f"--stack: two {kind} vendors ({chosen[kind]}, {name}); name one vendor per kind"
+            )
+        else:
+            chosen[kind] = name
+    if problems:
+        raise ConfigError(problems[0], problems=problems)
+    return Stack(**chosen)
+
+
+def require_runnable(scenario: str, stack: Stack) -> None:
+    """Raise :class:`ConfigError` naming every vendor of ``stack`` that ``scenario`` cannot
+    start yet, and what it can."""
+    wired = RUNNABLE[scenario]
+    problems = [
+        f"--stack: the {scenario} demo cannot run {kind} {stack.vendor(kind)} yet; it runs "
+        f"{kind} {' or '.join(vendors)}"
+        for kind, vendors in wired.items()
+        if stack.vendor(kind) not in vendors
+    ]
+    if problems:
+        raise ConfigError("; ".join(problems), problems=problems)

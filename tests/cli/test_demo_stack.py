@@ -1,0 +1,66 @@
+"""``syncwright demo --stack``: reading the option, and a clear refusal of a vendor the
+scenario's world cannot start yet (before anything starts)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from syncwright.cli import app
+from syncwright.demo.stack import DEFAULT_STACK, Stack, parse_stack, require_runnable
+from syncwright.errors import ConfigError
+
+
+def test_a_stack_names_one_vendor_per_kind_in_any_order() -> None:
+    stack = parse_stack("freshdesk, Business-Central,chargebee,hubspot")
+    assert stack == Stack("hubspot", "chargebee", "business_central", "freshdesk")
+    assert parse_stack("business_central").erp == "business_central"
+    # Kinds not named keep the default vendor.
+    assert parse_stack("freshdesk") == Stack(support="freshdesk")
+    assert parse_stack(None) == parse_stack("") == DEFAULT_STACK
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("salesforce,quickbooks", "unknown vendor 'quickbooks'"),
+        ("salesforce,hubspot", "two crm vendors (salesforce, hubspot)"),
+    ],
+)
+def test_a_bad_stack_says_what_to_fix(text: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        parse_stack(text)
+
+
+def test_only_the_vendors_a_world_can_start_are_runnable() -> None:
+    require_runnable("quote-to-cash", parse_stack("freshdesk"))
+    require_runnable("billing", parse_stack("hubspot,freshdesk"))  # kinds billing does not use
+    with pytest.raises(ConfigError) as caught:
+        require_runnable("quote-to-cash", parse_stack("hubspot,business-central,chargebee"))
+    assert len(caught.value.problems) == 3
+    assert "cannot run crm hubspot yet; it runs crm salesforce" in caught.value.problems[0]
+
+
+def test_the_cli_refuses_an_unbuilt_stack_before_starting_anything(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    result = CliRunner().invoke(
+        app,
+        [
+            "demo",
+            "--stack",
+            "hubspot,business-central,chargebee,freshdesk",
+            "--workdir",
+            str(workdir),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    body = json.loads(result.stdout)
+    assert body["ok"] is False
+    assert any("erp business_central" in p for p in body["problems"])
+    assert not workdir.exists()
+    example = CliRunner().invoke(app, ["demo", "--scenario", "example", "--stack", "freshdesk"])
+    assert example.exit_code == 2
