@@ -46,20 +46,20 @@ def test_billing_demo_ends_with_netsuite_matching_stripe(tmp_path: Path) -> None
     assert result.netsuite_breaches == 0 and result.netsuite_max_in_flight <= 5
 
 
-@pytest.mark.parametrize("support", ["zendesk", "freshdesk"])
+@pytest.mark.parametrize(("crm", "support"), [("salesforce", "zendesk"), ("hubspot", "freshdesk")])
 def test_quote_to_cash_demo_shows_one_deal_across_four_systems(
-    tmp_path: Path, support: str
+    tmp_path: Path, crm: str, support: str
 ) -> None:
-    """The default stack, and the mixed one with Freshdesk as the support desk: the same
+    """The default stack, and a mixed one (HubSpot CRM, Freshdesk support desk): the same
     story, faults included, checked deal by deal from each emulator's own API."""
     console = Console(record=True, width=200)
-    stack = parse_stack(f"salesforce,stripe,netsuite,{support}")
+    stack = parse_stack(f"{crm},stripe,netsuite,{support}")
     result = run_quote_to_cash_demo(tmp_path / "q2c", deals=6, console=console, stack=stack)
     assert result.parked == 1  # the deal billed in a country the subsidiary cannot tax
     assert result.check.problems == [] and result.check.onboarded == 6
     assert result.check.duplicates == 0 and result.netsuite_breaches == 0
-    assert result.systems_in_trace == sorted(["netsuite", "salesforce", "stripe", support])
-    assert result.stack == f"crm salesforce, billing stripe, erp netsuite, support {support}"
+    assert result.systems_in_trace == sorted(["netsuite", crm, "stripe", support])
+    assert result.stack == f"crm {crm}, billing stripe, erp netsuite, support {support}"
     assert f"stack: {result.stack}" in console.export_text()
 
 

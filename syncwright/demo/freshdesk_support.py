@@ -123,7 +123,7 @@ def use_freshdesk(world: QuoteToCashWorld) -> FreshdeskDesk:
     head, found, _zendesk = args["extra_connections"].partition("  zendesk:\n")
     if not found:
         raise ValueError("the world has no zendesk connection to replace")
-    tiers = {entry["sf_product"]: CATALOG[name][1] for name, entry in world.catalog.items()}
+    tiers = {entry["crm_product"]: CATALOG[name][1] for name, entry in world.catalog.items()}
     args["extra_connections"] = head + CONNECTION.format(
         url=desk.server.url, tiers=json.dumps(tiers), policies=json.dumps(SLA_POLICIES)
     )

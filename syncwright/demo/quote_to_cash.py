@@ -1,4 +1,5 @@
-"""Quote-to-cash over four emulators: Salesforce, NetSuite, Stripe Billing and Zendesk.
+"""Quote-to-cash over four emulators: Salesforce (or HubSpot), NetSuite, Stripe Billing and
+Zendesk (``freshdesk_support.py`` swaps in Freshdesk).
 
 Deals closed-won in the Salesforce emulator flow through syncwright's onboarding workflow; the
 comparison then checks every system for each deal: the ERP customer and sales order, the live
@@ -16,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
 from syncwright.demo.billing_world import BillingWorld, start_billing_world
+from syncwright.demo.crm_drive import CrmDrive, DealLine, HubSpotDrive, SalesforceDrive
 from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox._tls import make_self_signed_cert
 from syncwright.sandbox.salesforce import SalesforceState
@@ -34,12 +36,14 @@ from syncwright.sandbox.salesforce._auth import (
 from syncwright.sandbox.salesforce._schema import SYNCWRIGHT_CUSTOM_FIELDS, CustomField
 from syncwright.sandbox.zendesk import create_app as create_zendesk
 
+Crm = Literal["salesforce", "hubspot"]
+
 ZENDESK_EMAIL = "agent@example.com"
 TIERS = ("standard", "premium", "enterprise", "none")
 # name -> (monthly unit price in cents, support tier it grants)
 CATALOG = {"Platform": (49_000, "premium"), "Seats": (2_500, "standard")}
 
-EXTRA = """\
+SALESFORCE = """\
   salesforce:
     vendor: salesforce
     base_url: {sf_url}
@@ -56,6 +60,24 @@ EXTRA = """\
       default_subsidiary: Parent Company
       poll_streams: [cdc]
       poll_interval_seconds: 1
+"""
+HUBSPOT = """\
+  hubspot:
+    vendor: hubspot
+    base_url: {hs_url}
+    credentials:
+      access_token: "file:secrets/hs_token"
+    webhook:
+      secrets: ["file:secrets/hs_client_secret"]
+    limits: {{timeout_seconds: 10, requests_per_second: 100}}
+    options:
+      role: crm
+      webhook_url: {hook}
+      default_currency: USD
+      default_subsidiary: Parent Company
+      poll_interval_seconds: 3600
+"""
+ZENDESK = """\
   zendesk:
     vendor: zendesk
     base_url: {zd_url}
@@ -81,6 +103,11 @@ class QuoteToCashWorld:
     certfile: str
     zd_server: ServerThread
     zd_token: str
+    #: The CRM the story's sales reps use (Salesforce, or HubSpot: ``crm=`` below).
+    crm: CrmDrive
+    hs_server: ServerThread | None = None
+    #: Product name -> ``crm_product``, ``crm_entry`` (what a deal line references) and
+    #: ``stripe_price``; with Salesforce also ``sf_product`` and ``sf_entry`` (the same ids).
     catalog: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The support desk in the story and how to read an account's tier back from it (from the
     #: desk's own API); ``None`` reads Zendesk's organizations.
@@ -107,6 +134,8 @@ class QuoteToCashWorld:
         self.billing.close()
         self.sf_server.stop()
         self.zd_server.stop()
+        if self.hs_server is not None:
+            self.hs_server.stop()
 
 
 class SalesRep:
@@ -157,7 +186,10 @@ def start_quote_to_cash_world(
     salesforce_faults: FaultPlan | None = None,
     workers: int = 16,
     zendesk_tier_field: str = "entitlement_tier",
+    crm: Crm = "salesforce",
 ) -> QuoteToCashWorld:
+    """The world on ``crm``; the Salesforce emulator runs either way (some tests read its
+    event log), but with ``crm="hubspot"`` syncwright's config names only HubSpot."""
     billing = start_billing_world(
         workdir, netsuite_faults=netsuite_faults, workers=workers, ns_timeout=2.0, poll_interval=1
     )
@@ -188,8 +220,23 @@ def start_quote_to_cash_world(
         "zd_token": zd_token,
     }.items():
         _secret(secrets_dir / name, value)
+    drive: CrmDrive = SalesforceDrive(
+        lambda: SalesRep(sf_server.url, sf_state.issue_token(), str(certfile)),
+        sf_state.standard_pricebook_id,
+    )
+    hs_server = None
+    if crm == "hubspot":
+        hs_server, drive = _start_hubspot(billing)
     world = QuoteToCashWorld(
-        billing, sf_server, sf_state, sf_faults, str(certfile), zd_server, zd_token
+        billing,
+        sf_server,
+        sf_state,
+        sf_faults,
+        str(certfile),
+        zd_server,
+        zd_token,
+        crm=drive,
+        hs_server=hs_server,
     )
     _seed_catalog(world)
     _seed_zendesk_fields(world)
@@ -198,38 +245,60 @@ def start_quote_to_cash_world(
     tiers = {
         entry[key]: CATALOG[name][1]
         for name, entry in world.catalog.items()
-        for key in ("sf_product", "stripe_price")
+        for key in ("crm_product", "stripe_price")
     }
     # US SaaS subscriptions are not taxed here: NetSuite's "-Not Taxable-" code for the parent.
     billing.settings_args["tax_codes"] = {"Parent Company": "-7"}
     billing.settings_args["stripe_prices"] = {
-        entry["sf_product"]: entry["stripe_price"] for entry in world.catalog.values()
+        entry["crm_product"]: entry["stripe_price"] for entry in world.catalog.values()
     }
-    billing.settings_args["extra_connections"] = EXTRA.format(
-        sf_url=sf_server.url,
-        certfile=certfile,
-        zd_url=zd_server.url,
-        tiers=json.dumps(tiers),
-        tier_field=zendesk_tier_field,
+    crm_section = (
+        SALESFORCE.format(sf_url=sf_server.url, certfile=certfile)
+        if hs_server is None
+        else HUBSPOT.format(hs_url=hs_server.url, hook=_hubspot_hook(billing))
+    )
+    billing.settings_args["extra_connections"] = crm_section + ZENDESK.format(
+        zd_url=zd_server.url, tiers=json.dumps(tiers), tier_field=zendesk_tier_field
     )
     return world
 
 
+def _hubspot_hook(billing: BillingWorld) -> str:
+    return f"http://127.0.0.1:{billing.api_port}/hooks/hubspot"
+
+
+def _start_hubspot(billing: BillingWorld) -> tuple[ServerThread, HubSpotDrive]:
+    """HubSpot's emulator with the app's webhook subscriptions pointed at syncwright's intake
+    (deals come in as signed webhook batches; HubSpot has no change-data-capture stream)."""
+    from syncwright.sandbox.hubspot import (
+        DEFAULT_ACCESS_TOKEN,
+        DEFAULT_CLIENT_SECRET,
+        emulator_of,
+    )
+    from syncwright.sandbox.hubspot import create_app as create_hubspot
+
+    app = create_hubspot(per_interval=100_000, webhook_retry_delays=(0.2, 0.5, 1.0, 2.0))
+    server = ServerThread(app).start()
+    webhooks = emulator_of(app).webhooks
+    webhooks.target_url = _hubspot_hook(billing)
+    for event_type, prop in (
+        ("company.creation", None),
+        ("company.propertyChange", "name"),
+        ("deal.propertyChange", "dealstage"),
+    ):
+        webhooks.subscribe(event_type, prop)
+    secrets_dir = billing.workdir / "secrets"
+    _secret(secrets_dir / "hs_token", DEFAULT_ACCESS_TOKEN)
+    _secret(secrets_dir / "hs_client_secret", DEFAULT_CLIENT_SECRET)
+    return server, HubSpotDrive(server.url, DEFAULT_ACCESS_TOKEN)
+
+
 def _seed_catalog(world: QuoteToCashWorld) -> None:
-    """The same products in Salesforce (with price book entries) and Stripe (monthly prices)."""
-    sf = world.sdk()
+    """The same products in the CRM (in Salesforce with price book entries) and Stripe
+    (monthly prices)."""
     stripe = world.billing.stripe.v1
     for name, (cents, _) in CATALOG.items():
-        product = sf.create("Product2", {"Name": name, "IsActive": True})
-        entry = sf.create(
-            "PricebookEntry",
-            {
-                "Pricebook2Id": world.sf_state.standard_pricebook_id,
-                "Product2Id": product,
-                "UnitPrice": cents / 100,
-                "IsActive": True,
-            },
-        )
+        product, entry = world.crm.add_product(name, cents)
         stripe_product = stripe.products.create({"name": name})
         price = stripe.prices.create(
             {
@@ -239,7 +308,13 @@ def _seed_catalog(world: QuoteToCashWorld) -> None:
                 "recurring": {"interval": "month"},
             }
         )
-        world.catalog[name] = {"sf_product": product, "sf_entry": entry, "stripe_price": price.id}
+        world.catalog[name] = {
+            "crm_product": product,
+            "crm_entry": entry,
+            "stripe_price": price.id,
+        }
+        if world.crm.vendor == "salesforce":
+            world.catalog[name] |= {"sf_product": product, "sf_entry": entry}
 
 
 def _seed_zendesk_fields(world: QuoteToCashWorld) -> None:
@@ -274,45 +349,25 @@ class Deal:
 def close_deals(
     world: QuoteToCashWorld, count: int, *, seed: int = 11, country: str = "US", start: int = 0
 ) -> list[Deal]:
-    """Sales reps create accounts and opportunities, then mark them Closed Won."""
+    """Sales reps create accounts and deals (opportunities) in the CRM, then mark them won."""
     rng = random.Random(seed + start)
-    sf = world.sdk()
     deals: list[Deal] = []
     for n in range(start, start + count):
-        account = sf.create(
-            "Account",
-            {
-                "Name": f"Prospect {n:04d} Corp",
-                "BillingStreet": f"{n} Market St",
-                "BillingCity": "San Francisco",
-                "BillingState": "CA",
-                "BillingPostalCode": "94105",
-                "BillingCountry": country,
-            },
-        )
-        opportunity = sf.create(
-            "Opportunity",
-            {
-                "Name": f"Prospect {n:04d} - annual",
-                "AccountId": account,
-                "StageName": "Negotiation/Review",
-                "CloseDate": "2026-11-30",
-            },
-        )
         seats = rng.randint(5, 40)
-        for name, quantity in (("Platform", 1), ("Seats", seats)):
-            sf.create(
-                "OpportunityLineItem",
-                {
-                    "OpportunityId": opportunity,
-                    "PricebookEntryId": world.catalog[name]["sf_entry"],
-                    "Quantity": quantity,
-                    "UnitPrice": CATALOG[name][0] / 100,
-                },
+        lines = [
+            DealLine(
+                product=world.catalog[name]["crm_product"],
+                entry=world.catalog[name]["crm_entry"],
+                name=name,
+                quantity=quantity,
+                cents=CATALOG[name][0],
             )
+            for name, quantity in (("Platform", 1), ("Seats", seats))
+        ]
+        opportunity, account = world.crm.open_deal(n, country, lines)
         deals.append(Deal(opportunity, account, seats, country))
     for deal in deals:
-        sf.update("Opportunity", deal.opportunity, {"StageName": "Closed Won"})
+        world.crm.win(deal.opportunity)
     return deals
 
 
@@ -322,7 +377,8 @@ def wait_onboarded(world: QuoteToCashWorld, deals: list[Deal], timeout: float = 
     assert billing.runtime is not None
     xref = billing.runtime.xref
     deadline = time.monotonic() + timeout
-    while any(xref.global_id_for("deal", "salesforce", d.opportunity) is None for d in deals):
+    vendor = world.crm.vendor
+    while any(xref.global_id_for("deal", vendor, d.opportunity) is None for d in deals):
         if time.monotonic() > deadline:
             raise TimeoutError("deals did not reach syncwright")
         time.sleep(0.2)
@@ -342,7 +398,7 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
     billing = world.billing
     assert billing.runtime is not None
     xref = billing.runtime.xref
-    sf = world.sdk()
+    vendor = world.crm.vendor
     problems: list[str] = []
     with billing.netsuite_client() as netsuite:
         customers = list(netsuite.suiteql("SELECT id, externalid FROM customer"))
@@ -365,8 +421,8 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
     )
     onboarded = 0
     for deal in deals:
-        account_id = xref.global_id_for("account", "salesforce", deal.account)
-        deal_id = xref.global_id_for("deal", "salesforce", deal.opportunity)
+        account_id = xref.global_id_for("account", vendor, deal.account)
+        deal_id = xref.global_id_for("deal", vendor, deal.opportunity)
         if account_id is None or deal_id is None:
             problems.append(f"{deal.opportunity}: never reached syncwright")
             continue
@@ -395,19 +451,18 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
         ]
         if len(subs) != 1 or subs[0].status != "active":
             problems.append(f"{deal.opportunity}: Stripe subscriptions {[s.status for s in subs]}")
-        record = sf.get("Account", deal.account)
-        acv = Decimal(str(record.get("ACV__c") or 0))
+        shown = world.crm.billing_of(deal.account)
         monthly = CATALOG["Platform"][0] + deal.seats * CATALOG["Seats"][0]
         expected_acv = Decimal(monthly) * 12 / 100
-        if record.get("Subscription_Status__c") != "Active" or acv != expected_acv:
+        if shown.subscription_status != "Active" or shown.acv != expected_acv:
             problems.append(
-                f"{deal.opportunity}: CRM shows {record.get('Subscription_Status__c')} "
-                f"ACV {acv} (expected Active, {expected_acv})"
+                f"{deal.opportunity}: CRM shows {shown.subscription_status} "
+                f"ACV {shown.acv} (expected Active, {expected_acv})"
             )
-        if not record.get("Last_Invoice_Number__c") or not record.get("Last_Invoice_Status__c"):
+        if not shown.last_invoice_number or not shown.last_invoice_status:
             problems.append(f"{deal.opportunity}: no invoice visible on the CRM account")
-        if str(record.get("ERP_Id__c") or "") != str(customer_ids.get(account_id, "")):
-            problems.append(f"{deal.opportunity}: CRM ERP_Id__c {record.get('ERP_Id__c')}")
+        if shown.erp_id != str(customer_ids.get(account_id, "")):
+            problems.append(f"{deal.opportunity}: CRM ERP id {shown.erp_id or None}")
         if world.tier_reader is None:
             org = orgs.get(account_id)
             tier = (org or {}).get("organization_fields", {}).get("entitlement_tier")

@@ -1,7 +1,7 @@
-"""``syncwright demo``: quote-to-cash over four emulators (Salesforce, NetSuite, Stripe, and
-Zendesk or Freshdesk as the support desk: ``--stack``).
+"""``syncwright demo``: quote-to-cash over four emulators (Salesforce or HubSpot, NetSuite,
+Stripe, and Zendesk or Freshdesk as the support desk: ``--stack``).
 
-Sales reps close deals in the Salesforce emulator. syncwright polls the change events, validates
+Sales reps close deals in the CRM emulator. syncwright polls the change events, validates
 each deal against NetSuite's master data, creates the NetSuite customer and sales order, the
 Stripe customer and subscription, then writes the subscription status, contract value and ERP id
 back to the CRM account and the support tier to Zendesk -- while NetSuite throws errors and loses
@@ -67,6 +67,7 @@ def run_quote_to_cash_demo(
         shutil.rmtree(workdir)
     world = start_quote_to_cash_world(
         workdir,
+        crm="hubspot" if stack.crm == "hubspot" else "salesforce",
         netsuite_faults=FaultPlan(
             latency_ms=5, error_5xx_rate=0.03, lost_response_rate=0.02, stall_seconds=3, seed=8
         ),
@@ -94,7 +95,8 @@ def _run(
     assert billing.engine is not None
     console.print("[bold]syncwright demo[/bold]: quote-to-cash over four emulators")
     console.print(f"  stack: {stack.describe()}")
-    console.print(f"  Salesforce {world.sf_server.url}  NetSuite {billing.netsuite_server.url}")
+    crm_url = (world.hs_server or world.sf_server).url
+    console.print(f"  {stack.crm} {crm_url}  NetSuite {billing.netsuite_server.url}")
     console.print(f"  Stripe {billing.stripe_server.url}  support desk: {world.support_vendor}")
     console.print(
         "  faults: 3% NetSuite 5xx, 2% lost NetSuite responses, 20% duplicate and "
@@ -103,15 +105,15 @@ def _run(
 
     deals = close_deals(world, count - 1)
     deals += close_deals(world, 1, country="BR", start=count - 1)
-    console.print(f"  sales reps closed {len(deals)} deals in Salesforce")
+    console.print(f"  sales reps closed {len(deals)} deals in {stack.crm}")
     wait_onboarded(world, deals)
     parked = runtime.exceptions.list(status="open")
     console.print(f"\n  {len(parked)} deal(s) parked before any write:")
     for record in parked:
         console.print(f"    {record.id}: {record.message}\n      remediation: {record.remediation}")
 
-    console.print("\n  the rep corrects the billing country in Salesforce; the operator retries")
-    world.sdk().update("Account", deals[-1].account, {"BillingCountry": "US"})
+    console.print(f"\n  the rep corrects the billing country in {stack.crm}; the operator retries")
+    world.crm.set_country(deals[-1].account, "US")
     service = ExceptionService(
         runtime.exceptions,
         runtime.inbox,
@@ -129,7 +131,7 @@ def _run(
     for system, what in (
         ("NetSuite", "customer + sales order"),
         ("Stripe", "active subscription"),
-        ("Salesforce", "status, ACV, ERP id on the account"),
+        (stack.crm.title(), "status, ACV, ERP id on the account"),
         (world.support_vendor.title(), "entitlement tier and SLA"),
     ):
         table.add_row(system, what, f"{check.onboarded}/{check.deals}")
@@ -142,7 +144,7 @@ def _run(
     for problem in check.problems:
         console.print(f"    [red]{problem}[/red]")
 
-    account_id = runtime.xref.global_id_for("account", "salesforce", deals[0].account)
+    account_id = runtime.xref.global_id_for("account", stack.crm, deals[0].account)
     correlation = next(
         e.correlation_id
         for e in runtime.ledger.for_entity(f"account:{account_id}")

@@ -43,11 +43,11 @@ class Stack:
 DEFAULT_STACK = Stack()
 
 #: Scenario -> (the kinds it uses, for each kind the vendors its world can start today).
-#: The quote-to-cash world swaps its support desk (``freshdesk_support.py``); the CRM, billing
-#: and ERP drives are still Salesforce-, Stripe- and NetSuite-specific.
+#: The quote-to-cash world swaps its CRM (``crm_drive.py``) and support desk
+#: (``freshdesk_support.py``); its billing and ERP sides are still Stripe and NetSuite.
 RUNNABLE: dict[str, dict[str, tuple[str, ...]]] = {
     "quote-to-cash": {
-        "crm": ("salesforce",),
+        "crm": ("salesforce", "hubspot"),
         "billing": ("stripe",),
         "erp": ("netsuite",),
         "support": ("zendesk", "freshdesk"),

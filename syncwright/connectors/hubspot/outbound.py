@@ -48,8 +48,23 @@ BILLING_PROPERTIES: Mapping[str, str] = {
     "erp_id": "syncwright_erp_id",
     "last_invoice_number": "syncwright_last_invoice_number",
     "last_invoice_status": "syncwright_last_invoice_status",
+    # The lifecycle workflows' contract, renewal and dunning facts (docs/lifecycle.md).
+    "product_summary": "syncwright_product_summary",
+    "renewal_date": "syncwright_renewal_date",
+    "renewal_amount": "syncwright_renewal_amount",
+    "cancel_date": "syncwright_cancel_date",
+    "standing": "syncwright_standing",
+    "balance_due": "syncwright_balance_due",
+    "last_payment_date": "syncwright_last_payment_date",
+    "last_payment_amount": "syncwright_last_payment_amount",
 }
-OPTIONAL_BILLING_PROPERTIES = frozenset({"last_invoice_number", "last_invoice_status"})
+# Skipped (and listed in the step's result) when the portal has no such property.
+OPTIONAL_BILLING_PROPERTIES = frozenset(BILLING_PROPERTIES) - {
+    "subscription_status",
+    "acv",
+    "erp_id",
+}
+AMOUNT_PROPERTIES = frozenset({"acv", "renewal_amount", "balance_due", "last_payment_amount"})
 SUBSCRIPTION_STATUS_VALUES: Mapping[str, str] = {
     "trialing": "Trial",
     "active": "Active",
@@ -125,22 +140,22 @@ def _status_value(connector: HubSpotConnector, value: Any) -> str:
     return found
 
 
-def _acv(connector: HubSpotConnector, value: Any) -> str:
+def _acv(connector: HubSpotConnector, value: Any, key: str = "acv") -> str:
     if value is None:
         return ""
     try:
         money = Money.model_validate(value)
     except ValidationError as exc:
         raise BusinessRuleError(
-            f"acv must be a Money object (amount_minor, currency), got {value!r}",
+            f"{key} must be a Money object (amount_minor, currency), got {value!r}",
             code="hubspot.billing_value_invalid",
-            remediation="Fix the workflow that passes acv, then retry this exception.",
+            remediation=f"Fix the workflow that passes {key}, then retry this exception.",
         ) from exc
     # A number property holds no currency: it is the portal's company currency.
     expected = connector.inbound_options.default_currency
     if expected and expected.upper() != money.currency:
         raise BusinessRuleError(
-            f"ACV is in {money.currency} but the HubSpot portal's currency is {expected}",
+            f"{key} is in {money.currency} but the HubSpot portal's currency is {expected}",
             code="hubspot.currency_mismatch",
             remediation="Convert the ACV in the workflow, or correct options.default_currency "
             "of the HubSpot connection, then retry this exception.",
@@ -188,8 +203,8 @@ def billing_body(
             )
         if key == "subscription_status":
             body[prop] = _status_value(connector, value)
-        elif key == "acv":
-            body[prop] = _acv(connector, value)
+        elif key in AMOUNT_PROPERTIES:
+            body[prop] = _acv(connector, value, key)
         elif key == "last_invoice_status":
             body[prop] = "" if value is None else str(value).replace("_", " ").title()
         else:
