@@ -363,7 +363,8 @@ class SalesforceConnector(Connector):
 
     def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
         """The billing standing each Account shows (``crm_standing``)."""
-        return snapshots.snapshot(self.client, self.billing_fields, self.name, dataset)
+        renames = self.settings.options.get("billing_fields") or {}
+        return snapshots.snapshot(self.client, renames, self.name, dataset)
 
     def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
         """Nothing: the CRM shows billing standing, the billing system is its record."""
