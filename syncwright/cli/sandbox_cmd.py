@@ -53,7 +53,7 @@ def up(
                 {
                     "ok": True,
                     "emulators": {
-                        c.connection: {"vendor": c.vendor, "url": c.url}
+                        c.connection: {"vendor": c.vendor, "url": c.url, "webhook": c.webhook_url}
                         for c in sandbox.connections
                     },
                     "not_emulated": sandbox.not_emulated,
@@ -64,6 +64,8 @@ def up(
         else:
             for c in sandbox.connections:
                 console.print(f"{c.connection} ({c.vendor}): {c.url}")
+                if c.webhook_url:
+                    console.print(f"  sends its webhooks to {c.webhook_url}")
             for name, vendor in sandbox.not_emulated.items():
                 console.print(f"{name} ({vendor}): no emulator for this vendor; left as it was")
             console.print(f"config: {sandbox.config_path}")

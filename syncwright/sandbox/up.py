@@ -4,9 +4,12 @@ For each connection of the config whose vendor has an emulator here, one emulato
 loopback port with fresh test credentials. The written config is the input config with each such
 connection's ``base_url`` set to its emulator, its credentials (and webhook secrets, for vendors
 that take webhooks) replaced by ``${SANDBOX_<CONNECTION>_<KEY>}`` references, and the options an
-emulator needs (NetSuite's account, Salesforce's CA file) added. The values go to an env file
-(``export NAME=value`` lines, mode 0600) and are never printed. Connections of vendors without an
-emulator are kept as they are and reported.
+emulator needs (NetSuite's account, Salesforce's CA file) added. Emulators that send webhooks
+(Stripe, Zendesk) get a webhook endpoint registered through their own API, pointed at the
+config's intake (``http://<server.hooks or server host:port>/hooks/<connection>``); the secret
+they sign with is the one written to the env file, so ``serve`` verifies their deliveries. The
+values go to an env file (``export NAME=value`` lines, mode 0600) and are never printed.
+Connections of vendors without an emulator are kept as they are and reported.
 
 This module wires emulators to a config; it is not an emulator, so it may ask the connector kit
 which vendors take webhooks (the emulators themselves never import connector code).
@@ -22,7 +25,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import yaml
 
 from syncwright.config import load_settings
@@ -34,15 +39,30 @@ __all__ = ["EMULATED_VENDORS", "Sandbox", "SandboxConnection", "start_sandbox"]
 
 ZENDESK_EMAIL = "agent@example.com"
 NETSUITE_ACCOUNT = "TSTDRV1"
+# server.host / server.port defaults (config.ServerSettings)
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8787
+# Zendesk's organization and user event types (what the support connector's inbox receives).
+# https://developer.zendesk.com/api-reference/webhooks/event-types/organization-events/
+ZENDESK_EVENTS = (
+    "zen:event-type:organization.created",
+    "zen:event-type:organization.deleted",
+    "zen:event-type:organization.name_changed",
+    "zen:event-type:organization.external_id_changed",
+    "zen:event-type:organization.tags_changed",
+    "zen:event-type:organization.custom_field_changed",
+    "zen:event-type:user.created",
+)
 
 
 @dataclass(frozen=True)
 class _Started:
-    """One running emulator and what a connection needs to reach it."""
+    """One running emulator and what a connection needs to reach it; ``webhook_secret``: the
+    secret of the endpoint registered in it (emulators that send webhooks)."""
 
     server: ServerThread
     credentials: dict[str, str]
     options: dict[str, Any] = field(default_factory=dict)
+    webhook_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,8 @@ class SandboxConnection:
     connection: str
     vendor: str
     url: str
+    # Where the emulator sends its webhooks (registered in it), or None.
+    webhook_url: str | None = None
 
 
 @dataclass
@@ -67,7 +89,9 @@ class Sandbox:
             server.stop()
 
 
-def _example(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+def _example(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
     from syncwright.sandbox.example import ExampleErpState, create_app
 
     token = "erp-sandbox-" + secrets.token_hex(12)
@@ -75,14 +99,25 @@ def _example(connection: str, options: Mapping[str, Any], workdir: Path) -> _Sta
     return _Started(server, {"token": token})
 
 
-def _stripe(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+def _stripe(connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str) -> _Started:
     from syncwright.sandbox.stripe import create_app
 
     api_key = "sk_test_" + secrets.token_hex(12)
-    return _Started(ServerThread(create_app(api_key=api_key)).start(), {"api_key": api_key})
+    server = ServerThread(create_app(api_key=api_key)).start()
+    # As a user does in the dashboard: an endpoint for every event; Stripe answers with the
+    # signing secret once. https://docs.stripe.com/api/webhook_endpoints/create
+    answer = _register(
+        server,
+        "/v1/webhook_endpoints",
+        data={"url": hooks_url, "enabled_events[]": "*"},
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    return _Started(server, {"api_key": api_key}, webhook_secret=str(answer["secret"]))
 
 
-def _netsuite(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+def _netsuite(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
     from syncwright.sandbox.netsuite import TbaCredentials, create_app
 
     account = str(options.get("account") or options.get("account_id") or NETSUITE_ACCOUNT)
@@ -94,7 +129,9 @@ def _netsuite(connection: str, options: Mapping[str, Any], workdir: Path) -> _St
     return _Started(ServerThread(app).start(), values, {"account": account})
 
 
-def _salesforce(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+def _salesforce(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
     from syncwright.sandbox.salesforce import (
         DEFAULT_PASSWORD,
         DEFAULT_USERNAME,
@@ -120,15 +157,56 @@ def _salesforce(connection: str, options: Mapping[str, Any], workdir: Path) -> _
     return _Started(server, values, {"ca_file": certfile})
 
 
-def _zendesk(connection: str, options: Mapping[str, Any], workdir: Path) -> _Started:
+def _zendesk(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
     from syncwright.sandbox.zendesk import create_app
 
     token = secrets.token_hex(20)
     server = ServerThread(create_app(email=ZENDESK_EMAIL, api_token=token)).start()
-    return _Started(server, {"email": ZENDESK_EMAIL, "api_token": token})
+    # An event webhook for organization and user changes, then its signing secret (shown only
+    # by its own endpoint). https://developer.zendesk.com/api-reference/webhooks/webhooks-api/
+    auth = httpx.BasicAuth(f"{ZENDESK_EMAIL}/token", token)
+    hook = _register(
+        server,
+        "/api/v2/webhooks",
+        json={
+            "webhook": {
+                "name": f"syncwright {connection}",
+                "endpoint": hooks_url,
+                "http_method": "POST",
+                "request_format": "json",
+                "status": "active",
+                "subscriptions": list(ZENDESK_EVENTS),
+            }
+        },
+        auth=auth,
+    )["webhook"]
+    secret = _register(
+        server, f"/api/v2/webhooks/{hook['id']}/signing_secret", method="GET", auth=auth
+    )["signing_secret"]["secret"]
+    return _Started(
+        server, {"email": ZENDESK_EMAIL, "api_token": token}, webhook_secret=str(secret)
+    )
 
 
-_Starter = Callable[[str, Mapping[str, Any], Path], _Started]
+def _register(
+    server: ServerThread, path: str, *, method: str = "POST", **request: Any
+) -> dict[str, Any]:
+    """One call to a just-started emulator's own API; it must succeed."""
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=30) as http:
+        answer = http.request(method, path, **request)
+    if answer.status_code >= 300:
+        raise ConfigError(
+            f"the emulator at {server.url} refused {method} {path}",
+            code="sandbox.webhook_registration",
+            problems=[f"{method} {path}: HTTP {answer.status_code}"],
+        )
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+_Starter = Callable[[str, Mapping[str, Any], Path, str], _Started]
 _STARTERS: dict[str, _Starter] = {
     "example": _example,
     "netsuite": _netsuite,
@@ -166,6 +244,7 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
         )
     out = out.resolve()
     workdir = out.parent / ".sandbox"
+    hooks = hooks_base_url(document)
     env: dict[str, str] = {}
     started: list[ServerThread] = []
     running: list[SandboxConnection] = []
@@ -179,9 +258,15 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
                 not_emulated[str(name)] = vendor
                 continue
             options = dict(connection.get("options") or {})
-            emulator = starter(str(name), options, workdir)
+            hooks_url = f"{hooks}/hooks/{quote(str(name), safe='')}"
+            emulator = starter(str(name), options, workdir, hooks_url)
             started.append(emulator.server)
-            running.append(SandboxConnection(str(name), vendor, emulator.server.url))
+            sends = emulator.webhook_secret is not None
+            running.append(
+                SandboxConnection(
+                    str(name), vendor, emulator.server.url, hooks_url if sends else None
+                )
+            )
             connection["base_url"] = emulator.server.url
             connection["credentials"] = {}
             for key, value in emulator.credentials.items():
@@ -189,7 +274,8 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
                 connection["credentials"][key] = f"${{{env_name(name, key)}}}"
             if _takes_webhooks(vendor):
                 secret_name = env_name(name, "webhook_secret")
-                env[secret_name] = "whsec_" + secrets.token_hex(16)
+                # The emulator's own signing secret when it sends webhooks; else a fresh one.
+                env[secret_name] = emulator.webhook_secret or "whsec_" + secrets.token_hex(16)
                 webhook = dict(connection.get("webhook") or {})
                 webhook["secrets"] = [f"${{{secret_name}}}"]
                 connection["webhook"] = webhook
@@ -210,6 +296,22 @@ def start_sandbox(config: Path | None, out: Path) -> Sandbox:
             server.stop()
         raise
     return Sandbox(running, not_emulated, out, env_path, started)
+
+
+def hooks_base_url(document: Mapping[str, Any]) -> str:
+    """Where ``serve`` with this config receives webhooks: ``server.hooks`` when set (the
+    intake's own listener), else ``server``; a wildcard bind address is reached on 127.0.0.1."""
+    found = document.get("server")
+    server: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    hooks = server.get("hooks")
+    listener: Mapping[str, Any] = hooks if isinstance(hooks, Mapping) else server
+    host = str(listener.get("host") or DEFAULT_HOST)
+    port = listener.get("port") or DEFAULT_PORT
+    if host in ("0.0.0.0", "::", "[::]"):
+        host = DEFAULT_HOST
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _read(config: Path | None) -> dict[str, Any]:

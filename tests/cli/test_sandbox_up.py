@@ -1,6 +1,9 @@
 """``syncwright sandbox up`` as a user runs it: a separate process that starts the emulators a
 config names, writes a config pointed at them that ``config validate`` accepts, serves until
-interrupted, and never prints a credential."""
+interrupted, and never prints a credential; with ``serve`` beside it, a change made in the Stripe
+or Zendesk emulator ends as an accepted, signature-verified delivery in syncwright's inbox
+(``sandbox up`` registers a webhook endpoint in each, pointed at the config's intake, and writes
+the secret each signs with to the env file)."""
 
 from __future__ import annotations
 
@@ -11,12 +14,17 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from syncwright.config import load_settings
+from syncwright.sandbox._server import free_port
+from tests._support import wait_until
 
 CONFIG = """\
 connections:
@@ -43,27 +51,20 @@ def _env_file(path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, object]]]:
-    config = tmp_path / "syncwright.yaml"
-    config.write_text(CONFIG)
+# What the processes here run with: no CA bundle override (the emulators are plain http).
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k != "REQUESTS_CA_BUNDLE"}
+
+
+@contextmanager
+def sandbox_up(config: Path, out: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    """``syncwright sandbox up`` as a process, once its emulators are up: (process, report)."""
+    command = ["sandbox", "up", "--config", str(config), "--out", str(out), "--json"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "syncwright",
-            "sandbox",
-            "up",
-            "--config",
-            str(config),
-            "--out",
-            str(tmp_path / "out" / "sandbox.yaml"),
-            "--json",
-        ],
+        [sys.executable, "-m", "syncwright", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={k: v for k, v in os.environ.items() if k != "REQUESTS_CA_BUNDLE"},
+        env=CLEAN_ENV,
     )
     try:
         assert process.stdout is not None
@@ -71,13 +72,28 @@ def sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, o
         assert first, process.stderr.read() if process.stderr else "no output"
         yield process, json.loads(first)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
             process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    config = tmp_path / "syncwright.yaml"
+    config.write_text(CONFIG)
+    with sandbox_up(config, tmp_path / "out" / "sandbox.yaml") as started:
+        yield started
 
 
 def test_sandbox_up_serves_emulators_and_a_config_that_validates(
-    sandbox: tuple[subprocess.Popen[str], dict[str, object]], tmp_path: Path
+    sandbox: tuple[subprocess.Popen[str], dict[str, Any]], tmp_path: Path
 ) -> None:
     process, report = sandbox
     assert report["ok"] is True
@@ -163,3 +179,99 @@ def test_sandbox_up_without_connections_says_what_to_add(tmp_path: Path) -> None
     result = json.loads(done.stdout)
     assert "names no connections to emulate" in result["error"]
     assert "example, netsuite, salesforce, stripe, zendesk" in result["problems"][0]
+
+
+# -- webhooks: sandbox up + serve + a change in an emulator ----------------------------------
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    port = free_port()
+    database = tmp_path / "sw.db"
+    config = tmp_path / "syncwright.yaml"
+    config.write_text(
+        f"""\
+database: {{url: "sqlite:///{database}"}}
+server: {{host: 127.0.0.1, port: {port}}}
+connections:
+  billing: {{vendor: stripe, options: {{role: billing}}}}
+  support: {{vendor: zendesk}}
+"""
+    )
+    out = tmp_path / "out" / "sandbox.yaml"
+    with sandbox_up(config, out) as (_, report):
+        env = _env_file(Path(report["env_file"]))
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "syncwright", "serve", "--config", str(out)],
+            stdout=(tmp_path / "serve.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            env={**CLEAN_ENV, **env},
+        )
+        try:
+            wait_until(lambda: _healthy(port), 90, "syncwright serve")
+            yield {"report": report, "env": env, "database": database, "port": port}
+        finally:
+            _stop(serve)
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _inbox(database: Path) -> list[tuple[str, str, str]]:
+    engine = sa.create_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT connection, event_type, origin FROM sw_inbox"))
+            return sorted((str(r[0]), str(r[1]), str(r[2])) for r in rows)
+    finally:
+        engine.dispose()
+
+
+def test_emulator_events_arrive_signed_and_accepted(world: dict[str, Any]) -> None:
+    emulators, env, port = world["report"]["emulators"], world["env"], world["port"]
+    assert emulators["billing"]["webhook"] == f"http://127.0.0.1:{port}/hooks/billing"
+    assert emulators["support"]["webhook"] == f"http://127.0.0.1:{port}/hooks/support"
+    stripe_url, zendesk_url = emulators["billing"]["url"], emulators["support"]["url"]
+
+    # A change in each system, made through its own API as a user's tools would.
+    made = httpx.post(
+        f"{stripe_url}/v1/customers",
+        data={"name": "Acme"},
+        auth=(env["SANDBOX_BILLING_API_KEY"], ""),
+        trust_env=False,
+        timeout=30,
+    )
+    assert made.status_code == 200, made.text
+    org = httpx.post(
+        f"{zendesk_url}/api/v2/organizations.json",
+        json={"organization": {"name": "Acme"}},
+        auth=(f"{env['SANDBOX_SUPPORT_EMAIL']}/token", env["SANDBOX_SUPPORT_API_TOKEN"]),
+        trust_env=False,
+        timeout=30,
+    )
+    assert org.status_code == 201, org.text
+
+    # Both deliveries pass signature verification and land in the inbox, once each.
+    expected = [
+        ("billing", "customer.created", "webhook"),
+        ("support", "zen:event-type:organization.created", "webhook"),
+    ]
+    wait_until(lambda: _inbox(world["database"]) == expected, 60, "both deliveries in the inbox")
+    deliveries = httpx.get(
+        f"{stripe_url}/_sandbox/webhooks/deliveries", trust_env=False, timeout=30
+    ).json()["data"]
+    assert [(d["event_type"], d["status_code"]) for d in deliveries] == [("customer.created", 200)]
+
+    # A delivery signed with any other secret is refused: the match above is no accident.
+    forged = httpx.post(
+        f"http://127.0.0.1:{port}/hooks/billing",
+        content=b'{"id": "evt_forged", "type": "customer.created"}',
+        headers={"Stripe-Signature": "t=1,v1=" + "0" * 64, "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert forged.status_code == 401
+    assert _inbox(world["database"]) == expected

@@ -288,9 +288,9 @@ def test_config_validate_and_start_refuse_an_invalid_mapping(
         f"{V1}:3: version: the file is version 1 but the config asks for version 2; "
         "change mappings[].version or the file"
     ]
-    # The example's own file (all the shipped entities, at version 2) passes.
+    # The example's own file (all the shipped entities, at version 3) passes.
     example = Path(__file__).resolve().parents[2] / "mappings" / "stripe_inbound.yaml"
-    good = _config_with_mapping(tmp_path, example, 2, name="stripe_inbound")
+    good = _config_with_mapping(tmp_path, example, 3, name="stripe_inbound")
     code, out = _json_cli("config", "validate", "--config", str(good))
     assert code == 0 and out["ok"] is True, out
 
@@ -322,13 +322,15 @@ mappings:
     with pytest.raises(ConfigError) as caught:
         load_mapping_set(load_settings(config))
     assert caught.value.problems == [
-        f"{partial}: entities: the stripe connector needs address (as in "
+        f"{partial}: entities: the stripe connector needs address, subscription, "
+        "subscription_item (as in "
         "syncwright/connectors/stripe/mappings/outbound.yaml); add them",
         "mappings[1]: the zendesk connector ships no inbound mapping file to replace (it does "
         f"not map that direction through a file), so {unused} would not be used; remove the entry",
         f"mappings[2].connection: 'desk' is a zendesk connection but {V1} maps stripe",
         f"{V1}: entities: the stripe connector needs application, credit_note, "
-        "credit_note_line, invoice_line, payment (as in "
+        "credit_note_line, invoice_line, invoice_schedule, payment, subscription, "
+        "subscription_item (as in "
         "syncwright/connectors/stripe/mappings/inbound.yaml); add them",
         "mappings[2]: connection 'desk' already has an inbound mapping at mappings[1]; keep one",
     ]

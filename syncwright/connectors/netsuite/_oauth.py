@@ -1,7 +1,7 @@
 """NetSuite token-based authentication (TBA): OAuth 1.0a signed with HMAC-SHA256.
 
-Both our client and the sandbox emulator import :class:`TbaCredentials` from here, so the two
-sides can never disagree about what a credential set is.
+The NetSuite emulator keeps its own credentials type and verifies signatures with oauthlib's
+server side, so a mistake here cannot hide behind a shared implementation.
 
 Oracle: "The Authorization Headers" (realm = account id, HMAC-SHA256 only since 2023.1)
 https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1534941295.html

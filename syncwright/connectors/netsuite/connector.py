@@ -161,7 +161,7 @@ class NetSuiteConnector(Connector):
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         # Option errors stop the process at start-up, not at the first order.
-        self.options = NetSuiteOptions.parse(name, settings.options)
+        self.options = NetSuiteOptions.from_model(name, self.parse_options(name, settings.options))
         limits = settings.limits
         self.limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
         self.rate_limiter = RateLimiter(limits.requests_per_second)

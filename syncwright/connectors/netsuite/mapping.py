@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.connectors import parse_options
+from syncwright.connectors.netsuite.options import NetSuiteOptionsModel
+from syncwright.errors import BusinessRuleError
 from syncwright.mapping import or_shipped
 from syncwright.model import (
     Account,
@@ -78,34 +80,12 @@ M = TypeVar("M", bound=BaseModel)
 # -- options ---------------------------------------------------------------------------------
 
 
-def _id_map(connection: str, key: str, raw: Any, problems: list[str]) -> dict[str, str]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        problems.append(
-            f"connections.{connection}.options.{key}: must be a mapping of names to NetSuite "
-            "internal ids"
-        )
-        return {}
-    result: dict[str, str] = {}
-    for name, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
-            problems.append(
-                f"connections.{connection}.options.{key}.{name}: must be a NetSuite internal id "
-                "(a number or a string)"
-            )
-            continue
-        result[str(name)] = str(value)
-    return result
+def _ids(values: Mapping[str | int, str | int] | None) -> dict[str, str]:
+    return {str(name): str(value) for name, value in (values or {}).items()}
 
 
-def _id(connection: str, key: str, raw: Any, problems: list[str]) -> str | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, str | int) or str(raw) == "":
-        problems.append(f"connections.{connection}.options.{key}: must be a NetSuite internal id")
-        return None
-    return str(raw)
+def _id(value: str | int | None) -> str | None:
+    return str(value).strip() if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -131,36 +111,31 @@ class NetSuiteOptions:
 
     @classmethod
     def parse(cls, connection: str, options: Mapping[str, Any]) -> NetSuiteOptions:
-        """Read the options (``account_id`` and ``subsidiary_id`` are accepted as the older
-        spellings of ``account`` and ``default_subsidiary``); every problem is reported."""
-        problems: list[str] = []
-        account = options.get("account", options.get("account_id"))
-        if account is not None and (isinstance(account, bool) or not str(account).strip()):
-            problems.append(f"connections.{connection}.options.account: must be the account id")
-            account = None
-        parsed = cls(
-            connection=connection,
-            account=str(account).strip() if account is not None else None,
-            subsidiaries=_id_map(connection, "subsidiaries", options.get("subsidiaries"), problems),
-            default_subsidiary=_id(
-                connection,
-                "default_subsidiary",
-                options.get("default_subsidiary", options.get("subsidiary_id")),
-                problems,
-            ),
-            currencies=_id_map(connection, "currencies", options.get("currencies"), problems),
-            items=_id_map(connection, "items", options.get("items"), problems),
-            default_item=_id(connection, "default_item", options.get("default_item"), problems),
-            discount_item=_id(connection, "discount_item", options.get("discount_item"), problems),
-            tax_codes=_id_map(connection, "tax_codes", options.get("tax_codes"), problems),
+        """Raw options checked by the connector's options model (every problem reported by
+        path, as ``config validate`` does), then read by :meth:`from_model`."""
+        return cls.from_model(connection, parse_options(NetSuiteOptionsModel, connection, options))
+
+    @classmethod
+    def from_model(cls, connection: str, options: NetSuiteOptionsModel) -> NetSuiteOptions:
+        """The typed options as lookups by string id (``account_id`` and ``subsidiary_id`` are
+        accepted as the older spellings of ``account`` and ``default_subsidiary``)."""
+        account = options.account if options.account is not None else options.account_id
+        default_subsidiary = (
+            options.default_subsidiary
+            if options.default_subsidiary is not None
+            else options.subsidiary_id
         )
-        if problems:
-            raise ConfigError(
-                f"connection {connection!r}: invalid NetSuite options",
-                code="config.netsuite_options",
-                problems=problems,
-            )
-        return parsed
+        return cls(
+            connection=connection,
+            account=_id(account),
+            subsidiaries=_ids(options.subsidiaries),
+            default_subsidiary=_id(default_subsidiary),
+            currencies=_ids(options.currencies),
+            items=_ids(options.items),
+            default_item=_id(options.default_item),
+            discount_item=_id(options.discount_item),
+            tax_codes=_ids(options.tax_codes),
+        )
 
     def where(self, key: str) -> str:
         return f"connections.{self.connection}.options.{key}"

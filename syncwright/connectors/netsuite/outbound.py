@@ -16,6 +16,7 @@ Oracle: "Using the Upsert Operation" (section_156335203191), "Using External IDs
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -38,6 +39,7 @@ from syncwright.connectors.netsuite.mapping import (
     sales_order_record,
     taxable_amounts_minor,
 )
+from syncwright.connectors.netsuite.partial import write_record
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, DependencyMissingError
 from syncwright.model import (
@@ -431,15 +433,24 @@ def _check_total(record: Mapping[str, Any], expected: Money, what: str, native_i
 
 
 def upsert_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
-    """Account -> NetSuite customer, upserted by external id = account global id."""
+    """Account -> NetSuite customer, upserted by external id = account global id; a customer
+    syncwright wrote before gets a PATCH of only the fields that changed since (``partial``).
+    The result says how (``write``: upsert, patch or unchanged) and which fields were sent."""
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Account, account, "account")
     record = customer_record(parsed, connector.options, mapping=connector.mapping("outbound"))
-    native_id = connector.client.upsert_by_external_id(
-        record.record_type, record.external_id, record.body
+    linked = ctx.services.xref.native_id_for(ACCOUNT, parsed.global_id, connection)
+    written = write_record(ctx, connector, record, linked)
+    _link(ctx, ACCOUNT, parsed.global_id, connection, written.native_id)
+    return _result(
+        connection,
+        ACCOUNT,
+        dataclasses.replace(record, body=written.sent),
+        written.native_id,
+        fields=_customer_fields(parsed),
+        write=written.how,
+        sent_fields=sorted(written.sent),
     )
-    _link(ctx, ACCOUNT, parsed.global_id, connection, native_id)
-    return _result(connection, ACCOUNT, record, native_id, fields=_customer_fields(parsed))
 
 
 # The canonical account fields a customer record carries (customer_record), remembered as

@@ -48,7 +48,6 @@ from syncwright.connectors.salesforce import snapshots
 from syncwright.connectors.salesforce.client import (
     DEFAULT_API_VERSION,
     DEFAULT_CLIENT_NAME,
-    DEFAULT_DESCRIBE_TTL_SECONDS,
     DEFAULT_LOGIN_URL,
     SalesforceClient,
     SalesforceCredentials,
@@ -87,14 +86,9 @@ __all__ = ["STREAMS", "SalesforceConnector"]
 log = logging.getLogger(__name__)
 
 STREAMS = ("cdc", "soql")
-REPLAY_ALL = -2  # Salesforce replay semantics: -2 = every retained event, -1 = only new ones
+# Salesforce replay semantics: -2 = every retained event, -1 = only new ones (the default of
+# options.cdc_start_replay_id, like the other option defaults, lives in options.py).
 REPLAY_NEW = -1
-DEFAULT_PAGE_SIZE = 500
-DEFAULT_POLL_LOOKBACK_SECONDS = 86_400
-# SystemModstamp is taken when a transaction starts, so a long transaction can commit a stamp
-# older than rows another poll already saw; re-reading a short window catches it (the inbox
-# drops what it already holds).
-DEFAULT_SOQL_OVERLAP_SECONDS = 60
 # Salesforce limits concurrent long-running requests (25 per org) and counts requests per day;
 # it has no per-second limit.
 # https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm
@@ -154,44 +148,40 @@ class SalesforceConnector(Connector):
         # One limit per connection, shared by whichever thread builds the client first.
         self._limiter = ConcurrencyLimiter(settings.limits.concurrency or DEFAULT_CONCURRENCY)
         self._rate = RateLimiter(settings.limits.requests_per_second)
-        options: Mapping[str, Any] = settings.options
+        # Types and ranges: the options model (``config validate`` checks the same); what needs
+        # Salesforce's naming rules is checked here, at start-up.
+        options: SalesforceOptionsModel = self.parse_options(name, settings.options)
+        self.options = options
         self.inbound_options = InboundOptions(
-            client_name=self._opt_str("client_name") or DEFAULT_CLIENT_NAME,
-            default_currency=_upper(self._opt_str("default_currency")),
-            default_subsidiary=self._opt_str("default_subsidiary"),
-            legal_entity_field=self._opt_api_name("legal_entity_field")
+            client_name=options.client_name or DEFAULT_CLIENT_NAME,
+            default_currency=_upper(options.default_currency or None),
+            default_subsidiary=options.default_subsidiary or None,
+            legal_entity_field=self._api_name("legal_entity_field", options.legal_entity_field)
             or DEFAULT_LEGAL_ENTITY_FIELD,
-            won_stages=tuple(self._opt_list("won_stages") or DEFAULT_WON_STAGES),
+            won_stages=tuple(options.won_stages or DEFAULT_WON_STAGES),
         )
         if not _CLIENT_NAME.match(self.inbound_options.client_name):
-            raise self._bad("client_name", "letters, digits, '_', '.', '-' (1-64)")
-        streams = tuple(self._opt_list("poll_streams") or self.poll_streams)
-        unknown = [s for s in streams if s not in STREAMS]
-        if unknown:
-            raise self._bad("poll_streams", f"streams are {', '.join(STREAMS)}; got {unknown}")
+            raise self._bad(
+                "client_name", "letters, digits, '_', '.', '-' (1-64)", options.client_name
+            )
+        streams = tuple(options.poll_streams or self.poll_streams)
         if streams != type(self).poll_streams:
             # poll_streams is what the vendor *can* poll; a connection may choose which of them
             # it runs (``soql`` against real Salesforce), so the instance shadows the class value.
             vars(self)["poll_streams"] = streams
         self.billing_fields: dict[str, str] = {
             **BILLING_FIELDS,
-            **self._opt_names("billing_fields", allowed=BILLING_FIELDS),
+            **self._field_names("billing_fields", options.billing_fields, allowed=BILLING_FIELDS),
         }
         self.subscription_status_values: dict[str, str] = {
             **SUBSCRIPTION_STATUS_VALUES,
-            **self._opt_map("subscription_status_values"),
+            **(options.subscription_status_values or {}),
         }
-        self._page_size = self._opt_int("poll_page_size", DEFAULT_PAGE_SIZE, low=1, high=10_000)
-        self._cdc_start = self._opt_int("cdc_start_replay_id", REPLAY_ALL, low=REPLAY_ALL)
-        self._lookback = self._opt_int("poll_lookback_seconds", DEFAULT_POLL_LOOKBACK_SECONDS)
-        self._overlap = self._opt_int("soql_overlap_seconds", DEFAULT_SOQL_OVERLAP_SECONDS, low=0)
-        self._describe_ttl = self._opt_int(
-            "describe_cache_seconds", int(DEFAULT_DESCRIBE_TTL_SECONDS), low=0
-        )
-        if options.get("api_version") is not None and not re.match(
-            r"^\d+\.\d$", str(options["api_version"])
-        ):
-            raise self._bad("api_version", "a version like 59.0")
+        self._page_size = options.poll_page_size
+        self._cdc_start = options.cdc_start_replay_id
+        self._lookback = options.poll_lookback_seconds
+        self._overlap = options.soql_overlap_seconds
+        self._describe_ttl = options.describe_cache_seconds
 
     # -- inbound: webhooks --------------------------------------------------------------------
 
@@ -338,10 +328,10 @@ class SalesforceConnector(Connector):
                     password=password,
                     security_token=_secret(creds, "security_token") or "",
                 ),
-                api_version=str(self.settings.options.get("api_version") or DEFAULT_API_VERSION),
+                api_version=str(self.options.api_version or DEFAULT_API_VERSION),
                 client_name=self.inbound_options.client_name,
                 timeout=limits.timeout_seconds,
-                ca_file=self._opt_str("ca_file"),
+                ca_file=self.options.ca_file or None,
                 limiter=self._limiter,
                 rate=self._rate,
                 describe_ttl_seconds=float(self._describe_ttl),
@@ -376,66 +366,27 @@ class SalesforceConnector(Connector):
             self._client = None
             self._reader = None
 
-    def _bad(self, key: str, wanted: str) -> ConfigError:
-        value = self.settings.options.get(key)
+    def _bad(self, key: str, wanted: str, value: Any) -> ConfigError:
         return ConfigError(
             f"connection {self.name!r}: options.{key} must be {wanted}",
             code="salesforce.bad_option",
             problems=[f"connections.{self.name}.options.{key}: {wanted}; got {value!r}"],
         )
 
-    def _opt_str(self, key: str) -> str | None:
-        value = self.settings.options.get(key)
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str):
-            raise self._bad(key, "a string")
-        return value
+    def _api_name(self, key: str, value: str | None) -> str | None:
+        if value and not _API_NAME.match(value):
+            raise self._bad(key, "a Salesforce field API name such as Legal_Entity__c", value)
+        return value or None
 
-    def _opt_api_name(self, key: str) -> str | None:
-        value = self._opt_str(key)
-        if value is not None and not _API_NAME.match(value):
-            raise self._bad(key, "a Salesforce field API name such as Legal_Entity__c")
-        return value
-
-    def _opt_list(self, key: str) -> list[str] | None:
-        value = self.settings.options.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            raise self._bad(key, "a non-empty list of strings")
-        return value
-
-    def _opt_map(self, key: str) -> dict[str, str]:
-        value = self.settings.options.get(key)
-        if value is None:
-            return {}
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
-            raise self._bad(key, "a mapping of strings to strings")
-        return dict(value)
-
-    def _opt_names(self, key: str, *, allowed: Mapping[str, str]) -> dict[str, str]:
-        found = self._opt_map(key)
-        for name, api_name in found.items():
+    def _field_names(
+        self, key: str, found: Mapping[str, str] | None, *, allowed: Mapping[str, str]
+    ) -> dict[str, str]:
+        for name, api_name in (found or {}).items():
             if name not in allowed:
-                raise self._bad(key, f"keys among {', '.join(sorted(allowed))}")
+                raise self._bad(key, f"keys among {', '.join(sorted(allowed))}", found)
             if not _API_NAME.match(api_name):
-                raise self._bad(key, "Salesforce field API names as values")
-        return found
-
-    def _opt_int(self, key: str, default: int, *, low: int = 1, high: int | None = None) -> int:
-        value = self.settings.options.get(key, default)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or value < low
-            or (high is not None and value > high)
-        ):
-            bounds = f"an integer >= {low}" + (f" and <= {high}" if high is not None else "")
-            raise self._bad(key, bounds)
-        return value
+                raise self._bad(key, "Salesforce field API names as values", found)
+        return dict(found or {})
 
 
 def _secret(credentials: Mapping[str, Any], key: str) -> str | None:

@@ -49,7 +49,9 @@ class SalesforceOptionsModel(ConnectorOptions):
     poll_lookback_seconds: int = Field(default=86_400, ge=1)
     """How far back the first SOQL poll reads."""
     soql_overlap_seconds: int = Field(default=60, ge=0)
-    """How much of the last window each SOQL poll re-reads."""
+    """How much of the last window each SOQL poll re-reads. SystemModstamp is taken when a
+    transaction starts, so a long transaction can commit a stamp older than rows another poll
+    already saw; re-reading a short window catches it (the inbox drops what it holds)."""
     billing_fields: dict[str, str] | None = None
     """Billing fact -> Account field API name, overriding the defaults."""
     subscription_status_values: dict[str, str] | None = None

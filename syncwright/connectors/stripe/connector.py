@@ -51,7 +51,6 @@ __all__ = ["StripeConnector", "StripeWebhookVerifier"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_POLL_LOOKBACK_SECONDS = 86_400
 # Stripe's documented ceilings: 25 requests/s in test mode (100 live) and a small number of
 # concurrent requests per account (https://docs.stripe.com/rate-limits); the lower, safe for both.
 DEFAULT_REQUESTS_PER_SECOND = 25.0
@@ -125,8 +124,9 @@ class StripeConnector(Connector):
         limits = settings.limits
         self._limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
         self._rate = RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND)
-        # Malformed options stop the process at start-up, with every problem named.
-        self.price_map: Mapping[str, str] = _price_map(name, settings.options.get("prices"))
+        # Malformed options stop the process at start-up, with every problem named by path.
+        self.options: StripeOptionsModel = self.parse_options(name, settings.options)
+        self.price_map: Mapping[str, str] = _price_map(name, self.options.prices)
 
     # -- inbound: webhooks --------------------------------------------------------------------
 
@@ -140,7 +140,7 @@ class StripeConnector(Connector):
         return normalize(
             self._with_all_lines(delivery),
             self.services.xref,
-            default_subsidiary=self._option_str("default_subsidiary"),
+            default_subsidiary=self.options.default_subsidiary or None,
             mapping=self.mapping("inbound"),
         )
 
@@ -222,7 +222,7 @@ class StripeConnector(Connector):
         return self._first_poll(page_size)
 
     def _first_poll(self, page_size: int) -> PollBatch:
-        lookback = self._option_int("poll_lookback_seconds", DEFAULT_POLL_LOOKBACK_SECONDS)
+        lookback = self.options.poll_lookback_seconds
         since = int(time.time()) - lookback
         # Stripe cannot list oldest first: walk the window newest -> oldest to find its start,
         # then hand out the oldest page; later polls move forward from it with ending_before.
@@ -271,23 +271,8 @@ class StripeConnector(Connector):
             )
         return self._client
 
-    def _option_str(self, key: str) -> str | None:
-        value = self.settings.options.get(key)
-        return str(value) if value not in (None, "") else None
-
-    def _option_int(self, key: str, default: int) -> int:
-        value = self.settings.options.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(
-                f"connection {self.name!r}: options.{key} must be a positive integer",
-                code="stripe.bad_option",
-                problems=[f"connections.{self.name}.options.{key}: got {value!r}"],
-            )
-        return value
-
     def _page_size(self) -> int:
-        size = self._option_int("poll_page_size", MAX_LIST_LIMIT)
-        return min(size, MAX_LIST_LIMIT)
+        return min(self.options.poll_page_size, MAX_LIST_LIMIT)
 
     def close(self) -> None:
         if self._client is not None:
@@ -295,22 +280,16 @@ class StripeConnector(Connector):
             self._client = None
 
 
-def _price_map(connection: str, value: Any) -> Mapping[str, str]:
-    """``options.prices``: canonical price/product ids (or their native ids in any system) ->
-    Stripe price ids, all non-empty strings."""
+def _price_map(connection: str, value: Mapping[str, str] | None) -> Mapping[str, str]:
+    """``options.prices`` (typed by the options model): canonical price/product ids (or their
+    native ids in any system) -> Stripe price ids; blank keys or ids are refused here."""
     if value is None:
         return {}
     where = f"connections.{connection}.options.prices"
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            f"connection {connection!r}: options.prices must be a mapping",
-            code="stripe.bad_option",
-            problems=[f"{where}: expected key: price_... pairs, got {type(value).__name__}"],
-        )
     problems = [
         f"{where}.{key}: expected a Stripe price id (price_...), got {price!r}"
         for key, price in value.items()
-        if not isinstance(price, str) or not price.strip() or not str(key).strip()
+        if not price.strip() or not key.strip()
     ]
     if problems:
         raise ConfigError(

@@ -48,7 +48,6 @@ from syncwright.model import (
     Money,
     Payment,
     Subscription,
-    SubscriptionStatus,
 )
 from syncwright.model.event_data import (
     AccountUpsertedV1,
@@ -75,6 +74,7 @@ __all__ = [
     "stripe_frequency",
     "stripe_money",
     "stripe_period",
+    "stripe_unit_amount",
 ]
 
 #: The metadata key under which objects syncwright creates in Stripe carry their global id.
@@ -88,19 +88,10 @@ S = TypeVar("S", bound=sp.StripeObject)
 # Every other currency syncwright knows has the same exponent at Stripe as in ISO 4217.
 _STRIPE_EXPONENTS = {"ISK": 2}
 
-_SUBSCRIPTION_STATUS = {
-    "incomplete": SubscriptionStatus.PENDING,
-    # The first payment never succeeded and Stripe ended it: a cancellation, not a term that ran
-    # out (which is what EXPIRED means canonically).
-    "incomplete_expired": SubscriptionStatus.CANCELLED,
-    "trialing": SubscriptionStatus.TRIALING,
-    "active": SubscriptionStatus.ACTIVE,
-    "past_due": SubscriptionStatus.PAST_DUE,
-    # Retries exhausted, invoices left open, subscription not cancelled: still owed money.
-    "unpaid": SubscriptionStatus.PAST_DUE,
-    "canceled": SubscriptionStatus.CANCELLED,
-    "paused": SubscriptionStatus.PAUSED,
-}
+# Stripe's terminal subscription statuses: no further invoice, no renewal
+# (https://docs.stripe.com/billing/subscriptions/overview#subscription-statuses). How each
+# status reads canonically is the inbound mapping's ``subscription_status`` value map.
+_ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
 _INVOICE_STATUS = {
     "draft": InvoiceStatus.DRAFT,
@@ -489,7 +480,7 @@ def _customer_claims(customer: object) -> dict[tuple[str, str], Mapping[str, Any
 
 def _account(m: _Mapper, customer: sp.Customer) -> Account:
     """By the ``customer`` entity of the connection's inbound mapping (shipped:
-    ``mappings/inbound.yaml``, ``stripe_inbound@1``)."""
+    ``mappings/inbound.yaml``, ``stripe_inbound@2``)."""
     where = f"Stripe customer {customer.id}"
     values = m.mapping.apply(
         "customer",
@@ -510,7 +501,7 @@ def _unit_amount(price: sp.Price, where: str) -> int:
             f"(billing_scheme {price.billing_scheme})",
             code="stripe.price_not_per_unit",
             remediation="Tiered, custom and fractional-cent prices are not synced by mapping "
-            "stripe/1; use a per-unit price in Stripe, or post this subscription by hand and "
+            "stripe_inbound; use a per-unit price in Stripe, or post this subscription by hand and "
             "resolve this exception.",
         )
     return whole
@@ -549,6 +540,9 @@ def _period(sub: sp.Subscription) -> tuple[int, int]:
 
 
 def _subscription(m: _Mapper, sub: sp.Subscription) -> Subscription:
+    """By the ``subscription`` entity of the connection's inbound mapping; the current period
+    (on the items since API version Basil), whether the subscription renews, its next invoice
+    and the billing timing are worked out here and handed in."""
     where = f"Stripe subscription {sub.id}"
     items = sub.items.data
     if not items or sub.items.has_more:
@@ -558,56 +552,34 @@ def _subscription(m: _Mapper, sub: sp.Subscription) -> Subscription:
             remediation="Stripe sent the subscription without its full item list; resend the "
             "event from the Stripe dashboard, or resolve this exception.",
         )
-    m.claim("subscription", sub.id, sub.metadata)
-    for item in items:
-        m.claim("subscription_item", item.id, item.metadata)
-    period = _billing_period(items[0].price, where)
-    frequency = period.frequency
-    status = _SUBSCRIPTION_STATUS[sub.status]
-    ended = status is SubscriptionStatus.CANCELLED
     start, end = _period(sub)
+    ended = sub.status in _ENDED_STATUSES
     stops = sub.cancel_at_period_end or (sub.cancel_at is not None and sub.cancel_at <= end)
+    # Metered items are billed for usage, in arrears; anything else in advance.
     metered = all(i.price.recurring and i.price.recurring.usage_type == "metered" for i in items)
-    canonical_items = [
-        {
-            "global_id": m.gid("subscription_item", item.id),
-            "price_id": m.gid("price", item.price.id),
-            "product_id": m.gid("product", _ref(item.price.product, f"{where} price product")),
-            # Metered items have no quantity: usage is billed in arrears.
-            "quantity": item.quantity if item.quantity is not None else 0,
-            "unit_amount": _money(
-                _unit_amount(item.price, where), item.price.currency, f"{where} price"
-            ),
-        }
-        for item in items
-    ]
-    return _build(
-        Subscription,
-        where,
-        global_id=m.gid("subscription", sub.id),
-        account_id=m.account_id(sub.customer),
-        # The plan is the product of the first item (Stripe has no plan above the items).
-        plan_id=canonical_items[0]["product_id"],
-        status=status,
-        currency=_currency(sub.currency, where),
-        term_start=_day(start),
-        term_end=_day(end),
-        billing_frequency=frequency,
-        # Named frequencies carry their period; any other (weekly, every 2 years) is explicit.
-        billing_period=period if frequency is BillingFrequency.CUSTOM else None,
-        items=canonical_items,
-        trial_end=_day(sub.trial_end) if sub.trial_end else None,
-        auto_renew=not ended and not stops,
-        cancel_at_period_end=sub.cancel_at_period_end,
-        cancelled_at=_ts(sub.canceled_at) if sub.canceled_at else None,
-        invoice_schedule={
-            "frequency": frequency,
-            "timing": BillingTiming.IN_ARREARS if metered else BillingTiming.IN_ADVANCE,
-            "anchor_date": _day(sub.billing_cycle_anchor),
-            "next_invoice_date": None if ended or stops else _day(end),
-            "net_days": sub.days_until_due or 0,
-        },
-    )
+    claims: dict[tuple[str, str], Mapping[str, Any]] = {
+        ("subscription", sub.id): sub.metadata or {},
+        **{("subscription_item", item.id): item.metadata or {} for item in items},
+        **_customer_claims(sub.customer),
+    }
+    record = {
+        "subscription": sub.model_dump(mode="json"),
+        "period_start": start,
+        "period_end": end,
+        # The plan's price: the first item's (Stripe has no plan above the items).
+        "price": items[0].price.model_dump(mode="json"),
+        "renews": not ended and not stops,
+        "next_invoice": None if ended or stops else end,
+        "timing": BillingTiming.IN_ARREARS if metered else BillingTiming.IN_ADVANCE,
+    }
+    values = m.mapping.apply("subscription", record, resolver=_ClaimingResolver(m, claims))
+    return _build(Subscription, where, **values)
+
+
+def stripe_unit_amount(price: sp.Price, where: str) -> Money:
+    """A per-unit price's amount as canonical Money (``BusinessRuleError`` for tiered, custom
+    and fractional-cent prices)."""
+    return _money(_unit_amount(price, where), price.currency, f"{where} price")
 
 
 def _lines_complete(listing: sp.ListObject[Any], where: str) -> None:
@@ -836,7 +808,7 @@ _ROUTES: Mapping[str, _Route] = {
     "credit_note.created": _Route(sp.CreditNote, _on_credit_note_created),
 }
 
-#: The Stripe event types mapping ``stripe/1`` turns into canonical events; others are ignored.
+#: The Stripe event types the inbound mapping turns into canonical events; others are ignored.
 MAPPED_EVENT_TYPES: tuple[str, ...] = tuple(_ROUTES)
 
 

@@ -16,10 +16,10 @@ instead of Stripe's ``idempotency_error``. Before creating, the cross-reference 
 account or subscription already linked to a Stripe object on this connection is not created
 again.
 
-Mapping: the customer's parameters come from the connection's outbound mapping file (shipped:
-``mappings/outbound.yaml``, ``stripe_outbound@1``); a subscription's are built here
-(:func:`subscription_params`: metered items, payment terms, a trial still ahead). See this
-folder's README.
+Mapping: the customer's and the subscription's parameters come from the connection's outbound
+mapping file (shipped: ``mappings/outbound.yaml``, ``stripe_outbound@2``); what the file cannot
+decide (which items are metered, whether a trial is still ahead) is worked out here and handed
+in (:func:`subscription_params`). See this folder's README.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def read_account(ctx: StepContext, connection: str, account_id: str) -> dict[str
         customer,
         ctx.services.xref,
         connection=connection,
-        default_subsidiary=connector.settings.options.get("default_subsidiary"),
+        default_subsidiary=connector.options.default_subsidiary or None,
         mapping=connector.mapping("inbound"),
     )
     return account.model_dump(mode="json")
@@ -428,33 +428,36 @@ def subscription_params(
     items: Sequence[tuple[SubscriptionItem, Mapping[str, Any]]],
     *,
     now: datetime | None = None,
+    mapping: CompiledMapping | None = None,
 ) -> JSON:
-    """``POST /v1/subscriptions`` parameters (Python: which items are metered, whether the
-    payment terms and the trial apply, are decisions the mapping file cannot express)."""
-    lines: list[JSON] = []
-    for item, price in items:
-        line: JSON = {"price": price["id"], "metadata": {SYNCWRIGHT_ID_KEY: item.global_id}}
-        recurring = price.get("recurring")
-        metered = isinstance(recurring, Mapping) and recurring.get("usage_type") == "metered"
-        if not metered:  # Stripe refuses a quantity on metered prices
-            line["quantity"] = item.quantity
-        lines.append(line)
-    params: JSON = {
-        "customer": customer_id,
-        "items": lines,
-        "metadata": {SYNCWRIGHT_ID_KEY: subscription.global_id},
-    }
+    """``POST /v1/subscriptions`` parameters, by the ``subscription`` entity of ``mapping``
+    (default: the shipped ``stripe_outbound``). Decided here and handed in: which items are
+    metered (by their Stripe price), whether payment terms apply, whether the trial is still
+    ahead (by the clock)."""
+    lines = [
+        {
+            "item": item.model_dump(mode="json"),
+            "price": str(price["id"]),
+            "metered": _metered(price),
+        }
+        for item, price in items
+    ]
     schedule = subscription.invoice_schedule
-    if schedule is not None and schedule.net_days > 0:
-        # Payment terms: Stripe emails the invoice and expects payment within net days.
-        params["collection_method"] = "send_invoice"
-        params["days_until_due"] = schedule.net_days
     moment = now or datetime.now(UTC)
-    if subscription.trial_end is not None and _unix(subscription.trial_end) > moment.timestamp():
-        params["trial_end"] = _unix(subscription.trial_end)
-    if subscription.cancel_at_period_end:
-        params["cancel_at_period_end"] = True
-    return params
+    trial = subscription.trial_end
+    record = {
+        "subscription": subscription.model_dump(mode="json"),
+        "customer": customer_id,
+        "lines": lines,
+        "terms_days": schedule.net_days if schedule is not None and schedule.net_days > 0 else None,
+        "trial_end": _unix(trial) if trial and _unix(trial) > moment.timestamp() else None,
+    }
+    return or_shipped(mapping, "stripe", "outbound").apply("subscription", record)
+
+
+def _metered(price: Mapping[str, Any]) -> bool:
+    recurring = price.get("recurring")
+    return isinstance(recurring, Mapping) and recurring.get("usage_type") == "metered"
 
 
 def _subscription_result(
@@ -541,7 +544,9 @@ def create_subscription(
             )
         return _subscription_result(ctx, connector, parsed, existing, {}, created=False)
     customer_id = _customer_id(ctx, connector, customer_ref, parsed.account_id)
-    params = subscription_params(parsed, customer_id, _items(ctx, connector, parsed))
+    params = subscription_params(
+        parsed, customer_id, _items(ctx, connector, parsed), mapping=connector.mapping("outbound")
+    )
     created = connector.client.create_subscription(
         params,
         idempotency_key=_idempotency_key(ctx, params),

@@ -9,8 +9,8 @@ Docs: https://docs.stripe.com/webhooks#verify-manually and
 https://docs.stripe.com/webhooks/signature
 (notes in ``../shared/vendor/stripe/WEBHOOK-SIGNATURE.txt``).
 
-This module is pure (no I/O, no sandbox imports) so the intake path, the connector and the
-emulator all share one implementation.
+This module is pure (no I/O, no sandbox imports): the intake path and the connector share it. The
+Stripe emulator signs with its own implementation (emulators never import connector code).
 """
 
 from __future__ import annotations

@@ -14,11 +14,13 @@ from syncwright.connectors.stripe.inbound import (
     stripe_currency,
     stripe_decimal_minor,
     stripe_money,
+    stripe_period,
     stripe_ref,
     stripe_tax_ids,
+    stripe_unit_amount,
 )
 from syncwright.mapping.transforms import TransformContext, register
-from syncwright.model import Money
+from syncwright.model import BillingFrequency, BillingPeriod, Money
 
 __all__: list[str] = []
 
@@ -63,3 +65,26 @@ def ref(value: Any, ctx: TransformContext, /, *, what: str, of_record: bool = Tr
 def decimal_minor(value: Any, ctx: TransformContext, /) -> int | None:
     """``unit_amount_decimal`` (text) as whole minor units; a fraction of a cent -> null."""
     return stripe_decimal_minor(value)
+
+
+@register("stripe.frequency")
+def frequency(value: Any, ctx: TransformContext, /) -> BillingFrequency:
+    """A recurring Stripe price's interval as a canonical frequency (every interval Stripe
+    allows has one: ``custom`` for weekly, daily, every 2 years, ...); a one-time price parks
+    (``stripe.interval_unsupported``)."""
+    return stripe_period(sp.Price.model_validate(value), ctx.label).frequency
+
+
+@register("stripe.custom_period")
+def custom_period(value: Any, ctx: TransformContext, /) -> BillingPeriod | None:
+    """A recurring Stripe price's exact period when no named frequency says it (weekly, every
+    2 years); null for monthly, quarterly, semiannual and annual prices."""
+    period = stripe_period(sp.Price.model_validate(value), ctx.label)
+    return period if period.frequency is BillingFrequency.CUSTOM else None
+
+
+@register("stripe.unit_amount")
+def unit_amount(value: Any, ctx: TransformContext, /) -> Money:
+    """A per-unit Stripe price's amount as canonical Money; tiered, custom and fractional-cent
+    prices park (``stripe.price_not_per_unit``)."""
+    return stripe_unit_amount(sp.Price.model_validate(value), ctx.label)

@@ -72,7 +72,8 @@ class ZendeskConnector(Connector):
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         # Malformed options stop the process at start-up, with every problem named.
-        self.options = ZendeskOptions.parse(name, settings.options)
+        self.typed_options: ZendeskOptionsModel = self.parse_options(name, settings.options)
+        self.options = ZendeskOptions.parse(name, self.typed_options)
         self._client: ZendeskClient | None = None
         self._field_keys: frozenset[str] | None = None
         self._lock = threading.Lock()
@@ -145,8 +146,8 @@ class ZendeskConnector(Connector):
     def _base_url(self) -> str | None:
         if self.settings.base_url:
             return str(self.settings.base_url)
-        subdomain = self.settings.options.get("subdomain")
-        if isinstance(subdomain, str) and subdomain.strip():
+        subdomain = self.typed_options.subdomain
+        if subdomain and subdomain.strip():
             return f"https://{subdomain.strip()}.zendesk.com"
         return None
 

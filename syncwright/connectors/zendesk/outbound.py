@@ -48,6 +48,7 @@ from syncwright.model import Account, Entitlement
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
     from syncwright.connectors.zendesk.connector import ZendeskConnector
+    from syncwright.connectors.zendesk.options import ZendeskOptionsModel
 
 __all__ = [
     "ZendeskOptions",
@@ -76,18 +77,21 @@ class ZendeskOptions:
     revoked_tier: str = "none"
 
     @classmethod
-    def parse(cls, connection: str, options: Mapping[str, Any]) -> ZendeskOptions:
-        """Read and check the options; every problem at once, as a ``ConfigError``."""
+    def parse(cls, connection: str, options: ZendeskOptionsModel) -> ZendeskOptions:
+        """The typed options (types checked by the model, as ``config validate`` does) checked
+        against Zendesk's rules; every problem at once, as a ``ConfigError``."""
         problems: list[str] = []
         values: dict[str, str] = {}
-        defaults = cls()
-        for key in ("tier_field", "sla_field", "revoked_tier"):
-            value = options.get(key, getattr(defaults, key))
+        for key, given in (
+            ("tier_field", options.tier_field),
+            ("sla_field", options.sla_field),
+            ("revoked_tier", options.revoked_tier),
+        ):
             where = f"connections.{connection}.options.{key}"
-            if not isinstance(value, str) or not value.strip():
-                problems.append(f"{where}: must be a non-empty string, got {value!r}")
+            value = given.strip()
+            if not value:
+                problems.append(f"{where}: must be a non-empty string, got {given!r}")
                 continue
-            value = value.strip()
             if key.endswith("_field") and (not _FIELD_KEY.match(value) or value.isdigit()):
                 problems.append(
                     f"{where}: {value!r} is not a Zendesk field key (letters, digits and '_')"

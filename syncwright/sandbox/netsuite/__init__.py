@@ -5,9 +5,9 @@
 README.md in this folder for what is emulated and the Oracle pages it follows.
 """
 
-from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.sandbox.netsuite._app import NetSuiteSandbox, create_app, sandbox_of
 from syncwright.sandbox.netsuite._auth import TbaVerifier
+from syncwright.sandbox.netsuite._credentials import TbaCredentials, TbaSecrets
 from syncwright.sandbox.netsuite._errors import NetSuiteApiError
 from syncwright.sandbox.netsuite._governor import ConcurrencyGovernor
 from syncwright.sandbox.netsuite._state import NetSuiteState
@@ -18,6 +18,7 @@ __all__ = [
     "NetSuiteSandbox",
     "NetSuiteState",
     "TbaCredentials",
+    "TbaSecrets",
     "TbaVerifier",
     "create_app",
     "sandbox_of",

@@ -14,9 +14,9 @@ import sys
 
 import uvicorn
 
-from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.sandbox._server import LOOPBACK
 from syncwright.sandbox.netsuite._app import create_app
+from syncwright.sandbox.netsuite._credentials import TbaCredentials
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,9 +20,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.sandbox._faults import FaultInjector, FaultPlan
 from syncwright.sandbox.netsuite._auth import TbaVerifier
+from syncwright.sandbox.netsuite._credentials import TbaSecrets
 from syncwright.sandbox.netsuite._errors import (
     NetSuiteApiError,
     error_body,
@@ -35,6 +35,7 @@ from syncwright.sandbox.netsuite._render import RECORD_ROOT, Renderer, link
 from syncwright.sandbox.netsuite._schema import record_type
 from syncwright.sandbox.netsuite._state import NetSuiteState
 from syncwright.sandbox.netsuite._suiteql import run as run_suiteql
+from syncwright.sandbox.netsuite._write_log import WriteLog
 
 __all__ = ["NetSuiteSandbox", "create_app", "sandbox_of"]
 
@@ -58,6 +59,7 @@ class NetSuiteSandbox:
         self.governor = governor
         self.faults = faults
         self.requests = 0
+        self.writes = WriteLog()
         self._lock = threading.Lock()
 
     @property
@@ -103,6 +105,7 @@ class NetSuiteSandbox:
         self.governor.reset()
         self.verifier.reset()
         self.faults.configure(FaultPlan())
+        self.writes.clear()
         with self._lock:
             self.requests = 0
         for kind in self.faults.injected:
@@ -202,7 +205,7 @@ def create_app(
     state: NetSuiteState | None = None,
     *,
     account: str = "TSTDRV1",
-    credentials: TbaCredentials,
+    credentials: TbaSecrets,
     concurrency_limit: int = 5,
     faults: FaultInjector | None = None,
 ) -> FastAPI:
@@ -272,7 +275,9 @@ def create_app(
 
     @app.post(RECORD_ROOT + "/{rtype}", status_code=204)
     async def create_record(rtype: str, request: Request) -> Response:
-        rid = state.create(rtype, await _json_body(request))
+        body = await _json_body(request)
+        rid = state.create(rtype, body)
+        sandbox.writes.record("POST", rtype, rid, body)
         return location(request, rtype, rid)
 
     @app.get(RECORD_ROOT + "/{rtype}/{rid}")
@@ -287,7 +292,9 @@ def create_app(
     @app.patch(RECORD_ROOT + "/{rtype}/{rid}", status_code=204)
     async def update_record(rtype: str, rid: str, request: Request) -> Response:
         replace = [n for n in request.query_params.get("replace", "").split(",") if n]
-        state.update(rtype, rid, await _json_body(request), replace=replace)
+        body = await _json_body(request)
+        state.update(rtype, rid, body, replace=replace)
+        sandbox.writes.record("PATCH", rtype, rid, body, replace=replace)
         return Response(status_code=204)
 
     @app.put(RECORD_ROOT + "/{rtype}/{rid}", status_code=204)
@@ -299,12 +306,15 @@ def create_app(
                 "The upsert operation (PUT) requires an external ID in the URL: eid:<externalId>.",
                 url_path=f"{rtype}/{rid}",
             )
-        new_id, _created = state.upsert(rtype, rid[4:], await _json_body(request))
+        body = await _json_body(request)
+        new_id, _created = state.upsert(rtype, rid[4:], body)
+        sandbox.writes.record("PUT", rtype, new_id, body, external_id=rid[4:])
         return location(request, rtype, new_id)
 
     @app.delete(RECORD_ROOT + "/{rtype}/{rid}", status_code=204)
     async def delete_record(rtype: str, rid: str) -> Response:
         state.delete(rtype, rid)
+        sandbox.writes.record("DELETE", rtype, rid, None)
         return Response(status_code=204)
 
     @app.get(RECORD_ROOT + "/{rtype}/{rid}/{sublist}")
@@ -359,6 +369,11 @@ def create_app(
     @app.get("/_sandbox/stats")
     async def admin_stats() -> dict[str, Any]:
         return sandbox.stats()
+
+    @app.get("/_sandbox/writes")
+    async def admin_writes() -> dict[str, Any]:
+        # Every record write received, oldest first: method, record type, id, body.
+        return {"writes": sandbox.writes.entries()}
 
     @app.get("/_sandbox/faults")
     async def admin_faults() -> dict[str, Any]:

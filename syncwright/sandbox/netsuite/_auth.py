@@ -19,7 +19,7 @@ from typing import Any
 
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, RequestValidator, ResourceEndpoint
 
-from syncwright.connectors.netsuite._oauth import TbaCredentials
+from syncwright.sandbox.netsuite._credentials import TbaSecrets
 
 __all__ = ["TbaVerifier"]
 
@@ -116,7 +116,7 @@ class TbaVerifier:
     """Verifies ``Authorization: OAuth realm=...`` headers against one account's credentials."""
 
     def __init__(
-        self, credentials: TbaCredentials, *, account: str, timestamp_window: int = 300
+        self, credentials: TbaSecrets, *, account: str, timestamp_window: int = 300
     ) -> None:
         self.credentials = credentials
         self.account = account

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from syncwright.connectors.stripe.signature import SIGNATURE_HEADER, sign_stripe_payload
+from syncwright.sandbox.stripe._signing import SIGNATURE_HEADER, stripe_signature_header
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 
@@ -296,7 +296,7 @@ class WebhookDispatcher:
             "User-Agent": USER_AGENT,
             "Cache-Control": "no-cache",
             "Accept": "*/*; q=0.5, application/xml",
-            SIGNATURE_HEADER: sign_stripe_payload(delivery.payload, delivery.secret, timestamp),
+            SIGNATURE_HEADER: stripe_signature_header(delivery.payload, delivery.secret, timestamp),
         }
         status: int | None = None
         error: str | None = None

@@ -129,7 +129,12 @@ def test_concurrency_limit_is_transient(emulator) -> None:
 
     holder = threading.Thread(target=hold_the_only_slot)
     holder.start()
-    time.sleep(0.15)
+    # The holder is inside the account's only slot once the emulator counts it (not after a
+    # fixed sleep, which a loaded machine can outrun); its 500 ms latency keeps it there.
+    deadline = time.monotonic() + 30
+    while emulator.sandbox.governor.in_flight < 1:
+        assert time.monotonic() < deadline, "the holder's request never reached NetSuite"
+        time.sleep(0.005)
     try:
         with emulator.client() as client, pytest.raises(TransientError) as info:
             client.get("customer", "107")

@@ -67,7 +67,9 @@ def test_options_accept_older_spellings_and_report_every_problem() -> None:
             "ns", {"subsidiaries": ["UK"], "currencies": {"USD": None}, "items": {"p": True}}
         )
     assert caught.value.problems == [
-        "connections.ns.options.subsidiaries: must be a mapping of names to NetSuite internal ids",
+        # The connector reads its options through its typed model: the same words as
+        # `config validate`.
+        "connections.ns.options.subsidiaries: input should be a valid dictionary",
         "connections.ns.options.currencies.USD: must be a NetSuite internal id (a number or a "
         "string)",
         "connections.ns.options.items.p: must be a NetSuite internal id (a number or a string)",

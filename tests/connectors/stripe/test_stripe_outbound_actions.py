@@ -150,6 +150,8 @@ def test_create_subscription_active_and_linked(
         assert xref.native_id_for("subscription_item", gid, CONNECTION) == item.id
     assert xref.native_id_for("price", "price_gid_pro", CONNECTION) == catalog.pro
     assert result["ledger"]["entity_type"] == "subscription"
+    # The parameters came from the shipped mapping file, whose version the ledger names.
+    assert result["ledger"]["mapping_version"] == "stripe_outbound@2"
 
 
 def test_first_payment_failing_leaves_it_incomplete(
