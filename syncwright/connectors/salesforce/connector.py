@@ -353,7 +353,7 @@ class SalesforceConnector(Connector):
 
     def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
         """The billing standing each Account shows (``crm_standing``)."""
-        renames = self.settings.options.get("billing_fields") or {}
+        renames = self.options.billing_fields or {}
         return snapshots.snapshot(self.client, renames, self.name, dataset)
 
     def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
