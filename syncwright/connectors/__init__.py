@@ -58,6 +58,7 @@ from syncwright.connectors._base.steps import (
     connector_for,
     ledger_block,
     parse_canonical,
+    parse_entitlement,
 )
 from syncwright.connectors._base.streams import Stream
 from syncwright.connectors._base.vocabulary import ACTIONS
@@ -102,6 +103,7 @@ __all__ = [
     "paginate_links",
     "paginate_offset",
     "parse_canonical",
+    "parse_entitlement",
     "parse_options",
     "parse_retry_after",
     "parse_signature_header",

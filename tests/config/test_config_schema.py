@@ -124,7 +124,7 @@ def test_schema_check_catches_mistakes() -> None:
     document["server"]["hots"] = "x"
     document["connections"]["stripe"]["credentials"]["api_key"] = "sk_live_literal"
     document["ownership"]["acount"] = {"system": "stripe"}
-    document["connections"]["my crm"] = {"vendor": "hubspot"}  # no hubspot connector installed
+    document["connections"]["my crm"] = {"vendor": "pipedrive"}  # no pipedrive connector installed
     errors = check(document, schema, schema, "")
     assert ".server.hots: not allowed" in errors
     assert ".connections.stripe.credentials.api_key: matches none of oneOf" in errors

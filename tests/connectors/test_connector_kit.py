@@ -87,6 +87,7 @@ def test_the_kit_is_curated() -> None:
         "paginate_links",
         "paginate_offset",
         "parse_canonical",
+        "parse_entitlement",
         "parse_options",
         "parse_retry_after",
         "parse_signature_header",

@@ -17,7 +17,10 @@ Fixtures a subclass provides:
 - ``error_cases``: documented error code -> a callable that makes the emulator answer with it.
 - ``vendor_samples``: deliveries built from the vendor's own sample payloads (``tests/vendor``
   holds the repo's copies of ``../shared/vendor``; see ``shared/vendor/MANIFEST.md``).
-- when it takes webhooks: ``signed_webhook`` -> ``(body, headers)`` signed as the vendor signs.
+- when it takes webhooks: ``signed_webhook`` -> ``(body, headers)`` signed as the vendor signs;
+  optionally ``tampered_webhook`` (default: the signed body plus one byte) that must be refused.
+  With ``webhook_body_signed = False`` (a secret carried in the body, not a signature over
+  it): ``forged_webhooks`` -> deliveries that must be refused, instead of both defaults.
 - when it maps inbound events: ``ignored_delivery`` and ``malformed_delivery``.
 - when it declares streams: ``new_stream_event`` -> a callable that makes the emulator produce
   one new event on the first polled stream.
@@ -60,6 +63,10 @@ class ContractWorld:
 class ConnectorContract:
     # Actions the connector must offer (it may offer more, all from the vocabulary).
     required_actions: ClassVar[frozenset[str]] = frozenset()
+    # False for a vendor whose webhooks carry a shared secret in the body instead of a
+    # signature over it (Business Central's clientState): a changed byte cannot be detected,
+    # so the subclass's ``forged_webhooks`` fixture lists deliveries that must be refused.
+    webhook_body_signed: ClassVar[bool] = True
 
     @pytest.fixture
     def connector(self, world: ContractWorld) -> Connector:
@@ -176,11 +183,24 @@ class ConnectorContract:
         assert verifier is not None, "takes webhooks, yet no verifier for configured secrets"
         body, headers = request.getfixturevalue("signed_webhook")
         verifier.verify(body, headers)
-        with pytest.raises(AuthError) as tampered:
-            verifier.verify(body + b" ", headers)
-        with pytest.raises(AuthError) as unsigned:
-            verifier.verify(body, {"content-type": "application/json"})
-        for error in (tampered.value, unsigned.value):
+        # A scheme that authenticates the sender but signs no bytes (Chargebee's basic auth
+        # plus re-fetch) provides its own tampered delivery: one whose content was changed.
+        forged: list[tuple[bytes, Any]]
+        if not self.webhook_body_signed:
+            forged = request.getfixturevalue("forged_webhooks")
+        else:
+            try:
+                tampered = request.getfixturevalue("tampered_webhook")
+            except pytest.FixtureLookupError:
+                tampered = (body + b" ", headers)
+            forged = [tampered, (body, {"content-type": "application/json"})]
+        assert forged
+        errors = []
+        for forged_body, forged_headers in forged:
+            with pytest.raises(AuthError) as refused:
+                verifier.verify(forged_body, forged_headers)
+            errors.append(refused.value)
+        for error in errors:
             assert error.code and error.code != AuthError.default_code
             for secret in secrets:
                 assert secret not in str(error) and secret not in repr(error)

@@ -11,6 +11,13 @@ import pytest
 
 from syncwright.connectors.example.signature import HEADER as EXAMPLE_HEADER
 from syncwright.connectors.example.signature import ExampleSignatureVerifier
+from syncwright.connectors.hubspot.signature import (
+    SIGNATURE_HEADER as HUBSPOT_SIGNATURE,
+)
+from syncwright.connectors.hubspot.signature import (
+    TIMESTAMP_HEADER as HUBSPOT_TIMESTAMP,
+)
+from syncwright.connectors.hubspot.signature import HubSpotSignatureVerifier
 from syncwright.connectors.stripe.connector import StripeWebhookVerifier
 from syncwright.connectors.zendesk.signature import (
     SIGNATURE_HEADER as ZENDESK_SIGNATURE,
@@ -57,14 +64,28 @@ def _zendesk_headers() -> list[Mapping[str, str]]:
     return found
 
 
+def _hubspot_headers() -> list[Mapping[str, str]]:
+    found: list[Mapping[str, str]] = [{}, {HUBSPOT_SIGNATURE: "abc"}]
+    stamps = [*STAMPS, str(int(time.time() * 1000)), "9" * 15]
+    for stamp in stamps:
+        for signature in [*SIGNATURES, "====", "YQ=", "\xff" * 44]:
+            for host in ("sync.example.com", "\xff\xfe", ""):
+                found.append({HUBSPOT_SIGNATURE: signature, HUBSPOT_TIMESTAMP: stamp, "host": host})
+    return found
+
+
 @pytest.mark.parametrize(
     ("verifier", "headers"),
     [
         (StripeWebhookVerifier(["whsec_test"], 300), _stripe_headers()),
         (ExampleSignatureVerifier(["whsec_test"], 300), _example_headers()),
         (ZendeskSignatureVerifier(["zd_secret"], tolerance_seconds=300), _zendesk_headers()),
+        (
+            HubSpotSignatureVerifier(["hs_secret"], connection="crm", webhook_url=None),
+            _hubspot_headers(),
+        ),
     ],
-    ids=["stripe", "example", "zendesk"],
+    ids=["stripe", "example", "zendesk", "hubspot"],
 )
 def test_malformed_headers_raise_auth_error_only(
     verifier: ExampleSignatureVerifier, headers: list[Mapping[str, str]]

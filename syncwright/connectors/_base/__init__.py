@@ -19,6 +19,7 @@ from syncwright.connectors._base.steps import (
     connector_for,
     ledger_block,
     parse_canonical,
+    parse_entitlement,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "connector_for",
     "ledger_block",
     "parse_canonical",
+    "parse_entitlement",
     "parse_retry_after",
     "register_connector",
 ]

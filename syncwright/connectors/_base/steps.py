@@ -18,8 +18,16 @@ from syncwright.ledger import request_digest
 
 if TYPE_CHECKING:
     from syncwright.engine import StepContext
+    from syncwright.model import Account, Entitlement
 
-__all__ = ["audit_write", "call_timeout", "connector_for", "ledger_block", "parse_canonical"]
+__all__ = [
+    "audit_write",
+    "call_timeout",
+    "connector_for",
+    "ledger_block",
+    "parse_canonical",
+    "parse_entitlement",
+]
 
 C = TypeVar("C", bound=Connector)
 M = TypeVar("M", bound=BaseModel)
@@ -70,6 +78,38 @@ def parse_canonical(
                 f"that built it, {retry_hint}."
             ),
         ) from exc
+
+
+def parse_entitlement(
+    entitlement: Any,
+    account: Any,
+    *,
+    vendor: str,
+    label: str,
+    retry_hint: str = "then retry the exception",
+) -> tuple[Entitlement, Account]:
+    """A support desk step's canonical entitlement and the account it belongs to, validated
+    (``<vendor>.invalid_canonical``) and checked to belong together
+    (``<vendor>.entitlement_account_mismatch``): both park the step with remediation."""
+    from syncwright.model import Account, Entitlement
+
+    parsed = parse_canonical(
+        Entitlement, entitlement, "entitlement", vendor=vendor, label=label, retry_hint=retry_hint
+    )
+    owner = parse_canonical(
+        Account, account, "account", vendor=vendor, label=label, retry_hint=retry_hint
+    )
+    if parsed.account_id != owner.global_id:
+        raise BusinessRuleError(
+            f"entitlement {parsed.global_id} belongs to account {parsed.account_id}, not to "
+            f"account {owner.global_id}",
+            code=f"{vendor}.entitlement_account_mismatch",
+            remediation=(
+                "The workflow paired an entitlement with another account; fix the workflow or "
+                "the event that started it, then retry (or resolve) the exception."
+            ),
+        )
+    return parsed, owner
 
 
 def ledger_block(

@@ -30,16 +30,14 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import (
     audit_write,
     call_timeout,
     connector_for,
     ledger_block,
-    parse_canonical,
+    parse_entitlement,
 )
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, ConfigError
@@ -59,7 +57,6 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
-M = TypeVar("M", bound=BaseModel)
 
 ACCOUNT = "account"
 ENTITLEMENT = "entitlement"
@@ -119,24 +116,10 @@ def _connector(ctx: StepContext, connection: str) -> ZendeskConnector:
     return connector_for(ctx, connection, ZendeskConnector, label="Zendesk")
 
 
-def _parse(model: type[M], data: Any, what: str) -> M:
-    return parse_canonical(model, data, what, vendor="zendesk", label="Zendesk", retry_hint=_RETRY)
-
-
 def _entities(entitlement: JSON, account: JSON) -> tuple[Entitlement, Account]:
-    parsed_entitlement = _parse(Entitlement, entitlement, "entitlement")
-    parsed_account = _parse(Account, account, "account")
-    if parsed_entitlement.account_id != parsed_account.global_id:
-        raise BusinessRuleError(
-            f"entitlement {parsed_entitlement.global_id} belongs to account "
-            f"{parsed_entitlement.account_id}, not to account {parsed_account.global_id}",
-            code="zendesk.entitlement_account_mismatch",
-            remediation=(
-                "The workflow paired an entitlement with another account; fix the workflow or "
-                "the event that started it, then retry (or resolve) the exception."
-            ),
-        )
-    return parsed_entitlement, parsed_account
+    return parse_entitlement(
+        entitlement, account, vendor="zendesk", label="Zendesk", retry_hint=_RETRY
+    )
 
 
 def organization_body(

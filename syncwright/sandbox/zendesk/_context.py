@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -11,27 +10,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from syncwright.sandbox._faults import FaultInjector
+from syncwright.sandbox._stats import RequestStats
 from syncwright.sandbox.zendesk._auth import Credentials
 from syncwright.sandbox.zendesk._errors import bad_request
 from syncwright.sandbox.zendesk._ratelimit import RateLimiter
 from syncwright.sandbox.zendesk._state import ZendeskState
 from syncwright.sandbox.zendesk._webhooks import WebhookDispatcher
-
-
-@dataclass
-class RequestStats:
-    requests: int = 0
-    unauthenticated: int = 0
-    by_status: Counter[int] = field(default_factory=Counter)
-    by_route: Counter[str] = field(default_factory=Counter)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "unauthenticated": self.unauthenticated,
-            "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
-            "by_route": dict(sorted(self.by_route.items())),
-        }
 
 
 @dataclass

@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from syncwright.sandbox._faults import FaultPlan
-from syncwright.sandbox.zendesk._context import RequestStats, emulator, respond
+from syncwright.sandbox._stats import RequestStats
+from syncwright.sandbox.zendesk._context import emulator, respond
 
 router = APIRouter(prefix="/_sandbox")
 

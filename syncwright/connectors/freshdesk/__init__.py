@@ -1,0 +1,1 @@
+"""Freshdesk connector: entitlements out to companies and SLA policies, tickets in as cases."""

@@ -1,0 +1,1 @@
+"""The HubSpot CRM connector (see README.md in this folder)."""
