@@ -17,12 +17,6 @@ from syncwright.reconcile.snapshot import CHECK_FIELDS, Dataset, SnapshotRecord,
 if TYPE_CHECKING:
     from syncwright.connectors.salesforce.client import SalesforceClient
 
-# The Account fields billing standing is written to by default (``update_account_billing``);
-# ``options.billing_fields`` renames them per org.
-STANDING_FIELDS: Mapping[str, str] = {
-    "last_invoice_number": "Last_Invoice_Number__c",
-    "last_invoice_status": "Last_Invoice_Status__c",
-}
 # Read back in canonical terms: the status is written as a person reads it ("Past Due").
 _CANONICAL: Mapping[str, Any] = {
     "last_invoice_number": lambda v: None if v in (None, "") else str(v),
@@ -31,12 +25,11 @@ _CANONICAL: Mapping[str, Any] = {
 
 
 def standing_records(
-    client: SalesforceClient, renames: Mapping[str, Any], connection: str
+    client: SalesforceClient, billing_fields: Mapping[str, str], connection: str
 ) -> Iterator[SnapshotRecord]:
-    """Accounts showing any standing, with the canonical values of each standing key.
-    ``renames``: ``options.billing_fields`` (key -> Account field API name)."""
+    """Accounts showing any standing, with the canonical values of each standing key."""
     keys = CHECK_FIELDS["crm_standing"]
-    names = {key: str(renames.get(key) or STANDING_FIELDS[key]) for key in keys}
+    names = {key: billing_fields[key] for key in keys}
     known = client.field_names("Account")
     missing = [name for name in names.values() if name not in known]
     if missing:
@@ -50,8 +43,7 @@ def standing_records(
                 for name in missing
             ],
         )
-    # The names are field API names: the defaults, or options.billing_fields, which the
-    # connector validated at start-up.
+    # The names are field API names the connector validated (options.billing_fields).
     soql = f"SELECT Id, {', '.join(names.values())} FROM Account"  # noqa: S608
     for row in client.query(soql, batch_size=2000):
         fields = {key: _CANONICAL[key](row.get(name)) for key, name in names.items()}
@@ -61,8 +53,8 @@ def standing_records(
 
 
 def snapshot(
-    client: SalesforceClient, renames: Mapping[str, Any], connection: str, dataset: Dataset
+    client: SalesforceClient, billing_fields: Mapping[str, str], connection: str, dataset: Dataset
 ) -> Iterator[SnapshotRecord]:
     if dataset == "crm_standing":
-        return standing_records(client, renames, connection)
+        return standing_records(client, billing_fields, connection)
     raise unsupported("salesforce", dataset, ("crm_standing",))
