@@ -38,6 +38,12 @@ def test_lost_response_applies_the_write(zendesk: Any) -> None:
     assert [o["name"] for o in found["organizations"]] == ["Acme"]
     with zendesk.admin() as admin:
         assert admin.get("/_sandbox/stats").json()["faults_injected"]["lost_response"] == 1
+        # The stalled answer is counted when the server finally sends it; wait for it here, or on
+        # a loaded machine it lands in the next test's statistics.
+        deadline = time.monotonic() + 30
+        while admin.get("/_sandbox/stats").json()["by_status"].get("201") != 1:
+            assert time.monotonic() < deadline, "the stalled 201 was never sent"
+            time.sleep(0.05)
 
 
 def test_stats_faults_and_reset(zendesk: Any) -> None:
