@@ -60,7 +60,9 @@ def test_quote_to_cash_demo_shows_one_deal_across_four_systems(
     assert result.check.duplicates == 0 and result.netsuite_breaches == 0
     assert result.systems_in_trace == sorted(["netsuite", crm, "stripe", support])
     assert result.stack == f"crm {crm}, billing stripe, erp netsuite, support {support}"
-    assert f"stack: {result.stack}" in console.export_text()
+    shown = console.export_text()
+    assert f"stack: {result.stack}" in shown
+    assert ("HubSpot has no change-data-capture stream" in shown) == (crm == "hubspot")
 
 
 def test_public_api_is_curated() -> None:

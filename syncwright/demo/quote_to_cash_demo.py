@@ -95,6 +95,8 @@ def _run(
     assert billing.engine is not None
     console.print("[bold]syncwright demo[/bold]: quote-to-cash over four emulators")
     console.print(f"  stack: {stack.describe()}")
+    for skipped in stack.skips():
+        console.print(f"  on this stack: {skipped}")
     crm_url = (world.hs_server or world.sf_server).url
     console.print(f"  {stack.crm} {crm_url}  NetSuite {billing.netsuite_server.url}")
     console.print(f"  Stripe {billing.stripe_server.url}  support desk: {world.support_vendor}")
