@@ -21,8 +21,10 @@ from typing import Any, Literal
 
 import httpx
 
+from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.demo.billing_world import BillingWorld, start_billing_world
 from syncwright.demo.crm_drive import CrmDrive, DealLine, HubSpotDrive, SalesforceDrive
+from syncwright.errors import TransientError
 from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox._tls import make_self_signed_cert
 from syncwright.sandbox.salesforce import SalesforceState
@@ -385,6 +387,18 @@ def wait_onboarded(world: QuoteToCashWorld, deals: list[Deal], timeout: float = 
     billing.wait_settled(max(1.0, deadline - time.monotonic()))
 
 
+def _query(netsuite: NetSuiteClient, query: str) -> list[dict[str, Any]]:
+    """A SuiteQL read that tries again on NetSuite's 5xx, as any reporting tool does: the
+    demo's injected faults hit SuiteQL too (a POST), and the check is not what is tested."""
+    for attempt in range(5):
+        try:
+            return list(netsuite.suiteql(query))
+        except TransientError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
 @dataclass
 class QuoteToCashCheck:
     deals: int
@@ -401,10 +415,10 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
     vendor = world.crm.vendor
     problems: list[str] = []
     with billing.netsuite_client() as netsuite:
-        customers = list(netsuite.suiteql("SELECT id, externalid FROM customer"))
+        customers = _query(netsuite, "SELECT id, externalid FROM customer")
         orders = [
             r
-            for r in netsuite.suiteql("SELECT id, externalid, recordtype FROM transaction")
+            for r in _query(netsuite, "SELECT id, externalid, recordtype FROM transaction")
             if r["recordtype"] == "salesorder"
         ]
     customer_ids = {r.get("externalid"): r["id"] for r in customers}

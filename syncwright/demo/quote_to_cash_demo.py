@@ -32,7 +32,7 @@ from syncwright.demo.quote_to_cash import (
     start_quote_to_cash_world,
     wait_onboarded,
 )
-from syncwright.demo.stack import DEFAULT_STACK, Stack, require_runnable
+from syncwright.demo.stack import DEFAULT_STACK, DISPLAY_NAMES, Stack, require_runnable
 from syncwright.exceptions import ExceptionService
 from syncwright.sandbox import FaultPlan
 from syncwright.sandbox.stripe import WebhookFaults
@@ -98,8 +98,10 @@ def _run(
     for skipped in stack.skips():
         console.print(f"  on this stack: {skipped}")
     crm_url = (world.hs_server or world.sf_server).url
-    console.print(f"  {stack.crm} {crm_url}  NetSuite {billing.netsuite_server.url}")
-    console.print(f"  Stripe {billing.stripe_server.url}  support desk: {world.support_vendor}")
+    console.print(f"  {DISPLAY_NAMES[stack.crm]} {crm_url}  NetSuite {billing.netsuite_server.url}")
+    console.print(
+        f"  Stripe {billing.stripe_server.url}  support desk: {DISPLAY_NAMES[stack.support]}"
+    )
     console.print(
         "  faults: 3% NetSuite 5xx, 2% lost NetSuite responses, 20% duplicate and "
         "reordered Stripe webhooks"
@@ -107,14 +109,17 @@ def _run(
 
     deals = close_deals(world, count - 1)
     deals += close_deals(world, 1, country="BR", start=count - 1)
-    console.print(f"  sales reps closed {len(deals)} deals in {stack.crm}")
+    console.print(f"  sales reps closed {len(deals)} deals in {DISPLAY_NAMES[stack.crm]}")
     wait_onboarded(world, deals)
     parked = runtime.exceptions.list(status="open")
     console.print(f"\n  {len(parked)} deal(s) parked before any write:")
     for record in parked:
         console.print(f"    {record.id}: {record.message}\n      remediation: {record.remediation}")
 
-    console.print(f"\n  the rep corrects the billing country in {stack.crm}; the operator retries")
+    console.print(
+        f"\n  the rep corrects the billing country in {DISPLAY_NAMES[stack.crm]}; "
+        "the operator retries"
+    )
     world.crm.set_country(deals[-1].account, "US")
     service = ExceptionService(
         runtime.exceptions,
@@ -133,8 +138,8 @@ def _run(
     for system, what in (
         ("NetSuite", "customer + sales order"),
         ("Stripe", "active subscription"),
-        (stack.crm.title(), "status, ACV, ERP id on the account"),
-        (world.support_vendor.title(), "entitlement tier and SLA"),
+        (DISPLAY_NAMES[stack.crm], "status, ACV, ERP id on the account"),
+        (DISPLAY_NAMES[stack.support], "entitlement tier and SLA"),
     ):
         table.add_row(system, what, f"{check.onboarded}/{check.deals}")
     console.print(table)

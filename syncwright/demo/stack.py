@@ -24,6 +24,17 @@ KINDS: dict[str, str] = {
     "freshdesk": "support",
 }
 KIND_ORDER = ("crm", "billing", "erp", "support")
+#: How the vendors spell themselves, for the demo's output.
+DISPLAY_NAMES: dict[str, str] = {
+    "salesforce": "Salesforce",
+    "hubspot": "HubSpot",
+    "stripe": "Stripe",
+    "chargebee": "Chargebee",
+    "netsuite": "NetSuite",
+    "business_central": "Business Central",
+    "zendesk": "Zendesk",
+    "freshdesk": "Freshdesk",
+}
 
 
 @dataclass(frozen=True)
