@@ -33,6 +33,35 @@ class AccountBilling:
     last_invoice_number: str
     last_invoice_status: str
 
+    @classmethod
+    def read(cls, record: dict[str, Any], names: tuple[str, str, str, str, str]) -> AccountBilling:
+        """From a CRM record whose fields ``names`` hold status, ACV, ERP id, last invoice
+        number and status (in that order)."""
+        status, acv, erp_id, number, invoice_status = (record.get(name) for name in names)
+        return cls(
+            subscription_status=status,
+            acv=Decimal(str(acv or 0)),
+            erp_id=str(erp_id or ""),
+            last_invoice_number=str(number or ""),
+            last_invoice_status=str(invoice_status or ""),
+        )
+
+
+SALESFORCE_BILLING = (
+    "Subscription_Status__c",
+    "ACV__c",
+    "ERP_Id__c",
+    "Last_Invoice_Number__c",
+    "Last_Invoice_Status__c",
+)
+HUBSPOT_BILLING = (
+    "syncwright_subscription_status",
+    "syncwright_acv",
+    "syncwright_erp_id",
+    "syncwright_last_invoice_number",
+    "syncwright_last_invoice_status",
+)
+
 
 @dataclass(frozen=True)
 class DealLine:
@@ -123,14 +152,7 @@ class SalesforceDrive:
         self._rep().update("Account", account, {"BillingCountry": country})
 
     def billing_of(self, account: str) -> AccountBilling:
-        record = self._rep().get("Account", account)
-        return AccountBilling(
-            subscription_status=record.get("Subscription_Status__c"),
-            acv=Decimal(str(record.get("ACV__c") or 0)),
-            erp_id=str(record.get("ERP_Id__c") or ""),
-            last_invoice_number=str(record.get("Last_Invoice_Number__c") or ""),
-            last_invoice_status=str(record.get("Last_Invoice_Status__c") or ""),
-        )
+        return AccountBilling.read(self._rep().get("Account", account), SALESFORCE_BILLING)
 
 
 class HubSpotDrive:
@@ -208,20 +230,6 @@ class HubSpotDrive:
         self._send("PATCH", f"/companies/{account}", {"properties": {"country": country}})
 
     def billing_of(self, account: str) -> AccountBilling:
-        names = (
-            "syncwright_subscription_status",
-            "syncwright_acv",
-            "syncwright_erp_id",
-            "syncwright_last_invoice_number",
-            "syncwright_last_invoice_status",
-        )
-        props = self._send("GET", f"/companies/{account}?properties={','.join(names)}")[
-            "properties"
-        ]
-        return AccountBilling(
-            subscription_status=props.get("syncwright_subscription_status"),
-            acv=Decimal(str(props.get("syncwright_acv") or 0)),
-            erp_id=str(props.get("syncwright_erp_id") or ""),
-            last_invoice_number=str(props.get("syncwright_last_invoice_number") or ""),
-            last_invoice_status=str(props.get("syncwright_last_invoice_status") or ""),
-        )
+        wanted = ",".join(HUBSPOT_BILLING)
+        company = self._send("GET", f"/companies/{account}?properties={wanted}")
+        return AccountBilling.read(company["properties"], HUBSPOT_BILLING)
