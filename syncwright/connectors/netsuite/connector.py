@@ -162,9 +162,7 @@ class NetSuiteConnector(Connector):
         super().__init__(name, settings)
         # Option errors stop the process at start-up, not at the first order.
         self.options = NetSuiteOptions.from_model(name, self.parse_options(name, settings.options))
-        limits = settings.limits
-        self.limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
-        self.rate_limiter = RateLimiter(limits.requests_per_second)
+        self.limiter, self.rate_limiter = self.limiters(default_concurrency=DEFAULT_CONCURRENCY)
         self._client: NetSuiteClient | None = None
         self._http: GovernedHttpClient | None = None
         self._lock = threading.Lock()
