@@ -413,6 +413,10 @@ class LimitSettings(_Model):
     """Timeout of one HTTP request."""
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     """Retry policy for transient failures (timeouts, 5xx, 429)."""
+    scope: Literal["process", "shared"] = "process"
+    """Where ``concurrency``, ``requests_per_second`` and a vendor's Retry-After are held:
+    ``process`` (each process alone) or ``shared`` (in the database, one budget for every
+    ``serve``/``worker`` process of the deployment)."""
 
 
 class WebhookSettings(_Model):

@@ -26,6 +26,7 @@ from syncwright.connectors import (
     PolledEvent,
     RateLimiter,
     WebhookVerifier,
+    honour_retry_after,
 )
 from syncwright.connectors.netsuite import checks, outbound, periods, snapshots
 from syncwright.connectors.netsuite._errors import PERIOD_OPEN_CHECK
@@ -39,7 +40,7 @@ from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 __all__ = ["DEFAULT_CONCURRENCY", "GovernedHttpClient", "NetSuiteConnector", "account_from_host"]
 
 # The shared service tier's account limit; a connection on a larger tier (or with SuiteCloud
-# Plus licences) raises ``limits.concurrency``, divided among the workers that share the account.
+# Plus licences) raises ``limits.concurrency`` (with ``limits.scope: shared`` for several workers).
 DEFAULT_CONCURRENCY = 5
 _CREDENTIALS = ("consumer_key", "consumer_secret", "token_id", "token_secret")
 
@@ -86,7 +87,9 @@ class GovernedHttpClient(httpx.Client):
         try:
             if signing is not None and time.monotonic() - signed_at > self.resign_after_seconds:
                 request = next(signing.sync_auth_flow(request))
-            return super().send(request, auth=auth, **kwargs)
+            response = super().send(request, auth=auth, **kwargs)
+            honour_retry_after(self.rate_limiter, response)
+            return response
         except (httpx.ReadTimeout, httpx.WriteTimeout):
             if self.timeout_hold_seconds > 0:
                 release = threading.Timer(self.timeout_hold_seconds, slot.close)
