@@ -17,7 +17,7 @@ from syncwright.runtime import Runtime
 
 
 def main(config: str, ready: str, go: str, requests: int, threads: int) -> None:
-    runtime = Runtime(load_settings(Path(config)))
+    runtime = Runtime(load_settings(Path(config)), upgrade=False)  # the test migrated it
     connector = runtime.connection("netsuite")
     assert isinstance(connector, NetSuiteConnector)
     client = connector.client
