@@ -66,8 +66,10 @@ def _run_workers(
         )
     try:
         wait_until(
-            lambda: all((directory / f"ready-{n}").exists() for n in range(WORKERS))
-            or any(worker.poll() is not None for worker in workers),
+            lambda: (
+                all((directory / f"ready-{n}").exists() for n in range(WORKERS))
+                or any(worker.poll() is not None for worker in workers)
+            ),
             timeout=120,
             what="every worker process built its runtime (or one ended)",
         )
