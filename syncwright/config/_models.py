@@ -496,6 +496,19 @@ class WorkflowSettings(_Model):
     timeout_seconds: float | None = Field(default=None, gt=0)
     """Wall-clock limit of one run, after which it is stopped and an exception opened; unset
     means none (a parked run can wait for a fix)."""
+    priority: Literal["high", "normal", "low"] = "normal"
+    """Priority class: `high` and `low` runs take a lane of their own (`high` as wide as
+    `engine.workers`, `low` a quarter of it), so a flood of low-priority work cannot hold back
+    the rest. Not together with `queue_concurrency` (that is a queue of its own already)."""
+
+    @model_validator(mode="after")
+    def _one_lane(self) -> WorkflowSettings:
+        if self.priority != "normal" and self.queue_concurrency is not None:
+            raise ValueError(
+                "priority and queue_concurrency exclude each other: a workflow with its own "
+                "queue_concurrency already runs on a queue of its own; remove one of them"
+            )
+        return self
 
 
 class ReconciliationRule(_Model):
