@@ -1,7 +1,8 @@
 """``POST /hooks/{connection}``: size limit, signature check, one durable write, then 2xx.
 
 Status codes are part of the contract vendors retry on:
-- 200 accepted (or a duplicate, acknowledged so the vendor stops retrying),
+- 200 accepted (or a duplicate, acknowledged so the vendor stops retrying); a vendor's
+  subscription handshake (``Connector.webhook_handshake``) is answered with its plain text,
 - 400 body is not JSON, or hostile JSON (nested deeper than 64 levels, a number Python cannot
   hold, NaN),
 - 401 signature missing, malformed or wrong (recorded as a security event),
@@ -16,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from syncwright.connectors import Connector
@@ -76,6 +77,10 @@ def build_hooks_router(
                 f"connection {connection!r} does not receive webhooks; configure its webhook "
                 "secrets under connections.{connection}.webhook",
             )
+        handshake = connector.webhook_handshake(dict(request.query_params))
+        if handshake is not None:
+            # A subscription handshake carries no event: answer it, store nothing.
+            return PlainTextResponse(handshake)
         try:
             body = await read_body(request, max_body_bytes)
         except BodyTooLarge:

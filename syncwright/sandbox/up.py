@@ -4,7 +4,8 @@ For each connection of the config whose vendor has an emulator here, one emulato
 loopback port with fresh test credentials. The written config is the input config with each such
 connection's ``base_url`` set to its emulator, its credentials (and webhook secrets, for vendors
 that take webhooks) replaced by ``${SANDBOX_<CONNECTION>_<KEY>}`` references, and the options an
-emulator needs (NetSuite's account, Salesforce's CA file) added. Emulators that send webhooks
+emulator needs (NetSuite's account, Salesforce's CA file, Business Central's tenant, company,
+token issuer and CA file) added. Emulators that send webhooks
 (Stripe, Zendesk) get a webhook endpoint registered through their own API, pointed at the
 config's intake (``http://<server.hooks or server host:port>/hooks/<connection>``); the secret
 they sign with is the one written to the env file, so ``serve`` verifies their deliveries. The
@@ -39,6 +40,7 @@ __all__ = ["EMULATED_VENDORS", "Sandbox", "SandboxConnection", "start_sandbox"]
 
 ZENDESK_EMAIL = "agent@example.com"
 NETSUITE_ACCOUNT = "TSTDRV1"
+BUSINESS_CENTRAL_TENANT = "contoso.onmicrosoft.com"
 # server.host / server.port defaults (config.ServerSettings)
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8787
 # Zendesk's organization and user event types (what the support connector's inbox receives).
@@ -231,6 +233,36 @@ def _freshdesk(
     return _Started(ServerThread(create_app(api_key=api_key)).start(), {"api_key": api_key})
 
 
+def _business_central(
+    connection: str, options: Mapping[str, Any], workdir: Path, hooks_url: str
+) -> _Started:
+    from syncwright.sandbox.business_central import COMPANY_ID, create_app
+
+    # No subscription is registered here: Business Central validates one by calling the
+    # notification URL, which answers only once ``serve`` runs (BusinessCentralClient.subscribe).
+    # msal (and Entra ID itself) speak HTTPS only: a throwaway certificate, trusted through
+    # options.ca_file; the emulator is both the API host and the token issuer (login_url).
+    certfile, keyfile = make_self_signed_cert(workdir / f"{connection}-tls")
+    tenant = str(options.get("tenant") or BUSINESS_CENTRAL_TENANT)
+    environment = str(options.get("environment") or "production")
+    values = {"client_id": secrets.token_hex(16), "client_secret": secrets.token_urlsafe(24)}
+    app = create_app(
+        tenant=tenant,
+        environment=environment,
+        client_id=values["client_id"],
+        client_secret=values["client_secret"],
+    )
+    server = ServerThread(app, certfile=certfile, keyfile=keyfile).start()
+    wired = {
+        "tenant": tenant,
+        "environment": environment,
+        "company_id": COMPANY_ID,
+        "login_url": server.url,
+        "ca_file": certfile,
+    }
+    return _Started(server, values, wired)
+
+
 _Starter = Callable[[str, Mapping[str, Any], Path, str], _Started]
 _STARTERS: dict[str, _Starter] = {
     "example": _example,
@@ -240,6 +272,7 @@ _STARTERS: dict[str, _Starter] = {
     "salesforce": _salesforce,
     "stripe": _stripe,
     "zendesk": _zendesk,
+    "business_central": _business_central,
 }
 #: Vendors that have an emulator in ``syncwright/sandbox``.
 EMULATED_VENDORS: tuple[str, ...] = tuple(sorted(_STARTERS))

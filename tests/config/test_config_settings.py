@@ -107,6 +107,7 @@ def test_empty_sections_mean_defaults() -> None:
 def test_vendor_and_domain_lists() -> None:
     # The installed connectors (entry points), not a fixed list of vendor names.
     assert installed_vendors() == (
+        "business_central",
         "example",
         "freshdesk",
         "hubspot",

@@ -60,7 +60,8 @@ def test_an_installed_package_is_found_and_usable_from_config(
     with pytest.raises(ConfigError) as missing:
         parse_settings(text)
     assert missing.value.problems[0].startswith(
-        "connections.crm.vendor: no connector installed for vendor 'acme'; installed: example,"
+        "connections.crm.vendor: no connector installed for vendor 'acme'; installed: "
+        "business_central, example,"
     )
 
     monkeypatch.syspath_prepend(str(install(tmp_path / "site")))

@@ -19,6 +19,8 @@ Fixtures a subclass provides:
   holds the repo's copies of ``../shared/vendor``; see ``shared/vendor/MANIFEST.md``).
 - when it takes webhooks: ``signed_webhook`` -> ``(body, headers)`` signed as the vendor signs;
   optionally ``tampered_webhook`` (default: the signed body plus one byte) that must be refused.
+  With ``webhook_body_signed = False`` (a secret carried in the body, not a signature over
+  it): ``forged_webhooks`` -> deliveries that must be refused, instead of both defaults.
 - when it maps inbound events: ``ignored_delivery`` and ``malformed_delivery``.
 - when it declares streams: ``new_stream_event`` -> a callable that makes the emulator produce
   one new event on the first polled stream.
@@ -61,6 +63,10 @@ class ContractWorld:
 class ConnectorContract:
     # Actions the connector must offer (it may offer more, all from the vocabulary).
     required_actions: ClassVar[frozenset[str]] = frozenset()
+    # False for a vendor whose webhooks carry a shared secret in the body instead of a
+    # signature over it (Business Central's clientState): a changed byte cannot be detected,
+    # so the subclass's ``forged_webhooks`` fixture lists deliveries that must be refused.
+    webhook_body_signed: ClassVar[bool] = True
 
     @pytest.fixture
     def connector(self, world: ContractWorld) -> Connector:
@@ -179,15 +185,22 @@ class ConnectorContract:
         verifier.verify(body, headers)
         # A scheme that authenticates the sender but signs no bytes (Chargebee's basic auth
         # plus re-fetch) provides its own tampered delivery: one whose content was changed.
-        try:
-            tampered_body, tampered_headers = request.getfixturevalue("tampered_webhook")
-        except pytest.FixtureLookupError:
-            tampered_body, tampered_headers = body + b" ", headers
-        with pytest.raises(AuthError) as tampered:
-            verifier.verify(tampered_body, tampered_headers)
-        with pytest.raises(AuthError) as unsigned:
-            verifier.verify(body, {"content-type": "application/json"})
-        for error in (tampered.value, unsigned.value):
+        forged: list[tuple[bytes, Any]]
+        if not self.webhook_body_signed:
+            forged = request.getfixturevalue("forged_webhooks")
+        else:
+            try:
+                tampered = request.getfixturevalue("tampered_webhook")
+            except pytest.FixtureLookupError:
+                tampered = (body + b" ", headers)
+            forged = [tampered, (body, {"content-type": "application/json"})]
+        assert forged
+        errors = []
+        for forged_body, forged_headers in forged:
+            with pytest.raises(AuthError) as refused:
+                verifier.verify(forged_body, forged_headers)
+            errors.append(refused.value)
+        for error in errors:
             assert error.code and error.code != AuthError.default_code
             for secret in secrets:
                 assert secret not in str(error) and secret not in repr(error)

@@ -62,23 +62,7 @@ class TestNetSuiteConnector(ConnectorContract):
         subscription = ns.subscription("sub_k", "acct_k", lines)
         invoice = ns.invoice("inv_k", "acct_k", lines, tax_minor=740, subscription_id="sub_k")
         cancelled = {**subscription, "status": "cancelled", "cancelled_at": "2026-06-15T12:00:00Z"}
-        deal = {
-            "global_id": "deal_k",
-            "account_id": "acct_k",
-            "name": "Deal k",
-            "stage": "open",
-            "currency": "GBP",
-            "lines": [
-                {
-                    "global_id": "deal_k-0",
-                    "product_id": "prod_std",
-                    "price_id": "price_std",
-                    "description": "Standard",
-                    "quantity": 3,
-                    "unit_amount": {"amount_minor": 1234, "currency": "GBP"},
-                }
-            ],
-        }
+        deal = ns.deal("deal_k", "acct_k", [("prod_std", "price_std", 3, 1234)])
         subject = {"account": account, "deal": deal}
         return [
             ("upsert_account", (account,)),

@@ -37,6 +37,8 @@ def _problems(text: str, **kwargs: object) -> list[str]:
     [
         ("zendesk", "outbound", "zendesk_outbound@1"),
         ("salesforce", "inbound", "salesforce_inbound@1"),
+        ("business_central", "inbound", "business_central_inbound@1"),
+        ("business_central", "outbound", "business_central_outbound@1"),
     ],
 )
 def test_shipped_mappings_compile(vendor: str, direction: str, ref: str) -> None:

@@ -201,6 +201,12 @@ class Connector:
         """The verifier for ``POST /hooks/{connection}``; None means webhooks are refused."""
         return None
 
+    def webhook_handshake(self, query: Mapping[str, str]) -> str | None:
+        """A vendor's subscription handshake on ``POST /hooks/{connection}`` (Business Central
+        and Microsoft Graph send ``?validationToken=``): the plain-text answer it expects, or
+        None when the request is an ordinary delivery. Only asked when webhooks are enabled."""
+        return None
+
     def identify(self, payload: Any, body: bytes) -> WebhookIdentity:
         """Find the vendor event id and type; a payload without an id is keyed by its digest,
         so that even an odd delivery is kept (and deduped) rather than refused."""

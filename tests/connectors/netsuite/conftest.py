@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import itertools
 import secrets
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from syncwright.runtime import Runtime
 from syncwright.runtime_hooks import LedgerHooks
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.netsuite import NetSuiteSandbox, create_app, sandbox_of
+from tests.connectors._canonical import CanonicalBuilders
 
 ACCOUNT = "TSTDRV1"
 
@@ -128,7 +128,7 @@ connections:
 
 
 @dataclass
-class NsWorld:
+class NsWorld(CanonicalBuilders):
     """A Runtime wired to the emulator, step contexts, and canonical entity builders."""
 
     runtime: Runtime
@@ -169,143 +169,6 @@ class NsWorld:
         )
         self.contexts.append(ctx)
         return ctx
-
-    # canonical entities, as steps receive them (model_dump(mode="json") form)
-
-    @staticmethod
-    def money(minor: int, currency: str = "USD") -> dict[str, Any]:
-        return {"amount_minor": minor, "currency": currency}
-
-    def account(
-        self, gid: str, *, subsidiary: str | None = "Syncwright UK Ltd", currency: str = "GBP"
-    ) -> dict[str, Any]:
-        return {
-            "global_id": gid,
-            "name": f"Client {gid}",
-            "legal_name": f"Client {gid} Ltd",
-            "subsidiary": subsidiary,
-            "currency": currency,
-            "billing_email": f"ap@{gid}.test",
-            "bill_to": {
-                "line1": "1 High Street",
-                "city": "London",
-                "postal_code": "EC1A 1AA",
-                "country": "GB",
-            },
-            "tax_ids": [{"kind": "gb_vat", "value": "GB123456789"}],
-        }
-
-    def subscription(
-        self,
-        gid: str,
-        account_id: str,
-        items: list[tuple[str, int, int]],
-        *,
-        currency: str = "GBP",
-        term_start: str = "2026-01-01",
-        term_end: str | None = "2027-01-01",
-    ) -> dict[str, Any]:
-        return {
-            "global_id": gid,
-            "account_id": account_id,
-            "plan_id": "prod_plan",
-            "status": "active",
-            "currency": currency,
-            "term_start": term_start,
-            "term_end": term_end,
-            "billing_frequency": "monthly",
-            "items": [
-                {
-                    "global_id": f"{gid}-item-{i}",
-                    "price_id": price,
-                    "quantity": quantity,
-                    "unit_amount": self.money(unit, currency),
-                }
-                for i, (price, quantity, unit) in enumerate(items)
-            ],
-        }
-
-    def invoice(
-        self,
-        gid: str,
-        account_id: str,
-        lines: list[tuple[str, int, int]],
-        *,
-        currency: str = "GBP",
-        tax_minor: int = 0,
-        subscription_id: str | None = None,
-        status: str = "open",
-        paid: bool = False,
-    ) -> dict[str, Any]:
-        subtotal = sum(quantity * unit for _, quantity, unit in lines)
-        total = subtotal + tax_minor
-        return {
-            "global_id": gid,
-            "account_id": account_id,
-            "subscription_id": subscription_id,
-            "number": f"INV-{gid}",
-            "status": "paid" if paid else status,
-            "currency": currency,
-            "lines": [
-                {
-                    "global_id": f"{gid}-line-{i}",
-                    "description": f"{price} x {quantity}",
-                    "price_id": price,
-                    "quantity": quantity,
-                    "unit_amount": self.money(unit, currency),
-                    "amount": self.money(quantity * unit, currency),
-                }
-                for i, (price, quantity, unit) in enumerate(lines)
-            ],
-            "subtotal": self.money(subtotal, currency),
-            "discount_total": self.money(0, currency),
-            "tax_total": self.money(tax_minor, currency),
-            "total": self.money(total, currency),
-            "amount_paid": self.money(total if paid else 0, currency),
-            "issue_date": "2026-02-01",
-            "due_date": "2026-03-03",
-            "paid_at": "2026-02-05T10:00:00+00:00" if paid else None,
-        }
-
-    def payment(
-        self, gid: str, account_id: str, minor: int, invoice_id: str, *, currency: str = "GBP"
-    ) -> dict[str, Any]:
-        return {
-            "global_id": gid,
-            "account_id": account_id,
-            "amount": self.money(minor, currency),
-            "status": "succeeded",
-            "method": "card",
-            "received_at": "2026-02-05T10:00:00+00:00",
-            "reference": "ch_123",
-            "applied_to": [{"invoice_id": invoice_id, "amount": self.money(minor, currency)}],
-        }
-
-    def credit_note(
-        self, gid: str, account_id: str, invoice_id: str, minor: int, *, currency: str = "GBP"
-    ) -> dict[str, Any]:
-        return {
-            "global_id": gid,
-            "account_id": account_id,
-            "invoice_id": invoice_id,
-            "number": f"CN-{gid}",
-            "reason": "goodwill",
-            "currency": currency,
-            "lines": [
-                {
-                    "global_id": f"{gid}-line-0",
-                    "description": "Goodwill credit",
-                    "price_id": "price_std",
-                    "quantity": 1,
-                    "amount": self.money(minor, currency),
-                }
-            ],
-            "subtotal": self.money(minor, currency),
-            "discount_total": self.money(0, currency),
-            "tax_total": self.money(0, currency),
-            "total": self.money(minor, currency),
-            "issue_date": _dt.date(2026, 2, 10).isoformat(),
-        }
 
 
 def make_ns_world(emulator: Emulator, directory: Path, **config: Any) -> NsWorld:

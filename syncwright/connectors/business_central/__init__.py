@@ -1,0 +1,1 @@
+"""Dynamics 365 Business Central connector (see README.md)."""
