@@ -25,6 +25,7 @@ their clocks in step (NTP), as they must for the executors' heartbeats anyway.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import socket
@@ -41,6 +42,8 @@ from sqlalchemy.engine import Connection, Engine
 from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter, process_limiters
 from syncwright.store._upsert import insert_many_ignore_duplicates
 from syncwright.store.tables import budget_leases, budgets
+
+log = logging.getLogger("syncwright.limits")
 
 __all__ = ["SharedBudgets", "SharedConcurrencyLimiter", "SharedRateLimiter", "lease_seconds"]
 
@@ -162,7 +165,14 @@ class SharedConcurrencyLimiter(ConcurrencyLimiter):
             with self._cond:
                 self._account()
                 self._in_flight -= 1
-            self._give_back(holder)
+            try:
+                self._give_back(holder)
+            except sa.exc.SQLAlchemyError as exc:  # the lease runs out instead
+                log.warning(
+                    "could not give back a slot of %s (%s); it returns when its lease expires",
+                    self._connection,
+                    type(exc).__name__,
+                )
             with self._cond:
                 self._cond.notify()
 
