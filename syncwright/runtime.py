@@ -34,6 +34,8 @@ WORKFLOW_MODULES = (
     "syncwright.workflows.billing_to_erp",
     "syncwright.workflows.onboarding",
     "syncwright.workflows.entitlement_sync",
+    "syncwright.workflows.lifecycle",
+    "syncwright.workflows.support_cases",
 )
 
 

@@ -18,7 +18,7 @@ import syncwright
 
 PACKAGE = Path(syncwright.__file__).parent
 ROOT = PACKAGE.parent
-VENDOR_SDKS = ("stripe", "zenpy", "simple_salesforce")
+VENDOR_SDKS = ("stripe", "zenpy", "simple_salesforce", "hubspot", "freshdesk", "chargebee")
 # Where an SDK may be used: the demos drive emulators the way a user's systems would.
 SDK_USERS = (PACKAGE / "sandbox", PACKAGE / "demo")
 
@@ -57,7 +57,7 @@ def test_stripe_sdk_is_in_the_sandbox_extra_not_the_core() -> None:
 
 
 # Runs in a fresh interpreter where `import stripe` fails, as on a lean install.
-_WITHOUT_STRIPE = """
+_NO_STRIPE = """
 import importlib.abc, sys
 
 class NoStripe(importlib.abc.MetaPathFinder):
@@ -67,10 +67,23 @@ class NoStripe(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, NoStripe())
-from syncwright.cli import main
-sys.argv = ["syncwright", *sys.argv[1:]]
-main()
 """
+_WITHOUT_STRIPE = (
+    _NO_STRIPE
+    + "from syncwright.cli import main\nsys.argv = ['syncwright', *sys.argv[1:]]\nmain()\n"
+)
+
+
+def test_the_emulators_and_sandbox_up_need_no_vendor_sdk() -> None:
+    # `sandbox up` starts emulators only; none of them drives a vendor's SDK.
+    emulators = ", ".join(
+        f"syncwright.sandbox.{name}" for name in ("example", "netsuite", "salesforce", "stripe")
+    )
+    script = f"{_NO_STRIPE}import syncwright.sandbox.up, syncwright.sandbox.zendesk, {emulators}\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_without_the_sandbox_extra_the_demo_says_what_to_install(tmp_path: Path) -> None:

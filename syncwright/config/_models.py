@@ -678,6 +678,40 @@ class ExceptionSettings(_Model):
     (a record in the cross-reference, or the target's own read), and retries it if so."""
 
 
+class DunningPolicy(_Model):
+    """What the support desk does with an account whose invoice payment failed
+    (docs/lifecycle.md)."""
+
+    action: Literal["none", "downgrade", "suspend"] = "none"
+    """`none`: the entitlement stays; `downgrade`: the support tier becomes `tier`; `suspend`:
+    the entitlement is suspended (the support connection's revoked tier, no SLA). A payment
+    that clears the account's dues restores the tier of its plan."""
+    after_attempts: int = Field(default=1, ge=1, le=100)
+    """Failed collection attempts of one invoice before the action is taken."""
+    tier: str | None = Field(default=None, min_length=1)
+    """The tier of a downgraded account; required with `action: downgrade`, and only then."""
+
+    @model_validator(mode="after")
+    def _tier_with_downgrade(self) -> DunningPolicy:
+        if self.action == "downgrade" and self.tier is None:
+            raise ValueError("action: downgrade needs tier: <the support tier while in dunning>")
+        if self.action != "downgrade" and self.tier is not None:
+            raise ValueError(f"tier is used only with action: downgrade (action is {self.action})")
+        return self
+
+
+class LifecycleSettings(_Model):
+    """Policies of the customer lifecycle workflows (docs/lifecycle.md)."""
+
+    dunning: DunningPolicy = Field(default_factory=DunningPolicy)
+    """Support entitlement while an invoice is unpaid after failed collection."""
+    escalation_tags: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=lambda: ["credit_request", "refund_request"]
+    )
+    """Support case tags that ask for a commercial decision: an open case carrying one becomes
+    a task on the CRM account; empty, no case is escalated."""
+
+
 class Settings(_Model):
     """The whole of ``syncwright.yaml``."""
 
@@ -707,6 +741,8 @@ class Settings(_Model):
     """Exception queue."""
     auth: AuthSettings = Field(default_factory=AuthSettings)
     """API tokens and their roles."""
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
+    """Customer lifecycle policies (dunning)."""
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Settings:

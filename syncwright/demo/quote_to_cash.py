@@ -188,7 +188,13 @@ def start_quote_to_cash_world(
     )
     _seed_catalog(world)
     _seed_zendesk_fields(world)
-    tiers = {entry["sf_product"]: CATALOG[name][1] for name, entry in world.catalog.items()}
+    # By the CRM's product (the deal at onboarding) and the billing system's price (the plan
+    # changes that come from billing later: docs/lifecycle.md).
+    tiers = {
+        entry[key]: CATALOG[name][1]
+        for name, entry in world.catalog.items()
+        for key in ("sf_product", "stripe_price")
+    }
     # US SaaS subscriptions are not taxed here: NetSuite's "-Not Taxable-" code for the parent.
     billing.settings_args["tax_codes"] = {"Parent Company": "-7"}
     billing.settings_args["stripe_prices"] = {

@@ -13,7 +13,7 @@ from typing import Any
 from syncwright.connectors import Connector
 from syncwright.engine import RetryPolicy, StepContext, StepPolicy, WorkflowRun, workflow
 from syncwright.workflows._route import targets_for_account
-from syncwright.workflows.onboarding_plan import annual_contract_value
+from syncwright.workflows.lifecycle_plan import contract_fields
 
 ERP_WRITE = StepPolicy(
     timeout_seconds=30.0,
@@ -139,14 +139,13 @@ def amend(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
 @workflow("subscription.renewal_to_crm", handles=("syncwright.subscription.renewed.v1",))
 def renewal_to_crm(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     """Renewal visibility: every CRM connection that knows the account gets the renewed
-    subscription's status and annual contract value (the ERP side is ``amend_in_erp``)."""
+    subscription's status, annual contract value, product summary and the next renewal's date
+    and amount (the forecast; ``lifecycle_plan.contract_fields``). The ERP side is
+    ``amend_in_erp``: the new term's sales order."""
     subscription = event["data"]["subscription"]
     updated: dict[str, Any] = {}
     for crm in _crms_knowing(run, subscription["account_id"]):
-        fields = {
-            "subscription_status": subscription["status"],
-            "acv": annual_contract_value(subscription),
-        }
+        fields = contract_fields(subscription)
         result = _write(run, crm, "update_account_billing", subscription["account_id"], fields)
         updated[crm.name] = result["native_id"]
     return {"crm_accounts": updated}

@@ -90,6 +90,7 @@ def test_schema_is_json_and_describes_every_section() -> None:
         "audit",
         "exceptions",
         "auth",
+        "lifecycle",
     }
     defs = schema["$defs"]
     assert all(d.get("additionalProperties") is False for d in defs.values() if "properties" in d)

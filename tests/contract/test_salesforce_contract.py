@@ -68,10 +68,19 @@ class TestSalesforceConnector(ConnectorContract):
             "acv": {"amount_minor": 1_200_050, "currency": "USD"},
             "erp_id": "CUST-1001",
         }
+        escalation = {
+            "id": "case_k:escalation",
+            "reason": "credit_request",
+            "subject": "Credit for the outage",
+            "reference": "zendesk ticket 35436",
+            "priority": "high",
+            "opened_at": "2026-06-01T10:00:00Z",
+        }
         return [
             ("read_account", ("acct_k",)),
             ("read_deal", ("deal_k",)),
             ("update_account_billing", ("acct_k", billing)),
+            ("escalate_case", ("acct_k", escalation)),
         ]
 
     @pytest.fixture

@@ -77,6 +77,8 @@ class TestStripeConnector(ConnectorContract):
             ("create_customer", (account("acct_k"),)),
             ("read_account", ("acct_k",)),  # the customer the first step linked
             ("create_subscription", (subscription("sub_k", "acct_k"),)),
+            ("read_subscription", ("sub_k",)),  # the subscription the step above linked
+            ("read_receivables", ("acct_k",)),
         ]
 
     @pytest.fixture

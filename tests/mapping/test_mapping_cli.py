@@ -301,10 +301,15 @@ def test_a_users_file_must_replace_a_shipped_one_with_all_its_entities(tmp_path:
         "name: stripe_outbound\nversion: 2\nvendor: stripe\ndirection: outbound\n"
         "entities:\n  customer:\n    fields: {name: name}\n"
     )
-    unused = tmp_path / "zendesk_in.yaml"
-    unused.write_text(
+    incomplete = tmp_path / "zendesk_in.yaml"
+    incomplete.write_text(
         "name: zendesk_inbound\nversion: 1\nvendor: zendesk\ndirection: inbound\n"
         "entities:\n  org:\n    fields: {name: name}\n"
+    )
+    unused = tmp_path / "netsuite_in.yaml"
+    unused.write_text(
+        "name: netsuite_inbound\nversion: 1\nvendor: netsuite\ndirection: inbound\n"
+        "entities:\n  customer:\n    fields: {name: companyName}\n"
     )
     config = tmp_path / "syncwright.yaml"
     config.write_text(
@@ -313,10 +318,12 @@ database: {{url: 'sqlite:///{tmp_path / "m.db"}'}}
 connections:
   stripe: {{vendor: stripe}}
   desk: {{vendor: zendesk}}
+  erp: {{vendor: netsuite}}
 mappings:
   - {{name: stripe_outbound, connection: stripe, version: 2, path: {partial}}}
-  - {{name: zendesk_inbound, connection: desk, version: 1, path: {unused}}}
+  - {{name: zendesk_inbound, connection: desk, version: 1, path: {incomplete}}}
   - {{name: stripe_invoices, connection: desk, version: 1, path: {V1}}}
+  - {{name: netsuite_inbound, connection: erp, version: 1, path: {unused}}}
 """
     )
     with pytest.raises(ConfigError) as caught:
@@ -325,12 +332,14 @@ mappings:
         f"{partial}: entities: the stripe connector needs address, subscription, "
         "subscription_item (as in "
         "syncwright/connectors/stripe/mappings/outbound.yaml); add them",
-        "mappings[1]: the zendesk connector ships no inbound mapping file to replace (it does "
-        f"not map that direction through a file), so {unused} would not be used; remove the entry",
+        f"{incomplete}: entities: the zendesk connector needs ticket (as in "
+        "syncwright/connectors/zendesk/mappings/inbound.yaml); add them",
         f"mappings[2].connection: 'desk' is a zendesk connection but {V1} maps stripe",
         f"{V1}: entities: the stripe connector needs application, credit_note, "
         "credit_note_line, invoice_line, invoice_schedule, payment, subscription, "
         "subscription_item (as in "
         "syncwright/connectors/stripe/mappings/inbound.yaml); add them",
         "mappings[2]: connection 'desk' already has an inbound mapping at mappings[1]; keep one",
+        "mappings[3]: the netsuite connector ships no inbound mapping file to replace (it does "
+        f"not map that direction through a file), so {unused} would not be used; remove the entry",
     ]

@@ -48,7 +48,7 @@ def test_shipped_mappings_compile(vendor: str, direction: str, ref: str) -> None
 
 
 def test_a_vendor_without_a_file_has_no_shipped_mapping() -> None:
-    assert shipped_mapping("zendesk", "inbound") is None
+    assert shipped_mapping("netsuite", "inbound") is None
     assert shipped_mapping("nosuchvendor", "inbound") is None
 
 

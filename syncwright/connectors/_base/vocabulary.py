@@ -15,12 +15,15 @@ ACTIONS: frozenset[str] = frozenset(
         # billing
         "create_customer",
         "create_subscription",
+        "read_subscription",
+        "read_receivables",
         "upsert_invoice",
         "apply_payment",
         "mark_dunning",
         "upsert_credit_memo",
         # support
         "upsert_entitlement",
+        "escalate_case",
         # synchronous validation against master data
         "check_credit",
         "check_customer",

@@ -6,7 +6,7 @@ Config (``connections.<name>`` in ``syncwright.yaml``; every key is in this fold
 ``api_version``, ``default_currency``, ``default_subsidiary``, ``legal_entity_field``,
 ``won_stages``, ``poll_streams``, ``poll_page_size``, ``cdc_start_replay_id``,
 ``poll_lookback_seconds``, ``soql_overlap_seconds``, ``billing_fields``,
-``subscription_status_values``, ``describe_cache_seconds``.
+``subscription_status_values``, ``standing_values``, ``describe_cache_seconds``.
 
 Two poll streams:
 
@@ -50,6 +50,7 @@ from syncwright.connectors.salesforce.client import (
     SalesforceClient,
     SalesforceCredentials,
 )
+from syncwright.connectors.salesforce.escalation import escalate_case, probe_escalation
 from syncwright.connectors.salesforce.inbound import (
     DEFAULT_LEGAL_ENTITY_FIELD,
     DEFAULT_WON_STAGES,
@@ -61,8 +62,9 @@ from syncwright.connectors.salesforce.inbound import (
 )
 from syncwright.connectors.salesforce.options import SalesforceOptionsModel
 from syncwright.connectors.salesforce.outbound import (
-    BILLING_FIELDS,
-    SUBSCRIPTION_STATUS_VALUES,
+    billing_fields as declared_billing_fields,
+)
+from syncwright.connectors.salesforce.outbound import (
     probe_account_billing,
     read_account,
     read_deal,
@@ -137,6 +139,7 @@ class SalesforceConnector(Connector):
             probe=probe_account_billing,
             compensate=withdraw_account_billing,
         ),
+        "escalate_case": Action(escalate_case, probe=probe_escalation),
     }
 
     def __init__(self, name: str, settings: Any) -> None:
@@ -166,14 +169,15 @@ class SalesforceConnector(Connector):
             # poll_streams is what the vendor *can* poll; a connection may choose which of them
             # it runs (``soql`` against real Salesforce), so the instance shadows the class value.
             vars(self)["poll_streams"] = streams
-        self.billing_fields: dict[str, str] = {
-            **BILLING_FIELDS,
-            **self._field_names("billing_fields", options.billing_fields, allowed=BILLING_FIELDS),
-        }
-        self.subscription_status_values: dict[str, str] = {
-            **SUBSCRIPTION_STATUS_VALUES,
-            **(options.subscription_status_values or {}),
-        }
+        # Renames and picklist values over the outbound mapping's (mappings/outbound.yaml);
+        # a renamed key the mapping does not write is refused when the mapping is read.
+        self.billing_field_names: dict[str, str] = self._field_names(
+            "billing_fields", options.billing_fields
+        )
+        self.subscription_status_values: dict[str, str] = dict(
+            options.subscription_status_values or {}
+        )
+        self.standing_values: dict[str, str] = dict(options.standing_values or {})
         self._page_size = options.poll_page_size
         self._cdc_start = options.cdc_start_replay_id
         self._lookback = options.poll_lookback_seconds
@@ -350,7 +354,9 @@ class SalesforceConnector(Connector):
 
     def snapshot(self, dataset: Dataset) -> Iterator[SnapshotRecord]:
         """The billing standing each Account shows (``crm_standing``)."""
-        return snapshots.snapshot(self.client, self.billing_fields, self.name, dataset)
+        # The Account fields update_account_billing writes (the outbound mapping's, renamed).
+        names = declared_billing_fields(self).names
+        return snapshots.snapshot(self.client, names, self.name, dataset)
 
     def reemit(self, dataset: Dataset, native_id: str, reason: str) -> list[PolledEvent]:
         """Nothing: the CRM shows billing standing, the billing system is its record."""
@@ -374,12 +380,8 @@ class SalesforceConnector(Connector):
             raise self._bad(key, "a Salesforce field API name such as Legal_Entity__c", value)
         return value or None
 
-    def _field_names(
-        self, key: str, found: Mapping[str, str] | None, *, allowed: Mapping[str, str]
-    ) -> dict[str, str]:
-        for name, api_name in (found or {}).items():
-            if name not in allowed:
-                raise self._bad(key, f"keys among {', '.join(sorted(allowed))}", found)
+    def _field_names(self, key: str, found: Mapping[str, str] | None) -> dict[str, str]:
+        for api_name in (found or {}).values():
             if not _API_NAME.match(api_name):
                 raise self._bad(key, "Salesforce field API names as values", found)
         return dict(found or {})

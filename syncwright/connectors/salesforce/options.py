@@ -53,8 +53,10 @@ class SalesforceOptionsModel(ConnectorOptions):
     transaction starts, so a long transaction can commit a stamp older than rows another poll
     already saw; re-reading a short window catches it (the inbox drops what it holds)."""
     billing_fields: dict[str, str] | None = None
-    """Billing fact -> Account field API name, overriding the defaults."""
+    """update_account_billing key -> Account field API name, over the outbound mapping's."""
     subscription_status_values: dict[str, str] | None = None
-    """Canonical subscription status -> picklist value."""
+    """Canonical subscription status -> picklist value, over the outbound mapping's."""
+    standing_values: dict[str, str] | None = None
+    """Canonical account standing -> Account_Standing__c picklist value, over the mapping's."""
     describe_cache_seconds: int = Field(default=300, ge=0)
     """How long a describe of an object is reused."""

@@ -3,7 +3,9 @@
 - :func:`read_account`, :func:`read_deal`: content enrichers -- the canonical Account or Deal as
   Salesforce holds it now (for a workflow that needs a record whose own event it never saw).
 - :func:`update_account_billing`: billing and ERP facts onto the CRM account (subscription
-  status, ACV, ERP id, last invoice), so sales sees them. A PATCH of absolute values, and only
+  status, ACV, ERP id, last invoice, renewal forecast, payment standing), so sales sees them;
+  keys, fields and value conversions are the connection's outbound mapping
+  (``mappings/outbound.yaml``). A PATCH of absolute values, and only
   of those that differ from what the Account holds (read first): sending the same values again
   writes nothing, so a retry is harmless and causes no change event;
   :func:`probe_account_billing` reads the fields back after an uncertain outcome. The write
@@ -18,24 +20,23 @@ digest, mapping version).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
-
-from pydantic import ValidationError
 
 from syncwright.connectors import connector_for, ledger_block
 from syncwright.connectors.salesforce.inbound import account_from_record, deal_from_records
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError
-from syncwright.model import Money
+from syncwright.errors import BusinessRuleError, ConfigError
+from syncwright.mapping import CompiledMapping
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
     from syncwright.connectors.salesforce.connector import SalesforceConnector
 
 __all__ = [
-    "BILLING_FIELDS",
-    "OPTIONAL_BILLING_FIELDS",
-    "SUBSCRIPTION_STATUS_VALUES",
+    "BILLING_ENTITY",
+    "BillingFields",
+    "billing_fields",
     "probe_account_billing",
     "read_account",
     "read_deal",
@@ -43,29 +44,21 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
-# The billing write's value conversion is still Python (below), not a mapping file yet.
-MAPPING_VERSION = "salesforce/1"
+# The mapping entity that turns update_account_billing's fields into an Account PATCH body.
+BILLING_ENTITY = "account_billing"
 
-# Keys of ``update_account_billing(fields=...)`` -> default Account field API names
-# (``options.billing_fields`` renames them per org).
-BILLING_FIELDS: Mapping[str, str] = {
-    "subscription_status": "Subscription_Status__c",
-    "acv": "ACV__c",
-    "erp_id": "ERP_Id__c",
-    "last_invoice_number": "Last_Invoice_Number__c",
-    "last_invoice_status": "Last_Invoice_Status__c",
-}
-# Written when the org has the field, skipped (and reported) when it does not.
-OPTIONAL_BILLING_FIELDS = frozenset({"last_invoice_number", "last_invoice_status"})
-# Canonical subscription status -> Subscription_Status__c picklist value
-# (``options.subscription_status_values`` adds or overrides entries).
-SUBSCRIPTION_STATUS_VALUES: Mapping[str, str] = {
-    "trialing": "Trial",
-    "active": "Active",
-    "past_due": "Past Due",
-    "cancelled": "Cancelled",
-    "expired": "Cancelled",
-}
+
+@dataclass(frozen=True)
+class BillingFields:
+    """What the connection's outbound mapping declares for ``update_account_billing``."""
+
+    mapping: CompiledMapping
+    # key -> Account field API name (the mapping's target, or options.billing_fields' rename)
+    names: Mapping[str, str]
+    # key -> the mapping's own target (the key of the mapped body)
+    targets: Mapping[str, str]
+    # keys whose Account field must exist
+    required: frozenset[str]
 
 
 # -- plumbing ---------------------------------------------------------------------------------
@@ -129,94 +122,90 @@ def read_deal(ctx: StepContext, connection: str, deal_id: str) -> JSON:
 # -- update_account_billing -------------------------------------------------------------------
 
 
+def billing_fields(connector: SalesforceConnector) -> BillingFields:
+    """The keys the connection's outbound mapping writes, their Account fields (renamed by
+    ``options.billing_fields``) and which of them must exist."""
+    mapping = connector.mapping("outbound")
+    entity = mapping.entities.get(BILLING_ENTITY)
+    if entity is None:
+        raise ConfigError(
+            f"mapping {mapping.ref} has no entity {BILLING_ENTITY!r}",
+            code="config.invalid_mapping",
+            problems=[f"{mapping.source}: entities: add {BILLING_ENTITY}"],
+        )
+    targets: dict[str, str] = {}
+    for spec in entity.fields:
+        if len(spec.paths) != 1 or spec.paths[0].root or len(spec.target) != 1:
+            raise ConfigError(
+                f"mapping {mapping.ref}: each field of {BILLING_ENTITY} reads one key "
+                "(from: <key>) into one Account field",
+                code="config.invalid_mapping",
+                problems=[f"{mapping.source}: entities.{BILLING_ENTITY}: one key per field"],
+            )
+        targets[spec.paths[0].text] = spec.target[0].text
+    renamed = connector.billing_field_names
+    unknown = sorted(set(renamed) - set(targets))
+    if unknown:
+        raise ConfigError(
+            f"options.billing_fields of {connector.name!r} names {', '.join(unknown)}; "
+            f"{mapping.ref} writes {', '.join(sorted(targets))}",
+            code="config.invalid",
+            problems=[f"connections.{connector.name}.options.billing_fields: {k}" for k in unknown],
+        )
+    required = frozenset(str(k) for k in mapping.options.get("required_keys") or ())
+    return BillingFields(mapping, {**targets, **renamed}, targets, required)
+
+
 def _unknown_key(key: str, names: Mapping[str, str]) -> BusinessRuleError:
     return BusinessRuleError(
         f"update_account_billing got field {key!r}; it writes {', '.join(sorted(names))}",
         code="salesforce.billing_field_unknown",
         remediation="A workflow passed a field this action does not write; fix the workflow "
-        "(or map the field in options.billing_fields), then retry this exception.",
+        "(or add the key to the Salesforce outbound mapping), then retry this exception.",
     )
 
 
-def _status_value(connector: SalesforceConnector, value: Any) -> str | None:
-    if value is None:
-        return None
-    values = connector.subscription_status_values
-    found = values.get(str(value))
-    if found is None:
-        raise BusinessRuleError(
-            f"subscription status {value!r} has no Subscription_Status__c picklist value",
-            code="salesforce.status_unmapped",
-            remediation=f"Add options.subscription_status_values.{value}: <picklist value> to "
-            "the Salesforce connection (and the value to the picklist), then retry this "
-            "exception.",
-        )
-    return found
-
-
-def _acv(
-    connector: SalesforceConnector, native_id: str, value: Any, known: frozenset[str]
-) -> float | None:
-    if value is None:
-        return None
-    try:
-        money = Money.model_validate(value)
-    except ValidationError as exc:
-        raise BusinessRuleError(
-            f"acv must be a Money object (amount_minor, currency), got {value!r}",
-            code="salesforce.billing_value_invalid",
-            remediation="Fix the workflow that passes acv, then retry this exception.",
-        ) from exc
-    # A currency field holds amounts in the record's currency (multi-currency orgs) or the
-    # org's corporate currency; writing another currency's figure would be silently wrong.
-    expected = connector.inbound_options.default_currency
-    if "CurrencyIsoCode" in known:
-        record = connector.client.get("Account", native_id, ["CurrencyIsoCode"])
-        expected = record.get("CurrencyIsoCode") or expected
-    if expected and str(expected).upper() != money.currency:
-        raise BusinessRuleError(
-            f"ACV is in {money.currency} but Salesforce Account {native_id} holds amounts in "
-            f"{expected}",
-            code="salesforce.currency_mismatch",
-            remediation="Convert the ACV in the workflow, or change the account's currency in "
-            "Salesforce (or options.default_currency), then retry this exception.",
-        )
-    # JSON numbers: the float's repr is the exact decimal for any amount below 2**53 minor units.
-    return float(money.to_decimal())
-
-
-def _invoice_status(value: Any) -> str | None:
-    # Canonical invoice statuses (``paid``, ``past_due``...) as a person reads them.
-    return None if value is None else str(value).replace("_", " ").title()
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _mapping_options(
+    connector: SalesforceConnector, declared: BillingFields, native_id: str, currency: str | None
+) -> dict[str, Any]:
+    options = declared.mapping.options
+    return {
+        "account_id": native_id,
+        "account_currency": currency,
+        # The connection's picklist values add to (or override) the mapping's.
+        "subscription_status_values": {
+            **(options.get("subscription_status_values") or {}),
+            **connector.subscription_status_values,
+        },
+        "standing_values": {
+            **(options.get("standing_values") or {}),
+            **connector.standing_values,
+        },
+    }
 
 
 def billing_body(
     connector: SalesforceConnector, native_id: str, fields: Mapping[str, Any]
-) -> tuple[dict[str, Any], list[str]]:
-    """The Account PATCH body for ``fields`` and the optional keys skipped because the org
-    lacks their field."""
+) -> tuple[dict[str, Any], list[str], str]:
+    """The Account PATCH body for ``fields``, the optional keys skipped because the org lacks
+    their field, and the ``name@version`` of the mapping that shaped it."""
     if not isinstance(fields, Mapping):
         raise BusinessRuleError(
             f"update_account_billing takes a dict of fields, got {type(fields).__name__}",
             code="salesforce.billing_value_invalid",
             remediation="Fix the workflow that calls update_account_billing, then retry.",
         )
-    names = connector.billing_fields
+    declared = billing_fields(connector)
     known = connector.client.field_names("Account")
-    body: dict[str, Any] = {}
+    given: dict[str, str] = {}
     skipped: list[str] = []
-    for key, value in fields.items():
-        sf_field = names.get(key)
+    for key in fields:
+        sf_field = declared.names.get(key)
         if sf_field is None:
-            raise _unknown_key(key, names)
-        if sf_field not in known:
-            if key in OPTIONAL_BILLING_FIELDS:
-                skipped.append(key)
-                continue
+            raise _unknown_key(key, declared.names)
+        if sf_field in known:
+            given[key] = sf_field
+        elif key in declared.required:
             raise BusinessRuleError(
                 f"Salesforce Account has no field {sf_field} (for {key})",
                 code="salesforce.field_missing",
@@ -224,26 +213,37 @@ def billing_body(
                 "(Setup > Object Manager), give the integration user edit access, or name "
                 f"another field in options.billing_fields.{key}; then retry this exception.",
             )
-        if key == "subscription_status":
-            body[sf_field] = _status_value(connector, value)
-        elif key == "acv":
-            body[sf_field] = _acv(connector, native_id, value, known)
-        elif key == "last_invoice_status":
-            body[sf_field] = _invoice_status(value)
         else:
-            body[sf_field] = _text(value)
-    return body, skipped
+            skipped.append(key)
+    if not given:
+        return {}, skipped, declared.mapping.ref
+    currency = connector.inbound_options.default_currency
+    if "CurrencyIsoCode" in known:
+        record = connector.client.get("Account", native_id, ["CurrencyIsoCode"])
+        currency = record.get("CurrencyIsoCode") or currency
+    mapped = declared.mapping.apply(
+        BILLING_ENTITY,
+        {key: fields[key] for key in given},
+        options=_mapping_options(connector, declared, native_id, currency),
+    )
+    body = {sf_field: mapped.get(declared.targets[key]) for key, sf_field in given.items()}
+    return body, skipped, declared.mapping.ref
 
 
 def _billing_result(
-    connection: str, account_id: str, native: str, body: JSON, skipped: list[str]
+    connection: str,
+    account_id: str,
+    native: str,
+    body: JSON,
+    skipped: list[str],
+    mapping_ref: str,
 ) -> JSON:
     return {
         "native_id": native,
         "written": body,
         "skipped": skipped,
         "ledger": ledger_block(
-            connection, "account", account_id, native, body, mapping_version=MAPPING_VERSION
+            connection, "account", account_id, native, body, mapping_version=mapping_ref
         ),
     }
 
@@ -253,21 +253,27 @@ def update_account_billing(
 ) -> JSON:
     """Write billing facts onto the Salesforce Account of ``account_id``.
 
-    ``fields`` keys: ``subscription_status`` (a canonical subscription status), ``acv``
-    (canonical Money; written in major units), ``erp_id``, ``last_invoice_number``,
-    ``last_invoice_status`` (a canonical invoice status). ``None`` clears a field. The last two
-    are skipped when the org has no such field. Only fields whose value differs from the
-    Account's are sent (``written`` in the result); none differing, nothing is sent.
+    ``fields`` keys are those the connection's outbound mapping declares (shipped:
+    ``mappings/outbound.yaml``, ``salesforce_outbound``): ``subscription_status`` (a canonical
+    subscription status), ``acv`` (canonical Money; written in major units), ``erp_id``,
+    ``last_invoice_number``, ``last_invoice_status`` (a canonical invoice status), and the
+    lifecycle keys ``product_summary``, ``renewal_date``, ``renewal_amount``, ``cancel_date``,
+    ``standing`` (``current``/``past_due``/``suspended``), ``balance_due``,
+    ``last_payment_date``, ``last_payment_amount`` (dates as ISO text, amounts as Money).
+    ``None`` clears a field. Keys other than the mapping's ``required_keys`` are skipped when
+    the org has no such field. Only fields
+    whose value differs from the Account's are sent (``written`` in the result); none
+    differing, nothing is sent.
     https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_update_fields.htm
     """
     connector = _connector(ctx, connection)
     native = _native_id(ctx, "account", account_id, connection)
-    body, skipped = billing_body(connector, native, fields)
+    body, skipped, mapping_ref = billing_body(connector, native, fields)
     changed = _changed(connector, native, body)
     if changed:
         # Only what differs: an unchanged field is not rewritten (no change event, no echo).
         connector.client.update("Account", native, changed)
-    return _billing_result(connection, account_id, native, changed, skipped)
+    return _billing_result(connection, account_id, native, changed, skipped, mapping_ref)
 
 
 def _changed(connector: SalesforceConnector, native_id: str, body: JSON) -> JSON:
@@ -297,12 +303,12 @@ def probe_account_billing(
     """After an uncertain write: does the Account hold exactly these values now?"""
     connector = _connector(ctx, connection)
     native = _native_id(ctx, "account", account_id, connection)
-    body, skipped = billing_body(connector, native, fields)
+    body, skipped, mapping_ref = billing_body(connector, native, fields)
     if body:
         record = connector.client.get("Account", native, list(body))
         if not all(_same(value, record.get(name)) for name, value in body.items()):
             return None
-    return _billing_result(connection, account_id, native, body, skipped)
+    return _billing_result(connection, account_id, native, body, skipped, mapping_ref)
 
 
 def withdraw_account_billing(

@@ -163,3 +163,55 @@ def unit_amount(
             )
         unit = Money.of(total.amount_minor // quantity, currency)
     return unit
+
+
+# -- outbound: update_account_billing (mappings/outbound.yaml) --------------------------------
+
+
+@register("salesforce.picklist")
+def picklist(
+    value: Any, ctx: TransformContext, /, *, values: Mapping[str, Any], key: str, option: str
+) -> str | None:
+    """A canonical code -> the picklist value ``values`` (``options.<option>``) gives it."""
+    if value is None:
+        return None
+    found = (values or {}).get(str(value))
+    if found is None:
+        what = "subscription status" if key == "subscription_status" else key
+        raise BusinessRuleError(
+            f"{ctx.label}: {what} {value!r} has no picklist value",
+            code="salesforce.status_unmapped",
+            remediation=f"Add options.{option}.{value}: <picklist value> to the Salesforce "
+            "connection (and the value to the field's picklist), then retry this exception.",
+        )
+    return str(found)
+
+
+@register("salesforce.currency_amount")
+def currency_amount(
+    value: Any, ctx: TransformContext, /, *, key: str, currency: str | None
+) -> float | None:
+    """Canonical Money -> a currency field's number in major units, refused unless the Account
+    holds amounts in that currency (``currency``: its CurrencyIsoCode, or the connection's
+    ``default_currency``; unknown: any)."""
+    if value is None:
+        return None
+    try:
+        amount = Money.model_validate(value)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise BusinessRuleError(
+            f"{key} must be a Money object (amount_minor, currency), got {value!r}",
+            code="salesforce.billing_value_invalid",
+            remediation=f"Fix the workflow that passes {key}, then retry this exception.",
+        ) from exc
+    # A currency field holds amounts in the record's currency (multi-currency orgs) or the
+    # org's corporate currency; writing another currency's figure would be silently wrong.
+    if currency and currency.upper() != amount.currency:
+        raise BusinessRuleError(
+            f"{key} is in {amount.currency} but {ctx.label} holds amounts in {currency}",
+            code="salesforce.currency_mismatch",
+            remediation=f"Convert {key} in the workflow, or change the account's currency in "
+            "Salesforce (or options.default_currency), then retry this exception.",
+        )
+    # JSON numbers: the float's repr is the exact decimal for any amount below 2**53 minor units.
+    return float(amount.to_decimal())

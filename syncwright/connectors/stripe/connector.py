@@ -37,6 +37,7 @@ from syncwright.connectors.stripe.outbound import (
     probe_subscription,
     read_account,
 )
+from syncwright.connectors.stripe.reads import read_receivables, read_subscription
 from syncwright.connectors.stripe.signature import (
     DEFAULT_TOLERANCE_SECONDS,
     SIGNATURE_HEADER,
@@ -109,6 +110,8 @@ class StripeConnector(Connector):
     }
     actions = {
         "read_account": Action(read_account),
+        "read_subscription": Action(read_subscription),
+        "read_receivables": Action(read_receivables),
         "create_customer": Action(create_customer, probe=probe_customer),
         "create_subscription": Action(
             create_subscription, probe=probe_subscription, compensate=cancel_subscription

@@ -566,8 +566,6 @@ def _subscription(m: _Mapper, sub: sp.Subscription) -> Subscription:
         "subscription": sub.model_dump(mode="json"),
         "period_start": start,
         "period_end": end,
-        # The plan's price: the first item's (Stripe has no plan above the items).
-        "price": items[0].price.model_dump(mode="json"),
         "renews": not ended and not stops,
         "next_invoice": None if ended or stops else end,
         "timing": BillingTiming.IN_ARREARS if metered else BillingTiming.IN_ADVANCE,
@@ -854,6 +852,41 @@ def _parse(data: Mapping[str, Any], model: type[S], delivery: Delivery) -> S:
     return parsed
 
 
+def _read_mapper(
+    obj: Mapping[str, Any],
+    object_id: str,
+    xref: CrossReference,
+    *,
+    connection: str,
+    default_subsidiary: str | None,
+    mapping: CompiledMapping | None,
+) -> _Mapper:
+    """A mapper for an object read through the API (enrichment), not delivered by an event."""
+    return _Mapper(
+        Delivery(
+            inbox_id=0,
+            connection=connection,
+            vendor_event_id=f"read:{object_id}",
+            event_type="object.read",
+            body="{}",
+            correlation_id="read",
+            received_at=datetime.now(UTC),
+        ),
+        xref,
+        sp.Event.model_validate(
+            {
+                "id": f"read:{object_id}",
+                "object": "event",
+                "type": "object.read",
+                "created": 0,
+                "data": {"object": dict(obj)},
+            }
+        ),
+        default_subsidiary,
+        or_shipped(mapping, "stripe", "inbound"),
+    )
+
+
 def account_from_customer(
     customer: Mapping[str, Any],
     xref: CrossReference,
@@ -864,30 +897,36 @@ def account_from_customer(
 ) -> Account:
     """The canonical account for a Stripe customer object read through the API (enrichment)."""
     parsed = sp.Customer.model_validate(customer)
-    mapper = _Mapper(
-        Delivery(
-            inbox_id=0,
-            connection=connection,
-            vendor_event_id=f"read:{parsed.id}",
-            event_type="customer.read",
-            body="{}",
-            correlation_id="read",
-            received_at=datetime.now(UTC),
-        ),
+    mapper = _read_mapper(
+        customer,
+        parsed.id,
         xref,
-        sp.Event.model_validate(
-            {
-                "id": f"read:{parsed.id}",
-                "object": "event",
-                "type": "customer.read",
-                "created": 0,
-                "data": {"object": dict(customer)},
-            }
-        ),
-        default_subsidiary,
-        or_shipped(mapping, "stripe", "inbound"),
+        connection=connection,
+        default_subsidiary=default_subsidiary,
+        mapping=mapping,
     )
     return _account(mapper, parsed)
+
+
+def subscription_from_object(
+    subscription: Mapping[str, Any],
+    xref: CrossReference,
+    *,
+    connection: str,
+    mapping: CompiledMapping | None = None,
+) -> Subscription:
+    """The canonical subscription for a Stripe subscription read through the API (with its
+    items' prices expanded, as webhooks carry them)."""
+    parsed = sp.Subscription.model_validate(subscription)
+    mapper = _read_mapper(
+        subscription,
+        parsed.id,
+        xref,
+        connection=connection,
+        default_subsidiary=None,
+        mapping=mapping,
+    )
+    return _subscription(mapper, parsed)
 
 
 def normalize(

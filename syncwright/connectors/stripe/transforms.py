@@ -68,23 +68,29 @@ def decimal_minor(value: Any, ctx: TransformContext, /) -> int | None:
 
 
 @register("stripe.frequency")
-def frequency(value: Any, ctx: TransformContext, /) -> BillingFrequency:
+def frequency(value: Any, ctx: TransformContext, /) -> BillingFrequency | None:
     """A recurring Stripe price's interval as a canonical frequency (every interval Stripe
     allows has one: ``custom`` for weekly, daily, every 2 years, ...); a one-time price parks
-    (``stripe.interval_unsupported``)."""
+    (``stripe.interval_unsupported``); no price -> null."""
+    if value is None:
+        return None
     return stripe_period(sp.Price.model_validate(value), ctx.label).frequency
 
 
 @register("stripe.custom_period")
 def custom_period(value: Any, ctx: TransformContext, /) -> BillingPeriod | None:
     """A recurring Stripe price's exact period when no named frequency says it (weekly, every
-    2 years); null for monthly, quarterly, semiannual and annual prices."""
+    2 years); null for monthly, quarterly, semiannual and annual prices (and no price)."""
+    if value is None:
+        return None
     period = stripe_period(sp.Price.model_validate(value), ctx.label)
     return period if period.frequency is BillingFrequency.CUSTOM else None
 
 
 @register("stripe.unit_amount")
-def unit_amount(value: Any, ctx: TransformContext, /) -> Money:
+def unit_amount(value: Any, ctx: TransformContext, /) -> Money | None:
     """A per-unit Stripe price's amount as canonical Money; tiered, custom and fractional-cent
-    prices park (``stripe.price_not_per_unit``)."""
+    prices park (``stripe.price_not_per_unit``); no price -> null."""
+    if value is None:
+        return None
     return stripe_unit_amount(sp.Price.model_validate(value), ctx.label)

@@ -21,6 +21,7 @@ from syncwright.connectors import (
 )
 from syncwright.connectors.zendesk import snapshots
 from syncwright.connectors.zendesk.client import ZendeskClient
+from syncwright.connectors.zendesk.inbound import normalize
 from syncwright.connectors.zendesk.options import ZendeskOptionsModel
 from syncwright.connectors.zendesk.outbound import (
     ZendeskOptions,
@@ -87,9 +88,9 @@ class ZendeskConnector(Connector):
         )
 
     def normalize(self, delivery: Delivery) -> list[Any]:
-        """No inbound mapping yet: deliveries are kept in the inbox (replayable once one
-        exists) and produce no canonical events, like any event type a connector does not map."""
-        return []
+        """Ticket events become canonical support cases by the connection's inbound mapping
+        (``inbound.py``); other event types are acknowledged and produce nothing."""
+        return normalize(delivery, self.services.xref, self.mapping("inbound"))
 
     # -- reconciliation -------------------------------------------------------------------
 

@@ -210,6 +210,23 @@ SYNCWRIGHT_CUSTOM_FIELDS: tuple[CustomField, ...] = (
         picklist_values=("Trial", "Active", "Past Due", "Cancelled"),
     ),
     CustomField("Account", "ACV__c", "currency"),
+    # Lifecycle fields (docs/lifecycle.md): contract, renewal forecast and payment standing.
+    CustomField("Account", "Product_Summary__c", "string", length=255),
+    CustomField("Account", "Renewal_Date__c", "date"),
+    CustomField("Account", "Renewal_Amount__c", "currency"),
+    CustomField("Account", "Cancel_Date__c", "date"),
+    CustomField(
+        "Account",
+        "Account_Standing__c",
+        "picklist",
+        picklist_values=("Current", "Past Due", "Suspended"),
+    ),
+    CustomField("Account", "Balance_Due__c", "currency"),
+    CustomField("Account", "Last_Payment_Date__c", "date"),
+    CustomField("Account", "Last_Payment_Amount__c", "currency"),
+    # A support escalation's Task on the account carries the case's global id, so writing it
+    # again finds the same Task (docs/lifecycle.md).
+    CustomField("Task", "Syncwright_Id__c", "string", length=255, external_id=True, unique=True),
 )
 
 

@@ -587,6 +587,12 @@ def on_invoice_payment_failed(
     sub = _invoice_sub(st, inv)
     if sub is None or sub["latest_invoice"] != inv["id"]:
         return
+    if inv.get("collection_method") == "send_invoice":
+        # Smart Retries and the "cancel after all retries fail" setting are for invoices Stripe
+        # charges automatically; an invoice sent to the customer that a payment attempt fails
+        # on stays open until its due date, and so does the subscription's status.
+        # https://docs.stripe.com/billing/subscriptions/overview#failed-payments
+        return
     before = st.render("subscription", sub)
     if inv["next_payment_attempt"] is None and inv["billing_reason"] != "subscription_create":
         # Every retry failed: Stripe's default setting cancels the subscription.

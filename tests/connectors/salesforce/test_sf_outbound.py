@@ -4,11 +4,14 @@ its probe, the reads, and what parks."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from simple_salesforce import Salesforce
 
+import syncwright.connectors.salesforce
+from syncwright.config import load_settings
 from syncwright.connectors.salesforce.outbound import (
     probe_account_billing,
     read_account,
@@ -17,8 +20,15 @@ from syncwright.connectors.salesforce.outbound import (
 )
 from syncwright.errors import BusinessRuleError
 from syncwright.ledger import request_digest
+from syncwright.runtime import Runtime
 from syncwright.sandbox.salesforce import CustomField
-from tests.connectors.salesforce._support import CONNECTION, Org, World, seed_catalog
+from tests.connectors.salesforce._support import (
+    CONNECTION,
+    Org,
+    World,
+    seed_catalog,
+    write_sf_config,
+)
 from tests.connectors.salesforce.conftest import WorldFactory
 
 FIELDS = ["Subscription_Status__c", "ACV__c", "ERP_Id__c"]
@@ -61,7 +71,7 @@ def test_update_account_billing_writes_and_is_idempotent(
             "global_id": "acct_1",
             "native_ids": {CONNECTION: native},
             "request_digest": request_digest(body),
-            "mapping_version": "salesforce/1",
+            "mapping_version": "salesforce_outbound@1",
         },
     }
     stamp = sf.Account.get(native)["SystemModstamp"]
@@ -167,3 +177,33 @@ def test_read_account_and_deal(world: World, org: Org, sf: Salesforce) -> None:
     with pytest.raises(BusinessRuleError) as err:
         read_deal(world.ctx(), CONNECTION, "deal_unknown")
     assert err.value.code == "salesforce.deal_unlinked"
+
+
+def test_a_new_billing_key_is_one_line_of_the_outbound_mapping(
+    tmp_path: Path, world: World, org: Org, sf: Salesforce
+) -> None:
+    shipped = Path(syncwright.connectors.salesforce.__file__).parent / "mappings" / "outbound.yaml"
+    text = shipped.read_text().replace("version: 1\n", "version: 2\n", 1)
+    mine = tmp_path / "salesforce_outbound_v2.yaml"
+    mine.write_text(text + "      Site: {from: region, transform: string}\n")
+    config = write_sf_config(tmp_path, url=org.url, certfile=org.certfile)
+    config.write_text(
+        config.read_text()
+        + f"mappings:\n  - {{name: salesforce_outbound, connection: {CONNECTION}, version: 2, "
+        f"path: {mine}}}\n"
+    )
+    runtime = Runtime(load_settings(config))
+    try:
+        extended = World(runtime, org)
+        native = _linked_account(extended, sf, "acct_site")
+        fields = {"region": "EMEA"}
+        result = update_account_billing(extended.ctx(), CONNECTION, "acct_site", fields)
+        assert sf.Account.get(native)["Site"] == "EMEA"
+        assert result["ledger"]["mapping_version"] == "salesforce_outbound@2"
+        # The shipped mapping has no such key.
+        world.runtime.xref.link("account", "acct_site", CONNECTION, native)
+        with pytest.raises(BusinessRuleError) as err:
+            update_account_billing(world.ctx(), CONNECTION, "acct_site", fields)
+        assert err.value.code == "salesforce.billing_field_unknown"
+    finally:
+        runtime.close()

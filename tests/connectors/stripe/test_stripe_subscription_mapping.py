@@ -4,15 +4,19 @@ and the ledger names the version a step used."""
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
 import stripe
+from typer.testing import CliRunner
 
+from syncwright.cli import app
 from syncwright.config import load_settings
 from syncwright.mapping import or_shipped
 from syncwright.runtime import Runtime
 from syncwright.sandbox import ServerThread
+from tests._vendor import vendor_json
 from tests.connectors.stripe._support import CONNECTION, write_stripe_config
 from tests.connectors.stripe.conftest import Catalog, StepContextFactory, account, run, subscription
 
@@ -90,3 +94,31 @@ def test_a_users_outbound_file_shapes_the_subscription_and_its_ledger_version(
     assert made.metadata.to_dict() == {"syncwright_id": "sub_gid_1", "origin": "syncwright"}
     assert result["ledger"]["mapping_version"] == "stripe_outbound@3"
     assert customer["ledger"]["mapping_version"] == "stripe_outbound@3"
+
+
+def test_mapping_test_shows_a_stripe_subscription_from_a_sample_payload(tmp_path: Path) -> None:
+    # The fixture subscription as Stripe delivers it; what the connector works out and hands in
+    # (the current period, renewal, timing) is not in a payload, so a dry run shows it as null.
+    fixture = vendor_json("stripe/fixtures3.json")["resources"]["subscription"]
+    payload = tmp_path / "subscription.json"
+    payload.write_text(
+        json.dumps({"type": "customer.subscription.created", "data": {"object": fixture}})
+    )
+    done = CliRunner().invoke(
+        app, ["mapping", "test", str(SHIPPED / "inbound.yaml"), "--file", str(payload), "--json"]
+    )
+    out = json.loads(done.output)
+    assert out["mapping"] == "stripe_inbound@2" and out["entity"] == "subscription", out
+    result = out["result"]
+    price = fixture["items"]["data"][0]["price"]
+    assert result["global_id"] == f"(new subscription: (sample)/{fixture['id']})"
+    assert result["billing_frequency"] == {"month": "monthly", "year": "annual"}.get(
+        price["recurring"]["interval"], "custom"
+    )
+    (item,) = result["items"]
+    assert item["unit_amount"] == {
+        "amount_minor": price["unit_amount"],
+        "currency": price["currency"].upper(),
+    }
+    assert result["plan_id"] == item["product_id"]
+    assert result["term_start"] is None  # handed in by the connector, not in the payload
