@@ -153,3 +153,5 @@ def test_a_hubspot_deal_is_onboarded_through_the_unchanged_workflow(world: HubSp
     assert company["syncwright_subscription_status"] == "Active"
     assert Decimal(company["syncwright_acv"]) == expected_acv
     assert company["syncwright_erp_id"] == str(customers[account_id])
+    # The lifecycle workflows' facts reach the company too (subscription created -> products).
+    assert company["syncwright_product_summary"], company

@@ -48,8 +48,30 @@ BILLING_PROPERTIES: Mapping[str, str] = {
     "erp_id": "syncwright_erp_id",
     "last_invoice_number": "syncwright_last_invoice_number",
     "last_invoice_status": "syncwright_last_invoice_status",
+    # Lifecycle facts (docs/lifecycle.md) and the facts the ERP owns (docs/erp-source.md).
+    "product_summary": "syncwright_product_summary",
+    "renewal_date": "syncwright_renewal_date",
+    "renewal_amount": "syncwright_renewal_amount",
+    "cancel_date": "syncwright_cancel_date",
+    "standing": "syncwright_standing",
+    "balance_due": "syncwright_balance_due",
+    "last_payment_date": "syncwright_last_payment_date",
+    "last_payment_amount": "syncwright_last_payment_amount",
+    "legal_name": "syncwright_legal_name",
+    "tax_id": "syncwright_tax_id",
+    "credit_status": "syncwright_credit_status",
+    "payment_terms": "syncwright_payment_terms",
 }
-OPTIONAL_BILLING_PROPERTIES = frozenset({"last_invoice_number", "last_invoice_status"})
+# Keys whose property a portal may lack: skipped (and named in the result), never parked.
+OPTIONAL_BILLING_PROPERTIES = frozenset(BILLING_PROPERTIES) - {
+    "subscription_status",
+    "acv",
+    "erp_id",
+}
+# Canonical Money values, written in major units of the portal's currency.
+MONEY_KEYS = frozenset({"acv", "renewal_amount", "balance_due", "last_payment_amount"})
+# Canonical snake_case values shown as words ("past_due" -> "Past Due").
+WORDED_KEYS = frozenset({"last_invoice_status", "standing", "credit_status"})
 SUBSCRIPTION_STATUS_VALUES: Mapping[str, str] = {
     "trialing": "Trial",
     "active": "Active",
@@ -125,24 +147,24 @@ def _status_value(connector: HubSpotConnector, value: Any) -> str:
     return found
 
 
-def _acv(connector: HubSpotConnector, value: Any) -> str:
+def _money(connector: HubSpotConnector, key: str, value: Any) -> str:
     if value is None:
         return ""
     try:
         money = Money.model_validate(value)
     except ValidationError as exc:
         raise BusinessRuleError(
-            f"acv must be a Money object (amount_minor, currency), got {value!r}",
+            f"{key} must be a Money object (amount_minor, currency), got {value!r}",
             code="hubspot.billing_value_invalid",
-            remediation="Fix the workflow that passes acv, then retry this exception.",
+            remediation=f"Fix the workflow that passes {key}, then retry this exception.",
         ) from exc
     # A number property holds no currency: it is the portal's company currency.
     expected = connector.inbound_options.default_currency
     if expected and expected.upper() != money.currency:
         raise BusinessRuleError(
-            f"ACV is in {money.currency} but the HubSpot portal's currency is {expected}",
+            f"{key} is in {money.currency} but the HubSpot portal's currency is {expected}",
             code="hubspot.currency_mismatch",
-            remediation="Convert the ACV in the workflow, or correct options.default_currency "
+            remediation=f"Convert {key} in the workflow, or correct options.default_currency "
             "of the HubSpot connection, then retry this exception.",
         )
     return format(money.to_decimal(), "f")
@@ -188,9 +210,9 @@ def billing_body(
             )
         if key == "subscription_status":
             body[prop] = _status_value(connector, value)
-        elif key == "acv":
-            body[prop] = _acv(connector, value)
-        elif key == "last_invoice_status":
+        elif key in MONEY_KEYS:
+            body[prop] = _money(connector, key, value)
+        elif key in WORDED_KEYS:
             body[prop] = "" if value is None else str(value).replace("_", " ").title()
         else:
             body[prop] = "" if value is None else str(value)
@@ -238,10 +260,11 @@ def update_account_billing(
 ) -> JSON:
     """Write billing facts onto the HubSpot company of ``account_id``.
 
-    ``fields`` keys: ``subscription_status`` (canonical), ``acv`` (canonical Money, written in
-    major units), ``erp_id``, ``last_invoice_number``, ``last_invoice_status``. ``None``
-    clears a property. The last two are skipped when the portal lacks their property. Only
-    properties whose value differs are sent (``written``).
+    ``fields`` keys: those of :data:`BILLING_PROPERTIES` -- ``subscription_status``
+    (canonical), Money keys (:data:`MONEY_KEYS`, written in major units), the rest as text.
+    ``None`` clears a property. All but ``subscription_status``, ``acv`` and ``erp_id`` are
+    skipped when the portal lacks their property. Only properties whose value differs are sent
+    (``written``).
     https://developers.hubspot.com/docs/api/crm/companies (Update)"""
     connector, native, _, skipped, differing = _compare(ctx, connection, account_id, fields)
     if differing:
