@@ -12,6 +12,7 @@ from typing import Any
 from syncwright import runtime_limits
 from syncwright.config import Settings
 from syncwright.connectors import Connector, connector_class
+from syncwright.connectors._base.limits import limiter_factory
 from syncwright.engine import Engine
 from syncwright.errors import ConfigError
 from syncwright.exceptions import ExceptionQueue
@@ -19,6 +20,7 @@ from syncwright.intake import Inbox
 from syncwright.ledger import AuditTrail, Ledger
 from syncwright.mapping import load_mapping_set
 from syncwright.policy import OwnershipPolicy, PolicyGate, PolicyStore
+from syncwright.runtime_budgets import SharedBudgets
 from syncwright.runtime_hooks import LedgerHooks
 from syncwright.store import Database
 from syncwright.telemetry.process import Telemetry, TelemetryHooks
@@ -59,11 +61,13 @@ class Runtime:
         self.audit = AuditTrail(self.db, key=audit_key.reveal().encode() if audit_key else None)
         self.xref = CrossReference(self.db)
         self.exceptions = ExceptionQueue(self.db)
-        self.connectors: dict[str, Connector] = {
-            name: connector_class(conn.vendor)(name, conn)
-            for name, conn in settings.connections.items()
-            if conn.enabled
-        }
+        # Connections with ``limits.scope: shared`` get limiters held in this database.
+        with limiter_factory(SharedBudgets(self.db.engine).limiters):
+            self.connectors: dict[str, Connector] = {
+                name: connector_class(conn.vendor)(name, conn)
+                for name, conn in settings.connections.items()
+                if conn.enabled
+            }
         for connector in self.connectors.values():
             connector.bind(self)
         self.policy_store = PolicyStore(self.db)

@@ -29,6 +29,7 @@ def workflow_limits(settings: Settings) -> dict[str, WorkflowLimits]:
         name: WorkflowLimits(
             queue_concurrency=configured.queue_concurrency,
             timeout_seconds=configured.timeout_seconds,
+            priority=configured.priority,
         )
         for name, configured in settings.workflows.items()
     }

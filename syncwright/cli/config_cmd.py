@@ -93,7 +93,19 @@ def _summary(settings: Settings) -> dict[str, Any]:
         "workflows": sorted(settings.workflows),
         "reconciliation_rules": len(settings.reconciliation),
         "database": settings.database.url,
+        "limits_scope": {name: conn.limits.scope for name, conn in settings.connections.items()},
     }
+
+
+def _limits_line(settings: Settings) -> str:
+    """Which connections' limits hold per process and which are shared through the database."""
+    by_scope: dict[str, list[str]] = {"process": [], "shared": []}
+    for name, conn in sorted(settings.connections.items()):
+        by_scope[conn.limits.scope].append(name)
+    return (
+        f"  limits per process: {', '.join(by_scope['process']) or 'none'}; "
+        f"shared by all processes (database): {', '.join(by_scope['shared']) or 'none'}"
+    )
 
 
 @app.command()
@@ -135,6 +147,7 @@ def validate(config: ConfigOption = None, as_json: JsonOption = False) -> None:
             f"{len(settings.workflows)}, reconciliation rules: {len(settings.reconciliation)}"
         )
     )
+    console.print(Text(_limits_line(settings)))
 
 
 @app.command()

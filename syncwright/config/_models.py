@@ -415,6 +415,10 @@ class LimitSettings(_Model):
     """Timeout of one HTTP request."""
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     """Retry policy for transient failures (timeouts, 5xx, 429)."""
+    scope: Literal["process", "shared"] = "process"
+    """Where ``concurrency``, ``requests_per_second`` and a vendor's Retry-After are held:
+    ``process`` (each process alone) or ``shared`` (in the database, one budget for every
+    ``serve``/``worker`` process of the deployment)."""
 
 
 class WebhookSettings(_Model):
@@ -494,6 +498,19 @@ class WorkflowSettings(_Model):
     timeout_seconds: float | None = Field(default=None, gt=0)
     """Wall-clock limit of one run, after which it is stopped and an exception opened; unset
     means none (a parked run can wait for a fix)."""
+    priority: Literal["high", "normal", "low"] = "normal"
+    """Priority class: `high` and `low` runs take a lane of their own (`high` as wide as
+    `engine.workers`, `low` a quarter of it), so a flood of low-priority work cannot hold back
+    the rest. Not together with `queue_concurrency` (that is a queue of its own already)."""
+
+    @model_validator(mode="after")
+    def _one_lane(self) -> WorkflowSettings:
+        if self.priority != "normal" and self.queue_concurrency is not None:
+            raise ValueError(
+                "priority and queue_concurrency exclude each other: a workflow with its own "
+                "queue_concurrency already runs on a queue of its own; remove one of them"
+            )
+        return self
 
 
 class ReconciliationRule(_Model):

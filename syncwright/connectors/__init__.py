@@ -29,7 +29,12 @@ from syncwright.connectors._base.connector import (
     WebhookIdentity,
     WebhookVerifier,
 )
-from syncwright.connectors._base.http import NEVER_SENT, VendorHttpClient, parse_retry_after
+from syncwright.connectors._base.http import (
+    NEVER_SENT,
+    VendorHttpClient,
+    honour_retry_after,
+    parse_retry_after,
+)
 from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 from syncwright.connectors._base.options import ConnectorOptions, ValidationOptions, parse_options
 from syncwright.connectors._base.pagination import (
@@ -96,6 +101,7 @@ __all__ = [
     "header_value",
     "hmac_sha256_base64",
     "hmac_sha256_hex",
+    "honour_retry_after",
     "installed_vendors",
     "ledger_block",
     "next_link",

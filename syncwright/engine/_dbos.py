@@ -31,6 +31,11 @@ log = logging.getLogger("syncwright.engine")
 ENTITY_QUEUE = "syncwright.entities"
 # A workflow with its own concurrency limit runs on a queue of its own (DBOS limits queues).
 WORKFLOW_QUEUE_PREFIX = "syncwright.workflow."
+# Priority classes other than ``normal`` have a lane (queue) of their own: ``high`` as wide as
+# the entity queue, ``low`` a quarter of it, so a low-priority flood neither holds back other
+# runs nor takes all the workflow threads.
+PRIORITY_QUEUE_PREFIX = "syncwright.priority."
+PRIORITY_LANE_SHARE = {"high": 1.0, "low": 0.25}
 RESUME_TOPIC = "syncwright.resume"
 WAKE_TOPIC = "syncwright.wake"
 APP_NAME = "syncwright"
@@ -74,9 +79,11 @@ def launch(
     polling_interval_seconds: float,
     listen_queues: bool,
     workflow_queues: dict[str, int] | None = None,
+    priority_classes: frozenset[str] = frozenset(),
 ) -> None:
     """``workflow_queues``: workflow name -> runs of it at once in this process, each on a
-    queue of its own, partitioned by entity like the shared one."""
+    queue of its own, partitioned by entity like the shared one. ``priority_classes``: the
+    classes other than ``normal`` in use, each given its lane (``PRIORITY_LANE_SHARE``)."""
     config: DBOSConfig = {
         "name": APP_NAME,
         "system_database_url": _system_url(db),
@@ -113,6 +120,14 @@ def launch(
         DBOS.register_queue(
             workflow_queue(name),
             worker_concurrency=concurrency,
+            partition_concurrency=partition_concurrency,
+            polling_interval_sec=polling_interval_seconds,
+            on_conflict="always_update",
+        )
+    for priority in sorted(priority_classes):
+        DBOS.register_queue(
+            priority_queue(priority),
+            worker_concurrency=max(1, int(worker_concurrency * PRIORITY_LANE_SHARE[priority])),
             partition_concurrency=partition_concurrency,
             polling_interval_sec=polling_interval_seconds,
             on_conflict="always_update",
@@ -160,6 +175,10 @@ def recover(executor_id: str) -> int:
 
 def workflow_queue(workflow: str) -> str:
     return WORKFLOW_QUEUE_PREFIX + workflow
+
+
+def priority_queue(priority: str) -> str:
+    return PRIORITY_QUEUE_PREFIX + priority
 
 
 def enqueue(

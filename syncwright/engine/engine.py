@@ -110,6 +110,11 @@ class Engine:
                 for name, limits in self._limits.items()
                 if limits.queue_concurrency is not None
             },
+            priority_classes=frozenset(
+                limits.priority
+                for limits in self._limits.values()
+                if limits.queue_concurrency is None and limits.priority != "normal"
+            ),
         )
         self._launched = True
         if self._heartbeat is not None:
@@ -142,7 +147,8 @@ class Engine:
         Enqueueing the same ``workflow_id`` again returns the existing run: dispatch is idempotent.
         ``received_at`` (when the delivery arrived) lets the run report end-to-end latency.
         A workflow with its own ``queue_concurrency`` goes to its own queue (in order per entity
-        among its own runs); its time limit is the configured one, else the declared one.
+        among its own runs), one of priority ``high`` or ``low`` to its class's lane (likewise);
+        its time limit is the configured one, else the declared one.
         """
         payload = {"correlation_id": correlation_id, "entity_key": entity_key, "event": event}
         if received_at is not None:
@@ -152,11 +158,12 @@ class Engine:
         timeout = limits.timeout_seconds
         if timeout is None and definition is not None:
             timeout = definition.timeout_seconds
-        queue = (
-            _dbos.ENTITY_QUEUE
-            if limits.queue_concurrency is None
-            else _dbos.workflow_queue(workflow)
-        )
+        if limits.queue_concurrency is not None:
+            queue = _dbos.workflow_queue(workflow)
+        elif limits.priority != "normal":
+            queue = _dbos.priority_queue(limits.priority)
+        else:
+            queue = _dbos.ENTITY_QUEUE
         return _dbos.enqueue(
             workflow, workflow_id, entity_key, payload, queue=queue, timeout_seconds=timeout
         )

@@ -28,6 +28,8 @@ class WorkflowLimits:
     """Runs of this workflow at once in this process; ``None`` shares the entity queue."""
     timeout_seconds: float | None = None
     """Wall-clock limit of one run; ``None`` keeps the workflow's declared limit (if any)."""
+    priority: str = "normal"
+    """Priority class (``high``, ``normal``, ``low``): which lane of the engine its runs take."""
 
 
 class TimeoutWatch(DaemonLoop):

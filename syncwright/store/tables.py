@@ -275,3 +275,28 @@ executors = sa.Table(
     sa.Column("taken_over_at", Timestamp),
     sa.Column("runs_taken_over", sa.Integer, nullable=False, server_default="0"),
 )
+
+# Per-connection budgets shared by every process of a deployment (``limits.scope: shared``,
+# migration 0013_budgets). Times are seconds since the epoch (float): every process compares
+# them with its own clock, so hosts must keep their clocks in step (NTP).
+budgets = sa.Table(
+    "sw_budgets",
+    metadata,
+    sa.Column("connection", sa.String(100), primary_key=True),
+    # The current rate window: when it began and how many requests started in it.
+    sa.Column("window_start", sa.Float, nullable=False, server_default="0"),
+    sa.Column("used", sa.Integer, nullable=False, server_default="0"),
+    # A vendor's Retry-After: no request to the connection starts before this.
+    sa.Column("blocked_until", sa.Float, nullable=False, server_default="0"),
+)
+
+# One row per concurrency slot of a connection; a held slot is a lease that expires, so the
+# slots of a killed process come back by themselves.
+budget_leases = sa.Table(
+    "sw_budget_leases",
+    metadata,
+    sa.Column("connection", sa.String(100), primary_key=True),
+    sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("holder", sa.String(100)),
+    sa.Column("expires_at", sa.Float, nullable=False, server_default="0"),
+)

@@ -27,7 +27,7 @@ def stack(tmp_path: Path, sqlite_url: str, erp: Erp) -> Iterator[Stack]:
 def test_health_ready_and_openapi(stack: Stack) -> None:
     base = stack.api.url
     assert stack.http.get(f"{base}/healthz").json() == {"status": "ok"}
-    assert stack.http.get(f"{base}/readyz").json()["schema_revision"] == "0005_ops"
+    assert stack.http.get(f"{base}/readyz").json()["schema_revision"] == "0013_budgets"
     paths = stack.http.get(f"{base}/openapi.json").json()["paths"]
     for path in ("/hooks/{connection}", "/api/v1/trace/{correlation_id}", "/api/v1/exceptions"):
         assert path in paths

@@ -26,7 +26,7 @@ def test_db_upgrade_is_repeatable(tmp_path: Path, sqlite_url: str) -> None:
     first = run("db", "upgrade", "--config", str(config), "--json")
     again = run("db", "upgrade", "--config", str(config), "--json")
     assert first.returncode == 0 and again.returncode == 0, first.stderr
-    expected = {"ok": True, "revision": "0005_ops"}
+    expected = {"ok": True, "revision": "0013_budgets"}
     assert json.loads(first.stdout) == json.loads(again.stdout) == expected
 
 

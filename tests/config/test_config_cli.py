@@ -191,3 +191,29 @@ def test_diff_invalid_other_names_the_file(runner: CliRunner, tmp_path: Path) ->
     assert problems and all(p.startswith(f"{b}: ") for p in problems)
     missing = runner.invoke(app, ["diff", str(tmp_path / "nope.yaml"), "-c", str(a)], env=ENV)
     assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_validate_says_which_limits_are_shared(runner: CliRunner, tmp_path: Path) -> None:
+    shared = (
+        GOOD
+        + """\
+  erp:
+    vendor: example
+    base_url: https://erp.example.com
+    limits: {concurrency: 5, scope: shared}
+"""
+    )
+    path = write(tmp_path, "syncwright.yaml", shared)
+    result = runner.invoke(app, ["validate", "--config", str(path)], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "limits per process: stripe; shared by all processes (database): erp" in result.output
+    result = runner.invoke(app, ["validate", "--config", str(path), "--json"], env=ENV)
+    scopes = json.loads(result.stdout)["summary"]["limits_scope"]
+    assert scopes == {"stripe": "process", "erp": "shared"}
+
+
+def test_validate_refuses_an_unknown_limits_scope(runner: CliRunner, tmp_path: Path) -> None:
+    path = write(tmp_path, "syncwright.yaml", GOOD + "    limits: {scope: cluster}\n")
+    result = runner.invoke(app, ["validate", "--config", str(path)], env=ENV)
+    assert result.exit_code == 1
+    assert "connections.stripe.limits.scope" in result.output

@@ -80,6 +80,7 @@ def test_the_kit_is_curated() -> None:
         "header_value",
         "hmac_sha256_base64",
         "hmac_sha256_hex",
+        "honour_retry_after",
         "installed_vendors",
         "ledger_block",
         "next_link",

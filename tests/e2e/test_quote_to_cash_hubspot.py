@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from syncwright.demo.quote_to_cash import (
@@ -18,6 +19,7 @@ from syncwright.demo.quote_to_cash import (
     start_quote_to_cash_world,
     wait_onboarded,
 )
+from syncwright.sandbox.hubspot import DEFAULT_ACCESS_TOKEN
 from syncwright.store.tables import inbox
 
 
@@ -53,3 +55,13 @@ def test_a_hubspot_deal_is_onboarded_through_the_unchanged_workflow(
     # the Zendesk tier.
     check = check_deals(world, deals)
     assert check.problems == [] and check.onboarded == 1 and check.duplicates == 0
+    # The lifecycle workflows' facts reach the company too (subscription created -> products).
+    assert world.hs_server is not None
+    company = httpx.get(
+        f"{world.hs_server.url}/crm/v3/objects/companies/{deals[0].account}",
+        params={"properties": "syncwright_product_summary"},
+        headers={"Authorization": f"Bearer {DEFAULT_ACCESS_TOKEN}"},
+        timeout=30,
+        trust_env=False,
+    ).json()["properties"]
+    assert company["syncwright_product_summary"], company

@@ -10,7 +10,12 @@ from syncwright.connectors._base.connector import (
     WebhookIdentity,
     WebhookVerifier,
 )
-from syncwright.connectors._base.http import NEVER_SENT, VendorHttpClient, parse_retry_after
+from syncwright.connectors._base.http import (
+    NEVER_SENT,
+    VendorHttpClient,
+    honour_retry_after,
+    parse_retry_after,
+)
 from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 from syncwright.connectors._base.registry import connector_class, register_connector
 from syncwright.connectors._base.steps import (
@@ -38,6 +43,7 @@ __all__ = [
     "call_timeout",
     "connector_class",
     "connector_for",
+    "honour_retry_after",
     "ledger_block",
     "parse_canonical",
     "parse_entitlement",

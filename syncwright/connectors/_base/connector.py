@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from syncwright.connectors._base.limits import (
+    ConcurrencyLimiter,
+    RateLimiter,
+    current_limiter_factory,
+)
 from syncwright.connectors._base.options import ConnectorOptions, parse_options
 from syncwright.connectors._base.streams import Stream
 from syncwright.errors import ConfigError, SyncwrightError
@@ -153,6 +158,26 @@ class Connector:
         self.settings = settings
         # The runtime's shared stores (cross-reference, ledger), bound once the process is wired.
         self.services: Any = None
+        # Per process, or held in the database (``limits.scope``): the runtime decides.
+        self._limiter_factory = current_limiter_factory()
+
+    def limiters(
+        self,
+        *,
+        default_concurrency: int | None = None,
+        default_requests_per_second: float | None = None,
+    ) -> tuple[ConcurrencyLimiter, RateLimiter]:
+        """The concurrency and rate limiters for requests to this connection: its
+        ``limits.concurrency``/``requests_per_second``, else the connector's defaults, held per
+        process or shared by every process of the deployment as ``limits.scope`` says. Build
+        them once per connection (every limiter built here counts against the same budget)."""
+        limits = self.settings.limits
+        return self._limiter_factory(
+            self.name,
+            limits,
+            limits.concurrency or default_concurrency,
+            limits.requests_per_second or default_requests_per_second,
+        )
 
     def bind(self, services: Any) -> None:
         self.services = services

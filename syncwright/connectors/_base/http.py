@@ -3,7 +3,8 @@ specific (URLs, auth, error bodies, classification).
 
 A client owns its ``httpx.Client`` unless the caller passes one in (a connector that governs
 requests itself, a test's mock transport); only an owned client is closed. Every request takes
-the per-process rate token and concurrency slot of :mod:`syncwright.connectors._base.limits`.
+the rate token and concurrency slot of :mod:`syncwright.connectors._base.limits` (per process or
+shared, ``limits.scope``), and a vendor's Retry-After blocks the connection's later requests.
 What a failure *means* stays in each client: vendors disagree on which statuses retry.
 """
 
@@ -20,7 +21,7 @@ import httpx
 
 from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
 
-__all__ = ["NEVER_SENT", "VendorHttpClient", "parse_retry_after"]
+__all__ = ["NEVER_SENT", "VendorHttpClient", "honour_retry_after", "parse_retry_after"]
 
 # Transport failures raised before any byte of the request left: retrying them is always safe,
 # even for a write. Any other failure after sending a write is an uncertain outcome.
@@ -54,12 +55,27 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
+# The longest Retry-After that blocks a connection (the same cap as a step's retry delay).
+MAX_BLOCK_SECONDS = 600.0
+
+
+def honour_retry_after(rate: RateLimiter | None, response: httpx.Response) -> None:
+    """A 429 or 503 with ``Retry-After``: no request to the connection starts before it has
+    passed (in every process when the connection's limits are shared)."""
+    if rate is None or response.status_code not in (429, 503):
+        return
+    pause = parse_retry_after(response.headers.get("retry-after"))
+    if pause:
+        rate.block_for(min(pause, MAX_BLOCK_SECONDS))
+
+
 class VendorHttpClient:
     """Base of the vendor API clients: the ``httpx.Client`` (and whether we own it), closing,
     the context-manager protocol, and limits around every request.
 
     ``timeout`` is the client's default per request. ``limiter`` bounds requests in flight and
-    ``rate`` their start rate (both per process). ``http`` is used as given and left open on
+    ``rate`` their start rate (per process or shared, as the connector's ``limiters()`` gave
+    them); a 429/503 with Retry-After blocks ``rate``. ``http`` is used as given and left open on
     :meth:`close`; without it an owned client is built from ``timeout`` and ``client_options``
     (``verify``, ``base_url``, ``headers``, ...). Subclasses define their own ``__repr__`` so
     that no secret ever shows.
@@ -117,4 +133,6 @@ class VendorHttpClient:
         """One request through the HTTP client, inside :meth:`_slot`; ``kwargs`` go to
         :meth:`httpx.Client.request`. Transport errors propagate for the caller to classify."""
         with self._slot():
-            return self._http.request(method, url, **kwargs)
+            response = self._http.request(method, url, **kwargs)
+        honour_retry_after(self._rate, response)
+        return response

@@ -1,16 +1,21 @@
 """Per-target throughput limits: never more than N requests in flight, never more than R per
-second. Connectors take a slot around every request to their vendor.
+second, nothing before a vendor's Retry-After has passed. Connectors take a slot around every
+request to their vendor.
 
-Limits hold per process. Several ``syncwright worker`` processes against one vendor account
-share its limit by each taking a share (``limits.concurrency`` divided by the worker count).
+The classes here hold per process (``limits.scope: process``). A connector gets its pair from
+:func:`limiters_for`, which asks the factory the runtime installs while it builds connectors:
+with ``limits.scope: shared`` that factory returns limiters held in the database and shared by
+every process of the deployment (:mod:`syncwright.runtime_budgets`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 
 class ConcurrencyLimiter:
@@ -85,8 +90,19 @@ class RateLimiter:
         # Starts that had to wait for a token, and how long they waited in all (for /metrics).
         self.waits = 0
         self.wait_seconds = 0.0
+        self._blocked_until = 0.0  # monotonic; set from a vendor's Retry-After
+
+    def block_for(self, seconds: float) -> None:
+        """A vendor asked us to wait (Retry-After): no request starts for ``seconds``."""
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+
+    def _wait_if_blocked(self) -> None:
+        while (pause := self._blocked_until - time.monotonic()) > 0:
+            time.sleep(pause)
 
     def acquire(self) -> None:
+        self._wait_if_blocked()
         if self.per_second is None:
             return
         waited = False
@@ -105,3 +121,42 @@ class RateLimiter:
                 self.wait_seconds += wait
                 waited = True
             time.sleep(wait)
+
+
+# (connection name, limits settings, default concurrency, default requests per second) ->
+# the connection's concurrency and rate limiters.
+LimiterFactory = Callable[
+    [str, Any, int | None, float | None], tuple[ConcurrencyLimiter, RateLimiter]
+]
+
+
+def process_limiters(
+    connection: str, limits: Any, concurrency: int | None, per_second: float | None
+) -> tuple[ConcurrencyLimiter, RateLimiter]:
+    """Limiters held in this process only (``limits.scope: process``, the default)."""
+    if getattr(limits, "scope", "process") == "shared":
+        raise RuntimeError(
+            f"connections.{connection}.limits.scope is 'shared' but this connector was built "
+            "outside a runtime (no database to hold the budget); build it through Runtime"
+        )
+    return ConcurrencyLimiter(concurrency), RateLimiter(per_second)
+
+
+_factory: ContextVar[LimiterFactory] = ContextVar("limiter_factory", default=process_limiters)
+
+
+@contextmanager
+def limiter_factory(factory: LimiterFactory) -> Iterator[None]:
+    """Connectors built inside this block get their limiters from ``factory`` (the runtime
+    installs its database-backed one while it builds the connections)."""
+    token = _factory.set(factory)
+    try:
+        yield
+    finally:
+        _factory.reset(token)
+
+
+def current_limiter_factory() -> LimiterFactory:
+    """The factory in effect here; a connector keeps the one in effect when it was built, so
+    that clients it builds later, on any thread, get limiters of the same kind."""
+    return _factory.get()

@@ -22,12 +22,10 @@ import httpx
 
 from syncwright.connectors import (
     Action,
-    ConcurrencyLimiter,
     Connector,
     Delivery,
     PollBatch,
     PolledEvent,
-    RateLimiter,
     Stream,
     WebhookIdentity,
     WebhookVerifier,
@@ -101,9 +99,10 @@ class BusinessCentralConnector(Connector):
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         self.options: BusinessCentralOptionsModel = self.parse_options(name, settings.options)
-        limits = settings.limits
-        self.limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
-        self.rate_limiter = RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND)
+        self.limiter, self.rate_limiter = self.limiters(
+            default_concurrency=DEFAULT_CONCURRENCY,
+            default_requests_per_second=DEFAULT_REQUESTS_PER_SECOND,
+        )
         self._client: BusinessCentralClient | None = None
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()

@@ -17,12 +17,10 @@ from typing import Any
 
 from syncwright.connectors import (
     Action,
-    ConcurrencyLimiter,
     Connector,
     Delivery,
     PollBatch,
     PolledEvent,
-    RateLimiter,
     Stream,
     WebhookVerifier,
 )
@@ -85,9 +83,10 @@ class ChargebeeConnector(Connector):
         super().__init__(name, settings)
         self._client: ChargebeeClient | None = None
         self.options: ChargebeeOptionsModel = self.parse_options(name, settings.options)
-        limits = settings.limits
-        self._limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
-        self._rate = RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND)
+        self._limiter, self._rate = self.limiters(
+            default_concurrency=DEFAULT_CONCURRENCY,
+            default_requests_per_second=DEFAULT_REQUESTS_PER_SECOND,
+        )
         self.item_price_map: Mapping[str, str] = dict(self.options.item_prices or {})
         # Malformed webhook secrets stop the process at start-up, with the path to fix.
         secrets = [s.reveal() for s in settings.webhook.secrets if s.reveal().strip()]

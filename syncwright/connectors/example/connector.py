@@ -12,12 +12,10 @@ from typing import Any
 
 from syncwright.connectors import (
     Action,
-    ConcurrencyLimiter,
     Connector,
     Delivery,
     PollBatch,
     PolledEvent,
-    RateLimiter,
     Stream,
     WebhookVerifier,
 )
@@ -84,12 +82,13 @@ class ExampleConnector(Connector):
                 ],
             )
         limits = self.settings.limits
+        limiter, rate = self.limiters()
         return ExampleErpClient(
             str(self.settings.base_url),
             token.reveal(),
             timeout=limits.timeout_seconds,
-            limiter=ConcurrencyLimiter(limits.concurrency),
-            rate=RateLimiter(limits.requests_per_second),
+            limiter=limiter,
+            rate=rate,
         )
 
     def normalize(self, delivery: Delivery) -> list[Any]:

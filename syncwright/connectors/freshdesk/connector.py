@@ -16,12 +16,10 @@ from typing import Any
 
 from syncwright.connectors import (
     Action,
-    ConcurrencyLimiter,
     Connector,
     Delivery,
     PollBatch,
     PolledEvent,
-    RateLimiter,
     Stream,
     WebhookIdentity,
     WebhookVerifier,
@@ -173,12 +171,16 @@ class FreshdeskConnector(Connector):
             )
         assert base_url is not None and api_key is not None
         limits = self.settings.limits
+        limiter, rate = self.limiters(
+            default_concurrency=DEFAULT_CONCURRENCY,
+            default_requests_per_second=DEFAULT_REQUESTS_PER_SECOND,
+        )
         return FreshdeskClient(
             base_url,
             api_key.reveal().strip(),
             timeout=limits.timeout_seconds,
-            limiter=ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY),
-            rate=RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND),
+            limiter=limiter,
+            rate=rate,
         )
 
     def _base_url(self) -> str | None:

@@ -21,12 +21,10 @@ from typing import Any
 
 from syncwright.connectors import (
     Action,
-    ConcurrencyLimiter,
     Connector,
     Delivery,
     PollBatch,
     PolledEvent,
-    RateLimiter,
     Stream,
     WebhookIdentity,
     WebhookVerifier,
@@ -269,13 +267,17 @@ class HubSpotConnector(Connector):
                 base_url.rstrip("/") + "/oauth/v1/token", *(value[k] for k in oauth_keys)
             )
         limits = self.settings.limits
+        limiter, rate = self.limiters(
+            default_concurrency=DEFAULT_CONCURRENCY,
+            default_requests_per_second=DEFAULT_REQUESTS_PER_SECOND,
+        )
         return HubSpotClient(
             base_url,
             value.get("access_token"),
             auth=auth,
             timeout=limits.timeout_seconds,
-            limiter=ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY),
-            rate=RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND),
+            limiter=limiter,
+            rate=rate,
         )
 
     @property

@@ -48,7 +48,7 @@ BILLING_PROPERTIES: Mapping[str, str] = {
     "erp_id": "syncwright_erp_id",
     "last_invoice_number": "syncwright_last_invoice_number",
     "last_invoice_status": "syncwright_last_invoice_status",
-    # The lifecycle workflows' contract, renewal and dunning facts (docs/lifecycle.md).
+    # Lifecycle facts (docs/lifecycle.md) and the facts the ERP owns (docs/erp-source.md).
     "product_summary": "syncwright_product_summary",
     "renewal_date": "syncwright_renewal_date",
     "renewal_amount": "syncwright_renewal_amount",
@@ -57,14 +57,21 @@ BILLING_PROPERTIES: Mapping[str, str] = {
     "balance_due": "syncwright_balance_due",
     "last_payment_date": "syncwright_last_payment_date",
     "last_payment_amount": "syncwright_last_payment_amount",
+    "legal_name": "syncwright_legal_name",
+    "tax_id": "syncwright_tax_id",
+    "credit_status": "syncwright_credit_status",
+    "payment_terms": "syncwright_payment_terms",
 }
-# Skipped (and listed in the step's result) when the portal has no such property.
+# Keys whose property a portal may lack: skipped (and named in the result), never parked.
 OPTIONAL_BILLING_PROPERTIES = frozenset(BILLING_PROPERTIES) - {
     "subscription_status",
     "acv",
     "erp_id",
 }
-AMOUNT_PROPERTIES = frozenset({"acv", "renewal_amount", "balance_due", "last_payment_amount"})
+# Canonical Money values, written in major units of the portal's currency.
+MONEY_KEYS = frozenset({"acv", "renewal_amount", "balance_due", "last_payment_amount"})
+# Canonical snake_case values shown as words ("past_due" -> "Past Due").
+WORDED_KEYS = frozenset({"last_invoice_status", "standing", "credit_status"})
 SUBSCRIPTION_STATUS_VALUES: Mapping[str, str] = {
     "trialing": "Trial",
     "active": "Active",
@@ -140,7 +147,7 @@ def _status_value(connector: HubSpotConnector, value: Any) -> str:
     return found
 
 
-def _acv(connector: HubSpotConnector, value: Any, key: str = "acv") -> str:
+def _money(connector: HubSpotConnector, key: str, value: Any) -> str:
     if value is None:
         return ""
     try:
@@ -157,7 +164,7 @@ def _acv(connector: HubSpotConnector, value: Any, key: str = "acv") -> str:
         raise BusinessRuleError(
             f"{key} is in {money.currency} but the HubSpot portal's currency is {expected}",
             code="hubspot.currency_mismatch",
-            remediation="Convert the ACV in the workflow, or correct options.default_currency "
+            remediation=f"Convert {key} in the workflow, or correct options.default_currency "
             "of the HubSpot connection, then retry this exception.",
         )
     return format(money.to_decimal(), "f")
@@ -203,9 +210,9 @@ def billing_body(
             )
         if key == "subscription_status":
             body[prop] = _status_value(connector, value)
-        elif key in AMOUNT_PROPERTIES:
-            body[prop] = _acv(connector, value, key)
-        elif key == "last_invoice_status":
+        elif key in MONEY_KEYS:
+            body[prop] = _money(connector, key, value)
+        elif key in WORDED_KEYS:
             body[prop] = "" if value is None else str(value).replace("_", " ").title()
         else:
             body[prop] = "" if value is None else str(value)
@@ -253,10 +260,11 @@ def update_account_billing(
 ) -> JSON:
     """Write billing facts onto the HubSpot company of ``account_id``.
 
-    ``fields`` keys: ``subscription_status`` (canonical), ``acv`` (canonical Money, written in
-    major units), ``erp_id``, ``last_invoice_number``, ``last_invoice_status``. ``None``
-    clears a property. The last two are skipped when the portal lacks their property. Only
-    properties whose value differs are sent (``written``).
+    ``fields`` keys: those of :data:`BILLING_PROPERTIES` -- ``subscription_status``
+    (canonical), Money keys (:data:`MONEY_KEYS`, written in major units), the rest as text.
+    ``None`` clears a property. All but ``subscription_status``, ``acv`` and ``erp_id`` are
+    skipped when the portal lacks their property. Only properties whose value differs are sent
+    (``written``).
     https://developers.hubspot.com/docs/api/crm/companies (Update)"""
     connector, native, _, skipped, differing = _compare(ctx, connection, account_id, fields)
     if differing:

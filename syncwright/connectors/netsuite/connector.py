@@ -31,6 +31,7 @@ from syncwright.connectors import (
     RateLimiter,
     Stream,
     WebhookVerifier,
+    honour_retry_after,
 )
 from syncwright.connectors.netsuite import checks, inbound, outbound, periods, snapshots
 from syncwright.connectors.netsuite._errors import PERIOD_OPEN_CHECK
@@ -44,7 +45,7 @@ from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
 __all__ = ["DEFAULT_CONCURRENCY", "GovernedHttpClient", "NetSuiteConnector", "account_from_host"]
 
 # The shared service tier's account limit; a connection on a larger tier (or with SuiteCloud
-# Plus licences) raises ``limits.concurrency``, divided among the workers that share the account.
+# Plus licences) raises ``limits.concurrency`` (with ``limits.scope: shared`` for several workers).
 DEFAULT_CONCURRENCY = 5
 _CREDENTIALS = ("consumer_key", "consumer_secret", "token_id", "token_secret")
 
@@ -91,7 +92,9 @@ class GovernedHttpClient(httpx.Client):
         try:
             if signing is not None and time.monotonic() - signed_at > self.resign_after_seconds:
                 request = next(signing.sync_auth_flow(request))
-            return super().send(request, auth=auth, **kwargs)
+            response = super().send(request, auth=auth, **kwargs)
+            honour_retry_after(self.rate_limiter, response)
+            return response
         except (httpx.ReadTimeout, httpx.WriteTimeout):
             if self.timeout_hold_seconds > 0:
                 release = threading.Timer(self.timeout_hold_seconds, slot.close)
@@ -180,9 +183,7 @@ class NetSuiteConnector(Connector):
         # Option errors stop the process at start-up, not at the first order.
         model: NetSuiteOptionsModel = self.parse_options(name, settings.options)
         self.options = NetSuiteOptions.from_model(name, model)
-        limits = settings.limits
-        self.limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
-        self.rate_limiter = RateLimiter(limits.requests_per_second)
+        self.limiter, self.rate_limiter = self.limiters(default_concurrency=DEFAULT_CONCURRENCY)
         self._client: NetSuiteClient | None = None
         self._http: GovernedHttpClient | None = None
         self._lock = threading.Lock()

@@ -36,12 +36,10 @@ from typing import Any
 
 from syncwright.connectors import (
     Action,
-    ConcurrencyLimiter,
     Connector,
     Delivery,
     PollBatch,
     PolledEvent,
-    RateLimiter,
     Stream,
     WebhookIdentity,
     WebhookVerifier,
@@ -153,8 +151,7 @@ class SalesforceConnector(Connector):
         self._client: SalesforceClient | None = None
         self._reader: SalesforceReader | None = None
         # One limit per connection, shared by whichever thread builds the client first.
-        self._limiter = ConcurrencyLimiter(settings.limits.concurrency or DEFAULT_CONCURRENCY)
-        self._rate = RateLimiter(settings.limits.requests_per_second)
+        self._limiter, self._rate = self.limiters(default_concurrency=DEFAULT_CONCURRENCY)
         # Types and ranges: the options model (``config validate`` checks the same); what needs
         # Salesforce's naming rules is checked here, at start-up.
         options: SalesforceOptionsModel = self.parse_options(name, settings.options)

@@ -18,12 +18,10 @@ from typing import Any
 
 from syncwright.connectors import (
     Action,
-    ConcurrencyLimiter,
     Connector,
     Delivery,
     PollBatch,
     PolledEvent,
-    RateLimiter,
     Stream,
     WebhookVerifier,
 )
@@ -129,9 +127,10 @@ class StripeConnector(Connector):
         super().__init__(name, settings)
         self._client: StripeClient | None = None
         # One limit per connection, shared by whichever thread builds the client first.
-        limits = settings.limits
-        self._limiter = ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY)
-        self._rate = RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND)
+        self._limiter, self._rate = self.limiters(
+            default_concurrency=DEFAULT_CONCURRENCY,
+            default_requests_per_second=DEFAULT_REQUESTS_PER_SECOND,
+        )
         # Malformed options stop the process at start-up, with every problem named by path.
         self.options: StripeOptionsModel = self.parse_options(name, settings.options)
         self.price_map: Mapping[str, str] = _price_map(name, self.options.prices)

@@ -14,11 +14,9 @@ from typing import Any
 
 from syncwright.connectors import (
     Action,
-    ConcurrencyLimiter,
     Connector,
     Delivery,
     PolledEvent,
-    RateLimiter,
     WebhookVerifier,
 )
 from syncwright.connectors.zendesk import snapshots
@@ -135,13 +133,17 @@ class ZendeskConnector(Connector):
             )
         assert base_url is not None
         limits = self.settings.limits
+        limiter, rate = self.limiters(
+            default_concurrency=DEFAULT_CONCURRENCY,
+            default_requests_per_second=DEFAULT_REQUESTS_PER_SECOND,
+        )
         return ZendeskClient(
             base_url,
             credentials["email"].reveal().strip(),
             credentials["api_token"].reveal(),
             timeout=limits.timeout_seconds,
-            limiter=ConcurrencyLimiter(limits.concurrency or DEFAULT_CONCURRENCY),
-            rate=RateLimiter(limits.requests_per_second or DEFAULT_REQUESTS_PER_SECOND),
+            limiter=limiter,
+            rate=rate,
         )
 
     def _base_url(self) -> str | None:

@@ -226,6 +226,36 @@ SYNCWRIGHT_PROPERTIES: tuple[PropertyDef, ...] = (
         hubspot_defined=False,
     ),
     PropertyDef("legal_entity", "Legal entity", group="syncwright", hubspot_defined=False),
+    # Lifecycle and ERP-owned facts (docs/lifecycle.md, docs/erp-source.md).
+    *(
+        PropertyDef(name, label, group="syncwright", hubspot_defined=False)
+        for name, label in (
+            ("syncwright_product_summary", "Product summary"),
+            ("syncwright_renewal_date", "Renewal date"),
+            ("syncwright_cancel_date", "Cancel date"),
+            ("syncwright_standing", "Account standing"),
+            ("syncwright_last_payment_date", "Last payment date"),
+            ("syncwright_legal_name", "Legal name"),
+            ("syncwright_tax_id", "Tax id"),
+            ("syncwright_credit_status", "Credit status"),
+            ("syncwright_payment_terms", "Payment terms"),
+        )
+    ),
+    *(
+        PropertyDef(
+            name,
+            label,
+            type="number",
+            field_type="number",
+            group="syncwright",
+            hubspot_defined=False,
+        )
+        for name, label in (
+            ("syncwright_renewal_amount", "Renewal amount"),
+            ("syncwright_balance_due", "Balance due"),
+            ("syncwright_last_payment_amount", "Last payment amount"),
+        )
+    ),
 )
 
 # The default deal pipeline: (stage id, label, isClosed, probability).

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
-from hubspot.crm.properties import PropertyCreate
 
 from syncwright.config import load_settings
 from syncwright.connectors.hubspot.client import HubSpotClient
@@ -93,35 +92,6 @@ def test_missing_properties_are_skipped_or_park(
             {"acv": {"amount_minor": 100, "currency": "EUR"}},
         )
     assert currency.value.code == "hubspot.currency_mismatch"
-
-
-def test_lifecycle_facts_are_written_where_the_portal_has_the_property(
-    hs_world: World, hs: HubSpot, portal: Portal
-) -> None:
-    """The lifecycle workflows' renewal and standing facts: skipped (listed) while the portal
-    lacks the property, written in major units once an admin creates it."""
-    _linked(hs_world, hs)
-    action = hs_world.connector.action("update_account_billing")
-    facts = {
-        "standing": "past_due",
-        "renewal_amount": {"amount_minor": 1_200_050, "currency": "USD"},
-    }
-    result = action.run(hs_world.ctx(), CONNECTION, "acct_1", facts)
-    assert sorted(result["skipped"]) == ["renewal_amount", "standing"]
-    assert result["written"] == {}
-    hs.crm.properties.core_api.create(
-        "companies",
-        PropertyCreate(
-            name="syncwright_renewal_amount",
-            label="Renewal amount",
-            type="number",
-            field_type="number",
-            group_name="syncwright",
-        ),
-    )
-    result = action.run(hs_world.ctx(), CONNECTION, "acct_1", facts)
-    assert result["skipped"] == ["standing"]
-    assert result["written"] == {"syncwright_renewal_amount": "12000.50"}
 
 
 def test_errors_are_classified_with_retry_after(portal: Portal) -> None:

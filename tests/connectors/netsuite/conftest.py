@@ -78,6 +78,8 @@ def write_ns_config(
     concurrency: int = 5,
     timeout_seconds: float = 5.0,
     extra_options: str = "",
+    database_url: str | None = None,
+    limits_scope: str = "process",
 ) -> Path:
     """A syncwright.yaml with one ``netsuite`` connection; TBA secrets as ``file:`` references."""
     secrets_dir = directory / "secrets"
@@ -88,7 +90,7 @@ def write_ns_config(
     path.write_text(
         f"""\
 database:
-  url: sqlite:///{directory / "syncwright.db"}
+  url: {database_url or f"sqlite:///{directory / 'syncwright.db'}"}
 connections:
   {CONNECTION}:
     vendor: netsuite
@@ -101,6 +103,7 @@ connections:
     limits:
       concurrency: {concurrency}
       timeout_seconds: {timeout_seconds}
+      scope: {limits_scope}
     options:
       role: erp
       account: {ACCOUNT}
