@@ -1,12 +1,14 @@
 """The console in a real browser: Debian's headless Chromium driven by Selenium.
 
-Each test saves a screenshot of the page it reached into ``docs/screenshots/`` (the README
-shows them). Chromium and chromedriver come from Debian's packages: ``make test`` runs
-``scripts/ensure-chromium.sh`` first.
+Each test saves a screenshot of the page it reached: into ``docs/screenshots/`` (the README
+shows them) when ``SYNCWRIGHT_UPDATE_SCREENSHOTS=1``, else into a temporary directory, so an
+ordinary test run never rewrites tracked files. Chromium and chromedriver come from Debian's
+packages: ``make test`` runs ``scripts/ensure-chromium.sh`` first.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -21,7 +23,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.console.conftest import ConsoleWorld
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("SYNCWRIGHT_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "syncwright-screenshots"
+)
 FLAGS = (
     "--headless",
     "--no-sandbox",
