@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from syncwright.demo.quote_to_cash import CATALOG, TIERS, QuoteToCashWorld
+from syncwright.demo.quote_to_cash import TIERS, QuoteToCashWorld, plan_tiers
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.freshdesk import create_app
 
@@ -123,7 +123,7 @@ def use_freshdesk(world: QuoteToCashWorld) -> FreshdeskDesk:
     head, found, _zendesk = args["extra_connections"].partition("  zendesk:\n")
     if not found:
         raise ValueError("the world has no zendesk connection to replace")
-    tiers = {entry["crm_product"]: CATALOG[name][1] for name, entry in world.catalog.items()}
+    tiers = plan_tiers(world)
     args["extra_connections"] = head + CONNECTION.format(
         url=desk.server.url, tiers=json.dumps(tiers), policies=json.dumps(SLA_POLICIES)
     )

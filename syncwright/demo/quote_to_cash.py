@@ -242,13 +242,7 @@ def start_quote_to_cash_world(
     )
     _seed_catalog(world)
     _seed_zendesk_fields(world)
-    # By the CRM's product (the deal at onboarding) and the billing system's price (the plan
-    # changes that come from billing later: docs/lifecycle.md).
-    tiers = {
-        entry[key]: CATALOG[name][1]
-        for name, entry in world.catalog.items()
-        for key in ("crm_product", "stripe_price")
-    }
+    tiers = plan_tiers(world)
     # US SaaS subscriptions are not taxed here: NetSuite's "-Not Taxable-" code for the parent.
     billing.settings_args["tax_codes"] = {"Parent Company": "-7"}
     billing.settings_args["stripe_prices"] = {
@@ -263,6 +257,17 @@ def start_quote_to_cash_world(
         zd_url=zd_server.url, tiers=json.dumps(tiers), tier_field=zendesk_tier_field
     )
     return world
+
+
+def plan_tiers(world: QuoteToCashWorld) -> dict[str, str]:
+    """The support connection's ``tiers``: by the CRM's product (the deal at onboarding) and by
+    the billing system's price (plan changes that come from billing later: docs/lifecycle.md),
+    so every workflow that sets a tier grants the same one, whichever runs last."""
+    return {
+        entry[key]: CATALOG[name][1]
+        for name, entry in world.catalog.items()
+        for key in ("crm_product", "stripe_price")
+    }
 
 
 def _hubspot_hook(billing: BillingWorld) -> str:
