@@ -191,6 +191,10 @@ class BillingMixin:
                 409, "invalid_state_for_request", f"Invoice {invoice_id} is {invoice['status']}"
             )
         txn = self._charge(invoice, self.customers[invoice["customer_id"]])
+        if txn["status"] == "failure":  # recorded (a dunning attempt), then refused
+            raise ChargebeeAPIError(
+                400, "payment_processing_failed", txn["error_text"], error_type="payment"
+            )
         return invoice, txn
 
     def record_payment(self, invoice_id: str, params: JSON) -> tuple[JSON, JSON]:
