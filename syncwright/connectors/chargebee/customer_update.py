@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import call_timeout, connector_for, ledger_block
+from syncwright.connectors._base.linked import customer_to_update, refuse_unknown_keys
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError, DependencyMissingError
 
 if TYPE_CHECKING:
     from syncwright.connectors.chargebee.connector import ChargebeeConnector
@@ -45,14 +45,7 @@ def customer_update_params(
 ) -> dict[str, Any]:
     """The ``POST /customers/{id}`` parameters that give ``customer`` the values of ``fields``
     (keys of :data:`CUSTOMER_UPDATE_KEYS`); empty when it already shows them all."""
-    unknown = sorted(set(fields) - set(CUSTOMER_UPDATE_KEYS))
-    if unknown:
-        raise BusinessRuleError(
-            f"update_customer cannot write {', '.join(unknown)}",
-            code="chargebee.update_key_unknown",
-            remediation=f"update_customer takes {', '.join(CUSTOMER_UPDATE_KEYS)}; fix the "
-            "workflow that called it, then retry.",
-        )
+    refuse_unknown_keys("update_customer", fields, CUSTOMER_UPDATE_KEYS, vendor="chargebee")
     held = customer.get("meta_data")
     meta: dict[str, Any] = dict(held) if isinstance(held, Mapping) else {}
     params: dict[str, Any] = {}
@@ -78,16 +71,10 @@ def _linked(ctx: StepContext, connection: str, account_id: str) -> tuple[Chargeb
     connector: ChargebeeConnector = connector_for(
         ctx, connection, ChargebeeConnector, label="Chargebee"
     )
-    native_id = ctx.services.xref.native_id_for("account", account_id, connection)
-    if native_id is None:
-        raise DependencyMissingError(
-            f"account {account_id} has no Chargebee customer on {connection}",
-            code="chargebee.customer_unlinked",
-            remediation=f"Link account {account_id} to its Chargebee customer (or let billing "
-            "create it), then retry.",
-            waits_for={"entity_type": "account", "global_id": account_id, "system": connection},
-        )
-    return connector, str(native_id)
+    native_id = customer_to_update(
+        ctx, connection, account_id, vendor="chargebee", label="Chargebee"
+    )
+    return connector, native_id
 
 
 def _result(

@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import call_timeout, connector_for
+from syncwright.connectors._base.linked import linked_native_id
 from syncwright.connectors.chargebee.inbound import subscription_from_object
 from syncwright.connectors.chargebee.records import dunning_attempts
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError
 from syncwright.model import Money
 
 if TYPE_CHECKING:
@@ -37,15 +37,9 @@ def _connector(ctx: StepContext, connection: str) -> ChargebeeConnector:
 
 
 def _native(ctx: StepContext, entity_type: str, global_id: str, connection: str) -> str:
-    native = ctx.services.xref.native_id_for(entity_type, global_id, connection)
-    if native is None:
-        raise BusinessRuleError(
-            f"{entity_type} {global_id} has no Chargebee record on connection {connection!r}",
-            code=f"chargebee.{entity_type}_unlinked",
-            remediation=f"The {entity_type} was not created in this Chargebee site; check the "
-            "cross-reference (syncwright trace) and the event's source connection.",
-        )
-    return str(native)
+    return linked_native_id(
+        ctx, entity_type, global_id, connection, vendor="chargebee", label="Chargebee"
+    )
 
 
 def read_subscription(ctx: StepContext, connection: str, subscription_id: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from syncwright.connectors.business_central.connector import BusinessCentralConnector
 from syncwright.model.event_data import AccountErpChangedV1
+from tests.connectors._state import set_account_state
 from tests.connectors.business_central.conftest import CONNECTION, BcWorld
 from tests.contract.conftest import delivery
 
@@ -77,24 +78,6 @@ def test_a_partial_payment_keeps_the_block(bc_world: BcWorld) -> None:
     assert _customer(bc_world, "acct_p")["blocked"] == "Ship"
 
 
-def _seed_state(bc_world: BcWorld, account: dict[str, Any]) -> None:
-    """The account's canonical state, as the policy gate keeps it once the CRM's event ran."""
-    store = bc_world.runtime.policy_store
-    with bc_world.runtime.db.engine.begin() as conn:
-        store.save_state(
-            conn,
-            "account",
-            account["global_id"],
-            previous=None,
-            data=account,
-            source_connection="crm",
-            source_time=None,
-            versions={},
-            applied={},
-            recent={},
-        )
-
-
 def _erp_changes(connector: BusinessCentralConnector, cursor: str | None) -> tuple[list[Any], Any]:
     batch = connector.poll("customers", cursor)
     events = []
@@ -109,7 +92,7 @@ def _erp_changes(connector: BusinessCentralConnector, cursor: str | None) -> tup
 
 def test_facts_changed_in_business_central_come_out_as_erp_changed(bc_world: BcWorld) -> None:
     account = bc_world.account("acct_e")
-    _seed_state(bc_world, account)
+    set_account_state(bc_world.runtime, account)  # as the CRM's events left it
     _run(bc_world, "upsert_account", account)
     connector = bc_world.connector
     events, cursor = _erp_changes(connector, None)
