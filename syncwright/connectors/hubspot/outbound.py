@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from syncwright.connectors import connector_for, ledger_block
+from syncwright.connectors._base.linked import linked_native_id
 from syncwright.connectors.hubspot.inbound import account_from_record, deal_from_records
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError
@@ -88,16 +89,9 @@ def _connector(ctx: StepContext, connection: str) -> HubSpotConnector:
 
 
 def _native_id(ctx: StepContext, entity_type: str, global_id: str, connection: str) -> str:
-    native = ctx.services.xref.native_id_for(entity_type, global_id, connection)
-    if native is None:
-        raise BusinessRuleError(
-            f"{entity_type} {global_id} has no HubSpot record on connection {connection!r}",
-            code=f"hubspot.{entity_type}_unlinked",
-            remediation=f"The {entity_type} is not linked to a HubSpot record on this "
-            "connection (it did not come from this portal, or was never matched). Link it in "
-            "the cross-reference or check the event's source (syncwright trace), then retry.",
-        )
-    return str(native)
+    return linked_native_id(
+        ctx, entity_type, global_id, connection, vendor="hubspot", label="HubSpot"
+    )
 
 
 def read_account(ctx: StepContext, connection: str, account_id: str) -> JSON:

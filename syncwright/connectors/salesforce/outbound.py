@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import connector_for, ledger_block
+from syncwright.connectors._base.linked import linked_native_id
 from syncwright.connectors.salesforce.inbound import account_from_record, deal_from_records
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, ConfigError
@@ -71,16 +72,9 @@ def _connector(ctx: StepContext, connection: str) -> SalesforceConnector:
 
 
 def _native_id(ctx: StepContext, entity_type: str, global_id: str, connection: str) -> str:
-    native = ctx.services.xref.native_id_for(entity_type, global_id, connection)
-    if native is None:
-        raise BusinessRuleError(
-            f"{entity_type} {global_id} has no Salesforce record on connection {connection!r}",
-            code=f"salesforce.{entity_type}_unlinked",
-            remediation=f"The {entity_type} is not linked to a Salesforce record on this "
-            "connection (it did not come from this org, or was never matched). Link it in the "
-            "cross-reference or check the event's source (syncwright trace), then retry.",
-        )
-    return str(native)
+    return linked_native_id(
+        ctx, entity_type, global_id, connection, vendor="salesforce", label="Salesforce"
+    )
 
 
 # -- reads (content enrichers) ----------------------------------------------------------------
