@@ -61,9 +61,12 @@ from syncwright.connectors._base.steps import (
     audit_write,
     call_timeout,
     connector_for,
+    differing,
     ledger_block,
+    linked_native_id,
     parse_canonical,
     parse_entitlement,
+    partial_write_result,
 )
 from syncwright.connectors._base.streams import Stream
 from syncwright.connectors._base.vocabulary import ACTIONS
@@ -96,6 +99,7 @@ __all__ = [
     "check_timestamp",
     "connector_class",
     "connector_for",
+    "differing",
     "error_for_status",
     "error_for_transport",
     "header_value",
@@ -104,6 +108,7 @@ __all__ = [
     "honour_retry_after",
     "installed_vendors",
     "ledger_block",
+    "linked_native_id",
     "next_link",
     "paginate_cursor",
     "paginate_links",
@@ -113,6 +118,7 @@ __all__ = [
     "parse_options",
     "parse_retry_after",
     "parse_signature_header",
+    "partial_write_result",
     "register_connector",
     "signature_matches",
 ]

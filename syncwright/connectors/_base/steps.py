@@ -7,7 +7,7 @@ Steps are ``(StepContext, connection, *args) -> JSON``; see ``connectors/example
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
@@ -24,9 +24,12 @@ __all__ = [
     "audit_write",
     "call_timeout",
     "connector_for",
+    "differing",
     "ledger_block",
+    "linked_native_id",
     "parse_canonical",
     "parse_entitlement",
+    "partial_write_result",
 ]
 
 C = TypeVar("C", bound=Connector)
@@ -45,6 +48,61 @@ def connector_for(ctx: StepContext, connection: str, cls: type[C], *, label: str
             problems=[f"connections.{connection}.vendor: must be {vendor} for this step"],
         )
     return cast(C, connector)
+
+
+def linked_native_id(
+    ctx: StepContext, entity_type: str, global_id: str, connection: str, *, vendor: str, label: str
+) -> str:
+    """The native id ``global_id`` has on ``connection``; a record that is not linked there
+    parks the step (``<vendor>.<entity_type>_unlinked``) with what to do. ``label`` is the
+    vendor's name as people write it (``"HubSpot"``)."""
+    native = ctx.services.xref.native_id_for(entity_type, global_id, connection)
+    if native is None:
+        raise BusinessRuleError(
+            f"{entity_type} {global_id} has no {label} record on connection {connection!r}",
+            code=f"{vendor}.{entity_type}_unlinked",
+            remediation=f"The {entity_type} is not linked to a {label} record on this "
+            "connection (it did not come from there, or was never matched). Link it in the "
+            "cross-reference or check the event's source (syncwright trace), then retry.",
+        )
+    return str(native)
+
+
+def differing(
+    body: Mapping[str, Any], held: Mapping[str, Any], same: Callable[[Any, Any], bool]
+) -> dict[str, Any]:
+    """The part of ``body`` a record holding ``held`` does not hold yet (read-compare-write:
+    a write sends only this, so a retry or a replay of the same values sends nothing and
+    causes no change event; a probe finds the write landed when it is empty)."""
+    return {name: value for name, value in body.items() if not same(value, held.get(name))}
+
+
+def partial_write_result(
+    connection: str,
+    entity_type: str,
+    global_id: str,
+    native_id: str,
+    written: Mapping[str, Any],
+    skipped: list[str],
+    *,
+    mapping_version: str,
+) -> dict[str, Any]:
+    """The result of a read-compare-write step: the record, what it ``written`` (only what
+    differed), the keys ``skipped`` because the record has no field for them, and the
+    ``ledger`` block with the mapping version that shaped the body."""
+    return {
+        "native_id": native_id,
+        "written": dict(written),
+        "skipped": skipped,
+        "ledger": ledger_block(
+            connection,
+            entity_type,
+            global_id,
+            native_id,
+            dict(written),
+            mapping_version=mapping_version,
+        ),
+    }
 
 
 def call_timeout(ctx: StepContext, connector: Connector) -> float:

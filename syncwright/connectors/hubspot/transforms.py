@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from syncwright.connectors._base.keyed_write import money_amount, option_value
 from syncwright.errors import BusinessRuleError
 from syncwright.mapping.transforms import TransformContext, register
 from syncwright.mapping.transforms import clean_text as text
@@ -142,3 +143,19 @@ def unit_amount(
             )
         unit = Money.of(total.amount_minor // quantity, currency)
     return unit
+
+
+@register("hubspot.option")
+def option(
+    value: Any, ctx: TransformContext, /, *, values: Mapping[str, Any], key: str, option: str
+) -> str | None:
+    """A canonical code -> the option value of an enumeration property (``options.<option>``)."""
+    return option_value(value, values, where=ctx.label, key=key, option=option, vendor="hubspot")
+
+
+@register("hubspot.amount")
+def amount(value: Any, ctx: TransformContext, /, *, key: str, currency: str | None) -> str | None:
+    """Canonical Money -> a number property's text in major units (``"12000.50"``). A number
+    property holds no currency: it is the portal's (``currency``; unknown: any)."""
+    found = money_amount(value, where=ctx.label, key=key, currency=currency, vendor="hubspot")
+    return None if found is None else format(found, "f")
