@@ -6,12 +6,15 @@ and the unchanged onboarding workflow writes every system, read back from the em
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+import syncwright.connectors.hubspot
 from syncwright.demo.quote_to_cash import (
     QuoteToCashWorld,
     check_deals,
@@ -19,6 +22,8 @@ from syncwright.demo.quote_to_cash import (
     start_quote_to_cash_world,
     wait_onboarded,
 )
+from syncwright.replay import replay_delivery
+from syncwright.runtime import Runtime
 from syncwright.sandbox.hubspot import DEFAULT_ACCESS_TOKEN
 from syncwright.store.tables import inbox
 
@@ -32,9 +37,41 @@ def world(tmp_path: Path) -> Iterator[QuoteToCashWorld]:
         started.close()
 
 
+def _company(world: QuoteToCashWorld, company_id: str, *props: str) -> dict[str, Any]:
+    assert world.hs_server is not None
+    found: dict[str, Any] = httpx.get(
+        f"{world.hs_server.url}/crm/v3/objects/companies/{company_id}",
+        params={"properties": ",".join(props)},
+        headers={"Authorization": f"Bearer {DEFAULT_ACCESS_TOKEN}"},
+        timeout=30,
+        trust_env=False,
+    ).json()["properties"]
+    return found
+
+
+def _outbound_v2(directory: Path) -> Path:
+    """hubspot_outbound version 2: the ERP id written with a prefix."""
+    shipped = Path(syncwright.connectors.hubspot.__file__).parent / "mappings" / "outbound.yaml"
+    text = shipped.read_text().replace("version: 1\n", "version: 2\n", 1)
+    text = text.replace(
+        "syncwright_erp_id: {from: erp_id, transform: string}",
+        "syncwright_erp_id: {from: erp_id, transform: "
+        '[string, {name: format, args: {pattern: "ERP-{}"}}]}',
+    )
+    path = directory / "hubspot_outbound_v2.yaml"
+    path.write_text(text)
+    return path
+
+
 def test_a_hubspot_deal_is_onboarded_through_the_unchanged_workflow(
-    world: QuoteToCashWorld,
+    world: QuoteToCashWorld, tmp_path: Path
 ) -> None:
+    v2 = _outbound_v2(tmp_path)
+    world.billing.settings_args["extra_sections"] = (
+        "mappings:\n"
+        f"  - {{name: hubspot_outbound, connection: hubspot, version: 2, path: {v2}, "
+        "replay_only: true}\n"
+    )
     runtime = world.billing.start_syncwright()
     deals = close_deals(world, 1)
     wait_onboarded(world, deals, timeout=180)
@@ -56,12 +93,42 @@ def test_a_hubspot_deal_is_onboarded_through_the_unchanged_workflow(
     check = check_deals(world, deals)
     assert check.problems == [] and check.onboarded == 1 and check.duplicates == 0
     # The lifecycle workflows' facts reach the company too (subscription created -> products).
-    assert world.hs_server is not None
-    company = httpx.get(
-        f"{world.hs_server.url}/crm/v3/objects/companies/{deals[0].account}",
-        params={"properties": "syncwright_product_summary"},
-        headers={"Authorization": f"Bearer {DEFAULT_ACCESS_TOKEN}"},
-        timeout=30,
-        trust_env=False,
-    ).json()["properties"]
+    company = _company(world, deals[0].account, "syncwright_product_summary", "syncwright_erp_id")
     assert company["syncwright_product_summary"], company
+    erp_id = company["syncwright_erp_id"]
+    assert erp_id and not erp_id.startswith("ERP-")
+    ledgered = {e.mapping_version for e in _billing_writes(runtime, None)}
+    assert ledgered == {"hubspot_outbound@1"}
+
+    # The write-back replayed under hubspot_outbound@2 (replay_only: live traffic keeps @1):
+    # the won deal's delivery again, its onboarding run's HubSpot step writes what v2 says.
+    won = next(
+        r for r in rows if any(e.get("propertyValue") == "closedwon" for e in json.loads(r.body))
+    )
+    row = runtime.inbox.get(won.id)
+    assert row is not None
+    replayed = replay_delivery(runtime, row, actor="test", mapping="hubspot_outbound@2")
+    deadline = time.monotonic() + 120
+    while _company(world, deals[0].account, "syncwright_erp_id")["syncwright_erp_id"] != (
+        f"ERP-{erp_id}"
+    ):
+        assert time.monotonic() < deadline, runtime.exceptions.list(status="open")
+        time.sleep(0.2)
+    writes = _billing_writes(runtime, replayed.new_correlation_id)
+    assert writes and {e.mapping_version for e in writes} == {"hubspot_outbound@2"}
+    check = check_deals(world, deals)
+    # Nothing booked twice; the one difference check_deals sees is v2's prefixed ERP id.
+    assert check.duplicates == 0
+    assert len(check.problems) == 1 and "CRM ERP id ERP-" in check.problems[0], check.problems
+
+
+def _billing_writes(runtime: Runtime, correlation_id: str | None) -> list[Any]:
+    """Ledger entries of successful HubSpot steps (of one correlation id when given)."""
+    entries = (
+        runtime.ledger.recent(10_000)
+        if correlation_id is None
+        else runtime.ledger.for_correlation(correlation_id)
+    )
+    return [
+        e for e in entries if e.connection == "hubspot" and e.outcome == "ok" and e.mapping_version
+    ]
