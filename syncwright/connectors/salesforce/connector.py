@@ -233,7 +233,10 @@ class SalesforceConnector(Connector):
     def _poll_pubsub(self, cursor: str | None) -> PollBatch:
         """Change events after the replay id ``cursor`` (hex of Salesforce's opaque replay id)
         over the Pub/Sub API (``pubsub.py``). Without a cursor, ``cdc_start_replay_id`` picks
-        the preset: -2 EARLIEST, -1 LATEST. Events of objects the mapping ignores move the
+        the preset: -2 EARLIEST, -1 LATEST. With ``pubsub_managed_subscription`` the server
+        keeps the position: the cursor (stored once the previous page was accepted) is
+        committed, and without one the subscription resumes after its last commit (or at its
+        default replay). Events of objects the mapping ignores move the
         cursor but are not stored."""
         replay: bytes | None = None
         if cursor is not None:
@@ -241,9 +244,14 @@ class SalesforceConnector(Connector):
                 replay = bytes.fromhex(cursor)
             except ValueError as exc:
                 raise self._bad_cursor("cdc", cursor, "a Pub/Sub replay id (hex)") from exc
-        fetched = self.pubsub.fetch(
-            replay, earliest=self._cdc_start != REPLAY_NEW, limit=self._page_size
-        )
+        managed = self.options.pubsub_managed_subscription
+        if managed:
+            # Managed replay: committing the stored cursor moves the server's position to it.
+            fetched = self.pubsub.fetch_managed(managed, replay, limit=self._page_size)
+        else:
+            fetched = self.pubsub.fetch(
+                replay, earliest=self._cdc_start != REPLAY_NEW, limit=self._page_size
+            )
         polled: list[PolledEvent] = []
         for replay_hex, event_uuid, body in fetched.events:
             body["event"] = {"replayId": replay_hex, "EventUuid": event_uuid}
