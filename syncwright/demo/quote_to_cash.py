@@ -309,6 +309,12 @@ def _start_hubspot(billing: BillingWorld) -> tuple[ServerThread, HubSpotDrive]:
         ("company.creation", None),
         ("company.propertyChange", "name"),
         ("deal.propertyChange", "dealstage"),
+        # Contacts go to the support desk (and a billing contact to billing): contact.sync.
+        ("contact.creation", None),
+        *(
+            ("contact.propertyChange", name)
+            for name in ("email", "firstname", "lastname", "phone", "syncwright_contact_roles")
+        ),
     ):
         webhooks.subscribe(event_type, prop)
     secrets_dir = billing.workdir / "secrets"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pytest
 
 import syncwright.connectors.hubspot
 from syncwright.demo.quote_to_cash import (
+    ZENDESK_EMAIL,
     QuoteToCashWorld,
     check_deals,
     close_deals,
@@ -25,7 +26,7 @@ from syncwright.demo.quote_to_cash import (
 from syncwright.replay import replay_delivery
 from syncwright.runtime import Runtime
 from syncwright.sandbox.hubspot import DEFAULT_ACCESS_TOKEN
-from syncwright.store.tables import inbox
+from syncwright.store.tables import inbox, policy_decisions
 
 
 @pytest.fixture
@@ -71,6 +72,8 @@ def test_a_hubspot_deal_is_onboarded_through_the_unchanged_workflow(
         "mappings:\n"
         f"  - {{name: hubspot_outbound, connection: hubspot, version: 2, path: {v2}, "
         "replay_only: true}\n"
+        # The CRM owns the billing contact: a billing contact's email reaches Stripe.
+        "ownership:\n  account: {system: hubspot, fields: {billing_email: hubspot}}\n"
     )
     runtime = world.billing.start_syncwright()
     deals = close_deals(world, 1)
@@ -120,6 +123,110 @@ def test_a_hubspot_deal_is_onboarded_through_the_unchanged_workflow(
     # Nothing booked twice; the one difference check_deals sees is v2's prefixed ERP id.
     assert check.duplicates == 0
     assert len(check.problems) == 1 and "CRM ERP id ERP-" in check.problems[0], check.problems
+    _contact_reaches_zendesk_and_stripe(world, runtime, deals[0].account)
+
+
+def _contact_reaches_zendesk_and_stripe(
+    world: QuoteToCashWorld, runtime: Runtime, company_id: str
+) -> None:
+    """A billing contact created on the company in HubSpot becomes a Zendesk end user of the
+    account's organization and the Stripe customer's email; a change travels, re-deliveries
+    and our own Stripe write coming back start nothing."""
+    assert world.hs_server is not None
+    created = httpx.post(
+        f"{world.hs_server.url}/crm/v3/objects/contacts",
+        json={
+            "properties": {
+                "email": "pat.lee@acme.example",
+                "firstname": "Pat",
+                "lastname": "Lee",
+                "phone": "+1 555 0100",
+                "syncwright_contact_roles": "billing;technical",
+            },
+            "associations": [
+                {
+                    "to": {"id": company_id},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
+                }
+            ],
+        },
+        headers={"Authorization": f"Bearer {DEFAULT_ACCESS_TOKEN}"},
+        timeout=30,
+        trust_env=False,
+    )
+    created.raise_for_status()
+    (org,) = world.zendesk_orgs()
+    user = _wait_for(lambda: _zendesk_user(world, "pat.lee@acme.example"), runtime)
+    assert user["name"] == "Pat Lee" and user["organization_id"] == org["id"]
+    assert user["role"] == "end-user" and user["phone"] == "+1 555 0100"
+    (customer,) = world.billing.stripe.v1.customers.list().data
+    _wait_for(
+        lambda: (
+            world.billing.stripe.v1.customers.retrieve(customer.id).email == "pat.lee@acme.example"
+        ),
+        runtime,
+    )
+    # A change in HubSpot travels; the desk keeps one user.
+    httpx.patch(
+        f"{world.hs_server.url}/crm/v3/objects/contacts/{created.json()['id']}",
+        json={"properties": {"phone": "+1 555 0199"}},
+        headers={"Authorization": f"Bearer {DEFAULT_ACCESS_TOKEN}"},
+        timeout=30,
+        trust_env=False,
+    ).raise_for_status()
+    _wait_for(
+        lambda: (_zendesk_user(world, "pat.lee@acme.example") or {}).get("phone") == "+1 555 0199",
+        runtime,
+    )
+    # Stripe's customer.updated carrying the email we wrote is our echo: held back.
+    _wait_for(lambda: _decisions(runtime, "echo", "stripe", "only repeats what"), runtime)
+    assert _decisions(runtime, "ownership", "stripe", "billing_email") == 0
+    users = httpx.get(
+        f"{world.zd_server.url}/api/v2/users/search.json",
+        params={"query": "email:pat.lee@acme.example"},
+        auth=(f"{ZENDESK_EMAIL}/token", world.zd_token),
+        timeout=30,
+        trust_env=False,
+    ).json()["users"]
+    assert len(users) == 1  # no duplicate
+    runs = [w for w in runtime.ledger.recent(10_000) if w.workflow == "contact.sync"]
+    # One run per change (creation, then phone): re-deliveries started none.
+    assert len({r.workflow_id for r in runs}) == 2, {r.workflow_id for r in runs}
+
+
+def _zendesk_user(world: QuoteToCashWorld, email: str) -> dict[str, Any] | None:
+    found = httpx.get(
+        f"{world.zd_server.url}/api/v2/users/search.json",
+        params={"query": f"email:{email}"},
+        auth=(f"{ZENDESK_EMAIL}/token", world.zd_token),
+        timeout=30,
+        trust_env=False,
+    ).json()["users"]
+    return dict(found[0]) if found else None
+
+
+def _decisions(runtime: Runtime, kind: str, connection: str, about: str) -> int:
+    """Policy decisions of ``kind`` on ``connection``'s account events naming ``about`` (a
+    field, or words of the detail)."""
+    with runtime.db.engine.connect() as conn:
+        rows = conn.execute(
+            policy_decisions.select().where(
+                policy_decisions.c.kind == kind,
+                policy_decisions.c.connection == connection,
+                policy_decisions.c.entity_type == "account",
+            )
+        )
+        return sum(1 for r in rows if about in (r.field or "") or about in (r.detail or ""))
+
+
+def _wait_for(check: Callable[[], Any], runtime: Runtime, timeout: float = 90) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, [
+            (r.code, r.message) for r in runtime.exceptions.list(status="open")
+        ]
+        time.sleep(0.2)
+    return found
 
 
 def _billing_writes(runtime: Runtime, correlation_id: str | None) -> list[Any]:

@@ -14,7 +14,7 @@ from syncwright.connectors._base.keyed_write import money_amount, option_value
 from syncwright.errors import BusinessRuleError
 from syncwright.mapping.transforms import TransformContext, register
 from syncwright.mapping.transforms import clean_text as text
-from syncwright.model import DealStage, Money
+from syncwright.model import ContactRole, DealStage, Money
 
 __all__ = ["mapping_error"]
 
@@ -159,3 +159,18 @@ def amount(value: Any, ctx: TransformContext, /, *, key: str, currency: str | No
     property holds no currency: it is the portal's (``currency``; unknown: any)."""
     found = money_amount(value, where=ctx.label, key=key, currency=currency, vendor="hubspot")
     return None if found is None else format(found, "f")
+
+
+@register("hubspot.contact_roles")
+def contact_roles(value: Any, ctx: TransformContext, /) -> list[str]:
+    """A multiple checkboxes value (``"billing;technical"``) -> canonical contact roles."""
+    chosen = [part.strip().lower() for part in str(value or "").split(";") if part.strip()]
+    known = {role.value for role in ContactRole}
+    unknown = [part for part in chosen if part not in known]
+    if unknown:
+        raise mapping_error(
+            ctx.label,
+            f"syncwright_contact_roles has {', '.join(unknown)}; roles are "
+            + ", ".join(sorted(known)),
+        )
+    return chosen
