@@ -179,7 +179,7 @@ def _contact_reaches_zendesk_and_stripe(
         runtime,
     )
     # Stripe's customer.updated carrying the email we wrote is our echo: held back.
-    _wait_for(lambda: _decisions(runtime, "echo", "stripe", "only repeats what"), runtime)
+    _wait_for(lambda: _decisions(runtime, "echo", "stripe", "billing_email"), runtime)
     assert _decisions(runtime, "ownership", "stripe", "billing_email") == 0
     users = httpx.get(
         f"{world.zd_server.url}/api/v2/users/search.json",
