@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from .._faults import FaultInjector, FaultPlan
@@ -131,18 +131,6 @@ def admin_router(state: SalesforceState, faults: FaultInjector) -> APIRouter:
         except SalesforceApiError as exc:
             raise HTTPException(exc.status, exc.body()) from exc
         return {"id": record_id, "success": True}
-
-    @router.get("/cdc/events")
-    def cdc_events(
-        replay_id: int = Query(REPLAY_ALL, ge=REPLAY_ALL),
-        limit: int = Query(1000, ge=1, le=10_000),
-        entity: str | None = None,
-    ) -> dict[str, Any]:
-        events = state.events.since(replay_id, limit=limit, entity=entity)
-        return {
-            "events": [e.to_json() for e in events],
-            "latestReplayId": state.events.latest_replay_id,
-        }
 
     @router.post("/managed-subscriptions", status_code=201)
     def create_managed_subscription(body: ManagedSubscriptionBody) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import json
 import queue
 import ssl
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +30,6 @@ from tests.connectors.salesforce._support import (
     normalize_pending,
     write_sf_config,
 )
-
-
-@pytest.fixture(scope="module")
-def pubsub(_shared_org: Org) -> Iterator[PubSubServer]:
-    # A short keepalive: a poll that has caught up ends when it arrives.
-    server = PubSubServer(
-        _shared_org.state,
-        certfile=_shared_org.certfile,
-        keyfile=Path(_shared_org.certfile).with_name("key.pem"),
-        keepalive_seconds=0.2,
-    ).start()
-    yield server
-    server.stop()
 
 
 def _runtime(directory: Path, org: Org, endpoint: str, **options: Any) -> Runtime:
@@ -112,6 +98,20 @@ def test_record_changes_reach_the_inbox_as_change_events(
         # The stored deliveries normalize like any CDC event: canonical account events.
         types = [e.type for e in normalize_pending(runtime)]
         assert types == ["syncwright.account.upserted.v1"] * 2
+    finally:
+        runtime.close()
+
+
+def test_cdc_start_at_new_events_only(tmp_path: Path, org: Org, pubsub: PubSubServer) -> None:
+    runtime = _runtime(tmp_path / "rt", org, pubsub.endpoint, cdc_start_replay_id=-1)
+    try:
+        connector = runtime.connection(CONNECTION)
+        org.state.insert("Account", {"Name": "Old"})
+        first = connector.poll("cdc", None)  # LATEST: where "now" is, from the keepalive
+        assert first.events == [] and first.cursor == replay_bytes(org.mark()).hex()
+        org.state.insert("Account", {"Name": "New"})
+        (new,) = connector.poll("cdc", first.cursor).events
+        assert json.loads(new.body)["payload"]["Name"] == "New"
     finally:
         runtime.close()
 
