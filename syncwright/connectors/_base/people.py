@@ -5,12 +5,16 @@ make the same values coming back recognised as our echo)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from syncwright.connectors._base.connector import Connector
 from syncwright.connectors._base.steps import ledger_block, parse_canonical
 from syncwright.model import Contact
 
-__all__ = ["contact_result", "display_name", "parse_contact"]
+if TYPE_CHECKING:
+    from syncwright.engine import StepContext
+
+__all__ = ["contact_result", "display_name", "linked_contact_result", "parse_contact"]
 
 
 def parse_contact(contact: Any, *, vendor: str, label: str) -> Contact:
@@ -48,3 +52,26 @@ def contact_result(
             fields=contact.model_dump(mode="json", include={"email", "first_name", "last_name"}),
         ),
     }
+
+
+def linked_contact_result(
+    ctx: StepContext,
+    connector: Connector,
+    contact: Contact,
+    record: Mapping[str, Any],
+    body: Mapping[str, Any],
+    written: Mapping[str, Any],
+    organization: str | None,
+) -> dict[str, Any]:
+    """The result for the desk's ``record`` of ``contact``, linked in the cross-reference."""
+    native = str(record["id"])
+    ctx.services.xref.link("contact", contact.global_id, connector.name, native)
+    return contact_result(
+        connector.name,
+        contact,
+        native,
+        body,
+        written,
+        organization=organization,
+        mapping_version=connector.mapping("outbound").ref,
+    )

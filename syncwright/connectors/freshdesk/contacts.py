@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import call_timeout, connector_for, differing
-from syncwright.connectors._base.people import contact_result, display_name, parse_contact
+from syncwright.connectors._base.people import display_name, linked_contact_result, parse_contact
 from syncwright.connectors.freshdesk.outbound import find_company
 from syncwright.engine import StepContext
 from syncwright.model import Contact
@@ -66,17 +66,7 @@ def upsert_contact(ctx: StepContext, connection: str, contact: JSON) -> JSON:
         held = connector.client.create_contact(body, timeout=timeout)
     elif changes:
         held = connector.client.update_contact(held["id"], changes, timeout=timeout)
-    native = str(held["id"])
-    ctx.services.xref.link("contact", parsed.global_id, connection, native)
-    return contact_result(
-        connection,
-        parsed,
-        native,
-        body,
-        changes,
-        organization=company,
-        mapping_version=connector.mapping("outbound").ref,
-    )
+    return linked_contact_result(ctx, connector, parsed, held, body, changes, company)
 
 
 def probe_contact(ctx: StepContext, connection: str, contact: JSON) -> JSON | None:
@@ -84,12 +74,4 @@ def probe_contact(ctx: StepContext, connection: str, contact: JSON) -> JSON | No
     connector, parsed, company, body, held, changes = _plan(ctx, connection, contact)
     if held is None or changes:
         return None
-    return contact_result(
-        connection,
-        parsed,
-        str(held["id"]),
-        body,
-        {},
-        organization=company,
-        mapping_version=connector.mapping("outbound").ref,
-    )
+    return linked_contact_result(ctx, connector, parsed, held, body, {}, company)

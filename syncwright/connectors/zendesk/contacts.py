@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import call_timeout, connector_for, differing
-from syncwright.connectors._base.people import contact_result, display_name, parse_contact
+from syncwright.connectors._base.people import display_name, linked_contact_result, parse_contact
 from syncwright.engine import StepContext
 from syncwright.model import Contact
 
@@ -72,17 +72,7 @@ def upsert_contact(ctx: StepContext, connection: str, contact: JSON) -> JSON:
     connector, parsed, organization, body, user, changes = _plan(ctx, connection, contact)
     if changes:
         user = connector.client.create_or_update_user(body, timeout=call_timeout(ctx, connector))
-    native = str(user["id"])
-    ctx.services.xref.link("contact", parsed.global_id, connection, native)
-    return contact_result(
-        connection,
-        parsed,
-        native,
-        body,
-        changes,
-        organization=organization,
-        mapping_version=connector.mapping("outbound").ref,
-    )
+    return linked_contact_result(ctx, connector, parsed, user, body, changes, organization)
 
 
 def probe_contact(ctx: StepContext, connection: str, contact: JSON) -> JSON | None:
@@ -90,12 +80,4 @@ def probe_contact(ctx: StepContext, connection: str, contact: JSON) -> JSON | No
     connector, parsed, organization, body, user, changes = _plan(ctx, connection, contact)
     if user is None or changes:
         return None
-    return contact_result(
-        connection,
-        parsed,
-        str(user["id"]),
-        body,
-        {},
-        organization=organization,
-        mapping_version=connector.mapping("outbound").ref,
-    )
+    return linked_contact_result(ctx, connector, parsed, user, body, {}, organization)
