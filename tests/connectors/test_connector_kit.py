@@ -84,7 +84,6 @@ def test_the_kit_is_curated() -> None:
         "honour_retry_after",
         "installed_vendors",
         "ledger_block",
-        "linked_native_id",
         "partial_write_result",
         "next_link",
         "paginate_cursor",

@@ -26,7 +26,6 @@ __all__ = [
     "connector_for",
     "differing",
     "ledger_block",
-    "linked_native_id",
     "parse_canonical",
     "parse_entitlement",
     "partial_write_result",
@@ -48,24 +47,6 @@ def connector_for(ctx: StepContext, connection: str, cls: type[C], *, label: str
             problems=[f"connections.{connection}.vendor: must be {vendor} for this step"],
         )
     return cast(C, connector)
-
-
-def linked_native_id(
-    ctx: StepContext, entity_type: str, global_id: str, connection: str, *, vendor: str, label: str
-) -> str:
-    """The native id ``global_id`` has on ``connection``; a record that is not linked there
-    parks the step (``<vendor>.<entity_type>_unlinked``) with what to do. ``label`` is the
-    vendor's name as people write it (``"HubSpot"``)."""
-    native = ctx.services.xref.native_id_for(entity_type, global_id, connection)
-    if native is None:
-        raise BusinessRuleError(
-            f"{entity_type} {global_id} has no {label} record on connection {connection!r}",
-            code=f"{vendor}.{entity_type}_unlinked",
-            remediation=f"The {entity_type} is not linked to a {label} record on this "
-            "connection (it did not come from there, or was never matched). Link it in the "
-            "cross-reference or check the event's source (syncwright trace), then retry.",
-        )
-    return str(native)
 
 
 def differing(

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 from syncwright.connectors import (
     connector_for,
     differing,
-    linked_native_id,
     partial_write_result,
 )
 from syncwright.connectors._base.keyed_write import KeyedFields, keyed_fields
+from syncwright.connectors._base.linked import linked_native_id
 from syncwright.connectors.salesforce.inbound import account_from_record, deal_from_records
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError
