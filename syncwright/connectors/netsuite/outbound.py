@@ -861,27 +861,28 @@ def probe_mark_dunning(
 
 
 def _credit_memo(
-    refs: Resolver, credit_note: JSON, customer_ref: Ref, *, settled: bool
+    refs: Resolver, credit_note: JSON, customer_ref: Ref, *, read_existing: bool
 ) -> tuple[CreditNote, NetSuiteRecord, dict[str, Any] | None]:
-    """The credit note, its NetSuite record, and the memo as NetSuite already has it (if so).
-
-    ``settled=False`` applies the whole credit to its invoice and reads nothing but
-    references; ``settled=True`` reads the invoice and the memo itself and applies no more
-    than is still open (after NetSuite refused more)."""
+    """The credit note, its NetSuite record, and the memo as NetSuite already has it (if it
+    was read: with ``read_existing``, else only when it matters -- see below)."""
     ctx, connector = refs.ctx, refs.connector
+    client = connector.client
     parsed = parse_canonical(CreditNote, credit_note, "credit note")
     what = f"credit note {parsed.global_id}"
     customer = customer_id(refs, customer_ref, parsed.account_id)
     existing = None
+    if read_existing:
+        existing = client.get_by_external_id("creditMemo", parsed.global_id)
     invoice_native: str | None = None
     open_amount: Money | None = None
-    if settled:
-        existing = connector.client.get_by_external_id("creditMemo", parsed.global_id)
-    if parsed.invoice_id is not None and settled:
+    if parsed.invoice_id is not None:
         invoice_native, invoice = open_invoice(refs, parsed.invoice_id)
         open_amount = _due(invoice, existing, parsed.currency)
-    elif parsed.invoice_id is not None:
-        invoice_native, open_amount = invoice_ref(refs, parsed.invoice_id)[0], parsed.total
+        if not read_existing and (open_amount is None or open_amount < parsed.total):
+            # Less is open than the credit: if this memo exists already (a retry, a replay),
+            # what it applied counts as open again, so read it; otherwise nothing to ask.
+            existing = client.get_by_external_id("creditMemo", parsed.global_id)
+            open_amount = _due(invoice, existing, parsed.currency)
     tax_code = _tax_code(connector, customer, parsed, what)
     record = credit_memo_record(
         parsed,
@@ -917,19 +918,10 @@ def upsert_credit_memo(
     """CreditNote -> NetSuite credit memo (external id = credit note global id), created from
     its invoice and applied to what is still open on it (the rest stays customer credit)."""
     connector = _connector(ctx, connection)
-    replace = ("item", "apply")
 
     def write(refs: Resolver) -> tuple[CreditNote, NetSuiteRecord, str]:
-        parsed, record, _ = _credit_memo(refs, credit_note, customer_ref, settled=False)
-        try:
-            return parsed, record, _write(connector.client, record, replace=replace)
-        except BusinessRuleError as exc:
-            if not is_over_application(exc):
-                raise
-        # Less is open on the invoice than the credit (paid, or credited before): read what
-        # is open and apply that; the rest stays customer credit.
-        parsed, record, _ = _credit_memo(refs, credit_note, customer_ref, settled=True)
-        return parsed, record, _write(connector.client, record, replace=replace)
+        parsed, record, _ = _credit_memo(refs, credit_note, customer_ref, read_existing=False)
+        return parsed, record, _write(connector.client, record, replace=("item", "apply"))
 
     parsed, record, native_id = with_fresh_refs(ctx, connector, write)
     # Read back: what NetSuite booked (total, what it applied) is the result.
@@ -944,7 +936,7 @@ def probe_credit_memo(
 ) -> JSON | None:
     connector = _connector(ctx, connection)
     refs = Resolver(ctx, connector)
-    parsed, record, existing = _credit_memo(refs, credit_note, customer_ref, settled=True)
+    parsed, record, existing = _credit_memo(refs, credit_note, customer_ref, read_existing=True)
     if existing is None or not _same_total(existing, "total", parsed.total):
         return None
     _booked(ctx, connection, record, str(existing["id"]), parsed.total, CREDIT_NOTE)
