@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import audit_write, connector_for, ledger_block
+from syncwright.connectors._base.payments import payment_to_book
 from syncwright.connectors.netsuite._errors import is_over_application
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import (
@@ -33,7 +34,6 @@ from syncwright.connectors.netsuite.mapping import (
     customer_record,
     dunning_fields,
     expected_tax_minor,
-    invoice_payment_external_id,
     invoice_record,
     parse_canonical,
     sales_order_close_body,
@@ -64,8 +64,6 @@ from syncwright.model import (
     Invoice,
     Money,
     Payment,
-    PaymentApplication,
-    PaymentStatus,
     Subscription,
 )
 
@@ -677,38 +675,7 @@ def _payment(
     case: the invoice is open for at least the payment); ``settled=True`` reads the invoices
     and the payment itself and applies no more than is due (after NetSuite refused more)."""
     connector = refs.connector
-    if "subtotal" in document:  # a paid invoice, settled by one payment we name after it
-        invoice = parse_canonical(Invoice, document, "invoice")
-        if not invoice.amount_paid.is_positive:
-            raise BusinessRuleError(
-                f"invoice {invoice.global_id} has no amount paid",
-                code="netsuite.invoice_unpaid",
-                remediation=(
-                    "apply_payment was given an invoice that billing has not marked paid; "
-                    "check the event, then resolve or retry the exception."
-                ),
-            )
-        payment = Payment(
-            global_id=payment_id or invoice_payment_external_id(invoice.global_id),
-            account_id=invoice.account_id,
-            amount=invoice.amount_paid,
-            status=PaymentStatus.SUCCEEDED,
-            received_at=invoice.paid_at,
-            applied_to=(
-                PaymentApplication(invoice_id=invoice.global_id, amount=invoice.amount_paid),
-            ),
-        )
-    else:
-        payment = parse_canonical(Payment, document, "payment")
-    if payment.status is not PaymentStatus.SUCCEEDED:
-        raise BusinessRuleError(
-            f"payment {payment.global_id} is {payment.status.value}, not succeeded",
-            code="netsuite.payment_not_succeeded",
-            remediation=(
-                "Only succeeded payments are booked in NetSuite (failed ones go to mark_dunning); "
-                "check the workflow that sent it, then resolve the exception."
-            ),
-        )
+    payment = payment_to_book(document, payment_id, vendor="netsuite", label="NetSuite")
     customer = customer_id(refs, None, payment.account_id)
     existing: Mapping[str, Any] | None = None
     limits: dict[str, Money] = {}

@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+# A reference a step argument gives: a previous step's result, {"id"}, {"externalId"}, a global id.
+Ref = Mapping[str, Any] | str | None
 
 # Cross-reference entity types (syncwright's vocabulary, not NetSuite record types).
 ACCOUNT = "account"
@@ -110,8 +112,6 @@ def with_fresh_refs(
 
 
 # -- the references steps name ------------------------------------------------------------
-
-Ref = Mapping[str, Any] | str | None
 
 
 def explicit_ref(ref: Ref) -> tuple[str | None, str | None]:
