@@ -1,13 +1,15 @@
 """Actions on NetSuite, written as engine steps: ``(StepContext, connection, *args) -> JSON``.
 
-Every write is idempotent by external id (our global id): records without sublists are upserted
-with ``PUT {type}/eid:{global id}``; transactions are read by external id first and then either
-upserted (new) or patched with their sublists *replaced* (existing), so a retry never appends
-lines twice. Each step returns a ``ledger`` block, links the NetSuite internal id in the
-cross-reference store and, for invoices, payments and credit memos, declares an audit-trail
-write with the amount and currency (``audit_write``; the runtime records it). Each write step
-has a probe (``probe_*``: read by external id after an uncertain outcome, and say whether
-*this* version landed) and, where a write can be undone, a compensation (``void_*``).
+Every write is idempotent by external id (our global id): records are upserted with
+``PUT {type}/eid:{global id}``, transactions with their sublists *replaced* (``?replace=item``),
+so a retry never appends lines twice and no read is needed first. References (customer, sales
+order, invoice) come from the cross-reference (``refs``); NetSuite is asked only when a global
+id is unlinked or its link is stale. Each step returns a ``ledger`` block, links the NetSuite
+internal id in the cross-reference store and, for invoices, payments and credit memos, declares
+an audit-trail write with the amount and currency (``audit_write``; the runtime records it).
+Each write step has a probe (``probe_*``: read by external id after an uncertain outcome, and
+say whether *this* version landed) and, where a write can be undone, a compensation
+(``void_*``).
 
 Oracle: "Using the Upsert Operation" (section_156335203191), "Using External IDs"
 (section_156334828635), "Working with Sublists" (book_1559132836); SuiteQL
