@@ -46,6 +46,7 @@ def run(
     server: PostgresServer, work: Path, workers: int, args: argparse.Namespace, events: int
 ) -> tuple[float, int, str]:
     """(syncs/s, the stub's most writes in flight, load average) for ``workers`` workers."""
+    work.mkdir(parents=True)
     stub = Stub(work / "stub.log", latency_ms=args.erp_latency_ms)
     db_url = server.create_database().replace("postgresql://", "postgresql+psycopg://")
     limits = f"      concurrency: {args.concurrency}\n      scope: shared\n"
