@@ -121,7 +121,8 @@ def wait_for_writes(stub: Stub, names: list[str], timeout: float) -> list[tuple[
     seen: set[str] = set()
     read = 0
     pause = 0.25 if len(wanted) < 10_000 else 2.0
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline, report = started + timeout, started + 30
     while True:
         records = stub.fetch()
         for record in records[read:]:
@@ -129,8 +130,16 @@ def wait_for_writes(stub: Stub, names: list[str], timeout: float) -> list[tuple[
                 mine.append(record)
                 seen.add(record[2])
         read = len(records)
-        if len(seen) >= len(wanted) or time.monotonic() > deadline:
+        now = time.monotonic()
+        if len(seen) >= len(wanted) or now > deadline:
             return mine
+        if now > report:  # a long drain says how far it is
+            print(
+                f"    {len(seen)} of {len(wanted)} written after {now - started:.0f} s "
+                f"(load {load_average()})",
+                flush=True,
+            )
+            report = now + 30
         time.sleep(pause)
 
 
