@@ -24,9 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _harness import LoopbackProcess, Served, Worker
 
+from syncwright.config import load_settings
 from syncwright.connectors.example.signature import sign
 from syncwright.sandbox._server import free_port
+from syncwright.store import Database
 
 HERE = Path(__file__).resolve().parent
 SECRET = "whsec_bench_secret_0123456789"  # noqa: S105 - a throwaway secret for the bench
@@ -42,7 +45,7 @@ def load_average() -> str:
 # -- the ERP stub ---------------------------------------------------------------------------
 
 
-class Stub:
+class Stub(LoopbackProcess):
     """bench/peer/erp_stub.py in its own process on a free loopback port."""
 
     def __init__(self, log: Path, latency_ms: float = 0.0) -> None:
@@ -61,15 +64,7 @@ class Stub:
         self._http = httpx.Client(base_url=self.url, timeout=30)
         self._seen = 0
         self.records: list[tuple[float, str, str]] = []
-        poll_until(lambda: self._healthy(), 30, "the ERP stub to answer")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        return self._proc.pid
+        poll_until(lambda: self._healthy(), 120, "the ERP stub to answer")
 
     def _healthy(self) -> bool:
         if self._proc.poll() is not None:
@@ -399,11 +394,6 @@ class Syncwright:
     migrated, then the server, then one worker per config (each its own ``executor_id``)."""
 
     def __init__(self, config: Path, work: Path, worker_configs: list[Path] | None = None) -> None:
-        from _harness import Served, Worker
-
-        from syncwright.config import load_settings
-        from syncwright.store import Database
-
         self.db = Database(load_settings(config).database.url)
         self.db.upgrade()
         self.served = Served(config, work / "serve.log")
@@ -413,8 +403,6 @@ class Syncwright:
 
     def start_workers(self) -> None:
         """Starts every worker at once; returns when all of them run (or one failed to)."""
-        from _harness import Worker
-
         failed: list[BaseException] = []
 
         def start(n: int, config: Path) -> None:

@@ -141,7 +141,22 @@ def run_wrk(
     )
 
 
-class Served:
+class LoopbackProcess:
+    """A process of the bench serving HTTP on ``port`` of 127.0.0.1."""
+
+    port: int
+    _proc: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+
+class Served(LoopbackProcess):
     """``syncwright serve`` in its own process, on a free loopback port."""
 
     def __init__(self, config: Path, log: Path) -> None:
@@ -170,14 +185,6 @@ class Served:
             if time.monotonic() > deadline or self._proc.poll() is not None:
                 raise SystemExit(f"syncwright serve did not start; see {log}")
             time.sleep(0.2)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        return self._proc.pid
 
     def stop(self) -> None:
         self._proc.terminate()
