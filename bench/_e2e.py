@@ -219,7 +219,11 @@ async def _send(
     url: str, prefix: str, count: int, connections: int, rate: float | None, timeout: float
 ) -> Sent:
     sent = Sent(count)
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # An idle connection is dropped after 1 s, before the server's keep-alive timeout (uvicorn's
+    # and node's are 5 s): otherwise a request sent as the server closes it fails (ReadError).
+    limits = httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=1.0
+    )
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
 
         async def one(n: int) -> None:

@@ -183,6 +183,7 @@ class Served(LoopbackProcess):
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or self._proc.poll() is not None:
+                self.stop()
                 raise SystemExit(f"syncwright serve did not start; see {log}")
             time.sleep(0.2)
 
