@@ -171,9 +171,10 @@ def measure(label: str, url: str, stub: Stub, events: int, connections: int, rss
     )
     fail_on(drained.problems, label)
     side = Side(label, drained.rate, drained.seconds, events, rss.peak_mib["side"], load)
+    accepted = drained.sent.ended - drained.sent.started
     print(
-        f"  {label}: {side.rate:.1f} syncs/s ({events} events in {side.seconds:.1f} s), "
-        f"peak RSS {side.rss_mib:.0f} MiB, load {load}",
+        f"  {label}: {side.rate:.1f} syncs/s ({events} events in {side.seconds:.1f} s, all "
+        f"answered in {accepted:.1f} s), peak RSS {side.rss_mib:.0f} MiB, load {load}",
         flush=True,
     )
     return side
