@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -35,6 +36,15 @@ HERE = Path(__file__).resolve().parent
 SECRET = "whsec_bench_secret_0123456789"  # noqa: S105 - a throwaway secret for the bench
 ERP_TOKEN = "bench-erp-token"  # noqa: S105 - the stub accepts any token
 PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+# A bench stopped with SIGTERM still stops what it started (its ``finally`` blocks run):
+# the stub, serve, workers, n8n, PostgreSQL.
+signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def load_average() -> str:
