@@ -42,9 +42,10 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-# A bench stopped with SIGTERM still stops what it started (its ``finally`` blocks run):
-# the stub, serve, workers, n8n, PostgreSQL.
-signal.signal(signal.SIGTERM, _exit_on_sigterm)
+def stop_on_sigterm() -> None:
+    """A bench stopped with SIGTERM still stops what it started (its ``finally`` blocks run):
+    the stub, serve, workers, n8n, PostgreSQL. Called by each bench's ``main``."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def load_average() -> str:

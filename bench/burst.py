@@ -29,6 +29,7 @@ from _e2e import (
     fail_on,
     load_average,
     send,
+    stop_on_sigterm,
     wait_for_writes,
     write_config,
 )
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, help="default 100,000")
     parser.add_argument("--connections", type=int, default=50)
     args = parser.parse_args()
+    stop_on_sigterm()
     events = args.events or (5_000 if args.quick else 100_000)
 
     work = Path(tempfile.mkdtemp(prefix="syncwright-burst-"))

@@ -34,6 +34,7 @@ from _e2e import (
     fail_on,
     load_average,
     send,
+    stop_on_sigterm,
     wait_for_writes,
     write_config,
 )
@@ -64,6 +65,7 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.8)
     parser.add_argument("--connections", type=int, default=50)
     args = parser.parse_args()
+    stop_on_sigterm()
     max_events = args.max_events or (1000 if args.quick else 3000)
     seconds = args.seconds or (20.0 if args.quick else 60.0)
 

@@ -46,6 +46,7 @@ from _e2e import (
     event_body,
     fail_on,
     load_average,
+    stop_on_sigterm,
     write_config,
 )
 
@@ -211,6 +212,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--skip-n8n", action="store_true", help="syncwright alone, no ratios")
     args = parser.parse_args()
+    stop_on_sigterm()
     events = args.events or (1500 if args.quick else 6000)
     n8n_events = args.n8n_events or (300 if args.quick else 1200)
 

@@ -34,6 +34,7 @@ from _e2e import (
     fail_on,
     load_average,
     send,
+    stop_on_sigterm,
     wait_for_writes,
     write_config,
 )
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("--erp-latency-ms", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
+    stop_on_sigterm()
     events = args.events or (1500 if args.quick else 6000)
     counts = [int(n) for n in args.workers.split(",")]
 
