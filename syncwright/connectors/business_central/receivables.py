@@ -138,7 +138,8 @@ def apply_payment(
     existing = client.find(_PAYMENTS, "externalDocumentNumber", body["externalDocumentNumber"])
     if existing is None:
         posted = _posted_before(ctx, connection, payment)
-        if posted is not None:
+        if posted is not None:  # posted before an answer was lost: what followed, again
+            _lift_dunning_block(ctx, connector, payment.account_id, customer["id"])
             return _payment_booked(ctx, connection, payment, posted, body, ref, posted=True)
         record = client.create(_PAYMENTS, body)
     else:

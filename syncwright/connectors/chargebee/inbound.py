@@ -111,6 +111,20 @@ def _on_subscription_changed(m: records.Mapper) -> None:
     )
 
 
+def _on_cancellation_scheduled(m: records.Mapper) -> None:
+    """Cancel at the term's end scheduled, or that schedule removed: the subscription stays
+    active until then, so this is an amendment (as Stripe's ``cancel_at_period_end``)."""
+    sub = records.subscription(m, m.content("subscription"))
+    _emit_subscription(
+        m,
+        "syncwright.subscription.updated.v1",
+        SubscriptionUpdatedV1(
+            subscription=sub, changed_fields=("cancel_at_period_end", "auto_renew")
+        ),
+        sub,
+    )
+
+
 def _on_subscription_renewed(m: records.Mapper) -> None:
     raw = m.content("subscription")
     sub = records.subscription(m, raw)
@@ -205,6 +219,8 @@ _ROUTES: Mapping[str, Callable[[records.Mapper], None]] = {
     "subscription_created": _on_subscription_created,
     "subscription_activated": _on_subscription_activated,
     "subscription_changed": _on_subscription_changed,
+    "subscription_cancellation_scheduled": _on_cancellation_scheduled,
+    "subscription_scheduled_cancellation_removed": _on_cancellation_scheduled,
     "subscription_renewed": _on_subscription_renewed,
     "subscription_cancelled": _on_subscription_cancelled,
     "invoice_generated": _on_invoice_generated,
