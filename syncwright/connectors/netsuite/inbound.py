@@ -41,12 +41,18 @@ log = logging.getLogger("syncwright.netsuite")
 CUSTOMER_EVENT = "customer.changed"
 #: The canonical account fields a NetSuite customer row reports (what the ERP can own).
 ERP_ACCOUNT_FIELDS = ("legal_name", "tax_ids", "credit_status", "payment_terms")
+# SuiteQL answers a date column as the date alone in the account's date format (``12/3/2026``),
+# which neither sorts nor keeps the time: the poll reads and compares the last-modified time
+# through Oracle's TO_CHAR / TO_TIMESTAMP with this format (in the account's time zone).
+_STAMP_FORMAT = "YYYY-MM-DD HH24:MI:SS"
+_MODIFIED = f"TO_CHAR(lastmodifieddate, '{_STAMP_FORMAT}')"
 _COLUMNS = (
     "id, companyname, taxregnumber, creditholdoverride, creditlimit, balance, terms, "
-    "lastmodifieddate"
+    f"{_MODIFIED} AS lastmodifieddate"
 )
 # What a cursor may look like: it is put into a SuiteQL literal, so nothing else gets in.
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z?)?$")
+# ``YYYY-MM-DD HH:MM:SS``; cursors saved before the TO_CHAR poll carry ISO ``T``/``Z``.
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?)?$")
 
 
 def _parse_cursor(connector: NetSuiteConnector, cursor: str | None) -> tuple[str | None, set[str]]:
@@ -60,7 +66,13 @@ def _parse_cursor(connector: NetSuiteConnector, cursor: str | None) -> tuple[str
             code="netsuite.bad_cursor",
             problems=[f"sw_cursors {connector.name}/customers: reset it or delete it"],
         )
-    return stamp, {i for i in ids.split(",") if i}
+    return _stamp(stamp), {i for i in ids.split(",") if i}
+
+
+def _stamp(text: str) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` (what TO_CHAR answers) from a cursor, ISO ones included."""
+    text = text.rstrip("Z").replace("T", " ").split(".")[0]
+    return text if len(text) > 10 else f"{text} 00:00:00"
 
 
 def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) -> PollBatch:
@@ -70,9 +82,11 @@ def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) 
     change later in that second must not be missed) and the cursor names the customers already
     read in it, which are left out."""
     stamp, seen = _parse_cursor(connector, cursor)
-    where = f" WHERE lastmodifieddate >= '{stamp}'" if stamp else ""
+    where = (
+        f" WHERE lastmodifieddate >= TO_TIMESTAMP('{stamp}', '{_STAMP_FORMAT}')" if stamp else ""
+    )
     # The cursor was matched against _TIMESTAMP above: no quote can get into the literal.
-    query = f"SELECT {_COLUMNS} FROM customer{where} ORDER BY lastmodifieddate, id"  # noqa: S608
+    query = f"SELECT {_COLUMNS} FROM customer{where} ORDER BY {_MODIFIED}, id"  # noqa: S608
     rows: list[dict[str, Any]] = []
     for row in connector.client.suiteql(query, limit=min(page + len(seen), 1000)):
         if row.get("lastmodifieddate") == stamp and str(row["id"]) in seen:
@@ -144,10 +158,11 @@ def erp_view(row: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _modified_at(text: str, fallback: datetime) -> datetime:
-    """A ``lastmodifieddate`` as an aware time (seeded records carry a date only)."""
+    """A polled ``lastmodifieddate`` (``YYYY-MM-DD HH:MM:SS``) as an aware time; the account's
+    time zone is taken as UTC (the time only dates the event, the cursor compares in NetSuite)."""
     if not _TIMESTAMP.match(text):
         return fallback.astimezone(UTC)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(_stamp(text))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
