@@ -61,6 +61,9 @@ BILLING_PROPERTIES: Mapping[str, str] = {
     "tax_id": "syncwright_tax_id",
     "credit_status": "syncwright_credit_status",
     "payment_terms": "syncwright_payment_terms",
+    "department": "syncwright_department",
+    "classification": "syncwright_classification",
+    "location": "syncwright_location",
 }
 # Keys whose property a portal may lack: skipped (and named in the result), never parked.
 OPTIONAL_BILLING_PROPERTIES = frozenset(BILLING_PROPERTIES) - {

@@ -1,10 +1,12 @@
 """NetSuite as a source: customers polled by last-modified time through SuiteQL, turned into
 ``account.erp_changed`` events carrying the facts the ERP owns (legal name, tax registration,
-credit hold, payment terms).
+credit hold, payment terms, financial dimensions).
 
 Oracle: "Executing SuiteQL Queries Through REST Web Services" (section_157909186990); the
 ``customer`` table's ``lastmodifieddate``, ``creditholdoverride`` (AUTO / ON / OFF),
-``creditlimit``, ``balance``, ``terms`` and ``taxregnumber`` columns (Records Catalog).
+``creditlimit``, ``balance``, ``terms``, ``taxregnumber``, ``department``, ``class`` and
+``location`` columns (Records Catalog), the last three named by the ``department``,
+``classification`` and ``location`` tables ("Classifications in NetSuite").
 
 One polled row is one inbox delivery whose vendor event id is ``customer:<id>:<last modified>``,
 so a customer read twice (say after a crash between the inbox and the cursor) is absorbed by the
@@ -40,7 +42,19 @@ log = logging.getLogger("syncwright.netsuite")
 
 CUSTOMER_EVENT = "customer.changed"
 #: The canonical account fields a NetSuite customer row reports (what the ERP can own).
-ERP_ACCOUNT_FIELDS = ("legal_name", "tax_ids", "credit_status", "payment_terms")
+ERP_ACCOUNT_FIELDS = (
+    "legal_name",
+    "tax_ids",
+    "credit_status",
+    "payment_terms",
+    "financial_dimensions",
+)
+#: Canonical financial dimension -> (customer column, SuiteQL table naming its values).
+DIMENSIONS = {
+    "department": ("department", "department"),
+    "classification": ("class", "classification"),
+    "location": ("location", "location"),
+}
 # SuiteQL answers a date column as the date alone in the account's date format (``12/3/2026``),
 # which neither sorts nor keeps the time: the poll reads and compares the last-modified time
 # through Oracle's TO_CHAR / TO_TIMESTAMP with this format (in the account's time zone).
@@ -48,7 +62,7 @@ _STAMP_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 _MODIFIED = f"TO_CHAR(lastmodifieddate, '{_STAMP_FORMAT}')"
 _COLUMNS = (
     "id, companyname, taxregnumber, creditholdoverride, creditlimit, balance, terms, "
-    f"{_MODIFIED} AS lastmodifieddate"
+    f"department, class, location, {_MODIFIED} AS lastmodifieddate"
 )
 # What a cursor may look like: it is put into a SuiteQL literal, so nothing else gets in.
 # ``YYYY-MM-DD HH:MM:SS``; cursors saved before the TO_CHAR poll carry ISO ``T``/``Z``.
@@ -96,12 +110,22 @@ def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) 
             break
     if not rows:
         return PollBatch([], None)
-    terms = _term_names(connector)
+    names = {"terms": _names(connector, "term")} | {
+        column: _names(connector, table) for column, table in DIMENSIONS.values()
+    }
     events = [
         PolledEvent(
             f"customer:{row['id']}:{row.get('lastmodifieddate')}",
             CUSTOMER_EVENT,
-            json.dumps({**row, "termsname": terms.get(str(row.get("terms")))}),
+            json.dumps(
+                {
+                    **row,
+                    **{
+                        f"{column}name": known.get(str(row.get(column)))
+                        for column, known in names.items()
+                    },
+                }
+            ),
         )
         for row in rows
     ]
@@ -112,13 +136,24 @@ def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) 
     return PollBatch(events, f"{last}|{','.join(sorted(ids, key=int))}", has_more=len(rows) >= page)
 
 
-def _term_names(connector: NetSuiteConnector) -> dict[str, str]:
-    # The payment terms list is short; read it with each batch (no joins needed in the query).
+def _names(connector: NetSuiteConnector, table: str) -> dict[str, str]:
+    # Payment terms and classifications are short lists; read them with each batch (no joins
+    # needed in the query). ``table`` is one of this module's constants.
     return {
         str(row["id"]): str(row["name"])
-        for row in connector.client.suiteql("SELECT id, name FROM term")
+        for row in connector.client.suiteql(f"SELECT id, name FROM {table}")  # noqa: S608
         if row.get("name")
     }
+
+
+def _dimensions(row: Mapping[str, Any]) -> dict[str, str] | None:
+    """The customer's financial dimensions by name; None when it has none."""
+    named = {
+        name: str(row[f"{column}name"])
+        for name, (column, _table) in DIMENSIONS.items()
+        if row.get(f"{column}name")
+    }
+    return named or None
 
 
 def _credit_status(row: Mapping[str, Any]) -> str:
@@ -154,6 +189,7 @@ def erp_view(row: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
         "tax_ids": _tax_ids(row, list(base.get("tax_ids") or [])),
         "credit_status": _credit_status(row),
         "payment_terms": row.get("termsname") or None,
+        "financial_dimensions": _dimensions(row),
     }
 
 

@@ -9,7 +9,7 @@ also as selected columns. No joins or aggregates. Date columns answer as a real 
 (the date alone, in the account's date format: ``_suiteql_dates``).
 
 Tables follow the analytics data source: ``customer``, ``subsidiary``, ``currency``, ``term``,
-``accountingperiod``,
+``department``, ``classification``, ``location``, ``accountingperiod``,
 ``salestaxitem``, ``item`` (every item type), ``transaction`` (``type`` = ``SalesOrd``,
 ``CustInvc``, ``CustPymt``, ``CustCred``) and ``transactionline``. Values come back as strings,
 booleans as ``T``/``F``, references as the internal id, and empty columns are left out.
@@ -175,6 +175,9 @@ TABLES: dict[str, Table] = {
     "subsidiary": _simple("subsidiary"),
     "currency": _simple("currency"),
     "term": _simple("term"),
+    "department": _simple("department"),
+    "classification": _simple("classification"),
+    "location": _simple("location"),
     "accountingperiod": _simple("accountingPeriod"),
     "salestaxitem": _simple("salesTaxItem"),
     "item": Table(

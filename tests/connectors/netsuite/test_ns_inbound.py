@@ -123,3 +123,19 @@ def test_the_poll_cursor_is_a_to_char_time_that_works_on_the_account_date_format
     assert [
         e.vendor_event_id.split(":")[1] for e in ns_world.connector.poll("customers", iso).events
     ] == [first]
+
+
+def test_financial_dimensions_are_read_by_name(ns_world: NsWorld) -> None:
+    _, native_id = _write_and_link(ns_world, "acct_dims")
+    ns_world.connector.client.update(
+        "customer", native_id, {"department": {"id": "1"}, "class": {"id": "2"}}
+    )
+    (event,) = ns_world.connector.normalize(_polled(ns_world, native_id))
+    assert event.data.changed_fields == ("financial_dimensions",)
+    dimensions = event.data.account.financial_dimensions
+    assert dimensions is not None
+    assert (dimensions.department, dimensions.classification, dimensions.location) == (
+        "Sales",
+        "Mid-Market",
+        None,
+    )
