@@ -162,14 +162,15 @@ def test_an_existing_customer_moves_onto_a_new_clock_and_prorates_at_its_time(
             {"frozen_time": now - DAY, "customer": customer.id}
         )
     assert past.value.param == "frozen_time"
+    # A minute ahead: the request may reach the emulator in a later second than ``now``.
     clock = stripe_client.v1.test_helpers.test_clocks.create(
-        {"frozen_time": now, "customer": customer.id}
+        {"frozen_time": now + 60, "customer": customer.id}
     )
     assert stripe_client.v1.customers.retrieve(customer.id).test_clock == clock.id
     assert stripe_client.v1.subscriptions.retrieve(sub.id).test_clock == clock.id
     with pytest.raises(stripe.InvalidRequestError) as again:
         stripe_client.v1.test_helpers.test_clocks.create(
-            {"frozen_time": now, "customer": customer.id}
+            {"frozen_time": now + 60, "customer": customer.id}
         )
     assert again.value.param == "customer"
 
