@@ -72,6 +72,7 @@ from syncwright.model.party import (
     Contact,
     ContactRole,
     CreditStatus,
+    FinancialDimensions,
     TaxId,
     TaxNexus,
 )
@@ -133,6 +134,7 @@ __all__ = [
     "EntitlementStatus",
     "Entity",
     "EventData",
+    "FinancialDimensions",
     "GlobalId",
     "Invoice",
     "InvoiceFinalizedV1",

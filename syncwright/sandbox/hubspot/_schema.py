@@ -239,6 +239,9 @@ SYNCWRIGHT_PROPERTIES: tuple[PropertyDef, ...] = (
             ("syncwright_tax_id", "Tax id"),
             ("syncwright_credit_status", "Credit status"),
             ("syncwright_payment_terms", "Payment terms"),
+            ("syncwright_department", "Department"),
+            ("syncwright_classification", "Class"),
+            ("syncwright_location", "Location"),
         )
     ),
     *(

@@ -185,6 +185,12 @@ RECORD_TYPES: dict[str, RecordType] = {
             "list",
             (_f("name"), _f("daysUntilNetDue", "number"), _f("isInactive", "bool"), *_COMMON),
         ),
+        # Classifications (Oracle: "Classifications in NetSuite"; REST records department,
+        # classification, location): the financial dimensions a customer is booked under.
+        *(
+            RecordType(name, "list", (_f("name"), _f("isInactive", "bool"), *_COMMON))
+            for name in ("department", "classification", "location")
+        ),
         RecordType(
             "salesTaxItem",
             "list",
@@ -221,6 +227,9 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _f("creditLimit", "money", label="Credit Limit"),
                 _f("creditHoldOverride", "select", label="Hold"),
                 _f("balance", "money", ro=True),
+                _f("department", "ref", "department", label="Department"),
+                _f("class", "ref", "classification", label="Class"),
+                _f("location", "ref", "location", label="Location"),
                 *_COMMON,
             ),
         ),

@@ -234,6 +234,9 @@ SYNCWRIGHT_CUSTOM_FIELDS: tuple[CustomField, ...] = (
         "Account", "Credit_Status__c", "picklist", picklist_values=("Good", "Watch", "Hold")
     ),
     CustomField("Account", "Payment_Terms__c", "string", length=64),
+    CustomField("Account", "Department__c", "string", length=255),
+    CustomField("Account", "Class__c", "string", length=255),
+    CustomField("Account", "Location__c", "string", length=255),
 )
 
 
