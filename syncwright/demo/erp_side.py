@@ -1,0 +1,259 @@
+"""The ERP of a demo world, one small adapter per vendor.
+
+Like ``billing_side.py``: the world always runs the NetSuite emulator; a stack may name Business
+Central instead, whose adapter starts its emulator (TLS, Entra ID tokens), writes its connection
+into the world's config, and reads records back through Business Central's own OData API.
+The story asks an adapter only for an :class:`ErpBooks` snapshot: customers and sales orders by
+the key the ERP files them under, which :meth:`ErpSide.key` derives from syncwright's global id
+(NetSuite's ``externalId`` is the id itself; Business Central's ``number`` and
+``externalDocumentNumber`` are Code fields, the id or a digest of it).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import httpx
+
+from syncwright.connectors.business_central.transforms import business_central_code
+from syncwright.demo.billing_world import BillingWorld
+from syncwright.errors import TransientError
+from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
+from syncwright.sandbox.business_central import BC_SCOPE, COMPANY_ID
+from syncwright.sandbox.business_central import create_app as create_business_central
+
+__all__ = ["BusinessCentralErp", "ErpBooks", "ErpSide", "NetSuiteErp", "start_erp_side"]
+
+Kind = Literal["customer", "document"]
+
+BC_TENANT = "contoso.onmicrosoft.com"
+BC_CONNECTION = """\
+  business_central:
+    vendor: business_central
+    base_url: {url}
+    credentials:
+      client_id: "file:secrets/bc_client_id"
+      client_secret: "file:secrets/bc_client_secret"
+    webhook:
+      secrets: ["file:secrets/bc_webhook_secret"]
+    limits: {{timeout_seconds: {timeout}}}
+    options:
+      role: erp
+      tenant: {tenant}
+      company_id: {company}
+      login_url: {url}
+      ca_file: {ca_file}
+      items: {items}
+      default_item: SW-PRO
+      # The emulator's company is British: its zero-rated area, so totals are the billed ones.
+      tax_areas: {{default: UK-ZERO}}
+      poll_interval_seconds: 3600
+"""
+
+
+@dataclass
+class ErpBooks:
+    """What the ERP holds, keyed as the ERP files it (:meth:`ErpSide.key`)."""
+
+    #: customer key -> the ERP's record id (what the CRM shows as the ERP id)
+    customers: dict[str, str] = field(default_factory=dict)
+    #: subscription key -> how many sales orders carry it
+    sales_orders: dict[str, int] = field(default_factory=dict)
+
+
+class ErpSide(Protocol):
+    vendor: str
+    url: str
+
+    def key(self, global_id: str, kind: Kind) -> str:
+        """The key the ERP files syncwright's ``global_id`` under."""
+        ...
+
+    def configure(self, items: dict[str, str]) -> None:
+        """Write this connection into the world's config; ``items`` maps CRM product ids to
+        what the ERP sells them as (ERPs without a map use their default item)."""
+        ...
+
+    def books(self) -> ErpBooks: ...
+
+    def pause_faults(self) -> FaultPlan:
+        """Switch injected faults off (for reading back); returns the plan to restore."""
+        ...
+
+    def restore_faults(self, plan: FaultPlan) -> None: ...
+
+    def faults_injected(self) -> dict[str, int]:
+        """Faults the ERP's emulator injected so far, by kind."""
+        ...
+
+
+class NetSuiteErp:
+    """NetSuite's SuiteQL (REST), as a reporting tool reads it."""
+
+    vendor = "netsuite"
+
+    def __init__(self, world: BillingWorld) -> None:
+        self._world = world
+        self.url = world.netsuite_server.url
+
+    def key(self, global_id: str, kind: Kind) -> str:
+        return global_id
+
+    def configure(self, items: dict[str, str]) -> None:
+        return None  # the world's NetSuite connection bills every line as its default item
+
+    def _query(self, query: str) -> list[dict[str, Any]]:
+        """A SuiteQL read that tries again on NetSuite's 5xx, as any reporting tool does: the
+        demo's injected faults hit SuiteQL too (a POST), and the check is not what is tested."""
+        with self._world.netsuite_client() as netsuite:
+            for attempt in range(5):
+                try:
+                    return list(netsuite.suiteql(query))
+                except TransientError:
+                    if attempt == 4:
+                        raise
+        raise AssertionError("unreachable")
+
+    def books(self) -> ErpBooks:
+        books = ErpBooks()
+        for row in self._query("SELECT id, externalid FROM customer"):
+            books.customers[row.get("externalid") or ""] = str(row["id"])
+        for row in self._query("SELECT id, externalid, recordtype FROM transaction"):
+            if row["recordtype"] == "salesorder":
+                key = row.get("externalid") or ""
+                books.sales_orders[key] = books.sales_orders.get(key, 0) + 1
+        return books
+
+    def pause_faults(self) -> FaultPlan:
+        plan = self._world.netsuite.faults.plan
+        self._world.netsuite.configure_faults(FaultPlan())
+        return plan
+
+    def restore_faults(self, plan: FaultPlan) -> None:
+        self._world.netsuite.configure_faults(plan)
+
+    def faults_injected(self) -> dict[str, int]:
+        return dict(self._world.netsuite.stats()["faults_injected"])
+
+
+class BusinessCentralErp:
+    """Business Central's API v2.0 with an Entra ID client-credentials token, over TLS."""
+
+    vendor = "business_central"
+
+    def __init__(
+        self,
+        world: BillingWorld,
+        tls: tuple[str, str],
+        faults: FaultPlan | None = None,
+        timeout: float = 2.0,
+    ) -> None:
+        self._world = world
+        self._certfile = str(tls[0])
+        self._client_id, self._secret = secrets.token_hex(16), secrets.token_urlsafe(24)
+        self.faults = FaultInjector(faults or FaultPlan())
+        app = create_business_central(
+            tenant=BC_TENANT,
+            client_id=self._client_id,
+            client_secret=self._secret,
+            faults=self.faults,
+            rate_limit=100_000,
+        )
+        self.server = ServerThread(app, certfile=str(tls[0]), keyfile=str(tls[1])).start()
+        self.url = self.server.url
+        self._timeout = timeout
+        folder = world.workdir / "secrets"
+        for name, value in (
+            ("bc_client_id", self._client_id),
+            ("bc_client_secret", self._secret),
+            ("bc_webhook_secret", secrets.token_hex(16)),
+        ):
+            (folder / name).write_text(value)
+            (folder / name).chmod(0o600)
+        world.closers.append(self.server.stop)
+
+    def key(self, global_id: str, kind: Kind) -> str:
+        # customer No. is Code[20]; externalDocumentNumber is Code[35] (connector's mapping).
+        return business_central_code(global_id, 20 if kind == "customer" else 35)
+
+    def configure(self, items: dict[str, str]) -> None:
+        self._world.settings_args["erp_section"] = BC_CONNECTION.format(
+            url=self.url,
+            timeout=self._timeout,
+            tenant=BC_TENANT,
+            company=COMPANY_ID,
+            ca_file=self._certfile,
+            items=json.dumps(items),
+        )
+
+    def _http(self) -> httpx.Client:
+        # https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+        with httpx.Client(verify=self._certfile, timeout=30, trust_env=False) as login:
+            token = login.post(
+                f"{self.url}/{BC_TENANT}/oauth2/v2.0/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self._client_id,
+                    "client_secret": self._secret,
+                    "scope": BC_SCOPE,
+                },
+            )
+            token.raise_for_status()
+        return httpx.Client(
+            base_url=f"{self.url}/v2.0/{BC_TENANT}/production/api/v2.0/companies({COMPANY_ID})",
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            verify=self._certfile,
+            timeout=30,
+            trust_env=False,
+        )
+
+    def rows(self, entity_set: str) -> Iterator[dict[str, Any]]:
+        """Every record of ``entity_set``, following ``@odata.nextLink``."""
+        with self._http() as api:
+            url: str | None = f"/{entity_set}"
+            while url:
+                page = api.get(url)
+                page.raise_for_status()
+                body = page.json()
+                yield from body["value"]
+                url = body.get("@odata.nextLink")
+
+    def books(self) -> ErpBooks:
+        books = ErpBooks()
+        for customer in self.rows("customers"):
+            books.customers[str(customer["number"])] = str(customer["id"])
+        for order in self.rows("salesOrders"):
+            key = str(order.get("externalDocumentNumber") or "")
+            books.sales_orders[key] = books.sales_orders.get(key, 0) + 1
+        return books
+
+    def pause_faults(self) -> FaultPlan:
+        plan = self.faults.plan
+        self.faults.configure(FaultPlan())
+        return plan
+
+    def restore_faults(self, plan: FaultPlan) -> None:
+        self.faults.configure(plan)
+
+    def faults_injected(self) -> dict[str, int]:
+        return dict(self.faults.injected)
+
+
+def start_erp_side(
+    world: BillingWorld,
+    vendor: str,
+    *,
+    tls: tuple[str, str],
+    faults: FaultPlan | None = None,
+) -> ErpSide:
+    """The adapter for ``vendor`` (``netsuite`` or ``business_central``) on ``world``; the
+    world's NetSuite emulator keeps ``faults`` when it is the ERP."""
+    if vendor == "business_central":
+        return BusinessCentralErp(world, tls, faults)
+    if vendor == "netsuite":
+        return NetSuiteErp(world)
+    raise ValueError(f"no demo ERP adapter for {vendor!r}")
