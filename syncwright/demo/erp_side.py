@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -155,7 +156,7 @@ class BusinessCentralErp:
         self._world = world
         self._certfile = str(tls[0])
         self._client_id, self._secret = secrets.token_hex(16), secrets.token_urlsafe(24)
-        self.faults = FaultInjector(faults or FaultPlan())
+        self.faults = FaultInjector()
         app = create_business_central(
             tenant=BC_TENANT,
             client_id=self._client_id,
@@ -163,6 +164,8 @@ class BusinessCentralErp:
             faults=self.faults,
             rate_limit=100_000,
         )
+        # The emulator's reset (at creation) clears the injector's plan: set it after.
+        self.faults.configure(faults or FaultPlan())
         self.server = ServerThread(app, certfile=str(tls[0]), keyfile=str(tls[1])).start()
         self.url = self.server.url
         self._timeout = timeout
@@ -192,7 +195,9 @@ class BusinessCentralErp:
 
     def _http(self) -> httpx.Client:
         # https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
-        with httpx.Client(verify=self._certfile, timeout=30, trust_env=False) as login:
+        with httpx.Client(
+            verify=ssl.create_default_context(cafile=self._certfile), timeout=30, trust_env=False
+        ) as login:
             token = login.post(
                 f"{self.url}/{BC_TENANT}/oauth2/v2.0/token",
                 data={
@@ -206,7 +211,7 @@ class BusinessCentralErp:
         return httpx.Client(
             base_url=f"{self.url}/v2.0/{BC_TENANT}/production/api/v2.0/companies({COMPANY_ID})",
             headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-            verify=self._certfile,
+            verify=ssl.create_default_context(cafile=self._certfile),
             timeout=30,
             trust_env=False,
         )
