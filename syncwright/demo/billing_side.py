@@ -14,13 +14,16 @@ back through the vendor's own API -- never through syncwright's tables or connec
 from __future__ import annotations
 
 import json
+import random
 import secrets
 from collections.abc import Iterator
 from typing import Any, Protocol
 
 import httpx
 
+from syncwright.demo.billing_books import Billed, ExpectedBooks, Scenario
 from syncwright.demo.billing_world import BillingWorld
+from syncwright.demo.stripe_netsuite import UNMAPPED_ENTITY, drive_scenario, expected_from_stripe
 from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox.chargebee import ChargebeeState, WebhookEndpoint, create_app
 
@@ -62,6 +65,16 @@ class BillingSide(Protocol):
     def subscriptions(self) -> dict[str, list[str]]:
         """Syncwright's global subscription id -> the statuses of the subscriptions carrying
         it, as the billing system lists them."""
+        ...
+
+    def drive(self, customers: int, *, seed: int = 7, unmapped: int = 0) -> Scenario:
+        """The billing story, as the vendor's own users make it: customers subscribe; some
+        upgrade mid-term, fail to pay, get a credit note, renew or cancel; ``unmapped`` of them
+        belong to a legal entity the ERP cannot place until an operator maps it."""
+        ...
+
+    def expected(self, scenario: Scenario) -> ExpectedBooks:
+        """What the ERP must hold after ``scenario``, read from the vendor's own API."""
         ...
 
     def pause_faults(self) -> FaultPlan:
@@ -106,6 +119,12 @@ class StripeBilling:
             if ours:
                 found.setdefault(str(ours), []).append(str(sub.status))
         return found
+
+    def drive(self, customers: int, *, seed: int = 7, unmapped: int = 0) -> Scenario:
+        return drive_scenario(self._world, customers, seed=seed, unmapped=unmapped)
+
+    def expected(self, scenario: Scenario) -> ExpectedBooks:
+        return expected_from_stripe(self._world, scenario)
 
     def pause_faults(self) -> FaultPlan:
         return FaultPlan()  # the Stripe emulator's faults are on its webhooks, not its API
@@ -226,6 +245,90 @@ class ChargebeeBilling:
                 found.setdefault(str(ours), []).append(str(sub["status"]))
         return found
 
+    def drive(self, customers: int, *, seed: int = 7, unmapped: int = 0) -> Scenario:
+        rng = random.Random(seed)
+        price = self.add_price("Syncwright Cloud", 4900)
+        scenario = Scenario()
+        for n in range(customers):
+            entity = UNMAPPED_ENTITY if n >= customers - unmapped else "Parent Company"
+            fails = n % 9 == 4
+            customer = self._send(
+                "POST",
+                "/customers",
+                {
+                    "company": f"Customer {n:04d} {rng.choice(['Ltd', 'GmbH', 'Inc', 'LLC'])}",
+                    "email": f"billing{n}@customer{n}.example",
+                    "meta_data": json.dumps({"subsidiary": entity}),
+                },
+            )["customer"]["id"]
+            scenario.customers.append(customer)
+            if entity == UNMAPPED_ENTITY:
+                scenario.unmapped.append(customer)
+            if fails:  # the card on file will be declined
+                with httpx.Client(base_url=self.url, timeout=30, trust_env=False) as admin:
+                    admin.post(
+                        f"/_sandbox/customers/{customer}/payment_behavior",
+                        json={"behavior": "fail"},
+                    ).raise_for_status()
+                scenario.failed_payments.append(customer)
+            created = self._send(
+                "POST",
+                f"/customers/{customer}/subscription_for_items",
+                _items(price, rng.randint(1, 5)),
+            )
+            sub = created["subscription"]
+            scenario.subscriptions.append(sub["id"])
+            if fails:
+                continue
+            if n % 5 == 2:  # upgrade mid-term: a prorated invoice
+                quantity = sub["subscription_items"][0]["quantity"] + 3
+                self._send(
+                    "POST", f"/subscriptions/{sub['id']}/update_for_items", _items(price, quantity)
+                )
+                scenario.upgraded.append(sub["id"])
+            if n % 7 == 3:  # a goodwill credit against the paid first invoice
+                note = self._send(
+                    "POST",
+                    "/credit_notes",
+                    {
+                        "reference_invoice_id": created["invoice"]["id"],
+                        "total": "1000",
+                        "type": "refundable",
+                        "reason_code": "waiver",
+                    },
+                )
+                scenario.credit_notes.append(note["credit_note"]["id"])
+            if n % 6 == 1:  # the term ends: a renewal invoice and its payment
+                with httpx.Client(base_url=self.url, timeout=30, trust_env=False) as admin:
+                    admin.post(f"/_sandbox/subscriptions/{sub['id']}/renew").raise_for_status()
+                scenario.renewed.append(sub["id"])
+            if n % 8 == 6:
+                self._send(
+                    "POST", f"/subscriptions/{sub['id']}/cancel_for_items", {"end_of_term": "false"}
+                )
+                scenario.cancelled.append(sub["id"])
+        return scenario
+
+    def expected(self, scenario: Scenario) -> ExpectedBooks:
+        mapped = set(scenario.customers) - set(scenario.unmapped)
+        invoices = [
+            Billed(inv["id"], inv["total"], inv["currency_code"], _paid(inv))
+            for inv in (e["invoice"] for e in self._listed("invoices"))
+            if inv["customer_id"] in mapped and inv["status"] in ISSUED
+        ]
+        notes = [
+            Billed(note["id"], note["total"], note["currency_code"])
+            for note in (e["credit_note"] for e in self._listed("credit_notes"))
+            if note["customer_id"] in mapped
+        ]
+        contracts = [
+            sub["id"]
+            for sub in (e["subscription"] for e in self._listed("subscriptions"))
+            if sub["customer_id"] in mapped and sub["id"] in scenario.subscriptions
+        ]
+        customers = [c for c in scenario.customers if c in mapped]
+        return ExpectedBooks(customers, contracts, invoices, notes)
+
     def pause_faults(self) -> FaultPlan:
         plan = self.faults.plan
         self.faults.configure(FaultPlan())
@@ -237,6 +340,23 @@ class ChargebeeBilling:
     def faults_injected(self) -> dict[str, int]:
         dropped = sum(1 for r in self.state.webhooks.records if r.outcome == "dropped")
         return {**self.faults.injected, "dropped_webhooks": dropped}
+
+
+#: Chargebee invoice statuses of an issued invoice (not draft, voided or pending).
+#: https://apidocs.chargebee.com/docs/api/invoices#invoice_status
+ISSUED = ("paid", "payment_due", "not_paid", "posted")
+
+
+def _paid(invoice: dict[str, Any]) -> bool:
+    return bool(invoice["status"] == "paid" and invoice.get("amount_paid"))
+
+
+def _items(price: str, quantity: int) -> dict[str, str]:
+    """One subscription item, as Chargebee's form encoding lists them (index last)."""
+    return {
+        "subscription_items[item_price_id][0]": price,
+        "subscription_items[quantity][0]": str(quantity),
+    }
 
 
 def start_billing_side(

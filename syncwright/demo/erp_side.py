@@ -3,8 +3,9 @@
 Like ``billing_side.py``: the world always runs the NetSuite emulator; a stack may name Business
 Central instead, whose adapter starts its emulator (TLS, Entra ID tokens), writes its connection
 into the world's config, and reads records back through Business Central's own OData API.
-The story asks an adapter only for an :class:`ErpBooks` snapshot: customers and sales orders by
-the key the ERP files them under, which :meth:`ErpSide.key` derives from syncwright's global id
+The stories ask an adapter for an :class:`~syncwright.demo.billing_books.ErpLedger`: customers
+and documents by the key the ERP files them under, which :meth:`ErpSide.key` derives from
+syncwright's global id
 (NetSuite's ``externalId`` is the id itself; Business Central's ``number`` and
 ``externalDocumentNumber`` are Code fields, the id or a digest of it).
 """
@@ -15,19 +16,27 @@ import json
 import secrets
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 import httpx
 
 from syncwright.connectors.business_central.transforms import business_central_code
+from syncwright.demo.billing_books import (
+    CREDIT_MEMO,
+    INVOICE,
+    PAYMENT,
+    SALES_ORDER,
+    ErpDocument,
+    ErpLedger,
+)
 from syncwright.demo.billing_world import BillingWorld
 from syncwright.errors import TransientError
 from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox.business_central import BC_SCOPE, COMPANY_ID
 from syncwright.sandbox.business_central import create_app as create_business_central
 
-__all__ = ["BusinessCentralErp", "ErpBooks", "ErpSide", "NetSuiteErp", "start_erp_side"]
+__all__ = ["BusinessCentralErp", "ErpSide", "NetSuiteErp", "start_erp_side"]
 
 Kind = Literal["customer", "document"]
 
@@ -56,16 +65,6 @@ BC_CONNECTION = """\
 """
 
 
-@dataclass
-class ErpBooks:
-    """What the ERP holds, keyed as the ERP files it (:meth:`ErpSide.key`)."""
-
-    #: customer key -> the ERP's record id (what the CRM shows as the ERP id)
-    customers: dict[str, str] = field(default_factory=dict)
-    #: subscription key -> how many sales orders carry it
-    sales_orders: dict[str, int] = field(default_factory=dict)
-
-
 class ErpSide(Protocol):
     vendor: str
     url: str
@@ -79,7 +78,9 @@ class ErpSide(Protocol):
         what the ERP sells them as (ERPs without a map use their default item)."""
         ...
 
-    def books(self) -> ErpBooks: ...
+    def ledger(self) -> ErpLedger:
+        """Customers and documents (invoices, credit memos, sales orders, payments)."""
+        ...
 
     def pause_faults(self) -> FaultPlan:
         """Switch injected faults off (for reading back); returns the plan to restore."""
@@ -119,15 +120,24 @@ class NetSuiteErp:
                         raise
         raise AssertionError("unreachable")
 
-    def books(self) -> ErpBooks:
-        books = ErpBooks()
+    def ledger(self) -> ErpLedger:
+        ledger = ErpLedger()
         for row in self._query("SELECT id, externalid FROM customer"):
-            books.customers[row.get("externalid") or ""] = str(row["id"])
-        for row in self._query("SELECT id, externalid, recordtype FROM transaction"):
-            if row["recordtype"] == "salesorder":
-                key = row.get("externalid") or ""
-                books.sales_orders[key] = books.sales_orders.get(key, 0) + 1
-        return books
+            if row.get("externalid"):
+                ledger.customers[row["externalid"]] = str(row["id"])
+        kinds = {"invoice": INVOICE, "creditmemo": CREDIT_MEMO, "salesorder": SALES_ORDER}
+        kinds["customerpayment"] = PAYMENT
+        for row in self._query(
+            "SELECT id, externalid, recordtype, foreigntotal, foreignamountunpaid FROM transaction"
+        ):
+            kind = kinds.get(row["recordtype"])
+            if kind is not None:
+                document = ErpDocument(
+                    Decimal(str(row.get("foreigntotal") or 0)),
+                    Decimal(str(row.get("foreignamountunpaid") or 0)),
+                )
+                ledger.add(kind, row.get("externalid") or str(row["id"]), document)
+        return ledger
 
     def pause_faults(self) -> FaultPlan:
         plan = self._world.netsuite.faults.plan
@@ -178,6 +188,8 @@ class BusinessCentralErp:
             (folder / name).write_text(value)
             (folder / name).chmod(0o600)
         world.closers.append(self.server.stop)
+        # The company's own customers (seeded) are not the story's.
+        self._seeded = {customer["number"] for customer in self.rows("customers")}
 
     def key(self, global_id: str, kind: Kind) -> str:
         # customer No. is Code[20]; externalDocumentNumber is Code[35] (connector's mapping).
@@ -227,14 +239,31 @@ class BusinessCentralErp:
                 yield from body["value"]
                 url = body.get("@odata.nextLink")
 
-    def books(self) -> ErpBooks:
-        books = ErpBooks()
+    def ledger(self) -> ErpLedger:
+        ledger = ErpLedger()
         for customer in self.rows("customers"):
-            books.customers[str(customer["number"])] = str(customer["id"])
+            if customer["number"] not in self._seeded:
+                ledger.customers[str(customer["number"])] = str(customer["id"])
+        # Payments are journal lines applied to their invoice; posting them is finance's step,
+        # so what stays open on an invoice is its remaining amount less the lines applied.
+        applied: dict[str, Decimal] = {}
+        for payment in self.rows("customerPayments"):
+            amount = Decimal(str(payment.get("amount") or 0))
+            target = str(payment.get("appliesToInvoiceId") or "")
+            applied[target] = applied.get(target, Decimal(0)) + amount
+            ledger.add(PAYMENT, _external(payment), ErpDocument(amount))
+        for invoice in self.rows("salesInvoices"):
+            remaining = Decimal(str(invoice.get("remainingAmount") or 0))
+            unpaid = max(Decimal(0), remaining - applied.get(str(invoice["id"]), Decimal(0)))
+            total = Decimal(str(invoice.get("totalAmountIncludingTax") or 0))
+            ledger.add(INVOICE, _external(invoice), ErpDocument(total, unpaid))
+        for memo in self.rows("salesCreditMemos"):
+            total = Decimal(str(memo.get("totalAmountIncludingTax") or 0))
+            ledger.add(CREDIT_MEMO, _external(memo), ErpDocument(total))
         for order in self.rows("salesOrders"):
-            key = str(order.get("externalDocumentNumber") or "")
-            books.sales_orders[key] = books.sales_orders.get(key, 0) + 1
-        return books
+            total = Decimal(str(order.get("totalAmountIncludingTax") or 0))
+            ledger.add(SALES_ORDER, _external(order), ErpDocument(total))
+        return ledger
 
     def pause_faults(self) -> FaultPlan:
         plan = self.faults.plan
@@ -246,6 +275,10 @@ class BusinessCentralErp:
 
     def faults_injected(self) -> dict[str, int]:
         return dict(self.faults.injected)
+
+
+def _external(record: dict[str, Any]) -> str:
+    return str(record.get("externalDocumentNumber") or record["id"])
 
 
 def start_erp_side(

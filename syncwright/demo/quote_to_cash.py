@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from syncwright.demo.billing_books import SALES_ORDER
 from syncwright.demo.billing_side import BillingSide, start_billing_side
 from syncwright.demo.billing_world import BillingWorld, start_billing_world
 from syncwright.demo.crm_drive import CrmDrive, DealLine, HubSpotDrive, SalesforceDrive
@@ -424,12 +425,12 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
     # The faults are for the sync; a read-back that met one would report the wrong problem.
     erp_plan, billing_plan = erp.pause_faults(), billed.pause_faults()
     try:
-        books = erp.books()
+        books = erp.ledger()
         subscriptions = billed.subscriptions()
     finally:
         erp.restore_faults(erp_plan)
         billed.restore_faults(billing_plan)
-    duplicates = sum(n - 1 for n in books.sales_orders.values() if n > 1)
+    duplicates = sum(n - 1 for (kind, _), n in books.counts.items() if kind == SALES_ORDER)
     orgs = (
         {org.get("external_id"): org for org in world.zendesk_orgs()}
         if world.tier_reader is None
@@ -448,7 +449,7 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
         erp_customer = books.customers.get(erp.key(account_id, "customer"))
         if erp_customer is None:
             problems.append(f"{deal.opportunity}: no {erp_name} customer")
-        orders = books.sales_orders.get(erp.key(subscription_id, "document"), 0)
+        orders = books.counts.get((SALES_ORDER, erp.key(subscription_id, "document")), 0)
         if orders != 1:
             problems.append(f"{deal.opportunity}: {orders} sales orders")
         statuses = subscriptions.get(subscription_id, [])

@@ -80,7 +80,9 @@ SKIPS: dict[str, str] = {
     "plan changes to the support tier) are skipped; its emulator's webhook faults are drops "
     "healed by polling its events API (no duplicates or reordering as on Stripe)",
     "business_central": "Business Central's tax check maps tax areas by legal entity, not "
-    "billing country, so the story's deal with an untaxable country does not park there; "
+    "billing country, so the story's deal with an untaxable country does not park there, and "
+    "a legal entity without its own tax area takes the default one (the billing story's "
+    "unmapped-entity customers do not park either); "
     "payments are journal lines that finance posts (invoices stay open in Business Central "
     "until then); no mark_dunning for failed payments",
 }
