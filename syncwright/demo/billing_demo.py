@@ -21,6 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from syncwright.demo._faults import faults_paused
 from syncwright.demo.api_token import print_api_usage
 from syncwright.demo.billing_books import Comparison, compare_books
 from syncwright.demo.billing_side import BillingSide, ChargebeeBilling, start_billing_side
@@ -144,12 +145,8 @@ def _run(
     if unmapped:
         runtime = _operator_maps_the_entity(world, parked, console)
     scenario.unmapped.clear()  # now every customer must be in the ERP
-    plans = erp.pause_faults(), billed.pause_faults()  # the faults were for the sync
-    try:
+    with faults_paused(erp, billed):  # the faults were for the sync
         comparison = compare_books(world, stack.billing, billed.expected(scenario), erp)
-    finally:
-        erp.restore_faults(plans[0])
-        billed.restore_faults(plans[1])
     on_netsuite = stack.erp == "netsuite"
     stats = world.netsuite.stats()
     table = Table("records", f"in {billing_name}", f"in {erp_name}")

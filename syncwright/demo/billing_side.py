@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from syncwright.demo._faults import FaultSwitch, InjectedFaults
 from syncwright.demo.billing_books import Billed, ExpectedBooks, Scenario
 from syncwright.demo.billing_world import BillingWorld
 from syncwright.demo.stripe_netsuite import UNMAPPED_ENTITY, drive_scenario, expected_from_stripe
@@ -49,7 +50,7 @@ CHARGEBEE_CONNECTION = """\
 """
 
 
-class BillingSide(Protocol):
+class BillingSide(FaultSwitch, Protocol):
     vendor: str
     url: str
 
@@ -75,16 +76,6 @@ class BillingSide(Protocol):
 
     def expected(self, scenario: Scenario) -> ExpectedBooks:
         """What the ERP must hold after ``scenario``, read from the vendor's own API."""
-        ...
-
-    def pause_faults(self) -> FaultPlan:
-        """Switch injected faults off (for reading back); returns the plan to restore."""
-        ...
-
-    def restore_faults(self, plan: FaultPlan) -> None: ...
-
-    def faults_injected(self) -> dict[str, int]:
-        """Faults the billing emulator injected so far (API errors, duplicate webhooks)."""
         ...
 
 
@@ -140,7 +131,7 @@ class StripeBilling:
         }
 
 
-class ChargebeeBilling:
+class ChargebeeBilling(InjectedFaults):
     """Chargebee's emulator for one site, its webhooks pointed at syncwright's intake."""
 
     vendor = "chargebee"
@@ -328,14 +319,6 @@ class ChargebeeBilling:
         ]
         customers = [c for c in scenario.customers if c in mapped]
         return ExpectedBooks(customers, contracts, invoices, notes)
-
-    def pause_faults(self) -> FaultPlan:
-        plan = self.faults.plan
-        self.faults.configure(FaultPlan())
-        return plan
-
-    def restore_faults(self, plan: FaultPlan) -> None:
-        self.faults.configure(plan)
 
     def faults_injected(self) -> dict[str, int]:
         dropped = sum(1 for r in self.state.webhooks.records if r.outcome == "dropped")

@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 import httpx
 
 from syncwright.connectors.business_central.transforms import business_central_code
+from syncwright.demo._faults import FaultSwitch, InjectedFaults
 from syncwright.demo.billing_books import (
     CREDIT_MEMO,
     INVOICE,
@@ -31,7 +32,6 @@ from syncwright.demo.billing_books import (
     ErpLedger,
 )
 from syncwright.demo.billing_world import BillingWorld
-from syncwright.errors import TransientError
 from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox.business_central import BC_SCOPE, COMPANY_ID
 from syncwright.sandbox.business_central import create_app as create_business_central
@@ -65,7 +65,7 @@ BC_CONNECTION = """\
 """
 
 
-class ErpSide(Protocol):
+class ErpSide(FaultSwitch, Protocol):
     vendor: str
     url: str
 
@@ -82,18 +82,8 @@ class ErpSide(Protocol):
         """Customers and documents (invoices, credit memos, sales orders, payments)."""
         ...
 
-    def pause_faults(self) -> FaultPlan:
-        """Switch injected faults off (for reading back); returns the plan to restore."""
-        ...
 
-    def restore_faults(self, plan: FaultPlan) -> None: ...
-
-    def faults_injected(self) -> dict[str, int]:
-        """Faults the ERP's emulator injected so far, by kind."""
-        ...
-
-
-class NetSuiteErp:
+class NetSuiteErp(InjectedFaults):
     """NetSuite's SuiteQL (REST), as a reporting tool reads it."""
 
     vendor = "netsuite"
@@ -101,6 +91,7 @@ class NetSuiteErp:
     def __init__(self, world: BillingWorld) -> None:
         self._world = world
         self.url = world.netsuite_server.url
+        self.faults = world.netsuite.faults
 
     def key(self, global_id: str, kind: Kind) -> str:
         return global_id
@@ -109,16 +100,8 @@ class NetSuiteErp:
         return None  # the world's NetSuite connection bills every line as its default item
 
     def _query(self, query: str) -> list[dict[str, Any]]:
-        """A SuiteQL read that tries again on NetSuite's 5xx, as any reporting tool does: the
-        demo's injected faults hit SuiteQL too (a POST), and the check is not what is tested."""
         with self._world.netsuite_client() as netsuite:
-            for attempt in range(5):
-                try:
-                    return list(netsuite.suiteql(query))
-                except TransientError:
-                    if attempt == 4:
-                        raise
-        raise AssertionError("unreachable")
+            return list(netsuite.suiteql(query))
 
     def ledger(self) -> ErpLedger:
         ledger = ErpLedger()
@@ -139,19 +122,8 @@ class NetSuiteErp:
                 ledger.add(kind, row.get("externalid") or str(row["id"]), document)
         return ledger
 
-    def pause_faults(self) -> FaultPlan:
-        plan = self._world.netsuite.faults.plan
-        self._world.netsuite.configure_faults(FaultPlan())
-        return plan
 
-    def restore_faults(self, plan: FaultPlan) -> None:
-        self._world.netsuite.configure_faults(plan)
-
-    def faults_injected(self) -> dict[str, int]:
-        return dict(self._world.netsuite.stats()["faults_injected"])
-
-
-class BusinessCentralErp:
+class BusinessCentralErp(InjectedFaults):
     """Business Central's API v2.0 with an Entra ID client-credentials token, over TLS."""
 
     vendor = "business_central"
@@ -264,17 +236,6 @@ class BusinessCentralErp:
             total = Decimal(str(order.get("totalAmountIncludingTax") or 0))
             ledger.add(SALES_ORDER, _external(order), ErpDocument(total))
         return ledger
-
-    def pause_faults(self) -> FaultPlan:
-        plan = self.faults.plan
-        self.faults.configure(FaultPlan())
-        return plan
-
-    def restore_faults(self, plan: FaultPlan) -> None:
-        self.faults.configure(plan)
-
-    def faults_injected(self) -> dict[str, int]:
-        return dict(self.faults.injected)
 
 
 def _external(record: dict[str, Any]) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from syncwright.demo._faults import faults_paused
 from syncwright.demo.billing_books import SALES_ORDER
 from syncwright.demo.billing_side import BillingSide, start_billing_side
 from syncwright.demo.billing_world import BillingWorld, start_billing_world
@@ -423,13 +424,9 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
     erp, billed = world.erp, world.billing_side
     problems: list[str] = []
     # The faults are for the sync; a read-back that met one would report the wrong problem.
-    erp_plan, billing_plan = erp.pause_faults(), billed.pause_faults()
-    try:
+    with faults_paused(erp, billed):
         books = erp.ledger()
         subscriptions = billed.subscriptions()
-    finally:
-        erp.restore_faults(erp_plan)
-        billed.restore_faults(billing_plan)
     duplicates = sum(n - 1 for (kind, _), n in books.counts.items() if kind == SALES_ORDER)
     orgs = (
         {org.get("external_id"): org for org in world.zendesk_orgs()}

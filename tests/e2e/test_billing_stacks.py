@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from syncwright.connectors.business_central.connector import BusinessCentralConnector
+from syncwright.demo._faults import faults_paused
 from syncwright.demo.billing_books import Comparison, Scenario, compare_books
 from syncwright.demo.billing_demo import start_sides
 from syncwright.demo.billing_side import BillingSide, ChargebeeBilling
@@ -64,12 +65,8 @@ def _compare(
 ) -> Comparison:
     """With the faults off: they are there for the sync, and a verification read that met an
     injected 500 would fail the test for the wrong reason."""
-    plans = erp.pause_faults(), billed.pause_faults()
-    try:
+    with faults_paused(erp, billed):
         return compare_books(world, stack.billing, billed.expected(scenario), erp)
-    finally:
-        erp.restore_faults(plans[0])
-        billed.restore_faults(plans[1])
 
 
 def _operator_fixes_the_entity(world: BillingWorld, runtime: Runtime) -> Runtime:
@@ -152,18 +149,16 @@ def test_the_erp_ends_with_exactly_the_billing_systems_records(tmp_path: Path, t
             assert stats["breaches"] == 0 and stats["max_in_flight_observed"] <= 5
 
         # Reconciliation reads both systems the same way and finds them agreeing.
-        plans = erp.pause_faults(), billed.pause_faults()
-        reconciler = Reconciler(runtime)
-        for rule in ("invoices", "contracts"):
-            result = reconciler.run(rule)
-            assert result is not None and result.status == "clean", result
-            assert result.report["counts"]["source"] > 0
-        if isinstance(erp, BusinessCentralErp):
-            # the first customer's subscription: paid, never cancelled
-            first = scenario.subscriptions[0]
-            _closed_order_lines_are_drift(runtime, reconciler, erp, stack.billing, first)
-        erp.restore_faults(plans[0])
-        billed.restore_faults(plans[1])
+        with faults_paused(erp, billed):
+            reconciler = Reconciler(runtime)
+            for rule in ("invoices", "contracts"):
+                result = reconciler.run(rule)
+                assert result is not None and result.status == "clean", result
+                assert result.report["counts"]["source"] > 0
+            if isinstance(erp, BusinessCentralErp):
+                # the first customer's subscription: paid, never cancelled
+                first = scenario.subscriptions[0]
+                _closed_order_lines_are_drift(runtime, reconciler, erp, stack.billing, first)
     finally:
         world.close()
 
