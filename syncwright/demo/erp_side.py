@@ -61,6 +61,8 @@ BC_CONNECTION = """\
       default_item: SW-PRO
       # The emulator's company is British: its zero-rated area, so totals are the billed ones.
       tax_areas: {{default: UK-ZERO}}
+      # Journal lines stay for finance to post: the API lists them, not posted payments.
+      post_payments: false
       poll_interval_seconds: 3600
 """
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from syncwright.connectors._base.linked import customer_to_update, refuse_unknown_keys
 from syncwright.connectors._base.steps import call_timeout, connector_for, ledger_block
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError, DependencyMissingError
 
 if TYPE_CHECKING:
     from syncwright.connectors.stripe.connector import StripeConnector
@@ -39,14 +39,7 @@ CUSTOMER_UPDATE_KEYS = {
 
 def customer_update_params(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The form parameters for ``fields`` (keys of :data:`CUSTOMER_UPDATE_KEYS`)."""
-    unknown = sorted(set(fields) - set(CUSTOMER_UPDATE_KEYS))
-    if unknown:
-        raise BusinessRuleError(
-            f"update_customer cannot write {', '.join(unknown)}",
-            code="stripe.update_key_unknown",
-            remediation=f"update_customer takes {', '.join(CUSTOMER_UPDATE_KEYS)}; fix the "
-            "workflow that called it, then retry.",
-        )
+    refuse_unknown_keys("update_customer", fields, CUSTOMER_UPDATE_KEYS, vendor="stripe")
     params: dict[str, Any] = {}
     for key, value in fields.items():
         target = CUSTOMER_UPDATE_KEYS[key]
@@ -61,15 +54,7 @@ def _linked(ctx: StepContext, connection: str, account_id: str) -> tuple[StripeC
     from syncwright.connectors.stripe.connector import StripeConnector  # imports us
 
     connector: StripeConnector = connector_for(ctx, connection, StripeConnector, label="Stripe")
-    native_id = ctx.services.xref.native_id_for("account", account_id, connection)
-    if native_id is None:
-        raise DependencyMissingError(
-            f"account {account_id} has no Stripe customer on {connection}",
-            code="stripe.customer_unlinked",
-            remediation=f"Link account {account_id} to its Stripe customer (or let billing "
-            "create it), then retry.",
-            waits_for={"entity_type": "account", "global_id": account_id, "system": connection},
-        )
+    native_id = customer_to_update(ctx, connection, account_id, vendor="stripe", label="Stripe")
     return connector, native_id
 
 
