@@ -29,6 +29,52 @@ DISPLAY_NAMES: dict[str, str] = {
     "salesforce": "Salesforce",
     "hubspot": "HubSpot",
     "stripe": "Stripe",
+    "chargebee": "Chargebee",
+    "netsuite": "NetSuite",
+    "business_central": "Business Central",
+    "zendesk": "Zendesk",
+    "freshdesk": "Freshdesk",
+}
+
+
+@dataclass(frozen=True)
+class Stack:
+    crm: str = "salesforce"
+    billing: str = "stripe"
+    erp: str = "netsuite"
+    support: str = "zendesk"
+
+    def vendor(self, kind: str) -> str:
+        return str(getattr(self, kind))
+
+    def describe(self, kinds: tuple[str, ...] = KIND_ORDER) -> str:
+        return ", ".join(f"{kind} {self.vendor(kind)}" for kind in kinds)
+
+    def skips(self, kinds: tuple[str, ...] = KIND_ORDER) -> list[str]:
+        """What the story skips on this stack's vendors (:data:`SKIPS`)."""
+        return [SKIPS[self.vendor(kind)] for kind in kinds if self.vendor(kind) in SKIPS]
+
+
+DEFAULT_STACK = Stack()
+
+#: Scenario -> (the kinds it uses, for each kind the vendors its world can start). The worlds
+#: swap their CRM (``crm_drive.py``), billing system (``billing_side.py``), ERP
+#: (``erp_side.py``) and support desk (``freshdesk_support.py``) by one adapter per vendor.
+RUNNABLE: dict[str, dict[str, tuple[str, ...]]] = {
+    "quote-to-cash": {
+        "crm": ("salesforce", "hubspot"),
+        "billing": ("stripe", "chargebee"),
+        "erp": ("netsuite", "business_central"),
+        "support": ("zendesk", "freshdesk"),
+    },
+    "billing": {"billing": ("stripe", "chargebee"), "erp": ("netsuite", "business_central")},
+}
+
+#: What the story leaves out on a vendor, said in the demo's output instead of silently.
+SKIPS: dict[str, str] = {
+    "hubspot": "HubSpot has no change-data-capture stream: deals arrive as signed webhook "
+    "batches; lifecycle facts (renewal, standing, last payment) are written only to company "
+    "properties the portal has, the others are listed as skipped in the ledger",
     "chargebee": "Chargebee's emulator injects its webhook faults as drops healed by polling "
     "its events API (no duplicates or reordering as on Stripe)",
     "business_central": "Business Central's tax check maps tax areas by legal entity, not "
