@@ -1,8 +1,10 @@
 """``update_customer``: the facts another system owns (the ERP's legal name, tax registration,
-credit status and payment terms), written onto the Stripe customer of an account.
+credit status and payment terms; the CRM's billing contact email), written onto the Stripe
+customer of an account.
 
 Stripe: "Update a customer" (https://docs.stripe.com/api/customers/update). The legal name goes
-to ``name`` (what Stripe prints on invoices); the other facts to ``metadata`` (``tax_id``,
+to ``name`` (what Stripe prints on invoices), the billing email to ``email`` (where Stripe
+sends invoices); the other facts to ``metadata`` (``tax_id``,
 ``credit_status``, ``payment_terms``), since Stripe's own tax-id objects need a Stripe tax-id
 type syncwright cannot infer from a bare number. Only the keys given are sent; ``None`` clears a
 metadata key. The ``name`` written is remembered for echo suppression: the customer's
@@ -34,6 +36,9 @@ CUSTOMER_UPDATE_KEYS = {
     "tax_id": "metadata[tax_id]",
     "credit_status": "metadata[credit_status]",
     "payment_terms": "metadata[payment_terms]",
+    # The account's billing contact (a CRM contact with the billing role, when the ownership
+    # policy gives the CRM account.billing_email; workflows/contact_sync.py).
+    "billing_email": "email",
 }
 
 
@@ -43,7 +48,7 @@ def customer_update_params(fields: Mapping[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for key, value in fields.items():
         target = CUSTOMER_UPDATE_KEYS[key]
-        if target == "name" and not value:
+        if target in ("name", "email") and not value:
             continue  # Stripe keeps a name; an empty legal name leaves it as it is
         # Stripe clears a metadata key given an empty string.
         params[target] = "" if value is None else str(value)
@@ -61,7 +66,12 @@ def _linked(ctx: StepContext, connection: str, account_id: str) -> tuple[StripeC
 def _result(
     connector: StripeConnector, account_id: str, native_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    written = {"name": params["name"]} if "name" in params else None
+    # The canonical account fields written, remembered for echo suppression.
+    written = {
+        field: params[target]
+        for field, target in (("name", "name"), ("billing_email", "email"))
+        if target in params
+    } or None
     return {
         "native_id": native_id,
         "written": params,
@@ -102,7 +112,7 @@ def probe_customer_update(
     customer = connector.client.get_customer(native_id, timeout=call_timeout(ctx, connector))
     metadata = customer.get("metadata") or {}
     for target, value in params.items():
-        held = customer.get("name") if target == "name" else metadata.get(target[9:-1])
+        held = customer.get(target) if target in ("name", "email") else metadata.get(target[9:-1])
         if (held or "") != value:
             return None
     return _result(connector, account_id, native_id, params)
