@@ -140,7 +140,7 @@ class BusinessCentralErp(InjectedFaults):
         self._world = world
         self._certfile = str(tls[0])
         self._client_id, self._secret = secrets.token_hex(16), secrets.token_urlsafe(24)
-        self.faults = FaultInjector()
+        self.faults = FaultInjector(faults or FaultPlan())
         app = create_business_central(
             tenant=BC_TENANT,
             client_id=self._client_id,
@@ -148,8 +148,6 @@ class BusinessCentralErp(InjectedFaults):
             faults=self.faults,
             rate_limit=100_000,
         )
-        # The emulator's reset (at creation) clears the injector's plan: set it after.
-        self.faults.configure(faults or FaultPlan())
         self.server = ServerThread(app, certfile=str(tls[0]), keyfile=str(tls[1])).start()
         self.url = self.server.url
         self._timeout = timeout
