@@ -18,6 +18,7 @@ from syncwright.model.billing import (
     PaymentApplication,
     PaymentMethod,
     PaymentStatus,
+    Refund,
 )
 from syncwright.model.catalog import BillingFrequency, Price, Product, RecurringInterval
 from syncwright.model.commerce import (
@@ -43,6 +44,7 @@ from syncwright.model.event_data import (
     InvoicePaymentFailedV1,
     OrderPlacedV1,
     PaymentReceivedV1,
+    PaymentRefundedV1,
     SubscriptionActivatedV1,
     SubscriptionCancelledV1,
     SubscriptionCreatedV1,
@@ -149,10 +151,12 @@ __all__ = [
     "PaymentApplication",
     "PaymentMethod",
     "PaymentReceivedV1",
+    "PaymentRefundedV1",
     "PaymentStatus",
     "Price",
     "Product",
     "RecurringInterval",
+    "Refund",
     "SlaPolicy",
     "SlaTarget",
     "Subscription",

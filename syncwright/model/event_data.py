@@ -19,7 +19,7 @@ from typing import Annotated
 from pydantic import Field
 
 from syncwright.model._base import CanonicalModel, GlobalId, Timestamp
-from syncwright.model.billing import CreditNote, Invoice, Payment
+from syncwright.model.billing import CreditNote, Invoice, Payment, Refund
 from syncwright.model.commerce import Deal, Order
 from syncwright.model.party import Account, Contact
 from syncwright.model.subscription import Subscription
@@ -39,6 +39,7 @@ __all__ = [
     "InvoicePaymentFailedV1",
     "OrderPlacedV1",
     "PaymentReceivedV1",
+    "PaymentRefundedV1",
     "SubscriptionActivatedV1",
     "SubscriptionCancelledV1",
     "SubscriptionCreatedV1",
@@ -120,6 +121,10 @@ class InvoicePaymentFailedV1(EventData):
 
 class PaymentReceivedV1(EventData):
     payment: Payment
+
+
+class PaymentRefundedV1(EventData):
+    refund: Refund
 
 
 class CreditNoteIssuedV1(EventData):

@@ -57,6 +57,8 @@ BILLING_PROPERTIES: Mapping[str, str] = {
     "balance_due": "syncwright_balance_due",
     "last_payment_date": "syncwright_last_payment_date",
     "last_payment_amount": "syncwright_last_payment_amount",
+    "last_refund_date": "syncwright_last_refund_date",
+    "last_refund_amount": "syncwright_last_refund_amount",
     "legal_name": "syncwright_legal_name",
     "tax_id": "syncwright_tax_id",
     "credit_status": "syncwright_credit_status",
@@ -69,7 +71,9 @@ OPTIONAL_BILLING_PROPERTIES = frozenset(BILLING_PROPERTIES) - {
     "erp_id",
 }
 # Canonical Money values, written in major units of the portal's currency.
-MONEY_KEYS = frozenset({"acv", "renewal_amount", "balance_due", "last_payment_amount"})
+MONEY_KEYS = frozenset(
+    {"acv", "renewal_amount", "balance_due", "last_payment_amount", "last_refund_amount"}
+)
 # Canonical snake_case values shown as words ("past_due" -> "Past Due").
 WORDED_KEYS = frozenset({"last_invoice_status", "standing", "credit_status"})
 SUBSCRIPTION_STATUS_VALUES: Mapping[str, str] = {

@@ -42,6 +42,7 @@ from syncwright.connectors.stripe.outbound import (
     read_account,
 )
 from syncwright.connectors.stripe.reads import read_receivables, read_subscription
+from syncwright.connectors.stripe.refunds import enrich_refunded_charge
 from syncwright.connectors.stripe.signature import (
     DEFAULT_TOLERANCE_SECONDS,
     SIGNATURE_HEADER,
@@ -153,7 +154,8 @@ class StripeConnector(Connector):
 
     def _with_all_lines(self, delivery: Delivery) -> Delivery:
         """Content enricher: an invoice or credit note in an event carries at most ten lines
-        (``lines.has_more``); fetch the rest so the totals add up."""
+        (``lines.has_more``); fetch the rest so the totals add up. A refunded charge gets its
+        invoice and refunds (``refunds.enrich_refunded_charge``)."""
         try:
             payload = delivery.json()
         except ValueError:
@@ -164,6 +166,9 @@ class StripeConnector(Connector):
         obj = data.get("object") if isinstance(data, dict) else None
         if not isinstance(obj, dict):
             return delivery
+        if payload.get("type") == "charge.refunded":
+            payload["data"]["object"] = enrich_refunded_charge(self.client, obj)
+            return dataclasses.replace(delivery, body=json.dumps(payload))
         lines = obj.get("lines")
         if not (isinstance(lines, dict) and lines.get("has_more")):
             return delivery

@@ -76,7 +76,7 @@ def test_models_are_strict_on_used_fields_and_tolerant_otherwise() -> None:
     with pytest.raises(pydantic.ValidationError):
         parse_stripe_object({"id": "cus_1", "object": "customer"})
     with pytest.raises(UnsupportedStripeObjectError):
-        parse_stripe_object({"id": "ch_1", "object": "charge"})
+        parse_stripe_object({"id": "dp_1", "object": "dispute"})
 
 
 def test_everything_the_emulator_emits_parses(
