@@ -826,7 +826,9 @@ def _on_charge_refunded(m: _Mapper, charge: sp.Charge) -> None:
         )
     account_id = m.account_id(charge.customer)
     invoice_id = m.gid("invoice", charge.invoice) if charge.invoice else None
-    for found in charge.refunds.data if charge.refunds is not None else []:
+    listed = charge.refunds.data if charge.refunds is not None else []
+    # Stripe lists newest first; oldest first here, so the CRM's "last refund" ends on the last.
+    for found in sorted(reversed(listed), key=lambda r: r.created):
         if found.status in _VOID_REFUND_STATUSES:
             continue
         refund = Refund(

@@ -8,7 +8,7 @@ Supported: ``SELECT * | col [AS alias], ... FROM table [alias] [WHERE ...] [ORDE
 Tables follow the analytics data source: ``customer``, ``subsidiary``, ``currency``, ``term``,
 ``accountingperiod``,
 ``salestaxitem``, ``item`` (every item type), ``transaction`` (``type`` = ``SalesOrd``,
-``CustInvc``, ``CustPymt``, ``CustCred``) and ``transactionline``. Values come back as strings,
+``CustInvc``, ``CustPymt``, ``CustCred``, ``CustRfnd``) and ``transactionline``. Values come back as strings,
 booleans as ``T``/``F``, references as the internal id, and empty columns are left out.
 """
 
@@ -67,7 +67,7 @@ def _columns(rt: RecordType) -> set[str]:
     return {"id"} | {f.name.lower() for f in rt.fields}
 
 
-TRANSACTION_TYPES = ("salesOrder", "invoice", "customerPayment", "creditMemo")
+TRANSACTION_TYPES = ("salesOrder", "invoice", "customerPayment", "creditMemo", "customerRefund")
 
 
 def _transaction_row(rt: RecordType, rec: dict[str, Any]) -> Row:
