@@ -166,7 +166,8 @@ class StripeConnector(Connector):
         obj = data.get("object") if isinstance(data, dict) else None
         if not isinstance(obj, dict):
             return delivery
-        if payload.get("type") == "charge.refunded":
+        if payload.get("type") == "charge.refunded" and obj.get("customer"):
+            # (A customer's charge only: normalize() parks any other with remediation.)
             payload["data"]["object"] = enrich_refunded_charge(self.client, obj)
             return dataclasses.replace(delivery, body=json.dumps(payload))
         lines = obj.get("lines")

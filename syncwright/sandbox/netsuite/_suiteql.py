@@ -8,8 +8,9 @@ Supported: ``SELECT * | col [AS alias], ... FROM table [alias] [WHERE ...] [ORDE
 Tables follow the analytics data source: ``customer``, ``subsidiary``, ``currency``, ``term``,
 ``accountingperiod``,
 ``salestaxitem``, ``item`` (every item type), ``transaction`` (``type`` = ``SalesOrd``,
-``CustInvc``, ``CustPymt``, ``CustCred``, ``CustRfnd``) and ``transactionline``. Values come back as strings,
-booleans as ``T``/``F``, references as the internal id, and empty columns are left out.
+``CustInvc``, ``CustPymt``, ``CustCred``, ``CustRfnd``) and ``transactionline``. Values come
+back as strings, booleans as ``T``/``F``, references as the internal id, and empty columns are
+left out.
 """
 
 from __future__ import annotations
