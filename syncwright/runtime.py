@@ -38,6 +38,7 @@ WORKFLOW_MODULES = (
     "syncwright.workflows.support_cases",
     "syncwright.workflows.erp_source",
     "syncwright.workflows.refunds",
+    "syncwright.workflows.renewal",
 )
 
 

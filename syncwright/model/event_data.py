@@ -32,6 +32,7 @@ __all__ = [
     "ContactUpsertedV1",
     "CreditNoteIssuedV1",
     "DealClosedWonV1",
+    "DealRenewalWonV1",
     "EntitlementChangedV1",
     "EventData",
     "InvoiceFinalizedV1",
@@ -143,6 +144,13 @@ class OrderPlacedV1(EventData):
 
 
 class DealClosedWonV1(EventData):
+    deal: Deal
+
+
+class DealRenewalWonV1(EventData):
+    """A renewal deal of an existing customer won: the term it renews goes on, with the
+    deal's lines (docs/lifecycle.md, "Renewal won in the CRM")."""
+
     deal: Deal
 
 

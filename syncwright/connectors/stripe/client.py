@@ -330,6 +330,22 @@ class StripeClient(VendorHttpClient):
             "/v1/subscriptions", params, idempotency_key=idempotency_key, timeout=timeout
         )
 
+    # https://docs.stripe.com/api/subscriptions/update
+    def update_subscription(
+        self,
+        subscription_id: str,
+        params: Mapping[str, Any],
+        *,
+        idempotency_key: str,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        return self._post(
+            f"/v1/subscriptions/{_segment(subscription_id)}",
+            params,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+
     # https://docs.stripe.com/api/subscriptions/list -- without ``status`` Stripe leaves out
     # canceled subscriptions; ``all`` lists every one.
     def list_subscriptions(

@@ -43,6 +43,7 @@ from syncwright.connectors.stripe.outbound import (
 )
 from syncwright.connectors.stripe.reads import read_receivables, read_subscription
 from syncwright.connectors.stripe.refunds import enrich_refunded_charge
+from syncwright.connectors.stripe.renewal import probe_renewal, renew_subscription
 from syncwright.connectors.stripe.signature import (
     DEFAULT_TOLERANCE_SECONDS,
     SIGNATURE_HEADER,
@@ -122,6 +123,7 @@ class StripeConnector(Connector):
         "create_subscription": Action(
             create_subscription, probe=probe_subscription, compensate=cancel_subscription
         ),
+        "renew_subscription": Action(renew_subscription, probe=probe_renewal),
     }
 
     def __init__(self, name: str, settings: Any) -> None:

@@ -1,5 +1,6 @@
-"""Refunds and the ``downgrade`` dunning policy over the four emulators (docs/lifecycle.md):
-a charge refunded in two parts, a credit note issued with a refund, and a failed then recovered
+"""Refunds, a renewal won in the CRM and the ``downgrade`` dunning policy over the four
+emulators (docs/lifecycle.md): a charge refunded in two parts, a credit note issued with a
+refund, a renewal opportunity won for a customer about to leave, and a failed then recovered
 payment under ``lifecycle.dunning: downgrade``. NetSuite loses some responses (the steps probe
 before retrying). Every check reads the emulators' own records."""
 
@@ -12,8 +13,14 @@ from typing import Any
 import pytest
 import stripe as stripe_sdk
 
-from syncwright.demo.quote_to_cash import QuoteToCashWorld, close_deals, wait_onboarded
+from syncwright.demo.quote_to_cash import (
+    CATALOG,
+    QuoteToCashWorld,
+    close_deals,
+    wait_onboarded,
+)
 from syncwright.sandbox import FaultPlan
+from tests._support import wait_until
 from tests.e2e import _lifecycle as lc
 
 DOWNGRADE = "lifecycle:\n  dunning: {action: downgrade, tier: standard, after_attempts: 1}\n"
@@ -165,3 +172,99 @@ def test_dunning_downgrade_lowers_the_support_tier_until_paid(world: QuoteToCash
     crm = lc.crm(world, deal)
     assert crm["Account_Standing__c"] == "Current"
     assert lc.money(crm["Balance_Due__c"]) == 0
+
+
+def _renewal_opportunity(world: QuoteToCashWorld, account: str, seats: int) -> str:
+    """A sales rep's renewal opportunity (``Type`` Renewal) with its products, not yet won."""
+    sf = world.sdk()
+    opportunity: str = sf.create(
+        "Opportunity",
+        {
+            "Name": "Renewal - next year",
+            "AccountId": account,
+            "StageName": "Negotiation/Review",
+            "CloseDate": "2026-12-31",
+            "Type": "Renewal",
+        },
+    )
+    for name, quantity in (("Platform", 1), ("Seats", seats)):
+        sf.create(
+            "OpportunityLineItem",
+            {
+                "OpportunityId": opportunity,
+                "PricebookEntryId": world.catalog[name]["crm_entry"],
+                "Quantity": quantity,
+                "UnitPrice": CATALOG[name][0] / 100,
+            },
+        )
+    return opportunity
+
+
+def test_renewal_won_in_the_crm_reaches_billing_the_erp_and_the_crm(
+    world: QuoteToCashWorld,
+) -> None:
+    runtime = world.billing.runtime
+    assert runtime is not None
+    stripe = world.billing.stripe.v1
+    [deal] = close_deals(world, 1, seed=71, start=20)
+    wait_onboarded(world, [deal], timeout=lc.SETTLE)
+    lc.settle(world)
+    account, subscription, sub_id = lc.ids(world, deal)
+    # The customer was leaving at the end of the term ...
+    stripe.subscriptions.update(sub_id, {"cancel_at_period_end": True})
+    lc.settle(world)
+    assert lc.crm(world, deal)["Renewal_Date__c"] is None
+    invoices = len(stripe.invoices.list({"subscription": sub_id}).data)
+
+    # ... until the rep won the renewal, with five more seats.
+    seats = deal.seats + 5
+    renewal = _renewal_opportunity(world, deal.account, seats)
+    world.crm.win(renewal)
+
+    def renewals() -> list[Any]:
+        return [
+            e
+            for e in runtime.ledger.for_entity(f"account:{account}")
+            if e.workflow == "deal.renew" and e.outcome == "ok"
+        ]
+
+    wait_until(lambda: bool(renewals()), timeout=lc.SETTLE, what="the renewal")
+    lc.settle(world)
+
+    renewed = stripe.subscriptions.retrieve(sub_id)
+    assert renewed.cancel_at_period_end is False
+    assert lc.item(renewed, world, "Seats")["quantity"] == seats
+    customer = str(renewed.customer)
+    assert [s.id for s in stripe.subscriptions.list({"customer": customer}).data] == [sub_id]
+    # Billed from the next term: nothing invoiced now.
+    assert len(stripe.invoices.list({"subscription": sub_id}).data) == invoices
+    assert lc.open_quantities(world, subscription) == sorted([1, seats])
+    crm = lc.crm(world, deal)
+    assert crm["Renewal_Date__c"] == str(lc.period_end(renewed))
+    assert lc.money(crm["Renewal_Amount__c"]) == lc.acv(seats)
+    assert lc.money(crm["ACV__c"]) == lc.acv(seats)
+    assert crm["Cancel_Date__c"] is None and crm["Subscription_Status__c"] == "Active"
+    # One correlation id across billing, the ERP and the CRM.
+    fanout = runtime.ledger.for_correlation(renewals()[0].correlation_id)
+    assert {"stripe", "netsuite", "salesforce"} <= {
+        e.connection for e in fanout if e.workflow == "deal.renew" and e.outcome == "ok"
+    }
+
+    # Won again (the rep reopens and closes it once more): the same deal reaches syncwright
+    # again and changes nothing (the policy gate holds this deal's state already).
+    def updates() -> int:
+        listed = stripe.events.list({"type": "customer.subscription.updated", "limit": 100})
+        return sum(1 for e in listed.data if e.data.object["id"] == sub_id)
+
+    first_runs, first_updates, delivered = len(renewals()), updates(), runtime.inbox.count()
+    world.sdk().update("Opportunity", renewal, {"StageName": "Negotiation/Review"})
+    world.crm.win(renewal)
+    wait_until(
+        lambda: runtime.inbox.count() >= delivered + 2, timeout=lc.SETTLE, what="the CRM's events"
+    )
+    lc.settle(world)
+    assert len(renewals()) == first_runs and updates() == first_updates
+    again = stripe.subscriptions.retrieve(sub_id)
+    assert lc.item(again, world, "Seats")["quantity"] == seats
+    assert len(stripe.invoices.list({"subscription": sub_id}).data) == invoices
+    assert lc.open_quantities(world, subscription) == sorted([1, seats])
