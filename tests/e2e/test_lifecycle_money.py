@@ -15,6 +15,7 @@ import stripe as stripe_sdk
 
 from syncwright.demo.quote_to_cash import (
     CATALOG,
+    Deal,
     QuoteToCashWorld,
     close_deals,
     wait_onboarded,
@@ -38,6 +39,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuoteToCashWorld
         before_start=downgrade,
     ) as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def deals(world: QuoteToCashWorld) -> list[Deal]:
+    """Four customers onboarded at once (one settle for all): two for refunds, one for
+    dunning, one for the renewal."""
+    won = close_deals(world, 4, seed=61)
+    wait_onboarded(world, won, timeout=lc.SETTLE)
+    lc.settle(world)
+    return won
 
 
 def _first_invoice(world: QuoteToCashWorld, subscription: str) -> Any:
@@ -68,14 +79,11 @@ def _customer_refunds(world: QuoteToCashWorld, account_id: str) -> list[dict[str
         return [r for r in rows if r["recordtype"] == "customerrefund" and r["entity"] == customer]
 
 
-def test_refunds_reach_the_erp_and_the_crm(world: QuoteToCashWorld) -> None:
+def test_refunds_reach_the_erp_and_the_crm(world: QuoteToCashWorld, deals: list[Deal]) -> None:
     runtime = world.billing.runtime
     assert runtime is not None
     stripe = world.billing.stripe.v1
-    deals = close_deals(world, 2, seed=61)
-    wait_onboarded(world, deals, timeout=lc.SETTLE)
-    lc.settle(world)
-    by_charge, by_note = deals
+    by_charge, by_note = deals[:2]
 
     # A paid first invoice, refunded in two parts (charge.refunded twice; the second lists
     # the first refund again).
@@ -84,6 +92,11 @@ def test_refunds_reach_the_erp_and_the_crm(world: QuoteToCashWorld) -> None:
     [charge] = stripe.charges.list({"customer": str(invoice.customer)}).data
     part = invoice.amount_paid // 3
     first = stripe.refunds.create({"charge": charge.id, "amount": part})
+    # Meanwhile another customer is credited part of a paid invoice with a refund.
+    note_account, _, note_sub = lc.ids(world, by_note)
+    paid = _pay(world, note_sub)
+    back = paid.amount_paid // 4
+    note = stripe.credit_notes.create({"invoice": paid.id, "amount": back, "refund_amount": back})
     lc.settle(world)
     second = stripe.refunds.create({"charge": charge.id})  # the rest
     assert second.amount == invoice.amount_paid - part
@@ -122,13 +135,8 @@ def test_refunds_reach_the_erp_and_the_crm(world: QuoteToCashWorld) -> None:
         (e.workflow, e.connection) for e in fanout if e.outcome == "ok"
     }
 
-    # A credit note issued with a refund: the credit note's credit memo is paid out; no
+    # The credit note issued with a refund: the credit note's credit memo is paid out; no
     # second credit is booked for the charge refund it made.
-    note_account, _, note_sub = lc.ids(world, by_note)
-    paid = _pay(world, note_sub)
-    back = paid.amount_paid // 4
-    note = stripe.credit_notes.create({"invoice": paid.id, "amount": back, "refund_amount": back})
-    lc.settle(world)
     [refunded] = note.refunds  # type: ignore[attr-defined]
     refund_id = refunded["refund"] if isinstance(refunded, dict) else refunded.refund
     refund_gid = runtime.xref.global_id_for("refund", "stripe", str(refund_id))
@@ -146,11 +154,11 @@ def test_refunds_reach_the_erp_and_the_crm(world: QuoteToCashWorld) -> None:
     assert lc.money(crm["Last_Refund_Amount__c"]) == Decimal(back) / 100
 
 
-def test_dunning_downgrade_lowers_the_support_tier_until_paid(world: QuoteToCashWorld) -> None:
+def test_dunning_downgrade_lowers_the_support_tier_until_paid(
+    world: QuoteToCashWorld, deals: list[Deal]
+) -> None:
     stripe = world.billing.stripe.v1
-    [deal] = close_deals(world, 1, seed=67, start=10)
-    wait_onboarded(world, [deal], timeout=lc.SETTLE)
-    lc.settle(world)
+    deal = deals[2]
     account, _, sub_id = lc.ids(world, deal)
     assert lc.tier(world, account) == "premium"
     invoice = _first_invoice(world, sub_id)
@@ -201,14 +209,12 @@ def _renewal_opportunity(world: QuoteToCashWorld, account: str, seats: int) -> s
 
 
 def test_renewal_won_in_the_crm_reaches_billing_the_erp_and_the_crm(
-    world: QuoteToCashWorld,
+    world: QuoteToCashWorld, deals: list[Deal]
 ) -> None:
     runtime = world.billing.runtime
     assert runtime is not None
     stripe = world.billing.stripe.v1
-    [deal] = close_deals(world, 1, seed=71, start=20)
-    wait_onboarded(world, [deal], timeout=lc.SETTLE)
-    lc.settle(world)
+    deal = deals[3]
     account, subscription, sub_id = lc.ids(world, deal)
     # The customer was leaving at the end of the term ...
     stripe.subscriptions.update(sub_id, {"cancel_at_period_end": True})
