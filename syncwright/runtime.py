@@ -39,6 +39,7 @@ WORKFLOW_MODULES = (
     "syncwright.workflows.erp_source",
     "syncwright.workflows.refunds",
     "syncwright.workflows.renewal",
+    "syncwright.workflows.contact_sync",
 )
 
 

@@ -146,7 +146,8 @@ class Dispatcher:
             )
         delivery = delivery_of(row)
         started = skipped = 0
-        with using_mapping(replay_mapping(self._runtime, row)):
+        replayed = replay_mapping(self._runtime, row)
+        with using_mapping(replayed):
             events = list(connector.normalize(delivery))
         for index, event in enumerate(events):
             # Ownership, echo suppression, staleness and deltas (syncwright/policy): what is
@@ -176,6 +177,8 @@ class Dispatcher:
                     correlation_id=correlation_id,
                     event=data,
                     received_at=row.received_at,
+                    # An outbound version (a write-back's) applies in the run's steps.
+                    mapping=None if replayed is None else replayed.ref,
                 )
                 started += 1
         if skipped and not started:

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import audit_write, connector_for, ledger_block
+from syncwright.connectors._base.payments import payment_to_book
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import (
     DUNNING_STATUS_FIELD,
@@ -32,7 +33,6 @@ from syncwright.connectors.netsuite.mapping import (
     customer_record,
     dunning_fields,
     expected_tax_minor,
-    invoice_payment_external_id,
     invoice_record,
     parse_canonical,
     sales_order_close_body,
@@ -49,8 +49,6 @@ from syncwright.model import (
     Invoice,
     Money,
     Payment,
-    PaymentApplication,
-    PaymentStatus,
     Subscription,
 )
 
@@ -785,38 +783,7 @@ def _payment(
     ctx: StepContext, connector: NetSuiteConnector, document: JSON, payment_id: str | None
 ) -> tuple[Payment, NetSuiteRecord, Mapping[str, Any] | None]:
     """The payment, its NetSuite record, and the payment as NetSuite already has it (if so)."""
-    if "subtotal" in document:  # a paid invoice, settled by one payment we name after it
-        invoice = parse_canonical(Invoice, document, "invoice")
-        if not invoice.amount_paid.is_positive:
-            raise BusinessRuleError(
-                f"invoice {invoice.global_id} has no amount paid",
-                code="netsuite.invoice_unpaid",
-                remediation=(
-                    "apply_payment was given an invoice that billing has not marked paid; "
-                    "check the event, then resolve or retry the exception."
-                ),
-            )
-        payment = Payment(
-            global_id=payment_id or invoice_payment_external_id(invoice.global_id),
-            account_id=invoice.account_id,
-            amount=invoice.amount_paid,
-            status=PaymentStatus.SUCCEEDED,
-            received_at=invoice.paid_at,
-            applied_to=(
-                PaymentApplication(invoice_id=invoice.global_id, amount=invoice.amount_paid),
-            ),
-        )
-    else:
-        payment = parse_canonical(Payment, document, "payment")
-    if payment.status is not PaymentStatus.SUCCEEDED:
-        raise BusinessRuleError(
-            f"payment {payment.global_id} is {payment.status.value}, not succeeded",
-            code="netsuite.payment_not_succeeded",
-            remediation=(
-                "Only succeeded payments are booked in NetSuite (failed ones go to mark_dunning); "
-                "check the workflow that sent it, then resolve the exception."
-            ),
-        )
+    payment = payment_to_book(document, payment_id, vendor="netsuite", label="NetSuite")
     customer_id = _customer_id(ctx, connector, None, payment.account_id)
     external_id = payment.global_id
     existing = connector.client.get_by_external_id("customerPayment", external_id)
