@@ -225,6 +225,7 @@ class Drain:
     runs: dict[str, int]
     requests: int
     methods: Counter[str]
+    kinds: Counter[str]  # NetSuite's own count by method and record type (stats)
     writes: int
     utilisation_sampled: float
     utilisation_exact: float
@@ -254,7 +255,8 @@ def time_drain(world: BillingWorld, runtime: Runtime, args: argparse.Namespace) 
     worker = Worker(world.config_path, world.workdir / "worker.log")
     try:
         counter = MethodCounter(world)
-        requests_before = netsuite.stats()["requests"]
+        before = netsuite.stats()
+        requests_before = before["requests"]
         netsuite.governor.reset()
         sampler.start()
         started, worker_cpu, bench_cpu = time.monotonic(), worker.cpu_seconds(), time.process_time()
@@ -292,6 +294,7 @@ def time_drain(world: BillingWorld, runtime: Runtime, args: argparse.Namespace) 
         runs=run_statuses(runtime),
         requests=stats["requests"] - requests_before,
         methods=Counter(counter.counts),
+        kinds=Counter(stats["requests_by_kind"]) - Counter(before["requests_by_kind"]),
         writes=counter.writes,
         utilisation_sampled=sampler.area / (limit * sampler.elapsed) if sampler.elapsed else 0.0,
         utilisation_exact=float(stats["utilisation"]),
@@ -356,6 +359,9 @@ def report(args: argparse.Namespace, drain: Drain, comparison: Comparison) -> li
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+    print("\n  NetSuite requests by kind (per event)")
+    for kind, n in drain.kinds.most_common():
+        print(f"    {kind:<32} {n:>7}  {n / max(drain.events, 1):5.2f}")
     print(f"\n  {'records':<14} {'in Stripe':>10} {'in NetSuite':>12}")
     for what, (want, have) in comparison.counts.items():
         print(f"  {what:<14} {want:>10} {have:>12}")
