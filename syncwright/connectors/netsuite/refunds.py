@@ -30,6 +30,13 @@ from syncwright.connectors.netsuite.mapping import (
     amount,
     parse_canonical,
 )
+from syncwright.connectors.netsuite.refs import (
+    CREDIT_NOTE,
+    INVOICE,
+    Resolver,
+    customer_id,
+    with_fresh_refs,
+)
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, DependencyMissingError
 from syncwright.model import Refund
@@ -49,37 +56,38 @@ class _Plan:
     refund: Refund
     customer_id: str
     memo: NetSuiteRecord | None  # the credit memo to write (a refund without a credit note)
-    memo_id: str | None  # the credit memo's internal id when it exists already
+    memo_id: str | None  # the credit note's credit memo (a refund with a credit note)
 
 
-def _plan(ctx: StepContext, connector: NetSuiteConnector, document: JSON) -> _Plan:
+def _plan(refs: Resolver, document: JSON) -> _Plan:
+    connector = refs.connector
     refund = parse_canonical(Refund, document, "refund")
-    customer_id = ob._customer_id(ctx, connector, None, refund.account_id)
-    if refund.credit_note_id is not None:
-        memo_id = ob._native_id(ctx, connector, ob.CREDIT_NOTE, "creditMemo", refund.credit_note_id)
-        if memo_id is None:
-            raise DependencyMissingError(
-                f"credit note {refund.credit_note_id} of refund {refund.global_id} is not in "
-                f"NetSuite ({connector.name})",
-                code="netsuite.credit_memo_not_synced",
-                remediation=(
-                    f"Sync credit note {refund.credit_note_id} first (credit_note.issue_in_erp); "
-                    "the refund pays out its credit memo. The exception waits for the credit "
-                    "memo and retries by itself once it is there."
-                ),
-                waits_for=ob._waits_for(
-                    ob.CREDIT_NOTE, refund.credit_note_id, connector.name, "creditMemo"
-                ),
-            )
-        return _Plan(refund, customer_id, None, memo_id)
-    memo = _credit_record(ctx, connector, refund, customer_id)
-    found = connector.client.get_by_external_id("creditMemo", memo.external_id)
-    return _Plan(refund, customer_id, memo, str(found["id"]) if found is not None else None)
+    customer = customer_id(refs, None, refund.account_id)
+    if refund.credit_note_id is None:
+        return _Plan(refund, customer, _credit_record(refs, refund, customer), None)
+    memo_id = refs.native_id(CREDIT_NOTE, "creditMemo", refund.credit_note_id)
+    if memo_id is None:
+        raise DependencyMissingError(
+            f"credit note {refund.credit_note_id} of refund {refund.global_id} is not in "
+            f"NetSuite ({connector.name})",
+            code="netsuite.credit_memo_not_synced",
+            remediation=(
+                f"Sync credit note {refund.credit_note_id} first (credit_note.issue_in_erp); "
+                "the refund pays out its credit memo. The exception waits for the credit "
+                "memo and retries by itself once it is there."
+            ),
+            waits_for={
+                "entity_type": CREDIT_NOTE,
+                "global_id": refund.credit_note_id,
+                "system": connector.name,
+                "record_type": "creditMemo",
+            },
+        )
+    return _Plan(refund, customer, None, memo_id)
 
 
-def _credit_record(
-    ctx: StepContext, connector: NetSuiteConnector, refund: Refund, customer_id: str
-) -> NetSuiteRecord:
+def _credit_record(refs: Resolver, refund: Refund, customer: str) -> NetSuiteRecord:
+    connector = refs.connector
     options = connector.options
     what = f"refund {refund.global_id}"
     item = options.refund_item or options.default_item
@@ -92,10 +100,10 @@ def _credit_record(
                 "the internal id of the item refunds are booked on, then retry"
             ),
         )
-    tax_code = _refund_tax_code(connector, customer_id, what)
+    tax_code = _refund_tax_code(connector, customer, what)
     invoice_id = None
     if refund.invoice_id is not None:
-        invoice_id = ob._native_id(ctx, connector, ob.INVOICE, "invoice", refund.invoice_id)
+        invoice_id = refs.native_id(INVOICE, "invoice", refund.invoice_id)
     line: JSON = {
         "item": _ref(item),
         "quantity": 1,
@@ -106,7 +114,7 @@ def _credit_record(
         line["taxCode"] = _ref(tax_code)
     record = {
         "refund": refund.model_dump(mode="json"),
-        "customer_id": customer_id,
+        "customer_id": customer,
         "invoice_id": invoice_id,
         "lines": [line],
         "tran_date": _day(refund),
@@ -115,17 +123,17 @@ def _credit_record(
     return NetSuiteRecord("creditMemo", refund.global_id + CREDIT_SUFFIX, body, ref)
 
 
-def _refund_tax_code(connector: NetSuiteConnector, customer_id: str, what: str) -> str | None:
+def _refund_tax_code(connector: NetSuiteConnector, native_customer: str, what: str) -> str | None:
     """``tax_codes.exempt`` when mapped; without it the customer's default tax item applies,
     which must then carry no tax (else NetSuite would book more than was refunded)."""
     exempt = connector.options.tax_codes.get("exempt")
     if exempt is not None:
         return exempt
-    customer = connector.client.get("customer", customer_id)
+    customer = connector.client.get("customer", native_customer)
     default = ob._ref_id(customer.get("taxItem"))
     if default is not None and connector.tax_rate(default):
         raise BusinessRuleError(
-            f"{what}: customer {customer_id}'s default tax code {default} would add tax to a "
+            f"{what}: customer {native_customer}'s default tax code {default} would add tax to a "
             "refund's credit",
             code="netsuite.refund_tax",
             remediation=(
@@ -170,42 +178,46 @@ def _result(
 
 def book_refund(ctx: StepContext, connection: str, refund: JSON) -> JSON:
     """Refund -> NetSuite customer refund paying out its credit memo (written first when the
-    refund came without a credit note)."""
+    refund came without a credit note). Each record is one upsert by external id."""
     connector = ob._connector(ctx, connection)
-    plan = _plan(ctx, connector, refund)
-    memo_id = plan.memo_id
+
+    def write(refs: Resolver) -> tuple[_Plan, str, NetSuiteRecord, str]:
+        plan = _plan(refs, refund)
+        memo_id = plan.memo_id
+        if plan.memo is not None:
+            memo_id = ob._write(connector.client, plan.memo, replace=("item", "apply"))
+        assert memo_id is not None
+        record = _refund_record(connector, plan, memo_id)
+        return plan, memo_id, record, ob._write(connector.client, record, replace=("apply",))
+
+    plan, memo_id, record, native_id = with_fresh_refs(ctx, connector, write)
     if plan.memo is not None:
-        existing = {"id": memo_id} if memo_id is not None else None
-        memo_id = ob._write(
-            connector.client,
-            plan.memo,
-            replace=("item", "apply"),
-            existing=existing,
-            looked_up=True,
-        )
         action = "netsuite.creditMemo.upsert"
         ob._audit(ctx, connection, action, memo_id, plan.refund.amount, plan.memo.body)
         found = connector.client.get("creditMemo", memo_id)
         ob._check_total(found, plan.refund.amount, f"refund {plan.refund.global_id}", memo_id)
-    assert memo_id is not None
-    record = _refund_record(connector, plan, memo_id)
-    native_id = ob._write(connector.client, record, replace=("apply",))
     ob._booked(ctx, connection, record, native_id, plan.refund.amount, REFUND)
     return _result(connector, plan, record, native_id, memo_id)
 
 
 def probe_refund(ctx: StepContext, connection: str, refund: JSON) -> JSON | None:
+    """After an uncertain write: the customer refund by external id, if it books this amount."""
     connector = ob._connector(ctx, connection)
-    plan = _plan(ctx, connector, refund)
-    found = connector.client.get_by_external_id("customerRefund", plan.refund.global_id)
-    if found is None or plan.memo_id is None:
+    plan = _plan(Resolver(ctx, connector), refund)
+    client = connector.client
+    found = client.get_by_external_id("customerRefund", plan.refund.global_id)
+    if found is None or not ob._same_total(found, "total", plan.refund.amount):
         return None
-    if not ob._same_total(found, "total", plan.refund.amount):
+    memo_id = plan.memo_id
+    if plan.memo is not None:
+        memo = client.get_by_external_id("creditMemo", plan.memo.external_id)
+        memo_id = str(memo["id"]) if memo is not None else None
+    if memo_id is None:
         return None
-    record = _refund_record(connector, plan, plan.memo_id)
+    record = _refund_record(connector, plan, memo_id)
     native_id = str(found["id"])
     ob._booked(ctx, connection, record, native_id, plan.refund.amount, REFUND)
-    return _result(connector, plan, record, native_id, plan.memo_id)
+    return _result(connector, plan, record, native_id, memo_id)
 
 
 def void_refund(ctx: StepContext, result: JSON, connection: str, *args: Any) -> None:
