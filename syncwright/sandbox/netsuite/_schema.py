@@ -121,6 +121,20 @@ _APPLY_LINE = SublistSpec(
         _f("refNum", ro=True),
     ),
 )
+# A customer refund's ``apply`` sublist: the credits it pays out (credit memos here; NetSuite
+# also lists customer deposits and unapplied payments, which syncwright does not write).
+_REFUND_APPLY_LINE = SublistSpec(
+    "apply",
+    (
+        _f("line", "int"),
+        _f("doc", "ref", "creditMemo", label="Document"),
+        _f("apply", "bool"),
+        _f("amount", "money"),
+        _f("due", "money", ro=True),
+        _f("total", "money", ro=True),
+        _f("refNum", ro=True),
+    ),
+)
 _TRAN_COMMON = (
     _f("tranId"),
     _f("tranDate", "date"),
@@ -296,6 +310,18 @@ RECORD_TYPES: dict[str, RecordType] = {
             (_ITEM_LINE, _APPLY_LINE),
             suiteql_type="CustCred",
             tran_prefix="CM",
+        ),
+        # Transactions > Customers > Issue Customer Refund: cash paid back out of a credit.
+        RecordType(
+            "customerRefund",
+            "transaction",
+            (
+                _f("customer", "ref", "customer", label="Customer"),
+                *_TRAN_COMMON,
+            ),
+            (_REFUND_APPLY_LINE,),
+            suiteql_type="CustRfnd",
+            tran_prefix="RFND",
         ),
     )
 }

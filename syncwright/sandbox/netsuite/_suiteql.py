@@ -11,8 +11,9 @@ also as selected columns. No joins or aggregates. Date columns answer as a real 
 Tables follow the analytics data source: ``customer``, ``subsidiary``, ``currency``, ``term``,
 ``department``, ``classification``, ``location``, ``accountingperiod``,
 ``salestaxitem``, ``item`` (every item type), ``transaction`` (``type`` = ``SalesOrd``,
-``CustInvc``, ``CustPymt``, ``CustCred``) and ``transactionline``. Values come back as strings,
-booleans as ``T``/``F``, references as the internal id, and empty columns are left out.
+``CustInvc``, ``CustPymt``, ``CustCred``, ``CustRfnd``) and ``transactionline``. Values come
+back as strings, booleans as ``T``/``F``, references as the internal id, and empty columns are
+left out.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def _columns(rt: RecordType) -> set[str]:
     return {"id"} | {f.name.lower() for f in rt.fields}
 
 
-TRANSACTION_TYPES = ("salesOrder", "invoice", "customerPayment", "creditMemo")
+TRANSACTION_TYPES = ("salesOrder", "invoice", "customerPayment", "creditMemo", "customerRefund")
 
 
 def _transaction_row(rt: RecordType, rec: dict[str, Any]) -> Row:

@@ -224,6 +224,8 @@ SYNCWRIGHT_CUSTOM_FIELDS: tuple[CustomField, ...] = (
     CustomField("Account", "Balance_Due__c", "currency"),
     CustomField("Account", "Last_Payment_Date__c", "date"),
     CustomField("Account", "Last_Payment_Amount__c", "currency"),
+    CustomField("Account", "Last_Refund_Date__c", "date"),
+    CustomField("Account", "Last_Refund_Amount__c", "currency"),
     # A support escalation's Task on the account carries the case's global id, so writing it
     # again finds the same Task (docs/lifecycle.md).
     CustomField("Task", "Syncwright_Id__c", "string", length=255, external_id=True, unique=True),
