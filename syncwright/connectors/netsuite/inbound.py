@@ -18,6 +18,7 @@ computes holds only what the ERP changed, and what syncwright wrote into NetSuit
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -64,18 +65,35 @@ _COLUMNS = (
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?)?$")
 
 
-def _parse_cursor(connector: NetSuiteConnector, cursor: str | None) -> tuple[str | None, set[str]]:
-    """``<last modified>|<ids already read at that time>`` -> (time, ids)."""
+def _parse_cursor(
+    connector: NetSuiteConnector, cursor: str | None
+) -> tuple[str | None, dict[str, str | None]]:
+    """``<last modified>|<id>.<fingerprint>,...`` (the rows already read at that time) ->
+    (time, id -> fingerprint). Cursors saved before fingerprints name ids alone (``None``)."""
     if cursor is None:
-        return None, set()
-    stamp, _, ids = cursor.partition("|")
-    if not _TIMESTAMP.match(stamp) or not all(i.isdigit() for i in ids.split(",") if i):
+        return None, {}
+    stamp, _, items = cursor.partition("|")
+    seen = dict(_seen_item(item) for item in items.split(",") if item)
+    if not _TIMESTAMP.match(stamp) or not all(i.isdigit() for i in seen):
         raise ConfigError(
-            f"connection {connector.name!r}: customers cursor {cursor!r} is not <timestamp>|<ids>",
+            f"connection {connector.name!r}: customers cursor {cursor!r} is not "
+            "<timestamp>|<id>.<fingerprint>,...",
             code="netsuite.bad_cursor",
             problems=[f"sw_cursors {connector.name}/customers: reset it or delete it"],
         )
-    return _stamp(stamp), {i for i in ids.split(",") if i}
+    return _stamp(stamp), seen
+
+
+def _seen_item(item: str) -> tuple[str, str | None]:
+    native_id, _, fingerprint = item.partition(".")
+    return native_id, fingerprint or None
+
+
+def _fingerprint(row: Mapping[str, Any]) -> str:
+    """What a customer row says, in 12 hex digits: a second change within the same second
+    (``lastmodifieddate`` has whole seconds) reads as a new row, not as one already read."""
+    body = json.dumps(row, sort_keys=True, default=str).encode()
+    return hashlib.sha256(body).hexdigest()[:12]
 
 
 def _stamp(text: str) -> str:
@@ -89,7 +107,8 @@ def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) 
 
     ``lastmodifieddate`` has whole seconds, so the query reads the cursor's second again (a
     change later in that second must not be missed) and the cursor names the customers already
-    read in it, which are left out."""
+    read in it with a fingerprint of what they said: those are left out unless they changed
+    again within that second."""
     stamp, seen = _parse_cursor(connector, cursor)
     where = (
         f" WHERE lastmodifieddate >= TO_TIMESTAMP('{stamp}', '{_STAMP_FORMAT}')" if stamp else ""
@@ -98,7 +117,9 @@ def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) 
     query = f"SELECT {_COLUMNS} FROM customer{where} ORDER BY {_MODIFIED}, id"  # noqa: S608
     rows: list[dict[str, Any]] = []
     for row in connector.client.suiteql(query, limit=min(page + len(seen), 1000)):
-        if row.get("lastmodifieddate") == stamp and str(row["id"]) in seen:
+        native_id = str(row["id"])
+        already_read = native_id in seen and seen[native_id] in (None, _fingerprint(row))
+        if row.get("lastmodifieddate") == stamp and already_read:
             continue
         rows.append(row)
         if len(rows) >= page:
@@ -110,7 +131,7 @@ def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) 
     }
     events = [
         PolledEvent(
-            f"customer:{row['id']}:{row.get('lastmodifieddate')}",
+            f"customer:{row['id']}:{row.get('lastmodifieddate')}:{_fingerprint(row)}",
             CUSTOMER_EVENT,
             json.dumps(
                 {
@@ -125,10 +146,13 @@ def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) 
         for row in rows
     ]
     last = str(rows[-1].get("lastmodifieddate"))
-    ids = {str(r["id"]) for r in rows if r.get("lastmodifieddate") == last}
-    if last == stamp:
-        ids |= seen
-    return PollBatch(events, f"{last}|{','.join(sorted(ids, key=int))}", has_more=len(rows) >= page)
+    read = {str(r["id"]): _fingerprint(r) for r in rows if r.get("lastmodifieddate") == last}
+    kept: dict[str, str | None] = {**seen, **read} if last == stamp else dict(read)
+    items = ",".join(
+        f"{native_id}.{fp}" if fp else native_id
+        for native_id, fp in sorted(kept.items(), key=lambda item: int(item[0]))
+    )
+    return PollBatch(events, f"{last}|{items}", has_more=len(rows) >= page)
 
 
 def _names(connector: NetSuiteConnector, table: str) -> dict[str, str]:
