@@ -210,6 +210,25 @@ class Worker:
         ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
         return ticks / os.sysconf("SC_CLK_TCK")
 
+    def db_counts(self, port: int) -> dict[str, float]:
+        """The worker's database work so far, from its /metrics (``worker_metrics_port``):
+        ``read``/``write`` statements, ``commits`` of transactions that wrote and
+        ``read_commits`` of those that only read. A scrape costs the worker a dozen reads
+        of its own (the durable-state gauges), counted too: noise against thousands of events."""
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+        counts = {"read": 0.0, "write": 0.0, "commits": 0.0, "read_commits": 0.0}
+        for line in text.splitlines():
+            found = re.match(
+                r'syncwright_db_(statements|commits)_total\{kind="(\w+)"\} (\S+)', line
+            )
+            if found:
+                what, kind, value = found.groups()
+                name = (
+                    kind if what == "statements" else {"write": "commits"}.get(kind, "read_commits")
+                )
+                counts[name] = float(value)
+        return counts
+
     def stop(self, timeout: float = 60.0) -> None:
         """SIGTERM: the worker lets running steps finish, then exits."""
         if self._proc.poll() is None:

@@ -106,11 +106,30 @@ class Dispatcher:
         return configured is None or configured.enabled
 
     def dispatch_pending(self) -> DispatchReport:
+        """One pass over up to ``batch_size`` pending rows, in arrival order.
+
+        Rows whose workflows are enqueued are marked ``dispatched`` (or ``skipped``) together at
+        the end of the pass, in one transaction. A crash before that leaves them pending, and
+        the next pass repeats them: their workflow ids are derived from the row, so enqueueing
+        again starts nothing new, and the policy gate recognises the repeat (``admission``)."""
         rows = self._runtime.inbox.pending(self._batch_size)
+        started = parked = 0
+        done: dict[int, str] = {}
+        try:
+            started, parked = self._pass(rows, done)
+        finally:
+            self._runtime.inbox.mark_many(done)
+        return DispatchReport(len(rows) - parked, started, parked)
+
+    def _pass(self, rows: list[InboxRow], done: dict[int, str]) -> tuple[int, int]:
+        """Dispatch ``rows``; each row done goes into ``done`` (id -> status). Returns
+        (workflows started, rows parked)."""
         started = parked = 0
         for row in rows:
             try:
-                started += self._dispatch(row)
+                count, status = self._dispatch(row)
+                started += count
+                done[row.id] = status
             except TransientError as exc:
                 # A connector's enrichment read failed for now (e.g. a CRM rate limit). Keep the
                 # row pending and stop this pass: later rows may be the same entity's, and must
@@ -122,6 +141,8 @@ class Dispatcher:
                         exc.code,
                         extra={"correlation_id": row.correlation_id},
                     )
+                    self._runtime.inbox.mark_many(done)  # what is done need not wait too
+                    done.clear()
                     self._stop.wait(min(exc.retry_after or 1.0, 30.0))
                     break
                 self._park(row, exc)
@@ -129,9 +150,11 @@ class Dispatcher:
             except (SyncwrightError, ValidationError, ValueError, KeyError, TypeError) as exc:
                 self._park(row, exc)
                 parked += 1
-        return DispatchReport(len(rows) - parked, started, parked)
+        return started, parked
 
-    def _dispatch(self, row: InboxRow) -> int:
+    def _dispatch(self, row: InboxRow) -> tuple[int, str]:
+        """Enqueue the workflows of one row's events; returns how many and the row's new
+        status (``skipped``: every workflow it would start is disabled)."""
         runtime = self._runtime
         engine = runtime.engine
         if engine is None:
@@ -178,11 +201,7 @@ class Dispatcher:
                     received_at=row.received_at,
                 )
                 started += 1
-        if skipped and not started:
-            runtime.inbox.mark_skipped(row.id)
-        else:
-            runtime.inbox.mark_dispatched(row.id)
-        return started
+        return started, "skipped" if skipped and not started else "dispatched"
 
     def _record_skip(
         self,

@@ -27,6 +27,11 @@ class CrossReference:
         self._native: dict[tuple[str, str, str], str] = {}  # (type, global, system) -> native
 
     def _remember(self, entity_type: str, global_id: str, system: str, native_id: str) -> None:
+        # Inside a transaction that is still open the link is not durable yet: a rollback
+        # would take it back, so it is cached once the transaction has committed.
+        self._db.after_commit(lambda: self._cache(entity_type, global_id, system, native_id))
+
+    def _cache(self, entity_type: str, global_id: str, system: str, native_id: str) -> None:
         if len(self._global) >= CACHE_LINKS:
             self._global.clear()
             self._native.clear()
@@ -42,7 +47,7 @@ class CrossReference:
             xref.c.system == system,
             xref.c.native_id == native_id,
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = conn.execute(query).scalar()
         if not found:
             return None
@@ -59,7 +64,7 @@ class CrossReference:
         if existing:
             return existing
         candidate = new_id(f"{entity_type[:4]}_")
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             insert_ignore_duplicate(
                 conn,
                 xref,
@@ -80,7 +85,7 @@ class CrossReference:
         """Record that ``global_id`` is ``native_id`` in ``system`` (idempotent)."""
         if self._global.get((entity_type, system, native_id)) == global_id:
             return
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             inserted = insert_ignore_duplicate(
                 conn,
                 xref,
@@ -105,7 +110,7 @@ class CrossReference:
             xref.c.global_id == global_id,
             xref.c.system == system,
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = conn.execute(query).scalar()
         if not found:
             return None
@@ -117,5 +122,5 @@ class CrossReference:
         query = sa.select(xref.c.system, xref.c.native_id).where(
             xref.c.entity_type == entity_type, xref.c.global_id == global_id
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return {row.system: row.native_id for row in conn.execute(query)}
