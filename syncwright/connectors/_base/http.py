@@ -11,17 +11,31 @@ What a failure *means* stays in each client: vendors disagree on which statuses 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 import httpx
 
 from syncwright.connectors._base.limits import ConcurrencyLimiter, RateLimiter
+from syncwright.errors import SyncwrightError
 
-__all__ = ["NEVER_SENT", "VendorHttpClient", "honour_retry_after", "parse_retry_after"]
+__all__ = [
+    "NEVER_SENT",
+    "WRITE_METHODS",
+    "VendorHttpClient",
+    "honour_retry_after",
+    "parse_retry_after",
+]
+
+log = logging.getLogger(__name__)
+
+#: Methods that change a record: an unanswered one is an uncertain outcome, not a retry.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # Transport failures raised before any byte of the request left: retrying them is always safe,
 # even for a write. Any other failure after sending a write is an uncertain outcome.
@@ -79,7 +93,13 @@ class VendorHttpClient:
     :meth:`close`; without it an owned client is built from ``timeout`` and ``client_options``
     (``verify``, ``base_url``, ``headers``, ...). Subclasses define their own ``__repr__`` so
     that no secret ever shows.
+
+    Clients of plain JSON APIs send through :meth:`_api_call` and say only how their vendor's
+    failures classify (:meth:`_transport_error`, :meth:`_response_error`).
     """
+
+    #: The vendor's name in log lines (``zendesk``); set by clients that use :meth:`_api_call`.
+    vendor: ClassVar[str] = "vendor"
 
     def __init__(
         self,
@@ -136,3 +156,51 @@ class VendorHttpClient:
             response = self._http.request(method, url, **kwargs)
         honour_retry_after(self._rate, response)
         return response
+
+    def _api_call(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        **request: Any,
+    ) -> httpx.Response:
+        """One API request, answered 2xx or raised as a classified error.
+
+        ``what`` names the request in errors (``"search organization external_id a1"``);
+        ``timeout`` may shorten the client's own, never lengthen it; ``request`` goes to
+        :meth:`httpx.Client.request` (``auth``, ``headers``). Only the path is logged: query
+        strings can carry identifiers and nothing secret belongs in a log line.
+        """
+        wait = self.timeout if timeout is None else min(timeout, self.timeout)
+        path = urlsplit(url).path
+        try:
+            response = self._http_request(
+                method,
+                url,
+                json=json,
+                params=dict(params) if params else None,
+                timeout=wait,
+                **request,
+            )
+        except httpx.TransportError as exc:
+            log.info("%s %s %s: %s", self.vendor, method, path, type(exc).__name__)
+            raise self._transport_error(exc, what=what, write=method in WRITE_METHODS) from exc
+        log.debug("%s %s %s -> %s", self.vendor, method, path, response.status_code)
+        if response.status_code >= 400:
+            raise self._response_error(response, what=what, sent=json)
+        return response
+
+    def _transport_error(
+        self, exc: httpx.TransportError, *, what: str, write: bool
+    ) -> SyncwrightError:
+        """The error for a request that got no HTTP response (clients of :meth:`_api_call`)."""
+        raise NotImplementedError(f"{type(self).__name__} must classify transport failures")
+
+    def _response_error(self, response: httpx.Response, *, what: str, sent: Any) -> SyncwrightError:
+        """The error for a status >= 400 answer; ``sent`` is the request body (clients of
+        :meth:`_api_call`)."""
+        raise NotImplementedError(f"{type(self).__name__} must classify error responses")

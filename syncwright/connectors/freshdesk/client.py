@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -46,7 +45,6 @@ __all__ = ["FreshdeskClient", "classify_response", "remediation_for"]
 log = logging.getLogger(__name__)
 
 API = "/api/v2"
-_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _RETRY = "then retry the exception"
 # Freshdesk pages hold at most 100 records.
 MAX_PAGE = 100
@@ -129,6 +127,8 @@ def classify_response(response: httpx.Response, *, what: str) -> SyncwrightError
 class FreshdeskClient(VendorHttpClient):
     """``FreshdeskClient("https://acme.freshdesk.com", api_key)``; an emulator's
     ``ServerThread.url`` works as ``base_url`` too."""
+
+    vendor = "freshdesk"
 
     def __init__(
         self,
@@ -291,27 +291,24 @@ class FreshdeskClient(VendorHttpClient):
         params: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> httpx.Response:
-        url = f"{self.base_url}{API}{path}"
-        wait = self.timeout if timeout is None else min(timeout, self.timeout)
-        try:
-            response = self._http_request(
-                method,
-                url,
-                json=json,
-                params=dict(params) if params else None,
-                auth=self._auth,
-                headers={"Accept": "application/json"},
-                timeout=wait,
-            )
-        except httpx.TransportError as exc:
-            log.info("freshdesk %s %s: %s", method, urlsplit(url).path, type(exc).__name__)
-            raise error_for_transport(
-                exc, vendor="freshdesk", write=method in _WRITES, what=f"{method} {path}"
-            ) from exc
-        log.debug("freshdesk %s %s -> %s", method, urlsplit(url).path, response.status_code)
-        if response.status_code >= 400:
-            raise classify_response(response, what=what)
-        return response
+        return self._api_call(
+            method,
+            f"{self.base_url}{API}{path}",
+            what=what,
+            json=json,
+            params=params,
+            timeout=timeout,
+            auth=self._auth,
+            headers={"Accept": "application/json"},
+        )
+
+    def _transport_error(
+        self, exc: httpx.TransportError, *, what: str, write: bool
+    ) -> SyncwrightError:
+        return error_for_transport(exc, vendor="freshdesk", write=write, what=what)
+
+    def _response_error(self, response: httpx.Response, *, what: str, sent: Any) -> SyncwrightError:
+        return classify_response(response, what=what)
 
     def _record(self, response: httpx.Response, *, write: bool) -> dict[str, Any]:
         record = _json(response)

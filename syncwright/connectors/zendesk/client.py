@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -55,7 +54,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 API = "/api/v2"
-_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _RETRY = "then retry the exception"
 # Zendesk pages hold at most 100 records (cursor pagination, ``page[size]``).
 MAX_PAGE = 100
@@ -193,10 +191,12 @@ class ZendeskClient(VendorHttpClient):
     """``ZendeskClient("https://acme.zendesk.com", "agent@acme.com", api_token)``; an
     emulator's ``ServerThread.url`` works as ``base_url`` too.
 
-    ``limiter`` bounds requests in flight and ``rate`` their start rate (both per process; see
-    :mod:`syncwright.connectors._base.limits`). ``timeout`` is the default per request; each
+    ``limiter`` bounds requests in flight and ``rate`` their start rate (per process or shared;
+    see :mod:`syncwright.connectors._base.limits`). ``timeout`` is the default per request; each
     call may pass a tighter one (the step's own).
     """
+
+    vendor = "zendesk"
 
     def __init__(
         self,
@@ -324,25 +324,24 @@ class ZendeskClient(VendorHttpClient):
         params: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> httpx.Response:
-        url = f"{self.base_url}{API}{path}"
-        wait = self.timeout if timeout is None else min(timeout, self.timeout)
-        try:
-            response = self._http_request(
-                method,
-                url,
-                json=json,
-                params=dict(params) if params else None,
-                auth=self._auth,
-                headers={"Accept": "application/json"},
-                timeout=wait,
-            )
-        except httpx.TransportError as exc:
-            log.info("zendesk %s %s: %s", method, urlsplit(url).path, type(exc).__name__)
-            raise classify_transport(exc, what=what, write=method in _WRITES) from exc
-        log.debug("zendesk %s %s -> %s", method, urlsplit(url).path, response.status_code)
-        if response.status_code >= 400:
-            raise classify_response(response, what=what, sent=_record_sent(json))
-        return response
+        return self._api_call(
+            method,
+            f"{self.base_url}{API}{path}",
+            what=what,
+            json=json,
+            params=params,
+            timeout=timeout,
+            auth=self._auth,
+            headers={"Accept": "application/json"},
+        )
+
+    def _transport_error(
+        self, exc: httpx.TransportError, *, what: str, write: bool
+    ) -> SyncwrightError:
+        return classify_transport(exc, what=what, write=write)
+
+    def _response_error(self, response: httpx.Response, *, what: str, sent: Any) -> SyncwrightError:
+        return classify_response(response, what=what, sent=_record_sent(sent))
 
     def _record(self, response: httpx.Response, key: str, *, write: bool = False) -> dict[str, Any]:
         record = _json_object(response).get(key)

@@ -4,7 +4,6 @@ connection talks to it."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
-from syncwright.config import load_settings
 from syncwright.connectors.freshdesk.connector import FreshdeskConnector
 from syncwright.engine import StepContext
 from syncwright.runtime import Runtime
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.freshdesk import FreshdeskEmulator, create_app, emulator_of
+from tests.connectors._fixtures import RuntimeFactory as RuntimeFactory
+from tests.connectors._fixtures import extra_servers, runtimes
+from tests.connectors._fixtures import step_context as shared_step_context
 
 API_KEY = "fd-connector-test-key"
 HOOK_SECRET = "freshdesk-webhook-shared-secret"
@@ -32,7 +33,6 @@ SLA_TARGET = {
         "escalation_enabled": True,
     }
 }
-_SEQ = itertools.count(1)
 
 
 @dataclass
@@ -114,16 +114,7 @@ def freshdesk(_freshdesk_server: Freshdesk) -> Freshdesk:
 @pytest.fixture
 def extra_freshdesk() -> Iterator[Callable[..., Freshdesk]]:
     """Another emulator with its own settings (a tiny rate limit, ...)."""
-    servers: list[ServerThread] = []
-
-    def start(**kwargs: Any) -> Freshdesk:
-        server, env = _start(**kwargs)
-        servers.append(server)
-        return env
-
-    yield start
-    for server in servers:
-        server.stop()
+    yield from extra_servers(_start)
 
 
 def write_freshdesk_config(
@@ -162,24 +153,9 @@ connections:
     return path
 
 
-RuntimeFactory = Callable[..., Runtime]
-
-
 @pytest.fixture
 def make_runtime(tmp_path: Path, freshdesk: Freshdesk) -> Iterator[RuntimeFactory]:
-    made: list[Runtime] = []
-
-    def make(**kwargs: Any) -> Runtime:
-        directory = tmp_path / f"rt{len(made)}"
-        directory.mkdir()
-        kwargs.setdefault("base_url", freshdesk.url)
-        runtime = Runtime(load_settings(write_freshdesk_config(directory, **kwargs)))
-        made.append(runtime)
-        return runtime
-
-    yield make
-    for runtime in made:
-        runtime.close()
+    yield from runtimes(tmp_path, write_freshdesk_config, freshdesk.url)
 
 
 @pytest.fixture
@@ -195,17 +171,7 @@ def connector(runtime: Runtime) -> FreshdeskConnector:
 
 
 def step_context(runtime: Runtime, step: str = "freshdesk.upsert_entitlement") -> StepContext:
-    n = next(_SEQ)
-    return StepContext(
-        workflow_id=f"wf-fd-{n}",
-        workflow="test.entitlement",
-        step=step,
-        attempt=1,
-        correlation_id=f"cor-fd-{n}",
-        entity_key=f"account:{n}",
-        timeout_seconds=5.0,
-        services=runtime,
-    )
+    return shared_step_context(runtime, step, prefix="fd")
 
 
 def account(gid: str, name: str | None = None) -> dict[str, Any]:

@@ -4,7 +4,6 @@ talks to it."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,18 +12,19 @@ from typing import Any
 import httpx
 import pytest
 
-from syncwright.config import load_settings
 from syncwright.connectors.zendesk.connector import ZendeskConnector
 from syncwright.engine import StepContext
 from syncwright.runtime import Runtime
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.zendesk import ZendeskEmulator, create_app, emulator_of
+from tests.connectors._fixtures import RuntimeFactory as RuntimeFactory
+from tests.connectors._fixtures import extra_servers, runtimes
+from tests.connectors._fixtures import step_context as shared_step_context
 
 EMAIL = "agent@example.com"
 TOKEN = "zd-connector-test-token"
 CONNECTION = "zendesk"
 TIERS = ("standard", "premium", "enterprise", "none")
-_SEQ = itertools.count(1)
 
 
 @dataclass
@@ -92,16 +92,7 @@ def zendesk(_zendesk_server: Zendesk) -> Zendesk:
 @pytest.fixture
 def extra_zendesk() -> Iterator[Callable[..., Zendesk]]:
     """Another emulator with its own settings (a tiny rate limit, ...)."""
-    servers: list[ServerThread] = []
-
-    def start(**kwargs: Any) -> Zendesk:
-        server, env = _start(**kwargs)
-        servers.append(server)
-        return env
-
-    yield start
-    for server in servers:
-        server.stop()
+    yield from extra_servers(_start)
 
 
 def write_zendesk_config(
@@ -142,24 +133,9 @@ connections:
     return path
 
 
-RuntimeFactory = Callable[..., Runtime]
-
-
 @pytest.fixture
 def make_runtime(tmp_path: Path, zendesk: Zendesk) -> Iterator[RuntimeFactory]:
-    made: list[Runtime] = []
-
-    def make(**kwargs: Any) -> Runtime:
-        directory = tmp_path / f"rt{len(made)}"
-        directory.mkdir()
-        kwargs.setdefault("base_url", zendesk.url)
-        runtime = Runtime(load_settings(write_zendesk_config(directory, **kwargs)))
-        made.append(runtime)
-        return runtime
-
-    yield make
-    for runtime in made:
-        runtime.close()
+    yield from runtimes(tmp_path, write_zendesk_config, zendesk.url)
 
 
 @pytest.fixture
@@ -177,17 +153,7 @@ def connector(runtime: Runtime) -> ZendeskConnector:
 def step_context(
     runtime: Runtime, step: str = "zendesk.upsert_entitlement", **kw: Any
 ) -> StepContext:
-    n = next(_SEQ)
-    return StepContext(
-        workflow_id=kw.get("workflow_id", f"wf-zd-{n}"),
-        workflow="test.entitlement",
-        step=step,
-        attempt=1,
-        correlation_id=f"cor-zd-{n}",
-        entity_key=f"account:{n}",
-        timeout_seconds=kw.get("timeout_seconds", 5.0),
-        services=runtime,
-    )
+    return shared_step_context(runtime, step, prefix="zd", **kw)
 
 
 def account(gid: str, name: str | None = None) -> dict[str, Any]:
