@@ -65,7 +65,7 @@ class CrossReference:
             return existing
         candidate = new_id(f"{entity_type[:4]}_")
         with self._db.begin() as conn:
-            insert_ignore_duplicate(
+            inserted = insert_ignore_duplicate(
                 conn,
                 xref,
                 {
@@ -77,6 +77,9 @@ class CrossReference:
                 },
                 returning=xref.c.id,
             )
+            if inserted is not None:  # ours won: no need to read it back
+                self._remember(entity_type, candidate, system, native_id)
+                return candidate
         winner = self.global_id_for(entity_type, system, native_id)
         assert winner is not None
         return winner

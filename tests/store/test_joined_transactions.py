@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from syncwright.connectors._base.steps import audit_write
+from syncwright.engine import StepContext
 from syncwright.exceptions import ExceptionQueue
-from syncwright.ledger import Ledger, LedgerEntry
+from syncwright.ledger import AuditTrail, Ledger, LedgerEntry
+from syncwright.policy import PolicyStore
+from syncwright.runtime_hooks import LedgerHooks
 from syncwright.store import Database
 from syncwright.store.tables import ledger as ledger_table
 from syncwright.xref import CrossReference
@@ -99,4 +103,56 @@ def test_a_second_write_transaction_in_one_thread_fails_at_once(tmp_path: Path) 
             other.execute(sa.delete(ledger_table))
     with db.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(ledger_table)).scalar() == 1
+    db.dispose()
+
+
+def _step(workflow_id: str, step: str) -> StepContext:
+    return StepContext(
+        workflow_id=workflow_id,
+        workflow="billing.invoice_to_erp",
+        step=step,
+        attempt=1,
+        correlation_id=f"cor_{workflow_id}",
+        entity_key="acct_1",
+        timeout_seconds=5.0,
+        services=None,
+    )
+
+
+def test_a_step_report_is_one_write_transaction(db_url: str) -> None:
+    """Ledger row, audit entry, superseded exception and remembered fields of one attempt."""
+    db = _db(db_url)
+    ledger, exceptions, audit = Ledger(db), ExceptionQueue(db), AuditTrail(db)
+    hooks = LedgerHooks(ledger, exceptions, audit=audit, policy=PolicyStore(db))
+    parked = exceptions.open(
+        source="workflow",
+        correlation_id="cor_wf_old",
+        code="netsuite.rejected",
+        message="an earlier run parked on this invoice",
+        remediation="retry",
+        workflow_id="wf_old",
+        step="netsuite.upsert_invoice",
+        connection="netsuite",
+        record="inv_1",
+    )
+    ctx = _step("wf_new", "netsuite.upsert_invoice")
+    audit_write(ctx, "netsuite", "netsuite.invoice.upsert", "77", {"total": 100}, amount_minor=100)
+    touched = {
+        "connection": "netsuite",
+        "entity_type": "invoice",
+        "global_id": "inv_1",
+        "native_ids": {"netsuite": "77"},
+        "fields": {"total": "digest-of-100"},
+    }
+    before = db.statements.counts()
+    hooks.attempt_finished(ctx, "ok", None, 12.5, {"ledger": touched})
+    assert db.statements.counts().commits - before.commits == 1
+    assert [e.outcome for e in ledger.for_workflow("wf_new")] == ["ok"]
+    assert [e["native_id"] for e in audit.entries()] == ["77"]
+    record = exceptions.get(parked)
+    assert record is not None and record.status == "resolved"
+    with db.connect() as conn:
+        assert PolicyStore.written(conn, "netsuite", "invoice", "inv_1") == {
+            "total": "digest-of-100"
+        }
     db.dispose()
