@@ -352,7 +352,9 @@ def report(args: argparse.Namespace, drain: Drain, comparison: Comparison) -> li
             f"{drain.worker_cpu * 1000 / per:.1f} ms CPU, "
             f"{(drain.db['read'] + drain.db['write']) / per:.1f} database statements "
             f"({drain.db['write'] / per:.1f} writes), {drain.db['commits'] / per:.1f} write "
-            f"transactions (+ {drain.db['read_commits'] / per:.1f} read-only)",
+            f"transactions ({(drain.db['commits'] - drain.db['engine_commits']) / per:.1f} "
+            f"syncwright's, {drain.db['engine_commits'] / per:.1f} DBOS's) "
+            f"+ {drain.db['read_commits'] / per:.1f} read-only",
         ),
         (
             "  runs during the drain",

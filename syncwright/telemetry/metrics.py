@@ -144,11 +144,13 @@ class _DatabaseCollector(Collector):
         commits = CounterMetricFamily(
             "syncwright_db_commits",
             "Transactions this process committed, by kind: write (it wrote, so it held the "
-            "database's write lock) or read (it only read)",
-            labels=["kind"],
+            "database's write lock) or read (it only read); writes by whose tables they began "
+            "with (syncwright's or the workflow engine's)",
+            labels=["kind", "tables"],
         )
-        commits.add_metric(["write"], counts.commits)
-        commits.add_metric(["read"], counts.read_commits)
+        commits.add_metric(["write", "syncwright"], counts.commits - counts.engine_commits)
+        commits.add_metric(["write", "engine"], counts.engine_commits)
+        commits.add_metric(["read", "any"], counts.read_commits)
         yield commits
 
 
