@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from syncwright.connectors import Delivery
+from syncwright.connectors import Connector, Delivery
 from syncwright.engine import registered_workflows, workflow_id_for
 from syncwright.errors import BusinessRuleError, SyncwrightError, TransientError
 from syncwright.exceptions.classify import classify
 from syncwright.intake.inbox import InboxRow
 from syncwright.ledger import LedgerEntry
 from syncwright.mapping import CompiledMapping, using_mapping
+from syncwright.xref import MintRace
+from syncwright.xref.store import Key
 
 if TYPE_CHECKING:
     from syncwright.runtime import Runtime
@@ -168,22 +171,14 @@ class Dispatcher:
                 "(or resolve this exception to discard the delivery).",
             )
         delivery = delivery_of(row)
+        try:
+            admitted = self._admit(row, connector, delivery, defer_ids=True)
+        except MintRace:
+            # Another process linked a record first that this delivery minted an id for:
+            # normalize again, each new id resolved on its own against the database.
+            admitted = self._admit(row, connector, delivery, defer_ids=False)
         started = skipped = 0
-        with using_mapping(replay_mapping(self._runtime, row)):
-            events = list(connector.normalize(delivery))
-        for index, event in enumerate(events):
-            # Ownership, echo suppression, staleness and deltas (syncwright/policy): what is
-            # held back starts no workflow, and is recorded there. A replay, or a record
-            # reconciliation re-sends to heal drift, is asked for again on purpose.
-            verdict = runtime.policy.admit(
-                row.connection,
-                _event_json(event),
-                inbox_id=row.id,
-                rerun=row.origin in RERUN_ORIGINS,
-            )
-            if verdict.event is None:
-                continue
-            data = verdict.event
+        for index, data in admitted:
             entity_key = str(data.get("entitykey") or data.get("subject") or row.id)
             correlation_id = str(data.get("correlationid") or row.correlation_id)
             for workflow in self._handlers(str(data["type"])):
@@ -202,6 +197,36 @@ class Dispatcher:
                 )
                 started += 1
         return started, "skipped" if skipped and not started else "dispatched"
+
+    def _admit(
+        self, row: InboxRow, connector: Connector, delivery: Delivery, *, defer_ids: bool
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Normalize the row and pass its events through the policy gate; returns (event
+        index, event) of those admitted. The ids the row mints in the cross-reference and the
+        gate's state and decisions commit in one transaction, before anything is enqueued;
+        normalizing (which may call the vendor) holds no transaction open."""
+        runtime = self._runtime
+        minting: AbstractContextManager[dict[Key, str]] = (
+            runtime.xref.deferred() if defer_ids else nullcontext({})
+        )
+        with minting as minted, using_mapping(replay_mapping(runtime, row)):
+            events = list(connector.normalize(delivery))
+        admitted: list[tuple[int, dict[str, Any]]] = []
+        with runtime.db.begin() as conn:
+            runtime.xref.write_minted(conn, minted)
+            for index, event in enumerate(events):
+                # Ownership, echo suppression, staleness and deltas (syncwright/policy): what
+                # is held back starts no workflow, and is recorded there. A replay, or a record
+                # reconciliation re-sends to heal drift, is asked for again on purpose.
+                verdict = runtime.policy.admit(
+                    row.connection,
+                    _event_json(event),
+                    inbox_id=row.id,
+                    rerun=row.origin in RERUN_ORIGINS,
+                )
+                if verdict.event is not None:
+                    admitted.append((index, verdict.event))
+        return admitted
 
     def _record_skip(
         self,

@@ -13,6 +13,7 @@ from syncwright.config import load_settings
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.runtime import Runtime
 from syncwright.store.tables import inbox
+from syncwright.xref import CrossReference
 from tests._support import customer_event, write_config
 
 
@@ -56,6 +57,11 @@ def test_a_poisoned_row_is_parked_and_its_neighbours_dispatched(runtime: Runtime
     assert record.inbox_id == poison
     assert runtime.engine is not None
     assert sorted(runtime.engine.statuses().values()) == ["ENQUEUED", "ENQUEUED"]
+    # The ids the good rows minted were written with the gate's decisions; the poisoned
+    # row's transaction never ran (it failed in normalize).
+    fresh = CrossReference(runtime.db)  # no cache: what the database holds
+    assert fresh.global_id_for("account", "shop", "cust_1") is not None
+    assert fresh.global_id_for("account", "shop", "cust_2") is not None
 
 
 def test_a_crash_before_the_rows_are_marked_starts_nothing_twice(runtime: Runtime) -> None:

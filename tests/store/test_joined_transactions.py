@@ -16,7 +16,7 @@ from syncwright.policy import PolicyStore
 from syncwright.runtime_hooks import LedgerHooks
 from syncwright.store import Database
 from syncwright.store.tables import ledger as ledger_table
-from syncwright.xref import CrossReference
+from syncwright.xref import CrossReference, MintRace
 
 
 def _db(db_url: str) -> Database:
@@ -155,4 +155,26 @@ def test_a_step_report_is_one_write_transaction(db_url: str) -> None:
         assert PolicyStore.written(conn, "netsuite", "invoice", "inv_1") == {
             "total": "digest-of-100"
         }
+    db.dispose()
+
+
+def test_ids_minted_in_memory_lose_a_race_loudly(db_url: str) -> None:
+    """The dispatcher mints a delivery's new ids in memory and writes them with the policy
+    gate's decisions; if another process linked one first, the write says so (and the
+    dispatcher normalizes the delivery again): no id of the loser is ever used or cached."""
+    db = _db(db_url)
+    xref, other = CrossReference(db), CrossReference(db)
+    with xref.deferred() as minted:
+        ours = xref.resolve("account", "shop", "cust_m")
+        assert xref.resolve("account", "shop", "cust_m") == ours  # answered from memory
+        assert xref.native_id_for("account", ours, "shop") == "cust_m"
+    theirs = other.resolve("account", "shop", "cust_m")
+    with pytest.raises(MintRace), db.begin() as conn:
+        xref.write_minted(conn, minted)
+    assert xref.global_id_for("account", "shop", "cust_m") == theirs != ours
+    with xref.deferred() as minted:
+        fresh = xref.resolve("account", "shop", "cust_n")
+    with db.begin() as conn:
+        xref.write_minted(conn, minted)
+    assert other.global_id_for("account", "shop", "cust_n") == fresh
     db.dispose()
