@@ -16,7 +16,8 @@ concurrency limit of ``--limit``, the worker starts, and the drain is timed from
 ``worker.started`` line until no delivery is pending and no run is unfinished. A sampler
 thread reads NetSuite's in-flight count every 5 ms (time-weighted share of the limit in use,
 and its maximum); the emulator's exact integral (utilisation, goal >= 95 %) is printed beside
-it, with the CPU the worker used. NetSuite is then compared with Stripe record by record
+it, with the CPU the worker used and its database statements and write transactions per
+event (read from the worker's own /metrics before and after the drain). NetSuite is then compared with Stripe record by record
 (``compare``). Exit status 1 on a breach of the limit, a comparison problem, or a delivery not
 synced.
 
