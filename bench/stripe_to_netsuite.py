@@ -17,9 +17,9 @@ concurrency limit of ``--limit``, the worker starts, and the drain is timed from
 thread reads NetSuite's in-flight count every 5 ms (time-weighted share of the limit in use,
 and its maximum); the emulator's exact integral (utilisation, goal >= 95 %) is printed beside
 it, with the CPU the worker used and its database statements and write transactions per
-event (read from the worker's own /metrics before and after the drain). NetSuite is then compared with Stripe record by record
-(``compare``). Exit status 1 on a breach of the limit, a comparison problem, or a delivery not
-synced.
+event (read from the worker's own /metrics before and after the drain). NetSuite is then
+compared with Stripe record by record (``compare``). Exit status 1 on a breach of the limit,
+a comparison problem, or a delivery not synced.
 
 Default latency, 100 ms. Real NetSuite REST calls take hundreds of milliseconds, so 100 ms is
 a fast NetSuite. Each request also spends ~2.5 ms outside NetSuite's count while it holds one
@@ -227,6 +227,7 @@ class Drain:
     runs: dict[str, int]
     requests: int
     methods: Counter[str]
+    kinds: Counter[str]  # NetSuite's own count by method and record type (stats)
     writes: int
     utilisation_sampled: float
     utilisation_exact: float
@@ -262,7 +263,8 @@ def time_drain(world: BillingWorld, runtime: Runtime, args: argparse.Namespace) 
     worker = Worker(config, world.workdir / "worker.log")
     try:
         counter = MethodCounter(world)
-        requests_before = netsuite.stats()["requests"]
+        before = netsuite.stats()
+        requests_before = before["requests"]
         netsuite.governor.reset()
         sampler.start()
         db_before = worker.db_counts(metrics_port)
@@ -303,6 +305,7 @@ def time_drain(world: BillingWorld, runtime: Runtime, args: argparse.Namespace) 
         runs=run_statuses(runtime),
         requests=stats["requests"] - requests_before,
         methods=Counter(counter.counts),
+        kinds=Counter(stats["requests_by_kind"]) - Counter(before["requests_by_kind"]),
         writes=counter.writes,
         utilisation_sampled=sampler.area / (limit * sampler.elapsed) if sampler.elapsed else 0.0,
         utilisation_exact=float(stats["utilisation"]),
@@ -378,6 +381,9 @@ def report(args: argparse.Namespace, drain: Drain, comparison: Comparison) -> li
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+    print("\n  NetSuite requests by kind (per event)")
+    for kind, n in drain.kinds.most_common():
+        print(f"    {kind:<32} {n:>7}  {n / max(drain.events, 1):5.2f}")
     print(f"\n  {'records':<14} {'in Stripe':>10} {'in NetSuite':>12}")
     for what, (want, have) in comparison.counts.items():
         print(f"  {what:<14} {want:>10} {have:>12}")

@@ -37,6 +37,7 @@ WORKFLOW_MODULES = (
     "syncwright.workflows.lifecycle",
     "syncwright.workflows.support_cases",
     "syncwright.workflows.erp_source",
+    "syncwright.workflows.contact_sync",
 )
 
 

@@ -61,9 +61,11 @@ from syncwright.connectors._base.steps import (
     audit_write,
     call_timeout,
     connector_for,
+    differing,
     ledger_block,
     parse_canonical,
     parse_entitlement,
+    partial_write_result,
 )
 from syncwright.connectors._base.streams import Stream
 from syncwright.connectors._base.vocabulary import ACTIONS
@@ -96,6 +98,7 @@ __all__ = [
     "check_timestamp",
     "connector_class",
     "connector_for",
+    "differing",
     "error_for_status",
     "error_for_transport",
     "header_value",
@@ -113,6 +116,7 @@ __all__ = [
     "parse_options",
     "parse_retry_after",
     "parse_signature_header",
+    "partial_write_result",
     "register_connector",
     "signature_matches",
 ]

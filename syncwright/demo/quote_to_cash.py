@@ -35,6 +35,7 @@ from syncwright.sandbox.salesforce._auth import (
     DEFAULT_PASSWORD,
     DEFAULT_USERNAME,
 )
+from syncwright.sandbox.salesforce._pubsub import PubSubServer
 from syncwright.sandbox.salesforce._schema import SYNCWRIGHT_CUSTOM_FIELDS, CustomField
 from syncwright.sandbox.zendesk import create_app as create_zendesk
 
@@ -62,6 +63,8 @@ SALESFORCE = """\
       default_subsidiary: Parent Company
       poll_streams: [cdc]
       poll_interval_seconds: 1
+      pubsub_endpoint: {pubsub_endpoint}
+      pubsub_wait_seconds: 2
 """
 HUBSPOT = """\
   hubspot:
@@ -108,6 +111,8 @@ class QuoteToCashWorld:
     #: The CRM the story's sales reps use (Salesforce, or HubSpot: ``crm=`` below).
     crm: CrmDrive
     hs_server: ServerThread | None = None
+    #: The Salesforce emulator's Pub/Sub API (the cdc stream reads change events there).
+    sf_pubsub: PubSubServer | None = None
     #: Product name -> ``crm_product``, ``crm_entry`` (what a deal line references) and
     #: ``stripe_price``; with Salesforce also ``sf_product`` and ``sf_entry`` (the same ids).
     catalog: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -135,6 +140,8 @@ class QuoteToCashWorld:
     def close(self) -> None:
         self.billing.close()
         self.sf_server.stop()
+        if self.sf_pubsub is not None:
+            self.sf_pubsub.stop()
         self.zd_server.stop()
         if self.hs_server is not None:
             self.hs_server.stop()
@@ -227,8 +234,15 @@ def start_quote_to_cash_world(
         sf_state.standard_pricebook_id,
     )
     hs_server = None
+    sf_pubsub: PubSubServer | None = None
     if crm == "hubspot":
         hs_server, drive = _start_hubspot(billing)
+    else:
+        # Change Data Capture over the Pub/Sub API, on the org's certificate; a short keepalive
+        # so that a poll that has caught up returns within a second (Salesforce: ~270 s).
+        sf_pubsub = PubSubServer(
+            sf_state, certfile=certfile, keyfile=keyfile, keepalive_seconds=1.0
+        ).start()
     world = QuoteToCashWorld(
         billing,
         sf_server,
@@ -239,6 +253,7 @@ def start_quote_to_cash_world(
         zd_token,
         crm=drive,
         hs_server=hs_server,
+        sf_pubsub=sf_pubsub,
     )
     _seed_catalog(world)
     _seed_zendesk_fields(world)
@@ -248,11 +263,13 @@ def start_quote_to_cash_world(
     billing.settings_args["stripe_prices"] = {
         entry["crm_product"]: entry["stripe_price"] for entry in world.catalog.values()
     }
-    crm_section = (
-        SALESFORCE.format(sf_url=sf_server.url, certfile=certfile)
-        if hs_server is None
-        else HUBSPOT.format(hs_url=hs_server.url, hook=_hubspot_hook(billing))
-    )
+    if hs_server is not None:
+        crm_section = HUBSPOT.format(hs_url=hs_server.url, hook=_hubspot_hook(billing))
+    else:
+        assert sf_pubsub is not None
+        crm_section = SALESFORCE.format(
+            sf_url=sf_server.url, certfile=certfile, pubsub_endpoint=sf_pubsub.endpoint
+        )
     billing.settings_args["extra_connections"] = crm_section + ZENDESK.format(
         zd_url=zd_server.url, tiers=json.dumps(tiers), tier_field=zendesk_tier_field
     )
@@ -292,6 +309,12 @@ def _start_hubspot(billing: BillingWorld) -> tuple[ServerThread, HubSpotDrive]:
         ("company.creation", None),
         ("company.propertyChange", "name"),
         ("deal.propertyChange", "dealstage"),
+        # Contacts go to the support desk (and a billing contact to billing): contact.sync.
+        ("contact.creation", None),
+        *(
+            ("contact.propertyChange", name)
+            for name in ("email", "firstname", "lastname", "phone", "syncwright_contact_roles")
+        ),
     ):
         webhooks.subscribe(event_type, prop)
     secrets_dir = billing.workdir / "secrets"

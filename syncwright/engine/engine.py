@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -141,6 +142,7 @@ class Engine:
         correlation_id: str,
         event: dict[str, Any],
         received_at: datetime | None = None,
+        mapping: str | None = None,
     ) -> str:
         """Start ``workflow`` for ``event`` in the entity's partition (in order per entity).
 
@@ -148,11 +150,15 @@ class Engine:
         ``received_at`` (when the delivery arrived) lets the run report end-to-end latency.
         A workflow with its own ``queue_concurrency`` goes to its own queue (in order per entity
         among its own runs), one of priority ``high`` or ``low`` to its class's lane (likewise);
-        its time limit is the configured one, else the declared one.
+        its time limit is the configured one, else the declared one. ``mapping``
+        (``name@version``, a replay under a chosen mapping version): every step of the run asks
+        its connector for that version where vendor and direction match (outbound write-backs).
         """
         payload = {"correlation_id": correlation_id, "entity_key": entity_key, "event": event}
         if received_at is not None:
             payload["received_at"] = received_at.isoformat()
+        if mapping is not None:
+            payload["mapping"] = mapping
         limits = self._limits.get(workflow, WorkflowLimits())
         definition = registered_workflows().get(workflow)
         timeout = limits.timeout_seconds
@@ -202,6 +208,7 @@ class Engine:
             services=self.services,
             hooks=self.hooks,
             connection_retry=self._connection_retry,
+            mapping=payload.get("mapping"),
         )
         retry = RetryPolicy(**payload["policy"]["retry"])
         policy = StepPolicy(timeout_seconds=payload["policy"]["timeout_seconds"], retry=retry)
@@ -213,16 +220,17 @@ class Engine:
             )
             marked = current_run.set((run.correlation_id, run.workflow_id))
             try:
-                value = run.step(
-                    str(payload["step"]),
-                    action.run,
-                    payload["connection"],
-                    *payload["args"],
-                    policy=policy,
-                    probe=action.probe,
-                    on_failure=on_failure,
-                    connection=str(payload["connection"]),
-                )
+                with self._mapping_scope(run.mapping):
+                    value = run.step(
+                        str(payload["step"]),
+                        action.run,
+                        payload["connection"],
+                        *payload["args"],
+                        policy=policy,
+                        probe=action.probe,
+                        on_failure=on_failure,
+                        connection=str(payload["connection"]),
+                    )
             except WorkflowAborted as exc:
                 return {"status": "aborted", "reason": str(exc)}
             finally:
@@ -246,9 +254,14 @@ class Engine:
                 services=self.services,
                 hooks=self.hooks,
                 connection_retry=self._connection_retry,
+                mapping=payload.get("mapping"),
             )
 
             def body() -> dict[str, Any]:
+                with self._mapping_scope(run.mapping):
+                    return run_body()
+
+            def run_body() -> dict[str, Any]:
                 marked = current_run.set((run.correlation_id, run.workflow_id))
                 self.hooks.workflow_started(run)
                 # Unless the body returns or raises an Exception, this process is stopping and
@@ -272,6 +285,15 @@ class Engine:
 
         entry.__name__ = entry.__qualname__ = f"workflow_{definition.name.replace('.', '_')}"
         return entry
+
+    def _mapping_scope(self, ref: str | None) -> AbstractContextManager[None]:
+        """While a replayed run's steps execute, connectors asking for the mapping of that
+        version's vendor and direction get it (``syncwright.mapping.using_mapping``)."""
+        if ref is None:
+            return nullcontext()
+        from syncwright.mapping import using_mapping  # the engine needs it only for replays
+
+        return using_mapping(self.services.mappings.version(ref))
 
 
 class EngineClient:

@@ -178,6 +178,8 @@ class WorkflowRun:
     hooks: StepHooks
     # Retry policies configured per connection (``connections.<name>.limits.retry``).
     connection_retry: Mapping[str, RetryPolicy] = field(default_factory=dict)
+    # A replay under a chosen mapping version (``name@version``): its steps use that version.
+    mapping: str | None = None
     _compensations: list[_Compensation] = field(default_factory=list)
 
     def step(
@@ -264,6 +266,7 @@ class WorkflowRun:
                     "workflow": self.workflow,
                     "correlation_id": self.correlation_id,
                     "entity_key": self.entity_key,
+                    "mapping": self.mapping,
                 },
             )
             for branch in branches

@@ -171,12 +171,13 @@ class Dispatcher:
                 "(or resolve this exception to discard the delivery).",
             )
         delivery = delivery_of(row)
+        replayed = replay_mapping(self._runtime, row)
         try:
-            admitted = self._admit(row, connector, delivery, defer_ids=True)
+            admitted = self._admit(row, connector, delivery, replayed, defer_ids=True)
         except MintRace:
             # Another process linked a record first that this delivery minted an id for:
             # normalize again, each new id resolved on its own against the database.
-            admitted = self._admit(row, connector, delivery, defer_ids=False)
+            admitted = self._admit(row, connector, delivery, replayed, defer_ids=False)
         started = skipped = 0
         for index, data in admitted:
             entity_key = str(data.get("entitykey") or data.get("subject") or row.id)
@@ -194,12 +195,20 @@ class Dispatcher:
                     correlation_id=correlation_id,
                     event=data,
                     received_at=row.received_at,
+                    # An outbound version (a write-back's) applies in the run's steps.
+                    mapping=None if replayed is None else replayed.ref,
                 )
                 started += 1
         return started, "skipped" if skipped and not started else "dispatched"
 
     def _admit(
-        self, row: InboxRow, connector: Connector, delivery: Delivery, *, defer_ids: bool
+        self,
+        row: InboxRow,
+        connector: Connector,
+        delivery: Delivery,
+        replayed: CompiledMapping | None,
+        *,
+        defer_ids: bool,
     ) -> list[tuple[int, dict[str, Any]]]:
         """Normalize the row and pass its events through the policy gate; returns (event
         index, event) of those admitted. The ids the row mints in the cross-reference and the
@@ -209,7 +218,7 @@ class Dispatcher:
         minting: AbstractContextManager[dict[Key, str]] = (
             runtime.xref.deferred() if defer_ids else nullcontext({})
         )
-        with minting as minted, using_mapping(replay_mapping(runtime, row)):
+        with minting as minted, using_mapping(replayed):
             events = list(connector.normalize(delivery))
         admitted: list[tuple[int, dict[str, Any]]] = []
         with runtime.db.begin() as conn:

@@ -169,7 +169,7 @@ def _salesforce(
     server = ServerThread(app, certfile=certfile, keyfile=keyfile).start()
     try:
         from syncwright.sandbox.salesforce._pubsub import PubSubServer
-    except ImportError:  # without the salesforce-cdc extra: cdc reads the replay endpoint
+    except ImportError:  # no salesforce-cdc extra: no Pub/Sub API, the connection polls soql
         return _Started(server, values, {"ca_file": certfile})
     # The Pub/Sub API beside it, on the same certificate; a short keepalive so that a cdc poll
     # that has caught up returns within a second (Salesforce sends one every ~270 s).

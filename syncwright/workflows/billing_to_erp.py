@@ -82,7 +82,7 @@ def _ensure_customer(
 def _ensure_invoice(run: WorkflowRun, target: Connector, invoice: dict[str, Any]) -> None:
     """The ERP invoice a payment or a dunning status applies to, written only if this ERP
     never got it (its finalized event was missed): a finalized invoice's lines, dates and
-    totals cannot change, so sending it again would cost five NetSuite calls for nothing."""
+    totals cannot change, so sending it again would cost two NetSuite calls for nothing."""
     if not run.step(
         f"{target.name}.invoice_known", _linked, "invoice", target.name, invoice["global_id"]
     ):

@@ -97,6 +97,9 @@ class TestChargebeeConnector(ConnectorContract):
             ("create_customer", (account("acct_k"),)),
             ("read_account", ("acct_k",)),
             ("create_subscription", (subscription("sub_k", "acct_k"),)),
+            ("read_subscription", ("sub_k",)),
+            ("read_receivables", ("acct_k",)),
+            ("update_customer", ("acct_k", {"legal_name": "Kappa Ltd", "credit_status": "hold"})),
         ]
 
     @pytest.fixture

@@ -19,12 +19,14 @@ from syncwright.connectors import Delivery
 from syncwright.connectors.salesforce.client import SalesforceCredentials
 from syncwright.sandbox import FaultPlan
 from syncwright.sandbox.salesforce import DEFAULT_CLIENT_ID
+from syncwright.sandbox.salesforce._pubsub import PubSubServer
 from tests.connectors.salesforce._support import CONNECTION, Org, World, delivery_of, header
 from tests.connectors.salesforce.conftest import (  # noqa: F401 - fixtures used by this module
     WorldFactory,
     _shared_org,
     make_world,
     org,
+    pubsub,
     sf,
 )
 from tests.contract.conftest import delivery, vendor_json
@@ -38,8 +40,9 @@ class TestSalesforceConnector(ConnectorContract):
     required_actions = frozenset({"read_account", "read_deal", "update_account_billing"})
 
     @pytest.fixture
-    def sf_world(self, make_world: WorldFactory, org: Org) -> World:
-        return make_world(org)
+    def sf_world(self, make_world: WorldFactory, org: Org, pubsub: PubSubServer) -> World:
+        # Change events over the Pub/Sub API (the cdc stream is the first polled).
+        return make_world(org, options={"pubsub_endpoint": pubsub.endpoint})
 
     @pytest.fixture
     def world(self, sf_world: World) -> ContractWorld:

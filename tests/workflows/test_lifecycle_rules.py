@@ -25,9 +25,7 @@ CONNECTORS = Path(__file__).resolve().parents[2] / "syncwright" / "connectors"
 EVENT_TYPE = re.compile(r"syncwright\.[a-z_]+\.[a-z_]+\.v[0-9]+")
 # Emitted, kept as canonical state by the policy gate, and started no workflow yet; each entry
 # is listed in docs/lifecycle.md. Handling one makes this test fail until it is removed here.
-NO_WORKFLOW_YET = {
-    "syncwright.contact.upserted.v1": "HubSpot contacts: canonical state only",
-}
+NO_WORKFLOW_YET: dict[str, str] = {}
 
 
 def _emitted() -> set[str]:

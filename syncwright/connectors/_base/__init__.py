@@ -22,9 +22,11 @@ from syncwright.connectors._base.steps import (
     audit_write,
     call_timeout,
     connector_for,
+    differing,
     ledger_block,
     parse_canonical,
     parse_entitlement,
+    partial_write_result,
 )
 
 __all__ = [
@@ -43,10 +45,12 @@ __all__ = [
     "call_timeout",
     "connector_class",
     "connector_for",
+    "differing",
     "honour_retry_after",
     "ledger_block",
     "parse_canonical",
     "parse_entitlement",
     "parse_retry_after",
+    "partial_write_result",
     "register_connector",
 ]

@@ -7,7 +7,7 @@ Steps are ``(StepContext, connection, *args) -> JSON``; see ``connectors/example
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
@@ -24,9 +24,11 @@ __all__ = [
     "audit_write",
     "call_timeout",
     "connector_for",
+    "differing",
     "ledger_block",
     "parse_canonical",
     "parse_entitlement",
+    "partial_write_result",
 ]
 
 C = TypeVar("C", bound=Connector)
@@ -45,6 +47,43 @@ def connector_for(ctx: StepContext, connection: str, cls: type[C], *, label: str
             problems=[f"connections.{connection}.vendor: must be {vendor} for this step"],
         )
     return cast(C, connector)
+
+
+def differing(
+    body: Mapping[str, Any], held: Mapping[str, Any], same: Callable[[Any, Any], bool]
+) -> dict[str, Any]:
+    """The part of ``body`` a record holding ``held`` does not hold yet (read-compare-write:
+    a write sends only this, so a retry or a replay of the same values sends nothing and
+    causes no change event; a probe finds the write landed when it is empty)."""
+    return {name: value for name, value in body.items() if not same(value, held.get(name))}
+
+
+def partial_write_result(
+    connection: str,
+    entity_type: str,
+    global_id: str,
+    native_id: str,
+    written: Mapping[str, Any],
+    skipped: list[str],
+    *,
+    mapping_version: str,
+) -> dict[str, Any]:
+    """The result of a read-compare-write step: the record, what it ``written`` (only what
+    differed), the keys ``skipped`` because the record has no field for them, and the
+    ``ledger`` block with the mapping version that shaped the body."""
+    return {
+        "native_id": native_id,
+        "written": dict(written),
+        "skipped": skipped,
+        "ledger": ledger_block(
+            connection,
+            entity_type,
+            global_id,
+            native_id,
+            dict(written),
+            mapping_version=mapping_version,
+        ),
+    }
 
 
 def call_timeout(ctx: StepContext, connector: Connector) -> float:

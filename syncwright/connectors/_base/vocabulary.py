@@ -25,6 +25,7 @@ ACTIONS: frozenset[str] = frozenset(
         # support
         "upsert_entitlement",
         "escalate_case",
+        "upsert_contact",
         # synchronous validation against master data
         "check_credit",
         "check_customer",

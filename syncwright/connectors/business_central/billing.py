@@ -1,7 +1,7 @@
 """Billing documents on Business Central as engine steps: posted sales invoices and credit
 memos (idempotent by external document number; posted only when Business Central's totals
-equal the canonical ones) and payments as customer payment journal lines. The rules are
-``outbound.py``'s (its docstring); the shared plumbing is ``_steps.py``."""
+equal the canonical ones). The rules are ``outbound.py``'s (its docstring); the shared plumbing
+is ``_steps.py``; payments and dunning are ``receivables.py``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from syncwright.connectors.business_central._steps import (
     CREDIT_NOTE,
     INVOICE,
     JSON,
-    PAYMENT,
     _audit,
     _billing_lines,
     _connector,
@@ -27,21 +26,19 @@ from syncwright.connectors.business_central._steps import (
 )
 from syncwright.engine import StepContext
 from syncwright.errors import BusinessRuleError, DependencyMissingError
-from syncwright.model import CreditNote, Invoice, Payment, PaymentApplication, PaymentStatus
+from syncwright.model import CreditNote, Invoice
 
 if TYPE_CHECKING:
     from syncwright.connectors.business_central.connector import BusinessCentralConnector
 
 __all__ = [
-    "apply_payment",
-    "probe_apply_payment",
+    "posted_invoice",
     "probe_credit_memo",
     "probe_invoice",
     "upsert_credit_memo",
     "upsert_invoice",
     "void_credit_memo",
     "void_invoice",
-    "void_payment",
 ]
 
 
@@ -144,7 +141,7 @@ def _cancel_posted(ctx: StepContext, connection: str, kind: _Posted, result: JSO
         client.action(kind.entity_set, record["id"], "cancel")
 
 
-def _posted_invoice(connector: BusinessCentralConnector, invoice_id: str) -> str:
+def posted_invoice(connector: BusinessCentralConnector, invoice_id: str) -> str:
     """The Business Central id of a posted invoice a payment or credit applies to; waits for
     the invoice when it is not posted yet."""
     found = _find_document(connector.client, "salesInvoices", invoice_id)
@@ -214,119 +211,6 @@ def void_invoice(ctx: StepContext, result: JSON, connection: str, *args: Any) ->
     _cancel_posted(ctx, connection, _INVOICE, result)
 
 
-# -- payments --------------------------------------------------------------------------------
-
-
-def _payment(
-    ctx: StepContext, connector: BusinessCentralConnector, document: JSON, payment_id: str | None
-) -> tuple[Payment, JSON, str]:
-    """The payment (a canonical Payment, or one for a paid invoice's amount) and its body."""
-    if "subtotal" in document:
-        invoice: Invoice = _parse(Invoice, document, "invoice")
-        if not invoice.amount_paid.is_positive:
-            raise BusinessRuleError(
-                f"invoice {invoice.global_id} has no amount paid",
-                code="business_central.invoice_unpaid",
-                remediation=(
-                    "apply_payment was given an invoice billing has not marked paid; check the "
-                    "event, then resolve or retry the exception."
-                ),
-            )
-        payment = Payment(
-            global_id=payment_id or f"{invoice.global_id}.payment",
-            account_id=invoice.account_id,
-            amount=invoice.amount_paid,
-            status=PaymentStatus.SUCCEEDED,
-            received_at=invoice.paid_at,
-            applied_to=(
-                PaymentApplication(invoice_id=invoice.global_id, amount=invoice.amount_paid),
-            ),
-        )
-    else:
-        payment = _parse(Payment, document, "payment")
-    if payment.status is not PaymentStatus.SUCCEEDED:
-        raise BusinessRuleError(
-            f"payment {payment.global_id} is {payment.status.value}, not succeeded",
-            code="business_central.payment_not_succeeded",
-            remediation=(
-                "Only succeeded payments are booked in Business Central; check the workflow "
-                "that sent it, then resolve the exception."
-            ),
-        )
-    if len(payment.applied_to) > 1:
-        raise BusinessRuleError(
-            f"payment {payment.global_id} settles {len(payment.applied_to)} invoices; a "
-            "Business Central payment line applies to one",
-            code="business_central.payment_split",
-            remediation=(
-                "Book this payment by hand in the payment journal, then resolve the exception."
-            ),
-        )
-    customer = _customer(ctx, connector, payment.account_id)
-    invoice_id = None
-    if payment.applied_to:
-        invoice_id = _posted_invoice(connector, payment.applied_to[0].invoice_id)
-    mapping = connector.mapping("outbound")
-    record = {
-        "payment": payment.model_dump(mode="json"),
-        "customer_id": customer["id"],
-        "journal_id": connector.payment_journal_id(),
-        "invoice_id": invoice_id,
-    }
-    return payment, mapping.apply("customer_payment", record), mapping.ref
-
-
-def _payment_booked(
-    ctx: StepContext, connection: str, payment: Payment, record: JSON, body: JSON, ref: str
-) -> JSON:
-    _link(ctx, PAYMENT, payment.global_id, connection, record["id"])
-    action = "business_central.customerPayment.upsert"
-    _audit(ctx, connection, action, record["id"], payment.amount, body)
-    amount = payment.amount.model_dump(mode="json")
-    return _result(connection, PAYMENT, payment.global_id, record["id"], body, ref, amount=amount)
-
-
-def apply_payment(
-    ctx: StepContext, connection: str, document: JSON, payment_id: str | None = None
-) -> JSON:
-    """A succeeded payment -> a customer payment journal line applied to its invoice."""
-    connector = _connector(ctx, connection)
-    payment, body, ref = _payment(ctx, connector, document, payment_id)
-    client = connector.client
-    number = body["externalDocumentNumber"]
-    existing = client.find("customerPayments", "externalDocumentNumber", number)
-    if existing is None:
-        record = client.create("customerPayments", body)
-    else:
-        changed = {k: v for k, v in body.items() if k != "journalId" and existing.get(k) != v}
-        record = client.update("customerPayments", existing, changed) if changed else existing
-    return _payment_booked(ctx, connection, payment, record, body, ref)
-
-
-def probe_apply_payment(
-    ctx: StepContext, connection: str, document: JSON, payment_id: str | None = None
-) -> JSON | None:
-    connector = _connector(ctx, connection)
-    payment, body, ref = _payment(ctx, connector, document, payment_id)
-    number = body["externalDocumentNumber"]
-    found = connector.client.find("customerPayments", "externalDocumentNumber", number)
-    if found is None or not _same(found.get("amount"), payment.amount):
-        return None
-    return _payment_booked(ctx, connection, payment, found, body, ref)
-
-
-def void_payment(ctx: StepContext, result: JSON, connection: str, *args: Any) -> None:
-    """Compensation for :func:`apply_payment`: delete the (unposted) journal line."""
-    client = _connector(ctx, connection).client
-    try:
-        record = client.get("customerPayments", str(result["native_id"]))
-    except BusinessRuleError as exc:
-        if exc.code == "business_central.BadRequest_NotFound":
-            return  # gone, or posted by finance meanwhile: nothing we may undo
-        raise
-    client.delete("customerPayments", record)
-
-
 # -- credit memo -----------------------------------------------------------------------------
 
 
@@ -337,7 +221,7 @@ def _credit_body(
     customer = _customer(ctx, connector, parsed.account_id)
     invoice_id = None
     if parsed.invoice_id is not None:
-        invoice_id = _posted_invoice(connector, parsed.invoice_id)
+        invoice_id = posted_invoice(connector, parsed.invoice_id)
     lines = _billing_lines(ctx, connector, parsed.lines, f"credit note {parsed.global_id}")
     mapping = connector.mapping("outbound")
     record = {

@@ -30,7 +30,13 @@ from syncwright.connectors import (
     WebhookIdentity,
     WebhookVerifier,
 )
-from syncwright.connectors.business_central import billing, checks, outbound, snapshots
+from syncwright.connectors.business_central import (
+    billing,
+    checks,
+    outbound,
+    receivables,
+    snapshots,
+)
 from syncwright.connectors.business_central._auth import EntraClientCredentials
 from syncwright.connectors.business_central._errors import DOCUMENTED_ERRORS
 from syncwright.connectors.business_central.client import BusinessCentralClient
@@ -81,10 +87,11 @@ class BusinessCentralConnector(Connector):
             billing.upsert_invoice, probe=billing.probe_invoice, compensate=billing.void_invoice
         ),
         "apply_payment": Action(
-            billing.apply_payment,
-            probe=billing.probe_apply_payment,
-            compensate=billing.void_payment,
+            receivables.apply_payment,
+            probe=receivables.probe_apply_payment,
+            compensate=receivables.void_payment,
         ),
+        "mark_dunning": Action(receivables.mark_dunning, probe=receivables.probe_mark_dunning),
         "upsert_credit_memo": Action(
             billing.upsert_credit_memo,
             probe=billing.probe_credit_memo,

@@ -4,10 +4,12 @@ A notification (Microsoft, "Working with webhooks in Dynamics 365 Business Centr
 *that* a record changed: ``{"value": [{subscriptionId, clientState, expirationDateTime,
 resource, changeType, lastModifiedDateTime}, ...]}``. For each ``created``/``updated`` customer
 the connector reads the customer fresh (a content enricher) and maps it with
-``mappings/inbound.yaml`` to ``syncwright.account.upserted.v1``; ``deleted`` customers and other
-entity sets map to nothing. A ``collection`` notification (many changes at once) maps to
-nothing as well: the ``customers`` poll stream, which reads every customer changed since its
-cursor, heals it.
+``mappings/inbound.yaml`` to ``syncwright.account.upserted.v1``; for a customer linked to an
+account, the facts the ERP owns (``erp_facts.py``) that differ from the account's canonical
+state also make ``syncwright.account.erp_changed.v1`` (the ERP as a source, as NetSuite's
+poll). ``deleted`` customers and other entity sets map to nothing. A ``collection``
+notification (many changes at once) maps to nothing as well: the ``customers`` poll stream,
+which reads every customer changed since its cursor, heals it.
 
 Notifications carry no signature: Business Central echoes the subscription's ``clientState``,
 which is our shared secret (``webhook.secrets``); every notification of a batch must carry one
@@ -26,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from syncwright.connectors import Delivery
+from syncwright.connectors._base.erp_source import erp_changed
+from syncwright.connectors.business_central.erp_facts import erp_facts, payment_term_names
 from syncwright.errors import AuthError, BusinessRuleError
 from syncwright.mapping import XrefResolver
 from syncwright.model import Account
@@ -109,6 +113,7 @@ def normalize(delivery: Delivery, connector: BusinessCentralConnector) -> list[C
     if not isinstance(notifications, list):
         raise _invalid(delivery, "no 'value' list of notifications")
     events: list[ChangeEvent[Any]] = []
+    terms: dict[str, str] | None = None  # payment terms, read when first needed
     for notification in notifications:
         if not isinstance(notification, dict) or not isinstance(notification.get("resource"), str):
             raise _invalid(delivery, "a notification without a resource")
@@ -125,7 +130,9 @@ def normalize(delivery: Delivery, connector: BusinessCentralConnector) -> list[C
             if exc.code == "business_central.BadRequest_NotFound":
                 continue  # deleted since the notification
             raise
+        linked = connector.services.xref.global_id_for("account", connector.name, record["id"])
         account = account_from_customer(record, connector)
+        when = _time(notification.get("lastModifiedDateTime"), delivery.received_at)
         events.append(
             make_event(
                 "syncwright.account.upserted.v1",
@@ -135,9 +142,20 @@ def normalize(delivery: Delivery, connector: BusinessCentralConnector) -> list[C
                 entity_key=f"account:{account.global_id}",
                 subject=account.global_id,
                 event_id=f"{delivery.connection}:{delivery.vendor_event_id}:{len(events)}",
-                time=_time(notification.get("lastModifiedDateTime"), delivery.received_at),
+                time=when,
             )
         )
+        if linked is not None:  # a customer syncwright knows: the facts the ERP owns
+            if terms is None:
+                terms = payment_term_names(connector.client)
+            events += erp_changed(
+                connector.services,
+                delivery,
+                linked,
+                erp_facts(record, terms),
+                when=when,
+                event_id=f"{delivery.connection}:{delivery.vendor_event_id}:{len(events)}",
+            )
     return events
 
 

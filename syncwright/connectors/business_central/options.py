@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from syncwright.connectors import ConnectorOptions, ValidationOptions
@@ -33,6 +35,11 @@ class BusinessCentralOptionsModel(ConnectorOptions):
     a customer with a tax area is tax liable."""
     payment_journal: str | None = None
     """Code of the customer payment journal payments are written to (default: the first)."""
+    post_payments: bool = True
+    """Post the payment journal after writing a payment (it posts every line of that journal:
+    give syncwright a journal of its own); false leaves posting to finance."""
+    dunning_block: Literal["Ship", "Invoice", "All"] = "Ship"
+    """The customer ``blocked`` value a failed collection sets (lifted once paid)."""
     page_size: int = Field(default=1000, ge=1, le=20000)
     """Records per page when polling (``$top``)."""
     validation: ValidationOptions | None = None

@@ -71,6 +71,7 @@ def _customer_body(
     return mapping.apply("customer", record), mapping.ref
 
 
+_NOT_BLOCKED = " "
 _CUSTOMER_FIELDS = (
     "name",
     "legal_name",
@@ -110,6 +111,10 @@ def upsert_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
         record = client.create("customers", body)
     else:
         changed = {k: v for k, v in body.items() if existing.get(k) != v}
+        if changed.get("blocked") == _NOT_BLOCKED:
+            # A block is the ERP's (finance's credit hold, or dunning): an account update that
+            # is not a closure leaves it; only a closed account blocks (All).
+            del changed["blocked"]
         record = client.update("customers", existing, changed) if changed else existing
     return _customer_booked(ctx, connection, parsed, record, body, ref)
 

@@ -26,6 +26,10 @@ from syncwright.connectors import (
 )
 from syncwright.connectors.chargebee import snapshots
 from syncwright.connectors.chargebee.client import MAX_LIST_LIMIT, ChargebeeClient
+from syncwright.connectors.chargebee.customer_update import (
+    probe_customer_update,
+    update_customer,
+)
 from syncwright.connectors.chargebee.inbound import MAPPED_EVENT_TYPES, normalize
 from syncwright.connectors.chargebee.options import ChargebeeOptionsModel
 from syncwright.connectors.chargebee.outbound import (
@@ -36,6 +40,7 @@ from syncwright.connectors.chargebee.outbound import (
     probe_subscription,
     read_account,
 )
+from syncwright.connectors.chargebee.reads import read_receivables, read_subscription
 from syncwright.connectors.chargebee.webhooks import ChargebeeWebhookVerifier, parse_credentials
 from syncwright.errors import AuthError, BusinessRuleError, ConfigError, TransientError
 from syncwright.reconcile.snapshot import Dataset, SnapshotRecord
@@ -73,7 +78,10 @@ class ChargebeeConnector(Connector):
     }
     actions = {
         "read_account": Action(read_account),
+        "read_subscription": Action(read_subscription),
+        "read_receivables": Action(read_receivables),
         "create_customer": Action(create_customer, probe=probe_customer),
+        "update_customer": Action(update_customer, probe=probe_customer_update),
         "create_subscription": Action(
             create_subscription, probe=probe_subscription, compensate=cancel_subscription
         ),

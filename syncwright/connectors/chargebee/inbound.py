@@ -24,7 +24,7 @@ from typing import Any
 
 from syncwright.connectors import Delivery
 from syncwright.connectors.chargebee import records
-from syncwright.connectors.chargebee.records import JSON, SYNCWRIGHT_ID_KEY
+from syncwright.connectors.chargebee.records import JSON, SYNCWRIGHT_ID_KEY, dunning_attempts
 from syncwright.mapping import CompiledMapping, or_shipped
 from syncwright.model import (
     Account,
@@ -47,7 +47,13 @@ from syncwright.model.event_data import (
 from syncwright.model.events import ChangeEvent
 from syncwright.xref import CrossReference
 
-__all__ = ["MAPPED_EVENT_TYPES", "SYNCWRIGHT_ID_KEY", "account_from_customer", "normalize"]
+__all__ = [
+    "MAPPED_EVENT_TYPES",
+    "SYNCWRIGHT_ID_KEY",
+    "account_from_customer",
+    "normalize",
+    "subscription_from_object",
+]
 
 # -- event handlers ------------------------------------------------------------------------
 
@@ -101,6 +107,20 @@ def _on_subscription_changed(m: records.Mapper) -> None:
         m,
         "syncwright.subscription.updated.v1",
         SubscriptionUpdatedV1(subscription=sub, changed_fields=("items", "status")),
+        sub,
+    )
+
+
+def _on_cancellation_scheduled(m: records.Mapper) -> None:
+    """Cancel at the term's end scheduled, or that schedule removed: the subscription stays
+    active until then, so this is an amendment (as Stripe's ``cancel_at_period_end``)."""
+    sub = records.subscription(m, m.content("subscription"))
+    _emit_subscription(
+        m,
+        "syncwright.subscription.updated.v1",
+        SubscriptionUpdatedV1(
+            subscription=sub, changed_fields=("cancel_at_period_end", "auto_renew")
+        ),
         sub,
     )
 
@@ -172,7 +192,7 @@ def _on_payment_failed(m: records.Mapper) -> None:
         "syncwright.invoice.payment_failed.v1",
         InvoicePaymentFailedV1(
             invoice=invoice,
-            attempt_count=1,
+            attempt_count=max(1, dunning_attempts(raw)),
             failure_reason=txn.get("error_text") if isinstance(txn, dict) else None,
             next_attempt_at=records.ts(int(raw["next_retry_at"]))
             if raw.get("next_retry_at")
@@ -199,6 +219,8 @@ _ROUTES: Mapping[str, Callable[[records.Mapper], None]] = {
     "subscription_created": _on_subscription_created,
     "subscription_activated": _on_subscription_activated,
     "subscription_changed": _on_subscription_changed,
+    "subscription_cancellation_scheduled": _on_cancellation_scheduled,
+    "subscription_scheduled_cancellation_removed": _on_cancellation_scheduled,
     "subscription_renewed": _on_subscription_renewed,
     "subscription_cancelled": _on_subscription_cancelled,
     "invoice_generated": _on_invoice_generated,
@@ -211,6 +233,33 @@ _ROUTES: Mapping[str, Callable[[records.Mapper], None]] = {
 MAPPED_EVENT_TYPES: tuple[str, ...] = tuple(_ROUTES)
 
 
+def _read_mapper(
+    resource: str,
+    record: JSON,
+    xref: CrossReference,
+    connection: str,
+    default_subsidiary: str | None,
+    mapping: CompiledMapping | None,
+) -> records.Mapper:
+    """A mapping context for a record read through the API rather than sent in an event."""
+    read_id = f"read:{record.get('id')}"
+    return records.Mapper(
+        Delivery(
+            inbox_id=0,
+            connection=connection,
+            vendor_event_id=read_id,
+            event_type=f"{resource}.read",
+            body="{}",
+            correlation_id="read",
+            received_at=datetime.now(UTC),
+        ),
+        xref,
+        {"id": read_id, "occurred_at": 0, "content": {}},
+        default_subsidiary,
+        or_shipped(mapping, "chargebee", "inbound"),
+    )
+
+
 def account_from_customer(
     customer: JSON,
     xref: CrossReference,
@@ -220,22 +269,20 @@ def account_from_customer(
     mapping: CompiledMapping | None = None,
 ) -> Account:
     """The canonical account for a customer read through the API (content enrichment)."""
-    mapper = records.Mapper(
-        Delivery(
-            inbox_id=0,
-            connection=connection,
-            vendor_event_id=f"read:{customer.get('id')}",
-            event_type="customer.read",
-            body="{}",
-            correlation_id="read",
-            received_at=datetime.now(UTC),
-        ),
-        xref,
-        {"id": f"read:{customer.get('id')}", "occurred_at": 0, "content": {}},
-        default_subsidiary,
-        or_shipped(mapping, "chargebee", "inbound"),
-    )
+    mapper = _read_mapper("customer", customer, xref, connection, default_subsidiary, mapping)
     return records.account(mapper, customer)
+
+
+def subscription_from_object(
+    subscription: JSON,
+    xref: CrossReference,
+    *,
+    connection: str,
+    mapping: CompiledMapping | None = None,
+) -> Subscription:
+    """The canonical subscription for one read through the API (content enrichment)."""
+    mapper = _read_mapper("subscription", subscription, xref, connection, None, mapping)
+    return records.subscription(mapper, subscription)
 
 
 def normalize(

@@ -41,6 +41,7 @@ __all__ = [
     "Mapper",
     "account",
     "credit_note",
+    "dunning_attempts",
     "invoice",
     "payment",
     "subscription",
@@ -71,6 +72,15 @@ def ts(value: int) -> datetime:
 
 def day(value: int) -> date:
     return ts(value).date()
+
+
+def dunning_attempts(invoice: Mapping[str, Any]) -> int:
+    """How many collection attempts of ``invoice`` failed: its ``dunning_attempts`` list, or 1
+    for an invoice in dunning whose attempts Chargebee did not list (dunning started)."""
+    attempts = invoice.get("dunning_attempts")
+    if isinstance(attempts, list) and attempts:
+        return len(attempts)
+    return 1 if invoice.get("dunning_status") in ("in_progress", "exhausted") else 0
 
 
 def invalid(delivery: Delivery, why: str) -> BusinessRuleError:

@@ -204,6 +204,39 @@ class FreshdeskClient(VendorHttpClient):
         )
         return self._record(response, write=True)
 
+    # -- contacts ---------------------------------------------------------------------------
+    # https://developers.freshdesk.com/api/#contacts
+
+    def find_contact(self, unique_external_id: str, *, timeout: float | None = None) -> Any:
+        """``GET /contacts?unique_external_id=``: the contact with that external id, or None."""
+        response = self._send(
+            "GET",
+            "/contacts",
+            params={"unique_external_id": unique_external_id},
+            what=f"list contacts unique_external_id={unique_external_id}",
+            timeout=timeout,
+        )
+        found = [c for c in _json(response) or [] if isinstance(c, dict)]
+        return min(found, key=lambda c: int(c.get("id") or 0)) if found else None
+
+    def create_contact(self, body: Mapping[str, Any], *, timeout: float | None = None) -> Any:
+        response = self._send(
+            "POST", "/contacts", json=dict(body), what="create contact", timeout=timeout
+        )
+        return self._record(response, write=True)
+
+    def update_contact(
+        self, contact_id: int | str, body: Mapping[str, Any], *, timeout: float | None = None
+    ) -> Any:
+        response = self._send(
+            "PUT",
+            f"/contacts/{_segment(contact_id)}",
+            json=dict(body),
+            what=f"update contact {contact_id}",
+            timeout=timeout,
+        )
+        return self._record(response, write=True)
+
     # -- SLA policies -----------------------------------------------------------------------
     # https://developers.freshdesk.com/api/#sla-policies
 

@@ -25,6 +25,7 @@ from syncwright.connectors import (
     WebhookVerifier,
 )
 from syncwright.connectors.freshdesk.client import FreshdeskClient
+from syncwright.connectors.freshdesk.contacts import probe_contact, upsert_contact
 from syncwright.connectors.freshdesk.inbound import WEBHOOK_KEY, normalize, ticket_event_id
 from syncwright.connectors.freshdesk.options import FreshdeskOptions
 from syncwright.connectors.freshdesk.outbound import (
@@ -72,6 +73,7 @@ class FreshdeskConnector(Connector):
         "upsert_entitlement": Action(
             upsert_entitlement, probe=probe_entitlement, compensate=remove_entitlement
         ),
+        "upsert_contact": Action(upsert_contact, probe=probe_contact),
     }
 
     def __init__(self, name: str, settings: Any) -> None:

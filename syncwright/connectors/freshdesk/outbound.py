@@ -107,7 +107,7 @@ def company_changes(company: Mapping[str, Any], body: Mapping[str, Any]) -> JSON
     return changes
 
 
-def _find_company(
+def find_company(
     ctx: StepContext, connector: FreshdeskConnector, global_id: str, timeout: float
 ) -> JSON | None:
     """The company of ``global_id``: through the cross-reference first (Freshdesk's search
@@ -225,7 +225,7 @@ def upsert_entitlement(ctx: StepContext, connection: str, entitlement: JSON, acc
     client = connector.client
     # An unknown policy parks before anything is written.
     _policy_named(client.list_sla_policies(timeout=timeout), policy, connector)
-    found = _find_company(ctx, connector, owner.global_id, timeout)
+    found = find_company(ctx, connector, owner.global_id, timeout)
     if found is None:
         company = client.create_company(body, timeout=timeout)
         audit_write(ctx, connection, "freshdesk.entitlement.set", company.get("id"), body)
@@ -247,7 +247,7 @@ def probe_entitlement(
     parsed, owner = _entities(entitlement, account)
     body, policy = company_body(parsed, owner, connector.options, connector.mapping("outbound"))
     timeout = call_timeout(ctx, connector)
-    company = _find_company(ctx, connector, owner.global_id, timeout)
+    company = find_company(ctx, connector, owner.global_id, timeout)
     if company is None or company_changes(company, body):
         return None
     policies = connector.client.list_sla_policies(timeout=timeout)
@@ -275,7 +275,7 @@ def remove_entitlement(
         company = connector.client.get_company(str(native_id), timeout=timeout)
     else:
         global_id = str((account or {}).get("global_id") or result.get("external_id") or "")
-        company = _find_company(ctx, connector, global_id, timeout)
+        company = find_company(ctx, connector, global_id, timeout)
     if company is None:
         return
     fields = company.get("custom_fields")

@@ -41,8 +41,6 @@ from syncwright.connectors.hubspot.inbound import (
 )
 from syncwright.connectors.hubspot.options import HubSpotOptionsModel
 from syncwright.connectors.hubspot.outbound import (
-    BILLING_PROPERTIES,
-    SUBSCRIPTION_STATUS_VALUES,
     probe_account_billing,
     read_account,
     read_deal,
@@ -117,21 +115,6 @@ class HubSpotConnector(Connector):
             legal_entity_property=opts.legal_entity_property or DEFAULT_LEGAL_ENTITY_PROPERTY,
             won_stages=tuple(opts.won_stages or DEFAULT_WON_STAGES),
         )
-        unknown = [k for k in opts.billing_properties or {} if k not in BILLING_PROPERTIES]
-        if unknown:
-            raise ConfigError(
-                f"connection {name!r}: options.billing_properties names unknown facts {unknown}",
-                code="hubspot.bad_option",
-                problems=[
-                    f"connections.{name}.options.billing_properties: keys among "
-                    + ", ".join(sorted(BILLING_PROPERTIES))
-                ],
-            )
-        self.billing_properties = {**BILLING_PROPERTIES, **(opts.billing_properties or {})}
-        self.subscription_status_values = {
-            **SUBSCRIPTION_STATUS_VALUES,
-            **(opts.subscription_status_values or {}),
-        }
         if opts.poll_streams is not None:
             vars(self)["poll_streams"] = tuple(opts.poll_streams)
         self._client: HubSpotClient | None = None

@@ -95,6 +95,7 @@ CONTACT_PROPERTY_MAP: Mapping[str, str] = {
     "lastname": "last_name",
     "phone": "phone",
     "jobtitle": "title",
+    "syncwright_contact_roles": "roles",
 }
 PRIMARY_CONTACT_COMPANY = 1  # HUBSPOT_DEFINED "Primary" contact -> company
 _COMPANY_READ = (*COMPANY_PROPERTY_MAP, "hs_object_id")

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from syncwright.connectors._base.keyed_write import money_amount, option_value
 from syncwright.errors import BusinessRuleError
 from syncwright.mapping.transforms import TransformContext, register
 from syncwright.mapping.transforms import clean_text as text
-from syncwright.model import DealStage, Money
+from syncwright.model import ContactRole, DealStage, Money
 
 __all__ = ["mapping_error"]
 
@@ -142,3 +143,34 @@ def unit_amount(
             )
         unit = Money.of(total.amount_minor // quantity, currency)
     return unit
+
+
+@register("hubspot.option")
+def option(
+    value: Any, ctx: TransformContext, /, *, values: Mapping[str, Any], key: str, option: str
+) -> str | None:
+    """A canonical code -> the option value of an enumeration property (``options.<option>``)."""
+    return option_value(value, values, where=ctx.label, key=key, option=option, vendor="hubspot")
+
+
+@register("hubspot.amount")
+def amount(value: Any, ctx: TransformContext, /, *, key: str, currency: str | None) -> str | None:
+    """Canonical Money -> a number property's text in major units (``"12000.50"``). A number
+    property holds no currency: it is the portal's (``currency``; unknown: any)."""
+    found = money_amount(value, where=ctx.label, key=key, currency=currency, vendor="hubspot")
+    return None if found is None else format(found, "f")
+
+
+@register("hubspot.contact_roles")
+def contact_roles(value: Any, ctx: TransformContext, /) -> list[str]:
+    """A multiple checkboxes value (``"billing;technical"``) -> canonical contact roles."""
+    chosen = [part.strip().lower() for part in str(value or "").split(";") if part.strip()]
+    known = {role.value for role in ContactRole}
+    unknown = [part for part in chosen if part not in known]
+    if unknown:
+        raise mapping_error(
+            ctx.label,
+            f"syncwright_contact_roles has {', '.join(unknown)}; roles are "
+            + ", ".join(sorted(known)),
+        )
+    return chosen

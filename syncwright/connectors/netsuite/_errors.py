@@ -31,11 +31,20 @@ from syncwright.errors import (
     UncertainOutcomeError,
 )
 
-__all__ = ["classify_response", "classify_transport", "parse_retry_after", "remediation_for"]
+__all__ = [
+    "classify_response",
+    "classify_transport",
+    "is_over_application",
+    "parse_retry_after",
+    "remediation_for",
+]
 
 _RETRY = "then retry the exception"
 # A posting dated in a closed or locked accounting period (NetSuite's USER_ERROR wording).
 _PERIOD_CLOSED = re.compile(r"accounting period .* (closed|locked)|closed period", re.I)
+# An application line for more than is due on its invoice: USER_ERROR at apply.items[n].amount
+# (classify_response puts the error path at the end of the message).
+_OVER_APPLIED = re.compile(r"\(at apply\.items\[\d+\]\.amount\)$")
 #: ``waits_for["check"]`` of a posting that waits for its accounting period to reopen.
 PERIOD_OPEN_CHECK = "accounting_period_open"
 
@@ -220,6 +229,12 @@ def classify_response(
         record,
     )
     return BusinessRuleError(message, code=code, remediation=remediation)
+
+
+def is_over_application(exc: BusinessRuleError) -> bool:
+    """Whether NetSuite refused a payment or credit memo for applying more to an invoice than
+    is due on it (``classify_response`` of a 400 USER_ERROR at ``apply.items[n].amount``)."""
+    return exc.code == "netsuite.USER_ERROR" and bool(_OVER_APPLIED.search(exc.message))
 
 
 def classify_transport(

@@ -87,14 +87,27 @@ class NetSuiteClient(VendorHttpClient):
         response = self._send("POST", self._record_url(record), json=body, what=f"create {record}")
         return self._location_id(response, record)
 
-    def upsert_by_external_id(self, record: str, external_id: str, body: dict[str, Any]) -> str:
+    def upsert_by_external_id(
+        self,
+        record: str,
+        external_id: str,
+        body: dict[str, Any],
+        *,
+        replace: Iterable[str] = (),
+    ) -> str:
         """PUT ``{record}/eid:{external_id}``: create or update; the internal id.
 
-        Idempotent by construction, so it is the safe write after an uncertain outcome.
-        Oracle: "Using the Upsert Operation" (section_156335203191).
+        Sublists named in ``replace`` are replaced when the record exists (else NetSuite merges
+        lines, and a repeated upsert would append them twice), so with them the upsert is
+        idempotent by construction: the safe write after an uncertain outcome, and one request
+        whether the record exists or not. Oracle: "Using the Upsert Operation"
+        (section_156335203191); the REST API Browser lists ``replace`` for PUT as for PATCH.
         """
         url = self._record_url(record, f"eid:{external_id}")
-        response = self._send("PUT", url, json=body, what=f"upsert {record} eid:{external_id}")
+        params = {"replace": ",".join(replace)} if replace else None
+        response = self._send(
+            "PUT", url, json=body, params=params, what=f"upsert {record} eid:{external_id}"
+        )
         return self._location_id(response, record)
 
     def update(

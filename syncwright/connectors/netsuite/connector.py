@@ -188,6 +188,7 @@ class NetSuiteConnector(Connector):
         self._http: GovernedHttpClient | None = None
         self._lock = threading.Lock()
         self._tax_rates: dict[str, Decimal] = {}
+        self._subsidiaries: dict[str, str] = {}  # customer internal id -> subsidiary id
         if model.poll_streams:
             # Which declared streams this connection runs (the options model checked the names).
             vars(self)["poll_streams"] = tuple(model.poll_streams)
@@ -288,6 +289,26 @@ class NetSuiteConnector(Connector):
                 )
             self._tax_rates[tax_code] = Decimal(str(rate).rstrip("%"))
         return self._tax_rates[tax_code]
+
+    def customer_subsidiary(self, customer_id: str) -> str:
+        """The subsidiary of a customer (for its documents' tax code), read once per process:
+        NetSuite does not let a customer with transactions change subsidiary, and a customer
+        this process writes is remembered as written (``remember_customer_subsidiary``)."""
+        known = self._subsidiaries.get(customer_id)
+        if known is None:
+            subsidiary = self.client.get("customer", customer_id).get("subsidiary")
+            if isinstance(subsidiary, Mapping):
+                subsidiary = subsidiary.get("id")
+            known = "" if subsidiary is None else str(subsidiary)
+            if known:
+                self._subsidiaries[customer_id] = known
+        return known
+
+    def remember_customer_subsidiary(self, customer_id: str, subsidiary: str | None) -> None:
+        if subsidiary:
+            self._subsidiaries[customer_id] = subsidiary
+        else:
+            self._subsidiaries.pop(customer_id, None)
 
     def stats(self) -> dict[str, Any]:
         """The limiter's view: for ``/metrics`` and benchmarks."""

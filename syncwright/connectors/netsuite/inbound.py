@@ -25,22 +25,23 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors._base.connector import Delivery, PollBatch, PolledEvent
+from syncwright.connectors._base.erp_source import ERP_ACCOUNT_FIELDS, ErpFacts, erp_changed
 from syncwright.errors import BusinessRuleError, ConfigError
-from syncwright.model import Account, make_event
-from syncwright.model.event_data import AccountErpChangedV1
-from syncwright.policy.entities import value_digest
-from syncwright.policy.store import PolicyStore
 
 if TYPE_CHECKING:
     from syncwright.connectors.netsuite.connector import NetSuiteConnector
 
-__all__ = ["CUSTOMER_EVENT", "ERP_ACCOUNT_FIELDS", "normalize_customer", "poll_customers"]
+__all__ = [
+    "CUSTOMER_EVENT",
+    "ERP_ACCOUNT_FIELDS",
+    "erp_facts",
+    "normalize_customer",
+    "poll_customers",
+]
 
 log = logging.getLogger("syncwright.netsuite")
 
 CUSTOMER_EVENT = "customer.changed"
-#: The canonical account fields a NetSuite customer row reports (what the ERP can own).
-ERP_ACCOUNT_FIELDS = ("legal_name", "tax_ids", "credit_status", "payment_terms")
 _COLUMNS = (
     "id, companyname, taxregnumber, creditholdoverride, creditlimit, balance, terms, "
     "lastmodifieddate"
@@ -117,30 +118,15 @@ def _credit_status(row: Mapping[str, Any]) -> str:
     return "hold" if override == "AUTO" and over else "good"
 
 
-def _tax_ids(row: Mapping[str, Any], before: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """NetSuite keeps one tax registration number; it stands for the account's first one."""
-    number = str(row.get("taxregnumber") or "").strip()
-    if not number:
-        return before[1:]
-    if before and before[0].get("value") == number:
-        return before
-    kind = before[0].get("kind", "vat") if before else "vat"
-    return [{"kind": kind, "value": number}, *before[1:]]
-
-
-def erp_view(row: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
-    """The canonical account ``base`` with the facts of NetSuite's customer ``row`` laid over."""
-    company = str(row.get("companyname") or "").strip()
-    legal_name = base.get("legal_name")
-    if company and company != (legal_name or base.get("name")):
-        legal_name = company  # we write companyName from legal_name, else name
-    return {
-        **base,
-        "legal_name": legal_name,
-        "tax_ids": _tax_ids(row, list(base.get("tax_ids") or [])),
-        "credit_status": _credit_status(row),
-        "payment_terms": row.get("termsname") or None,
-    }
+def erp_facts(row: Mapping[str, Any]) -> ErpFacts:
+    """The facts NetSuite's customer ``row`` reports (``termsname``: the terms' name, added by
+    the poll)."""
+    return ErpFacts(
+        company_name=str(row.get("companyname") or "").strip() or None,
+        tax_number=str(row.get("taxregnumber") or "").strip() or None,
+        credit_status=_credit_status(row),
+        payment_terms=row.get("termsname") or None,
+    )
 
 
 def _modified_at(text: str, fallback: datetime) -> datetime:
@@ -149,15 +135,6 @@ def _modified_at(text: str, fallback: datetime) -> datetime:
         return fallback.astimezone(UTC)
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _our_company_name(connector: NetSuiteConnector, global_id: str, company: Any) -> bool:
-    """Whether ``company`` is the name or legal name syncwright last wrote to this customer."""
-    if not company:
-        return False
-    with connector.services.db.engine.connect() as conn:
-        written = PolicyStore.written(conn, connector.name, "account", global_id)
-    return value_digest(str(company)) in {written.get("name"), written.get("legal_name")}
 
 
 def normalize_customer(connector: NetSuiteConnector, delivery: Delivery) -> list[Any]:
@@ -180,31 +157,11 @@ def normalize_customer(connector: NetSuiteConnector, delivery: Delivery) -> list
     if global_id is None:
         log.info("netsuite customer %s is not linked to an account; skipped", native_id)
         return []
-    stored = services.policy_store.get_state("account", global_id)
-    base: dict[str, Any] = (
-        dict(stored.data)
-        if stored is not None
-        else {"global_id": global_id, "name": row.get("companyname") or global_id}
+    return erp_changed(
+        services,
+        delivery,
+        global_id,
+        erp_facts(row),
+        when=_modified_at(str(row.get("lastmodifieddate") or ""), delivery.received_at),
+        event_id=f"{connector.name}:{delivery.vendor_event_id}",
     )
-    before = Account.model_validate(base).model_dump(mode="json")
-    if _our_company_name(connector, global_id, row.get("companyname")):
-        # A name syncwright wrote as the company name (perhaps one a newer CRM change has since
-        # replaced, its write still on the way): not a legal name the ERP chose.
-        row = {**row, "companyname": before.get("legal_name") or before["name"]}
-    after = Account.model_validate(erp_view(row, before)).model_dump(mode="json")
-    changed = tuple(name for name in ERP_ACCOUNT_FIELDS if after[name] != before[name])
-    if not changed:
-        return []
-    when = _modified_at(str(row.get("lastmodifieddate") or ""), delivery.received_at)
-    return [
-        make_event(
-            "syncwright.account.erp_changed.v1",
-            AccountErpChangedV1(account=Account.model_validate(after), changed_fields=changed),
-            source=f"syncwright/{connector.name}",
-            correlation_id=delivery.correlation_id,
-            entity_key=f"account:{global_id}",
-            subject=global_id,
-            event_id=f"{connector.name}:{delivery.vendor_event_id}",
-            time=when,
-        )
-    ]

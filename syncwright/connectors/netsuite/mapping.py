@@ -54,7 +54,6 @@ __all__ = [
     "dunning_fields",
     "expected_tax_minor",
     "format_address",
-    "invoice_payment_external_id",
     "invoice_record",
     "parse_canonical",
     "sales_order_close_body",
@@ -558,11 +557,6 @@ def credit_memo_record(
 
 
 # -- payments --------------------------------------------------------------------------------
-
-
-def invoice_payment_external_id(invoice_global_id: str) -> str:
-    """External id of the one payment that settles a paid invoice (no canonical payment)."""
-    return f"{invoice_global_id}.payment"
 
 
 def customer_payment_record(

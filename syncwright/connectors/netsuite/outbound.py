@@ -1,13 +1,15 @@
 """Actions on NetSuite, written as engine steps: ``(StepContext, connection, *args) -> JSON``.
 
-Every write is idempotent by external id (our global id): records without sublists are upserted
-with ``PUT {type}/eid:{global id}``; transactions are read by external id first and then either
-upserted (new) or patched with their sublists *replaced* (existing), so a retry never appends
-lines twice. Each step returns a ``ledger`` block, links the NetSuite internal id in the
-cross-reference store and, for invoices, payments and credit memos, declares an audit-trail
-write with the amount and currency (``audit_write``; the runtime records it). Each write step
-has a probe (``probe_*``: read by external id after an uncertain outcome, and say whether
-*this* version landed) and, where a write can be undone, a compensation (``void_*``).
+Every write is idempotent by external id (our global id): records are upserted with
+``PUT {type}/eid:{global id}``, transactions with their sublists *replaced* (``?replace=item``),
+so a retry never appends lines twice and no read is needed first. References (customer, sales
+order, invoice) come from the cross-reference (``refs``); NetSuite is asked only when a global
+id is unlinked or its link is stale. Each step returns a ``ledger`` block, links the NetSuite
+internal id in the cross-reference store and, for invoices, payments and credit memos, declares
+an audit-trail write with the amount and currency (``audit_write``; the runtime records it).
+Each write step has a probe (``probe_*``: read by external id after an uncertain outcome, and
+say whether *this* version landed) and, where a write can be undone, a compensation
+(``void_*``).
 
 Oracle: "Using the Upsert Operation" (section_156335203191), "Using External IDs"
 (section_156334828635), "Working with Sublists" (book_1559132836); SuiteQL
@@ -23,6 +25,8 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import audit_write, connector_for, ledger_block
+from syncwright.connectors._base.payments import payment_to_book
+from syncwright.connectors.netsuite._errors import is_over_application
 from syncwright.connectors.netsuite.client import NetSuiteClient
 from syncwright.connectors.netsuite.mapping import (
     DUNNING_STATUS_FIELD,
@@ -32,7 +36,6 @@ from syncwright.connectors.netsuite.mapping import (
     customer_record,
     dunning_fields,
     expected_tax_minor,
-    invoice_payment_external_id,
     invoice_record,
     parse_canonical,
     sales_order_close_body,
@@ -40,8 +43,22 @@ from syncwright.connectors.netsuite.mapping import (
     taxable_amounts_minor,
 )
 from syncwright.connectors.netsuite.partial import write_record
+from syncwright.connectors.netsuite.refs import (
+    ACCOUNT,
+    CREDIT_NOTE,
+    INVOICE,
+    PAYMENT,
+    SUBSCRIPTION,
+    Ref,
+    Resolver,
+    customer_id,
+    invoice_ref,
+    open_invoice,
+    sales_order_id,
+    with_fresh_refs,
+)
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError, DependencyMissingError
+from syncwright.errors import BusinessRuleError
 from syncwright.model import (
     Account,
     BillingLine,
@@ -49,8 +66,6 @@ from syncwright.model import (
     Invoice,
     Money,
     Payment,
-    PaymentApplication,
-    PaymentStatus,
     Subscription,
 )
 
@@ -79,14 +94,6 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
-Ref = Mapping[str, Any] | str | None
-
-# Cross-reference entity types (syncwright's vocabulary, not NetSuite record types).
-ACCOUNT = "account"
-SUBSCRIPTION = "subscription"
-INVOICE = "invoice"
-PAYMENT = "payment"
-CREDIT_NOTE = "credit_note"
 _RETRY = "then retry the exception"
 
 
@@ -197,135 +204,14 @@ def _audit(
     )
 
 
-def _write(
-    client: NetSuiteClient,
-    record: NetSuiteRecord,
-    *,
-    replace: Sequence[str],
-    existing: Mapping[str, Any] | None = None,
-    looked_up: bool = False,
-) -> str:
-    """Create or update ``record`` by external id, replacing the sublists in ``replace``.
-
-    NetSuite merges sublist lines on update unless told to replace them, so an existing
-    transaction is patched with ``?replace=``; a new one is upserted (PUT eid:), which is safe
-    to repeat.
-    """
-    if not looked_up:
-        existing = client.get_by_external_id(record.record_type, record.external_id)
-    if existing is None:
-        return client.upsert_by_external_id(record.record_type, record.external_id, record.body)
-    native_id = str(existing["id"])
-    client.update(record.record_type, native_id, record.body, replace=replace)
-    return native_id
-
-
-def _native_record(
-    ctx: StepContext,
-    connector: NetSuiteConnector,
-    entity_type: str,
-    record_type: str,
-    global_id: str,
-) -> tuple[str | None, Mapping[str, Any] | None]:
-    """(NetSuite internal id, record if read) of a global id: read by external id first
-    (authoritative: a record deleted and created again has a new internal id), else the
-    cross-reference (a pre-existing NetSuite record linked by match-and-link carries no
-    external id of ours; then the record was not read)."""
-    connection = connector.name
-    found = connector.client.get_by_external_id(record_type, global_id)
-    if found is not None:
-        native_id = str(found["id"])
-        _link(ctx, entity_type, global_id, connection, native_id)
-        return native_id, found
-    known = ctx.services.xref.native_id_for(entity_type, global_id, connection)
-    return (str(known) if known is not None else None), None
-
-
-def _native_id(
-    ctx: StepContext,
-    connector: NetSuiteConnector,
-    entity_type: str,
-    record_type: str,
-    global_id: str,
-) -> str | None:
-    return _native_record(ctx, connector, entity_type, record_type, global_id)[0]
-
-
-def _explicit_ref(ref: Ref) -> tuple[str | None, str | None]:
-    """(internal id, external id) named by a step argument: a previous step's result
-    (``native_id``), ``{"id": ...}``, ``{"externalId": ...}``, or a global id string."""
-    if ref is None:
-        return None, None
-    if isinstance(ref, str):
-        return None, ref
-    for key in ("native_id", "id"):
-        if ref.get(key) is not None:
-            return str(ref[key]), None
-    external = ref.get("externalId", ref.get("external_id"))
-    return None, str(external) if external is not None else None
-
-
-def _waits_for(
-    entity_type: str, global_id: str, connection: str, record_type: str
-) -> dict[str, str]:
-    return {
-        "entity_type": entity_type,
-        "global_id": global_id,
-        "system": connection,
-        "record_type": record_type,
-    }
-
-
-def _customer_id(ctx: StepContext, connector: NetSuiteConnector, ref: Ref, account_id: str) -> str:
-    native_id, global_id = _explicit_ref(ref)
-    if native_id is not None:
-        return native_id
-    global_id = global_id or account_id
-    found = _native_id(ctx, connector, ACCOUNT, "customer", global_id)
-    if found is None:
-        raise DependencyMissingError(
-            f"account {global_id} has no customer in NetSuite ({connector.name})",
-            code="netsuite.customer_not_synced",
-            remediation=(
-                f"Sync account {global_id} to NetSuite first (upsert_customer), or link the "
-                f"existing NetSuite customer to it (set its External ID to {global_id}); the "
-                "exception waits for the customer and retries by itself once it is there."
-            ),
-            waits_for=_waits_for(ACCOUNT, global_id, connector.name, "customer"),
-        )
-    return found
-
-
-def _invoice_ref(
-    ctx: StepContext, connector: NetSuiteConnector, invoice_id: str
-) -> tuple[str, Mapping[str, Any] | None]:
-    """(internal id, record if read) of an invoice NetSuite must have."""
-    native_id, found = _native_record(ctx, connector, INVOICE, "invoice", invoice_id)
-    if native_id is None:
-        raise DependencyMissingError(
-            f"invoice {invoice_id} is not in NetSuite ({connector.name})",
-            code="netsuite.invoice_not_synced",
-            remediation=(
-                f"Sync invoice {invoice_id} to NetSuite first (upsert_invoice); payments and "
-                "credits apply only to invoices NetSuite has. The exception waits for the "
-                "invoice and retries by itself once it is there."
-            ),
-            waits_for=_waits_for(INVOICE, invoice_id, connector.name, "invoice"),
-        )
-    return native_id, found
-
-
-def _invoice_id(ctx: StepContext, connector: NetSuiteConnector, invoice_id: str) -> str:
-    return _invoice_ref(ctx, connector, invoice_id)[0]
-
-
-def _open_invoice(
-    ctx: StepContext, connector: NetSuiteConnector, invoice_id: str
-) -> tuple[str, Mapping[str, Any]]:
-    """(internal id, record) of an invoice a payment or credit applies to; the record carries
-    what is still due on it (read by internal id only when the external id found nothing)."""
-    native_id, found = _invoice_ref(ctx, connector, invoice_id)
-    return native_id, found if found is not None else connector.client.get("invoice", native_id)
+def _write(client: NetSuiteClient, record: NetSuiteRecord, *, replace: Sequence[str]) -> str:
+    """Create or update ``record`` by external id in one request: an upsert (PUT eid:) that
+    replaces the sublists in ``replace``. NetSuite merges sublist lines on update unless told
+    to replace them; replaced, a repeated upsert (a retry, a replay) leaves the same record, so
+    no read is needed first to choose between create and update."""
+    return client.upsert_by_external_id(
+        record.record_type, record.external_id, record.body, replace=replace
+    )
 
 
 def _due(
@@ -336,18 +222,6 @@ def _due(
     due = _money(invoice, "amountRemaining", currency)
     already = _money(document, "applied", currency) if document is not None else None
     return due + already if due is not None and already is not None else due
-
-
-def _sales_order_id(
-    ctx: StepContext, connector: NetSuiteConnector, ref: Ref, subscription_id: str | None
-) -> str | None:
-    native_id, global_id = _explicit_ref(ref)
-    if native_id is not None:
-        return native_id
-    global_id = global_id or subscription_id
-    if global_id is None:
-        return None
-    return _native_id(ctx, connector, SUBSCRIPTION, "salesOrder", global_id)
 
 
 def _item_aliases(ctx: StepContext, keys: Iterable[tuple[str, str | None]]) -> dict[str, list[str]]:
@@ -389,8 +263,7 @@ def _tax_code(
                 "hand in NetSuite, then resolve the exception."
             ),
         )
-    customer = connector.client.get("customer", customer_id)
-    subsidiary = _ref_id(customer.get("subsidiary")) or ""
+    subsidiary = connector.customer_subsidiary(customer_id)
     code = options.tax_code_id(subsidiary)
     if code is None:
         raise BusinessRuleError(
@@ -442,6 +315,9 @@ def upsert_customer(ctx: StepContext, connection: str, account: JSON) -> JSON:
     linked = ctx.services.xref.native_id_for(ACCOUNT, parsed.global_id, connection)
     written = write_record(ctx, connector, record, linked)
     _link(ctx, ACCOUNT, parsed.global_id, connection, written.native_id)
+    connector.remember_customer_subsidiary(
+        written.native_id, _ref_id(record.body.get("subsidiary"))
+    )
     return _result(
         connection,
         ACCOUNT,
@@ -493,17 +369,18 @@ def probe_customer(ctx: StepContext, connection: str, account: JSON) -> JSON | N
 
 
 def _sales_order(
-    ctx: StepContext, connector: NetSuiteConnector, subscription: JSON, customer_ref: Ref
+    refs: Resolver, subscription: JSON, customer_ref: Ref
 ) -> tuple[Subscription, NetSuiteRecord]:
+    ctx, connector = refs.ctx, refs.connector
     parsed = parse_canonical(Subscription, subscription, "subscription")
-    customer_id = _customer_id(ctx, connector, customer_ref, parsed.account_id)
+    customer = customer_id(refs, customer_ref, parsed.account_id)
     keys: list[tuple[str, str | None]] = []
     for item in parsed.items:
         keys += [("price", item.price_id), ("product", item.product_id)]
     record = sales_order_record(
         parsed,
         connector.options,
-        customer_id=customer_id,
+        customer_id=customer,
         item_aliases=_item_aliases(ctx, keys),
         mapping=connector.mapping("outbound"),
     )
@@ -533,8 +410,12 @@ def upsert_sales_order(
     or an account global id; None looks up the subscription's account.
     """
     connector = _connector(ctx, connection)
-    parsed, record = _sales_order(ctx, connector, subscription, customer_ref)
-    native_id = _write(connector.client, record, replace=("item",))
+
+    def write(refs: Resolver) -> tuple[Subscription, NetSuiteRecord, str]:
+        parsed, record = _sales_order(refs, subscription, customer_ref)
+        return parsed, record, _write(connector.client, record, replace=("item",))
+
+    parsed, record, native_id = with_fresh_refs(ctx, connector, write)
     _link(ctx, SUBSCRIPTION, parsed.global_id, connection, native_id)
     return _sales_order_result(connection, parsed, record, native_id)
 
@@ -543,7 +424,7 @@ def probe_sales_order(
     ctx: StepContext, connection: str, subscription: JSON, customer_ref: Ref = None
 ) -> JSON | None:
     connector = _connector(ctx, connection)
-    parsed, record = _sales_order(ctx, connector, subscription, customer_ref)
+    parsed, record = _sales_order(Resolver(ctx, connector), subscription, customer_ref)
     found = connector.client.get_by_external_id("salesOrder", record.external_id)
     if found is None or not _same_total(found, "subtotal", parsed.recurring_amount):
         return None
@@ -586,10 +467,9 @@ def _end_date(parsed: Subscription, effective_date: str | None) -> dt.date | Non
     return max(end, parsed.term_start) if end is not None else None
 
 
-def _open_order(
-    ctx: StepContext, connector: NetSuiteConnector, parsed: Subscription
-) -> tuple[str, dict[str, Any]]:
-    found = connector.client.get_by_external_id("salesOrder", parsed.global_id)
+def _open_order(refs: Resolver, parsed: Subscription) -> str:
+    connector = refs.connector
+    found = refs.native_id(SUBSCRIPTION, "salesOrder", parsed.global_id)
     if found is None:
         raise BusinessRuleError(
             f"subscription {parsed.global_id} has no sales order in NetSuite ({connector.name})",
@@ -599,7 +479,7 @@ def _open_order(
                 "activation first and retry; if it never did, resolve this exception."
             ),
         )
-    return str(found["id"]), found
+    return found
 
 
 def close_sales_order(
@@ -610,11 +490,16 @@ def close_sales_order(
     cancelling at period end, else the cancellation date)."""
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Subscription, subscription, "subscription")
-    native_id, _ = _open_order(ctx, connector, parsed)
-    lines = _order_lines(connector.client, native_id)
     end = _end_date(parsed, effective_date)
-    body = sales_order_close_body(end, [line for line, _closed in lines])
-    connector.client.update("salesOrder", native_id, body)
+
+    def close(refs: Resolver) -> tuple[str, list[tuple[int, bool]], JSON]:
+        native_id = _open_order(refs, parsed)
+        lines = _order_lines(connector.client, native_id)
+        body = sales_order_close_body(end, [line for line, _closed in lines])
+        connector.client.update("salesOrder", native_id, body)
+        return native_id, lines, body
+
+    native_id, lines, body = with_fresh_refs(ctx, connector, close)
     _link(ctx, SUBSCRIPTION, parsed.global_id, connection, native_id)
     record = NetSuiteRecord("salesOrder", parsed.global_id, body, _ref_of(connector))
     return _result(
@@ -680,21 +565,18 @@ def void_sales_order(
 
 
 def _invoice(
-    ctx: StepContext,
-    connector: NetSuiteConnector,
-    invoice: JSON,
-    customer_ref: Ref,
-    sales_order_ref: Ref,
+    refs: Resolver, invoice: JSON, customer_ref: Ref, sales_order_ref: Ref
 ) -> tuple[Invoice, NetSuiteRecord]:
+    ctx, connector = refs.ctx, refs.connector
     parsed = parse_canonical(Invoice, invoice, "invoice")
     what = f"invoice {parsed.global_id}"
-    customer_id = _customer_id(ctx, connector, customer_ref, parsed.account_id)
-    order_id = _sales_order_id(ctx, connector, sales_order_ref, parsed.subscription_id)
-    tax_code = _tax_code(connector, customer_id, parsed, what)
+    customer = customer_id(refs, customer_ref, parsed.account_id)
+    order_id = sales_order_id(refs, sales_order_ref, parsed.subscription_id)
+    tax_code = _tax_code(connector, customer, parsed, what)
     record = invoice_record(
         parsed,
         connector.options,
-        customer_id=customer_id,
+        customer_id=customer,
         sales_order_id=order_id,
         item_aliases=_line_aliases(ctx, parsed.lines),
         tax_code=tax_code,
@@ -730,8 +612,13 @@ def upsert_invoice(
     """Invoice -> NetSuite invoice (external id = invoice global id), created from the
     subscription's sales order when NetSuite has it; its total is checked against ours."""
     connector = _connector(ctx, connection)
-    parsed, record = _invoice(ctx, connector, invoice, customer_ref, sales_order_ref)
-    native_id = _write(connector.client, record, replace=("item",))
+
+    def write(refs: Resolver) -> tuple[Invoice, NetSuiteRecord, str]:
+        parsed, record = _invoice(refs, invoice, customer_ref, sales_order_ref)
+        return parsed, record, _write(connector.client, record, replace=("item",))
+
+    parsed, record, native_id = with_fresh_refs(ctx, connector, write)
+    # Read back: what NetSuite booked (total, status, what remains due) is the result.
     found = connector.client.get("invoice", native_id)
     # Audited before the check: the write happened even if NetSuite booked another total.
     _booked(ctx, connection, record, native_id, parsed.total, INVOICE)
@@ -747,7 +634,7 @@ def probe_invoice(
     sales_order_ref: Ref = None,
 ) -> JSON | None:
     connector = _connector(ctx, connection)
-    parsed, record = _invoice(ctx, connector, invoice, customer_ref, sales_order_ref)
+    parsed, record = _invoice(Resolver(ctx, connector), invoice, customer_ref, sales_order_ref)
     found = connector.client.get_by_external_id("invoice", parsed.global_id)
     if found is None or not _same_total(found, "total", parsed.total):
         return None
@@ -782,53 +669,31 @@ def _delete_financial(
 
 
 def _payment(
-    ctx: StepContext, connector: NetSuiteConnector, document: JSON, payment_id: str | None
+    refs: Resolver, document: JSON, payment_id: str | None, *, settled: bool
 ) -> tuple[Payment, NetSuiteRecord, Mapping[str, Any] | None]:
-    """The payment, its NetSuite record, and the payment as NetSuite already has it (if so)."""
-    if "subtotal" in document:  # a paid invoice, settled by one payment we name after it
-        invoice = parse_canonical(Invoice, document, "invoice")
-        if not invoice.amount_paid.is_positive:
-            raise BusinessRuleError(
-                f"invoice {invoice.global_id} has no amount paid",
-                code="netsuite.invoice_unpaid",
-                remediation=(
-                    "apply_payment was given an invoice that billing has not marked paid; "
-                    "check the event, then resolve or retry the exception."
-                ),
-            )
-        payment = Payment(
-            global_id=payment_id or invoice_payment_external_id(invoice.global_id),
-            account_id=invoice.account_id,
-            amount=invoice.amount_paid,
-            status=PaymentStatus.SUCCEEDED,
-            received_at=invoice.paid_at,
-            applied_to=(
-                PaymentApplication(invoice_id=invoice.global_id, amount=invoice.amount_paid),
-            ),
-        )
+    """The payment, its NetSuite record, and the payment as NetSuite already has it (if so).
+
+    ``settled=False`` applies the whole payment and reads nothing but references (the usual
+    case: the invoice is open for at least the payment); ``settled=True`` reads the invoices
+    and the payment itself and applies no more than is due (after NetSuite refused more)."""
+    connector = refs.connector
+    payment = payment_to_book(document, payment_id, vendor="netsuite", label="NetSuite")
+    customer = customer_id(refs, None, payment.account_id)
+    existing: Mapping[str, Any] | None = None
+    limits: dict[str, Money] = {}
+    if settled:
+        existing = connector.client.get_by_external_id("customerPayment", payment.global_id)
+        invoices = {a.invoice_id: open_invoice(refs, a.invoice_id) for a in payment.applied_to}
+        invoice_ids = {key: native_id for key, (native_id, _) in invoices.items()}
+        limits = _apply_limits(payment, invoices, existing)
     else:
-        payment = parse_canonical(Payment, document, "payment")
-    if payment.status is not PaymentStatus.SUCCEEDED:
-        raise BusinessRuleError(
-            f"payment {payment.global_id} is {payment.status.value}, not succeeded",
-            code="netsuite.payment_not_succeeded",
-            remediation=(
-                "Only succeeded payments are booked in NetSuite (failed ones go to mark_dunning); "
-                "check the workflow that sent it, then resolve the exception."
-            ),
-        )
-    customer_id = _customer_id(ctx, connector, None, payment.account_id)
-    external_id = payment.global_id
-    existing = connector.client.get_by_external_id("customerPayment", external_id)
-    invoices = {
-        a.invoice_id: _open_invoice(ctx, connector, a.invoice_id) for a in payment.applied_to
-    }
+        invoice_ids = {a.invoice_id: invoice_ref(refs, a.invoice_id)[0] for a in payment.applied_to}
     record = customer_payment_record(
         payment,
         connector.options,
-        customer_id=customer_id,
-        invoice_ids={key: native_id for key, (native_id, _) in invoices.items()},
-        apply_limits=_apply_limits(payment, invoices, existing),
+        customer_id=customer,
+        invoice_ids=invoice_ids,
+        apply_limits=limits,
         mapping=connector.mapping("outbound"),
     )
     return payment, record, existing
@@ -885,10 +750,20 @@ def apply_payment(
     ``amount_paid`` is booked, external id ``payment_id`` or ``<invoice id>.payment``).
     """
     connector = _connector(ctx, connection)
-    payment, record, existing = _payment(ctx, connector, document, payment_id)
-    native_id = _write(
-        connector.client, record, replace=("apply",), existing=existing, looked_up=True
-    )
+
+    def write(refs: Resolver) -> tuple[Payment, NetSuiteRecord, str]:
+        payment, record, _ = _payment(refs, document, payment_id, settled=False)
+        try:
+            return payment, record, _write(connector.client, record, replace=("apply",))
+        except BusinessRuleError as exc:
+            if not is_over_application(exc):
+                raise
+        # Less is due than the payment (a credit note applied first, or this payment was
+        # applied before): read what is due and apply that; the rest stays customer credit.
+        payment, record, _ = _payment(refs, document, payment_id, settled=True)
+        return payment, record, _write(connector.client, record, replace=("apply",))
+
+    payment, record, native_id = with_fresh_refs(ctx, connector, write)
     _booked(ctx, connection, record, native_id, payment.amount, PAYMENT)
     return _payment_result(connector, payment, record, native_id)
 
@@ -897,7 +772,7 @@ def probe_apply_payment(
     ctx: StepContext, connection: str, document: JSON, payment_id: str | None = None
 ) -> JSON | None:
     connector = _connector(ctx, connection)
-    payment, record, found = _payment(ctx, connector, document, payment_id)
+    payment, record, found = _payment(Resolver(ctx, connector), document, payment_id, settled=True)
     if found is None or not _same_total(found, "payment", payment.amount):
         return None
     native_id = str(found["id"])
@@ -922,9 +797,14 @@ def mark_dunning(
     (``custbody_dunning_status`` text and ``custbody_dunning_attempts``), for collections."""
     connector = _connector(ctx, connection)
     parsed = parse_canonical(Invoice, invoice, "invoice")
-    native_id = _invoice_id(ctx, connector, parsed.global_id)
     body = dunning_fields(attempt_count, reason, mapping=connector.mapping("outbound"))
-    connector.client.update("invoice", native_id, body)
+
+    def mark(refs: Resolver) -> str:
+        native_id = invoice_ref(refs, parsed.global_id)[0]
+        connector.client.update("invoice", native_id, body)
+        return native_id
+
+    native_id = with_fresh_refs(ctx, connector, mark)
     record = NetSuiteRecord("invoice", parsed.global_id, body, _ref_of(connector))
     return _result(connection, INVOICE, record, native_id, attempt_count=attempt_count)
 
@@ -950,23 +830,33 @@ def probe_mark_dunning(
 
 
 def _credit_memo(
-    ctx: StepContext, connector: NetSuiteConnector, credit_note: JSON, customer_ref: Ref
+    refs: Resolver, credit_note: JSON, customer_ref: Ref, *, read_existing: bool
 ) -> tuple[CreditNote, NetSuiteRecord, dict[str, Any] | None]:
+    """The credit note, its NetSuite record, and the memo as NetSuite already has it (if it
+    was read: with ``read_existing``, else only when it matters -- see below)."""
+    ctx, connector = refs.ctx, refs.connector
+    client = connector.client
     parsed = parse_canonical(CreditNote, credit_note, "credit note")
     what = f"credit note {parsed.global_id}"
-    client = connector.client
-    customer_id = _customer_id(ctx, connector, customer_ref, parsed.account_id)
-    existing = client.get_by_external_id("creditMemo", parsed.global_id)
+    customer = customer_id(refs, customer_ref, parsed.account_id)
+    existing = None
+    if read_existing:
+        existing = client.get_by_external_id("creditMemo", parsed.global_id)
     invoice_native: str | None = None
     open_amount: Money | None = None
     if parsed.invoice_id is not None:
-        invoice_native, invoice = _open_invoice(ctx, connector, parsed.invoice_id)
+        invoice_native, invoice = open_invoice(refs, parsed.invoice_id)
         open_amount = _due(invoice, existing, parsed.currency)
-    tax_code = _tax_code(connector, customer_id, parsed, what)
+        if not read_existing and (open_amount is None or open_amount < parsed.total):
+            # Less is open than the credit: if this memo exists already (a retry, a replay),
+            # what it applied counts as open again, so read it; otherwise nothing to ask.
+            existing = client.get_by_external_id("creditMemo", parsed.global_id)
+            open_amount = _due(invoice, existing, parsed.currency)
+    tax_code = _tax_code(connector, customer, parsed, what)
     record = credit_memo_record(
         parsed,
         connector.options,
-        customer_id=customer_id,
+        customer_id=customer,
         invoice_id=invoice_native,
         apply_amount=open_amount,
         item_aliases=_line_aliases(ctx, parsed.lines),
@@ -997,10 +887,13 @@ def upsert_credit_memo(
     """CreditNote -> NetSuite credit memo (external id = credit note global id), created from
     its invoice and applied to what is still open on it (the rest stays customer credit)."""
     connector = _connector(ctx, connection)
-    parsed, record, existing = _credit_memo(ctx, connector, credit_note, customer_ref)
-    native_id = _write(
-        connector.client, record, replace=("item", "apply"), existing=existing, looked_up=True
-    )
+
+    def write(refs: Resolver) -> tuple[CreditNote, NetSuiteRecord, str]:
+        parsed, record, _ = _credit_memo(refs, credit_note, customer_ref, read_existing=False)
+        return parsed, record, _write(connector.client, record, replace=("item", "apply"))
+
+    parsed, record, native_id = with_fresh_refs(ctx, connector, write)
+    # Read back: what NetSuite booked (total, what it applied) is the result.
     found = connector.client.get("creditMemo", native_id)
     _booked(ctx, connection, record, native_id, parsed.total, CREDIT_NOTE)
     _check_total(found, parsed.total, f"credit note {parsed.global_id}", native_id)
@@ -1011,7 +904,8 @@ def probe_credit_memo(
     ctx: StepContext, connection: str, credit_note: JSON, customer_ref: Ref = None
 ) -> JSON | None:
     connector = _connector(ctx, connection)
-    parsed, record, existing = _credit_memo(ctx, connector, credit_note, customer_ref)
+    refs = Resolver(ctx, connector)
+    parsed, record, existing = _credit_memo(refs, credit_note, customer_ref, read_existing=True)
     if existing is None or not _same_total(existing, "total", parsed.total):
         return None
     _booked(ctx, connection, record, str(existing["id"]), parsed.total, CREDIT_NOTE)

@@ -431,37 +431,6 @@ class SalesforceClient(VendorHttpClient):
         self._described[sobject] = (now, names)
         return names
 
-    # The emulator's stand-in for CDC delivery (Salesforce itself delivers change events over
-    # the Pub/Sub API or CometD, not over REST): events after ``replay_id``, oldest first.
-    def cdc_events(self, replay_id: int, *, limit: int = 1000) -> dict[str, Any]:
-        what = "GET /_sandbox/cdc/events"
-        try:
-            response = self._http_request(
-                "GET",
-                f"{self.base_url}/_sandbox/cdc/events",
-                params={"replay_id": replay_id, "limit": limit},
-                headers={"Accept": "application/json"},
-                timeout=self.timeout,
-            )
-        except httpx.TimeoutException as exc:
-            raise TransientError(
-                f"Salesforce {what} timed out after {self.timeout:g}s", code="salesforce.timeout"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise TransientError(
-                f"Salesforce unreachable for {what}: {type(exc).__name__}",
-                code="salesforce.network",
-            ) from exc
-        if response.status_code != 200:
-            raise classify_response(response, what=what)
-        body = _json_object(response)
-        if body is None:
-            raise TransientError(
-                f"Salesforce {what}: the response is not a JSON object",
-                code="salesforce.bad_response",
-            )
-        return body
-
     # -- plumbing -------------------------------------------------------------------------
 
     def _object(

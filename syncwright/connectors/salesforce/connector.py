@@ -110,8 +110,8 @@ class SalesforceConnector(Connector):
     takes_webhooks = False  # see the module docstring: polling is the intake
     maps_inbound = True
     streams = (
-        # The emulator's replay endpoint stands in for the Pub/Sub API subscription.
-        Stream("cdc", "/_sandbox/cdc/events", primary_key="replayId", cursor_field="replayId"),
+        # https://developer.salesforce.com/docs/platform/pub-sub-api/guide/ (gRPC Subscribe)
+        Stream("cdc", "/data/ChangeEvents", primary_key="replayId", cursor_field="replayId"),
         # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
         Stream(
             "soql",
@@ -168,7 +168,19 @@ class SalesforceConnector(Connector):
             raise self._bad(
                 "client_name", "letters, digits, '_', '.', '-' (1-64)", options.client_name
             )
-        streams = tuple(options.poll_streams or self.poll_streams)
+        # Change events come over the Pub/Sub API: without its endpoint, SOQL polling.
+        default = self.poll_streams if options.pubsub_endpoint else ("soql",)
+        streams = tuple(options.poll_streams or default)
+        if "cdc" in streams and not options.pubsub_endpoint:
+            raise ConfigError(
+                f"connection {name!r}: the cdc stream reads change events over the Salesforce "
+                "Pub/Sub API, and options.pubsub_endpoint is not set",
+                code="salesforce.bad_option",
+                problems=[
+                    f"connections.{name}.options.pubsub_endpoint: api.pubsub.salesforce.com:7443 "
+                    "(or poll_streams: [soql])"
+                ],
+            )
         if streams != type(self).poll_streams:
             # poll_streams is what the vendor *can* poll; a connection may choose which of them
             # it runs (``soql`` against real Salesforce), so the instance shadows the class value.
@@ -226,14 +238,15 @@ class SalesforceConnector(Connector):
         )
 
     def _poll_cdc(self, cursor: str | None) -> PollBatch:
-        if self.options.pubsub_endpoint:
-            return self._poll_pubsub(cursor)
-        return self._poll_sandbox_cdc(cursor)
+        return self._poll_pubsub(cursor)
 
     def _poll_pubsub(self, cursor: str | None) -> PollBatch:
         """Change events after the replay id ``cursor`` (hex of Salesforce's opaque replay id)
         over the Pub/Sub API (``pubsub.py``). Without a cursor, ``cdc_start_replay_id`` picks
-        the preset: -2 EARLIEST, -1 LATEST. Events of objects the mapping ignores move the
+        the preset: -2 EARLIEST, -1 LATEST. With ``pubsub_managed_subscription`` the server
+        keeps the position: the cursor (stored once the previous page was accepted) is
+        committed, and without one the subscription resumes after its last commit (or at its
+        default replay). Events of objects the mapping ignores move the
         cursor but are not stored."""
         replay: bytes | None = None
         if cursor is not None:
@@ -241,9 +254,14 @@ class SalesforceConnector(Connector):
                 replay = bytes.fromhex(cursor)
             except ValueError as exc:
                 raise self._bad_cursor("cdc", cursor, "a Pub/Sub replay id (hex)") from exc
-        fetched = self.pubsub.fetch(
-            replay, earliest=self._cdc_start != REPLAY_NEW, limit=self._page_size
-        )
+        managed = self.options.pubsub_managed_subscription
+        if managed:
+            # Managed replay: committing the stored cursor moves the server's position to it.
+            fetched = self.pubsub.fetch_managed(managed, replay, limit=self._page_size)
+        else:
+            fetched = self.pubsub.fetch(
+                replay, earliest=self._cdc_start != REPLAY_NEW, limit=self._page_size
+            )
         polled: list[PolledEvent] = []
         for replay_hex, event_uuid, body in fetched.events:
             body["event"] = {"replayId": replay_hex, "EventUuid": event_uuid}
@@ -256,37 +274,6 @@ class SalesforceConnector(Connector):
             # comes meanwhile.
             new_cursor = fetched.latest
         return PollBatch(polled, new_cursor, has_more=len(fetched.events) >= self._page_size)
-
-    def _poll_sandbox_cdc(self, cursor: str | None) -> PollBatch:
-        """Change events after the replay id ``cursor``, oldest first (the emulator's replay
-        endpoint). Without a cursor, ``options.cdc_start_replay_id`` (-2: every retained event,
-        -1: only new ones). Events of objects the mapping ignores move the cursor but are not
-        stored."""
-        if cursor is None:
-            start = self._cdc_start
-        else:
-            try:
-                start = int(cursor)
-            except ValueError as exc:
-                raise self._bad_cursor("cdc", cursor, "a replay id") from exc
-        page = self.client.cdc_events(start, limit=self._page_size)
-        events = [e for e in page.get("events") or [] if isinstance(e, dict)]
-        polled: list[PolledEvent] = []
-        last: int | None = None
-        for event in events:
-            replay = (event.get("event") or {}).get("replayId")
-            parts = change_header(event)
-            if not isinstance(replay, int) or parts is None:
-                continue
-            last = replay
-            if parts[1].get("entityName") in MAPPED_ENTITIES:
-                polled.append(PolledEvent(str(replay), _event_type(parts[1]), json.dumps(event)))
-        new_cursor: str | None = str(last) if last is not None else None
-        if new_cursor is None and cursor is None and start == REPLAY_NEW:
-            # "Only new events": remember where "now" was, or the next poll skips again.
-            latest = page.get("latestReplayId")
-            new_cursor = str(latest) if isinstance(latest, int) else None
-        return PollBatch(polled, new_cursor, has_more=len(events) >= self._page_size)
 
     def _poll_soql(self, cursor: str | None) -> PollBatch:
         """Won opportunities modified at or after the cursor (a ``SystemModstamp``).

@@ -65,5 +65,11 @@ class SalesforceOptionsModel(ConnectorOptions):
     there over gRPC. Unset: the cdc stream reads the emulator's replay endpoint."""
     cdc_topic: str = Field(default="/data/ChangeEvents", pattern=r"^/data/[A-Za-z0-9_]+$")
     """The change event channel the cdc stream subscribes to over the Pub/Sub API."""
+    pubsub_managed_subscription: str | None = Field(
+        default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$"
+    )
+    """Developer name of a managed event subscription (ManagedEventSubscription, whose topic
+    is the change event channel): the cdc stream uses ManagedSubscribe and commits each stored
+    cursor, so the server keeps the position (managed replay). Unset: client-side replay."""
     pubsub_wait_seconds: float = Field(default=10.0, gt=0, le=300)
     """How long one cdc poll over the Pub/Sub API waits for events before it returns."""

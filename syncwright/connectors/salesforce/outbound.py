@@ -20,15 +20,19 @@ digest, mapping version).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from syncwright.connectors import connector_for, ledger_block
+from syncwright.connectors import (
+    connector_for,
+    differing,
+    partial_write_result,
+)
+from syncwright.connectors._base.keyed_write import KeyedFields, keyed_fields
+from syncwright.connectors._base.linked import linked_native_id
 from syncwright.connectors.salesforce.inbound import account_from_record, deal_from_records
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError, ConfigError
-from syncwright.mapping import CompiledMapping
+from syncwright.errors import BusinessRuleError
 
 if TYPE_CHECKING:  # the connector imports this module to declare its actions
     from syncwright.connectors.salesforce.connector import SalesforceConnector
@@ -48,17 +52,8 @@ JSON = dict[str, Any]
 BILLING_ENTITY = "account_billing"
 
 
-@dataclass(frozen=True)
-class BillingFields:
-    """What the connection's outbound mapping declares for ``update_account_billing``."""
-
-    mapping: CompiledMapping
-    # key -> Account field API name (the mapping's target, or options.billing_fields' rename)
-    names: Mapping[str, str]
-    # key -> the mapping's own target (the key of the mapped body)
-    targets: Mapping[str, str]
-    # keys whose Account field must exist
-    required: frozenset[str]
+# What the connection's outbound mapping declares for update_account_billing.
+BillingFields = KeyedFields
 
 
 # -- plumbing ---------------------------------------------------------------------------------
@@ -71,16 +66,9 @@ def _connector(ctx: StepContext, connection: str) -> SalesforceConnector:
 
 
 def _native_id(ctx: StepContext, entity_type: str, global_id: str, connection: str) -> str:
-    native = ctx.services.xref.native_id_for(entity_type, global_id, connection)
-    if native is None:
-        raise BusinessRuleError(
-            f"{entity_type} {global_id} has no Salesforce record on connection {connection!r}",
-            code=f"salesforce.{entity_type}_unlinked",
-            remediation=f"The {entity_type} is not linked to a Salesforce record on this "
-            "connection (it did not come from this org, or was never matched). Link it in the "
-            "cross-reference or check the event's source (syncwright trace), then retry.",
-        )
-    return str(native)
+    return linked_native_id(
+        ctx, entity_type, global_id, connection, vendor="salesforce", label="Salesforce"
+    )
 
 
 # -- reads (content enrichers) ----------------------------------------------------------------
@@ -125,35 +113,13 @@ def read_deal(ctx: StepContext, connection: str, deal_id: str) -> JSON:
 def billing_fields(connector: SalesforceConnector) -> BillingFields:
     """The keys the connection's outbound mapping writes, their Account fields (renamed by
     ``options.billing_fields``) and which of them must exist."""
-    mapping = connector.mapping("outbound")
-    entity = mapping.entities.get(BILLING_ENTITY)
-    if entity is None:
-        raise ConfigError(
-            f"mapping {mapping.ref} has no entity {BILLING_ENTITY!r}",
-            code="config.invalid_mapping",
-            problems=[f"{mapping.source}: entities: add {BILLING_ENTITY}"],
-        )
-    targets: dict[str, str] = {}
-    for spec in entity.fields:
-        if len(spec.paths) != 1 or spec.paths[0].root or len(spec.target) != 1:
-            raise ConfigError(
-                f"mapping {mapping.ref}: each field of {BILLING_ENTITY} reads one key "
-                "(from: <key>) into one Account field",
-                code="config.invalid_mapping",
-                problems=[f"{mapping.source}: entities.{BILLING_ENTITY}: one key per field"],
-            )
-        targets[spec.paths[0].text] = spec.target[0].text
-    renamed = connector.billing_field_names
-    unknown = sorted(set(renamed) - set(targets))
-    if unknown:
-        raise ConfigError(
-            f"options.billing_fields of {connector.name!r} names {', '.join(unknown)}; "
-            f"{mapping.ref} writes {', '.join(sorted(targets))}",
-            code="config.invalid",
-            problems=[f"connections.{connector.name}.options.billing_fields: {k}" for k in unknown],
-        )
-    required = frozenset(str(k) for k in mapping.options.get("required_keys") or ())
-    return BillingFields(mapping, {**targets, **renamed}, targets, required)
+    return keyed_fields(
+        connector.mapping("outbound"),
+        BILLING_ENTITY,
+        connection=connector.name,
+        renamed=connector.billing_field_names,
+        rename_option="billing_fields",
+    )
 
 
 def _unknown_key(key: str, names: Mapping[str, str]) -> BusinessRuleError:
@@ -230,24 +196,6 @@ def billing_body(
     return body, skipped, declared.mapping.ref
 
 
-def _billing_result(
-    connection: str,
-    account_id: str,
-    native: str,
-    body: JSON,
-    skipped: list[str],
-    mapping_ref: str,
-) -> JSON:
-    return {
-        "native_id": native,
-        "written": body,
-        "skipped": skipped,
-        "ledger": ledger_block(
-            connection, "account", account_id, native, body, mapping_version=mapping_ref
-        ),
-    }
-
-
 def update_account_billing(
     ctx: StepContext, connection: str, account_id: str, fields: Mapping[str, Any]
 ) -> JSON:
@@ -273,7 +221,9 @@ def update_account_billing(
     if changed:
         # Only what differs: an unchanged field is not rewritten (no change event, no echo).
         connector.client.update("Account", native, changed)
-    return _billing_result(connection, account_id, native, changed, skipped, mapping_ref)
+    return partial_write_result(
+        connection, "account", account_id, native, changed, skipped, mapping_version=mapping_ref
+    )
 
 
 def _changed(connector: SalesforceConnector, native_id: str, body: JSON) -> JSON:
@@ -282,8 +232,7 @@ def _changed(connector: SalesforceConnector, native_id: str, body: JSON) -> JSON
     """
     if not body:
         return {}
-    record = connector.client.get("Account", native_id, list(body))
-    return {name: value for name, value in body.items() if not _same(value, record.get(name))}
+    return differing(body, connector.client.get("Account", native_id, list(body)), _same)
 
 
 def _same(written: Any, found: Any) -> bool:
@@ -304,11 +253,11 @@ def probe_account_billing(
     connector = _connector(ctx, connection)
     native = _native_id(ctx, "account", account_id, connection)
     body, skipped, mapping_ref = billing_body(connector, native, fields)
-    if body:
-        record = connector.client.get("Account", native, list(body))
-        if not all(_same(value, record.get(name)) for name, value in body.items()):
-            return None
-    return _billing_result(connection, account_id, native, body, skipped, mapping_ref)
+    if _changed(connector, native, body):
+        return None
+    return partial_write_result(
+        connection, "account", account_id, native, body, skipped, mapping_version=mapping_ref
+    )
 
 
 def withdraw_account_billing(

@@ -5,7 +5,11 @@ stream on the topic (``/data/ChangeEvents`` by default), asks for at most a page
 (``num_requested``: flow control, Salesforce caps it at 100 per request), and ends the stream
 when the page is full, when the server's keepalive (an empty FetchResponse) says nothing more
 is waiting, or after ``wait_seconds``. The position is client-side replay: the hex of the last
-event's opaque replay id is the stream's cursor, so a restart resumes right after it.
+event's opaque replay id is the stream's cursor, so a restart resumes right after it. With
+``options.pubsub_managed_subscription`` the server keeps the position instead (managed replay,
+``ManagedSubscribe``): each poll commits the cursor stored since the last one
+(``CommitReplayRequest``) and the stream starts right after it; a process that lost its cursor
+resumes from the last commit.
 
 Events are Avro (fastavro); the writer schema is fetched once per schema id with GetSchema.
 ``changedFields`` / ``nulledFields`` / ``diffFields`` arrive as bitmaps over the schema's field
@@ -24,6 +28,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,7 +174,41 @@ class PubSubReader:
             first = pb.FetchRequest(
                 topic_name=self.topic, replay_preset=preset, num_requested=min(limit, MAX_REQUESTED)
             )
-        raw, latest = self._call("Subscribe", lambda md: self._subscribe(first, limit, md))
+
+        def more(ask: int) -> Any:
+            return pb.FetchRequest(topic_name=self.topic, num_requested=ask)
+
+        raw, latest = self._call(
+            "Subscribe", lambda md: self._subscribe(self._stub.Subscribe, first, more, limit, md)
+        )
+        return self._fetched(raw, latest)
+
+    def fetch_managed(self, subscription: str, commit: bytes | None, *, limit: int) -> Fetched:
+        """Up to ``limit`` events of the managed subscription ``subscription`` (its developer
+        name): the server starts after the replay id last committed. ``commit`` (the last
+        replay id the caller stored durably) is committed first, in the stream's first request,
+        so the stream starts right after it.
+        https://developer.salesforce.com/docs/platform/pub-sub-api/guide/managed-sub.html"""
+        from syncwright._vendor_proto.salesforce_pubsub import pubsub_api_pb2 as pb
+
+        first = pb.ManagedFetchRequest(
+            developer_name=subscription, num_requested=min(limit, MAX_REQUESTED)
+        )
+        if commit is not None:
+            first.commit_replay_id_request.CopyFrom(
+                pb.CommitReplayRequest(commit_request_id=str(uuid.uuid4()), replay_id=commit)
+            )
+
+        def more(ask: int) -> Any:
+            return pb.ManagedFetchRequest(num_requested=ask)
+
+        raw, latest = self._call(
+            "ManagedSubscribe",
+            lambda md: self._subscribe(self._stub.ManagedSubscribe, first, more, limit, md),
+        )
+        return self._fetched(raw, latest)
+
+    def _fetched(self, raw: list[Any], latest: str | None) -> Fetched:
         events = [
             (bytes(e.replay_id).hex(), e.event.id, self._decode(e.event.schema_id, e.event.payload))
             for e in raw
@@ -177,11 +216,14 @@ class PubSubReader:
         return Fetched(events, latest)
 
     def _subscribe(
-        self, first: Any, limit: int, metadata: tuple[tuple[str, str], ...]
+        self,
+        rpc: Any,
+        first: Any,
+        more_request: Callable[[int], Any],
+        limit: int,
+        metadata: tuple[tuple[str, str], ...],
     ) -> tuple[list[Any], str | None]:
         import grpc
-
-        from syncwright._vendor_proto.salesforce_pubsub import pubsub_api_pb2 as pb
 
         done = threading.Event()
         more = threading.Semaphore(0)
@@ -197,10 +239,10 @@ class PubSubReader:
                     return
                 ask = min(limit - asked, MAX_REQUESTED)
                 asked += ask
-                yield pb.FetchRequest(topic_name=self.topic, num_requested=ask)
+                yield more_request(ask)
             done.wait()
 
-        call = self._stub.Subscribe(requests(), metadata=metadata)
+        call = rpc(requests(), metadata=metadata)
         timer = threading.Timer(self.wait_seconds, call.cancel)
         timer.start()
         got: list[Any] = []
@@ -208,6 +250,8 @@ class PubSubReader:
         try:
             for response in call:
                 latest = bytes(response.latest_replay_id).hex() or latest
+                if _commit_answer(response):
+                    continue  # the answer to our commit, not a keepalive
                 got.extend(response.events)
                 if len(got) >= limit or not response.events:
                     break  # a full page, or the keepalive: nothing more is waiting
@@ -248,6 +292,23 @@ class PubSubReader:
             )
             self._schemas[schema_id] = fastavro.parse_schema(json.loads(info.schema_json))
         return self._schemas[schema_id]
+
+
+def _commit_answer(response: Any) -> bool:
+    """Whether a ManagedFetchResponse answers a commit (a refused commit is an error: the
+    position the server keeps would not be the one the caller stored)."""
+    if "commit_response" not in type(response).DESCRIPTOR.fields_by_name:
+        return False
+    if not response.HasField("commit_response"):
+        return False
+    answer = response.commit_response
+    if answer.HasField("error"):
+        raise TransientError(
+            f"Salesforce Pub/Sub refused to commit replay id {bytes(answer.replay_id).hex()}: "
+            f"{answer.error.msg}",
+            code="salesforce.pubsub_commit_failed",
+        )
+    return not response.events
 
 
 def _record_fields(schema: Any) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from syncwright.connectors._base.keyed_write import money_amount, option_value
 from syncwright.errors import BusinessRuleError
 from syncwright.mapping.transforms import TransformContext, register
 from syncwright.mapping.transforms import clean_text as text
@@ -173,18 +174,7 @@ def picklist(
     value: Any, ctx: TransformContext, /, *, values: Mapping[str, Any], key: str, option: str
 ) -> str | None:
     """A canonical code -> the picklist value ``values`` (``options.<option>``) gives it."""
-    if value is None:
-        return None
-    found = (values or {}).get(str(value))
-    if found is None:
-        what = "subscription status" if key == "subscription_status" else key
-        raise BusinessRuleError(
-            f"{ctx.label}: {what} {value!r} has no picklist value",
-            code="salesforce.status_unmapped",
-            remediation=f"Add options.{option}.{value}: <picklist value> to the Salesforce "
-            "connection (and the value to the field's picklist), then retry this exception.",
-        )
-    return str(found)
+    return option_value(value, values, where=ctx.label, key=key, option=option, vendor="salesforce")
 
 
 @register("salesforce.currency_amount")
@@ -194,24 +184,6 @@ def currency_amount(
     """Canonical Money -> a currency field's number in major units, refused unless the Account
     holds amounts in that currency (``currency``: its CurrencyIsoCode, or the connection's
     ``default_currency``; unknown: any)."""
-    if value is None:
-        return None
-    try:
-        amount = Money.model_validate(value)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise BusinessRuleError(
-            f"{key} must be a Money object (amount_minor, currency), got {value!r}",
-            code="salesforce.billing_value_invalid",
-            remediation=f"Fix the workflow that passes {key}, then retry this exception.",
-        ) from exc
-    # A currency field holds amounts in the record's currency (multi-currency orgs) or the
-    # org's corporate currency; writing another currency's figure would be silently wrong.
-    if currency and currency.upper() != amount.currency:
-        raise BusinessRuleError(
-            f"{key} is in {amount.currency} but {ctx.label} holds amounts in {currency}",
-            code="salesforce.currency_mismatch",
-            remediation=f"Convert {key} in the workflow, or change the account's currency in "
-            "Salesforce (or options.default_currency), then retry this exception.",
-        )
+    amount = money_amount(value, where=ctx.label, key=key, currency=currency, vendor="salesforce")
     # JSON numbers: the float's repr is the exact decimal for any amount below 2**53 minor units.
-    return float(amount.to_decimal())
+    return None if amount is None else float(amount)

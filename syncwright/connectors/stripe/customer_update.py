@@ -1,8 +1,10 @@
 """``update_customer``: the facts another system owns (the ERP's legal name, tax registration,
-credit status and payment terms), written onto the Stripe customer of an account.
+credit status and payment terms; the CRM's billing contact email), written onto the Stripe
+customer of an account.
 
 Stripe: "Update a customer" (https://docs.stripe.com/api/customers/update). The legal name goes
-to ``name`` (what Stripe prints on invoices); the other facts to ``metadata`` (``tax_id``,
+to ``name`` (what Stripe prints on invoices), the billing email to ``email`` (where Stripe
+sends invoices); the other facts to ``metadata`` (``tax_id``,
 ``credit_status``, ``payment_terms``), since Stripe's own tax-id objects need a Stripe tax-id
 type syncwright cannot infer from a bare number. Only the keys given are sent; ``None`` clears a
 metadata key. The ``name`` written is remembered for echo suppression: the customer's
@@ -14,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from syncwright.connectors._base.linked import customer_to_update, refuse_unknown_keys
 from syncwright.connectors._base.steps import call_timeout, connector_for, ledger_block
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError, DependencyMissingError
 
 if TYPE_CHECKING:
     from syncwright.connectors.stripe.connector import StripeConnector
@@ -34,23 +36,19 @@ CUSTOMER_UPDATE_KEYS = {
     "tax_id": "metadata[tax_id]",
     "credit_status": "metadata[credit_status]",
     "payment_terms": "metadata[payment_terms]",
+    # The account's billing contact (a CRM contact with the billing role, when the ownership
+    # policy gives the CRM account.billing_email; workflows/contact_sync.py).
+    "billing_email": "email",
 }
 
 
 def customer_update_params(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The form parameters for ``fields`` (keys of :data:`CUSTOMER_UPDATE_KEYS`)."""
-    unknown = sorted(set(fields) - set(CUSTOMER_UPDATE_KEYS))
-    if unknown:
-        raise BusinessRuleError(
-            f"update_customer cannot write {', '.join(unknown)}",
-            code="stripe.update_key_unknown",
-            remediation=f"update_customer takes {', '.join(CUSTOMER_UPDATE_KEYS)}; fix the "
-            "workflow that called it, then retry.",
-        )
+    refuse_unknown_keys("update_customer", fields, CUSTOMER_UPDATE_KEYS, vendor="stripe")
     params: dict[str, Any] = {}
     for key, value in fields.items():
         target = CUSTOMER_UPDATE_KEYS[key]
-        if target == "name" and not value:
+        if target in ("name", "email") and not value:
             continue  # Stripe keeps a name; an empty legal name leaves it as it is
         # Stripe clears a metadata key given an empty string.
         params[target] = "" if value is None else str(value)
@@ -61,22 +59,19 @@ def _linked(ctx: StepContext, connection: str, account_id: str) -> tuple[StripeC
     from syncwright.connectors.stripe.connector import StripeConnector  # imports us
 
     connector: StripeConnector = connector_for(ctx, connection, StripeConnector, label="Stripe")
-    native_id = ctx.services.xref.native_id_for("account", account_id, connection)
-    if native_id is None:
-        raise DependencyMissingError(
-            f"account {account_id} has no Stripe customer on {connection}",
-            code="stripe.customer_unlinked",
-            remediation=f"Link account {account_id} to its Stripe customer (or let billing "
-            "create it), then retry.",
-            waits_for={"entity_type": "account", "global_id": account_id, "system": connection},
-        )
+    native_id = customer_to_update(ctx, connection, account_id, vendor="stripe", label="Stripe")
     return connector, native_id
 
 
 def _result(
     connector: StripeConnector, account_id: str, native_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    written = {"name": params["name"]} if "name" in params else None
+    # The canonical account fields written, remembered for echo suppression.
+    written = {
+        field: params[target]
+        for field, target in (("name", "name"), ("billing_email", "email"))
+        if target in params
+    } or None
     return {
         "native_id": native_id,
         "written": params,
@@ -117,7 +112,7 @@ def probe_customer_update(
     customer = connector.client.get_customer(native_id, timeout=call_timeout(ctx, connector))
     metadata = customer.get("metadata") or {}
     for target, value in params.items():
-        held = customer.get("name") if target == "name" else metadata.get(target[9:-1])
+        held = customer.get(target) if target in ("name", "email") else metadata.get(target[9:-1])
         if (held or "") != value:
             return None
     return _result(connector, account_id, native_id, params)

@@ -12,24 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from syncwright.connectors._base.linked import linked_native_id
 from syncwright.connectors.stripe.inbound import stripe_money, subscription_from_object
 from syncwright.engine import StepContext
-from syncwright.errors import BusinessRuleError
 from syncwright.model import Money
 
 __all__ = ["read_receivables", "read_subscription"]
 
 
 def _native(ctx: StepContext, entity_type: str, global_id: str, connection: str) -> str:
-    native = ctx.services.xref.native_id_for(entity_type, global_id, connection)
-    if native is None:
-        raise BusinessRuleError(
-            f"{entity_type} {global_id} has no Stripe object on connection {connection!r}",
-            code=f"stripe.{entity_type}_unlinked",
-            remediation=f"The {entity_type} was not created in this Stripe account; check the "
-            "cross-reference (syncwright trace) and the event's source connection.",
-        )
-    return str(native)
+    return linked_native_id(
+        ctx, entity_type, global_id, connection, vendor="stripe", label="Stripe"
+    )
 
 
 def read_subscription(ctx: StepContext, connection: str, subscription_id: str) -> dict[str, Any]:

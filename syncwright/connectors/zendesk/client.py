@@ -283,6 +283,37 @@ class ZendeskClient(VendorHttpClient):
         orgs = [o for o in found if isinstance(o, dict)]
         return min(orgs, key=lambda o: int(o.get("id") or 0)) if orgs else None
 
+    # -- users ----------------------------------------------------------------------------
+    # https://developer.zendesk.com/api-reference/ticketing/users/users/
+
+    def create_or_update_user(
+        self, user: Mapping[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """``POST /users/create_or_update``: matched on ``external_id``, then ``email``;
+        repeating it never makes a second user."""
+        response = self._send(
+            "POST",
+            "/users/create_or_update.json",
+            json={"user": dict(user)},
+            what="create_or_update user",
+            timeout=timeout,
+        )
+        return self._record(response, "user", write=True)
+
+    def find_user_by_external_id(
+        self, external_id: str, *, timeout: float | None = None
+    ) -> dict[str, Any] | None:
+        """``GET /users/search?external_id=``: the (oldest) active user with that id."""
+        response = self._send(
+            "GET",
+            "/users/search.json",
+            params={"external_id": external_id},
+            what=f"search user external_id {external_id}",
+            timeout=timeout,
+        )
+        users = [u for u in _json_object(response).get("users") or [] if isinstance(u, dict)]
+        return min(users, key=lambda u: int(u.get("id") or 0)) if users else None
+
     # -- organization fields --------------------------------------------------------------
     # https://developer.zendesk.com/api-reference/ticketing/organizations/organization_fields/
 

@@ -21,6 +21,7 @@ from syncwright.connectors import (
 )
 from syncwright.connectors.zendesk import snapshots
 from syncwright.connectors.zendesk.client import ZendeskClient
+from syncwright.connectors.zendesk.contacts import probe_contact, upsert_contact
 from syncwright.connectors.zendesk.inbound import normalize
 from syncwright.connectors.zendesk.options import ZendeskOptionsModel
 from syncwright.connectors.zendesk.outbound import (
@@ -66,6 +67,7 @@ class ZendeskConnector(Connector):
         "upsert_entitlement": Action(
             upsert_entitlement, probe=probe_entitlement, compensate=remove_entitlement
         ),
+        "upsert_contact": Action(upsert_contact, probe=probe_contact),
     }
 
     def __init__(self, name: str, settings: Any) -> None:

@@ -92,6 +92,7 @@ def _create_customer(company: Company, spec: EntitySet, row: Record) -> None:
         "creditLimit": 0,
         "taxLiable": False,
         "taxAreaId": EMPTY_GUID,
+        "paymentTermsId": EMPTY_GUID,
         "currencyCode": company.local_currency,
     }
     for key, value in defaults.items():

@@ -2,8 +2,9 @@
 
 Property names come from the v2.0 resource pages (``dynamics_customer.md``,
 ``dynamics_salesorder.md``, ``dynamics_salesinvoice.md``, ``dynamics_customerpayment.md``,
-``dynamics_item.md``, ...; copies in ``tests/vendor/business_central``). Only the properties
-the emulator fills are listed; a body naming any other property is refused, as OData does.
+``dynamics_item.md``, ``dynamics_paymentterm.md``, ...; copies in
+``tests/vendor/business_central``). Only the properties the emulator fills are listed; a body
+naming any other property is refused, as OData does.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ ENTITY_SETS: dict[str, EntitySet] = {
                 "taxAreaId",
                 "taxRegistrationNumber",
                 "currencyCode",
+                "paymentTermsId",
                 "blocked",
             ),
             _set("id", "balanceDue", "taxAreaDisplayName", "lastModifiedDateTime"),
@@ -158,6 +160,13 @@ ENTITY_SETS: dict[str, EntitySet] = {
             "taxArea",
             _set(),
             _set("id", "code", "displayName", "taxType", "lastModifiedDateTime"),
+            creatable=False,
+        ),
+        EntitySet(
+            "paymentTerms",
+            "paymentTerm",
+            _set(),
+            _set("id", "code", "displayName", "dueDateCalculation", "lastModifiedDateTime"),
             creatable=False,
         ),
         EntitySet(

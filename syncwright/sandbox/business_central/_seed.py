@@ -52,6 +52,10 @@ def seed(state: BcState) -> str:
             "taxGroupCode": "STANDARD",
         },
     )
+    for code, name, due in (("NET30", "Net 30 days", "30D"), ("NET60", "Net 60 days", "60D")):
+        state.seed(
+            cid, "paymentTerms", {"code": code, "displayName": name, "dueDateCalculation": due}
+        )
     state.seed(cid, "customerPaymentJournals", {"code": "CASHRCPT", "displayName": "Cash receipts"})
     state.seed(
         cid,
@@ -76,6 +80,7 @@ def seed(state: BcState) -> str:
             "taxAreaDisplayName": "",
             "taxRegistrationNumber": "",
             "currencyCode": "USD",
+            "paymentTermsId": "00000000-0000-0000-0000-000000000000",
             "blocked": " ",
         },
     )

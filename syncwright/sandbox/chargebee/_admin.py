@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from syncwright.sandbox._faults import FaultPlan
+from syncwright.sandbox._admin_bodies import FaultPlanBody, PaymentBehaviourBody
 
 from ._objects import ChargebeeAPIError
 from ._webhooks import WebhookEndpoint
@@ -25,16 +25,6 @@ def _gateway(request: Request) -> Gateway:
     return gateway
 
 
-class FaultPlanBody(BaseModel):
-    latency_ms: float = Field(0.0, ge=0)
-    error_5xx_rate: float = Field(0.0, ge=0, le=1)
-    timeout_rate: float = Field(0.0, ge=0, le=1)
-    lost_response_rate: float = Field(0.0, ge=0, le=1)
-    stall_seconds: float = Field(30.0, ge=0)
-    only_methods: list[str] = Field(default_factory=lambda: ["POST"])
-    seed: int | None = None
-
-
 class RateLimitBody(BaseModel):
     per_minute: int | None = Field(None, gt=0)
     window_seconds: float = Field(60.0, gt=0)
@@ -44,10 +34,6 @@ class WebhookBody(BaseModel):
     url: str
     username: str | None = None
     password: str | None = None
-
-
-class PaymentBehaviourBody(BaseModel):
-    behavior: Literal["fail", "succeed"] | None = None
 
 
 @router.get("/health")
@@ -79,9 +65,7 @@ def stats(request: Request) -> dict[str, Any]:
 
 @router.post("/faults")
 def set_faults(request: Request, body: FaultPlanBody) -> dict[str, Any]:
-    plan = FaultPlan(
-        **{**body.model_dump(), "only_methods": frozenset(m.upper() for m in body.only_methods)}
-    )
+    plan = body.plan()
     _gateway(request).faults.configure(plan)
     return {"ok": True}
 

@@ -120,6 +120,9 @@ class BillingMixin:
 
     def _settle(self, invoice: JSON, txn: JSON) -> None:
         now = timestamp()
+        if invoice.get("dunning_status") == "in_progress":
+            invoice["dunning_status"] = "success"  # the dunning ends with this payment
+            invoice.pop("next_retry_at", None)
         invoice.update(
             status="paid",
             amount_paid=invoice["amount_paid"] + txn["amount"],
@@ -145,6 +148,11 @@ class BillingMixin:
         customer = self.customers[invoice["customer_id"]]
         if customer.get("auto_collection") != "on" or invoice["amount_due"] <= 0:
             return
+        self._charge(invoice, customer)
+
+    def _charge(self, invoice: JSON, customer: JSON) -> JSON:
+        """One collection attempt on the card on file; a failure is a dunning attempt
+        (https://apidocs.chargebee.com/docs/api/invoices#invoice_dunning_attempts)."""
         fail = self.payment_behaviour.get(customer["id"]) == "fail"
         txn = self._transaction(
             invoice, invoice["amount_due"], "failure" if fail else "success", "card"
@@ -153,12 +161,41 @@ class BillingMixin:
         if invoice.get("subscription_id"):
             content["subscription"] = self.subscriptions[invoice["subscription_id"]]
         if fail:
+            now = timestamp()
+            attempts = invoice.setdefault("dunning_attempts", [])
+            attempts.append(
+                {
+                    "attempt": len(attempts),
+                    "transaction_id": txn["id"],
+                    "dunning_type": "auto_collect",
+                    "created_at": now,
+                    "txn_status": "failure",
+                    "txn_amount": txn["amount"],
+                }
+            )
             invoice["dunning_status"] = "in_progress"
-            invoice["next_retry_at"] = timestamp() + 3 * 86_400
+            invoice["next_retry_at"] = now + 3 * 86_400
+            invoice["updated_at"] = now
             self._event("payment_failed", content)
-            return
+            return txn
         self._settle(invoice, txn)
         self._event("payment_succeeded", content)
+        return txn
+
+    def collect_payment(self, invoice_id: str) -> tuple[JSON, JSON]:
+        """Charge the customer's card for an unpaid invoice now
+        (https://apidocs.chargebee.com/docs/api/invoices#collect_payment_for_an_invoice)."""
+        invoice = self.invoice(invoice_id)
+        if invoice["status"] not in ("payment_due", "not_paid") or invoice["amount_due"] <= 0:
+            raise ChargebeeAPIError(
+                409, "invalid_state_for_request", f"Invoice {invoice_id} is {invoice['status']}"
+            )
+        txn = self._charge(invoice, self.customers[invoice["customer_id"]])
+        if txn["status"] == "failure":  # recorded (a dunning attempt), then refused
+            raise ChargebeeAPIError(
+                400, "payment_processing_failed", txn["error_text"], error_type="payment"
+            )
+        return invoice, txn
 
     def record_payment(self, invoice_id: str, params: JSON) -> tuple[JSON, JSON]:
         """An offline payment (https://apidocs.chargebee.com/docs/api/invoices#record_an_invoice_payment)."""

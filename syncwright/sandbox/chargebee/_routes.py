@@ -111,6 +111,11 @@ def _record_payment(s: ChargebeeState, m: dict[str, str], p: JSON) -> JSON:
     return {"invoice": invoice, "transaction": txn}
 
 
+def _collect_payment(s: ChargebeeState, m: dict[str, str], p: JSON) -> JSON:
+    invoice, txn = s.collect_payment(m["id"])
+    return {"invoice": invoice, "transaction": txn}
+
+
 def _r(method: str, path: str, handler: Handler) -> Route:
     pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
     return Route(method, re.compile(pattern), handler)
@@ -175,6 +180,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     _r("GET", "invoices/{id}", lambda s, m, p: {"invoice": s.invoice(m["id"])}),
     _r("POST", "invoices/{id}/record_payment", _record_payment),
+    _r("POST", "invoices/{id}/collect_payment", _collect_payment),
     # https://apidocs.chargebee.com/docs/api/credit_notes
     _r("POST", "credit_notes", lambda s, m, p: {"credit_note": s.create_credit_note(p)}),
     _r(

@@ -135,8 +135,17 @@ async def search_companies(request: Request) -> Response:
 
 @router.get("/contacts")
 async def list_contacts(request: Request) -> Response:
+    """Filters as Freshdesk documents them: ``email``, ``unique_external_id``, ``company_id``
+    (each an exact match; several narrow together)."""
     state = state_of(request)
-    return _page(request, [state.contact(i) for i in sorted(state.contacts)])
+    wanted = {
+        key: request.query_params[key]
+        for key in ("email", "unique_external_id", "company_id")
+        if key in request.query_params
+    }
+    found = [state.contact(i) for i in sorted(state.contacts)]
+    found = [c for c in found if all(str(c.get(k)) == v for k, v in wanted.items())]
+    return _page(request, found)
 
 
 @router.post("/contacts")

@@ -259,6 +259,20 @@ SYNCWRIGHT_PROPERTIES: tuple[PropertyDef, ...] = (
 )
 
 # The default deal pipeline: (stage id, label, isClosed, probability).
+# The contact property syncwright reads a contact's roles from (a multiple checkboxes
+# enumeration; HubSpot sends several values joined by ";").
+SYNCWRIGHT_CONTACT_PROPERTIES: tuple[PropertyDef, ...] = (
+    PropertyDef(
+        "syncwright_contact_roles",
+        "Contact roles",
+        type="enumeration",
+        field_type="checkbox",
+        group="syncwright",
+        options=("primary", "billing", "technical", "support"),
+        hubspot_defined=False,
+    ),
+)
+
 DEFAULT_PIPELINE_STAGES: tuple[tuple[str, str, bool, str], ...] = (
     ("appointmentscheduled", "Appointment Scheduled", False, "0.2"),
     ("qualifiedtobuy", "Qualified To Buy", False, "0.4"),

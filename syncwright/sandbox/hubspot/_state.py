@@ -23,6 +23,7 @@ from syncwright.sandbox.hubspot._schema import (
     OBJECT_TYPES,
     READ_ONLY,
     STANDARD_PROPERTIES,
+    SYNCWRIGHT_CONTACT_PROPERTIES,
     SYNCWRIGHT_PROPERTIES,
     PropertyDef,
 )
@@ -97,6 +98,8 @@ class HubSpotState:
             }
             for prop in SYNCWRIGHT_PROPERTIES:
                 self.properties["companies"][prop.name] = prop
+            for prop in SYNCWRIGHT_CONTACT_PROPERTIES:
+                self.properties["contacts"][prop.name] = prop
 
     # -- properties ---------------------------------------------------------------------------
 
@@ -147,7 +150,9 @@ class HubSpotState:
                     float(value)
                 except ValueError:
                     problems.append(_invalid(name, value, "is not a valid number"))
-            if value and prop.options and value not in prop.options:
+            # A checkbox (multiple checkboxes) property holds several options joined by ";".
+            chosen = value.split(";") if prop.field_type == "checkbox" else [value]
+            if value and prop.options and not set(chosen) <= set(prop.options):
                 problems.append(_invalid(name, value, "was not one of the allowed options"))
             if name == "dealstage" and value and value not in STAGES:
                 problems.append(_invalid(name, value, "was not one of the allowed options"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
@@ -59,6 +60,7 @@ class NetSuiteSandbox:
         self.governor = governor
         self.faults = faults
         self.requests = 0
+        self.requests_by_kind: Counter[str] = Counter()
         self.writes = WriteLog()
         self._lock = threading.Lock()
 
@@ -66,9 +68,11 @@ class NetSuiteSandbox:
     def account(self) -> str:
         return self.verifier.account
 
-    def count_request(self) -> None:
+    def count_request(self, method: str, path: str) -> None:
+        kind = request_kind(method, path)
         with self._lock:
             self.requests += 1
+            self.requests_by_kind[kind] += 1
 
     # concurrency governance, as attributes
     @property
@@ -93,6 +97,7 @@ class NetSuiteSandbox:
         return {
             "account": self.account,
             "requests": self.requests,
+            "requests_by_kind": dict(sorted(self.requests_by_kind.items())),
             **self.governor.stats(),
             "auth": {"accepted": self.verifier.accepted, "rejected": len(self.verifier.failures)},
             "faults_injected": dict(self.faults.injected),
@@ -108,8 +113,25 @@ class NetSuiteSandbox:
         self.writes.clear()
         with self._lock:
             self.requests = 0
+            self.requests_by_kind.clear()
         for kind in self.faults.injected:
             self.faults.injected[kind] = 0
+
+
+def request_kind(method: str, path: str) -> str:
+    """``GET customer/eid``, ``PUT invoice/eid``, ``PATCH salesOrder/id``, ``POST suiteql``:
+    what a request did, without the ids (for the per-kind request counts in ``stats``)."""
+    if path.startswith(QUERY_ROOT):
+        return f"{method} {path.rsplit('/', 1)[-1]}"
+    parts = path.removeprefix(RECORD_ROOT).strip("/").split("/")
+    if not parts[0]:
+        return f"{method} {path}"
+    target = parts[0]
+    if len(parts) > 1:
+        target += "/eid" if parts[1].startswith("eid:") else "/id"
+    if len(parts) > 2:
+        target += "/" + "/".join(parts[2:])
+    return f"{method} {target}"
 
 
 def sandbox_of(app: FastAPI) -> NetSuiteSandbox:
@@ -306,9 +328,11 @@ def create_app(
                 "The upsert operation (PUT) requires an external ID in the URL: eid:<externalId>.",
                 url_path=f"{rtype}/{rid}",
             )
+        replace = [n for n in request.query_params.get("replace", "").split(",") if n]
         body = await _json_body(request)
-        new_id, _created = state.upsert(rtype, rid[4:], body)
-        sandbox.writes.record("PUT", rtype, new_id, body, external_id=rid[4:])
+        new_id, _created = state.upsert(rtype, rid[4:], body, replace=replace)
+        extra: dict[str, Any] = {"replace": replace} if replace else {}
+        sandbox.writes.record("PUT", rtype, new_id, body, external_id=rid[4:], **extra)
         return location(request, rtype, new_id)
 
     @app.delete(RECORD_ROOT + "/{rtype}/{rid}", status_code=204)

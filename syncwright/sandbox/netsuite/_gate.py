@@ -70,7 +70,7 @@ class Gate:
             await self.app(scope, receive, send)
             return
         sandbox = self.sandbox
-        sandbox.count_request()
+        sandbox.count_request(scope["method"], scope["path"])
         governor = sandbox.governor
         if not governor.try_acquire():
             await send_error(send, concurrency_exceeded(governor.limit))

@@ -157,9 +157,11 @@ class NetSuiteState:
             self._store(rt, rid, record, previous=previous)
             return rid
 
-    def upsert(self, rtype: str, external_id: str, body: Any) -> tuple[str, bool]:
-        """PUT ``eid:...``: update the record with that external id, or create it.
-        Returns ``(id, created)``."""
+    def upsert(
+        self, rtype: str, external_id: str, body: Any, *, replace: Iterable[str] = ()
+    ) -> tuple[str, bool]:
+        """PUT ``eid:...``: update the record with that external id (sublists named in
+        ``replace`` replaced, as a PATCH), or create it. Returns ``(id, created)``."""
         rt = self._type(rtype)
         if isinstance(body, dict):
             given = next((v for k, v in body.items() if k.lower() == "externalid"), None)
@@ -171,7 +173,7 @@ class NetSuiteState:
         with self.lock:
             existing = self._by_eid(rt, external_id)
             if existing is not None:
-                return self.update(rt.name, existing, body), False
+                return self.update(rt.name, existing, body, replace=replace), False
             payload = dict(body) if isinstance(body, dict) else body
             if isinstance(payload, dict):
                 payload = {k: v for k, v in payload.items() if k.lower() != "externalid"}

@@ -7,9 +7,9 @@ Change Data Capture replay and push subscriptions.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from .._faults import FaultInjector, FaultPlan
@@ -51,6 +51,12 @@ class FieldBody(BaseModel):
     caseSensitive: bool = False
     picklistValues: list[str] = Field(default_factory=list)
     referenceTo: list[str] = Field(default_factory=list)
+
+
+class ManagedSubscriptionBody(BaseModel):
+    developer_name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+    topic: str = Field(default="/data/ChangeEvents", pattern=r"^/data/[A-Za-z0-9_]+$")
+    default_replay: Literal["LATEST", "EARLIEST"] = "LATEST"
 
 
 def _plan_json(plan: FaultPlan) -> dict[str, Any]:
@@ -126,17 +132,18 @@ def admin_router(state: SalesforceState, faults: FaultInjector) -> APIRouter:
             raise HTTPException(exc.status, exc.body()) from exc
         return {"id": record_id, "success": True}
 
-    @router.get("/cdc/events")
-    def cdc_events(
-        replay_id: int = Query(REPLAY_ALL, ge=REPLAY_ALL),
-        limit: int = Query(1000, ge=1, le=10_000),
-        entity: str | None = None,
-    ) -> dict[str, Any]:
-        events = state.events.since(replay_id, limit=limit, entity=entity)
-        return {
-            "events": [e.to_json() for e in events],
-            "latestReplayId": state.events.latest_replay_id,
-        }
+    @router.post("/managed-subscriptions", status_code=201)
+    def create_managed_subscription(body: ManagedSubscriptionBody) -> dict[str, Any]:
+        """Stands in for the Tooling API's ManagedEventSubscription create."""
+        try:
+            found = state.managed.create(body.developer_name, body.topic, body.default_replay)
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return found.as_json()
+
+    @router.get("/managed-subscriptions")
+    def list_managed_subscriptions() -> list[dict[str, Any]]:
+        return [s.as_json() for s in state.managed.list()]
 
     @router.get("/cdc/subscribers")
     def list_subscribers() -> list[dict[str, Any]]:

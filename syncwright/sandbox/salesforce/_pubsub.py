@@ -15,16 +15,24 @@ guide describe them (https://developer.salesforce.com/docs/platform/pub-sub-api/
   When no event arrives for ``keepalive_seconds``, an empty FetchResponse carrying
   ``latest_replay_id`` keeps the stream alive (Salesforce: about every 270 s).
 
+- ``ManagedSubscribe``: the same stream for a managed subscription named by ``developer_name``
+  or ``subscription_id`` (declared with ``POST /_sandbox/managed-subscriptions``, see
+  ``_managed.py``); the server keeps the position. A ``commit_replay_id_request`` (in any
+  request, the first too) commits a replay id and is answered by a response carrying
+  ``commit_response`` (an ``error`` for a replay id the log never had); the next stream
+  starts right after the last commit.
+
 Replay ids are the log's integer replay ids as 8 big-endian bytes (opaque to clients).
-Not implemented: ``Publish``, ``PublishStream``, ``ManagedSubscribe`` (UNIMPLEMENTED).
+Not implemented: ``Publish``, ``PublishStream`` (UNIMPLEMENTED).
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from pathlib import Path
 from typing import Any, NoReturn
@@ -36,6 +44,7 @@ from syncwright._vendor_proto.salesforce_pubsub import pubsub_api_pb2_grpc as pb
 
 from ._avro import encode, event_name, schema_json
 from ._cdc import ChangeEvent
+from ._managed import ManagedSubscription
 from ._schema import ObjectDef
 from ._state import SalesforceState
 
@@ -43,6 +52,7 @@ ALL_CHANGES = "/data/ChangeEvents"
 CORRUPTED_REPLAY = "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted"
 AUTH_ERROR = "sfdc.platform.eventbus.grpc.service.auth.error"
 TOPIC_NOT_FOUND = "sfdc.platform.eventbus.grpc.topic.not.found"
+MANAGED_NOT_FOUND = "sfdc.platform.eventbus.grpc.managed.subscription.not.found"
 # Salesforce caps one FetchRequest's num_requested at 100.
 MAX_REQUESTED = 100
 _STEP_SECONDS = 0.5
@@ -152,23 +162,111 @@ class PubSubService(pb_grpc.PubSubServicer):
         cursor = self._start(first, context)
         credit = _Credit()
         credit.add(min(first.num_requested, MAX_REQUESTED))
-        rpc_id = str(uuid.uuid4())
 
         def read_requests() -> None:
+            for request in request_iterator:
+                credit.add(min(request.num_requested, MAX_REQUESTED))
+
+        yield from self._stream(
+            context, entity, cursor, credit, read_requests, pb.FetchResponse, queue.Queue()
+        )
+
+    def ManagedSubscribe(
+        self, request_iterator: Iterator[Any], context: grpc.ServicerContext
+    ) -> Any:
+        """Like Subscribe, but the server keeps the position: the stream starts after the
+        subscription's last committed replay id (before any commit: its default replay), and
+        each ``commit_replay_id_request`` moves it (answered by a ``commit_response``)."""
+        self._authenticate(context)
+        first = next(request_iterator, None)
+        if first is None:
+            return
+        subscription = self.state.managed.find(first.subscription_id, first.developer_name)
+        if subscription is None:
+            _abort(
+                context,
+                grpc.StatusCode.NOT_FOUND,
+                MANAGED_NOT_FOUND,
+                f"no managed subscription {first.developer_name or first.subscription_id!r}",
+            )
+        entity = self._topic_entity(subscription.topic, context)
+        commits: queue.Queue[Any] = queue.Queue()
+        if first.HasField("commit_replay_id_request"):
+            commits.put(self._commit(subscription, first.commit_replay_id_request))
+        log = self.state.events
+        if subscription.committed is not None:
+            cursor = subscription.committed
+        elif subscription.default_replay == "EARLIEST":
+            oldest = log.oldest_replay_id()
+            cursor = log.latest_replay_id if oldest is None else oldest - 1
+        else:
+            cursor = log.latest_replay_id
+        credit = _Credit()
+        credit.add(min(first.num_requested, MAX_REQUESTED))
+
+        def read_requests() -> None:
+            for request in request_iterator:
+                if request.HasField("commit_replay_id_request"):
+                    commits.put(self._commit(subscription, request.commit_replay_id_request))
+                    credit.add(0)  # wake the stream to answer the commit
+                credit.add(min(request.num_requested, MAX_REQUESTED))
+
+        yield from self._stream(
+            context, entity, cursor, credit, read_requests, pb.ManagedFetchResponse, commits
+        )
+
+    def _commit(self, subscription: ManagedSubscription, request: Any) -> Any:
+        """Commit a replay id the log holds (or held: the latest of an empty batch)."""
+        raw = bytes(request.replay_id)
+        replay = int.from_bytes(raw, "big") if len(raw) == 8 else -1
+        response = pb.CommitReplayResponse(
+            commit_request_id=request.commit_request_id,
+            replay_id=raw,
+            process_time=int(time.time() * 1000),
+        )
+        if not 0 <= replay <= self.state.events.latest_replay_id:
+            response.error.CopyFrom(
+                pb.Error(code=pb.ErrorCode.COMMIT, msg=f"replay id {raw.hex()} is not valid")
+            )
+            return response
+        self.state.managed.commit(subscription, replay)
+        return response
+
+    def _stream(
+        self,
+        context: grpc.ServicerContext,
+        entity: str | None,
+        cursor: int,
+        credit: _Credit,
+        read_requests: Callable[[], None],
+        response_type: Any,
+        commits: queue.Queue[Any],
+    ) -> Iterator[Any]:
+        """Events after ``cursor`` as the client's credit allows, keepalives when quiet, and
+        (managed) the answers to commits; ``read_requests`` consumes the client's requests."""
+
+        def reader() -> None:
             try:
-                for request in request_iterator:
-                    credit.add(min(request.num_requested, MAX_REQUESTED))
+                read_requests()
             except grpc.RpcError:
                 pass  # the client went away
             finally:
                 credit.close()
 
-        threading.Thread(target=read_requests, name="sf-pubsub-requests", daemon=True).start()
+        threading.Thread(target=reader, name="sf-pubsub-requests", daemon=True).start()
+        rpc_id = str(uuid.uuid4())
         log = self.state.events
         # Wait in short steps so a cancelled call frees its worker thread promptly.
         step = min(_STEP_SECONDS, self.keepalive_seconds)
         quiet_since = time.monotonic()
         while context.is_active():
+            while not commits.empty():
+                yield response_type(
+                    latest_replay_id=replay_bytes(log.latest_replay_id),
+                    rpc_id=rpc_id,
+                    pending_num_requested=max(credit.pending, 0),
+                    commit_response=commits.get(),
+                )
             wanted = credit.wait(step)
             if wanted <= 0:
                 if credit.closed:
@@ -185,7 +283,7 @@ class PubSubService(pb_grpc.PubSubServicer):
             quiet = time.monotonic() - quiet_since >= self.keepalive_seconds
             if events or quiet:
                 quiet_since = time.monotonic()
-                yield pb.FetchResponse(
+                yield response_type(
                     events=events,
                     latest_replay_id=replay_bytes(log.latest_replay_id),
                     rpc_id=rpc_id,

@@ -22,6 +22,7 @@ from . import _rules
 from ._cdc import CdcPusher, ChangeEvent, ChangeEventLog, schema_id
 from ._errors import ApiError, SalesforceApiError, not_found
 from ._ids import ORG_ID_PREFIX, USER_ID_PREFIX, IdFactory, make_id, normalize_id
+from ._managed import ManagedSubscriptions
 from ._render import (
     create_payload,
     event_changed_names,
@@ -500,6 +501,7 @@ class SalesforceState:
         self.user_id = make_id(USER_ID_PREFIX, 737_373)
         self.events = ChangeEventLog(retention=event_retention)
         self.pusher = CdcPusher(self.events)
+        self.managed = ManagedSubscriptions()
         self.daily_api_limit = daily_api_limit
         self.api_used = 0
         self.query_cursor_limit = query_cursor_limit
@@ -692,6 +694,7 @@ class SalesforceState:
         """Forget all records, events and query cursors. Sessions and custom fields stay."""
         with self.lock:
             self.events.clear()
+            self.managed.clear()
             self.cursors.clear()
             self.request_counts.clear()
             self.api_used = 0

@@ -7,12 +7,12 @@ Every switch has a Python twin on :class:`~syncwright.sandbox.stripe.StripeState
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from syncwright.sandbox._faults import FaultPlan
+from syncwright.sandbox._admin_bodies import FaultPlanBody, PaymentBehaviourBody
 
 from ._webhooks import WebhookFaults
 
@@ -27,16 +27,6 @@ def _gateway(request: Request) -> Gateway:
     return gateway
 
 
-class FaultPlanBody(BaseModel):
-    latency_ms: float = Field(0.0, ge=0)
-    error_5xx_rate: float = Field(0.0, ge=0, le=1)
-    timeout_rate: float = Field(0.0, ge=0, le=1)
-    lost_response_rate: float = Field(0.0, ge=0, le=1)
-    stall_seconds: float = Field(30.0, ge=0)
-    only_methods: list[str] = Field(default_factory=lambda: ["POST", "PUT", "PATCH", "DELETE"])
-    seed: int | None = None
-
-
 class RateLimitBody(BaseModel):
     per_second: float | None = Field(None, gt=0)
 
@@ -47,10 +37,6 @@ class WebhookFaultsBody(BaseModel):
     drop_rate: float = Field(0.0, ge=0, le=1)
     drop_next: int = Field(0, ge=0)
     seed: int | None = None
-
-
-class PaymentBehaviourBody(BaseModel):
-    behavior: Literal["fail", "succeed"] | None = None
 
 
 @router.get("/health")
@@ -84,15 +70,7 @@ def get_faults(request: Request) -> dict[str, Any]:
 
 @router.post("/faults")
 def set_faults(request: Request, body: FaultPlanBody) -> dict[str, Any]:
-    plan = FaultPlan(
-        latency_ms=body.latency_ms,
-        error_5xx_rate=body.error_5xx_rate,
-        timeout_rate=body.timeout_rate,
-        lost_response_rate=body.lost_response_rate,
-        stall_seconds=body.stall_seconds,
-        only_methods=frozenset(m.upper() for m in body.only_methods),
-        seed=body.seed,
-    )
+    plan = body.plan()
     _gateway(request).faults.configure(plan)
     return get_faults(request)
 

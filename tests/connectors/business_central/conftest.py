@@ -55,9 +55,15 @@ def bc_emulator(_bc_emulator: BcEmulator) -> BcEmulator:
     return _bc_emulator
 
 
-def bc_connection_yaml(emulator: BcEmulator, *, indent: str = "  ", name: str = CONNECTION) -> str:
+def bc_connection_yaml(
+    emulator: BcEmulator,
+    *,
+    indent: str = "  ",
+    name: str = CONNECTION,
+    options: dict[str, str] | None = None,
+) -> str:
     """The ``connections:`` entry of a Business Central connection to ``emulator``
-    (credentials as ``file:`` references under ``secrets/``)."""
+    (credentials as ``file:`` references under ``secrets/``); ``options`` adds options."""
     lines = f"""\
 {name}:
   vendor: business_central
@@ -77,7 +83,7 @@ def bc_connection_yaml(emulator: BcEmulator, *, indent: str = "  ", name: str = 
     ca_file: {emulator.certfile}
     items: {{price_std: SW-STD, price_pro: SW-PRO, price_seat: SW-SEAT, prod_std: SW-STD}}
     tax_areas: {{Syncwright UK Ltd: UK-STD, default: UK-ZERO}}
-"""
+""" + "".join(f"    {key}: {value}\n" for key, value in (options or {}).items())
     return "".join(indent + line + "\n" for line in lines.splitlines())
 
 
@@ -114,7 +120,9 @@ class BcWorld(CanonicalBuilders):
         )
 
 
-def make_bc_world(emulator: BcEmulator, directory: Path) -> BcWorld:
+def make_bc_world(
+    emulator: BcEmulator, directory: Path, options: dict[str, str] | None = None
+) -> BcWorld:
     folder = directory / "secrets"
     folder.mkdir(parents=True, exist_ok=True)
     for key, value in bc_secrets(emulator).items():
@@ -122,7 +130,7 @@ def make_bc_world(emulator: BcEmulator, directory: Path) -> BcWorld:
     config = directory / "syncwright.yaml"
     config.write_text(
         f"database:\n  url: sqlite:///{directory / 'bc.db'}\n"
-        f"connections:\n{bc_connection_yaml(emulator)}"
+        f"connections:\n{bc_connection_yaml(emulator, options=options)}"
     )
     return BcWorld(Runtime(load_settings(config)), emulator)
 

@@ -45,7 +45,11 @@ def test_retries_write_nothing_twice(bc_world: BcWorld) -> None:
     payment = bc_world.payment("pay_r", "acct_r", 4442, "inv_r")
     _run(bc_world, "apply_payment", payment)
     _run(bc_world, "apply_payment", payment)
-    assert [p["amount"] for p in _rows(bc_world, "customerPayments")] == [44.42]
+    # one journal line, posted: it left the journal and paid the invoice
+    assert _rows(bc_world, "customerPayments") == []
+    assert [p["amount"] for p in _rows(bc_world, "_postedPayments")] == [44.42]
+    [paid] = [i for i in _rows(bc_world, "salesInvoices") if i["externalDocumentNumber"] == "INV_R"]
+    assert paid["status"] == "Paid" and paid["remainingAmount"] == 0
     # the sales order's lines are replaced, not appended, when the subscription changes
     subscription = bc_world.subscription("sub_r", "acct_r", LINES)
     _run(bc_world, "upsert_sales_order", subscription)

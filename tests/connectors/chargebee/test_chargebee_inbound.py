@@ -231,3 +231,28 @@ def test_a_trial_activates_when_it_ends(
     assert types.index("syncwright.subscription.activated.v1") < types.index(
         "syncwright.invoice.finalized.v1"
     )
+
+
+def test_scheduled_cancellation_and_dunning_attempts_map_like_stripes(
+    make_runtime: RuntimeFactory, cb_sdk: chargebee.Chargebee, cb_state: ChargebeeState
+) -> None:
+    """A cancellation scheduled for the term's end is an amendment (cancel at period end, still
+    active); each declined collection is one more failed attempt, as Stripe's attempt_count."""
+    runtime = make_runtime()
+    customer = cb_sdk.Customer.create({"company": "Initech", "email": "ap@initech.test"}).customer
+    cb_state.set_payment_behaviour(customer.id, "fail")
+    created = cb_sdk.Subscription.create_with_items(
+        customer.id, {"subscription_items": [{"item_price_id": PRO_PRICE, "quantity": 1}]}
+    )
+    with pytest.raises(chargebee.APIError):
+        cb_sdk.Invoice.collect_payment(created.invoice.id)
+    cb_sdk.Subscription.cancel_for_items(created.subscription.id, {"end_of_term": True})
+    events = _normalized(runtime, cb_state)
+    failed = [d for t, d in events if t == "syncwright.invoice.payment_failed.v1"]
+    assert [d["attempt_count"] for d in failed] == [1, 2]
+    assert failed[0]["failure_reason"] == "Your card was declined."
+    [(kind, scheduled)] = events[-1:]
+    assert kind == "syncwright.subscription.updated.v1"
+    sub = scheduled["subscription"]
+    assert sub["status"] == "active" and sub["cancel_at_period_end"] is True
+    assert sub["auto_renew"] is False

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from syncwright.connectors import Delivery
 from syncwright.connectors.netsuite.outbound import upsert_customer
 from syncwright.policy.entities import field_digests
+from tests.connectors._state import set_account_state
 from tests.contract.conftest import delivery
 
 if TYPE_CHECKING:
@@ -26,21 +27,7 @@ def _write_and_link(ns: NsWorld, gid: str) -> tuple[dict[str, Any], str]:
 
 
 def _set_state(ns: NsWorld, account: dict[str, Any]) -> None:
-    """The canonical state of the account, as the CRM's events would have left it."""
-    store = ns.runtime.policy_store
-    with store.begin() as conn:
-        store.save_state(
-            conn,
-            "account",
-            account["global_id"],
-            previous=store.state(conn, "account", account["global_id"]),
-            data=account,
-            source_connection="crm",
-            source_time=None,
-            versions={},
-            applied={},
-            recent={},
-        )
+    set_account_state(ns.runtime, account)
 
 
 def _polled(ns: NsWorld, native_id: str) -> Delivery:

@@ -17,6 +17,7 @@ from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox._tls import make_self_signed_cert
 from syncwright.sandbox.salesforce import SalesforceState, create_app
+from syncwright.sandbox.salesforce._pubsub import PubSubServer
 from tests.connectors.salesforce._support import (
     API_VERSION,
     Clock,
@@ -101,3 +102,16 @@ def make_world(tmp_path: Path) -> Iterator[WorldFactory]:
 @pytest.fixture
 def world(make_world: WorldFactory, org: Org) -> World:
     return make_world(org)
+
+
+@pytest.fixture(scope="module")
+def pubsub(_shared_org: Org) -> Iterator[PubSubServer]:
+    # A short keepalive: a poll that has caught up ends when it arrives.
+    server = PubSubServer(
+        _shared_org.state,
+        certfile=_shared_org.certfile,
+        keyfile=Path(_shared_org.certfile).with_name("key.pem"),
+        keepalive_seconds=0.2,
+    ).start()
+    yield server
+    server.stop()

@@ -1,4 +1,4 @@
-"""Polling both streams: ``cdc`` (the emulator's replay endpoint, cursor = replay id) and ``soql``
+"""Polling both streams: ``cdc`` (the Pub/Sub API, more in test_sf_pubsub.py) and ``soql``
 (won opportunities by SystemModstamp), through the real Poller, inbox and cursor store."""
 
 from __future__ import annotations
@@ -14,58 +14,13 @@ from syncwright.connectors._base import Delivery
 from syncwright.errors import ConfigError
 from syncwright.intake.cursors import CursorStore
 from syncwright.intake.poller import Poller
+from syncwright.sandbox.salesforce._pubsub import PubSubServer, replay_bytes
 from tests.connectors.salesforce._support import CONNECTION, Org, World, normalize_pending
 from tests.connectors.salesforce.conftest import WorldFactory
 
 
 def _names(batch_events: list[Any]) -> list[str]:
     return [json.loads(e.body)["payload"].get("Name") for e in batch_events]
-
-
-def test_cdc_stream_pages_by_replay_id(make_world: WorldFactory, org: Org) -> None:
-    world = make_world(org, options={"poll_page_size": 2})
-    a = org.state.insert("Account", {"Name": "A"})
-    org.state.insert("Contact", {"LastName": "not mapped", "AccountId": a})
-    org.state.insert("Account", {"Name": "B"})
-    org.state.insert("Account", {"Name": "C"})
-    replay = [e["event"]["replayId"] for e in org.cdc(0)]
-
-    first = world.connector.poll("cdc", None)
-    # The contact's event moves the cursor but is not stored.
-    assert _names(first.events) == ["A"] and first.has_more
-    assert first.cursor == str(replay[1])
-    assert first.events[0].vendor_event_id == str(replay[0])
-    assert first.events[0].event_type == "Account.CREATE"
-    second = world.connector.poll("cdc", first.cursor)
-    assert _names(second.events) == ["B", "C"] and second.cursor == str(replay[3])
-    idle = world.connector.poll("cdc", second.cursor)
-    assert idle.events == [] and idle.cursor is None and not idle.has_more
-
-
-def test_cdc_stream_through_the_poller(make_world: WorldFactory, org: Org, sf: Salesforce) -> None:
-    world = make_world(org, options={"poll_page_size": 2})
-    for name in ("A", "B", "C"):
-        sf.Account.create({"Name": name})
-    poller = Poller(world.runtime)
-    report = poller.poll_once(CONNECTION, "cdc")
-    assert (report.read, report.accepted) == (3, 3)
-    cursor = CursorStore(world.runtime.db).get(CONNECTION, "cdc")
-    assert cursor == str(org.mark())
-    assert poller.poll_once(CONNECTION, "cdc").read == 0
-    sf.Account.update(org.state.rows("Account")[0]["Id"], {"Name": "A2"})
-    assert poller.poll_once(CONNECTION, "cdc").accepted == 1
-    events = normalize_pending(world.runtime)
-    assert [e.data.account.name for e in events] == ["A2", "B", "C", "A2"]  # fresh reads
-    assert [e.data.changed_fields for e in events][-1] == ("name",)
-
-
-def test_cdc_start_at_new_events_only(make_world: WorldFactory, org: Org) -> None:
-    world = make_world(org, options={"cdc_start_replay_id": -1})
-    org.state.insert("Account", {"Name": "Old"})
-    first = world.connector.poll("cdc", None)
-    assert first.events == [] and first.cursor == str(org.mark())
-    org.state.insert("Account", {"Name": "New"})
-    assert _names(world.connector.poll("cdc", first.cursor).events) == ["New"]
 
 
 def _opp(org: Org, account: str, name: str, stage: str = "Closed Won") -> str:
@@ -118,9 +73,10 @@ def test_soql_stream_cursor_ties_and_overlap(make_world: WorldFactory, org: Org)
 
 
 def test_both_streams_through_the_poller(
-    make_world: WorldFactory, org: Org, sf: Salesforce
+    make_world: WorldFactory, org: Org, sf: Salesforce, pubsub: PubSubServer
 ) -> None:
-    world = make_world(org, options={"poll_streams": ["cdc", "soql"]})
+    options = {"poll_streams": ["cdc", "soql"], "pubsub_endpoint": pubsub.endpoint}
+    world = make_world(org, options=options)
     assert world.connector.poll_streams == ("cdc", "soql")
     account = sf.Account.create({"Name": "Acme"})["id"]
     opp = sf.Opportunity.create(
@@ -142,7 +98,7 @@ def test_both_streams_through_the_poller(
     again = poller.poll_all()
     assert again[f"{CONNECTION}.soql"].accepted == 0  # re-read in the overlap, deduped
     cursors = CursorStore(world.runtime.db)
-    assert cursors.get(CONNECTION, "cdc") == str(org.mark())
+    assert cursors.get(CONNECTION, "cdc") == replay_bytes(org.mark()).hex()
     assert cursors.get(CONNECTION, "soql") is not None
     types = [e.type for e in normalize_pending(world.runtime)]
     # Both streams saw the close: one deal event each (run one stream per connection in
@@ -151,8 +107,14 @@ def test_both_streams_through_the_poller(
     assert types.count("syncwright.account.upserted.v1") == 1
 
 
-def test_stream_and_option_errors(make_world: WorldFactory, org: Org) -> None:
-    world = make_world(org)
+def test_stream_and_option_errors(make_world: WorldFactory, org: Org, pubsub: PubSubServer) -> None:
+    # Change events come over the Pub/Sub API: without its endpoint the connection polls SOQL,
+    # and asking for cdc says what to set.
+    assert make_world(org).connector.poll_streams == ("soql",)
+    with pytest.raises(ConfigError) as err:
+        make_world(org, options={"poll_streams": ["cdc"]})
+    assert err.value.code == "salesforce.bad_option" and "pubsub_endpoint" in err.value.problems[0]
+    world = make_world(org, options={"pubsub_endpoint": pubsub.endpoint})
     assert world.connector.poll_streams == ("cdc",)
     with pytest.raises(ConfigError) as err:
         world.connector.poll("events", None)

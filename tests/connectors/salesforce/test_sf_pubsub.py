@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import queue
+import ssl
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import grpc
+import httpx
 import pytest
 from simple_salesforce import Salesforce
 
@@ -29,19 +30,6 @@ from tests.connectors.salesforce._support import (
     normalize_pending,
     write_sf_config,
 )
-
-
-@pytest.fixture(scope="module")
-def pubsub(_shared_org: Org) -> Iterator[PubSubServer]:
-    # A short keepalive: a poll that has caught up ends when it arrives.
-    server = PubSubServer(
-        _shared_org.state,
-        certfile=_shared_org.certfile,
-        keyfile=Path(_shared_org.certfile).with_name("key.pem"),
-        keepalive_seconds=0.2,
-    ).start()
-    yield server
-    server.stop()
 
 
 def _runtime(directory: Path, org: Org, endpoint: str, **options: Any) -> Runtime:
@@ -110,6 +98,20 @@ def test_record_changes_reach_the_inbox_as_change_events(
         # The stored deliveries normalize like any CDC event: canonical account events.
         types = [e.type for e in normalize_pending(runtime)]
         assert types == ["syncwright.account.upserted.v1"] * 2
+    finally:
+        runtime.close()
+
+
+def test_cdc_start_at_new_events_only(tmp_path: Path, org: Org, pubsub: PubSubServer) -> None:
+    runtime = _runtime(tmp_path / "rt", org, pubsub.endpoint, cdc_start_replay_id=-1)
+    try:
+        connector = runtime.connection(CONNECTION)
+        org.state.insert("Account", {"Name": "Old"})
+        first = connector.poll("cdc", None)  # LATEST: where "now" is, from the keepalive
+        assert first.events == [] and first.cursor == replay_bytes(org.mark()).hex()
+        org.state.insert("Account", {"Name": "New"})
+        (new,) = connector.poll("cdc", first.cursor).events
+        assert json.loads(new.body)["payload"]["Name"] == "New"
     finally:
         runtime.close()
 
@@ -222,3 +224,97 @@ def test_missing_libraries_name_the_extra(
     assert "fastavro" in str(caught.value)
     with pytest.raises(ConfigError, match=r"syncwright\[salesforce-cdc\]"):
         _runtime(tmp_path / "rt", org, "127.0.0.1:1").close()
+
+
+def _managed(org: Org, name: str, default_replay: str = "EARLIEST") -> dict[str, Any]:
+    """A managed subscription, declared through the emulator's admin API."""
+    created = httpx.post(
+        f"{org.url}/_sandbox/managed-subscriptions",
+        json={"developer_name": name, "default_replay": default_replay},
+        verify=ssl.create_default_context(cafile=org.certfile),
+        trust_env=False,
+    )
+    created.raise_for_status()
+    found: dict[str, Any] = created.json()
+    return found
+
+
+def _committed(org: Org, name: str) -> int | None:
+    listed = httpx.get(
+        f"{org.url}/_sandbox/managed-subscriptions",
+        verify=ssl.create_default_context(cafile=org.certfile),
+        trust_env=False,
+    ).json()
+    value: int | None = next(s for s in listed if s["DeveloperName"] == name)["CommittedReplayId"]
+    return value
+
+
+def test_managed_replay_resumes_from_the_committed_replay_id(
+    tmp_path: Path, org: Org, pubsub: PubSubServer
+) -> None:
+    _managed(org, "Syncwright_CDC")
+    replay_of: dict[str, int] = {}
+    for name in ("A", "B", "C", "D", "E"):
+        org.state.insert("Account", {"Name": name})
+        replay_of[name] = org.state.events.latest_replay_id
+    options = {"poll_page_size": 2, "pubsub_managed_subscription": "Syncwright_CDC"}
+    runtime = _runtime(tmp_path / "rt", org, pubsub.endpoint, **options)
+    try:
+        # Pages A B, C D, E: each request commits the cursor stored once the page before it
+        # was accepted; the next poll commits E.
+        Poller(runtime).poll_once(CONNECTION, "cdc")
+        assert _committed(org, "Syncwright_CDC") == replay_of["D"]
+        Poller(runtime).poll_once(CONNECTION, "cdc")
+        assert _committed(org, "Syncwright_CDC") == replay_of["E"]
+    finally:
+        runtime.close()
+    org.state.insert("Account", {"Name": "F"})
+    runtime = _runtime(tmp_path / "rt", org, pubsub.endpoint, **options)  # a restart
+    try:
+        Poller(runtime).poll_once(CONNECTION, "cdc")
+        names = [body["payload"]["Name"] for body in _bodies(runtime)]
+        assert names == ["A", "B", "C", "D", "E", "F"]  # nothing lost, nothing twice
+    finally:
+        runtime.close()
+    # A process that lost its cursor store resumes where the server says: after E, the last
+    # commit -- only F (delivered, not yet committed) comes again.
+    fresh = _runtime(tmp_path / "fresh", org, pubsub.endpoint, **options)
+    try:
+        batch = fresh.connection(CONNECTION).poll("cdc", None)
+        assert [json.loads(e.body)["payload"]["Name"] for e in batch.events] == ["F"]
+    finally:
+        fresh.close()
+
+
+def test_managed_subscribe_answers_commits_and_refuses_unknown_ones(
+    org: Org, pubsub: PubSubServer
+) -> None:
+    _managed(org, "Commits", default_replay="LATEST")
+    org.state.insert("Account", {"Name": "A"})
+    stub, channel = _stub(org, pubsub.endpoint)
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            next(
+                stub.ManagedSubscribe(
+                    iter([pb.ManagedFetchRequest(developer_name="Nope", num_requested=1)]),
+                    metadata=_auth(org),
+                )
+            )
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+        asks: queue.Queue[Any] = queue.Queue()
+        latest = replay_bytes(org.state.events.latest_replay_id)
+        asks.put(pb.ManagedFetchRequest(developer_name="Commits", num_requested=1))
+        call = stub.ManagedSubscribe(iter(asks.get, None), metadata=_auth(org))
+        try:
+            for replay, ok in ((latest, True), (replay_bytes(10**9), False)):
+                commit = pb.CommitReplayRequest(commit_request_id=f"c-{ok}", replay_id=replay)
+                asks.put(pb.ManagedFetchRequest(commit_replay_id_request=commit))
+                answer = next(r for r in call if r.HasField("commit_response"))
+                assert answer.commit_response.commit_request_id == f"c-{ok}"
+                assert answer.commit_response.HasField("error") is not ok
+            assert _committed(org, "Commits") == org.state.events.latest_replay_id
+        finally:
+            call.cancel()
+            asks.put(None)
+    finally:
+        channel.close()

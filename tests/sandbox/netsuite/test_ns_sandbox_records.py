@@ -139,6 +139,23 @@ def test_eid_upsert_is_idempotent(ns, http) -> None:
     assert http.get(f"{RECORD}/customer/{first}").json()["phone"] == "+44 20 1234"
 
 
+def test_eid_upsert_replaces_the_sublists_it_names(ns, http) -> None:
+    """PUT merges sublist lines into an existing record, as PATCH does, unless ``replace``
+    names the sublist: then repeating the upsert leaves the same lines (one request, safe to
+    repeat). Counted by kind in the stats."""
+    body = {"entity": {"id": "110"}, "item": {"items": [{"item": {"id": 98}, "rate": 10}]}}
+    url = RECORD + "/salesOrder/eid:SO-REPLACE"
+    before = ns.sandbox.stats()["requests_by_kind"].get("PUT salesOrder/eid", 0)
+    order = _id(http.put(url + "?replace=item", json=body))
+    assert _id(http.put(url + "?replace=item", json=body)) == order
+    lines = http.get(f"{RECORD}/salesOrder/{order}/item").json()["items"]
+    assert [(line["line"], line["rate"]) for line in lines] == [(1, 10.0)]
+    assert _id(http.put(url, json=body)) == order  # no replace: the line is added again
+    assert len(http.get(f"{RECORD}/salesOrder/{order}/item").json()["items"]) == 2
+    assert ns.sandbox.stats()["requests_by_kind"]["PUT salesOrder/eid"] == before + 3
+    assert ns.sandbox.writes.entries()[-2]["replace"] == ["item"]
+
+
 def test_put_needs_an_external_id(http) -> None:
     detail = _error(http.put(RECORD + "/customer/110", json={"email": "x@y.z"}))
     assert detail["o:errorCode"] == "INVALID_REQUEST"

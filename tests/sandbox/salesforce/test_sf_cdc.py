@@ -18,11 +18,11 @@ if TYPE_CHECKING:
 OURS = {"Sforce-Call-Options": "client=syncwright"}
 
 
-def _events(env: SalesforceEnv, **params: Any) -> list[dict[str, Any]]:
-    response = env.session().get(f"{env.url}/_sandbox/cdc/events", params=params)
-    response.raise_for_status()
-    events: list[dict[str, Any]] = response.json()["events"]
-    return events
+def _events(
+    env: SalesforceEnv, *, replay_id: int = -2, limit: int = 1000, entity: str | None = None
+) -> list[dict[str, Any]]:
+    """The org's change event log (what the Pub/Sub API serves, in CometD's JSON shape)."""
+    return [e.to_json() for e in env.state.events.since(replay_id, limit=limit, entity=entity)]
 
 
 def _header(event: dict[str, Any]) -> dict[str, Any]:
