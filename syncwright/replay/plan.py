@@ -159,6 +159,8 @@ def plan_delivery(
     try:
         with using_mapping(mapping):
             plan.mapping = connector.mapping("inbound").ref if _maps(connector) else None
+            if mapping is not None and mapping.direction == "outbound":
+                plan.mapping = mapping.ref  # the write-back's version; the events are as now
             events = [_event_json(e) for e in connector.normalize(delivery)]
     except (SyncwrightError, ValueError, KeyError, TypeError) as exc:
         plan.error = f"{type(exc).__name__}: {exc}"

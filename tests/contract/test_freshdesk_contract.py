@@ -51,7 +51,17 @@ class TestFreshdeskConnector(ConnectorContract):
 
     @pytest.fixture
     def action_script(self) -> ActionScript:
-        return [("upsert_entitlement", (entitlement("acct_k"), account("acct_k")))]
+        contact = {
+            "global_id": "cont_k",
+            "account_id": "acct_k",
+            "first_name": "Pat",
+            "last_name": "Lee",
+            "email": "pat.lee@acct-k.example",
+        }
+        return [
+            ("upsert_entitlement", (entitlement("acct_k"), account("acct_k"))),
+            ("upsert_contact", (contact,)),  # joins the organization the entitlement made
+        ]
 
     @pytest.fixture
     def error_cases(

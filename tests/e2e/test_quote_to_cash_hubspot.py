@@ -23,7 +23,8 @@ from syncwright.demo.quote_to_cash import (
     start_quote_to_cash_world,
     wait_onboarded,
 )
-from syncwright.replay import replay_delivery
+from syncwright.engine import EngineClient
+from syncwright.replay import plan_delivery, replay_delivery
 from syncwright.runtime import Runtime
 from syncwright.sandbox.hubspot import DEFAULT_ACCESS_TOKEN
 from syncwright.store.tables import inbox, policy_decisions
@@ -110,6 +111,14 @@ def test_a_hubspot_deal_is_onboarded_through_the_unchanged_workflow(
     )
     row = runtime.inbox.get(won.id)
     assert row is not None
+    # The dry run names the write-back's version; the canonical events are as they were.
+    dry = plan_delivery(
+        runtime,
+        EngineClient(runtime.db),
+        row,
+        mapping=runtime.mappings.version("hubspot_outbound@2"),
+    )
+    assert dry.mapping == "hubspot_outbound@2" and dry.error is None and not dry.changed
     replayed = replay_delivery(runtime, row, actor="test", mapping="hubspot_outbound@2")
     deadline = time.monotonic() + 120
     while _company(world, deals[0].account, "syncwright_erp_id")["syncwright_erp_id"] != (
