@@ -37,6 +37,8 @@ WORKFLOW_MODULES = (
     "syncwright.workflows.lifecycle",
     "syncwright.workflows.support_cases",
     "syncwright.workflows.erp_source",
+    "syncwright.workflows.refunds",
+    "syncwright.workflows.renewal",
     "syncwright.workflows.contact_sync",
 )
 

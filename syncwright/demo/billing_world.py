@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ auth:
     - {{name: demo-operator, role: operator, secret: "file:secrets/demo_operator_token"}}
     - {{name: demo-viewer, role: viewer, secret: "file:secrets/demo_viewer_token"}}
 connections:
+{billing}{erp}{extra}"""
+
+STRIPE_CONNECTION = """\
   stripe:
     vendor: stripe
     base_url: {stripe_url}
@@ -58,6 +62,9 @@ connections:
       role: billing
       poll_interval_seconds: {poll_interval}
       prices: {stripe_prices}
+"""
+
+NETSUITE_CONNECTION = """\
   netsuite:
     vendor: netsuite
     base_url: {netsuite_url}
@@ -74,7 +81,7 @@ connections:
       currencies: {currencies}
       default_item: 100
       tax_codes: {tax_codes}
-{netsuite_options}{extra}"""
+{netsuite_options}"""
 
 
 #: The demo's API tokens (console sign-in, curl): token name -> its secret file in secrets/.
@@ -111,27 +118,39 @@ class BillingWorld:
     api: ServerThread | None = None
     extra_subsidiaries: dict[str, int] = field(default_factory=dict)
     settings_args: dict[str, Any] = field(default_factory=dict)
+    #: More emulators a stack started (``demo/billing_side.py``, ``erp_side.py``): what to wait
+    #: for before the world counts as settled (their pending webhooks), and what to stop.
+    drains: list[Callable[[float], object]] = field(default_factory=list)
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     # -- syncwright, (re)startable: a restart proves parked runs survive it --------------------
     def write_config(self) -> None:
         args = self.settings_args
         subsidiaries = {**SUBSIDIARIES, **self.extra_subsidiaries}
+        billing = args.get("billing_section") or STRIPE_CONNECTION.format(
+            stripe_url=self.stripe_server.url,
+            poll_interval=args.get("poll_interval", 5),
+            stripe_prices=json.dumps(args.get("stripe_prices", {})),
+        )
+        erp = args.get("erp_section") or NETSUITE_CONNECTION.format(
+            netsuite_url=self.netsuite_server.url,
+            ns_timeout=args.get("ns_timeout", 5),
+            ns_concurrency=args.get("ns_concurrency", 5),
+            account=ACCOUNT,
+            subsidiaries="{" + ", ".join(f'"{k}": {v}' for k, v in subsidiaries.items()) + "}",
+            currencies="{" + ", ".join(f"{k}: {v}" for k, v in CURRENCIES.items()) + "}",
+            tax_codes=json.dumps(args.get("tax_codes", {})),
+            # More options of the netsuite connection, each line indented six spaces.
+            netsuite_options=args.get("netsuite_options", ""),
+        )
         self.config_path.write_text(
             CONFIG.format(
                 db=(self.workdir / "syncwright.db").resolve(),
                 workers=args.get("workers", 16),
-                stripe_url=self.stripe_server.url,
-                poll_interval=args.get("poll_interval", 5),
-                netsuite_url=self.netsuite_server.url,
-                ns_timeout=args.get("ns_timeout", 5),
-                ns_concurrency=args.get("ns_concurrency", 5),
-                account=ACCOUNT,
-                subsidiaries="{" + ", ".join(f'"{k}": {v}' for k, v in subsidiaries.items()) + "}",
-                currencies="{" + ", ".join(f"{k}: {v}" for k, v in CURRENCIES.items()) + "}",
-                stripe_prices=json.dumps(args.get("stripe_prices", {})),
-                tax_codes=json.dumps(args.get("tax_codes", {})),
-                # More options of the netsuite connection, each line indented six spaces.
-                netsuite_options=args.get("netsuite_options", ""),
+                # The billing system's and the ERP's connections: Stripe's and NetSuite's
+                # unless a stack's adapter (``demo/billing_side.py``, ``erp_side.py``) set them.
+                billing=billing,
+                erp=erp,
                 extra=args.get("extra_connections", ""),
             )
             # Top-level sections after connections: (e.g. reconciliation rules).
@@ -168,6 +187,8 @@ class BillingWorld:
         self.stripe_state.close()
         self.stripe_server.stop()
         self.netsuite_server.stop()
+        for close in reversed(self.closers):
+            close()
 
     # -- observing ------------------------------------------------------------------------------
     def netsuite_client(self) -> NetSuiteClient:
@@ -206,6 +227,8 @@ class BillingWorld:
         quiet = 0
         while quiet < 3:  # settled on three checks in a row: webhooks may still be in flight
             self.stripe_state.drain_webhooks(5)
+            for drain in self.drains:
+                drain(5)
             quiet = quiet + 1 if self.settled() else 0
             if time.monotonic() > deadline:
                 raise TimeoutError(f"sync did not settle in {timeout}s: {self.statuses()}")

@@ -1,10 +1,12 @@
-"""Quote-to-cash over four emulators: Salesforce (or HubSpot), NetSuite, Stripe Billing and
-Zendesk (``freshdesk_support.py`` swaps in Freshdesk).
+"""Quote-to-cash over four emulators, one per kind of system of a stack (``stack.py``): CRM
+Salesforce or HubSpot (``crm_drive.py``), billing Stripe or Chargebee (``billing_side.py``), ERP
+NetSuite or Business Central (``erp_side.py``), support Zendesk (``freshdesk_support.py`` swaps
+in Freshdesk).
 
-Deals closed-won in the Salesforce emulator flow through syncwright's onboarding workflow; the
-comparison then checks every system for each deal: the ERP customer and sales order, the live
-Stripe subscription, the CRM account's billing fields and the Zendesk entitlement -- each
-exactly once.
+Deals closed-won in the CRM emulator flow through syncwright's onboarding workflow; the
+comparison then checks every system for each deal, read from the emulators' own APIs: the ERP
+customer and sales order, the live billing subscription, the CRM account's billing fields and
+the support desk's entitlement -- each exactly once.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
-from syncwright.connectors.netsuite.client import NetSuiteClient
+from syncwright.demo._faults import faults_paused
+from syncwright.demo.billing_books import SALES_ORDER
+from syncwright.demo.billing_side import BillingSide, start_billing_side
 from syncwright.demo.billing_world import BillingWorld, start_billing_world
 from syncwright.demo.crm_drive import CrmDrive, DealLine, HubSpotDrive, SalesforceDrive
-from syncwright.errors import TransientError
+from syncwright.demo.erp_side import ErpSide, start_erp_side
+from syncwright.demo.stack import DEFAULT_STACK, DISPLAY_NAMES, Stack
 from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox._tls import make_self_signed_cert
 from syncwright.sandbox.salesforce import SalesforceState
@@ -39,12 +44,12 @@ from syncwright.sandbox.salesforce._pubsub import PubSubServer
 from syncwright.sandbox.salesforce._schema import SYNCWRIGHT_CUSTOM_FIELDS, CustomField
 from syncwright.sandbox.zendesk import create_app as create_zendesk
 
-Crm = Literal["salesforce", "hubspot"]
-
 ZENDESK_EMAIL = "agent@example.com"
 TIERS = ("standard", "premium", "enterprise", "none")
 # name -> (monthly unit price in cents, support tier it grants)
 CATALOG = {"Platform": (49_000, "premium"), "Seats": (2_500, "standard")}
+# name -> the item an ERP with an item map (Business Central) sells it as
+ERP_ITEMS = {"Platform": "SW-PRO", "Seats": "SW-SEAT"}
 
 SALESFORCE = """\
   salesforce:
@@ -108,13 +113,17 @@ class QuoteToCashWorld:
     certfile: str
     zd_server: ServerThread
     zd_token: str
-    #: The CRM the story's sales reps use (Salesforce, or HubSpot: ``crm=`` below).
+    #: The CRM the story's sales reps use (Salesforce, or HubSpot: the stack's ``crm``).
     crm: CrmDrive
+    #: The stack's billing system and ERP, each read back through its own API.
+    billing_side: BillingSide
+    erp: ErpSide
     hs_server: ServerThread | None = None
     #: The Salesforce emulator's Pub/Sub API (the cdc stream reads change events there).
     sf_pubsub: PubSubServer | None = None
     #: Product name -> ``crm_product``, ``crm_entry`` (what a deal line references) and
-    #: ``stripe_price``; with Salesforce also ``sf_product`` and ``sf_entry`` (the same ids).
+    #: ``billing_price`` (the billing system's price; on Stripe also as ``stripe_price``);
+    #: with Salesforce also ``sf_product`` and ``sf_entry`` (the same ids).
     catalog: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The support desk in the story and how to read an account's tier back from it (from the
     #: desk's own API); ``None`` reads Zendesk's organizations.
@@ -195,14 +204,27 @@ def start_quote_to_cash_world(
     salesforce_faults: FaultPlan | None = None,
     workers: int = 16,
     zendesk_tier_field: str = "entitlement_tier",
-    crm: Crm = "salesforce",
+    stack: Stack = DEFAULT_STACK,
+    erp_faults: FaultPlan | None = None,
+    billing_faults: FaultPlan | None = None,
 ) -> QuoteToCashWorld:
-    """The world on ``crm``; the Salesforce emulator runs either way (some tests read its
-    event log), but with ``crm="hubspot"`` syncwright's config names only HubSpot."""
+    """The world on ``stack``'s CRM, billing system and ERP (its support desk: Zendesk here,
+    :func:`~syncwright.demo.freshdesk_support.use_freshdesk` swaps in Freshdesk). The
+    Salesforce, Stripe and NetSuite emulators run on every stack (some tests read their logs),
+    but syncwright's config names only the stack's vendors. ``erp_faults`` are injected into
+    the stack's ERP (``netsuite_faults`` into NetSuite when it is the ERP), ``billing_faults``
+    into Chargebee's API when it is the billing system."""
+    on_netsuite = stack.erp == "netsuite"
     billing = start_billing_world(
-        workdir, netsuite_faults=netsuite_faults, workers=workers, ns_timeout=2.0, poll_interval=1
+        workdir,
+        netsuite_faults=(erp_faults or netsuite_faults) if on_netsuite else None,
+        workers=workers,
+        ns_timeout=2.0,
+        poll_interval=1,
     )
     certfile, keyfile = make_self_signed_cert(workdir / "tls")
+    billing_side = start_billing_side(billing, stack.billing, billing_faults)
+    erp = start_erp_side(billing, stack.erp, tls=(certfile, keyfile), faults=erp_faults)
     # The org's admin added invoice visibility fields next to syncwright's standard ones.
     sf_state = SalesforceState(
         custom_fields=(
@@ -235,7 +257,7 @@ def start_quote_to_cash_world(
     )
     hs_server = None
     sf_pubsub: PubSubServer | None = None
-    if crm == "hubspot":
+    if stack.crm == "hubspot":
         hs_server, drive = _start_hubspot(billing)
     else:
         # Change Data Capture over the Pub/Sub API, on the org's certificate; a short keepalive
@@ -252,6 +274,8 @@ def start_quote_to_cash_world(
         zd_server,
         zd_token,
         crm=drive,
+        billing_side=billing_side,
+        erp=erp,
         hs_server=hs_server,
         sf_pubsub=sf_pubsub,
     )
@@ -260,9 +284,10 @@ def start_quote_to_cash_world(
     tiers = plan_tiers(world)
     # US SaaS subscriptions are not taxed here: NetSuite's "-Not Taxable-" code for the parent.
     billing.settings_args["tax_codes"] = {"Parent Company": "-7"}
-    billing.settings_args["stripe_prices"] = {
-        entry["crm_product"]: entry["stripe_price"] for entry in world.catalog.values()
-    }
+    billing_side.configure(
+        {entry["crm_product"]: entry["billing_price"] for entry in world.catalog.values()}
+    )
+    erp.configure({world.catalog[name]["crm_product"]: item for name, item in ERP_ITEMS.items()})
     if hs_server is not None:
         crm_section = HUBSPOT.format(hs_url=hs_server.url, hook=_hubspot_hook(billing))
     else:
@@ -283,7 +308,7 @@ def plan_tiers(world: QuoteToCashWorld) -> dict[str, str]:
     return {
         entry[key]: CATALOG[name][1]
         for name, entry in world.catalog.items()
-        for key in ("crm_product", "stripe_price")
+        for key in ("crm_product", "billing_price")
     }
 
 
@@ -324,25 +349,14 @@ def _start_hubspot(billing: BillingWorld) -> tuple[ServerThread, HubSpotDrive]:
 
 
 def _seed_catalog(world: QuoteToCashWorld) -> None:
-    """The same products in the CRM (in Salesforce with price book entries) and Stripe
-    (monthly prices)."""
-    stripe = world.billing.stripe.v1
+    """The same products in the CRM (in Salesforce with price book entries) and the billing
+    system (monthly prices)."""
     for name, (cents, _) in CATALOG.items():
         product, entry = world.crm.add_product(name, cents)
-        stripe_product = stripe.products.create({"name": name})
-        price = stripe.prices.create(
-            {
-                "product": stripe_product.id,
-                "unit_amount": cents,
-                "currency": "usd",
-                "recurring": {"interval": "month"},
-            }
-        )
-        world.catalog[name] = {
-            "crm_product": product,
-            "crm_entry": entry,
-            "stripe_price": price.id,
-        }
+        price = world.billing_side.add_price(name, cents)
+        world.catalog[name] = {"crm_product": product, "crm_entry": entry, "billing_price": price}
+        if world.billing_side.vendor == "stripe":
+            world.catalog[name]["stripe_price"] = price
         if world.crm.vendor == "salesforce":
             world.catalog[name] |= {"sf_product": product, "sf_entry": entry}
 
@@ -415,18 +429,6 @@ def wait_onboarded(world: QuoteToCashWorld, deals: list[Deal], timeout: float = 
     billing.wait_settled(max(1.0, deadline - time.monotonic()))
 
 
-def _query(netsuite: NetSuiteClient, query: str) -> list[dict[str, Any]]:
-    """A SuiteQL read that tries again on NetSuite's 5xx, as any reporting tool does: the
-    demo's injected faults hit SuiteQL too (a POST), and the check is not what is tested."""
-    for attempt in range(5):
-        try:
-            return list(netsuite.suiteql(query))
-        except TransientError:
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
-
-
 @dataclass
 class QuoteToCashCheck:
     deals: int
@@ -436,31 +438,25 @@ class QuoteToCashCheck:
 
 
 def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
-    """Every system, for every deal: exactly what the onboarding promises, exactly once."""
+    """Every system, for every deal: exactly what the onboarding promises, exactly once -- read
+    from each emulator's own API (syncwright's cross-reference only names the global ids)."""
     billing = world.billing
     assert billing.runtime is not None
     xref = billing.runtime.xref
     vendor = world.crm.vendor
+    erp, billed = world.erp, world.billing_side
     problems: list[str] = []
-    with billing.netsuite_client() as netsuite:
-        customers = _query(netsuite, "SELECT id, externalid FROM customer")
-        orders = [
-            r
-            for r in _query(netsuite, "SELECT id, externalid, recordtype FROM transaction")
-            if r["recordtype"] == "salesorder"
-        ]
-    customer_ids = {r.get("externalid"): r["id"] for r in customers}
-    order_count: dict[str, int] = {}
-    for order in orders:
-        order_count[order.get("externalid") or ""] = (
-            order_count.get(order.get("externalid") or "", 0) + 1
-        )
-    duplicates = sum(n - 1 for n in order_count.values() if n > 1)
+    # The faults are for the sync; a read-back that met one would report the wrong problem.
+    with faults_paused(erp, billed):
+        books = erp.ledger()
+        subscriptions = billed.subscriptions()
+    duplicates = sum(n - 1 for (kind, _), n in books.counts.items() if kind == SALES_ORDER)
     orgs = (
         {org.get("external_id"): org for org in world.zendesk_orgs()}
         if world.tier_reader is None
         else {}
     )
+    erp_name, billing_name = DISPLAY_NAMES[erp.vendor], DISPLAY_NAMES[billed.vendor]
     onboarded = 0
     for deal in deals:
         account_id = xref.global_id_for("account", vendor, deal.account)
@@ -470,29 +466,15 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
             continue
         subscription_id = f"subs_{deal_id.split('_', 1)[-1]}"
         before = len(problems)
-        if account_id not in customer_ids:
-            problems.append(f"{deal.opportunity}: no NetSuite customer")
-        if order_count.get(subscription_id) != 1:
-            problems.append(
-                f"{deal.opportunity}: {order_count.get(subscription_id, 0)} sales orders"
-            )
-        stripe_customer = xref.native_id_for("account", account_id, "stripe")
-        listed: list[Any] = (
-            list(
-                billing.stripe.v1.subscriptions.list(
-                    {"customer": stripe_customer, "status": "all"}
-                ).data
-            )
-            if stripe_customer
-            else []
-        )
-        subs = [
-            sub
-            for sub in listed
-            if sub.to_dict()["metadata"].get("syncwright_id") == subscription_id
-        ]
-        if len(subs) != 1 or subs[0].status != "active":
-            problems.append(f"{deal.opportunity}: Stripe subscriptions {[s.status for s in subs]}")
+        erp_customer = books.customers.get(erp.key(account_id, "customer"))
+        if erp_customer is None:
+            problems.append(f"{deal.opportunity}: no {erp_name} customer")
+        orders = books.counts.get((SALES_ORDER, erp.key(subscription_id, "document")), 0)
+        if orders != 1:
+            problems.append(f"{deal.opportunity}: {orders} sales orders")
+        statuses = subscriptions.get(subscription_id, [])
+        if statuses != ["active"]:
+            problems.append(f"{deal.opportunity}: {billing_name} subscriptions {statuses}")
         shown = world.crm.billing_of(deal.account)
         monthly = CATALOG["Platform"][0] + deal.seats * CATALOG["Seats"][0]
         expected_acv = Decimal(monthly) * 12 / 100
@@ -503,7 +485,7 @@ def check_deals(world: QuoteToCashWorld, deals: list[Deal]) -> QuoteToCashCheck:
             )
         if not shown.last_invoice_number or not shown.last_invoice_status:
             problems.append(f"{deal.opportunity}: no invoice visible on the CRM account")
-        if shown.erp_id != str(customer_ids.get(account_id, "")):
+        if shown.erp_id != (erp_customer or ""):
             problems.append(f"{deal.opportunity}: CRM ERP id {shown.erp_id or None}")
         if world.tier_reader is None:
             org = orgs.get(account_id)

@@ -1,13 +1,15 @@
-"""``syncwright demo``: quote-to-cash over four emulators (Salesforce or HubSpot, NetSuite,
-Stripe, and Zendesk or Freshdesk as the support desk: ``--stack``).
+"""``syncwright demo``: quote-to-cash over four emulators, one per kind of a stack
+(``--stack``): Salesforce or HubSpot, Stripe or Chargebee, NetSuite or Business Central, Zendesk
+or Freshdesk.
 
-Sales reps close deals in the CRM emulator. syncwright polls the change events, validates
-each deal against NetSuite's master data, creates the NetSuite customer and sales order, the
-Stripe customer and subscription, then writes the subscription status, contract value and ERP id
-back to the CRM account and the support tier to Zendesk -- while NetSuite throws errors and loses
-responses and Stripe redelivers webhooks. One deal fails validation (a billing country the
-subsidiary cannot tax): it parks before any write; the rep fixes the account and the operator
-retries. Then every system is checked deal by deal.
+Sales reps close deals in the CRM emulator. syncwright takes the change events, validates
+each deal against the ERP's master data, creates the ERP customer and sales order, the billing
+customer and subscription, then writes the subscription status, contract value and ERP id
+back to the CRM account and the support tier to the desk -- while the ERP throws errors and loses
+responses and the billing system redelivers (Stripe) or drops (Chargebee) webhooks. On NetSuite
+one deal fails validation (a billing country the subsidiary cannot tax): it parks before any
+write; the rep fixes the account and the operator retries. Then every system is checked deal by
+deal, read from the emulators.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from syncwright.demo.api_token import print_api_usage
+from syncwright.demo.billing_side import ChargebeeBilling
 from syncwright.demo.billing_world import BillingWorld
-from syncwright.demo.freshdesk_support import FreshdeskDesk, use_freshdesk
+from syncwright.demo.freshdesk_support import use_freshdesk
 from syncwright.demo.quote_to_cash import (
     QuoteToCashCheck,
     QuoteToCashWorld,
@@ -65,25 +69,31 @@ def run_quote_to_cash_demo(
     console = console or Console()
     if workdir.exists():
         shutil.rmtree(workdir)
-    world = start_quote_to_cash_world(
+    world = start_world_on(
         workdir,
-        crm="hubspot" if stack.crm == "hubspot" else "salesforce",
-        netsuite_faults=FaultPlan(
+        stack,
+        erp_faults=FaultPlan(
             latency_ms=5, error_5xx_rate=0.03, lost_response_rate=0.02, stall_seconds=3, seed=8
         ),
+        billing_faults=FaultPlan(error_5xx_rate=0.03, seed=9),
     )
-    desk: FreshdeskDesk | None = None
     try:
-        if stack.support == "freshdesk":
-            desk = use_freshdesk(world)
         result = _run(world, deals, console, stack)
         if hold is not None:
             hold(world.billing)
         return result
     finally:
         world.close()
-        if desk is not None:
-            desk.server.stop()
+
+
+def start_world_on(workdir: Path, stack: Stack, **options: Any) -> QuoteToCashWorld:
+    """The quote-to-cash world on every vendor of ``stack``, the support desk included
+    (``options``: those of :func:`start_quote_to_cash_world`)."""
+    world = start_quote_to_cash_world(workdir, stack=stack, **options)
+    if stack.support == "freshdesk":
+        desk = use_freshdesk(world)
+        world.billing.closers.append(desk.server.stop)
+    return world
 
 
 def _run(
@@ -91,36 +101,38 @@ def _run(
 ) -> QuoteToCashDemoResult:
     billing = world.billing
     billing.stripe_state.configure_webhooks(WebhookFaults(duplicate_rate=0.2, shuffle_window=4))
+    if isinstance(world.billing_side, ChargebeeBilling):
+        world.billing_side.state.webhooks.drop_next = 2
     runtime = billing.start_syncwright()
     assert billing.engine is not None
+    crm, erp, billed = (DISPLAY_NAMES[v] for v in (stack.crm, stack.erp, stack.billing))
     console.print("[bold]syncwright demo[/bold]: quote-to-cash over four emulators")
     console.print(f"  stack: {stack.describe()}")
     for skipped in stack.skips():
         console.print(f"  on this stack: {skipped}")
     crm_url = (world.hs_server or world.sf_server).url
-    console.print(f"  {DISPLAY_NAMES[stack.crm]} {crm_url}  NetSuite {billing.netsuite_server.url}")
+    console.print(f"  {crm} {crm_url}  {erp} {world.erp.url}")
     console.print(
-        f"  Stripe {billing.stripe_server.url}  support desk: {DISPLAY_NAMES[stack.support]}"
+        f"  {billed} {world.billing_side.url}  support desk: {DISPLAY_NAMES[stack.support]}"
     )
-    console.print(
-        "  faults: 3% NetSuite 5xx, 2% lost NetSuite responses, 20% duplicate and "
-        "reordered Stripe webhooks"
-    )
+    console.print(f"  faults: 3% {erp} 5xx, 2% lost {erp} responses, " + _billing_faults(stack))
 
-    deals = close_deals(world, count - 1)
-    deals += close_deals(world, 1, country="BR", start=count - 1)
-    console.print(f"  sales reps closed {len(deals)} deals in {DISPLAY_NAMES[stack.crm]}")
+    # A billing country the ERP cannot tax parks a deal before any write -- where the ERP's
+    # tax check looks at the country (NetSuite; stack.SKIPS says so for the others).
+    parks = stack.erp == "netsuite"
+    deals = close_deals(world, count - 1 if parks else count)
+    if parks:
+        deals += close_deals(world, 1, country="BR", start=count - 1)
+    console.print(f"  sales reps closed {len(deals)} deals in {crm}")
     wait_onboarded(world, deals)
     parked = runtime.exceptions.list(status="open")
     console.print(f"\n  {len(parked)} deal(s) parked before any write:")
     for record in parked:
         console.print(f"    {record.id}: {record.message}\n      remediation: {record.remediation}")
 
-    console.print(
-        f"\n  the rep corrects the billing country in {DISPLAY_NAMES[stack.crm]}; "
-        "the operator retries"
-    )
-    world.crm.set_country(deals[-1].account, "US")
+    if parks:
+        console.print(f"\n  the rep corrects the billing country in {crm}; the operator retries")
+        world.crm.set_country(deals[-1].account, "US")
     service = ExceptionService(
         runtime.exceptions,
         runtime.inbox,
@@ -133,20 +145,26 @@ def _run(
     wait_onboarded(world, deals)
 
     check = check_deals(world, deals)
-    stats = billing.netsuite.stats()
     table = Table("system", "what", "deals in step")
     for system, what in (
-        ("NetSuite", "customer + sales order"),
-        ("Stripe", "active subscription"),
-        (DISPLAY_NAMES[stack.crm], "status, ACV, ERP id on the account"),
+        (erp, "customer + sales order"),
+        (billed, "active subscription"),
+        (crm, "status, ACV, ERP id on the account"),
         (DISPLAY_NAMES[stack.support], "entitlement tier and SLA"),
     ):
         table.add_row(system, what, f"{check.onboarded}/{check.deals}")
     console.print(table)
+    breaches = billing.netsuite.stats()["breaches"] if stack.erp == "netsuite" else 0
+    injected = {erp: world.erp.faults_injected(), billed: world.billing_side.faults_injected()}
+    # Only NetSuite's emulator enforces an account-wide concurrency limit to breach.
+    limit = (
+        f"NetSuite breaches of its concurrency limit: {breaches}, "
+        if stack.erp == "netsuite"
+        else ""
+    )
     console.print(
         f"  problems: {len(check.problems)}, duplicate sales orders: {check.duplicates}, "
-        f"NetSuite breaches of its concurrency limit: {stats['breaches']}, "
-        f"faults injected: {json.dumps(stats['faults_injected'])}"
+        f"{limit}faults injected: {json.dumps(injected)}"
     )
     for problem in check.problems:
         console.print(f"    [red]{problem}[/red]")
@@ -176,8 +194,14 @@ def _run(
         deals=len(deals),
         parked=len(parked),
         check=check,
-        netsuite_breaches=int(stats["breaches"]),
+        netsuite_breaches=int(breaches),
         sample_correlation_id=correlation,
         systems_in_trace=systems,
         stack=stack.describe(),
     )
+
+
+def _billing_faults(stack: Stack) -> str:
+    if stack.billing == "chargebee":
+        return "3% Chargebee API 5xx, 2 dropped Chargebee webhooks (polling its events API heals)"
+    return "20% duplicate and reordered Stripe webhooks"

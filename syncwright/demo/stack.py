@@ -57,17 +57,17 @@ class Stack:
 
 DEFAULT_STACK = Stack()
 
-#: Scenario -> (the kinds it uses, for each kind the vendors its world can start today).
-#: The quote-to-cash world swaps its CRM (``crm_drive.py``) and support desk
-#: (``freshdesk_support.py``); its billing and ERP sides are still Stripe and NetSuite.
+#: Scenario -> (the kinds it uses, for each kind the vendors its world can start). The worlds
+#: swap their CRM (``crm_drive.py``), billing system (``billing_side.py``), ERP
+#: (``erp_side.py``) and support desk (``freshdesk_support.py``) by one adapter per vendor.
 RUNNABLE: dict[str, dict[str, tuple[str, ...]]] = {
     "quote-to-cash": {
         "crm": ("salesforce", "hubspot"),
-        "billing": ("stripe",),
-        "erp": ("netsuite",),
+        "billing": ("stripe", "chargebee"),
+        "erp": ("netsuite", "business_central"),
         "support": ("zendesk", "freshdesk"),
     },
-    "billing": {"billing": ("stripe",), "erp": ("netsuite",)},
+    "billing": {"billing": ("stripe", "chargebee"), "erp": ("netsuite", "business_central")},
 }
 
 #: What the story leaves out on a vendor, said in the demo's output instead of silently.
@@ -75,6 +75,14 @@ SKIPS: dict[str, str] = {
     "hubspot": "HubSpot has no change-data-capture stream: deals arrive as signed webhook "
     "batches; lifecycle facts (renewal, standing, last payment) are written only to company "
     "properties the portal has, the others are listed as skipped in the ledger",
+    "chargebee": "Chargebee's emulator injects its webhook faults as drops healed by polling "
+    "its events API (no duplicates or reordering as on Stripe)",
+    "business_central": "Business Central's tax check maps tax areas by legal entity, not "
+    "billing country, so the story's deal with an untaxable country does not park there, and "
+    "a legal entity without its own tax area takes the default one (the billing story's "
+    "unmapped-entity customers do not park either); the demo leaves the payment journal lines "
+    "for finance to post (post_payments: false), because Business Central's API lists journal "
+    "lines but not posted payments, and the story compares the two systems through it",
 }
 
 
@@ -105,10 +113,10 @@ def parse_stack(text: str | None) -> Stack:
 
 def require_runnable(scenario: str, stack: Stack) -> None:
     """Raise :class:`ConfigError` naming every vendor of ``stack`` that ``scenario`` cannot
-    start yet, and what it can."""
+    start, and what it can."""
     wired = RUNNABLE[scenario]
     problems = [
-        f"--stack: the {scenario} demo cannot run {kind} {stack.vendor(kind)} yet; it runs "
+        f"--stack: the {scenario} demo cannot run {kind} {stack.vendor(kind)}; it runs "
         f"{kind} {' or '.join(vendors)}"
         for kind, vendors in wired.items()
         if stack.vendor(kind) not in vendors

@@ -190,6 +190,31 @@ class Payment(Entity):
         return self
 
 
+class Refund(Entity):
+    """Money given back to the customer from a payment (all of it or part).
+
+    ``invoice_id`` is the invoice whose payment is refunded, when the billing system says;
+    ``credit_note_id`` the credit note the refund was issued with (its credit memo already
+    carries the credit, so the ERP books only the cash going back). Without one, the refund is
+    the whole story: the ERP books the credit and the cash refund.
+    """
+
+    account_id: GlobalId
+    amount: Money
+    invoice_id: GlobalId | None = None
+    credit_note_id: GlobalId | None = None
+    reason: str | None = None
+    refunded_at: Timestamp | None = None
+    # The processor's reference (Stripe's refund id), shown to finance for matching statements.
+    reference: str | None = None
+
+    @model_validator(mode="after")
+    def _positive(self) -> Self:
+        if not self.amount.is_positive:
+            raise ValueError(f"a refund amount must be positive, got {self.amount}")
+        return self
+
+
 class CreditNoteStatus(StrEnum):
     ISSUED = "issued"
     VOID = "void"

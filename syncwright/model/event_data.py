@@ -19,7 +19,7 @@ from typing import Annotated
 from pydantic import Field
 
 from syncwright.model._base import CanonicalModel, GlobalId, Timestamp
-from syncwright.model.billing import CreditNote, Invoice, Payment
+from syncwright.model.billing import CreditNote, Invoice, Payment, Refund
 from syncwright.model.commerce import Deal, Order
 from syncwright.model.party import Account, Contact
 from syncwright.model.subscription import Subscription
@@ -32,6 +32,7 @@ __all__ = [
     "ContactUpsertedV1",
     "CreditNoteIssuedV1",
     "DealClosedWonV1",
+    "DealRenewalWonV1",
     "EntitlementChangedV1",
     "EventData",
     "InvoiceFinalizedV1",
@@ -39,6 +40,7 @@ __all__ = [
     "InvoicePaymentFailedV1",
     "OrderPlacedV1",
     "PaymentReceivedV1",
+    "PaymentRefundedV1",
     "SubscriptionActivatedV1",
     "SubscriptionCancelledV1",
     "SubscriptionCreatedV1",
@@ -122,6 +124,10 @@ class PaymentReceivedV1(EventData):
     payment: Payment
 
 
+class PaymentRefundedV1(EventData):
+    refund: Refund
+
+
 class CreditNoteIssuedV1(EventData):
     credit_note: CreditNote
 
@@ -138,6 +144,13 @@ class OrderPlacedV1(EventData):
 
 
 class DealClosedWonV1(EventData):
+    deal: Deal
+
+
+class DealRenewalWonV1(EventData):
+    """A renewal deal of an existing customer won: the term it renews goes on, with the
+    deal's lines (docs/lifecycle.md, "Renewal won in the CRM")."""
+
     deal: Deal
 
 

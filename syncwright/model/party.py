@@ -24,6 +24,7 @@ __all__ = [
     "Contact",
     "ContactRole",
     "CreditStatus",
+    "FinancialDimensions",
     "TaxId",
     "TaxNexus",
 ]
@@ -74,6 +75,15 @@ class TaxNexus(CanonicalModel):
     region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")] | None = None
 
 
+class FinancialDimensions(CanonicalModel):
+    """Where finance books the account, by name: the ERP's classifications (NetSuite's
+    department, class and location). The ERP owns them."""
+
+    department: str | None = None
+    classification: str | None = None
+    location: str | None = None
+
+
 class Account(Entity):
     """The customer as a legal entity: the thing that is billed, owns contracts, has credit."""
 
@@ -97,6 +107,8 @@ class Account(Entity):
     billing_email: EmailAddress | None = None
     # The ERP's payment terms as it names them ("Net 30"); the ERP owns them.
     payment_terms: str | None = None
+    # The ERP's financial dimensions of the customer; the ERP owns them.
+    financial_dimensions: FinancialDimensions | None = None
 
     @model_validator(mode="after")
     def _not_own_parent(self) -> Self:

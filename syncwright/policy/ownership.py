@@ -44,6 +44,7 @@ DEFAULT_OWNERSHIP: Mapping[str, DefaultOwnership] = {
             "tax_nexus": "erp",
             "credit_status": "erp",
             "payment_terms": "erp",
+            "financial_dimensions": "erp",
             "billing_email": "billing",
         },
     ),

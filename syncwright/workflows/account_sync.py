@@ -25,8 +25,13 @@ ERP_WRITE = StepPolicy(
 def account_sync(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
     account = event["data"]["account"]
     written: dict[str, Any] = {}
+    source = str(event.get("source", "")).split("/", 1)[-1]
     for route in route_account(run, "erp", "upsert_account", account["global_id"], account=account):
         target = route.target
+        if target.name == source:
+            # An account read from this ERP (e.g. its customers polled) is its own record
+            # there: writing it back would file it again under syncwright's key, a duplicate.
+            continue
         action = target.action("upsert_account")
         result = run.step(
             f"{target.name}.upsert_account",
@@ -38,7 +43,6 @@ def account_sync(run: WorkflowRun, event: dict[str, Any]) -> dict[str, Any]:
             connection=target.name,
         )
         written[target.name] = result["native_id"]
-    source = str(event.get("source", "")).split("/", 1)[-1]
     crm = [c for c in run.services.connections_with_role("crm") if c.name == source]
     if written and crm and crm[0].can("update_account_billing"):
         # The ERP owns its own id; the CRM shows it (the first ERP's, when there are several).

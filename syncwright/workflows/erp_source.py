@@ -1,6 +1,6 @@
 """The ERP as a source: the account facts the ERP owns (legal name, tax registration, credit
-status/hold, payment terms), changed in the ERP, shown on the CRM account and on the billing
-customer.
+status/hold, payment terms, financial dimensions), changed in the ERP, shown on the CRM account
+and on the billing customer.
 
 Starts on ``account.erp_changed`` (NetSuite's ``customers`` poll); the policy gate has already
 removed what the ERP does not own (``ownership:``) and our own writes coming back (echo), so
@@ -25,6 +25,8 @@ ERP_FACTS = {
     "credit_status": "credit_status",
     "payment_terms": "payment_terms",
 }
+#: The financial dimensions (``financial_dimensions``), each its own key of the actions.
+DIMENSION_KEYS = ("department", "classification", "location")
 # (role, action) of each kind of system the facts go to.
 DESTINATIONS = (("crm", "update_account_billing"), ("billing", "update_customer"))
 
@@ -35,7 +37,8 @@ def _linked(ctx: StepContext, system: str, global_id: str) -> bool:
 
 def facts_of(account: dict[str, Any], changed: list[str]) -> dict[str, Any]:
     """The changed ERP facts of ``account``, keyed as the CRM and billing actions take them
-    (the first tax registration's number stands for ``tax_ids``)."""
+    (the first tax registration's number stands for ``tax_ids``; ``financial_dimensions`` is
+    ``department``, ``classification`` and ``location``, None clearing one)."""
     facts: dict[str, Any] = {}
     for name, key in ERP_FACTS.items():
         if name not in changed:
@@ -44,6 +47,9 @@ def facts_of(account: dict[str, Any], changed: list[str]) -> dict[str, Any]:
         if name == "tax_ids":
             value = value[0]["value"] if value else None
         facts[key] = value
+    if "financial_dimensions" in changed:
+        dimensions = account.get("financial_dimensions") or {}
+        facts.update({key: dimensions.get(key) for key in DIMENSION_KEYS})
     return facts
 
 

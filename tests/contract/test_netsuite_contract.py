@@ -64,6 +64,14 @@ class TestNetSuiteConnector(ConnectorContract):
         cancelled = {**subscription, "status": "cancelled", "cancelled_at": "2026-06-15T12:00:00Z"}
         deal = ns.deal("deal_k", "acct_k", [("prod_std", "price_std", 3, 1234)])
         subject = {"account": account, "deal": deal}
+        # Cash back out of the credit note's credit memo (the invoice is paid by then).
+        refund = {
+            "global_id": "ref_k",
+            "account_id": "acct_k",
+            "amount": ns.money(200, "GBP"),
+            "credit_note_id": "cn_k",
+            "reference": "re_k",
+        }
         return [
             ("upsert_account", (account,)),
             ("upsert_sales_order", (subscription,)),
@@ -71,6 +79,7 @@ class TestNetSuiteConnector(ConnectorContract):
             ("mark_dunning", (invoice, 1, "card_declined")),
             ("apply_payment", (ns.payment("pay_k", "acct_k", 4442, "inv_k"),)),
             ("upsert_credit_memo", (ns.credit_note("cn_k", "acct_k", "inv_k", 500),)),
+            ("book_refund", (refund,)),
             ("close_sales_order", (cancelled,)),
             ("check_credit", (subject,)),
             ("check_customer", (subject,)),

@@ -51,6 +51,10 @@ def _event(event_id: str, event_type: str, obj: dict[str, Any]) -> bytes:
     ).encode()
 
 
+# A subscription in trial: live without a card, so the renewal has one to extend.
+TRIAL = {"status": "trialing", "trial_end": "2099-01-01T00:00:00Z"}
+
+
 class TestStripeConnector(ConnectorContract):
     required_actions = frozenset({"read_account", "create_customer", "create_subscription"})
 
@@ -76,9 +80,15 @@ class TestStripeConnector(ConnectorContract):
         return [
             ("create_customer", (account("acct_k"),)),
             ("read_account", ("acct_k",)),  # the customer the first step linked
-            ("create_subscription", (subscription("sub_k", "acct_k"),)),
+            # In trial (the customer has no card yet): a live subscription the renewal extends.
+            ("create_subscription", (subscription("sub_k", "acct_k", **TRIAL),)),
             ("read_subscription", ("sub_k",)),  # the subscription the step above linked
             ("read_receivables", ("acct_k",)),
+            # A renewal of that subscription with one more seat, billed from the next period.
+            (
+                "renew_subscription",
+                ("acct_k", subscription("ren_k", "acct_k", [("price_gid_pro", None, 3, 3000)])),
+            ),
             (
                 "update_customer",
                 ("acct_k", {"legal_name": "Acct K Holdings", "credit_status": "hold"}),

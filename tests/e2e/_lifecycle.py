@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -96,19 +97,7 @@ def tier(world: QuoteToCashWorld, account_id: str) -> Any:
 
 
 def order_lines(world: QuoteToCashWorld, subscription_id: str) -> list[dict[str, Any]]:
-    with quiet(world), world.billing.netsuite_client() as netsuite:
-        [order] = [
-            r
-            for r in netsuite.suiteql("SELECT id, externalid, recordtype FROM transaction")
-            if r["recordtype"] == "salesorder" and r.get("externalid") == subscription_id
-        ]
-        return [
-            line
-            for line in netsuite.suiteql(
-                "SELECT transaction, item, quantity, rate, isclosed FROM transactionline"
-            )
-            if line["transaction"] == order["id"]
-        ]
+    return erp_documents(world).order_lines(subscription_id)
 
 
 def open_quantities(world: QuoteToCashWorld, subscription_id: str) -> list[int]:
@@ -127,6 +116,60 @@ def erp_total(world: QuoteToCashWorld, native_stripe_id: str, kind: str) -> Deci
             if row.get("externalid") == gid and row["recordtype"] == kind:
                 return Decimal(row["foreigntotal"])
     return None
+
+
+@dataclass(frozen=True)
+class ErpInvoice:
+    total: Decimal
+    line_amounts: list[Decimal]  # sorted
+
+
+@dataclass(frozen=True)
+class ErpDocuments:
+    """Every NetSuite transaction and line, read once (a check per document would re-read the
+    whole table each time: quadratic at a hundred customers' year)."""
+
+    world: QuoteToCashWorld
+    transactions: list[dict[str, Any]]
+    lines: dict[str, list[dict[str, Any]]]  # transaction id -> its lines
+
+    def order_lines(self, subscription_id: str) -> list[dict[str, Any]]:
+        [order] = [
+            r
+            for r in self.transactions
+            if r["recordtype"] == "salesorder" and r.get("externalid") == subscription_id
+        ]
+        return self.lines.get(order["id"], [])
+
+    def invoice(self, native_stripe_id: str) -> ErpInvoice | None:
+        runtime = self.world.billing.runtime
+        assert runtime is not None
+        gid = runtime.xref.global_id_for("invoice", "stripe", native_stripe_id)
+        for row in self.transactions:
+            if row.get("externalid") == gid and row["recordtype"] == "invoice":
+                amounts = sorted(Decimal(line["foreignamount"]) for line in self.lines[row["id"]])
+                return ErpInvoice(Decimal(row["foreigntotal"]), amounts)
+        return None
+
+
+def erp_documents(world: QuoteToCashWorld) -> ErpDocuments:
+    with quiet(world), world.billing.netsuite_client() as netsuite:
+        transactions = list(
+            netsuite.suiteql("SELECT id, externalid, recordtype, foreigntotal FROM transaction")
+        )
+        lines: dict[str, list[dict[str, Any]]] = {}
+        for line in netsuite.suiteql(
+            "SELECT transaction, item, quantity, rate, foreignamount, isclosed FROM transactionline"
+        ):
+            lines.setdefault(line["transaction"], []).append(line)
+    return ErpDocuments(world, transactions, lines)
+
+
+def prorated(line: dict[str, Any]) -> bool:
+    """Whether a Stripe invoice line is a proration."""
+    parent = line.get("parent") or {}
+    details = parent.get("invoice_item_details") or parent.get("subscription_item_details") or {}
+    return bool(details.get("proration"))
 
 
 def acv(seats: int, platform: bool = True) -> Decimal:

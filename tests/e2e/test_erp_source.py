@@ -1,7 +1,7 @@
 """The ERP as a source, over the Salesforce, NetSuite and Stripe emulators: a credit hold, new
-payment terms, a legal name and a tax registration set in NetSuite directly show on the CRM
-account and on the Stripe customer; our own writes do not come back, and a poll that finds no
-change starts nothing. Every check reads the emulators' own records."""
+payment terms, a legal name, a tax registration and financial dimensions set in NetSuite
+directly show on the CRM account and on the Stripe customer; our own writes do not come back,
+and a poll that finds no change starts nothing. Every check reads the emulators' own records."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ ownership:
   account:
     system: salesforce
     fields: {legal_name: netsuite, tax_ids: netsuite, credit_status: netsuite,
-             payment_terms: netsuite}
+             payment_terms: netsuite, financial_dimensions: netsuite}
 routing:
   erp:
     - {name: americas, when: {billing_country: [US, CA]}, connection: netsuite}
@@ -135,6 +135,47 @@ def test_credit_hold_set_in_netsuite_shows_in_crm_and_billing(
     # One run for the one change; Stripe's customer.updated echo of our write started none.
     assert len(_erp_runs(q2c)) == 1
     assert {r.code for r in runtime.exceptions.list(status="open")} == {"routing.no_route"}
+
+
+def test_financial_dimensions_set_in_netsuite_show_in_crm_and_billing(
+    world: tuple[QuoteToCashWorld, list[Deal]],
+) -> None:
+    """NetSuite's department / class / location of a customer, by name, on the Salesforce
+    account and in the Stripe customer's metadata; a dimension finance clears is cleared."""
+    q2c, deals = world
+    booked = deals[1]
+    _, ns_id, stripe_id = _ids(q2c, booked)
+    runs_before = len(_erp_runs(q2c))
+    with q2c.billing.netsuite_client() as netsuite:
+        names = {
+            table: {r["id"]: r["name"] for r in netsuite.suiteql(f"SELECT id, name FROM {table}")}
+            for table in ("department", "classification", "location")
+        }
+        netsuite.update(
+            "customer",
+            ns_id,
+            {"department": {"id": "2"}, "class": {"id": "1"}, "location": {"id": "2"}},
+        )
+    crm = q2c.sdk()
+    wanted = (names["department"]["2"], names["classification"]["1"], names["location"]["2"])
+
+    def dimensions() -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        account = crm.get("Account", booked.account)
+        metadata = _stripe_customer(q2c, stripe_id)["metadata"]
+        return (
+            (account.get("Department__c"), account.get("Class__c"), account.get("Location__c")),
+            tuple(metadata.get(k) for k in ("department", "classification", "location")),
+        )
+
+    wait_until(lambda: dimensions() == (wanted, wanted), timeout=120, what="the dimensions")
+    # Finance moves the customer to another class and clears its location.
+    with q2c.billing.netsuite_client() as netsuite:
+        netsuite.update("customer", ns_id, {"class": {"id": "2"}, "location": None})
+    moved = (wanted[0], names["classification"]["2"], None)
+    wait_until(lambda: dimensions() == (moved, moved), timeout=120, what="the new class")
+    q2c.billing.wait_settled(120)
+    assert dimensions() == (moved, moved)
+    assert len(_erp_runs(q2c)) == runs_before + 2  # one per change, none for echoes
 
 
 def test_an_unrouted_customer_parks_before_any_write(

@@ -162,7 +162,7 @@ def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld
         stripe.subscriptions.retrieve(sub_id).latest_invoice  # type: ignore[arg-type]
     )
     # Stripe computed the proration (a credit for the old quantity, a charge for the new).
-    assert any(_prorated(line) for line in proration.to_dict()["lines"]["data"])
+    assert any(lc.prorated(line) for line in proration.to_dict()["lines"]["data"])
     assert lc.erp_total(world, proration.id, "invoice") == Decimal(proration.total) / 100
     assert lc.tier(world, up_account) == "premium"
 
@@ -251,12 +251,6 @@ def test_lifecycle_after_onboarding_reaches_every_system(world: QuoteToCashWorld
             if r["recordtype"] == "salesorder" and r.get("externalid") == up_subscription
         ]
     assert order["enddate"] is not None
-
-
-def _prorated(line: dict[str, Any]) -> bool:
-    parent = line.get("parent") or {}
-    details = parent.get("invoice_item_details") or parent.get("subscription_item_details") or {}
-    return bool(details.get("proration"))
 
 
 def test_support_case_needing_a_commercial_decision_reaches_the_crm_account(

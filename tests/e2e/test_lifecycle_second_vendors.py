@@ -18,8 +18,11 @@ from syncwright.demo.billing_world import BillingWorld
 from syncwright.sandbox import ServerThread
 from syncwright.sandbox.chargebee import ChargebeeState
 from tests.connectors.chargebee._support import PRO_PRICE, make_catalog, sdk_for
-from tests.e2e.test_chargebee_to_netsuite import chargebee_world  # noqa: F401 - fixture
-from tests.e2e.test_stripe_to_business_central import World, open_world
+from tests.e2e._second_vendor_worlds import (  # noqa: F401 - chargebee_world: a fixture
+    World,
+    chargebee_world,
+    open_world,
+)
 
 SETTLE = 90.0
 

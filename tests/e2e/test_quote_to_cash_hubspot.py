@@ -23,6 +23,7 @@ from syncwright.demo.quote_to_cash import (
     start_quote_to_cash_world,
     wait_onboarded,
 )
+from syncwright.demo.stack import Stack
 from syncwright.engine import EngineClient
 from syncwright.replay import plan_delivery, replay_delivery
 from syncwright.runtime import Runtime
@@ -32,7 +33,7 @@ from syncwright.store.tables import inbox, policy_decisions
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[QuoteToCashWorld]:
-    started = start_quote_to_cash_world(tmp_path / "q2c-hs", workers=8, crm="hubspot")
+    started = start_quote_to_cash_world(tmp_path / "q2c-hs", workers=8, stack=Stack(crm="hubspot"))
     try:
         yield started
     finally:

@@ -2,18 +2,19 @@
 it read, once it has pulled the facts the ERP owns out of it.
 
 The facts (:class:`ErpFacts`: company name, tax registration number, credit status, payment
-terms) are laid over the account's canonical state, so fields the ERP does not report keep
-their value and the delta the policy gate computes holds only what the ERP changed. One
-``syncwright.account.erp_changed.v1`` carries the account and the changed fields; none is made
-when nothing differs. A company name that is the account's name, its legal name, or a name
-syncwright itself last wrote to that customer is not taken as a new legal name (a CRM rename
-whose write has not reached the ERP yet must not come back as a legal name).
+terms, and financial dimensions where the ERP reports them) are laid over the account's
+canonical state, so fields the ERP does not report keep their value and the delta the policy
+gate computes holds only what the ERP changed. One ``syncwright.account.erp_changed.v1``
+carries the account and the changed fields; none is made when nothing differs. A company name
+that is the account's name, its legal name, or a name syncwright itself last wrote to that
+customer is not taken as a new legal name (a CRM rename whose write has not reached the ERP yet
+must not come back as a legal name).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,13 @@ from syncwright.policy.store import PolicyStore
 __all__ = ["ERP_ACCOUNT_FIELDS", "ErpFacts", "erp_changed", "lay_over"]
 
 #: The canonical account fields an ERP customer reports (what the ERP can own).
-ERP_ACCOUNT_FIELDS = ("legal_name", "tax_ids", "credit_status", "payment_terms")
+ERP_ACCOUNT_FIELDS = (
+    "legal_name",
+    "tax_ids",
+    "credit_status",
+    "payment_terms",
+    "financial_dimensions",
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,9 @@ class ErpFacts:
     tax_number: str | None
     credit_status: str
     payment_terms: str | None
+    # Department / classification / location by name; None: this ERP does not report them
+    # (the account keeps its own), {}: it reports none set.
+    financial_dimensions: Mapping[str, str] | None = None
 
 
 def _tax_ids(number: str | None, before: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -63,6 +73,11 @@ def lay_over(facts: ErpFacts, base: Mapping[str, Any]) -> dict[str, Any]:
         "tax_ids": _tax_ids(facts.tax_number, list(base.get("tax_ids") or [])),
         "credit_status": facts.credit_status,
         "payment_terms": facts.payment_terms or None,
+        "financial_dimensions": (
+            base.get("financial_dimensions")
+            if facts.financial_dimensions is None
+            else dict(facts.financial_dimensions) or None
+        ),
     }
 
 
@@ -96,12 +111,7 @@ def erp_changed(
     if _our_company_name(delivery, services, global_id, facts.company_name):
         # A name syncwright wrote as the company name (perhaps one a newer CRM change has since
         # replaced, its write still on the way): not a legal name the ERP chose.
-        facts = ErpFacts(
-            before.get("legal_name") or before["name"],
-            facts.tax_number,
-            facts.credit_status,
-            facts.payment_terms,
-        )
+        facts = replace(facts, company_name=before.get("legal_name") or before["name"])
     after = Account.model_validate(lay_over(facts, before)).model_dump(mode="json")
     changed = tuple(name for name in ERP_ACCOUNT_FIELDS if after[name] != before[name])
     if not changed:

@@ -22,6 +22,8 @@ ACTIONS: frozenset[str] = frozenset(
         "apply_payment",
         "mark_dunning",
         "upsert_credit_memo",
+        "book_refund",
+        "renew_subscription",
         # support
         "upsert_entitlement",
         "escalate_case",

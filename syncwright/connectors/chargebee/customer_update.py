@@ -1,9 +1,11 @@
 """``update_customer``: the facts another system owns (the ERP's legal name, tax registration,
-credit status and payment terms), written onto the Chargebee customer of an account.
+credit status, payment terms and financial dimensions), written onto the Chargebee customer of
+an account.
 
 Chargebee: "Update a customer" (https://apidocs.chargebee.com/docs/api/customers#update_a_customer).
 The legal name goes to ``company`` (what Chargebee prints on invoices); the other facts to
-``meta_data`` (``tax_id``, ``credit_status``, ``payment_terms``): Chargebee's ``vat_number`` is
+``meta_data`` (``tax_id``, ``credit_status``, ``payment_terms``, ``department``,
+``classification``, ``location``): Chargebee's ``vat_number`` is
 validated as an EU/UK VAT number (``update_billing_info``), which a bare tax number from the
 ERP need not be. Chargebee replaces ``meta_data`` as a whole, so the customer's current
 ``meta_data`` is read and the facts merged into it (``None`` removes a key; our
@@ -36,6 +38,9 @@ CUSTOMER_UPDATE_KEYS = {
     "tax_id": "meta_data.tax_id",
     "credit_status": "meta_data.credit_status",
     "payment_terms": "meta_data.payment_terms",
+    "department": "meta_data.department",
+    "classification": "meta_data.classification",
+    "location": "meta_data.location",
 }
 _META = "meta_data."
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import call_timeout, connector_for
 from syncwright.connectors._base.linked import linked_native_id
+from syncwright.connectors._base.receivables import receivables
 from syncwright.connectors.chargebee.inbound import subscription_from_object
 from syncwright.connectors.chargebee.records import dunning_attempts
 from syncwright.engine import StepContext
-from syncwright.model import Money
 
 if TYPE_CHECKING:
     from syncwright.connectors.chargebee.connector import ChargebeeConnector
@@ -63,20 +63,12 @@ def read_receivables(ctx: StepContext, connection: str, account_id: str) -> dict
     """
     connector = _connector(ctx, connection)
     customer = _native(ctx, "account", account_id, connection)
-    totals: dict[str, int] = {}
-    count = attempts = 0
     query = {"customer_id": {"is": customer}, "status": {"in": list(UNPAID_STATUSES)}}
-    for invoice in connector.client.iterate("invoice", query):
-        currency = str(invoice["currency_code"]).upper()
-        totals[currency] = totals.get(currency, 0) + int(invoice.get("amount_due") or 0)
-        attempts = max(attempts, dunning_attempts(invoice))
-        count += 1
-    owed: Money | None = None
-    if len(totals) == 1:
-        [(currency, minor)] = totals.items()
-        owed = Money.of(minor, currency)
-    return {
-        "balance_due": owed.model_dump(mode="json") if owed is not None else None,
-        "open_invoices": count,
-        "dunning_attempts": attempts,
-    }
+    return receivables(
+        (
+            str(invoice["currency_code"]),
+            int(invoice.get("amount_due") or 0),
+            dunning_attempts(invoice),
+        )
+        for invoice in connector.client.iterate("invoice", query)
+    )

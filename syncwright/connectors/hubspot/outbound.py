@@ -204,7 +204,8 @@ def update_account_billing(
 
     ``fields`` keys are those the connection's outbound mapping declares (shipped:
     ``mappings/outbound.yaml``, ``hubspot_outbound``): ``subscription_status`` (canonical),
-    Money keys (``acv``, ``renewal_amount``, ``balance_due``, ``last_payment_amount``; written
+    Money keys (``acv``, ``renewal_amount``, ``balance_due``, ``last_payment_amount``,
+    ``last_refund_amount``; written
     in major units of the portal's currency), the rest as text. ``None`` clears a property.
     Keys other than the mapping's ``required_keys`` are skipped when the portal lacks their
     property. Only properties whose value differs are sent (``written``).

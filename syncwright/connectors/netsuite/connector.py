@@ -33,7 +33,14 @@ from syncwright.connectors import (
     WebhookVerifier,
     honour_retry_after,
 )
-from syncwright.connectors.netsuite import checks, inbound, outbound, periods, snapshots
+from syncwright.connectors.netsuite import (
+    checks,
+    inbound,
+    outbound,
+    periods,
+    refunds,
+    snapshots,
+)
 from syncwright.connectors.netsuite._errors import PERIOD_OPEN_CHECK
 from syncwright.connectors.netsuite._oauth import TbaCredentials
 from syncwright.connectors.netsuite.client import NetSuiteClient
@@ -172,6 +179,9 @@ class NetSuiteConnector(Connector):
             compensate=outbound.void_credit_memo,
         ),
         # Read-only checks for synchronous validation (``syncwright.validation``).
+        "book_refund": Action(
+            refunds.book_refund, probe=refunds.probe_refund, compensate=refunds.void_refund
+        ),
         "check_credit": Action(checks.check_credit),
         "check_customer": Action(checks.check_customer),
         "check_products": Action(checks.check_products),

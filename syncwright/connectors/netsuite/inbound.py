@@ -1,10 +1,12 @@
 """NetSuite as a source: customers polled by last-modified time through SuiteQL, turned into
 ``account.erp_changed`` events carrying the facts the ERP owns (legal name, tax registration,
-credit hold, payment terms).
+credit hold, payment terms, financial dimensions).
 
 Oracle: "Executing SuiteQL Queries Through REST Web Services" (section_157909186990); the
 ``customer`` table's ``lastmodifieddate``, ``creditholdoverride`` (AUTO / ON / OFF),
-``creditlimit``, ``balance``, ``terms`` and ``taxregnumber`` columns (Records Catalog).
+``creditlimit``, ``balance``, ``terms``, ``taxregnumber``, ``department``, ``class`` and
+``location`` columns (Records Catalog), the last three named by the ``department``,
+``classification`` and ``location`` tables ("Classifications in NetSuite").
 
 One polled row is one inbox delivery whose vendor event id is ``customer:<id>:<last modified>``,
 so a customer read twice (say after a crash between the inbox and the cursor) is absorbed by the
@@ -42,12 +44,24 @@ __all__ = [
 log = logging.getLogger("syncwright.netsuite")
 
 CUSTOMER_EVENT = "customer.changed"
+#: Canonical financial dimension -> (customer column, SuiteQL table naming its values).
+DIMENSIONS = {
+    "department": ("department", "department"),
+    "classification": ("class", "classification"),
+    "location": ("location", "location"),
+}
+# SuiteQL answers a date column as the date alone in the account's date format (``12/3/2026``),
+# which neither sorts nor keeps the time: the poll reads and compares the last-modified time
+# through Oracle's TO_CHAR / TO_TIMESTAMP with this format (in the account's time zone).
+_STAMP_FORMAT = "YYYY-MM-DD HH24:MI:SS"
+_MODIFIED = f"TO_CHAR(lastmodifieddate, '{_STAMP_FORMAT}')"
 _COLUMNS = (
     "id, companyname, taxregnumber, creditholdoverride, creditlimit, balance, terms, "
-    "lastmodifieddate"
+    f"department, class, location, {_MODIFIED} AS lastmodifieddate"
 )
 # What a cursor may look like: it is put into a SuiteQL literal, so nothing else gets in.
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z?)?$")
+# ``YYYY-MM-DD HH:MM:SS``; cursors saved before the TO_CHAR poll carry ISO ``T``/``Z``.
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?)?$")
 
 
 def _parse_cursor(connector: NetSuiteConnector, cursor: str | None) -> tuple[str | None, set[str]]:
@@ -61,7 +75,13 @@ def _parse_cursor(connector: NetSuiteConnector, cursor: str | None) -> tuple[str
             code="netsuite.bad_cursor",
             problems=[f"sw_cursors {connector.name}/customers: reset it or delete it"],
         )
-    return stamp, {i for i in ids.split(",") if i}
+    return _stamp(stamp), {i for i in ids.split(",") if i}
+
+
+def _stamp(text: str) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` (what TO_CHAR answers) from a cursor, ISO ones included."""
+    text = text.rstrip("Z").replace("T", " ").split(".")[0]
+    return text if len(text) > 10 else f"{text} 00:00:00"
 
 
 def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) -> PollBatch:
@@ -71,9 +91,11 @@ def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) 
     change later in that second must not be missed) and the cursor names the customers already
     read in it, which are left out."""
     stamp, seen = _parse_cursor(connector, cursor)
-    where = f" WHERE lastmodifieddate >= '{stamp}'" if stamp else ""
+    where = (
+        f" WHERE lastmodifieddate >= TO_TIMESTAMP('{stamp}', '{_STAMP_FORMAT}')" if stamp else ""
+    )
     # The cursor was matched against _TIMESTAMP above: no quote can get into the literal.
-    query = f"SELECT {_COLUMNS} FROM customer{where} ORDER BY lastmodifieddate, id"  # noqa: S608
+    query = f"SELECT {_COLUMNS} FROM customer{where} ORDER BY {_MODIFIED}, id"  # noqa: S608
     rows: list[dict[str, Any]] = []
     for row in connector.client.suiteql(query, limit=min(page + len(seen), 1000)):
         if row.get("lastmodifieddate") == stamp and str(row["id"]) in seen:
@@ -83,12 +105,22 @@ def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) 
             break
     if not rows:
         return PollBatch([], None)
-    terms = _term_names(connector)
+    names = {"terms": _names(connector, "term")} | {
+        column: _names(connector, table) for column, table in DIMENSIONS.values()
+    }
     events = [
         PolledEvent(
             f"customer:{row['id']}:{row.get('lastmodifieddate')}",
             CUSTOMER_EVENT,
-            json.dumps({**row, "termsname": terms.get(str(row.get("terms")))}),
+            json.dumps(
+                {
+                    **row,
+                    **{
+                        f"{column}name": known.get(str(row.get(column)))
+                        for column, known in names.items()
+                    },
+                }
+            ),
         )
         for row in rows
     ]
@@ -99,12 +131,22 @@ def poll_customers(connector: NetSuiteConnector, cursor: str | None, page: int) 
     return PollBatch(events, f"{last}|{','.join(sorted(ids, key=int))}", has_more=len(rows) >= page)
 
 
-def _term_names(connector: NetSuiteConnector) -> dict[str, str]:
-    # The payment terms list is short; read it with each batch (no joins needed in the query).
+def _names(connector: NetSuiteConnector, table: str) -> dict[str, str]:
+    # Payment terms and classifications are short lists; read them with each batch (no joins
+    # needed in the query). ``table`` is one of this module's constants.
     return {
         str(row["id"]): str(row["name"])
-        for row in connector.client.suiteql("SELECT id, name FROM term")
+        for row in connector.client.suiteql(f"SELECT id, name FROM {table}")  # noqa: S608
         if row.get("name")
+    }
+
+
+def _dimensions(row: Mapping[str, Any]) -> dict[str, str]:
+    """The customer's financial dimensions by name (``<column>name``, added by the poll)."""
+    return {
+        name: str(row[f"{column}name"])
+        for name, (column, _table) in DIMENSIONS.items()
+        if row.get(f"{column}name")
     }
 
 
@@ -119,21 +161,23 @@ def _credit_status(row: Mapping[str, Any]) -> str:
 
 
 def erp_facts(row: Mapping[str, Any]) -> ErpFacts:
-    """The facts NetSuite's customer ``row`` reports (``termsname``: the terms' name, added by
-    the poll)."""
+    """The facts NetSuite's customer ``row`` reports (``termsname`` and the dimensions'
+    ``<column>name``: names added by the poll)."""
     return ErpFacts(
         company_name=str(row.get("companyname") or "").strip() or None,
         tax_number=str(row.get("taxregnumber") or "").strip() or None,
         credit_status=_credit_status(row),
         payment_terms=row.get("termsname") or None,
+        financial_dimensions=_dimensions(row),
     )
 
 
 def _modified_at(text: str, fallback: datetime) -> datetime:
-    """A ``lastmodifieddate`` as an aware time (seeded records carry a date only)."""
+    """A polled ``lastmodifieddate`` (``YYYY-MM-DD HH:MM:SS``) as an aware time; the account's
+    time zone is taken as UTC (the time only dates the event, the cursor compares in NetSuite)."""
     if not _TIMESTAMP.match(text):
         return fallback.astimezone(UTC)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(_stamp(text))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

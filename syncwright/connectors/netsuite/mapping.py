@@ -107,6 +107,7 @@ class NetSuiteOptions:
     default_item: str | None = None
     discount_item: str | None = None
     tax_codes: Mapping[str, str] = field(default_factory=dict)
+    refund_item: str | None = None
 
     @classmethod
     def parse(cls, connection: str, options: Mapping[str, Any]) -> NetSuiteOptions:
@@ -134,6 +135,7 @@ class NetSuiteOptions:
             default_item=_id(options.default_item),
             discount_item=_id(options.discount_item),
             tax_codes=_ids(options.tax_codes),
+            refund_item=_id(options.refund_item),
         )
 
     def where(self, key: str) -> str:

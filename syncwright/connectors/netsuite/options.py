@@ -52,6 +52,9 @@ class NetSuiteOptionsModel(ConnectorOptions):
     """Item internal id for lines no entry of ``items`` maps."""
     discount_item: InternalId | None = None
     """Discount item internal id, for discount lines."""
+    refund_item: InternalId | None = None
+    """Item internal id for the credit memo line of a refund made without a credit note
+    (a refunded charge); unset: ``default_item``."""
     tax_codes: IdMap | None = None
     """Legal entity, subsidiary internal id or ``default`` -> tax code internal id."""
     poll_streams: list[Literal["customers"]] | None = Field(default=None, min_length=1)

@@ -15,14 +15,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from syncwright.connectors.netsuite.client import NetSuiteClient
 
+# A date column answers in the account's date format (``11/1/2026``, or ``1/11/2026`` in a
+# D/M/YYYY account): TO_CHAR gives ISO whatever the format.
 _PERIODS = (
-    "SELECT id, periodname, startdate, enddate, isquarter, isyear, closed, arlocked, alllocked "
+    "SELECT id, periodname, TO_CHAR(startdate, 'YYYY-MM-DD') AS startdate, "
+    "TO_CHAR(enddate, 'YYYY-MM-DD') AS enddate, isquarter, isyear, closed, arlocked, alllocked "
     "FROM accountingperiod"
 )
 
 
 def _day(value: Any) -> dt.date | None:
-    """A SuiteQL date: ISO (``2026-11-01``) or the account's ``M/D/YYYY`` format."""
+    """A SuiteQL date: ISO (``2026-11-01``, what the query's TO_CHAR answers) or the
+    ``M/D/YYYY`` format."""
     text = str(value or "").strip()[:10]
     for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y"):
         try:

@@ -16,12 +16,14 @@ from syncwright.reconcile.snapshot import Dataset, SnapshotRecord, unsupported
 if TYPE_CHECKING:
     from syncwright.connectors.netsuite.client import NetSuiteClient
 
+# A date column answers in the account's date format (``12/3/2026``): TO_CHAR gives ISO.
 _INVOICES = (
-    "SELECT id, externalid, foreigntotal, foreignamountunpaid, currency, trandate "
-    "FROM transaction WHERE recordtype = 'invoice'"
+    "SELECT id, externalid, foreigntotal, foreignamountunpaid, currency, "
+    "TO_CHAR(trandate, 'YYYY-MM-DD') AS trandate FROM transaction WHERE recordtype = 'invoice'"
 )
 _ORDERS = (
-    "SELECT id, externalid, trandate, currency FROM transaction WHERE recordtype = 'salesorder'"
+    "SELECT id, externalid, TO_CHAR(trandate, 'YYYY-MM-DD') AS trandate, currency "
+    "FROM transaction WHERE recordtype = 'salesorder'"
 )
 _LINES = "SELECT transaction, isclosed FROM transactionline"
 

@@ -4,7 +4,7 @@ Config (``connections.<name>`` in ``syncwright.yaml``; every key is in this fold
 ``base_url`` (login / My Domain URL), ``credentials.client_id``, ``client_secret``, ``username``,
 ``password`` (``security_token``), ``limits``, and ``options``: ``client_name``, ``ca_file``,
 ``api_version``, ``default_currency``, ``default_subsidiary``, ``legal_entity_field``,
-``won_stages``, ``poll_streams``, ``poll_page_size``, ``cdc_start_replay_id``,
+``won_stages``, ``renewal_types``, ``poll_streams``, ``poll_page_size``, ``cdc_start_replay_id``,
 ``poll_lookback_seconds``, ``soql_overlap_seconds``, ``billing_fields``,
 ``subscription_status_values``, ``standing_values``, ``describe_cache_seconds``,
 ``pubsub_endpoint``, ``cdc_topic``, ``pubsub_wait_seconds``.
@@ -55,6 +55,7 @@ from syncwright.connectors.salesforce.client import (
 from syncwright.connectors.salesforce.escalation import escalate_case, probe_escalation
 from syncwright.connectors.salesforce.inbound import (
     DEFAULT_LEGAL_ENTITY_FIELD,
+    DEFAULT_RENEWAL_TYPES,
     DEFAULT_WON_STAGES,
     MAPPED_ENTITIES,
     InboundOptions,
@@ -163,6 +164,7 @@ class SalesforceConnector(Connector):
             legal_entity_field=self._api_name("legal_entity_field", options.legal_entity_field)
             or DEFAULT_LEGAL_ENTITY_FIELD,
             won_stages=tuple(options.won_stages or DEFAULT_WON_STAGES),
+            renewal_types=tuple(options.renewal_types or DEFAULT_RENEWAL_TYPES),
         )
         if not _CLIENT_NAME.match(self.inbound_options.client_name):
             raise self._bad(

@@ -54,7 +54,12 @@ from syncwright.connectors.salesforce.transforms import mapping_error
 from syncwright.errors import BusinessRuleError
 from syncwright.mapping import CompiledMapping, XrefResolver, or_shipped
 from syncwright.model import Account, CanonicalModel, Deal, DealStage
-from syncwright.model.event_data import AccountUpsertedV1, DealClosedWonV1, EventData
+from syncwright.model.event_data import (
+    AccountUpsertedV1,
+    DealClosedWonV1,
+    DealRenewalWonV1,
+    EventData,
+)
 from syncwright.model.events import ChangeEvent, make_event
 from syncwright.xref import CrossReference
 
@@ -63,6 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACCOUNT_FIELD_MAP",
+    "DEFAULT_RENEWAL_TYPES",
     "DEFAULT_WON_STAGES",
     "MAPPED_ENTITIES",
     "InboundOptions",
@@ -76,6 +82,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_WON_STAGES: tuple[str, ...] = ("Closed Won",)
+# Opportunity.Type of a renewal. The standard picklist has none ("New Customer", "Existing
+# Customer - Upgrade", ...); orgs that sell renewals add a value, most often this one.
+DEFAULT_RENEWAL_TYPES: tuple[str, ...] = ("Renewal",)
 DEFAULT_LEGAL_ENTITY_FIELD = "Legal_Entity__c"
 # Change events of other objects are acknowledged and ignored (the poller does not even store
 # them).
@@ -125,6 +134,7 @@ _OPPORTUNITY_READ_FIELDS = (
     "CloseDate",
     "Amount",
     "CurrencyIsoCode",
+    "Type",
 )
 _LINE_READ_FIELDS = (
     "Id",
@@ -152,6 +162,7 @@ class InboundOptions:
     default_subsidiary: str | None = None
     legal_entity_field: str = DEFAULT_LEGAL_ENTITY_FIELD
     won_stages: tuple[str, ...] = DEFAULT_WON_STAGES
+    renewal_types: tuple[str, ...] = DEFAULT_RENEWAL_TYPES
 
     def mapped_fields(self) -> dict[str, str]:
         return {**ACCOUNT_FIELD_MAP, self.legal_entity_field: "subsidiary"}
@@ -405,6 +416,16 @@ def _deal_events(
             # Re-opened since the event: the fresh record is not a won deal any more, and a
             # later event will carry its next close.
             log.info("salesforce opportunity %s is no longer won; skipped", record_id)
+            continue
+        if opportunity.get("Type") in options.renewal_types:
+            # An existing customer's renewal: its subscription goes on (deal.renew), no new
+            # customer or subscription is onboarded.
+            out.emit(
+                "syncwright.deal.renewal_won.v1",
+                DealRenewalWonV1(deal=deal),
+                subject=deal.global_id,
+                account_id=deal.account_id,
+            )
             continue
         out.emit(
             "syncwright.deal.closed_won.v1",

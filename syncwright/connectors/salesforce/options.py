@@ -40,6 +40,10 @@ class SalesforceOptionsModel(ConnectorOptions):
     """Account field holding the legal entity (an API name such as Legal_Entity__c)."""
     won_stages: list[str] | None = Field(default=None, min_length=1)
     """Opportunity stages that count as won."""
+    renewal_types: list[str] | None = Field(default=None, min_length=1)
+    """Opportunity ``Type`` values of a renewal: such a deal, won, renews the customer's
+    subscription (``deal.renewal_won.v1``) instead of onboarding a new one. Default
+    ``[Renewal]``."""
     poll_streams: list[Literal["cdc", "soql"]] | None = Field(default=None, min_length=1)
     """Which declared streams this connection polls."""
     poll_page_size: int = Field(default=500, ge=1, le=10_000)

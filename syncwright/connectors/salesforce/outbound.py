@@ -207,7 +207,8 @@ def update_account_billing(
     ``last_invoice_number``, ``last_invoice_status`` (a canonical invoice status), and the
     lifecycle keys ``product_summary``, ``renewal_date``, ``renewal_amount``, ``cancel_date``,
     ``standing`` (``current``/``past_due``/``suspended``), ``balance_due``,
-    ``last_payment_date``, ``last_payment_amount`` (dates as ISO text, amounts as Money).
+    ``last_payment_date``, ``last_payment_amount``, ``last_refund_date``,
+    ``last_refund_amount`` (dates as ISO text, amounts as Money).
     ``None`` clears a field. Keys other than the mapping's ``required_keys`` are skipped when
     the org has no such field. Only fields
     whose value differs from the Account's are sent (``written`` in the result); none

@@ -244,6 +244,21 @@ class StripeClient(VendorHttpClient):
         """Every line of a credit note (event payloads carry only the first ten)."""
         return list(self.iterate(f"/v1/credit_notes/{_segment(credit_note_id)}/lines"))
 
+    # https://docs.stripe.com/api/refunds/list
+    def list_refunds(self, charge_id: str) -> list[dict[str, Any]]:
+        """Every refund of a charge, newest first."""
+        return list(self.iterate("/v1/refunds", {"charge": charge_id}))
+
+    # https://docs.stripe.com/api/invoice-payment/list
+    def list_invoice_payments(self, payment_intent_id: str) -> list[dict[str, Any]]:
+        """The invoice payments a PaymentIntent made (the way from a charge to its invoice)."""
+        params = {"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}}
+        return list(self.iterate("/v1/invoice_payments", params))
+
+    # https://docs.stripe.com/api/credit_notes/list
+    def list_credit_notes(self, invoice_id: str) -> list[dict[str, Any]]:
+        return list(self.iterate("/v1/credit_notes", {"invoice": invoice_id}))
+
     # https://docs.stripe.com/api/events/list -- newest first; ``ending_before`` pages towards
     # newer events, ``starting_after`` towards older ones (https://docs.stripe.com/api/pagination).
     def list_events(
@@ -313,6 +328,22 @@ class StripeClient(VendorHttpClient):
     ) -> dict[str, Any]:
         return self._post(
             "/v1/subscriptions", params, idempotency_key=idempotency_key, timeout=timeout
+        )
+
+    # https://docs.stripe.com/api/subscriptions/update
+    def update_subscription(
+        self,
+        subscription_id: str,
+        params: Mapping[str, Any],
+        *,
+        idempotency_key: str,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        return self._post(
+            f"/v1/subscriptions/{_segment(subscription_id)}",
+            params,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
         )
 
     # https://docs.stripe.com/api/subscriptions/list -- without ``status`` Stripe leaves out

@@ -42,6 +42,8 @@ from syncwright.connectors.stripe.outbound import (
     read_account,
 )
 from syncwright.connectors.stripe.reads import read_receivables, read_subscription
+from syncwright.connectors.stripe.refunds import enrich_refunded_charge
+from syncwright.connectors.stripe.renewal import probe_renewal, renew_subscription
 from syncwright.connectors.stripe.signature import (
     DEFAULT_TOLERANCE_SECONDS,
     SIGNATURE_HEADER,
@@ -121,6 +123,7 @@ class StripeConnector(Connector):
         "create_subscription": Action(
             create_subscription, probe=probe_subscription, compensate=cancel_subscription
         ),
+        "renew_subscription": Action(renew_subscription, probe=probe_renewal),
     }
 
     def __init__(self, name: str, settings: Any) -> None:
@@ -153,7 +156,8 @@ class StripeConnector(Connector):
 
     def _with_all_lines(self, delivery: Delivery) -> Delivery:
         """Content enricher: an invoice or credit note in an event carries at most ten lines
-        (``lines.has_more``); fetch the rest so the totals add up."""
+        (``lines.has_more``); fetch the rest so the totals add up. A refunded charge gets its
+        invoice and refunds (``refunds.enrich_refunded_charge``)."""
         try:
             payload = delivery.json()
         except ValueError:
@@ -164,6 +168,10 @@ class StripeConnector(Connector):
         obj = data.get("object") if isinstance(data, dict) else None
         if not isinstance(obj, dict):
             return delivery
+        if payload.get("type") == "charge.refunded" and obj.get("customer"):
+            # (A customer's charge only: normalize() parks any other with remediation.)
+            payload["data"]["object"] = enrich_refunded_charge(self.client, obj)
+            return dataclasses.replace(delivery, body=json.dumps(payload))
         lines = obj.get("lines")
         if not (isinstance(lines, dict) and lines.get("has_more")):
             return delivery

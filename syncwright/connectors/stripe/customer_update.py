@@ -1,14 +1,15 @@
 """``update_customer``: the facts another system owns (the ERP's legal name, tax registration,
-credit status and payment terms; the CRM's billing contact email), written onto the Stripe
-customer of an account.
+credit status, payment terms and financial dimensions; the CRM's billing contact email),
+written onto the Stripe customer of an account.
 
 Stripe: "Update a customer" (https://docs.stripe.com/api/customers/update). The legal name goes
 to ``name`` (what Stripe prints on invoices), the billing email to ``email`` (where Stripe
-sends invoices); the other facts to ``metadata`` (``tax_id``,
-``credit_status``, ``payment_terms``), since Stripe's own tax-id objects need a Stripe tax-id
-type syncwright cannot infer from a bare number. Only the keys given are sent; ``None`` clears a
-metadata key. The ``name`` written is remembered for echo suppression: the customer's
-``customer.updated`` event coming back is our own write, not a change of the account's name.
+sends invoices); the other facts to ``metadata`` (``tax_id``, ``credit_status``,
+``payment_terms``, ``department``, ``classification``, ``location``), since Stripe's own tax-id
+objects need a Stripe tax-id type syncwright cannot infer from a bare number. Only the keys
+given are sent; ``None`` clears a metadata key. The ``name`` written is remembered for echo
+suppression: the customer's ``customer.updated`` event coming back is our own write, not a
+change of the account's name.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ CUSTOMER_UPDATE_KEYS = {
     "tax_id": "metadata[tax_id]",
     "credit_status": "metadata[credit_status]",
     "payment_terms": "metadata[payment_terms]",
+    "department": "metadata[department]",
+    "classification": "metadata[classification]",
+    "location": "metadata[location]",
     # The account's billing contact (a CRM contact with the billing role, when the ownership
     # policy gives the CRM account.billing_email; workflows/contact_sync.py).
     "billing_email": "email",

@@ -47,6 +47,7 @@ from syncwright.model import (
     InvoiceStatus,
     Money,
     Payment,
+    Refund,
     Subscription,
 )
 from syncwright.model.event_data import (
@@ -57,6 +58,7 @@ from syncwright.model.event_data import (
     InvoicePaidV1,
     InvoicePaymentFailedV1,
     PaymentReceivedV1,
+    PaymentRefundedV1,
     SubscriptionActivatedV1,
     SubscriptionCancelledV1,
     SubscriptionCreatedV1,
@@ -786,6 +788,59 @@ def _on_credit_note_created(m: _Mapper, cn: sp.CreditNote) -> None:
     credit_note = _credit_note(m, cn)
     issued = CreditNoteIssuedV1(credit_note=credit_note)
     m.emit_about(credit_note, "syncwright.credit_note.issued.v1", issued)
+    # A credit note issued with ``refund_amount``: the cash goes back too. The refund follows
+    # the credit note in the partition, so the ERP's credit memo exists when it is booked.
+    for entry in cn.refunds:
+        native = sp.expandable_id(entry.refund)
+        if not native or entry.amount_refunded <= 0:
+            continue
+        refund = Refund(
+            global_id=m.gid("refund", native),
+            account_id=credit_note.account_id,
+            amount=_money(entry.amount_refunded, cn.currency, f"refund {native}"),
+            invoice_id=credit_note.invoice_id,
+            credit_note_id=credit_note.global_id,
+            reason=cn.reason,
+            refunded_at=_ts(cn.effective_at or cn.created),
+            reference=native,
+        )
+        m.emit_about(refund, "syncwright.payment.refunded.v1", PaymentRefundedV1(refund=refund))
+
+
+# Refunds that give nothing back (https://docs.stripe.com/api/refunds/object#refund_object-status).
+_VOID_REFUND_STATUSES = frozenset({"failed", "canceled"})
+
+
+def _on_charge_refunded(m: _Mapper, charge: sp.Charge) -> None:
+    """Each refund of the charge -> ``payment.refunded.v1`` (one per Stripe refund, so a second
+    partial refund re-delivers the first under the same global id: booked once downstream).
+    The connector's content enricher lists the refunds and leaves out those a credit note was
+    issued with (``_on_credit_note_created`` emits those)."""
+    where = f"Stripe charge {charge.id}"
+    if charge.customer is None:
+        raise BusinessRuleError(
+            f"{where} was refunded but belongs to no customer",
+            code="stripe.refund_without_customer",
+            remediation="Only refunds of a customer's payments reach the ERP and the CRM; "
+            "resolve this exception to discard it.",
+        )
+    account_id = m.account_id(charge.customer)
+    invoice_id = m.gid("invoice", charge.invoice) if charge.invoice else None
+    listed = charge.refunds.data if charge.refunds is not None else []
+    # Stripe lists newest first; oldest first here, so the CRM's "last refund" ends on the last.
+    for found in sorted(reversed(listed), key=lambda r: r.created):
+        if found.status in _VOID_REFUND_STATUSES:
+            continue
+        refund = Refund(
+            global_id=m.gid("refund", found.id),
+            account_id=account_id,
+            amount=_money(found.amount, found.currency, f"Stripe refund {found.id}"),
+            invoice_id=invoice_id,
+            reason=found.reason,
+            refunded_at=_ts(found.created),
+            reference=found.id,
+        )
+        m.emit_about(refund, "syncwright.payment.refunded.v1", PaymentRefundedV1(refund=refund))
 
 
 @dataclass(frozen=True)
@@ -804,6 +859,7 @@ _ROUTES: Mapping[str, _Route] = {
     "invoice.paid": _Route(sp.Invoice, _on_invoice_paid),
     "invoice.payment_failed": _Route(sp.Invoice, _on_invoice_payment_failed),
     "credit_note.created": _Route(sp.CreditNote, _on_credit_note_created),
+    "charge.refunded": _Route(sp.Charge, _on_charge_refunded),
 }
 
 #: The Stripe event types the inbound mapping turns into canonical events; others are ignored.

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "MODELED_OBJECT_TYPES",
+    "Charge",
     "Customer",
     "DeletedObject",
     "Event",
@@ -32,6 +33,7 @@ __all__ = [
     "PaymentIntent",
     "Price",
     "Product",
+    "Refund",
     "StripeObject",
     "Subscription",
     "SubscriptionItem",
@@ -361,6 +363,13 @@ class CreditNoteLineItem(StripeObject):
     unit_amount: int | None = None
 
 
+class CreditNoteRefund(_Model):
+    """A refund a post-payment credit note was issued with (``refund_amount``)."""
+
+    amount_refunded: int
+    refund: str | dict[str, Any] | None = None
+
+
 class CreditNote(StripeObject):
     object: Literal["credit_note"]
     created: int
@@ -380,6 +389,39 @@ class CreditNote(StripeObject):
     voided_at: int | None = None
     effective_at: int | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    refunds: list[CreditNoteRefund] = Field(default_factory=list)
+
+
+class Refund(StripeObject):
+    """https://docs.stripe.com/api/refunds/object"""
+
+    object: Literal["refund"]
+    amount: int
+    currency: str
+    created: int
+    status: str | None = None
+    charge: str | dict[str, Any] | None = None
+    payment_intent: str | dict[str, Any] | None = None
+    reason: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class Charge(StripeObject):
+    """https://docs.stripe.com/api/charges/object. ``invoice`` left the charge in Basil
+    (2025-03-31); the connector's content enricher fills it in from ``/v1/invoice_payments``
+    so older and newer payloads read alike, and ``refunds`` (expandable since 2022-11-15) from
+    ``/v1/refunds``."""
+
+    object: Literal["charge"]
+    amount: int
+    amount_refunded: int
+    currency: str
+    created: int
+    refunded: bool
+    customer: str | Customer | None = None
+    payment_intent: str | dict[str, Any] | None = None
+    refunds: ListObject[Refund] | None = None
+    invoice: str | None = None
 
 
 class EventData(_Model):
@@ -428,6 +470,8 @@ _MODELS: dict[str, type[StripeObject]] = {
     "payment_intent": PaymentIntent,
     "credit_note": CreditNote,
     "credit_note_line_item": CreditNoteLineItem,
+    "charge": Charge,
+    "refund": Refund,
     "event": Event,
 }
 

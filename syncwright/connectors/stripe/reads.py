@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from syncwright.connectors._base.linked import linked_native_id
+from syncwright.connectors._base.receivables import receivables
 from syncwright.connectors.stripe.inbound import stripe_money, subscription_from_object
 from syncwright.engine import StepContext
-from syncwright.model import Money
 
 __all__ = ["read_receivables", "read_subscription"]
 
@@ -49,21 +49,16 @@ def read_receivables(ctx: StepContext, connection: str, account_id: str) -> dict
     """
     connector = ctx.services.connection(connection)
     customer = _native(ctx, "account", account_id, connection)
-    totals: dict[str, int] = {}
-    count = attempts = 0
-    for invoice in connector.client.iterate(
-        "/v1/invoices", {"customer": customer, "status": "open"}
-    ):
-        currency = str(invoice["currency"]).upper()
-        totals[currency] = totals.get(currency, 0) + int(invoice.get("amount_remaining") or 0)
-        attempts = max(attempts, int(invoice.get("attempt_count") or 0))
-        count += 1
-    owed: Money | None = None
-    if len(totals) == 1:
-        [(currency, minor)] = totals.items()
-        owed = stripe_money(minor, currency, f"open invoices of Stripe customer {customer}")
-    return {
-        "balance_due": owed.model_dump(mode="json") if owed is not None else None,
-        "open_invoices": count,
-        "dunning_attempts": attempts,
-    }
+    listed = connector.client.iterate("/v1/invoices", {"customer": customer, "status": "open"})
+    where = f"open invoices of Stripe customer {customer}"
+    return receivables(
+        (
+            (
+                str(invoice["currency"]),
+                int(invoice.get("amount_remaining") or 0),
+                int(invoice.get("attempt_count") or 0),
+            )
+            for invoice in listed
+        ),
+        lambda minor, currency: stripe_money(minor, currency, where),
+    )

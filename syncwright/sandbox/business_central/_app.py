@@ -50,7 +50,9 @@ class BusinessCentralSandbox:
 
     def __post_init__(self) -> None:
         self.requests = 0
+        plan = self.faults.plan  # given to create_app: a reset at creation must not clear it
         self.reset()
+        self.faults.configure(plan)
 
     def reset(self) -> None:
         self.state = BcState()

@@ -235,10 +235,14 @@ SYNCWRIGHT_PROPERTIES: tuple[PropertyDef, ...] = (
             ("syncwright_cancel_date", "Cancel date"),
             ("syncwright_standing", "Account standing"),
             ("syncwright_last_payment_date", "Last payment date"),
+            ("syncwright_last_refund_date", "Last refund date"),
             ("syncwright_legal_name", "Legal name"),
             ("syncwright_tax_id", "Tax id"),
             ("syncwright_credit_status", "Credit status"),
             ("syncwright_payment_terms", "Payment terms"),
+            ("syncwright_department", "Department"),
+            ("syncwright_classification", "Class"),
+            ("syncwright_location", "Location"),
         )
     ),
     *(
@@ -254,6 +258,7 @@ SYNCWRIGHT_PROPERTIES: tuple[PropertyDef, ...] = (
             ("syncwright_renewal_amount", "Renewal amount"),
             ("syncwright_balance_due", "Balance due"),
             ("syncwright_last_payment_amount", "Last payment amount"),
+            ("syncwright_last_refund_amount", "Last refund amount"),
         )
     ),
 )

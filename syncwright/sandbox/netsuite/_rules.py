@@ -128,6 +128,7 @@ class Rules:
             "invoice": self._invoice,
             "customerPayment": self._customer_payment,
             "creditMemo": self._credit_memo,
+            "customerRefund": self._customer_refund,
         }.get(rt.name)
         if handler is not None:
             handler(rt, rid, record, is_new)
@@ -427,8 +428,53 @@ class Rules:
         self._tran_header(rt, rid, rec, customer)
         self._posting_period(rec)
         self._item_lines(rec, customer)
-        self._apply_lines(rt, rid, rec, rec["entity"], rec["total"], "apply")
+        # Credit already paid out by customer refunds is no longer there to apply.
+        refunded = refunded_from(self.db, rid)
+        self._apply_lines(rt, rid, rec, rec["entity"], rec["total"] - refunded, "apply")
         rec["status"] = "B" if rec["unapplied"] == 0 else "A"
+
+    def _customer_refund(self, rt: RecordType, rid: str, rec: Record, is_new: bool) -> None:
+        customer = self._customer_of(rec, "customer")
+        self._tran_header(rt, rid, rec, customer)
+        self._posting_period(rec)
+        lines = [line for line in rec.get("apply") or [] if line.get("apply") is not False]
+        if not lines:
+            raise user_error("You must enter at least one line item for this transaction.")
+        total = ZERO
+        for index, line in enumerate(lines):
+            path = f"apply.items[{index}]"
+            line["apply"] = True
+            if line.get("doc") is None:
+                raise missing_value("Document", path=f"{path}.doc")
+            memo = self.db.raw("creditMemo", line["doc"])
+            assert memo is not None  # checked by check_references
+            if memo.get("entity") != rec["customer"]:
+                raise user_error(
+                    f"Credit memo {memo.get('tranId')} belongs to another customer.",
+                    path=f"{path}.doc",
+                )
+            if memo.get("currency") != rec.get("currency"):
+                raise user_error(
+                    f"Credit memo {memo.get('tranId')} is in another currency.",
+                    path=f"{path}.doc",
+                )
+            available = credit_available(self.db, memo, exclude=rid)
+            if line.get("amount") is None:
+                line["amount"] = available
+            if line["amount"] <= 0:
+                raise invalid_field_value("amount", line["amount"], path=f"{path}.amount")
+            if line["amount"] > available:
+                raise user_error(
+                    f"The amount refunded from credit memo {memo.get('tranId')} "
+                    f"({line['amount']}) exceeds its unapplied credit ({money(available)}).",
+                    path=f"{path}.amount",
+                )
+            line["due"] = money(available)
+            line["total"] = memo["total"]
+            line["refNum"] = memo.get("tranId")
+            total += line["amount"]
+        rec["apply"] = [{**line, "line": n} for n, line in enumerate(lines, start=1)]
+        rec["total"] = money(total)
 
 
 # -- invoice balances ---------------------------------------------------------------------
@@ -449,6 +495,34 @@ def applied_to(db: Lookup, invoice_id: str, *, exclude: tuple[str, str] | None =
                 if line.get("doc") == invoice_id:
                     total += line.get("amount") or ZERO
     return total
+
+
+def refunded_from(db: Lookup, memo_id: str, *, exclude: str | None = None) -> Decimal:
+    """What customer refunds have paid out of one credit memo."""
+    total = ZERO
+    for refund in db.raw_all("customerRefund"):
+        if refund["id"] == exclude:
+            continue
+        for line in refund.get("apply") or []:
+            if line.get("doc") == memo_id:
+                total += line.get("amount") or ZERO
+    return total
+
+
+def credit_available(db: Lookup, memo: Record, *, exclude: str | None = None) -> Decimal:
+    """A credit memo's credit neither applied to invoices nor refunded (``exclude``: a refund
+    being rewritten, whose own lines do not count)."""
+    return (
+        Decimal(memo["total"])
+        - (memo.get("applied") or ZERO)
+        - refunded_from(db, memo["id"], exclude=exclude)
+    )
+
+
+def refresh_credit(db: Lookup, memo: Record) -> None:
+    """A credit memo's ``unapplied`` and status after a refund paid some of it out."""
+    memo["unapplied"] = money(credit_available(db, memo))
+    memo["status"] = "B" if memo["unapplied"] == 0 else "A"
 
 
 def set_invoice_balance(invoice: Record, paid: Decimal) -> None:
@@ -519,11 +593,14 @@ __all__ = [
     "Rules",
     "applied_invoices",
     "applied_to",
+    "credit_available",
     "customer_balance",
     "customers_of",
     "dependents",
     "in_use_error",
     "merge_lines",
     "money",
+    "refresh_credit",
+    "refunded_from",
     "set_invoice_balance",
 ]

@@ -121,6 +121,20 @@ _APPLY_LINE = SublistSpec(
         _f("refNum", ro=True),
     ),
 )
+# A customer refund's ``apply`` sublist: the credits it pays out (credit memos here; NetSuite
+# also lists customer deposits and unapplied payments, which syncwright does not write).
+_REFUND_APPLY_LINE = SublistSpec(
+    "apply",
+    (
+        _f("line", "int"),
+        _f("doc", "ref", "creditMemo", label="Document"),
+        _f("apply", "bool"),
+        _f("amount", "money"),
+        _f("due", "money", ro=True),
+        _f("total", "money", ro=True),
+        _f("refNum", ro=True),
+    ),
+)
 _TRAN_COMMON = (
     _f("tranId"),
     _f("tranDate", "date"),
@@ -185,6 +199,12 @@ RECORD_TYPES: dict[str, RecordType] = {
             "list",
             (_f("name"), _f("daysUntilNetDue", "number"), _f("isInactive", "bool"), *_COMMON),
         ),
+        # Classifications (Oracle: "Classifications in NetSuite"; REST records department,
+        # classification, location): the financial dimensions a customer is booked under.
+        *(
+            RecordType(name, "list", (_f("name"), _f("isInactive", "bool"), *_COMMON))
+            for name in ("department", "classification", "location")
+        ),
         RecordType(
             "salesTaxItem",
             "list",
@@ -221,6 +241,9 @@ RECORD_TYPES: dict[str, RecordType] = {
                 _f("creditLimit", "money", label="Credit Limit"),
                 _f("creditHoldOverride", "select", label="Hold"),
                 _f("balance", "money", ro=True),
+                _f("department", "ref", "department", label="Department"),
+                _f("class", "ref", "classification", label="Class"),
+                _f("location", "ref", "location", label="Location"),
                 *_COMMON,
             ),
         ),
@@ -287,6 +310,18 @@ RECORD_TYPES: dict[str, RecordType] = {
             (_ITEM_LINE, _APPLY_LINE),
             suiteql_type="CustCred",
             tran_prefix="CM",
+        ),
+        # Transactions > Customers > Issue Customer Refund: cash paid back out of a credit.
+        RecordType(
+            "customerRefund",
+            "transaction",
+            (
+                _f("customer", "ref", "customer", label="Customer"),
+                *_TRAN_COMMON,
+            ),
+            (_REFUND_APPLY_LINE,),
+            suiteql_type="CustRfnd",
+            tran_prefix="RFND",
         ),
     )
 }

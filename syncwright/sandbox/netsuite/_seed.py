@@ -33,6 +33,11 @@ TERMS = [
     {"id": "4", "name": "Net 60", "daysUntilNetDue": Decimal(60)},
 ]
 
+# Financial dimensions (classifications) a customer can be booked under.
+DEPARTMENTS = [{"id": "1", "name": "Sales"}, {"id": "2", "name": "Professional Services"}]
+CLASSES = [{"id": "1", "name": "Enterprise"}, {"id": "2", "name": "Mid-Market"}]
+LOCATIONS = [{"id": "1", "name": "San Francisco"}, {"id": "2", "name": "Berlin"}]
+
 # Tax codes (``salesTaxItem``): a line's ``taxCode`` and a customer's ``taxItem`` must be one of
 # these, and a code with a country must match the transaction subsidiary's country.
 TAX_CODES = [
@@ -120,6 +125,9 @@ def seed_records() -> dict[str, list[dict[str, Any]]]:
         "currency": stamp(CURRENCIES, isInactive=False),
         "subsidiary": stamp(SUBSIDIARIES, isInactive=False),
         "term": stamp(TERMS, isInactive=False),
+        "department": stamp(DEPARTMENTS, isInactive=False),
+        "classification": stamp(CLASSES, isInactive=False),
+        "location": stamp(LOCATIONS, isInactive=False),
         "salesTaxItem": stamp(TAX_CODES, isInactive=False),
         "serviceSaleItem": stamp(SERVICE_ITEMS, isInactive=False, itemType="Service"),
         "nonInventorySaleItem": stamp(

@@ -28,6 +28,7 @@ from syncwright.sandbox.netsuite._rules import (
     dependents,
     in_use_error,
     merge_lines,
+    refresh_credit,
     set_invoice_balance,
 )
 from syncwright.sandbox.netsuite._schema import RecordType, read_body, record_type
@@ -187,6 +188,7 @@ class NetSuiteState:
             if dependents(self, rt.name, rid):
                 raise in_use_error()
             previous = self._records[rt.name].pop(rid)
+            self._refresh_credits(rt, previous, None)
             self._refresh_invoices(applied_invoices(previous))
             self._refresh_balances(customers_of(previous) if rt.family == "transaction" else set())
 
@@ -220,6 +222,7 @@ class NetSuiteState:
         record.setdefault("dateCreated", now)
         record["lastModifiedDate"] = now
         self._records.setdefault(rt.name, {})[rid] = record
+        self._refresh_credits(rt, previous, record)
         self._refresh_invoices(applied_invoices(previous) | applied_invoices(record))
         if rt.family == "transaction":
             self._refresh_balances(customers_of(previous) | customers_of(record))
@@ -229,6 +232,19 @@ class NetSuiteState:
             invoice = self.raw("invoice", invoice_id)
             if invoice is not None:
                 set_invoice_balance(invoice, applied_to(self, invoice_id))
+
+    def _refresh_credits(
+        self, rt: RecordType, previous: Record | None, record: Record | None
+    ) -> None:
+        """A customer refund pays credit out of the credit memos it applies: their
+        ``unapplied`` (and so the customer's balance) follows. Its apply lines name credit
+        memos, not invoices, so the invoice refresh below finds nothing to do for them."""
+        if rt.name != "customerRefund":
+            return
+        for memo_id in applied_invoices(previous) | applied_invoices(record):
+            memo = self.raw("creditMemo", memo_id)
+            if memo is not None:
+                refresh_credit(self, memo)
 
     def _refresh_balances(self, customer_ids: set[str]) -> None:
         """Customer ``balance`` follows every invoice, payment and credit memo written."""

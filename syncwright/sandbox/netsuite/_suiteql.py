@@ -3,30 +3,47 @@
 Supported: ``SELECT * | col [AS alias], ... FROM table [alias] [WHERE ...] [ORDER BY col
 [ASC|DESC], ...]`` on one table, with ``=``, ``<>``/``!=``, ``<``, ``<=``, ``>``, ``>=``,
 ``[NOT] IN (...)``, ``[NOT] LIKE`` (``%``/``_``, case-sensitive as in Oracle), ``IS [NOT] NULL``,
-``AND``, ``OR``, ``NOT``, parentheses and ``UPPER()``/``LOWER()``. No joins or aggregates.
+``AND``, ``OR``, ``NOT``, parentheses, ``UPPER()``/``LOWER()`` and the date functions
+``TO_CHAR(date, 'format')``, ``TO_DATE('text', 'format')`` and ``TO_TIMESTAMP('text', 'format')``,
+also as selected columns. No joins or aggregates. Date columns answer as a real account does
+(the date alone, in the account's date format: ``_suiteql_dates``).
 
 Tables follow the analytics data source: ``customer``, ``subsidiary``, ``currency``, ``term``,
-``accountingperiod``,
+``department``, ``classification``, ``location``, ``accountingperiod``,
 ``salestaxitem``, ``item`` (every item type), ``transaction`` (``type`` = ``SalesOrd``,
-``CustInvc``, ``CustPymt``, ``CustCred``) and ``transactionline``. Values come back as strings,
-booleans as ``T``/``F``, references as the internal id, and empty columns are left out.
+``CustInvc``, ``CustPymt``, ``CustCred``, ``CustRfnd``) and ``transactionline``. Values come
+back as strings, booleans as ``T``/``F``, references as the internal id, and empty columns are
+left out.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from syncwright.sandbox.netsuite import _suiteql_dates as dates
 from syncwright.sandbox.netsuite._errors import NetSuiteApiError
 from syncwright.sandbox.netsuite._rules import Lookup
-from syncwright.sandbox.netsuite._schema import ITEM_TYPES, RECORD_TYPES, RecordType
+from syncwright.sandbox.netsuite._suiteql_tables import TABLES, Row
 
-Row = dict[str, str | None]
-Operand = Callable[[Row], str | None]
 Predicate = Callable[[Row], bool]
+
+
+@dataclass(frozen=True)
+class Operand:
+    """A value of each row; ``date``: an internal date text (see ``_suiteql_dates``)."""
+
+    value: Callable[[Row], str | None]
+    date: bool = False
+    constant: bool = False
+
+
+def _const(value: str | None, *, date: bool = False) -> Operand:
+    return Operand(lambda row: value, date=date, constant=True)
+
 
 __all__ = ["Query", "parse", "run"]
 
@@ -39,135 +56,6 @@ def query_error(message: str) -> NetSuiteApiError:
         f"Search error occurred: {message}",
         path="q",
     )
-
-
-# -- rows -----------------------------------------------------------------------------------
-
-
-def sql_value(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "T" if value else "F"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
-def _flatten(rt: RecordType, rec: dict[str, Any]) -> Row:
-    sublists = {sub.name for sub in rt.sublists}
-    return {
-        key.lower(): sql_value(value)
-        for key, value in rec.items()
-        if key not in sublists and not isinstance(value, dict | list)
-    }
-
-
-def _columns(rt: RecordType) -> set[str]:
-    return {"id"} | {f.name.lower() for f in rt.fields}
-
-
-TRANSACTION_TYPES = ("salesOrder", "invoice", "customerPayment", "creditMemo")
-
-
-def _transaction_row(rt: RecordType, rec: dict[str, Any]) -> Row:
-    row = _flatten(rt, rec)
-    row["type"] = rt.suiteql_type
-    row["recordtype"] = rt.name.lower()
-    row["foreigntotal"] = row.get("total")
-    row["foreignamountunpaid"] = row.get("amountremaining")
-    row["foreignamountpaid"] = row.get("amountpaid")
-    if "customer" in row:
-        row["entity"] = row.pop("customer")
-    return row
-
-
-def _line_rows(rt: RecordType, rec: dict[str, Any]) -> list[Row]:
-    rows = []
-    for line in rec.get("item") or []:
-        rows.append(
-            {
-                "id": sql_value(line.get("line")),
-                "transaction": rec["id"],
-                "linesequencenumber": sql_value(line.get("line")),
-                "item": sql_value(line.get("item")),
-                "quantity": sql_value(line.get("quantity")),
-                "rate": sql_value(line.get("rate")),
-                "netamount": sql_value(line.get("amount")),
-                "foreignamount": sql_value(line.get("amount")),
-                "taxcode": sql_value(line.get("taxCode")),
-                "memo": sql_value(line.get("description")),
-                "isclosed": sql_value(line.get("isClosed", False)),
-            }
-        )
-    return rows
-
-
-@dataclass(frozen=True)
-class Table:
-    columns: frozenset[str]
-    rows: Callable[[Lookup], Iterable[Row]]
-
-
-def _simple(rtype: str) -> Table:
-    rt = RECORD_TYPES[rtype]
-    return Table(
-        frozenset(_columns(rt)),
-        lambda db: [_flatten(rt, rec) for rec in db.raw_all(rtype)],
-    )
-
-
-def _items(db: Lookup) -> list[Row]:
-    return [_flatten(RECORD_TYPES[t], rec) for t in ITEM_TYPES for rec in db.raw_all(t)]
-
-
-def _transactions(db: Lookup) -> list[Row]:
-    return [
-        _transaction_row(RECORD_TYPES[t], rec) for t in TRANSACTION_TYPES for rec in db.raw_all(t)
-    ]
-
-
-def _lines(db: Lookup) -> list[Row]:
-    return [
-        row
-        for t in TRANSACTION_TYPES
-        for rec in db.raw_all(t)
-        for row in _line_rows(RECORD_TYPES[t], rec)
-    ]
-
-
-_TRAN_COLUMNS = frozenset(
-    set().union(*(_columns(RECORD_TYPES[t]) for t in TRANSACTION_TYPES))
-    | {"type", "recordtype", "foreigntotal", "foreignamountunpaid", "foreignamountpaid"}
-)
-TABLES: dict[str, Table] = {
-    "customer": _simple("customer"),
-    "subsidiary": _simple("subsidiary"),
-    "currency": _simple("currency"),
-    "term": _simple("term"),
-    "accountingperiod": _simple("accountingPeriod"),
-    "salestaxitem": _simple("salesTaxItem"),
-    "item": Table(frozenset(_columns(RECORD_TYPES["serviceSaleItem"])), _items),
-    "transaction": Table(_TRAN_COLUMNS, _transactions),
-    "transactionline": Table(
-        frozenset(
-            {
-                "id",
-                "transaction",
-                "linesequencenumber",
-                "item",
-                "quantity",
-                "rate",
-                "netamount",
-                "foreignamount",
-                "taxcode",
-                "memo",
-                "isclosed",
-            }
-        ),
-        _lines,
-    ),
-}
 
 
 # -- parsing --------------------------------------------------------------------------------
@@ -229,9 +117,9 @@ def tokenize(text: str) -> list[Token]:
 @dataclass
 class Query:
     table: str
-    columns: list[tuple[str, str]] | None  # (source column, output name); None for *
+    columns: list[tuple[Operand, str]] | None  # (value, output name); None for *
     where: Predicate | None
-    order: list[tuple[str, bool]]  # (column, descending)
+    order: list[tuple[Operand, bool]]  # (value, descending)
     distinct: bool = False
 
 
@@ -242,6 +130,7 @@ class _Parser:
         self.table = ""
         self.alias = ""
         self.columns: frozenset[str] = frozenset()
+        self.dates: frozenset[str] = frozenset()
 
     def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -283,33 +172,19 @@ class _Parser:
         if self.at_keyword("distinct"):
             self.take()
             distinct = True
-        raw_columns: list[tuple[str, str]] | None = None
-        if self.peek() == Token("op", "*"):
+        star = self.peek() == Token("op", "*")
+        if star:
             self.take()
         else:
-            raw_columns = []
-            while True:
-                token = self.take()
-                if token.kind != "id" or token.keyword:
-                    raise query_error(f"Expected a column but found '{token.text}'.")
-                output = token.text.split(".")[-1].lower()
-                following = self.peek()
-                if self.at_keyword("as"):
-                    self.take()
-                    output = self.take().text.lower()
-                elif following is not None and following.kind == "id" and not following.keyword:
-                    output = self.take().text.lower()
-                raw_columns.append((token.text, output))
-                if self.peek() == Token("op", ","):
-                    self.take()
-                    continue
-                break
+            select_start = self.pos
+            self.skip_select_list()
         self.expect_keyword("from")
         table_token = self.take()
         self.table = table_token.text.lower()
         if self.table not in TABLES:
             raise query_error(f"Record '{table_token.text}' was not found.")
         self.columns = TABLES[self.table].columns
+        self.dates = TABLES[self.table].dates
         if self.at_keyword("as"):
             self.take()
         alias = self.peek()
@@ -317,25 +192,32 @@ class _Parser:
             if "." in alias.text:
                 raise query_error(f"Invalid table alias '{alias.text}'.")
             self.alias = self.take().text.lower()
-        columns = (
-            None if raw_columns is None else [(self.column(src), out) for src, out in raw_columns]
-        )
+        after_from = self.pos
+        columns = None
+        if not star:
+            self.pos = select_start
+            columns = self.select_list()
+            self.pos = after_from
         where = None
         if self.at_keyword("where"):
             self.take()
             where = self.or_expr()
-        order: list[tuple[str, bool]] = []
+        order: list[tuple[Operand, bool]] = []
         if self.at_keyword("order"):
             self.take()
             self.expect_keyword("by")
-            aliases = {out: src for src, out in columns or []}
+            aliases = {out: value for value, out in columns or []}
             while True:
-                text = self.take().text
-                name = aliases.get(text.lower()) or self.column(text)
+                token = self.peek()
+                if token is not None and token.kind == "id" and token.text.lower() in aliases:
+                    self.take()
+                    value = aliases[token.text.lower()]
+                else:
+                    value = self.operand()
                 descending = False
                 if self.at_keyword("asc", "desc"):
                     descending = self.take().keyword == "desc"
-                order.append((name, descending))
+                order.append((value, descending))
                 if self.peek() == Token("op", ","):
                     self.take()
                     continue
@@ -345,6 +227,42 @@ class _Parser:
         if self.peek() is not None:
             raise query_error(f"Unexpected '{self.take().text}'.")
         return Query(self.table, columns, where, order, distinct)
+
+    def skip_select_list(self) -> None:
+        """Past the select list (read again once FROM has named the table's columns)."""
+        depth = 0
+        while not (depth == 0 and self.at_keyword("from")):
+            token = self.take()
+            if token == Token("op", "("):
+                depth += 1
+            elif token == Token("op", ")"):
+                depth -= 1
+
+    def select_list(self) -> list[tuple[Operand, str]]:
+        columns: list[tuple[Operand, str]] = []
+        unnamed = 0  # NetSuite names an expression without an alias expr1, expr2, ...
+        while True:
+            first = self.peek()
+            if first is None or first.keyword:
+                raise query_error(f"Expected a column but found '{first.text if first else ''}'.")
+            value = self.operand()
+            plain = self.tokens[self.pos - 1] is first and first.kind == "id"
+            following = self.peek()
+            if self.at_keyword("as"):
+                self.take()
+                output = self.take().text.lower()
+            elif following is not None and following.kind == "id" and not following.keyword:
+                output = self.take().text.lower()
+            elif plain:
+                output = first.text.split(".")[-1].lower()
+            else:
+                unnamed += 1
+                output = f"expr{unnamed}"
+            columns.append((value, output))
+            if self.peek() == Token("op", ","):
+                self.take()
+                continue
+            return columns
 
     def or_expr(self) -> Predicate:
         parts = [self.and_expr()]
@@ -388,12 +306,17 @@ class _Parser:
                 self.take()
                 values.append(self.literal())
             self.expect_op(")")
-            return _negated(lambda row: any(_compare(left(row), v) == 0 for v in values), negate)
+            if left.date:
+                values = [_as_date(_const(v)).value({}) for v in values]
+            return _negated(
+                lambda row: any(_compare(left.value(row), v) == 0 for v in values), negate
+            )
         if self.at_keyword("like"):
             self.take()
             pattern = _like_regex(self.literal() or "")
+            shown = _shown(left)
             return _negated(
-                lambda row: (value := left(row)) is not None and bool(pattern.fullmatch(value)),
+                lambda row: (value := shown(row)) is not None and bool(pattern.fullmatch(value)),
                 negate,
             )
         if self.at_keyword("is"):
@@ -403,15 +326,17 @@ class _Parser:
                 self.take()
                 is_not = True
             self.expect_keyword("null")
-            return lambda row: (left(row) is None) != is_not
+            return lambda row: (left.value(row) is None) != is_not
         token = self.take()
         if token.kind != "op" or token.text not in ("=", "<>", "!=", "<", "<=", ">", ">="):
             raise query_error(f"Expected a comparison but found '{token.text}'.")
         right = self.operand()
+        if left.date != right.date:  # Oracle converts the text by the account's date format
+            left, right = _as_date(left), _as_date(right)
         test = _COMPARISONS[token.text]
 
         def compare(row: Row) -> bool:
-            result = _compare(left(row), right(row))
+            result = _compare(left.value(row), right.value(row))
             return result is not None and test(result)
 
         return compare
@@ -426,25 +351,84 @@ class _Parser:
             return None
         raise query_error(f"Expected a value but found '{token.text}'.")
 
+    def format_argument(self) -> str:
+        self.expect_op(",")
+        token = self.take()
+        if token.kind != "str":
+            raise query_error(f"Expected a format text but found '{token.text}'.")
+        self.expect_op(")")
+        return token.text[1:-1]
+
+    def function(self, name: str) -> Operand:
+        self.expect_op("(")
+        inner = self.operand()
+        if name in ("upper", "lower"):
+            self.expect_op(")")
+            change = str.upper if name == "upper" else str.lower
+            shown = _shown(inner)
+            return Operand(lambda row: None if (v := shown(row)) is None else change(v))
+        oracle_format = self.format_argument()
+        if name == "to_char":
+            if not inner.date:
+                return inner  # TO_CHAR of a text or number: the value itself
+            _check_format(oracle_format)
+            return Operand(lambda row: dates.to_char(inner.value(row), oracle_format))
+        if inner.date:
+            raise query_error(f"{name.upper()} takes a text, not a date.")
+        if inner.constant:
+            return _const(_date_call(dates.to_date, inner.value({}), oracle_format), date=True)
+        return Operand(
+            lambda row: _date_call(dates.to_date, inner.value(row), oracle_format), date=True
+        )
+
     def operand(self) -> Operand:
         token = self.peek()
         if token is None:
             raise query_error("Unexpected end of query.")
         if token.kind in ("str", "num"):
-            value = self.literal()
-            return lambda row: value
-        if token.kind == "id" and token.text.lower() in ("upper", "lower"):
+            return _const(self.literal())
+        if token.keyword == "null":
             self.take()
-            self.expect_op("(")
-            inner = self.operand()
-            self.expect_op(")")
-            if token.text.lower() == "upper":
-                return lambda row: None if (v := inner(row)) is None else v.upper()
-            return lambda row: None if (v := inner(row)) is None else v.lower()
+            return _const(None)
+        if token.kind == "id" and token.text.lower() in _FUNCTIONS:
+            self.take()
+            return self.function(token.text.lower())
         if token.kind == "id" and not token.keyword:
             name = self.column(self.take().text)
-            return lambda row: row.get(name)
+            return Operand(lambda row: row.get(name), date=name in self.dates)
         raise query_error(f"Unexpected '{token.text}'.")
+
+
+_FUNCTIONS = ("upper", "lower", "to_char", "to_date", "to_timestamp")
+
+
+def _date_call(fn: Callable[[str | None, str], str | None], text: str | None, fmt: str) -> Any:
+    try:
+        return fn(text, fmt)
+    except dates.DateFormatError as exc:
+        raise query_error(str(exc)) from exc
+
+
+def _check_format(oracle_format: str) -> None:
+    _date_call(dates.to_char, "2000-01-01 00:00:00", oracle_format)
+
+
+def _as_date(operand: Operand) -> Operand:
+    """A text operand compared with a date, read by the account's date format."""
+    if operand.date:
+        return operand
+    if operand.constant:
+        return _const(_date_call(lambda t, _f: dates.implicit(t), operand.value({}), ""), date=True)
+    return Operand(
+        lambda row: _date_call(lambda t, _f: dates.implicit(t), operand.value(row), ""), date=True
+    )
+
+
+def _shown(operand: Operand) -> Callable[[Row], str | None]:
+    """The value as the account shows it (a date in its date format)."""
+    if operand.date:
+        return lambda row: dates.display(operand.value(row))
+    return operand.value
 
 
 _COMPARISONS: dict[str, Callable[[int], bool]] = {
@@ -500,22 +484,31 @@ def _sort_key(value: str | None) -> tuple[int, Decimal, str]:
 def run(db: Lookup, text: str) -> list[dict[str, str]]:
     """All result rows of one query (paging is the caller's), nulls left out."""
     query = parse(text)
-    rows = list(TABLES[query.table].rows(db))
+    table = TABLES[query.table]
+    rows = list(table.rows(db))
     if query.where is not None:
         rows = [row for row in rows if query.where(row)]
-    for column, descending in reversed(query.order):
-        present = [r for r in rows if r.get(column) is not None]
-        missing = [r for r in rows if r.get(column) is None]
-        present.sort(key=lambda r: _sort_key(r.get(column)), reverse=descending)
-        rows = present + missing
+    for value, descending in reversed(query.order):
+        keyed = [(value.value(r), r) for r in rows]
+        present = [(v, r) for v, r in keyed if v is not None]
+        missing = [r for v, r in keyed if v is None]
+        present.sort(key=lambda pair: _sort_key(pair[0]), reverse=descending)
+        rows = [r for _v, r in present] + missing
     out: list[dict[str, str]] = []
     seen: set[tuple[tuple[str, str], ...]] = set()
     for row in rows:
+        picked: dict[str, str]
         if query.columns is None:
-            picked = {k: v for k, v in row.items() if v is not None}
+            picked = {
+                k: (dates.display(v) or "") if k in table.dates else v
+                for k, v in row.items()
+                if v is not None
+            }
         else:
             picked = {
-                out_name: v for src, out_name in query.columns if (v := row.get(src)) is not None
+                out_name: shown
+                for value, out_name in query.columns
+                if (shown := _shown(value)(row)) is not None
             }
         if query.distinct:
             key = tuple(sorted(picked.items()))

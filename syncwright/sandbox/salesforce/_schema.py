@@ -224,6 +224,8 @@ SYNCWRIGHT_CUSTOM_FIELDS: tuple[CustomField, ...] = (
     CustomField("Account", "Balance_Due__c", "currency"),
     CustomField("Account", "Last_Payment_Date__c", "date"),
     CustomField("Account", "Last_Payment_Amount__c", "currency"),
+    CustomField("Account", "Last_Refund_Date__c", "date"),
+    CustomField("Account", "Last_Refund_Amount__c", "currency"),
     # A support escalation's Task on the account carries the case's global id, so writing it
     # again finds the same Task (docs/lifecycle.md).
     CustomField("Task", "Syncwright_Id__c", "string", length=255, external_id=True, unique=True),
@@ -234,6 +236,9 @@ SYNCWRIGHT_CUSTOM_FIELDS: tuple[CustomField, ...] = (
         "Account", "Credit_Status__c", "picklist", picklist_values=("Good", "Watch", "Hold")
     ),
     CustomField("Account", "Payment_Terms__c", "string", length=64),
+    CustomField("Account", "Department__c", "string", length=255),
+    CustomField("Account", "Class__c", "string", length=255),
+    CustomField("Account", "Location__c", "string", length=255),
 )
 
 

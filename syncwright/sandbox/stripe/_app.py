@@ -33,6 +33,7 @@ from . import _objects as ob
 from ._admin import router as admin_router
 from ._errors import StripeAPIError
 from ._forms import Params, decode_form
+from ._refunds import router as refunds_router
 from ._routes_core import router as core_router
 from ._routes_events import router as events_router
 from ._routes_invoices import router as invoices_router
@@ -178,6 +179,7 @@ def create_app(
     app.include_router(subscriptions_router)
     app.include_router(invoices_router)
     app.include_router(payments_router)
+    app.include_router(refunds_router)
     app.include_router(events_router)
     app.include_router(admin_router)
     return app

@@ -497,9 +497,12 @@ def pay_invoice(
     inv["attempt_count"] = int(inv["attempt_count"]) + 1
     record = st.invoice_payments[inv["id"]][-1]
     if outcome is None:
+        from ._refunds import record_charge  # a cycle: refund routes use the routing helpers
+
         pi["status"] = "succeeded"
         pi["amount_received"] = amount
         pi["last_payment_error"] = None
+        record_charge(st, pi, at)
         st.emit("payment_intent.succeeded", "payment_intent", pi, ctx)
         record["status"] = "paid"
         record["amount_paid"] = amount

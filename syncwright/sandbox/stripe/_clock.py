@@ -108,6 +108,31 @@ def tick(st: StripeState) -> None:
     run_due(st, None, st.wall_now())
 
 
+def attach_customer(st: StripeState, clock: dict[str, Any], customer: dict[str, Any]) -> None:
+    """``customer`` on test clock create: an existing customer (with its subscriptions,
+    invoices and invoice items) moves onto the new clock for good. Its billing so far ran on
+    real time, so the clock may not start before now."""
+    if customer.get("test_clock"):
+        raise StripeAPIError(
+            400,
+            f"Customer {customer['id']} is already attached to test clock "
+            f"{customer['test_clock']}; a customer cannot move to another clock.",
+            param="customer",
+        )
+    if int(clock["frozen_time"]) < st.wall_now():
+        raise StripeAPIError(
+            400,
+            "The frozen_time of a test clock attached to an existing customer cannot be in the "
+            "past.",
+            param="frozen_time",
+        )
+    for kind in ("subscription", "invoice", "invoiceitem"):
+        for obj in st.objects[kind].values():
+            if obj.get("customer") == customer["id"] and "test_clock" in obj:
+                obj["test_clock"] = clock["id"]
+    customer["test_clock"] = clock["id"]
+
+
 def advance_clock(
     st: StripeState, clock: dict[str, Any], frozen_time: int, ctx: RequestContext
 ) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from ._billing import (
     recompute_invoice,
 )
 from ._errors import StripeAPIError, invalid_request, parameter_missing, resource_missing
+from ._refunds import create_refund, invoice_charge
 from ._state import RequestContext, StripeState
 
 # -- credit notes ----------------------------------------------------------------------------
@@ -161,11 +162,19 @@ def create_credit_note(
     st.credit_note_lines[cn["id"]] = cn_lines
     st.credit_note_split[cn["id"]] = {"credit": credit_amount or 0, "refund": refund_amount or 0}
     if refund_amount:
+        # The refund goes back on the invoice's charge (refund.created, charge.refunded), as
+        # Stripe does; an invoice paid out of band has no charge, only the refund's record.
+        charge = invoice_charge(st, inv["id"])
+        refund_id = (
+            create_refund(st, charge, ctx, amount=refund_amount)["id"]
+            if charge is not None
+            else ob.new_id("re")
+        )
         cn["refunds"] = [
             {
                 "amount_refunded": refund_amount,
                 "payment_record_refund": None,
-                "refund": ob.new_id("re"),
+                "refund": refund_id,
                 "type": "refund",
             }
         ]

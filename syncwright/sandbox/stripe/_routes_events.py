@@ -166,9 +166,13 @@ def create_test_clock(request: Request) -> Response:
     frozen = p.integer("frozen_time", required=True)
     assert frozen is not None
     name = p.text("name")
+    customer_id = p.text("customer")
     p.finish()
     with st.lock:
+        customer = st.get("customer", customer_id, param="customer") if customer_id else None
         clock = ob.test_clock(ob.new_id("clock"), st.wall_now(), frozen_time=frozen, name=name)
+        if customer is not None:
+            clk.attach_customer(st, clock, customer)
         st.put("test_clock", clock)
         st.emit("test_helpers.test_clock.created", "test_clock", clock, call.ctx)
         return call.ok("test_clock", clock)

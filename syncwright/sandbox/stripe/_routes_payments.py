@@ -14,6 +14,7 @@ from . import _billing as bl
 from . import _objects as ob
 from ._errors import StripeAPIError, invalid_request
 from ._forms import apply_metadata, initial_metadata
+from ._refunds import record_charge
 from ._routing import Call, begin
 from ._state import StripeState
 from ._views import created_filter, fields_match
@@ -43,6 +44,7 @@ def _confirm(call: Call, pi: dict[str, Any], at: int) -> None:
         pi["status"] = "succeeded"
         pi["amount_received"] = pi["amount"]
         pi["last_payment_error"] = None
+        record_charge(st, pi, at)
         st.emit("payment_intent.succeeded", "payment_intent", pi, call.ctx)
         return
     pi["status"] = "requires_payment_method"

@@ -51,6 +51,8 @@ PREFIX_KINDS = {
     "evt": "event",
     "we": "webhook_endpoint",
     "clock": "test_clock",
+    "ch": "charge",
+    "re": "refund",
 }
 
 # How a customer's payments behave: Stripe's test payment methods, by the id you pass.
@@ -206,6 +208,11 @@ class StripeState:
             out["lines"] = ob.list_object(
                 copy.deepcopy(lines[:10]), f"/v1/invoices/{obj['id']}/lines", len(lines) > 10
             )
+        elif kind == "charge":
+            refunds = [
+                copy.deepcopy(r) for r in self.sorted_objects("refund") if r["charge"] == obj["id"]
+            ]
+            out["refunds"] = ob.list_object(refunds, f"/v1/charges/{obj['id']}/refunds")
         elif kind == "credit_note":
             lines = self.credit_note_lines.get(obj["id"], [])
             out["lines"] = ob.list_object(

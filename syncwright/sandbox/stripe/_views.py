@@ -39,6 +39,8 @@ EXPANDABLE: dict[str, frozenset[str]] = {
     "payment_intent": frozenset({"customer", "payment_method", "latest_charge"}),
     "credit_note": frozenset({"customer", "invoice"}),
     "invoice_payment": frozenset({"invoice"}),
+    "charge": frozenset({"customer", "payment_intent", "payment_method"}),
+    "refund": frozenset({"charge", "payment_intent"}),
     "payment_method": frozenset({"customer"}),
     "_nested": frozenset(
         {"subscription", "invoice", "price", "product", "payment_intent", "default_payment_method"}

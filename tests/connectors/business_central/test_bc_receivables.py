@@ -66,6 +66,17 @@ def test_dunning_blocks_until_paid_and_never_lifts_a_block_finance_set(bc_world:
         assert _invoice_status(bc_world, f"INV_{gid.upper()}") == ("Paid", 0)
     assert _customer(bc_world, "acct_d")["blocked"] == " "  # ours, and nothing is owed
     assert _customer(bc_world, "acct_f")["blocked"] == "Ship"  # finance's: stays
+    # A retry after a lost answer: the payment's line left the journal when it was posted;
+    # it is found posted (also by the probe) and not written again.
+    payment = bc_world.payment("pay_acct_d", "acct_d", 4442, "inv_acct_d")
+    again = _run(bc_world, "apply_payment", payment)
+    assert again["posted"] is True
+    apply_probe = bc_world.connector.action("apply_payment").probe
+    assert apply_probe is not None
+    assert apply_probe(bc_world.ctx("probe"), CONNECTION, payment) is not None
+    sandbox = bc_world.emulator.sandbox
+    posted = sandbox.state.rows(sandbox.company_id, "_postedPayments")
+    assert sorted(p["amount"] for p in posted) == [44.42, 44.42]  # one each for acct_d, acct_f
 
 
 def test_a_partial_payment_keeps_the_block(bc_world: BcWorld) -> None:

@@ -34,6 +34,7 @@ def test_actions_by_canonical_name(ns_world: NsWorld) -> None:
     connector = ns_world.connector
     assert sorted(connector.actions) == [
         "apply_payment",
+        "book_refund",
         "check_credit",
         "check_customer",
         "check_products",

@@ -4,6 +4,7 @@ syncwright wrote itself (even an older write a newer CRM change has overtaken) i
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from syncwright.connectors import Delivery
@@ -70,3 +71,58 @@ def test_unlinked_customers_are_not_mapped(ns_world: NsWorld) -> None:
         "customer", {"companyName": "Walk-in Ltd", "subsidiary": {"id": "1"}}
     )
     assert ns_world.connector.normalize(_polled(ns_world, native_id)) == []
+
+
+def test_the_poll_cursor_is_a_to_char_time_that_works_on_the_account_date_format(
+    ns_world: NsWorld,
+) -> None:
+    """The emulator answers ``lastmodifieddate`` as NetSuite does (``12/3/2026``: no time, not
+    sortable); the poll reads it through TO_CHAR and compares through TO_TIMESTAMP, so a
+    customer changed later on the same day is read once, and nothing else comes back."""
+    client = ns_world.connector.client
+    first = client.create("customer", {"companyName": "Cursor One", "subsidiary": {"id": "1"}})
+    second = client.create("customer", {"companyName": "Cursor Two", "subsidiary": {"id": "1"}})
+    for native_id in (first, second):  # the day before, so the change below is later
+        with ns_world.state.lock:
+            record = ns_world.state.raw("customer", native_id)
+            assert record is not None
+            day = dt.date.fromisoformat(record["lastModifiedDate"][:10]) - dt.timedelta(days=1)
+            record["lastModifiedDate"] = f"{day.isoformat()}T23:59:59Z"
+    shown = {
+        r["id"]: r["lastmodifieddate"]
+        for r in client.suiteql("SELECT id, lastmodifieddate FROM customer")
+    }
+    assert "/" in shown[first] and ":" not in shown[first]  # the account's date format
+    batch = ns_world.connector.poll("customers", None)
+    while batch.has_more:
+        batch = ns_world.connector.poll("customers", batch.cursor)
+    cursor = batch.cursor
+    assert cursor is not None
+    stamp, _, ids = cursor.partition("|")
+    assert len(stamp) == 19 and stamp[10] == " " and second in ids.split(",")
+    assert ns_world.connector.poll("customers", cursor).events == []  # nothing new
+
+    client.update("customer", first, {"companyName": "Cursor One Renamed"})
+    events = ns_world.connector.poll("customers", cursor).events
+    assert [e.vendor_event_id.split(":")[1] for e in events] == [first]
+    # A cursor saved before (ISO) still reads the change.
+    iso = f"{stamp.replace(' ', 'T')}Z|{ids}"
+    assert [
+        e.vendor_event_id.split(":")[1] for e in ns_world.connector.poll("customers", iso).events
+    ] == [first]
+
+
+def test_financial_dimensions_are_read_by_name(ns_world: NsWorld) -> None:
+    _, native_id = _write_and_link(ns_world, "acct_dims")
+    ns_world.connector.client.update(
+        "customer", native_id, {"department": {"id": "1"}, "class": {"id": "2"}}
+    )
+    (event,) = ns_world.connector.normalize(_polled(ns_world, native_id))
+    assert event.data.changed_fields == ("financial_dimensions",)
+    dimensions = event.data.account.financial_dimensions
+    assert dimensions is not None
+    assert (dimensions.department, dimensions.classification, dimensions.location) == (
+        "Sales",
+        "Mid-Market",
+        None,
+    )

@@ -39,6 +39,7 @@ OBJECT_OF = {
     "invoice.paid": "invoice",
     "invoice.payment_failed": "invoice",
     "credit_note.created": "credit_note",
+    "charge.refunded": "charge",
 }
 
 
@@ -112,7 +113,10 @@ def test_mapped_types_on_stripe_fixtures(
         "invoice.finalized": "invoice",
         "invoice.paid": "invoice",
         "invoice.payment_failed": "invoice",
-        "credit_note.created": "credit_note",
+        # Stripe's sample credit note was issued with a refund: it is a refund too.
+        "credit_note.created": "credit_note,payment",
+        # The fixture charge belongs to no customer: a refund of it reaches no account.
+        "charge.refunded": "stripe.refund_without_customer",
     }
 
     named = {**fixtures["customer"], "name": "Fixture Inc"}
@@ -129,13 +133,17 @@ def test_mapped_types_on_stripe_fixtures(
     assert sub.items[0].unit_amount == Money.of(2000, "USD") and sub.items[0].quantity == 1
     # All of one customer's events share a partition key, whatever the entity.
     (invoice_event,) = _run(connector, _event("invoice.finalized", fixtures["invoice"]))
-    (note_event,) = _run(connector, _event("credit_note.created", fixtures["credit_note"]))
+    (note_event, refund_event) = _run(
+        connector, _event("credit_note.created", fixtures["credit_note"])
+    )
     assert {
         event.entitykey,
         events[0].entitykey,
         invoice_event.entitykey,
         note_event.entitykey,
+        refund_event.entitykey,
     } == {f"account:{account.global_id}"}
+    assert refund_event.data.refund.credit_note_id == note_event.data.credit_note.global_id
     invoice = invoice_event.data.invoice
     assert invoice.total == Money.of(1000, "USD") and invoice.status == "draft"
     note = note_event.data.credit_note
@@ -335,6 +343,60 @@ def test_invoice_with_more_lines_than_the_event_carries(
     assert len(invoice_model.lines) == 12
     assert invoice_model.total == Money.of(sum(100 + n for n in range(12)), "USD")
     assert CONNECTION in events[0].id
+
+
+def test_refunds_of_a_charge_and_of_a_credit_note(
+    sdk: stripe.StripeClient, runtime: Runtime, connector: StripeConnector
+) -> None:
+    """Each Stripe refund is one ``payment.refunded.v1``, oldest first, with its invoice; a
+    later delivery lists an earlier refund again (same global id: booked once downstream); a
+    credit note's refund comes with the credit note, not with the charge."""
+    customer = sdk.v1.customers.create(
+        {
+            "name": "Refunded",
+            "payment_method": "pm_card_visa",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
+        }
+    )
+    sdk.v1.invoice_items.create({"customer": customer.id, "amount": 9000, "currency": "usd"})
+    invoice = sdk.v1.invoices.create(
+        {"customer": customer.id, "pending_invoice_items_behavior": "include"}
+    )
+    paid = sdk.v1.invoices.pay(invoice.id)
+    [charge] = sdk.v1.charges.list({"customer": customer.id}).data
+    first = sdk.v1.refunds.create({"charge": charge.id, "amount": 1000})
+    second = sdk.v1.refunds.create({"charge": charge.id, "amount": 2000})
+    note = sdk.v1.credit_notes.create({"invoice": paid.id, "amount": 3000, "refund_amount": 3000})
+    polled, _ = poll_everything(connector)
+    accept(runtime, polled)
+    found = {d.vendor_event_id: evs for d, evs in normalize_pending(runtime)}
+    kinds = ("charge.refunded", "credit_note.created")
+    by_type = [
+        (p.event_type, found.get(p.vendor_event_id, []))
+        for p in polled
+        if p.event_type in kinds and json.loads(p.body)["data"]["object"]["customer"] == customer.id
+    ]
+    refunds = [
+        [e.data.refund for e in evs if e.type == "syncwright.payment.refunded.v1"]
+        for _, evs in by_type
+    ]
+    gid = runtime.xref.global_id_for
+    invoice_id = gid("invoice", CONNECTION, paid.id)
+    one, two = gid("refund", CONNECTION, first.id), gid("refund", CONNECTION, second.id)
+    assert [t for t, _ in by_type] == [
+        "charge.refunded",
+        "charge.refunded",
+        "charge.refunded",
+        "credit_note.created",
+    ]
+    # Read at normalization (all refunds made by then): every delivery lists what the charge
+    # has now, oldest first, the credit note's refund left out.
+    assert [[r.global_id for r in batch] for batch in refunds[:3]] == [[one, two]] * 3
+    assert refunds[1][1].amount == Money.of(2000, "USD")
+    assert {r.invoice_id for r in refunds[1]} == {invoice_id}
+    [with_note] = refunds[3]
+    assert with_note.credit_note_id == gid("credit_note", CONNECTION, note.id)
+    assert with_note.amount == Money.of(3000, "USD") and with_note.invoice_id == invoice_id
 
 
 def test_odd_shapes_park_instead_of_crashing(connector: StripeConnector) -> None:

@@ -144,3 +144,45 @@ def test_suiteql_reads_credit_columns(http: httpx.Client) -> None:
         "creditlimit": "100.00",
         "creditholdoverride": "AUTO",
     }
+
+
+def test_customer_refund_pays_out_a_credit_memo(http: httpx.Client) -> None:
+    cid = _id(
+        http.post(RECORD + "/customer", json={"companyName": "Refunded", "subsidiary": {"id": "2"}})
+    )
+    memo = _id(
+        http.post(
+            RECORD + "/creditMemo",
+            json={"entity": {"id": cid}, "item": {"items": [{"item": {"id": "98"}, "amount": 40}]}},
+        )
+    )
+    assert _customer(http, cid)["balance"] == -40.0  # credit the customer holds
+
+    def refund(amount: float) -> httpx.Response:
+        line = {"doc": {"id": memo}, "amount": amount}
+        return http.post(
+            RECORD + "/customerRefund", json={"customer": {"id": cid}, "apply": {"items": [line]}}
+        )
+
+    too_much = refund(41)
+    assert too_much.status_code == 400
+    assert "exceeds its unapplied credit" in too_much.json()["o:errorDetails"][0]["detail"]
+    first = _id(refund(25))
+    credit = http.get(f"{RECORD}/creditMemo/{memo}").json()
+    assert credit["unapplied"] == 15.0
+    assert _customer(http, cid)["balance"] == -15.0
+    assert http.get(f"{RECORD}/customerRefund/{first}").json()["total"] == 25.0
+    assert refund(16).status_code == 400  # only 15 left
+    rows = http.post(
+        SUITEQL,
+        json={"q": f"SELECT type, foreigntotal FROM transaction WHERE entity = {cid}"},
+        headers={"Prefer": "transient"},
+    ).json()["items"]
+    assert sorted((r["type"], r["foreigntotal"]) for r in rows) == [
+        ("CustCred", "40.00"),
+        ("CustRfnd", "25.00"),
+    ]
+    # A credit memo a refund pays out of cannot be deleted; the refund can, giving it back.
+    assert http.delete(f"{RECORD}/creditMemo/{memo}").status_code == 400
+    assert http.delete(f"{RECORD}/customerRefund/{first}").status_code == 204
+    assert http.get(f"{RECORD}/creditMemo/{memo}").json()["unapplied"] == 40.0

@@ -142,6 +142,63 @@ def test_update_with_prorations_then_renewal_invoice(
     )
 
 
+def test_an_existing_customer_moves_onto_a_new_clock_and_prorates_at_its_time(
+    stripe_client: stripe.StripeClient, stripe_state: StripeState, catalog: Catalog
+) -> None:
+    """Test clock create's ``customer``: a customer billed on real time so far (as another
+    system created it) follows the clock from then on."""
+    pm = "pm_card_visa"
+    customer = stripe_client.v1.customers.create(
+        {"payment_method": pm, "invoice_settings": {"default_payment_method": pm}}
+    )
+    sub = stripe_client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": catalog.monthly.id}]}
+    )
+    item = sub["items"].data[0]
+    start, end = item.current_period_start, item.current_period_end
+    now = stripe_state.wall_now()
+    with pytest.raises(stripe.InvalidRequestError) as past:
+        stripe_client.v1.test_helpers.test_clocks.create(
+            {"frozen_time": now - DAY, "customer": customer.id}
+        )
+    assert past.value.param == "frozen_time"
+    # A minute ahead: the request may reach the emulator in a later second than ``now``.
+    clock = stripe_client.v1.test_helpers.test_clocks.create(
+        {"frozen_time": now + 60, "customer": customer.id}
+    )
+    assert stripe_client.v1.customers.retrieve(customer.id).test_clock == clock.id
+    assert stripe_client.v1.subscriptions.retrieve(sub.id).test_clock == clock.id
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        stripe_client.v1.test_helpers.test_clocks.create(
+            {"frozen_time": now + 60, "customer": customer.id}
+        )
+    assert again.value.param == "customer"
+
+    middle = start + (end - start) // 2
+    stripe_client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": middle})
+    stripe_client.v1.subscriptions.update(
+        sub.id,
+        {
+            "items": [{"id": item.id, "quantity": 3}],
+            "proration_behavior": "create_prorations",
+        },
+    )
+    pending = stripe_client.v1.invoice_items.list({"customer": customer.id, "pending": True}).data
+    remaining = (end - middle) / (end - start)  # the half of the period left at the clock's time
+    assert sorted(ii.amount for ii in pending) == [
+        -round(3000 * remaining),
+        round(3 * 3000 * remaining),
+    ]
+    stripe_client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": end + 7200})
+    renewal = next(
+        i
+        for i in stripe_client.v1.invoices.list({"subscription": sub.id}).data
+        if i.billing_reason == "subscription_cycle"
+    )
+    assert renewal.status == "paid"
+    assert renewal.total == 3 * 3000 + sum(ii.amount for ii in pending)
+
+
 def test_always_invoice_and_interval_change(
     stripe_client: stripe.StripeClient, catalog: Catalog
 ) -> None:

@@ -76,7 +76,7 @@ def test_models_are_strict_on_used_fields_and_tolerant_otherwise() -> None:
     with pytest.raises(pydantic.ValidationError):
         parse_stripe_object({"id": "cus_1", "object": "customer"})
     with pytest.raises(UnsupportedStripeObjectError):
-        parse_stripe_object({"id": "ch_1", "object": "charge"})
+        parse_stripe_object({"id": "dp_1", "object": "dispute"})
 
 
 def test_everything_the_emulator_emits_parses(
@@ -105,7 +105,7 @@ def test_everything_the_emulator_emits_parses(
     )
     inv = stripe_client.v1.invoices.retrieve(sub.latest_invoice)
     stripe_client.v1.credit_notes.create({"invoice": inv.id, "amount": 500})
-    stripe_client.v1.payment_intents.create(
+    paid = stripe_client.v1.payment_intents.create(
         {
             "amount": 700,
             "currency": "usd",
@@ -114,6 +114,14 @@ def test_everything_the_emulator_emits_parses(
             "confirm": True,
         }
     )
+    stripe_client.v1.refunds.create({"payment_intent": paid.id, "amount": 200})
+    with pytest.raises(stripe.InvalidRequestError) as too_much:
+        stripe_client.v1.refunds.create({"payment_intent": paid.id, "amount": 501})
+    assert too_much.value.code == "amount_too_large"
+    rest = stripe_client.v1.refunds.create({"charge": str(paid.latest_charge)})
+    assert rest.amount == 500
+    charge = stripe_client.v1.charges.retrieve(str(paid.latest_charge))
+    assert charge.refunded is True and charge.amount_refunded == 700
     stripe_client.v1.test_helpers.test_clocks.advance(
         clock.id, {"frozen_time": 1_767_225_600 + 40 * 86400}
     )
@@ -133,6 +141,8 @@ def test_everything_the_emulator_emits_parses(
             "/v1/invoiceitems",
             "/v1/payment_intents",
             "/v1/credit_notes",
+            "/v1/charges",
+            "/v1/refunds",
             f"/v1/invoices/{inv.id}/lines",
         ):
             sep = "&" if "?" in path else "?"
@@ -158,4 +168,6 @@ def test_everything_the_emulator_emits_parses(
         "invoiceitem",
         "payment_intent",
         "credit_note",
+        "charge",
+        "refund",
     } <= seen

@@ -1,11 +1,7 @@
-"""Stripe Billing -> Dynamics 365 Business Central end to end: the billing-to-ERP workflows,
-unchanged, with Business Central as the ERP. Both emulators on real HTTP (Business Central over
-TLS with Entra ID tokens), Stripe's signed webhooks into syncwright's intake, the engine,
-dispatcher and poller running; a quarter of Business Central writes fail or lose their
-response (seeded).
-Business Central ends with the customer, its sales order, the posted invoice, the payment
-applied to it and the posted credit memo -- once each, read back from the emulator -- and
-reconciliation finds the two systems agreeing, then finds a drift made behind its back."""
+"""Single-vendor worlds for the end-to-end tests of the second vendors beyond the billing
+story (``test_lifecycle_second_vendors.py``): Stripe -> Business Central (``open_world``) and
+Chargebee -> NetSuite (the ``chargebee_world`` fixture). The billing story itself runs on every
+stack in ``test_billing_stacks.py``."""
 
 from __future__ import annotations
 
@@ -22,19 +18,20 @@ import stripe
 
 from syncwright.api import create_api
 from syncwright.config import load_settings
-from syncwright.connectors.business_central.connector import BusinessCentralConnector
+from syncwright.demo.billing_world import BillingWorld, start_billing_world
 from syncwright.engine import Engine
 from syncwright.intake.dispatcher import Dispatcher
 from syncwright.intake.poller import Poller
-from syncwright.reconcile import Reconciler
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultInjector, FaultPlan, ServerThread
 from syncwright.sandbox._server import free_port
 from syncwright.sandbox._tls import make_self_signed_cert
 from syncwright.sandbox.business_central import COMPANY_ID, BusinessCentralSandbox, sandbox_of
 from syncwright.sandbox.business_central import create_app as create_bc
+from syncwright.sandbox.chargebee import ChargebeeState, WebhookEndpoint, create_app
 from syncwright.sandbox.stripe import StripeState
 from syncwright.sandbox.stripe import create_app as create_stripe
+from tests.connectors.chargebee._support import API_KEY
 
 TENANT = "contoso.onmicrosoft.com"
 
@@ -152,82 +149,48 @@ connections:
             stripe_state.close()
 
 
+HOOK_USER, HOOK_PASSWORD = "syncwright", "e2e-hook-password"
+
+RULES = """
+reconciliation:
+  - {name: invoices, check: invoices, schedule: 1h, compare: [chargebee, netsuite]}
+  - {name: contracts, check: subscriptions, schedule: 1h, compare: [chargebee, netsuite]}
+"""
+
+CHARGEBEE_CONNECTION = """\
+  chargebee:
+    vendor: chargebee
+    base_url: {url}
+    credentials:
+      api_key: "file:secrets/chargebee_api_key"
+    webhook:
+      secrets: ["file:secrets/chargebee_webhook_auth"]
+    limits: {{timeout_seconds: 10, concurrency: 10, requests_per_second: 200}}
+    options:
+      role: billing
+      poll_interval_seconds: 1
+      default_subsidiary: Parent Company
+"""
+
+
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    plan = FaultPlan(error_5xx_rate=0.15, lost_response_rate=0.1, stall_seconds=3.0, seed=5)
-    with open_world(tmp_path, faults=plan) as opened:
-        yield opened
-
-
-def test_billing_lands_in_business_central_once(world: World) -> None:
-    v1 = world.stripe.v1
-    product = v1.products.create({"name": "Syncwright Cloud"})
-    price = v1.prices.create(
-        {
-            "product": product.id,
-            "unit_amount": 3900,
-            "currency": "gbp",
-            "recurring": {"interval": "month"},
-        }
-    )
-    customer = v1.customers.create(
-        {
-            "name": "Fabrikam Ltd",
-            "email": "ap@fabrikam.example",
-            "payment_method": "pm_card_visa",
-            "invoice_settings": {"default_payment_method": "pm_card_visa"},
-        }
-    )
-    sub = v1.subscriptions.create(
-        {
-            "customer": customer.id,
-            "items": [{"price": price.id, "quantity": 2}],
-            "expand": ["latest_invoice"],
-        }
-    )
-    latest = sub.latest_invoice
-    assert latest is not None
-    invoice_id = latest if isinstance(latest, str) else latest.id
-    v1.credit_notes.create({"invoice": invoice_id, "amount": 1000, "memo": "Service credit"})
-    world.wait_settled()
-    world.bc.faults.configure(FaultPlan())  # read back without injected faults
-
-    assert world.runtime.exceptions.count_open() == 0
-    customers = [c for c in world.rows("customers") if c["displayName"] == "Fabrikam Ltd"]
-    assert len(customers) == 1 and customers[0]["currencyCode"] == "GBP"
-    [order] = world.rows("salesOrders")
-    assert order["customerId"] == customers[0]["id"] and order["totalAmountExcludingTax"] == 78
-    [invoice] = world.rows("salesInvoices")
-    assert invoice["status"] == "Paid" and invoice["totalAmountIncludingTax"] == 78
-    # the payment journal line was posted: it left the journal and settled the invoice
-    assert world.rows("customerPayments") == []
-    [payment] = world.rows("_postedPayments")
-    assert payment["amount"] == 78 and payment["appliesToInvoiceId"] == invoice["id"]
-    [memo] = world.rows("salesCreditMemos")
-    assert memo["status"] in ("Open", "Paid") and memo["totalAmountIncludingTax"] == 10
-    assert invoice["remainingAmount"] == 0
-    assert (
-        world.bc.stats()["faults"]["error_5xx"] + world.bc.stats()["faults"]["lost_response"] >= 0
-    )
-
-    # Reconciliation reads both systems and finds them agreeing; an order whose lines were
-    # closed in Business Central while the subscription lives on in Stripe is drift.
-    reconciler = Reconciler(world.runtime)
-    for rule in ("invoices", "contracts"):
-        clean = reconciler.run(rule)
-        assert clean is not None and clean.status == "clean", clean.report if clean else None
-        assert clean.report["counts"]["source"] > 0
-    connector = world.runtime.connection("bc")
-    assert isinstance(connector, BusinessCentralConnector)
-    client = connector.client
-    for line in client.get("salesOrders", order["id"], expand="salesOrderLines")["salesOrderLines"]:
-        client.update_line(
-            "salesOrders",
-            order["id"],
-            "salesOrderLines",
-            line,
-            {"shipQuantity": 0, "invoiceQuantity": 0},
+def chargebee_world(tmp_path: Path) -> Iterator[tuple[BillingWorld, ChargebeeState, ServerThread]]:
+    world = start_billing_world(tmp_path / "world", poll_interval=1.0, ns_timeout=5.0)
+    state = ChargebeeState()
+    server = ServerThread(create_app(state, api_key=API_KEY)).start()
+    secrets = world.workdir / "secrets"
+    (secrets / "chargebee_api_key").write_text(API_KEY)
+    (secrets / "chargebee_webhook_auth").write_text(f"{HOOK_USER}:{HOOK_PASSWORD}")
+    world.settings_args["extra_connections"] = CHARGEBEE_CONNECTION.format(url=server.url)
+    world.settings_args["extra_sections"] = RULES
+    state.webhooks.configure(
+        WebhookEndpoint(
+            f"http://127.0.0.1:{world.api_port}/hooks/chargebee", HOOK_USER, HOOK_PASSWORD
         )
-    drift = reconciler.run("contracts")
-    assert drift is not None and drift.status == "drift"
-    assert drift.report["counts"]["drift"] == 1
+    )
+    try:
+        yield world, state, server
+    finally:
+        world.close()
+        server.stop()
+        state.close()
