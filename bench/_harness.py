@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from syncwright.connectors.example.signature import sign
 from syncwright.sandbox._server import free_port
@@ -221,6 +222,25 @@ class Worker:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
         return ticks / os.sysconf("SC_CLK_TCK")
+
+    def db_counts(self, port: int) -> dict[str, float]:
+        """The worker's database work so far, from its /metrics (``worker_metrics_port``):
+        ``read``/``write`` statements, ``commits`` of transactions that wrote (of which
+        ``engine_commits`` began with the workflow engine's tables) and ``read_commits``.
+        A scrape costs the worker a dozen reads of its own (the durable-state gauges), counted
+        too: noise against thousands of events."""
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+        counts = dict.fromkeys(("read", "write", "commits", "engine_commits", "read_commits"), 0.0)
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                kind = sample.labels.get("kind", "")
+                if sample.name == "syncwright_db_statements_total":
+                    counts[kind] = sample.value
+                elif sample.name == "syncwright_db_commits_total":
+                    counts["commits" if kind == "write" else "read_commits"] += sample.value
+                    if sample.labels.get("tables") == "engine":
+                        counts["engine_commits"] = sample.value
+        return counts
 
     def stop(self, timeout: float = 60.0) -> None:
         """SIGTERM: the worker lets running steps finish, then exits."""

@@ -16,9 +16,10 @@ concurrency limit of ``--limit``, the worker starts, and the drain is timed from
 ``worker.started`` line until no delivery is pending and no run is unfinished. A sampler
 thread reads NetSuite's in-flight count every 5 ms (time-weighted share of the limit in use,
 and its maximum); the emulator's exact integral (utilisation, goal >= 95 %) is printed beside
-it, with the CPU the worker used. NetSuite is then compared with Stripe record by record
-(``compare``). Exit status 1 on a breach of the limit, a comparison problem, or a delivery not
-synced.
+it, with the CPU the worker used and its database statements and write transactions per
+event (read from the worker's own /metrics before and after the drain). NetSuite is then
+compared with Stripe record by record (``compare``). Exit status 1 on a breach of the limit,
+a comparison problem, or a delivery not synced.
 
 Default latency, 100 ms. Real NetSuite REST calls take hundreds of milliseconds, so 100 ms is
 a fast NetSuite. Each request also spends ~2.5 ms outside NetSuite's count while it holds one
@@ -58,6 +59,7 @@ from syncwright.demo.billing_world import BillingWorld, start_billing_world
 from syncwright.demo.stripe_netsuite import Comparison, Scenario, compare, drive_scenario
 from syncwright.runtime import Runtime
 from syncwright.sandbox import FaultPlan
+from syncwright.sandbox._server import free_port
 
 CHUNK_CUSTOMERS = 250  # customers per drive_scenario call (~4.5 synced events each)
 SAMPLE_SECONDS = 0.005
@@ -230,6 +232,7 @@ class Drain:
     utilisation_sampled: float
     utilisation_exact: float
     worker_cpu: float  # CPU seconds syncwright's worker process used during the drain
+    db: dict[str, float]  # the worker's statements (read, write) and commits during the drain
     bench_cpu: float  # ... and this process: both emulators, the sampler, the bench loop
     max_in_flight: int
     samples: int
@@ -252,13 +255,19 @@ def time_drain(world: BillingWorld, runtime: Runtime, args: argparse.Namespace) 
     netsuite.set_concurrency_limit(args.limit)
     # The same counter stats()["in_flight"] reports, read without building the rest of stats().
     sampler = InFlightSampler(lambda: netsuite.governor.in_flight)
-    worker = Worker(world.config_path, world.workdir / "worker.log")
+    metrics_port = free_port()
+    config = world.workdir / "worker.yaml"  # the world's config, with the worker's /metrics on
+    config.write_text(
+        world.config_path.read_text() + f"\ntelemetry:\n  worker_metrics_port: {metrics_port}\n"
+    )
+    worker = Worker(config, world.workdir / "worker.log")
     try:
         counter = MethodCounter(world)
         before = netsuite.stats()
         requests_before = before["requests"]
         netsuite.governor.reset()
         sampler.start()
+        db_before = worker.db_counts(metrics_port)
         started, worker_cpu, bench_cpu = time.monotonic(), worker.cpu_seconds(), time.process_time()
         stalled_since: float | None = None
         last_unfinished = -1
@@ -283,6 +292,8 @@ def time_drain(world: BillingWorld, runtime: Runtime, args: argparse.Namespace) 
         seconds = time.monotonic() - started
         worker_cpu = worker.cpu_seconds() - worker_cpu
         bench_cpu = time.process_time() - bench_cpu
+        db_after = worker.db_counts(metrics_port)
+        db = {k: db_after[k] - db_before.get(k, 0.0) for k in db_after}
         sampler.stop()
         stats = netsuite.stats()
     finally:
@@ -299,6 +310,7 @@ def time_drain(world: BillingWorld, runtime: Runtime, args: argparse.Namespace) 
         utilisation_sampled=sampler.area / (limit * sampler.elapsed) if sampler.elapsed else 0.0,
         utilisation_exact=float(stats["utilisation"]),
         worker_cpu=worker_cpu,
+        db=db,
         bench_cpu=bench_cpu,
         max_in_flight=max(sampler.max, int(stats["max_in_flight_observed"])),
         samples=sampler.samples,
@@ -319,6 +331,7 @@ def report(args: argparse.Namespace, drain: Drain, comparison: Comparison) -> li
     writes_per_s = drain.writes / drain.seconds
     ceiling = args.limit / (latency / 1000) if latency > 0 else float("inf")
     methods = ", ".join(f"{m} {n}" for m, n in sorted(drain.methods.items()))
+    per = max(drain.events, 1)
     rows = [
         ("events in backlog (inbox rows)", f"{drain.events}"),
         ("workflow runs", ", ".join(f"{s} {n}" for s, n in sorted(drain.runs.items()))),
@@ -337,6 +350,15 @@ def report(args: argparse.Namespace, drain: Drain, comparison: Comparison) -> li
             "CPU during the drain",
             f"syncwright worker {drain.worker_cpu / drain.seconds:.0%} of a core, emulators and "
             f"bench {drain.bench_cpu / drain.seconds:.0%} ({os.cpu_count()} cores)",
+        ),
+        (
+            "worker per event",
+            f"{drain.worker_cpu * 1000 / per:.1f} ms CPU, "
+            f"{(drain.db['read'] + drain.db['write']) / per:.1f} database statements "
+            f"({drain.db['write'] / per:.1f} writes), {drain.db['commits'] / per:.1f} write "
+            f"transactions ({(drain.db['commits'] - drain.db['engine_commits']) / per:.1f} "
+            f"syncwright's, {drain.db['engine_commits'] / per:.1f} DBOS's) "
+            f"+ {drain.db['read_commits'] / per:.1f} read-only",
         ),
         (
             "  runs during the drain",

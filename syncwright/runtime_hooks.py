@@ -64,6 +64,17 @@ class LedgerHooks(StepHooks):
         duration_ms: float,
         result: Any = None,
     ) -> None:
+        with self._ledger.transaction():
+            self._attempt_finished(ctx, outcome, error, duration_ms, result)
+
+    def _attempt_finished(
+        self,
+        ctx: StepContext,
+        outcome: str,
+        error: SyncwrightError | None,
+        duration_ms: float,
+        result: Any,
+    ) -> None:
         self.record_writes(ctx)
         touched = result.get("ledger", {}) if isinstance(result, dict) else {}
         if outcome in ("ok", "probe") and touched.get("global_id") and touched.get("connection"):
@@ -108,7 +119,10 @@ class LedgerHooks(StepHooks):
     def parked(
         self, ctx: StepContext, error: SyncwrightError, about: dict[str, Any] | None = None
     ) -> str:
-        about = about or {}
+        with self._ledger.transaction():
+            return self._parked(ctx, error, about or {})
+
+    def _parked(self, ctx: StepContext, error: SyncwrightError, about: dict[str, Any]) -> str:
         remediation = error.remediation if isinstance(error, BusinessRuleError) else ""
         waits_for = error.waits_for if isinstance(error, DependencyMissingError) else None
         record_id = self._exceptions.open(

@@ -164,7 +164,7 @@ class ExceptionQueue:
             "waiting_on": waiting_on,
             "next_check_at": now if waiting_on else None,
         }
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             if workflow_id is not None:
                 existing = conn.execute(
                     sa.select(exceptions.c.id).where(
@@ -201,7 +201,7 @@ class ExceptionQueue:
         return record_id
 
     def get(self, record_id: str) -> ExceptionRecord | None:
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = (
                 conn.execute(sa.select(exceptions).where(exceptions.c.id == record_id))
                 .mappings()
@@ -217,7 +217,7 @@ class ExceptionQueue:
             .order_by(exceptions.c.created_at.desc())
             .limit(1)
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = conn.execute(query).mappings().first()
         return _record(found) if found else None
 
@@ -234,7 +234,7 @@ class ExceptionQueue:
 
     def select(self, where: ExceptionFilter, *, limit: int | None = None) -> Records:
         """Records matching ``where``, newest first (the tag is checked here: it is a list)."""
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = [_record(m) for m in conn.execute(where.query()).mappings()]
         matching = [r for r in found if where.matches_tag(r)]
         return matching[:limit] if limit is not None else matching
@@ -249,7 +249,7 @@ class ExceptionQueue:
         **values: Any,
     ) -> None:
         """Change ``values`` of a record and add ``action`` by ``actor`` to its history."""
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             if values:
                 conn.execute(
                     sa.update(exceptions)
@@ -264,7 +264,7 @@ class ExceptionQueue:
             .where(exception_events.c.exception_id == record_id)
             .order_by(exception_events.c.id)
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             rows = [dict(m) for m in conn.execute(query).mappings()]
         for row in rows:
             row["at"] = as_utc(row["at"]).isoformat()
@@ -335,18 +335,18 @@ class ExceptionQueue:
             .order_by(exceptions.c.next_check_at)
             .limit(limit)
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return [_record(m) for m in conn.execute(query).mappings()]
 
     def recheck_later(self, record_id: str, at: datetime | None) -> None:
         """When the worker looks at the record next (None: not again); not history-worthy."""
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             conn.execute(
                 sa.update(exceptions).where(exceptions.c.id == record_id).values(next_check_at=at)
             )
 
     def _ids(self, *conditions: Any) -> Ids:
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = conn.execute(sa.select(exceptions.c.id).where(*conditions)).scalars()
             return [str(i) for i in found]
 
@@ -354,7 +354,7 @@ class ExceptionQueue:
         query = sa.select(exceptions).where(
             exceptions.c.workflow_id == workflow_id, exceptions.c.status != "resolved"
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return [_record(m) for m in conn.execute(query).mappings()]
 
     def count_open(self) -> int:
@@ -363,7 +363,7 @@ class ExceptionQueue:
             .select_from(exceptions)
             .where(exceptions.c.status != "resolved")
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
 

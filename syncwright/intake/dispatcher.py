@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from syncwright.connectors import Delivery
+from syncwright.connectors import Connector, Delivery
 from syncwright.engine import registered_workflows, workflow_id_for
 from syncwright.errors import BusinessRuleError, SyncwrightError, TransientError
 from syncwright.exceptions.classify import classify
 from syncwright.intake.inbox import InboxRow
 from syncwright.ledger import LedgerEntry
 from syncwright.mapping import CompiledMapping, using_mapping
+from syncwright.xref import MintRace
+from syncwright.xref.store import Key
 
 if TYPE_CHECKING:
     from syncwright.runtime import Runtime
@@ -106,11 +109,30 @@ class Dispatcher:
         return configured is None or configured.enabled
 
     def dispatch_pending(self) -> DispatchReport:
+        """One pass over up to ``batch_size`` pending rows, in arrival order.
+
+        Rows whose workflows are enqueued are marked ``dispatched`` (or ``skipped``) together at
+        the end of the pass, in one transaction. A crash before that leaves them pending, and
+        the next pass repeats them: their workflow ids are derived from the row, so enqueueing
+        again starts nothing new, and the policy gate recognises the repeat (``admission``)."""
         rows = self._runtime.inbox.pending(self._batch_size)
+        started = parked = 0
+        done: dict[int, str] = {}
+        try:
+            started, parked = self._pass(rows, done)
+        finally:
+            self._runtime.inbox.mark_many(done)
+        return DispatchReport(len(rows) - parked, started, parked)
+
+    def _pass(self, rows: list[InboxRow], done: dict[int, str]) -> tuple[int, int]:
+        """Dispatch ``rows``; each row done goes into ``done`` (id -> status). Returns
+        (workflows started, rows parked)."""
         started = parked = 0
         for row in rows:
             try:
-                started += self._dispatch(row)
+                count, status = self._dispatch(row)
+                started += count
+                done[row.id] = status
             except TransientError as exc:
                 # A connector's enrichment read failed for now (e.g. a CRM rate limit). Keep the
                 # row pending and stop this pass: later rows may be the same entity's, and must
@@ -122,6 +144,8 @@ class Dispatcher:
                         exc.code,
                         extra={"correlation_id": row.correlation_id},
                     )
+                    self._runtime.inbox.mark_many(done)  # what is done need not wait too
+                    done.clear()
                     self._stop.wait(min(exc.retry_after or 1.0, 30.0))
                     break
                 self._park(row, exc)
@@ -129,9 +153,11 @@ class Dispatcher:
             except (SyncwrightError, ValidationError, ValueError, KeyError, TypeError) as exc:
                 self._park(row, exc)
                 parked += 1
-        return DispatchReport(len(rows) - parked, started, parked)
+        return started, parked
 
-    def _dispatch(self, row: InboxRow) -> int:
+    def _dispatch(self, row: InboxRow) -> tuple[int, str]:
+        """Enqueue the workflows of one row's events; returns how many and the row's new
+        status (``skipped``: every workflow it would start is disabled)."""
         runtime = self._runtime
         engine = runtime.engine
         if engine is None:
@@ -145,23 +171,15 @@ class Dispatcher:
                 "(or resolve this exception to discard the delivery).",
             )
         delivery = delivery_of(row)
-        started = skipped = 0
         replayed = replay_mapping(self._runtime, row)
-        with using_mapping(replayed):
-            events = list(connector.normalize(delivery))
-        for index, event in enumerate(events):
-            # Ownership, echo suppression, staleness and deltas (syncwright/policy): what is
-            # held back starts no workflow, and is recorded there. A replay, or a record
-            # reconciliation re-sends to heal drift, is asked for again on purpose.
-            verdict = runtime.policy.admit(
-                row.connection,
-                _event_json(event),
-                inbox_id=row.id,
-                rerun=row.origin in RERUN_ORIGINS,
-            )
-            if verdict.event is None:
-                continue
-            data = verdict.event
+        try:
+            admitted = self._admit(row, connector, delivery, replayed, defer_ids=True)
+        except MintRace:
+            # Another process linked a record first that this delivery minted an id for:
+            # normalize again, each new id resolved on its own against the database.
+            admitted = self._admit(row, connector, delivery, replayed, defer_ids=False)
+        started = skipped = 0
+        for index, data in admitted:
             entity_key = str(data.get("entitykey") or data.get("subject") or row.id)
             correlation_id = str(data.get("correlationid") or row.correlation_id)
             for workflow in self._handlers(str(data["type"])):
@@ -181,11 +199,43 @@ class Dispatcher:
                     mapping=None if replayed is None else replayed.ref,
                 )
                 started += 1
-        if skipped and not started:
-            runtime.inbox.mark_skipped(row.id)
-        else:
-            runtime.inbox.mark_dispatched(row.id)
-        return started
+        return started, "skipped" if skipped and not started else "dispatched"
+
+    def _admit(
+        self,
+        row: InboxRow,
+        connector: Connector,
+        delivery: Delivery,
+        replayed: CompiledMapping | None,
+        *,
+        defer_ids: bool,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Normalize the row and pass its events through the policy gate; returns (event
+        index, event) of those admitted. The ids the row mints in the cross-reference and the
+        gate's state and decisions commit in one transaction, before anything is enqueued;
+        normalizing (which may call the vendor) holds no transaction open."""
+        runtime = self._runtime
+        minting: AbstractContextManager[dict[Key, str]] = (
+            runtime.xref.deferred() if defer_ids else nullcontext({})
+        )
+        with minting as minted, using_mapping(replayed):
+            events = list(connector.normalize(delivery))
+        admitted: list[tuple[int, dict[str, Any]]] = []
+        with runtime.db.begin() as conn:
+            runtime.xref.write_minted(conn, minted)
+            for index, event in enumerate(events):
+                # Ownership, echo suppression, staleness and deltas (syncwright/policy): what
+                # is held back starts no workflow, and is recorded there. A replay, or a record
+                # reconciliation re-sends to heal drift, is asked for again on purpose.
+                verdict = runtime.policy.admit(
+                    row.connection,
+                    _event_json(event),
+                    inbox_id=row.id,
+                    rerun=row.origin in RERUN_ORIGINS,
+                )
+                if verdict.event is not None:
+                    admitted.append((index, verdict.event))
+        return admitted
 
     def _record_skip(
         self,

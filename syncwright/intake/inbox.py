@@ -23,6 +23,7 @@ from syncwright.store._upsert import insert_ignore_duplicate, insert_many_ignore
 from syncwright.store.tables import inbox, security_events
 
 # Headers that may carry credentials (Chargebee basic auth, bearer tokens) are never stored.
+_IDS_PER_STATEMENT = 500  # SQLite allows 32,766 parameters a statement; stay far below
 _UNSTORED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 
 
@@ -105,7 +106,7 @@ class Inbox:
         ``status="dispatched"`` stores a delivery whose runs are started by the caller (a
         replay from a step), so the dispatcher leaves it alone."""
         correlation_id = correlation_id or new_correlation_id()
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             inbox_id = insert_ignore_duplicate(
                 conn,
                 inbox,
@@ -146,7 +147,7 @@ class Inbox:
             }
             for d in deliveries
         ]
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             inserted = insert_many_ignore_duplicates(
                 conn, inbox, rows, key=("connection", "vendor_event_id"), returning=inbox.c.id
             )
@@ -162,14 +163,14 @@ class Inbox:
         return results
 
     def get(self, inbox_id: int) -> InboxRow | None:
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = conn.execute(sa.select(inbox).where(inbox.c.id == inbox_id)).mappings().first()
         return _row(found) if found else None
 
     def pending(self, limit: int = 100) -> list[InboxRow]:
         """Oldest first: dispatch order is arrival order, which per-entity ordering relies on."""
         query = sa.select(inbox).where(inbox.c.status == "pending").order_by(inbox.c.id)
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return [_row(m) for m in conn.execute(query.limit(limit)).mappings()]
 
     def mark_dispatched(self, inbox_id: int) -> None:
@@ -179,8 +180,27 @@ class Inbox:
         """Every workflow its events would start is disabled (``workflows.<name>.enabled``)."""
         self._set_status(inbox_id, "skipped", dispatched_at=utcnow())
 
+    def mark_many(self, statuses: Mapping[int, str]) -> None:
+        """Set the status (``dispatched`` or ``skipped``) of many rows in one transaction: the
+        dispatcher's whole pass costs one commit instead of one per row."""
+        if not statuses:
+            return
+        now = utcnow()
+        by_status: dict[str, list[int]] = {}
+        for inbox_id, status in statuses.items():
+            by_status.setdefault(status, []).append(inbox_id)
+        with self._db.begin() as conn:
+            for status, ids in sorted(by_status.items()):
+                for start in range(0, len(ids), _IDS_PER_STATEMENT):
+                    chunk = ids[start : start + _IDS_PER_STATEMENT]
+                    conn.execute(
+                        sa.update(inbox)
+                        .where(inbox.c.id.in_(chunk))
+                        .values(status=status, dispatched_at=now)
+                    )
+
     def park(self, inbox_id: int, error: str) -> None:
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             conn.execute(
                 sa.update(inbox)
                 .where(inbox.c.id == inbox_id)
@@ -189,7 +209,7 @@ class Inbox:
 
     def note_attempt(self, inbox_id: int, error: str) -> int:
         """Count a failed dispatch attempt that leaves the row pending; returns the count."""
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             conn.execute(
                 sa.update(inbox)
                 .where(inbox.c.id == inbox_id)
@@ -208,7 +228,7 @@ class Inbox:
     def replace_body(self, inbox_id: int, body: str) -> str:
         """Store a corrected payload for a parked delivery; returns the one it replaces (the
         exception's history keeps it). Only a parked row can change: nothing else is edited."""
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             previous = conn.execute(
                 sa.select(inbox.c.body, inbox.c.status).where(inbox.c.id == inbox_id)
             ).first()
@@ -220,7 +240,7 @@ class Inbox:
         return str(previous[0])
 
     def _set_status(self, inbox_id: int, status: str, **values: Any) -> None:
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             conn.execute(
                 sa.update(inbox).where(inbox.c.id == inbox_id).values(status=status, **values)
             )
@@ -229,7 +249,7 @@ class Inbox:
         query = sa.select(sa.func.count()).select_from(inbox)
         if status is not None:
             query = query.where(inbox.c.status == status)
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     def record_security_event(
@@ -252,7 +272,7 @@ class Inbox:
             table.c.code == code,
             table.c.remote_addr == remote,
         )
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             updated = conn.execute(
                 sa.update(table)
                 .where(key)
@@ -277,5 +297,5 @@ class Inbox:
 
     def security_events(self, limit: int = 100) -> list[dict[str, Any]]:
         query = sa.select(security_events).order_by(security_events.c.id.desc()).limit(limit)
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return [dict(m) for m in conn.execute(query).mappings()]

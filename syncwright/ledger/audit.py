@@ -64,7 +64,7 @@ class AuditTrail:
     def append(self, entry: AuditEntry) -> AuditHead:
         """Add ``entry`` after the current head, in one transaction; returns the new head."""
         at = utcnow()
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             # The write comes first: it takes the head's row lock (PostgreSQL) or SQLite's write
             # lock before anything is read, so no other writer can read the same head.
             locked = conn.execute(
@@ -117,11 +117,11 @@ class AuditTrail:
             )
             .limit(1)
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return conn.execute(query).first() is not None
 
     def head(self) -> AuditHead:
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = conn.execute(
                 sa.select(audit_head.c.seq, audit_head.c.hash, audit_head.c.at).where(
                     audit_head.c.id == 1
@@ -137,7 +137,7 @@ class AuditTrail:
         after = 0
         while True:
             query = sa.select(audit).where(audit.c.seq > after).order_by(audit.c.seq).limit(batch)
-            with self._db.engine.connect() as conn:
+            with self._db.connect() as conn:
                 rows = [dict(m) for m in conn.execute(query).mappings()]
             for row in rows:
                 row["at"] = as_utc(row["at"])
@@ -147,14 +147,14 @@ class AuditTrail:
             after = int(rows[-1]["seq"])
 
     def _seq_of(self, digest: str) -> int | None:
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = conn.execute(sa.select(audit.c.seq).where(audit.c.hash == digest)).scalar()
         return int(found) if found is not None else None
 
     def verify(self, head: AuditHead | None = None) -> VerifyReport:
         """Walk the whole chain against the key, the head row and an exported ``head``; the
         report names the first problem (see :mod:`syncwright.ledger.audit_verify`)."""
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             unnumbered = conn.execute(
                 sa.select(sa.func.count()).select_from(audit).where(audit.c.seq.is_(None))
             ).scalar_one()

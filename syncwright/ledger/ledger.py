@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import RowMapping
+from sqlalchemy.engine import Connection
 
 from syncwright._time import as_utc, utcnow
 from syncwright.store import Database
@@ -60,12 +62,18 @@ class Ledger:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """One transaction that the ledger's writes in this context, and those of the other
+        stores on the same database (audit, exceptions, write memory, cross-reference), join:
+        they commit together, once (:meth:`Database.begin`)."""
+        return self._db.begin()
+
     def append(self, entry: LedgerEntry) -> None:
         values = asdict(entry)
         values.pop("id")
         values["native_ids"] = dict(entry.native_ids)
         values["at"] = entry.at or utcnow()
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             conn.execute(sa.insert(ledger).values(**values))
 
     def for_correlation(self, correlation_id: str) -> list[LedgerEntry]:
@@ -79,12 +87,12 @@ class Ledger:
 
     def recent(self, limit: int = 100) -> list[LedgerEntry]:
         query = sa.select(ledger).order_by(ledger.c.id.desc()).limit(limit)
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return [_entry(m) for m in conn.execute(query).mappings()]
 
     def _select(self, where: sa.ColumnElement[bool]) -> list[LedgerEntry]:
         query = sa.select(ledger).where(where).order_by(ledger.c.id)
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return [_entry(m) for m in conn.execute(query).mappings()]
 
 

@@ -78,7 +78,7 @@ class PolicyStore:
     # -- canonical state ---------------------------------------------------------------------
     def begin(self) -> Any:
         """One transaction for a read-decide-write of an entity's state."""
-        return self._db.engine.begin()
+        return self._db.begin()
 
     @staticmethod
     def state(conn: Connection, entity_type: str, global_id: str) -> StoredState | None:
@@ -148,7 +148,7 @@ class PolicyStore:
         )
 
     def get_state(self, entity_type: str, global_id: str) -> StoredState | None:
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return self.state(conn, entity_type, global_id)
 
     # -- what syncwright wrote -------------------------------------------------------------
@@ -165,7 +165,7 @@ class PolicyStore:
         if not digests:
             return
         now = utcnow()
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             self.forget(conn, connection, entity_type, global_id, list(digests))
             conn.execute(
                 sa.insert(write_memory),
@@ -243,7 +243,7 @@ class PolicyStore:
             query = query.where(policy_decisions.c.kind == kind)
         if since is not None:
             query = query.where(policy_decisions.c.at >= since)
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             rows = list(conn.execute(query).mappings())
         return [
             Decision(
@@ -269,5 +269,5 @@ class PolicyStore:
         query = sa.select(
             policy_decisions.c.kind, policy_decisions.c.connection, sa.func.count()
         ).group_by(policy_decisions.c.kind, policy_decisions.c.connection)
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return {(kind, conn_name): int(n) for kind, conn_name, n in conn.execute(query)}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +14,10 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from syncwright.store._sqlite_writers import serialise_writers
+from syncwright.store._stats import StatementCounter
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -52,11 +56,25 @@ def _enable_sqlite_wal(engine: Engine) -> None:
         cursor.close()
 
 
+@dataclass
+class _Unit:
+    """The transaction open in this context, and what to do once it has committed."""
+
+    conn: Connection
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
 class Database:
-    """One database URL, one engine, shared by our tables and the workflow engine."""
+    """One database URL, one engine, shared by our tables and the workflow engine.
+
+    Our stores open transactions with :meth:`begin` and read with :meth:`connect`: inside an
+    outer ``begin()`` (in the same thread or task) both use the outer transaction, so several
+    stores' writes (a step's ledger row, audit entry and write memory) commit together, once.
+    """
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = _normalise_url(url)
+        self._unit: ContextVar[_Unit | None] = ContextVar(f"syncwright-db-{id(self)}", default=None)
         if is_sqlite(self.url):
             self._prepare_sqlite_path()
             self.engine = sa.create_engine(
@@ -72,6 +90,8 @@ class Database:
             self.engine = sa.create_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
+        # Statements and commits this process sends (``syncwright_db_*_total`` metrics).
+        self.statements = StatementCounter(self.engine)
 
     def _start_checkpointer(self, interval_seconds: float = 1.0) -> None:
         """Copy the WAL back into the database file every second, without blocking writers
@@ -86,6 +106,45 @@ class Database:
 
         self._checkpointer = threading.Thread(target=loop, name="sqlite-checkpoint", daemon=True)
         self._checkpointer.start()
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction: the one already open in this context (its opener commits it), else a
+        new one, committed when the block ends and rolled back if it raises."""
+        unit = self._unit.get()
+        if unit is not None:
+            yield unit.conn
+            return
+        with self.engine.begin() as conn:
+            unit = _Unit(conn)
+            token = self._unit.set(unit)
+            try:
+                yield conn
+            finally:
+                self._unit.reset(token)
+        for callback in unit.after_commit:  # reached only once the commit succeeded
+            callback()
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection to read with: the open transaction's (it sees its own writes), else
+        one of the pool's."""
+        unit = self._unit.get()
+        if unit is not None:
+            yield unit.conn
+            return
+        with self.engine.connect() as conn:
+            yield conn
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once what was written so far is committed: at the end of the open
+        transaction, or now if none is open. For in-memory caches of rows: a cache must never
+        hold a row that a rollback took back."""
+        unit = self._unit.get()
+        if unit is None:
+            callback()
+        else:
+            unit.after_commit.append(callback)
 
     @property
     def is_sqlite(self) -> bool:

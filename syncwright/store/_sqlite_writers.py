@@ -33,7 +33,7 @@ _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _WRITE_STARTS = (*_WRITE_VERBS, "CREATE", "DROP", "ALTER", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
 
 
-def _is_write(statement: str) -> bool:
+def is_write(statement: str) -> bool:
     head = " ".join(statement[:40].split()).upper()
     if head.startswith(_WRITE_STARTS):
         return True
@@ -54,20 +54,30 @@ class WriterQueue:
     def __init__(self, timeout: float) -> None:
         self._lock = threading.Lock()
         self._holder: int | None = None  # id() of the sqlite3 connection holding the lock
+        self._holder_thread: int | None = None  # and the thread that took it
         self._timeout = timeout
 
     def enter(self, dbapi_connection: Any) -> None:
         key = id(dbapi_connection)
         if self._holder == key:
             return
+        if self._holder is not None and self._holder_thread == threading.get_ident():
+            # This thread's own open write transaction holds the lock: waiting would only end
+            # in the timeout. The write belongs in that transaction (``Database.begin``).
+            raise RuntimeError(
+                "a second SQLite write transaction in a thread that holds one open; "
+                "write through Database.begin() so the writes join the open transaction"
+            )
         if not self._lock.acquire(timeout=self._timeout):
             log.warning("SQLite writer lock held over %.0fs; writing without it", self._timeout)
             return
+        self._holder_thread = threading.get_ident()  # before the holder: see the check above
         self._holder = key
 
     def leave(self, dbapi_connection: Any) -> None:
         if self._holder == id(dbapi_connection):
             self._holder = None
+            self._holder_thread = None
             self._lock.release()
 
 
@@ -78,7 +88,7 @@ def serialise_writers(engine: Engine, timeout: float = 30.0) -> WriterQueue:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if _is_write(statement):
+        if is_write(statement):
             queue.enter(_raw(conn.connection))
 
     # Released after the database has finished the COMMIT/ROLLBACK, not when SQLAlchemy

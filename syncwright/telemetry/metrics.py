@@ -125,6 +125,35 @@ class _StateCollector(Collector):
         yield ages
 
 
+class _DatabaseCollector(Collector):
+    """Statements and commits this process sent to the database (our tables and DBOS's)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._counter = runtime.db.statements
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self._counter.counts()
+        statements = CounterMetricFamily(
+            "syncwright_db_statements",
+            "SQL statements this process sent to the database, by kind (read or write)",
+            labels=["kind"],
+        )
+        statements.add_metric(["read"], counts.reads)
+        statements.add_metric(["write"], counts.writes)
+        yield statements
+        commits = CounterMetricFamily(
+            "syncwright_db_commits",
+            "Transactions this process committed, by kind: write (it wrote, so it held the "
+            "database's write lock) or read (it only read); writes by whose tables they began "
+            "with (syncwright's or the workflow engine's)",
+            labels=["kind", "tables"],
+        )
+        commits.add_metric(["write", "syncwright"], counts.commits - counts.engine_commits)
+        commits.add_metric(["write", "engine"], counts.engine_commits)
+        commits.add_metric(["read", "any"], counts.read_commits)
+        yield commits
+
+
 class _LimiterCollector(Collector):
     """Each connection's limiters in this process: requests in flight against the limit, and
     how often and how long requests waited for a slot or a rate token."""
@@ -202,6 +231,7 @@ class Metrics:
         )
         self.registry.register(_StateCollector(runtime))
         self.registry.register(_LimiterCollector(runtime))
+        self.registry.register(_DatabaseCollector(runtime))
         self.registry.register(_ProcessCollector(runtime))
         self.registry.register(PolicyCollector(runtime.policy_store))
 

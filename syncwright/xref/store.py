@@ -9,15 +9,27 @@ which another process may have written to meanwhile.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from syncwright._time import utcnow
 from syncwright.ids import new_id
 from syncwright.store import Database
-from syncwright.store._upsert import insert_ignore_duplicate
+from syncwright.store._upsert import insert_ignore_duplicate, insert_many_ignore_duplicates
 from syncwright.store.tables import xref
 
 CACHE_LINKS = 200_000  # ~40 MB at worst; past it the cache starts again (it is only a cache)
+
+Key = tuple[str, str, str]  # (entity type, system, native id)
+
+
+class MintRace(Exception):
+    """Another process linked a native id first that :meth:`CrossReference.deferred` had
+    minted an id for: whatever used the minted id must be done again without deferring."""
 
 
 class CrossReference:
@@ -25,8 +37,55 @@ class CrossReference:
         self._db = db
         self._global: dict[tuple[str, str, str], str] = {}  # (type, system, native) -> global
         self._native: dict[tuple[str, str, str], str] = {}  # (type, global, system) -> native
+        # Ids minted by resolve() inside deferred(), not yet written: key -> global id.
+        self._minted: ContextVar[dict[Key, str] | None] = ContextVar(
+            f"syncwright-xref-minted-{id(self)}", default=None
+        )
+
+    @contextmanager
+    def deferred(self) -> Iterator[dict[Key, str]]:
+        """Ids :meth:`resolve` mints inside this block are kept in memory (and answered from
+        there) instead of each being written in a transaction of its own; the caller writes
+        them all with :meth:`write_minted` in its own transaction, or drops them (nothing used
+        them durably). Yields the minted ids."""
+        minted: dict[Key, str] = {}
+        token = self._minted.set(minted)
+        try:
+            yield minted
+        finally:
+            self._minted.reset(token)
+
+    def write_minted(self, conn: Connection, minted: dict[Key, str]) -> None:
+        """Insert ids minted by :meth:`deferred` in ``conn``'s transaction (one statement).
+        Raises :class:`MintRace` if another process linked one of those native ids first."""
+        if not minted:
+            return
+        now = utcnow()
+        rows = [
+            {
+                "entity_type": entity_type,
+                "global_id": global_id,
+                "system": system,
+                "native_id": native_id,
+                "created_at": now,
+            }
+            for (entity_type, system, native_id), global_id in minted.items()
+        ]
+        inserted = insert_many_ignore_duplicates(
+            conn, xref, rows, key=("entity_type", "system", "native_id"), returning=xref.c.id
+        )
+        lost = [key for key in minted if key not in inserted]
+        if lost:
+            raise MintRace(f"another process linked {lost[0]} first")
+        for (entity_type, system, native_id), global_id in minted.items():
+            self._remember(entity_type, global_id, system, native_id)
 
     def _remember(self, entity_type: str, global_id: str, system: str, native_id: str) -> None:
+        # Inside a transaction that is still open the link is not durable yet: a rollback
+        # would take it back, so it is cached once the transaction has committed.
+        self._db.after_commit(lambda: self._cache(entity_type, global_id, system, native_id))
+
+    def _cache(self, entity_type: str, global_id: str, system: str, native_id: str) -> None:
         if len(self._global) >= CACHE_LINKS:
             self._global.clear()
             self._native.clear()
@@ -37,12 +96,15 @@ class CrossReference:
         cached = self._global.get((entity_type, system, native_id))
         if cached is not None:
             return cached
+        minted = self._minted.get()
+        if minted and (entity_type, system, native_id) in minted:
+            return minted[(entity_type, system, native_id)]
         query = sa.select(xref.c.global_id).where(
             xref.c.entity_type == entity_type,
             xref.c.system == system,
             xref.c.native_id == native_id,
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = conn.execute(query).scalar()
         if not found:
             return None
@@ -59,8 +121,12 @@ class CrossReference:
         if existing:
             return existing
         candidate = new_id(f"{entity_type[:4]}_")
-        with self._db.engine.begin() as conn:
-            insert_ignore_duplicate(
+        minted = self._minted.get()
+        if minted is not None:  # written later, with the caller's transaction
+            minted[(entity_type, system, native_id)] = candidate
+            return candidate
+        with self._db.begin() as conn:
+            inserted = insert_ignore_duplicate(
                 conn,
                 xref,
                 {
@@ -72,6 +138,9 @@ class CrossReference:
                 },
                 returning=xref.c.id,
             )
+            if inserted is not None:  # ours won: no need to read it back
+                self._remember(entity_type, candidate, system, native_id)
+                return candidate
         winner = self.global_id_for(entity_type, system, native_id)
         assert winner is not None
         return winner
@@ -80,7 +149,7 @@ class CrossReference:
         """Record that ``global_id`` is ``native_id`` in ``system`` (idempotent)."""
         if self._global.get((entity_type, system, native_id)) == global_id:
             return
-        with self._db.engine.begin() as conn:
+        with self._db.begin() as conn:
             inserted = insert_ignore_duplicate(
                 conn,
                 xref,
@@ -100,12 +169,15 @@ class CrossReference:
         cached = self._native.get((entity_type, global_id, system))
         if cached is not None:
             return cached
+        for (kind, where, native), minted in (self._minted.get() or {}).items():
+            if (kind, where, minted) == (entity_type, system, global_id):
+                return native
         query = sa.select(xref.c.native_id).where(
             xref.c.entity_type == entity_type,
             xref.c.global_id == global_id,
             xref.c.system == system,
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             found = conn.execute(query).scalar()
         if not found:
             return None
@@ -117,5 +189,5 @@ class CrossReference:
         query = sa.select(xref.c.system, xref.c.native_id).where(
             xref.c.entity_type == entity_type, xref.c.global_id == global_id
         )
-        with self._db.engine.connect() as conn:
+        with self._db.connect() as conn:
             return {row.system: row.native_id for row in conn.execute(query)}

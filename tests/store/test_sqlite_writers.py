@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from syncwright.store import Database
-from syncwright.store._sqlite_writers import _is_write
+from syncwright.store._sqlite_writers import is_write
 
 counters = sa.Table(
     "writer_test",
@@ -113,4 +113,4 @@ def test_reads_run_beside_a_writer(tmp_path: Path) -> None:
     ],
 )
 def test_write_statements_are_told_from_reads(statement: str, writes: bool) -> None:
-    assert _is_write(statement) is writes
+    assert is_write(statement) is writes

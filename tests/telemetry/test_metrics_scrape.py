@@ -29,6 +29,14 @@ def test_histograms_move_with_real_runs(stack: Stack, erp: Erp) -> None:
     assert value(after, "syncwright_sync_latency_seconds_sum", **workflow) > 0
     assert value(after, "syncwright_workflow_runs_total", **workflow, status="completed") == 3
     assert value(after, "syncwright_workflow_runs_open", **workflow, state="queued") == 0
+    # The database work behind them: three runs wrote (inbox, ledger, checkpoints) and read.
+    for kind in ("read", "write"):
+        moved = value(after, "syncwright_db_statements_total", kind=kind)
+        assert moved > value(before, "syncwright_db_statements_total", kind=kind)
+    for tables in ("syncwright", "engine"):  # ledger rows; run checkpoints
+        labels = {"kind": "write", "tables": tables}
+        moved = value(after, "syncwright_db_commits_total", **labels)
+        assert moved - value(before, "syncwright_db_commits_total", **labels) >= 3
 
 
 def test_retries_are_counted(stack: Stack, erp: Erp) -> None:
