@@ -132,12 +132,14 @@ class TestChargebeeConnector(ConnectorContract):
             finally:
                 cb_faults.configure(FaultPlan())
 
+        # The 429 last: its Retry-After (the rest of the emulator's minute) blocks this
+        # connection's later requests, as it must, and would hold up the cases after it.
         return {
             "resource_not_found": lambda: client.retrieve("invoice", "does-not-exist"),
             "param_wrong_value": lambda: client.list_page("event", {"limit": 500}),
             "api_authentication_failed": wrong_key,
-            "api_request_limit_exceeded": rate_limited,
             "internal_temporary_error": unavailable,
+            "api_request_limit_exceeded": rate_limited,
         }
 
     @pytest.fixture
