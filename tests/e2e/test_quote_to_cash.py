@@ -23,6 +23,9 @@ from syncwright.exceptions import ExceptionService
 from syncwright.store.tables import inbox
 from syncwright.trace import build_trace
 
+#: Deals won at once in the burst test.
+BURST = 80
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[QuoteToCashWorld]:
@@ -124,7 +127,10 @@ def test_failure_after_downstream_writes_runs_the_compensations(tmp_path: Path) 
         world.close()
 
 
-def test_two_hundred_deals_at_once_with_faults(tmp_path: Path) -> None:
+def test_a_burst_of_deals_at_once_with_faults(tmp_path: Path) -> None:
+    """Eighty deals won at once (the suite's time budget; the demo runs up to 200) through
+    NetSuite errors, lost responses and stalls, Salesforce errors and duplicated, reordered
+    Stripe webhooks: each onboarded exactly once."""
     from syncwright.sandbox import FaultPlan
     from syncwright.sandbox.stripe import WebhookFaults
 
@@ -140,13 +146,13 @@ def test_two_hundred_deals_at_once_with_faults(tmp_path: Path) -> None:
             WebhookFaults(duplicate_rate=0.2, shuffle_window=4, seed=6)
         )
         runtime = world.billing.start_syncwright()
-        deals = close_deals(world, 200)
+        deals = close_deals(world, BURST)
         wait_onboarded(world, deals, 600)
         # The faults were for the sync; a verification read that met one would fail the test
         # for the wrong reason.
         world.billing.netsuite.configure_faults(FaultPlan())
         check = check_deals(world, deals)
-        assert check.problems == [] and check.onboarded == 200
+        assert check.problems == [] and check.onboarded == BURST
         assert check.duplicates == 0
         assert runtime.exceptions.count_open() == 0
         stats = world.billing.netsuite.stats()
