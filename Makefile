@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench bench-peer bench-latency bench-burst bench-scale clean
 
 $(STAMP): pyproject.toml
 	bash scripts/bootstrap-python.sh $(PYTHON) $(VENV)
@@ -34,6 +34,20 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py
+
+# The issue #13 benchmarks (docs/benchmarks.md); each takes --quick for a short run.
+bench-peer: $(STAMP)
+	$(BIN)/python bench/peer.py $(ARGS)
+
+bench-latency: $(STAMP)
+	$(BIN)/python bench/latency.py $(ARGS)
+
+bench-burst: $(STAMP)
+	$(BIN)/python bench/burst.py $(ARGS)
+
+bench-scale: $(STAMP)
+	bash scripts/ensure-postgres.sh
+	$(BIN)/python bench/scale.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .syncwright .mypy_cache .ruff_cache .pytest_cache

@@ -141,7 +141,22 @@ def run_wrk(
     )
 
 
-class Served:
+class LoopbackProcess:
+    """A process of the bench serving HTTP on ``port`` of 127.0.0.1."""
+
+    port: int
+    _proc: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+
+class Served(LoopbackProcess):
     """``syncwright serve`` in its own process, on a free loopback port."""
 
     def __init__(self, config: Path, log: Path) -> None:
@@ -160,7 +175,7 @@ class Served:
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine imports slowly
         while True:
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
@@ -168,12 +183,9 @@ class Served:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or self._proc.poll() is not None:
+                self.stop()
                 raise SystemExit(f"syncwright serve did not start; see {log}")
             time.sleep(0.2)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         self._proc.terminate()
