@@ -43,8 +43,10 @@ _RETRY = "then retry the exception"
 # A posting dated in a closed or locked accounting period (NetSuite's USER_ERROR wording).
 _PERIOD_CLOSED = re.compile(r"accounting period .* (closed|locked)|closed period", re.I)
 # An application line for more than is due on its invoice: USER_ERROR at apply.items[n].amount
-# (classify_response puts the error path at the end of the message).
-_OVER_APPLIED = re.compile(r"\(at apply\.items\[\d+\]\.amount\)$")
+# (classify_response puts the error path at the end of the message). Any USER_ERROR in the
+# apply sublist counts: the caller then reads what is due and tries once more, so a refusal
+# worded or placed otherwise by a real account costs two reads, not a wrong booking.
+_OVER_APPLIED = re.compile(r"\(at apply(\.items\[\d+\](\.amount)?)?\)$")
 #: ``waits_for["check"]`` of a posting that waits for its accounting period to reopen.
 PERIOD_OPEN_CHECK = "accounting_period_open"
 
@@ -233,7 +235,8 @@ def classify_response(
 
 def is_over_application(exc: BusinessRuleError) -> bool:
     """Whether NetSuite refused a payment or credit memo for applying more to an invoice than
-    is due on it (``classify_response`` of a 400 USER_ERROR at ``apply.items[n].amount``)."""
+    is due on it: ``classify_response`` of a 400 USER_ERROR in the apply sublist (the emulator
+    says ``apply.items[n].amount``; a line or the sublist itself counts too)."""
     return exc.code == "netsuite.USER_ERROR" and bool(_OVER_APPLIED.search(exc.message))
 
 

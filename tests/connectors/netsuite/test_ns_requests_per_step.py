@@ -118,3 +118,23 @@ def test_a_stale_link_is_resolved_again_in_netsuite(ns_world: NsWorld) -> None:
     sent += _requests(world, lambda: upsert_sales_order(world.ctx(), "netsuite", subscription))
     assert sent == {"PUT salesOrder/eid": 2, "GET customer/eid": 1}  # refused, then written
     assert [state.get("salesOrder", i)["entity"] for i in state.ids("salesOrder")] == [recreated]
+
+
+def test_a_payment_reads_what_is_due_only_when_netsuite_refuses_more(ns_world: NsWorld) -> None:
+    world = ns_world
+    upsert_customer(world.ctx(), "netsuite", world.account("acct_due"))
+    upsert_invoice(
+        world.ctx(), "netsuite", world.invoice("inv_due", "acct_due", [("price_pro", 1, 9900)])
+    )
+    note = world.credit_note("cn_due", "acct_due", "inv_due", 1000)
+    upsert_credit_memo(world.ctx(), "netsuite", note)
+    paid = world.invoice("inv_due", "acct_due", [("price_pro", 1, 9900)], paid=True)
+    result: dict[str, object] = {}
+    sent = _requests(world, lambda: result.update(apply_payment(world.ctx(), "netsuite", paid)))
+    assert sent == {
+        "PUT customerPayment/eid": 2,  # 99.00 refused (89.00 due), then 89.00 applied
+        "GET customerPayment/eid": 1,  # did this payment apply some of it before?
+        "GET invoice/id": 2,  # what is due; the invoice's standing after
+    }
+    booked = world.state.get("customerPayment", str(result["native_id"]))
+    assert (booked["payment"], booked["applied"]) == (Decimal("99.00"), Decimal("89.00"))
