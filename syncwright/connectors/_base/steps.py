@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "audit_write",
+    "build_inbound",
     "call_timeout",
     "connector_for",
     "differing",
@@ -106,9 +107,7 @@ def parse_canonical(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or what}: {err['msg']}" for err in exc.errors()
-        )
+        problems = _problems(exc, what)
         raise BusinessRuleError(
             f"the {what} handed to the {label} step is not a valid canonical {what}: {problems}",
             code=f"{vendor}.invalid_canonical",
@@ -117,6 +116,30 @@ def parse_canonical(
                 f"that built it, {retry_hint}."
             ),
         ) from exc
+
+
+def build_inbound(model: type[M], where: str, *, vendor: str, label: str, **fields: Any) -> M:
+    """A canonical record built from a vendor's record (``where``: ``Stripe invoice in_1``); a
+    validator the vendor's data cannot satisfy parks the delivery with
+    ``<vendor>.mapping_invalid`` naming the rule, so the record is corrected at its source."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        raise BusinessRuleError(
+            f"{where} does not make a valid canonical {model.__name__}: "
+            f"{_problems(exc, model.__name__)}",
+            code=f"{vendor}.mapping_invalid",
+            remediation=f"Correct {where} in {label} so that it satisfies the rule named in the "
+            f"message ({label} then sends an event that syncs it), or resolve this exception to "
+            "discard this event.",
+        ) from exc
+
+
+def _problems(exc: ValidationError, fallback: str) -> str:
+    """Each failed rule as ``field.path: message`` (``fallback`` for a model-level rule)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or fallback}: {err['msg']}" for err in exc.errors()
+    )
 
 
 def parse_entitlement(

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from syncwright.connectors import Delivery
+from syncwright.connectors._base.steps import build_inbound
 from syncwright.errors import BusinessRuleError
 from syncwright.mapping import CompiledMapping
 from syncwright.model import (
@@ -94,20 +93,7 @@ def invalid(delivery: Delivery, why: str) -> BusinessRuleError:
 
 
 def _build(model: type[M], where: str, **fields: Any) -> M:
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or model.__name__}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise BusinessRuleError(
-            f"{where} does not make a valid canonical {model.__name__}: {problems}",
-            code="chargebee.mapping_invalid",
-            remediation=f"Correct {where} in Chargebee so that it satisfies the rule named in "
-            "the message (Chargebee then sends an event that syncs it), or resolve this "
-            "exception to discard this event.",
-        ) from exc
+    return build_inbound(model, where, vendor="chargebee", label="Chargebee", **fields)
 
 
 @dataclass

@@ -33,6 +33,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import ValidationError
 
 from syncwright.connectors import Delivery
+from syncwright.connectors._base.steps import build_inbound
 from syncwright.connectors.stripe import payloads as sp
 from syncwright.errors import BusinessRuleError
 from syncwright.mapping import CompiledMapping, or_shipped
@@ -245,21 +246,7 @@ def _int_extra(extra: Mapping[str, Any], key: str) -> int | None:
 
 
 def _build(model: type[M], where: str, **fields: Any) -> M:
-    """Validate a canonical record; a validator Stripe's data cannot satisfy parks the delivery."""
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or model.__name__}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise BusinessRuleError(
-            f"{where} does not make a valid canonical {model.__name__}: {problems}",
-            code="stripe.mapping_invalid",
-            remediation=f"Correct {where} in Stripe so that it satisfies the rule named in the "
-            "message (Stripe then sends an update that syncs it), or resolve this exception to "
-            "discard this event.",
-        ) from exc
+    return build_inbound(model, where, vendor="stripe", label="Stripe", **fields)
 
 
 # -- the mapping context -------------------------------------------------------------------
