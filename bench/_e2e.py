@@ -331,6 +331,81 @@ class PeakRss:
                 return
 
 
+# -- CPU and database work per event ---------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_DB_SERIES = {
+    'syncwright_db_statements_total{kind="read"}': "reads",
+    'syncwright_db_statements_total{kind="write"}': "writes",
+    'syncwright_db_commits_total{kind="write",tables="syncwright"}': "our_commits",
+    'syncwright_db_commits_total{kind="write",tables="engine"}': "engine_commits",
+}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def db_counts(metrics_url: str) -> dict[str, float]:
+    """A process's database statements and write transactions so far, from its /metrics."""
+    counts = dict.fromkeys(_DB_SERIES.values(), 0.0)
+    for line in httpx.get(metrics_url, timeout=10).text.splitlines():
+        series, _, value = line.rpartition(" ")
+        if series in _DB_SERIES:
+            counts[_DB_SERIES[series]] += float(value)
+    return counts
+
+
+@dataclass
+class WorkPerEvent:
+    """What one process group spent per event between two snapshots."""
+
+    cpu_ms: dict[str, float]  # group -> CPU milliseconds per event
+    db: dict[str, float]  # reads, writes, our_commits, engine_commits per event (all processes)
+
+    def describe(self) -> str:
+        cpu = ", ".join(f"{name} {ms:.1f}" for name, ms in self.cpu_ms.items())
+        statements = self.db["reads"] + self.db["writes"]
+        return (
+            f"CPU ms/event: {cpu}; database per event: {statements:.1f} statements "
+            f"({self.db['writes']:.1f} writes), "
+            f"{self.db['our_commits'] + self.db['engine_commits']:.1f} write transactions "
+            f"({self.db['our_commits']:.1f} syncwright's, {self.db['engine_commits']:.1f} DBOS's)"
+        )
+
+
+class WorkProbe:
+    """Snapshots CPU seconds of process groups and database counts of /metrics endpoints; the
+    difference of two snapshots divided by the events processed in between."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[int]]], metrics: list[str]) -> None:
+        self._groups = groups
+        self._metrics = metrics
+
+    def snapshot(self) -> tuple[dict[str, float], dict[str, float]]:
+        cpu = {name: sum(cpu_seconds(p) for p in pids()) for name, pids in self._groups.items()}
+        db = dict.fromkeys(_DB_SERIES.values(), 0.0)
+        for url in self._metrics:
+            for key, value in db_counts(url).items():
+                db[key] += value
+        return cpu, db
+
+    @staticmethod
+    def per_event(
+        before: tuple[dict[str, float], dict[str, float]],
+        after: tuple[dict[str, float], dict[str, float]],
+        events: int,
+    ) -> WorkPerEvent:
+        cpu = {name: (after[0][name] - before[0][name]) * 1000 / events for name in after[0]}
+        db = {key: (after[1][key] - before[1][key]) / events for key in after[1]}
+        return WorkPerEvent(cpu, db)
+
+
 # -- a syncwright deployment writing to the stub -------------------------------------------
 
 
@@ -342,9 +417,16 @@ def write_config(
     workers: int = 16,
     executor_id: str = "bench",
     erp_limits: str = "",
+    worker_metrics_port: int | None = None,
 ) -> Path:
     """What a user writes for this job: a shop sending signed webhooks, an ERP to write to.
-    ``erp_limits``: lines under ``connections.erp.limits`` (each indented six spaces)."""
+    ``erp_limits``: lines under ``connections.erp.limits`` (each indented six spaces);
+    ``worker_metrics_port``: the worker's own /metrics (the bench reads its statement counts)."""
+    telemetry = (
+        ""
+        if worker_metrics_port is None
+        else f"telemetry:\n  worker_metrics_port: {worker_metrics_port}\n"
+    )
     work.mkdir(parents=True, exist_ok=True)
     (work / "shop_secret").write_text(SECRET)
     (work / "erp_token").write_text(ERP_TOKEN)
@@ -370,7 +452,7 @@ connections:
       timeout_seconds: 30
 {erp_limits}    options:
       role: erp
-"""
+{telemetry}"""
     )
     return config
 

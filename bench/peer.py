@@ -42,6 +42,7 @@ from _e2e import (
     PeakRss,
     Stub,
     Syncwright,
+    WorkProbe,
     deliver_and_drain,
     event_body,
     fail_on,
@@ -160,17 +161,27 @@ class N8n:
         self._proc = None
 
 
-def measure(label: str, url: str, stub: Stub, events: int, connections: int, rss: PeakRss) -> Side:
+def measure(
+    label: str,
+    url: str,
+    stub: Stub,
+    events: int,
+    connections: int,
+    rss: PeakRss,
+    probe: WorkProbe | None = None,
+) -> Side:
     prefix = label.replace(" ", "-").replace("(", "").replace(")", "").replace("=", "-")
     warm = deliver_and_drain(
         url, stub, f"{prefix}-warm", WARMUP_EVENTS, connections=connections, drain_timeout=300
     )
     fail_on(warm.problems, f"{label} warm-up")
     load = load_average()
+    before = probe.snapshot() if probe else None
     drained = deliver_and_drain(
         url, stub, prefix, events, connections=connections, drain_timeout=3600
     )
     fail_on(drained.problems, label)
+    work = WorkProbe.per_event(before, probe.snapshot(), events) if probe and before else None
     side = Side(label, drained.rate, drained.seconds, events, rss.peak_mib["side"], load)
     accepted = drained.sent.ended - drained.sent.started
     print(
@@ -178,18 +189,28 @@ def measure(label: str, url: str, stub: Stub, events: int, connections: int, rss
         f"answered in {accepted:.1f} s), peak RSS {side.rss_mib:.0f} MiB, load {load}",
         flush=True,
     )
+    if work is not None:
+        print(f"    {work.describe()}", flush=True)
     return side
 
 
 def run_syncwright(work: Path, stub: Stub, events: int, connections: int) -> Side:
+    metrics_port = free_port()
     config = write_config(
-        work / "syncwright", db_url=f"sqlite:///{work / 'sw.db'}", erp_url=stub.url
+        work / "syncwright",
+        db_url=f"sqlite:///{work / 'sw.db'}",
+        erp_url=stub.url,
+        worker_metrics_port=metrics_port,
     )
     deployment = Syncwright(config, work / "syncwright")
     try:
         deployment.start_workers()
+        probe = WorkProbe(
+            {"worker": deployment.worker_pids, "serve": deployment.serve_pids},
+            [f"{deployment.served.url}/metrics", f"http://127.0.0.1:{metrics_port}/metrics"],
+        )
         with PeakRss({"side": lambda: deployment.serve_pids() + deployment.worker_pids()}) as rss:
-            return measure("syncwright", deployment.hook_url, stub, events, connections, rss)
+            return measure("syncwright", deployment.hook_url, stub, events, connections, rss, probe)
     finally:
         deployment.stop()
 
